@@ -1,0 +1,196 @@
+//! The CPS3 PIN (reference 01) and PUK (reference 02): VERIFY, CHANGE
+//! REFERENCE DATA, RESET RETRY COUNTER and the GET DATA retry-counter read.
+//! Counters live in the card (they survive a reset); the verified state does not.
+
+use crate::card::apdu::{Apdu, Reply, Sw};
+use crate::card::tlv::{constructed, tlv};
+
+pub const PIN_REF: u8 = 0x01;
+pub const PUK_REF: u8 = 0x02;
+
+/// A secret with its try counter.
+#[derive(Debug, Clone)]
+pub struct Secret {
+    value: Vec<u8>,
+    left: u8,
+    max: u8,
+}
+
+impl Secret {
+    pub fn new(value: &str, left: u8, max: u8) -> Self {
+        Secret {
+            value: value.as_bytes().to_vec(),
+            left: left.min(max),
+            max,
+        }
+    }
+
+    pub fn blocked(&self) -> bool {
+        self.left == 0
+    }
+
+    pub fn tries_left(&self) -> u8 {
+        self.left
+    }
+
+    /// One presentation: right → counter back to max; wrong → one try less
+    /// and `63 Cx`; blocked → `69 83` even for the right value.
+    fn present(&mut self, candidate: &[u8]) -> Result<(), Sw> {
+        if self.blocked() {
+            return Err(Sw::AUTH_BLOCKED);
+        }
+        if candidate == self.value.as_slice() {
+            self.left = self.max;
+            Ok(())
+        } else {
+            self.left -= 1;
+            Err(Sw::tries_left(self.left))
+        }
+    }
+
+    /// Splits `secret || rest` when `data` starts with the right secret;
+    /// otherwise counts a wrong presentation.
+    fn present_prefix<'a>(&mut self, data: &'a [u8]) -> Result<&'a [u8], Sw> {
+        let n = self.value.len().min(data.len());
+        let (head, rest) = data.split_at(n);
+        self.present(head)?;
+        Ok(rest)
+    }
+}
+
+/// A new PIN must look like one: 4 to 8 ASCII digits.
+fn valid_new_pin(pin: &[u8]) -> bool {
+    (4..=8).contains(&pin.len()) && pin.iter().all(u8::is_ascii_digit)
+}
+
+#[derive(Debug, Clone)]
+pub struct PinState {
+    pub pin: Secret,
+    pub puk: Secret,
+    verified: bool,
+}
+
+impl PinState {
+    pub fn new(pin: Secret, puk: Secret) -> Self {
+        PinState {
+            pin,
+            puk,
+            verified: false,
+        }
+    }
+
+    pub fn verified(&self) -> bool {
+        self.verified
+    }
+
+    /// A reset ends the verified state.
+    pub fn reset(&mut self) {
+        self.verified = false;
+    }
+
+    fn check_ref(apdu: &Apdu) -> Result<(), Sw> {
+        if apdu.p1 != 0x00 {
+            return Err(Sw::WRONG_P1P2);
+        }
+        if apdu.p2 != PIN_REF {
+            return Err(Sw::REF_NOT_FOUND);
+        }
+        Ok(())
+    }
+
+    /// VERIFY `00 20 00 01 [Lc PIN]`; without data: the status, using no try.
+    pub fn verify(&mut self, apdu: &Apdu) -> Result<Reply, Sw> {
+        Self::check_ref(apdu)?;
+        if apdu.data.is_empty() {
+            return if self.pin.blocked() {
+                Err(Sw::AUTH_BLOCKED)
+            } else if self.verified {
+                Ok(Reply::Done)
+            } else {
+                Err(Sw::tries_left(self.pin.tries_left()))
+            };
+        }
+        let result = self.pin.present(apdu.data);
+        self.verified = result.is_ok();
+        result.map(|()| Reply::Done)
+    }
+
+    /// CHANGE REFERENCE DATA `00 24 00 01 Lc old||new`.
+    pub fn change(&mut self, apdu: &Apdu) -> Result<Reply, Sw> {
+        Self::check_ref(apdu)?;
+        if apdu.data.is_empty() {
+            return Err(Sw::WRONG_LENGTH);
+        }
+        let new = match self.pin.present_prefix(apdu.data) {
+            Ok(new) => new,
+            Err(sw) => {
+                self.verified = false;
+                return Err(sw);
+            }
+        };
+        if !valid_new_pin(new) {
+            return Err(Sw::WRONG_DATA);
+        }
+        self.pin.value = new.to_vec();
+        self.verified = true;
+        Ok(Reply::Done)
+    }
+
+    /// RESET RETRY COUNTER `00 2C 00 01 Lc PUK||new` or `00 2C 01 01 Lc PUK`.
+    pub fn unblock(&mut self, apdu: &Apdu) -> Result<Reply, Sw> {
+        if apdu.p2 != PIN_REF {
+            return Err(Sw::REF_NOT_FOUND);
+        }
+        let with_new = match apdu.p1 {
+            0x00 => true,
+            0x01 => false,
+            _ => return Err(Sw::WRONG_P1P2),
+        };
+        if apdu.data.is_empty() {
+            return Err(Sw::WRONG_LENGTH);
+        }
+        let new = self.puk.present_prefix(apdu.data)?;
+        if with_new == new.is_empty() || (with_new && !valid_new_pin(new)) {
+            return Err(Sw::WRONG_DATA);
+        }
+        if with_new {
+            self.pin.value = new.to_vec();
+        }
+        self.pin.left = self.pin.max;
+        self.verified = false;
+        Ok(Reply::Done)
+    }
+
+    /// GET DATA `00 CB 3F FF 0A 4D 08 70 06 BF 81 <ref> 02 A0 80` (the CHV SDO
+    /// read Cryptolib uses for the counters) → `BF 81 ref { A0 { 9A max, 9B left, 9D usage } }`.
+    pub fn get_data(&self, apdu: &Apdu) -> Result<Reply, Sw> {
+        if (apdu.p1, apdu.p2) != (0x3F, 0xFF) {
+            return Err(Sw::WRONG_P1P2);
+        }
+        let reference = match apdu.data {
+            [0x4D, 0x08, 0x70, 0x06, 0xBF, 0x81, r, 0x02, 0xA0, 0x80] => *r,
+            _ => return Err(Sw::REF_NOT_FOUND),
+        };
+        let (secret, usage) = match reference {
+            PIN_REF => (&self.pin, vec![0xFF]),
+            // The real PUK shows a two-byte usage counter (00 64).
+            PUK_REF => (&self.puk, vec![0x00, 0x64]),
+            _ => return Err(Sw::REF_NOT_FOUND),
+        };
+        // A zero usage counter is how Cryptolib recognises a blocked PIN.
+        let usage = if secret.blocked() {
+            vec![0; usage.len()]
+        } else {
+            usage
+        };
+        let body = constructed(
+            &[0xA0],
+            &[
+                tlv(&[0x9A], &[secret.max]),
+                tlv(&[0x9B], &[secret.left]),
+                tlv(&[0x9D], &usage),
+            ],
+        );
+        Ok(Reply::Later(tlv(&[0xBF, 0x81, reference], &body)))
+    }
+}

@@ -1,0 +1,546 @@
+//! CPS3 driven by raw APDU bytes, as a host would.
+
+use crate::card::{default_cps3, from_toml_str, SimCard};
+use der::{Decode, Encode};
+use rand_chacha::rand_core::{RngCore, SeedableRng};
+use rsa::{Pkcs1v15Sign, RsaPublicKey};
+use sha2::{Digest, Sha256};
+use spki::DecodePublicKey;
+use x509_cert::Certificate;
+
+fn h(text: &str) -> Vec<u8> {
+    hex::decode(text.replace(' ', "")).unwrap()
+}
+
+fn send(card: &mut dyn SimCard, apdu: &str) -> Vec<u8> {
+    card.transmit(&h(apdu))
+}
+
+/// Sends a command and follows `61 xx` with GET RESPONSE; returns data + SW.
+fn exchange(card: &mut dyn SimCard, apdu: &str) -> Vec<u8> {
+    let first = send(card, apdu);
+    match first.as_slice() {
+        [0x61, n] => card.transmit(&[0x00, 0xC0, 0x00, 0x00, *n]),
+        _ => first,
+    }
+}
+
+/// Data of a successful exchange.
+fn data(card: &mut dyn SimCard, apdu: &str) -> Vec<u8> {
+    let mut r = exchange(card, apdu);
+    assert_eq!(r[r.len() - 2..], [0x90, 0x00], "{apdu} → {r:02X?}");
+    r.truncate(r.len() - 2);
+    r
+}
+
+const SELECT_APP: &str = "00 A4 04 0C 0D E8 28 BD 08 0F 80 25 00 00 01 FF 00 10";
+const VERIFY_1234: &str = "00 20 00 01 04 31 32 33 34";
+const PIN_COUNTER: &str = "00 CB 3F FF 0A 4D 08 70 06 BF 81 01 02 A0 80 00";
+
+/// Reads the current EF whole, in 0xE7 chunks, using 6Cxx for the tail.
+fn read_all(card: &mut dyn SimCard) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let off = out.len() as u16;
+        let [hi, lo] = off.to_be_bytes();
+        let mut r = card.transmit(&[0, 0xB0, hi, lo, 0xE7]);
+        if let [0x6C, n] = r.as_slice() {
+            r = card.transmit(&[0, 0xB0, hi, lo, *n]);
+        }
+        if r == [0x6B, 0x00] {
+            return out;
+        }
+        let sw = r.split_off(r.len() - 2);
+        assert_eq!(sw, [0x90, 0x00]);
+        out.extend(r);
+    }
+}
+
+fn read_cert(card: &mut dyn SimCard, fid: &str) -> Certificate {
+    data(card, &format!("00 A4 09 0C 06 3F 00 00 01 {fid}"));
+    Certificate::from_der(&read_all(card)).unwrap()
+}
+
+fn public_key(cert: &Certificate) -> RsaPublicKey {
+    let der = cert
+        .tbs_certificate
+        .subject_public_key_info
+        .to_der()
+        .unwrap();
+    RsaPublicKey::from_public_key_der(&der).unwrap()
+}
+
+#[test]
+fn atr_and_select_variants() {
+    let mut card = default_cps3();
+    assert_eq!(
+        card.atr(),
+        h("3B AC 00 40 2A 00 12 25 00 64 80 00 03 10 00 90 00")
+    );
+    let aid = "E8 28 BD 08 0F 80 25 00 00 01 FF 00 10";
+    assert_eq!(
+        send(&mut *card, &format!("00 A4 04 00 0D {aid}")),
+        [0x6A, 0x86]
+    );
+    assert_eq!(send(&mut *card, SELECT_APP), [0x90, 0x00]);
+    let fcp = data(&mut *card, &format!("00 A4 04 04 0D {aid}"));
+    assert_eq!(fcp, h(&format!("62 16 82 01 38 83 02 00 01 84 0D {aid}")));
+    // Also with a trailing Le.
+    assert_eq!(
+        send(&mut *card, &format!("00 A4 04 04 0D {aid} 00")),
+        [0x61, 0x18]
+    );
+    assert_eq!(send(&mut *card, "00 A4 04 04 03 E8 28 BD"), [0x6A, 0x82]);
+    // By path from the MF; the 3F00 prefix is required.
+    let fcp = data(&mut *card, "00 A4 09 04 04 3F 00 D0 03");
+    assert_eq!(fcp, h("62 0B 80 02 00 0C 82 01 01 83 02 D0 03"));
+    assert_eq!(send(&mut *card, "00 A4 09 04 02 D0 03"), [0x6A, 0x82]);
+    assert_eq!(
+        send(&mut *card, "00 A4 09 0C 06 3F 00 00 01 E0 09"),
+        [0x6A, 0x82]
+    );
+    // By FID, child of the current DF.
+    assert_eq!(send(&mut *card, "00 A4 00 0C 02 3F 00"), [0x90, 0x00]);
+    assert_eq!(send(&mut *card, "00 A4 02 0C 02 E0 01"), [0x6A, 0x82]);
+    assert_eq!(send(&mut *card, "00 A4 02 0C 02 00 01"), [0x90, 0x00]);
+    let fcp = data(&mut *card, "00 A4 02 04 02 E0 02");
+    assert_eq!(fcp[..4], h("62 0B 80 02"));
+    assert_eq!(send(&mut *card, "00 A4 02 04 03 E0 02 00"), [0x67, 0x00]);
+    assert_eq!(send(&mut *card, "00 A4 07 04 02 E0 02"), [0x6A, 0x86]);
+    // The IAS AID named in EF.ATR selects the MF.
+    assert_eq!(
+        send(&mut *card, "00 A4 04 0C 08 80 25 00 00 01 FF 01 00"),
+        [0x90, 0x00]
+    );
+    assert_eq!(send(&mut *card, "00 A4 02 0C 02 2F 01"), [0x90, 0x00]);
+}
+
+#[test]
+fn mf_files() {
+    let mut card = default_cps3();
+    data(&mut *card, "00 A4 09 0C 04 3F 00 D0 03");
+    assert_eq!(
+        data(&mut *card, "00 B0 00 00 0C"),
+        h("5A 0A 80 25 00 00 01 25 00 57 72 53")
+    );
+    data(&mut *card, "00 A4 00 0C 02 3F 00");
+    // By SFI 1C from the MF.
+    assert_eq!(data(&mut *card, "00 B0 9C 00 02"), h("5A 0A"));
+    data(&mut *card, "00 A4 09 0C 04 3F 00 2F 01");
+    let atr = read_all(&mut *card);
+    assert_eq!(atr[..4], h("80 43 01 B8"));
+    assert_eq!(atr[atr.len() - 4..], h("82 02 90 00"));
+    data(&mut *card, "00 A4 09 0C 04 3F 00 2F 00");
+    let dir = read_all(&mut *card);
+    assert_eq!(dir[..4], h("61 1E 4F 0D"));
+    assert!(dir.windows(7).any(|w| w == b"CPX IAS"));
+}
+
+#[test]
+fn read_binary_limits() {
+    let mut card = default_cps3();
+    assert_eq!(send(&mut *card, "00 B0 00 00 10"), [0x69, 0x86]);
+    data(&mut *card, "00 A4 09 0C 06 3F 00 00 01 E0 01");
+    assert_eq!(send(&mut *card, "00 B0 00 00 E7").len(), 0xE7 + 2);
+    assert_eq!(send(&mut *card, "00 B0 00 00 E8"), [0x67, 0x00]);
+    assert_eq!(send(&mut *card, "00 B0 00 00 00"), [0x67, 0x00]);
+    assert_eq!(send(&mut *card, "00 B0 00 00"), [0x67, 0x00]);
+    let size = read_all(&mut *card).len();
+    let [hi, lo] = ((size - 5) as u16).to_be_bytes();
+    assert_eq!(card.transmit(&[0, 0xB0, hi, lo, 0x10]), [0x6C, 0x05]);
+    assert_eq!(card.transmit(&[0, 0xB0, hi, lo, 0x05]).len(), 7);
+    let [hi, lo] = (size as u16).to_be_bytes();
+    assert_eq!(card.transmit(&[0, 0xB0, hi, lo, 0x01]), [0x6B, 0x00]);
+    assert_eq!(send(&mut *card, "00 B0 7F FF 01"), [0x6B, 0x00]);
+}
+
+#[test]
+fn status_words_for_bad_commands() {
+    let mut card = default_cps3();
+    assert_eq!(send(&mut *card, "00 12 00 00"), [0x6D, 0x00]);
+    assert_eq!(send(&mut *card, "80 A4 00 0C 02 3F 00"), [0x6E, 0x00]);
+    assert_eq!(send(&mut *card, "00 A4"), [0x67, 0x00]);
+    assert_eq!(send(&mut *card, "00 A4 00 0C 05 3F 00"), [0x67, 0x00]);
+    // Nothing pending.
+    assert_eq!(send(&mut *card, "00 C0 00 00 10"), [0x69, 0x85]);
+    // GET RESPONSE with the wrong Le, then the right one; then it is gone.
+    assert_eq!(send(&mut *card, "00 A4 09 04 04 3F 00 D0 03"), [0x61, 0x0D]);
+    assert_eq!(send(&mut *card, "00 C0 00 00 20"), [0x6C, 0x0D]);
+    assert_eq!(send(&mut *card, "00 C0 00 00 0D").len(), 0x0F);
+    assert_eq!(send(&mut *card, "00 C0 00 00 0D"), [0x69, 0x85]);
+    // Another command drops pending data.
+    assert_eq!(send(&mut *card, "00 A4 09 04 04 3F 00 D0 03"), [0x61, 0x0D]);
+    assert_eq!(send(&mut *card, "00 20 00 01"), [0x63, 0xC3]);
+    assert_eq!(send(&mut *card, "00 C0 00 00 0D"), [0x69, 0x85]);
+}
+
+#[test]
+fn certificates_are_the_issued_ones_and_chain() {
+    let mut card = default_cps3();
+    let sig = read_cert(&mut *card, "E0 01");
+    let auth = read_cert(&mut *card, "E0 02");
+    let ca = Certificate::from_der(crate::pki::CA_CERT_DER).unwrap();
+    for cert in [&sig, &auth] {
+        let tbs = cert.tbs_certificate.to_der().unwrap();
+        public_key(&ca)
+            .verify(
+                Pkcs1v15Sign::new::<Sha256>(),
+                &Sha256::digest(&tbs),
+                cert.signature.raw_bytes(),
+            )
+            .unwrap();
+        let subject = cert.tbs_certificate.subject.to_string();
+        for part in ["899900038839", "TRAL", "ADEMIS", "TEST", "Médecin"] {
+            assert!(subject.contains(part), "{part} missing from {subject}");
+        }
+    }
+    assert_ne!(
+        sig.tbs_certificate.serial_number,
+        auth.tbs_certificate.serial_number
+    );
+}
+
+#[test]
+fn pin_counter_behaviour() {
+    let mut card = default_cps3();
+    let counter = |card: &mut dyn SimCard| data(card, PIN_COUNTER);
+    assert_eq!(
+        counter(&mut *card),
+        h("BF 81 01 0B A0 09 9A 01 03 9B 01 03 9D 01 FF")
+    );
+    // Also accepted without the trailing 00.
+    assert_eq!(
+        send(&mut *card, &PIN_COUNTER[..PIN_COUNTER.len() - 3]),
+        [0x61, 0x0F]
+    );
+    // A no-data VERIFY tells the tries left without using one.
+    for _ in 0..5 {
+        assert_eq!(send(&mut *card, "00 20 00 01"), [0x63, 0xC3]);
+    }
+    assert_eq!(send(&mut *card, "00 20 00 01 04 31 31 31 31"), [0x63, 0xC2]);
+    assert_eq!(send(&mut *card, "00 20 00 01 00"), [0x63, 0xC2]);
+    assert_eq!(counter(&mut *card)[11], 0x02);
+    assert_eq!(send(&mut *card, VERIFY_1234), [0x90, 0x00]);
+    assert_eq!(send(&mut *card, "00 20 00 01"), [0x90, 0x00]);
+    assert_eq!(counter(&mut *card)[11], 0x03);
+    // A wrong PIN ends the verified state.
+    assert_eq!(send(&mut *card, "00 20 00 01 02 31 32"), [0x63, 0xC2]);
+    assert_eq!(send(&mut *card, "00 20 00 01"), [0x63, 0xC2]);
+    assert_eq!(send(&mut *card, "00 20 00 01 04 30 30 30 30"), [0x63, 0xC1]);
+    assert_eq!(send(&mut *card, "00 20 00 01 04 30 30 30 30"), [0x63, 0xC0]);
+    // Blocked: even the right PIN is refused, and the usage counter shows 0.
+    assert_eq!(send(&mut *card, VERIFY_1234), [0x69, 0x83]);
+    assert_eq!(send(&mut *card, "00 20 00 01"), [0x69, 0x83]);
+    assert_eq!(
+        counter(&mut *card),
+        h("BF 81 01 0B A0 09 9A 01 03 9B 01 00 9D 01 00")
+    );
+    // Blocked state survives a reset.
+    card.reset();
+    assert_eq!(send(&mut *card, VERIFY_1234), [0x69, 0x83]);
+    // Wrong reference / P1.
+    assert_eq!(send(&mut *card, "00 20 00 81 04 31 32 33 34"), [0x6A, 0x88]);
+    assert_eq!(send(&mut *card, "00 20 01 01 04 31 32 33 34"), [0x6A, 0x86]);
+    // Unblock with the PUK and a new PIN.
+    assert_eq!(
+        send(
+            &mut *card,
+            "00 2C 00 01 0C 31 32 33 34 35 36 37 30 39 39 39 39"
+        ),
+        [0x63, 0xC9]
+    );
+    let puk = data(
+        &mut *card,
+        "00 CB 3F FF 0A 4D 08 70 06 BF 81 02 02 A0 80 00",
+    );
+    assert_eq!(puk, h("BF 81 02 0C A0 0A 9A 01 0A 9B 01 09 9D 02 00 64"));
+    assert_eq!(
+        send(
+            &mut *card,
+            "00 2C 00 01 0C 31 32 33 34 35 36 37 38 39 39 39 39"
+        ),
+        [0x90, 0x00]
+    );
+    assert_eq!(send(&mut *card, "00 20 00 01"), [0x63, 0xC3]);
+    assert_eq!(send(&mut *card, VERIFY_1234), [0x63, 0xC2]);
+    assert_eq!(send(&mut *card, "00 20 00 01 04 39 39 39 39"), [0x90, 0x00]);
+    // Change it back.
+    assert_eq!(
+        send(&mut *card, "00 24 00 01 08 39 39 39 39 31 32 33 34"),
+        [0x90, 0x00]
+    );
+    assert_eq!(
+        send(&mut *card, "00 24 00 01 08 39 39 39 39 31 32 33 34"),
+        [0x63, 0xC2]
+    );
+    assert_eq!(
+        send(&mut *card, "00 24 00 01 06 31 32 33 34 31 32"),
+        [0x6A, 0x80]
+    );
+    assert_eq!(send(&mut *card, VERIFY_1234), [0x90, 0x00]);
+    // Only the counter (P1 = 01).
+    assert_eq!(
+        send(&mut *card, "00 2C 01 01 08 31 32 33 34 35 36 37 38"),
+        [0x90, 0x00]
+    );
+    // Unknown GET DATA objects.
+    assert_eq!(
+        send(&mut *card, "00 CB 3F FF 0A 4D 08 70 06 BF FB 05 02 7B 80"),
+        [0x6A, 0x88]
+    );
+}
+
+#[test]
+fn blocked_card_from_toml() {
+    let mut card = from_toml_str("kind = \"cps3\"\n[pin]\ntries_left = 0\n").unwrap();
+    assert_eq!(send(&mut *card, "00 20 00 01"), [0x69, 0x83]);
+    assert_eq!(send(&mut *card, VERIFY_1234), [0x69, 0x83]);
+}
+
+fn sign_hash(card: &mut dyn SimCard, hash: &[u8]) -> Vec<u8> {
+    let mut apdu = vec![0x00, 0x2A, 0x9E, 0x9A, hash.len() as u8];
+    apdu.extend_from_slice(hash);
+    apdu.push(0x00);
+    assert_eq!(card.transmit(&apdu), [0x61, 0x00]);
+    let mut r = card.transmit(&h("00 C0 00 00 00"));
+    assert_eq!(r.split_off(256), [0x90, 0x00]);
+    r
+}
+
+#[test]
+fn signature_with_key_81() {
+    let mut card = default_cps3();
+    let cert = read_cert(&mut *card, "E0 01");
+    let key = public_key(&cert);
+    let hash = Sha256::digest(b"ordonnance");
+    let cds = format!("00 2A 9E 9A 20 {}", hex::encode(hash));
+    // No MSE yet, then no PIN.
+    assert_eq!(send(&mut *card, &cds), [0x69, 0x85]);
+    assert_eq!(
+        send(&mut *card, "00 22 41 B6 06 80 01 42 84 01 81"),
+        [0x90, 0x00]
+    );
+    assert_eq!(send(&mut *card, &cds), [0x69, 0x82]);
+    assert_eq!(send(&mut *card, VERIFY_1234), [0x90, 0x00]);
+    // Wrong hash length for SHA-256.
+    assert_eq!(
+        send(
+            &mut *card,
+            "00 2A 9E 9A 14 00 01 02 03 04 05 06 07 08 09 10 11 12 13 14 15 16 17 18 19"
+        ),
+        [0x67, 0x00]
+    );
+    let sig = sign_hash(&mut *card, &hash);
+    key.verify(Pkcs1v15Sign::new::<Sha256>(), &hash, &sig)
+        .unwrap();
+    // The PIN stays verified for the next signature.
+    let sig = sign_hash(&mut *card, &hash);
+    key.verify(Pkcs1v15Sign::new::<Sha256>(), &hash, &sig)
+        .unwrap();
+    // SHA-1.
+    assert_eq!(
+        send(&mut *card, "00 22 41 B6 06 80 01 12 84 01 81"),
+        [0x90, 0x00]
+    );
+    let sha1 = sha1::Sha1::digest(b"ordonnance");
+    let sig = sign_hash(&mut *card, &sha1);
+    key.verify(Pkcs1v15Sign::new::<sha1::Sha1>(), &sha1, &sig)
+        .unwrap();
+    // A reset ends the verified state and the security environment.
+    card.reset();
+    assert_eq!(send(&mut *card, &cds), [0x69, 0x85]);
+    assert_eq!(
+        send(&mut *card, "00 22 41 B6 06 80 01 42 84 01 81"),
+        [0x90, 0x00]
+    );
+    assert_eq!(send(&mut *card, &cds), [0x69, 0x82]);
+}
+
+#[test]
+fn mse_rejects_wrong_key_or_algorithm() {
+    let mut card = default_cps3();
+    for bad in [
+        "00 22 41 B6 06 80 01 42 84 01 82",
+        "00 22 41 B6 06 80 01 99 84 01 81",
+        "00 22 41 B6 03 80 01 42",
+        "00 22 41 A4 06 80 01 02 84 01 81",
+        "00 22 41 A4 06 80 01 42 84 01 82",
+        "00 22 41 AA 03 80 01 42",
+        "00 22 41 B6 05 80 01 42 84 01",
+    ] {
+        assert_eq!(send(&mut *card, bad), [0x6A, 0x80], "{bad}");
+    }
+    assert_eq!(
+        send(&mut *card, "00 22 41 B8 06 80 01 1A 84 01 82"),
+        [0x6A, 0x86]
+    );
+    assert_eq!(send(&mut *card, "00 22 81 B6 04 91 02 28 90"), [0x6A, 0x86]);
+    assert_eq!(
+        send(&mut *card, "00 22 41 A4 06 80 01 02 84 01 82"),
+        [0x90, 0x00]
+    );
+    assert_eq!(send(&mut *card, "00 22 41 AA 03 80 01 40"), [0x90, 0x00]);
+}
+
+#[test]
+fn pso_hash_then_signature() {
+    let mut card = default_cps3();
+    let key = public_key(&read_cert(&mut *card, "E0 01"));
+    data(&mut *card, VERIFY_1234);
+    // No environment yet.
+    assert_eq!(
+        send(&mut *card, "00 2A 90 A0 05 90 00 80 01 41"),
+        [0x69, 0x85]
+    );
+    data(&mut *card, "00 22 41 AA 03 80 01 40");
+    data(&mut *card, "00 22 41 B6 06 80 01 42 84 01 81");
+    // Simple form: the whole message (≤ 64 bytes).
+    let msg = b"<SignedInfo>short message</SignedInfo>";
+    let mut apdu = vec![
+        0x00,
+        0x2A,
+        0x90,
+        0xA0,
+        (msg.len() + 4) as u8,
+        0x90,
+        0x00,
+        0x80,
+    ];
+    apdu.push(msg.len() as u8);
+    apdu.extend_from_slice(msg);
+    assert_eq!(card.transmit(&apdu), [0x90, 0x00]);
+    let mut r = send(&mut *card, "00 2A 9E 9A 00");
+    assert_eq!(r.split_off(256), [0x90, 0x00]);
+    key.verify(Pkcs1v15Sign::new::<Sha256>(), &Sha256::digest(msg), &r)
+        .unwrap();
+    // The hash is used once.
+    assert_eq!(send(&mut *card, "00 2A 9E 9A 00"), [0x69, 0x85]);
+
+    // Intermediate form: the host hashed the first two blocks itself.
+    let long: Vec<u8> = (0..150u8).collect();
+    use crate::card::cps3::hash::HashAlg;
+    let mut state = HashAlg::Sha256.initial_state();
+    HashAlg::Sha256.compress(&mut state, &long[..128]);
+    let mut body = vec![0x90, 40];
+    body.extend_from_slice(&state);
+    body.extend_from_slice(&(128u64 * 8).to_be_bytes());
+    body.extend_from_slice(&[0x80, 22]);
+    body.extend_from_slice(&long[128..]);
+    let mut apdu = vec![0x00, 0x2A, 0x90, 0xA0, body.len() as u8];
+    apdu.extend_from_slice(&body);
+    assert_eq!(card.transmit(&apdu), [0x90, 0x00]);
+    // Case 2 with a wrong Le: 6C 00 (256 available), the hash is kept.
+    assert_eq!(send(&mut *card, "00 2A 9E 9A 80"), [0x6C, 0x00]);
+    let mut r = send(&mut *card, "00 2A 9E 9A 00");
+    assert_eq!(r.split_off(256), [0x90, 0x00]);
+    key.verify(Pkcs1v15Sign::new::<Sha256>(), &Sha256::digest(&long), &r)
+        .unwrap();
+    // A bit counter that is not a whole number of blocks.
+    apdu[5 + 2 + 32 + 7] = 0x01;
+    assert_eq!(card.transmit(&apdu), [0x6A, 0x80]);
+    // Malformed bodies.
+    assert_eq!(send(&mut *card, "00 2A 90 A0 03 90 00 80"), [0x6A, 0x80]);
+    assert_eq!(send(&mut *card, "00 2A 90 A0 02 80 00"), [0x6A, 0x80]);
+}
+
+#[test]
+fn internal_authenticate_with_key_82() {
+    let mut card = default_cps3();
+    let key = public_key(&read_cert(&mut *card, "E0 02"));
+    let challenge = [0x5Au8; 36];
+    let mut apdu = vec![0x00, 0x88, 0x00, 0x00, 36];
+    apdu.extend_from_slice(&challenge);
+    apdu.push(0x00);
+    assert_eq!(card.transmit(&apdu), [0x69, 0x85]);
+    data(&mut *card, "00 22 41 A4 06 80 01 02 84 01 82");
+    assert_eq!(card.transmit(&apdu), [0x69, 0x82]);
+    data(&mut *card, VERIFY_1234);
+    assert_eq!(card.transmit(&apdu), [0x61, 0x00]);
+    let mut r = send(&mut *card, "00 C0 00 00 00");
+    assert_eq!(r.split_off(256), [0x90, 0x00]);
+    key.verify(Pkcs1v15Sign::new_unprefixed(), &challenge, &r)
+        .unwrap();
+    // 102 bytes is the limit.
+    let mut apdu = vec![0x00, 0x88, 0x00, 0x00, 102];
+    apdu.extend_from_slice(&[1; 102]);
+    assert_eq!(card.transmit(&apdu), [0x61, 0x00]);
+    let mut apdu = vec![0x00, 0x88, 0x00, 0x00, 103];
+    apdu.extend_from_slice(&[1; 103]);
+    assert_eq!(card.transmit(&apdu), [0x67, 0x00]);
+    // The signature key cannot be used through INTERNAL AUTHENTICATE and vice versa.
+    card.reset();
+    data(&mut *card, VERIFY_1234);
+    data(&mut *card, "00 22 41 B6 06 80 01 42 84 01 81");
+    assert_eq!(send(&mut *card, "00 88 00 00 02 01 02 00"), [0x69, 0x85]);
+}
+
+#[test]
+fn toml_holder_and_expired_certificate() {
+    let text = r#"
+        kind = "cps3"
+        serial = "2500000042"
+        [holder]
+        national_id = "810001234567"
+        surname = "DURAND-TEST"
+        given_name = "ÉLODIE"
+        profession_code = 21
+        profession_label = "Pharmacien"
+        [certificates]
+        not_before = "2015-01-01"
+        not_after = "2018-01-01"
+    "#;
+    let mut card = from_toml_str(text).unwrap();
+    let cert = read_cert(&mut *card, "E0 02");
+    let subject = cert.tbs_certificate.subject.to_string();
+    for part in ["810001234567", "DURAND-TEST", "ÉLODIE", "Pharmacien"] {
+        assert!(subject.contains(part), "{part} missing from {subject}");
+    }
+    let not_after = cert.tbs_certificate.validity.not_after.to_unix_duration();
+    assert_eq!(not_after.as_secs(), 1_514_764_800);
+    data(&mut *card, "00 A4 09 0C 04 3F 00 D0 03");
+    assert_eq!(data(&mut *card, "00 B0 00 00 0C")[7..], h("25 00 00 00 42"));
+}
+
+/// Random bytes of every length, and random bodies behind every known header:
+/// the card always answers at least SW1 SW2 and never panics.
+#[test]
+fn garbage_never_panics() {
+    let mut card = default_cps3();
+    let mut rng = rand_chacha::ChaCha20Rng::from_seed([7; 32]);
+    let headers: [&[u8]; 12] = [
+        &[0x00, 0xA4],
+        &[0x00, 0xB0],
+        &[0x00, 0x20],
+        &[0x00, 0x24],
+        &[0x00, 0x2C],
+        &[0x00, 0xCB],
+        &[0x00, 0x22],
+        &[0x00, 0x2A],
+        &[0x00, 0x88],
+        &[0x00, 0xC0],
+        &[0x00, 0x2A, 0x90, 0xA0],
+        &[0x00, 0x2A, 0x9E, 0x9A],
+    ];
+    data(&mut *card, VERIFY_1234);
+    for len in 0..300 {
+        for round in 0..8 {
+            let mut apdu = vec![0u8; len];
+            rng.fill_bytes(&mut apdu);
+            if round > 0 && len >= 4 {
+                let header = headers[(round + len) % headers.len()];
+                apdu[..header.len()].copy_from_slice(header);
+                if len > 5 && round % 2 == 0 {
+                    apdu[4] = (len - 5) as u8;
+                }
+            }
+            let r = card.transmit(&apdu);
+            assert!(r.len() >= 2, "{apdu:02X?}");
+            // Keep some state around: MSE so that signing paths run.
+            if round == 3 {
+                send(&mut *card, "00 22 41 B6 06 80 01 42 84 01 81");
+                send(&mut *card, "00 22 41 A4 06 80 01 02 84 01 82");
+                send(&mut *card, "00 A4 09 0C 06 3F 00 00 01 E0 01");
+            }
+        }
+    }
+}

@@ -1,0 +1,261 @@
+//! A tiny ISO 7816-4 file system shared by the card models: DFs (optionally
+//! named by an AID) and transparent EFs, kept in an arena so the current file
+//! is an index, plus the selection state and FCI building.
+
+use super::apdu::Sw;
+use super::tlv::{constructed, tlv};
+
+pub const MF_FID: u16 = 0x3F00;
+
+/// One node of the tree.
+#[derive(Debug, Clone)]
+pub struct Node {
+    pub fid: Option<u16>,
+    pub aid: Option<Vec<u8>>,
+    /// Short EF identifier, for READ BINARY by SFI.
+    pub sfi: Option<u8>,
+    pub parent: Option<usize>,
+    pub kind: Kind,
+}
+
+#[derive(Debug, Clone)]
+pub enum Kind {
+    Df,
+    Ef(Vec<u8>),
+}
+
+/// The tree; node 0 is the MF.
+#[derive(Debug, Clone)]
+pub struct FileSystem {
+    nodes: Vec<Node>,
+}
+
+impl Default for FileSystem {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl FileSystem {
+    pub fn new() -> Self {
+        FileSystem {
+            nodes: vec![Node {
+                fid: Some(MF_FID),
+                aid: None,
+                sfi: None,
+                parent: None,
+                kind: Kind::Df,
+            }],
+        }
+    }
+
+    pub const MF: usize = 0;
+
+    /// Adds a DF under `parent`; returns its index.
+    pub fn add_df(&mut self, parent: usize, fid: Option<u16>, aid: Option<&[u8]>) -> usize {
+        self.push(Node {
+            fid,
+            aid: aid.map(<[u8]>::to_vec),
+            sfi: None,
+            parent: Some(parent),
+            kind: Kind::Df,
+        })
+    }
+
+    /// Adds a transparent EF under `parent`; returns its index.
+    pub fn add_ef(&mut self, parent: usize, fid: u16, data: Vec<u8>) -> usize {
+        self.push(Node {
+            fid: Some(fid),
+            aid: None,
+            sfi: None,
+            parent: Some(parent),
+            kind: Kind::Ef(data),
+        })
+    }
+
+    /// Gives an existing node an AID (e.g. the MF as the IAS application).
+    pub fn set_aid(&mut self, node: usize, aid: &[u8]) {
+        if let Some(n) = self.nodes.get_mut(node) {
+            n.aid = Some(aid.to_vec());
+        }
+    }
+
+    pub fn set_sfi(&mut self, node: usize, sfi: u8) {
+        if let Some(n) = self.nodes.get_mut(node) {
+            n.sfi = Some(sfi);
+        }
+    }
+
+    fn push(&mut self, node: Node) -> usize {
+        self.nodes.push(node);
+        self.nodes.len() - 1
+    }
+
+    pub fn node(&self, index: usize) -> Option<&Node> {
+        self.nodes.get(index)
+    }
+
+    pub fn is_df(&self, index: usize) -> bool {
+        matches!(self.node(index).map(|n| &n.kind), Some(Kind::Df))
+    }
+
+    /// The content of an EF.
+    pub fn ef_data(&self, index: usize) -> Option<&[u8]> {
+        match self.node(index).map(|n| &n.kind) {
+            Some(Kind::Ef(data)) => Some(data),
+            _ => None,
+        }
+    }
+
+    fn children(&self, df: usize) -> impl Iterator<Item = (usize, &Node)> {
+        self.nodes
+            .iter()
+            .enumerate()
+            .filter(move |(_, n)| n.parent == Some(df))
+    }
+
+    /// A direct child of `df` by FID.
+    pub fn child(&self, df: usize, fid: u16) -> Option<usize> {
+        self.children(df)
+            .find(|(_, n)| n.fid == Some(fid))
+            .map(|(i, _)| i)
+    }
+
+    /// An EF of `df` by short identifier.
+    pub fn child_by_sfi(&self, df: usize, sfi: u8) -> Option<usize> {
+        self.children(df)
+            .find(|(_, n)| n.sfi == Some(sfi) && matches!(n.kind, Kind::Ef(_)))
+            .map(|(i, _)| i)
+    }
+
+    /// A DF anywhere by its full AID.
+    pub fn by_aid(&self, aid: &[u8]) -> Option<usize> {
+        self.nodes
+            .iter()
+            .position(|n| n.aid.as_deref() == Some(aid) && matches!(n.kind, Kind::Df))
+    }
+
+    /// Walks a path of FIDs (big-endian pairs) that starts with `3F00`.
+    pub fn by_path_from_mf(&self, path: &[u8]) -> Result<usize, Sw> {
+        if path.is_empty() || path.len() % 2 != 0 {
+            return Err(Sw::WRONG_LENGTH);
+        }
+        let mut fids = path
+            .chunks_exact(2)
+            .map(|c| u16::from_be_bytes([c[0], c[1]]));
+        if fids.next() != Some(MF_FID) {
+            return Err(Sw::FILE_NOT_FOUND);
+        }
+        let mut at = Self::MF;
+        for fid in fids {
+            if !self.is_df(at) {
+                return Err(Sw::FILE_NOT_FOUND);
+            }
+            at = self.child(at, fid).ok_or(Sw::FILE_NOT_FOUND)?;
+        }
+        Ok(at)
+    }
+
+    /// The FCP template: `62 { 80 size, 82 01 01, 83 fid }` for an EF,
+    /// `62 { 82 01 38, 83 fid, 84 AID }` for a DF.
+    pub fn fcp(&self, index: usize) -> Vec<u8> {
+        let Some(node) = self.node(index) else {
+            return Vec::new();
+        };
+        let fid = node.fid.map(|f| tlv(&[0x83], &f.to_be_bytes()));
+        let mut parts = Vec::new();
+        match &node.kind {
+            Kind::Ef(data) => {
+                let size = u16::try_from(data.len()).unwrap_or(u16::MAX);
+                parts.push(tlv(&[0x80], &size.to_be_bytes()));
+                parts.push(tlv(&[0x82], &[0x01]));
+                parts.extend(fid);
+            }
+            Kind::Df => {
+                parts.push(tlv(&[0x82], &[0x38]));
+                parts.extend(fid);
+                if let Some(aid) = &node.aid {
+                    parts.push(tlv(&[0x84], aid));
+                }
+            }
+        }
+        constructed(&[0x62], &parts)
+    }
+}
+
+/// The current DF and EF of a card.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    pub df: usize,
+    pub ef: Option<usize>,
+}
+
+impl Default for Cursor {
+    fn default() -> Self {
+        Cursor {
+            df: FileSystem::MF,
+            ef: None,
+        }
+    }
+}
+
+impl Cursor {
+    /// Makes `index` current: a DF becomes the current DF, an EF the current
+    /// EF (its parent becoming the current DF).
+    pub fn select(&mut self, fs: &FileSystem, index: usize) {
+        if fs.is_df(index) {
+            *self = Cursor {
+                df: index,
+                ef: None,
+            };
+        } else if let Some(parent) = fs.node(index).and_then(|n| n.parent) {
+            *self = Cursor {
+                df: parent,
+                ef: Some(index),
+            };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> (FileSystem, usize, usize) {
+        let mut fs = FileSystem::new();
+        let df = fs.add_df(FileSystem::MF, Some(0x0001), Some(&[0xA0, 1]));
+        let ef = fs.add_ef(df, 0xE001, vec![1, 2, 3]);
+        (fs, df, ef)
+    }
+
+    #[test]
+    fn paths_and_aids() {
+        let (fs, df, ef) = sample();
+        assert_eq!(fs.by_path_from_mf(&[0x3F, 0]), Ok(FileSystem::MF));
+        assert_eq!(fs.by_path_from_mf(&[0x3F, 0, 0, 1, 0xE0, 1]), Ok(ef));
+        assert_eq!(
+            fs.by_path_from_mf(&[0, 1, 0xE0, 1]),
+            Err(Sw::FILE_NOT_FOUND)
+        );
+        assert_eq!(
+            fs.by_path_from_mf(&[0x3F, 0, 0, 1, 0xE0, 1, 0, 0]),
+            Err(Sw::FILE_NOT_FOUND)
+        );
+        assert_eq!(fs.by_path_from_mf(&[0x3F, 0, 0]), Err(Sw::WRONG_LENGTH));
+        assert_eq!(fs.by_aid(&[0xA0, 1]), Some(df));
+        assert_eq!(fs.by_aid(&[0xA0]), None);
+    }
+
+    #[test]
+    fn fcp_layout() {
+        let (fs, df, ef) = sample();
+        assert_eq!(
+            fs.fcp(ef),
+            [0x62, 0x0B, 0x80, 2, 0, 3, 0x82, 1, 1, 0x83, 2, 0xE0, 1]
+        );
+        assert_eq!(
+            fs.fcp(df),
+            [0x62, 0x0B, 0x82, 1, 0x38, 0x83, 2, 0, 1, 0x84, 2, 0xA0, 1]
+        );
+    }
+}

@@ -1,0 +1,127 @@
+//! Card models, card side. Each card answers raw short APDUs (T=0 TPDUs) with
+//! response data followed by SW1 SW2, exactly as the chip would. Bytes from the
+//! host are untrusted: a card model never panics on them.
+
+pub mod apdu;
+pub mod cps3;
+pub mod fs;
+pub mod spec;
+pub mod tlv;
+pub mod unknown;
+pub mod vitale2;
+
+pub use cps3::Cps3Card;
+pub use unknown::UnknownCard;
+pub use vitale2::Vitale2Card;
+
+/// A simulated card in a slot.
+pub trait SimCard: Send {
+    /// The answer to reset.
+    fn atr(&self) -> Vec<u8>;
+    /// A reset (cold or warm): the card forgets its security state and current file.
+    fn reset(&mut self);
+    /// One command APDU in, response data + SW1 SW2 out (always at least 2 bytes).
+    fn transmit(&mut self, apdu: &[u8]) -> Vec<u8>;
+}
+
+/// Why a card description could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("unknown card {0:?}: use cps3, vitale2, unknown or a TOML file")]
+    Unknown(String),
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("invalid card description {path}: {message}")]
+    Invalid { path: String, message: String },
+}
+
+/// Makes a card from a name (`cps3`, `vitale2`, `unknown`) or a TOML file path.
+pub fn load(spec: &str) -> Result<Box<dyn SimCard>, LoadError> {
+    match spec {
+        "cps3" => return Ok(default_cps3()),
+        "vitale2" => return Ok(default_vitale2()),
+        "unknown" => return Ok(unknown_card()),
+        _ => {}
+    }
+    let path = std::path::Path::new(spec);
+    let looks_like_path = spec.ends_with(".toml") || spec.contains(std::path::MAIN_SEPARATOR);
+    if !looks_like_path && !path.exists() {
+        return Err(LoadError::Unknown(spec.to_string()));
+    }
+    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io {
+        path: spec.to_string(),
+        source,
+    })?;
+    spec::card_from_toml(&text).map_err(|message| LoadError::Invalid {
+        path: spec.to_string(),
+        message,
+    })
+}
+
+/// Makes a card from TOML text (format: see `cards/cps3.toml`); fields left
+/// out take the default card's values.
+pub fn from_toml_str(text: &str) -> Result<Box<dyn SimCard>, LoadError> {
+    spec::card_from_toml(text).map_err(|message| LoadError::Invalid {
+        path: "<toml text>".to_string(),
+        message,
+    })
+}
+
+/// The default CPS3 (`cards/cps3.toml`): TRAL ADEMIS, PIN 1234.
+pub fn default_cps3() -> Box<dyn SimCard> {
+    spec::card_from_toml(spec::CPS3_TOML).expect("embedded cards/cps3.toml is valid")
+}
+
+/// The default Vitale 2 (`cards/vitale2.toml`).
+pub fn default_vitale2() -> Box<dyn SimCard> {
+    spec::card_from_toml(spec::VITALE2_TOML).expect("embedded cards/vitale2.toml is valid")
+}
+
+/// A non-health card (`cards/unknown.toml`).
+pub fn unknown_card() -> Box<dyn SimCard> {
+    Box::new(UnknownCard::new(unknown::DEFAULT_ATR.to_vec()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn load_names_paths_and_errors() {
+        assert_eq!(load("cps3").unwrap().atr()[..3], [0x3B, 0xAC, 0x00]);
+        assert_eq!(load("vitale2").unwrap().atr()[..3], [0x3B, 0x75, 0x13]);
+        assert_eq!(load("unknown").unwrap().atr()[..3], [0x3B, 0x8F, 0x80]);
+        assert!(matches!(load("cps9"), Err(LoadError::Unknown(_))));
+        assert!(matches!(
+            load("/nonexistent/card.toml"),
+            Err(LoadError::Io { .. })
+        ));
+        let dir = std::env::temp_dir().join(format!("lecteur-sim-load-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let good = dir.join("blocked.toml");
+        std::fs::write(&good, "kind = \"cps3\"\n[pin]\ntries_left = 0\n").unwrap();
+        let mut card = load(good.to_str().unwrap()).unwrap();
+        assert_eq!(card.transmit(&[0, 0x20, 0, 1]), [0x69, 0x83]);
+        let bad = dir.join("bad.toml");
+        std::fs::write(&bad, "kind = \"cps3\"\nholder = 3\n").unwrap();
+        match load(bad.to_str().unwrap()) {
+            Err(LoadError::Invalid { path, message }) => {
+                assert!(path.ends_with("bad.toml"));
+                assert!(!message.is_empty());
+            }
+            _ => panic!("expected Invalid"),
+        }
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn unknown_defaults_agree_with_the_toml() {
+        assert_eq!(
+            from_toml_str(spec::UNKNOWN_TOML).unwrap().atr(),
+            unknown_card().atr()
+        );
+    }
+}

@@ -1,0 +1,562 @@
+//! Which card sits in which slot (by name), and the `--control` Unix socket
+//! that lets tests or a person insert and remove cards while a front-end runs.
+//!
+//! Protocol: one command per line, one answer per line (`ok` or
+//! `error: <message>`); `status` first prints one line per slot
+//! (`0 cps3 3BAC0040…` or `1 empty`), then `ok`.
+//!
+//! ```text
+//! insert SLOT SPEC   SPEC as for --card: cps3, vitale2, unknown, a TOML path,
+//!                    echo[:ATRHEX] (diagnostic card), none/empty (= remove)
+//! remove SLOT
+//! status
+//! help
+//! ```
+
+use crate::card::{self, SimCard};
+use crate::reader::{SimReader, SlotError};
+use std::io::{self, Read, Write};
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// Longest command line accepted, newline included.
+pub const MAX_LINE: usize = 1024;
+/// Clients served at the same time; more are turned away.
+pub const MAX_CLIENTS: usize = 8;
+/// How often blocked waits look at the stop flag.
+const TICK: Duration = Duration::from_millis(200);
+
+/// Why a control command or the control socket failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ControlError {
+    #[error("no slot {slot}: this reader has {count} slot(s)")]
+    NoSlot { slot: usize, count: usize },
+    #[error("invalid slot number {0:?}")]
+    BadSlot(String),
+    #[error("cannot load card {spec:?}: {message}")]
+    Load { spec: String, message: String },
+    #[error("unknown command {0:?} (commands: insert SLOT SPEC, remove SLOT, status, help)")]
+    UnknownCommand(String),
+    #[error("usage: {0}")]
+    Usage(&'static str),
+    #[error("empty command")]
+    Empty,
+    #[error("control socket {}: {source}", path.display())]
+    Socket { path: PathBuf, source: io::Error },
+    #[error("{} exists and is not a socket; refusing to replace it", path.display())]
+    NotASocket { path: PathBuf },
+    #[error("{} is in use by another running simulator", path.display())]
+    InUse { path: PathBuf },
+}
+
+/// Makes a card from a spec string.
+pub type Loader = Arc<dyn Fn(&str) -> Result<Box<dyn SimCard>, String> + Send + Sync>;
+
+/// The loader used by the binary: `echo[:ATRHEX]` gives an [`EchoCard`],
+/// anything else goes to [`card::load`].
+pub fn default_loader() -> Loader {
+    Arc::new(|spec: &str| {
+        if let Some(card) = EchoCard::from_spec(spec)? {
+            return Ok(Box::new(card) as Box<dyn SimCard>);
+        }
+        card::load(spec).map_err(|e| e.to_string())
+    })
+}
+
+/// Whether a spec means "no card".
+pub fn is_empty_spec(spec: &str) -> bool {
+    matches!(spec.trim(), "none" | "empty" | "")
+}
+
+/// A diagnostic card for plumbing checks: it answers every command with the
+/// command's data field (if any) followed by `90 00`. It knows no file system.
+pub struct EchoCard {
+    atr: Vec<u8>,
+}
+
+impl EchoCard {
+    /// The default ATR: direct convention, T=0 only, historical bytes `14 50`.
+    pub const DEFAULT_ATR: [u8; 4] = [0x3B, 0x02, 0x14, 0x50];
+
+    pub fn new(atr: Vec<u8>) -> Self {
+        EchoCard { atr }
+    }
+
+    /// `echo` or `echo:ATRHEX`; `Ok(None)` for any other spec.
+    pub fn from_spec(spec: &str) -> Result<Option<Self>, String> {
+        let spec = spec.trim();
+        if spec == "echo" {
+            return Ok(Some(EchoCard::new(Self::DEFAULT_ATR.to_vec())));
+        }
+        let Some(hex_atr) = spec.strip_prefix("echo:") else {
+            return Ok(None);
+        };
+        let cleaned: String = hex_atr.chars().filter(|c| !c.is_whitespace()).collect();
+        let atr = hex::decode(&cleaned).map_err(|e| format!("bad ATR hex {hex_atr:?}: {e}"))?;
+        if !(2..=33).contains(&atr.len()) {
+            return Err(format!("an ATR is 2 to 33 bytes, got {}", atr.len()));
+        }
+        Ok(Some(EchoCard::new(atr)))
+    }
+}
+
+impl SimCard for EchoCard {
+    fn atr(&self) -> Vec<u8> {
+        self.atr.clone()
+    }
+
+    fn reset(&mut self) {}
+
+    fn transmit(&mut self, apdu: &[u8]) -> Vec<u8> {
+        if apdu.len() < 4 {
+            return vec![0x67, 0x00];
+        }
+        let mut out = Vec::new();
+        if apdu.len() > 5 {
+            let lc = usize::from(apdu[4]);
+            let end = apdu.len().min(5 + lc);
+            out.extend_from_slice(&apdu[5..end]);
+        }
+        out.extend_from_slice(&[0x90, 0x00]);
+        out
+    }
+}
+
+/// A [`SimReader`] plus the name of the card in each slot, shared by the
+/// front-end, `main` and the control socket.
+#[derive(Clone)]
+pub struct CardBay {
+    reader: SimReader,
+    labels: Arc<Mutex<Vec<Option<String>>>>,
+    loader: Loader,
+}
+
+impl CardBay {
+    /// A bay over `reader` that loads cards with [`default_loader`].
+    pub fn new(reader: SimReader) -> Self {
+        Self::with_loader(reader, default_loader())
+    }
+
+    /// A bay with a custom card loader (tests use their own cards).
+    pub fn with_loader(reader: SimReader, loader: Loader) -> Self {
+        let labels = vec![None; reader.slot_count()];
+        CardBay {
+            reader,
+            labels: Arc::new(Mutex::new(labels)),
+            loader,
+        }
+    }
+
+    pub fn reader(&self) -> &SimReader {
+        &self.reader
+    }
+
+    fn check_slot(&self, slot: usize) -> Result<(), ControlError> {
+        let count = self.reader.slot_count();
+        if slot >= count {
+            return Err(ControlError::NoSlot { slot, count });
+        }
+        Ok(())
+    }
+
+    fn set_label(&self, slot: usize, label: Option<String>) {
+        let mut labels = self.labels.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(l) = labels.get_mut(slot) {
+            *l = label;
+        }
+    }
+
+    /// Loads `spec` and puts the card in `slot`; `none`/`empty` removes the card.
+    pub fn insert_spec(&self, slot: usize, spec: &str) -> Result<(), ControlError> {
+        self.check_slot(slot)?;
+        let spec = spec.trim();
+        if is_empty_spec(spec) {
+            return self.remove(slot);
+        }
+        let card = (self.loader)(spec).map_err(|message| ControlError::Load {
+            spec: spec.to_string(),
+            message,
+        })?;
+        self.insert_card(slot, spec, card)
+    }
+
+    /// Puts an already built card in `slot` under the name `label`.
+    pub fn insert_card(
+        &self,
+        slot: usize,
+        label: &str,
+        card: Box<dyn SimCard>,
+    ) -> Result<(), ControlError> {
+        self.check_slot(slot)?;
+        self.set_label(slot, Some(label.to_string()));
+        self.reader
+            .insert(slot, card)
+            .map_err(|e| slot_error(e, slot, &self.reader))
+    }
+
+    /// Takes the card out of `slot` (not an error when the slot is empty).
+    pub fn remove(&self, slot: usize) -> Result<(), ControlError> {
+        self.check_slot(slot)?;
+        self.reader
+            .remove(slot)
+            .map_err(|e| slot_error(e, slot, &self.reader))?;
+        self.set_label(slot, None);
+        Ok(())
+    }
+
+    /// One line per slot: `0 cps3 3BAC0040…` or `1 empty`.
+    pub fn status(&self) -> Vec<String> {
+        let labels = self
+            .labels
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        (0..self.reader.slot_count())
+            .map(|slot| match self.reader.atr(slot) {
+                Some(atr) => {
+                    let label = labels.get(slot).cloned().flatten();
+                    format!(
+                        "{slot} {} {}",
+                        label.as_deref().unwrap_or("card"),
+                        hex::encode_upper(atr)
+                    )
+                }
+                None => format!("{slot} empty"),
+            })
+            .collect()
+    }
+
+    /// Runs one command line; returns the lines to answer (the last one is
+    /// `ok` or `error: …`).
+    pub fn execute(&self, line: &str) -> Vec<String> {
+        match self.execute_inner(line) {
+            Ok(mut lines) => {
+                lines.push("ok".to_string());
+                lines
+            }
+            Err(e) => vec![format!("error: {e}")],
+        }
+    }
+
+    fn execute_inner(&self, line: &str) -> Result<Vec<String>, ControlError> {
+        let line = line.trim();
+        let (command, rest) = match line.split_once(char::is_whitespace) {
+            Some((c, r)) => (c, r.trim()),
+            None => (line, ""),
+        };
+        match command {
+            "" => Err(ControlError::Empty),
+            "insert" => {
+                const USAGE: &str = "insert SLOT SPEC";
+                let (slot, spec) = rest
+                    .split_once(char::is_whitespace)
+                    .ok_or(ControlError::Usage(USAGE))?;
+                let slot = parse_slot(slot)?;
+                let spec = spec.trim();
+                if spec.is_empty() {
+                    return Err(ControlError::Usage(USAGE));
+                }
+                self.insert_spec(slot, spec)?;
+                eprintln!("lecteur-sim: control: slot {slot}: inserted {spec}");
+                Ok(Vec::new())
+            }
+            "remove" => {
+                if rest.is_empty() || rest.contains(char::is_whitespace) {
+                    return Err(ControlError::Usage("remove SLOT"));
+                }
+                let slot = parse_slot(rest)?;
+                self.remove(slot)?;
+                eprintln!("lecteur-sim: control: slot {slot}: card removed");
+                Ok(Vec::new())
+            }
+            "status" => {
+                if !rest.is_empty() {
+                    return Err(ControlError::Usage("status"));
+                }
+                Ok(self.status())
+            }
+            "help" => Ok(vec![
+                "insert SLOT SPEC  (SPEC: cps3, vitale2, unknown, FILE.toml, echo[:ATRHEX], none)"
+                    .to_string(),
+                "remove SLOT".to_string(),
+                "status".to_string(),
+            ]),
+            other => {
+                let shown: String = other.chars().take(40).collect();
+                Err(ControlError::UnknownCommand(shown))
+            }
+        }
+    }
+}
+
+fn parse_slot(s: &str) -> Result<usize, ControlError> {
+    let shown = || s.chars().take(20).collect::<String>();
+    if s.is_empty() || s.len() > 4 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ControlError::BadSlot(shown()));
+    }
+    s.parse().map_err(|_| ControlError::BadSlot(shown()))
+}
+
+fn slot_error(e: SlotError, slot: usize, reader: &SimReader) -> ControlError {
+    match e {
+        SlotError::NoSlot => ControlError::NoSlot {
+            slot,
+            count: reader.slot_count(),
+        },
+        other => ControlError::Load {
+            spec: format!("slot {slot}"),
+            message: other.to_string(),
+        },
+    }
+}
+
+/// The control socket server: a listening thread and one thread per client.
+/// Dropping it stops the threads and removes the socket file.
+pub struct ControlServer {
+    path: PathBuf,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl ControlServer {
+    /// Listens on `path` (a stale socket file there is replaced).
+    pub fn start(path: &Path, bay: CardBay) -> Result<Self, ControlError> {
+        let socket_err = |source| ControlError::Socket {
+            path: path.to_path_buf(),
+            source,
+        };
+        match std::fs::symlink_metadata(path) {
+            Ok(meta) if meta.file_type().is_socket() => {
+                if UnixStream::connect(path).is_ok() {
+                    return Err(ControlError::InUse {
+                        path: path.to_path_buf(),
+                    });
+                }
+                std::fs::remove_file(path).map_err(socket_err)?;
+            }
+            Ok(_) => {
+                return Err(ControlError::NotASocket {
+                    path: path.to_path_buf(),
+                })
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(socket_err(e)),
+        }
+        let listener = UnixListener::bind(path).map_err(socket_err)?;
+        // Only the owner may insert cards.
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+            .map_err(socket_err)?;
+        listener.set_nonblocking(true).map_err(socket_err)?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread_stop = Arc::clone(&stop);
+        let thread = std::thread::Builder::new()
+            .name("control".to_string())
+            .spawn(move || accept_loop(listener, bay, thread_stop))
+            .map_err(socket_err)?;
+        eprintln!("lecteur-sim: control: listening on {}", path.display());
+        Ok(ControlServer {
+            path: path.to_path_buf(),
+            stop,
+            thread: Some(thread),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for ControlServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Waits up to `timeout` for `fd` to become readable; `false` on timeout.
+fn wait_readable(fd: i32, timeout: Duration) -> bool {
+    let mut pfd = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    let ms = libc::c_int::try_from(timeout.as_millis()).unwrap_or(libc::c_int::MAX);
+    // SAFETY: one valid pollfd, count 1.
+    let r = unsafe { libc::poll(&mut pfd, 1, ms) };
+    r > 0
+}
+
+fn accept_loop(listener: UnixListener, bay: CardBay, stop: Arc<AtomicBool>) {
+    let clients = Arc::new(AtomicUsize::new(0));
+    let mut workers: Vec<JoinHandle<()>> = Vec::new();
+    while !stop.load(Ordering::SeqCst) {
+        workers.retain(|w| !w.is_finished());
+        if !wait_readable(listener.as_raw_fd(), TICK) {
+            continue;
+        }
+        let mut stream = match listener.accept() {
+            Ok((s, _)) => s,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+            Err(e) => {
+                eprintln!("lecteur-sim: control: accept failed: {e}");
+                std::thread::sleep(TICK);
+                continue;
+            }
+        };
+        if clients.load(Ordering::SeqCst) >= MAX_CLIENTS {
+            let _ = stream.set_nonblocking(false);
+            let _ = stream.set_write_timeout(Some(TICK));
+            let _ = stream.write_all(b"error: too many control connections\n");
+            continue;
+        }
+        clients.fetch_add(1, Ordering::SeqCst);
+        let bay = bay.clone();
+        let stop = Arc::clone(&stop);
+        let counter = Arc::clone(&clients);
+        let spawned = std::thread::Builder::new()
+            .name("control-client".to_string())
+            .spawn(move || {
+                if let Err(e) = serve_client(stream, &bay, &stop) {
+                    eprintln!("lecteur-sim: control: client error: {e}");
+                }
+                counter.fetch_sub(1, Ordering::SeqCst);
+            });
+        match spawned {
+            Ok(handle) => workers.push(handle),
+            Err(e) => {
+                clients.fetch_sub(1, Ordering::SeqCst);
+                eprintln!("lecteur-sim: control: cannot start a client thread: {e}");
+            }
+        }
+    }
+    for w in workers {
+        let _ = w.join();
+    }
+}
+
+fn serve_client(mut stream: UnixStream, bay: &CardBay, stop: &AtomicBool) -> io::Result<()> {
+    stream.set_nonblocking(false)?;
+    stream.set_read_timeout(Some(TICK))?;
+    stream.set_write_timeout(Some(Duration::from_secs(5)))?;
+    let mut pending: Vec<u8> = Vec::with_capacity(MAX_LINE);
+    let mut chunk = [0u8; 512];
+    loop {
+        if stop.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        let n = match stream.read(&mut chunk) {
+            Ok(0) => {
+                // A last command without a newline still counts.
+                if !pending.is_empty() {
+                    answer(&mut stream, bay, &pending)?;
+                }
+                return Ok(());
+            }
+            Ok(n) => n,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock
+                        | io::ErrorKind::TimedOut
+                        | io::ErrorKind::Interrupted
+                ) =>
+            {
+                continue
+            }
+            Err(e) => return Err(e),
+        };
+        pending.extend_from_slice(&chunk[..n]);
+        while let Some(pos) = pending.iter().position(|&b| b == b'\n') {
+            let line: Vec<u8> = pending.drain(..=pos).collect();
+            if line.len() > MAX_LINE {
+                stream.write_all(
+                    format!("error: line too long (max {MAX_LINE} bytes)\n").as_bytes(),
+                )?;
+                return Ok(());
+            }
+            answer(&mut stream, bay, &line[..line.len() - 1])?;
+        }
+        if pending.len() > MAX_LINE {
+            stream
+                .write_all(format!("error: line too long (max {MAX_LINE} bytes)\n").as_bytes())?;
+            return Ok(());
+        }
+    }
+}
+
+fn answer(stream: &mut UnixStream, bay: &CardBay, line: &[u8]) -> io::Result<()> {
+    let reply = match std::str::from_utf8(line) {
+        Ok(text) => bay.execute(text.trim_end_matches('\r')),
+        Err(_) => vec!["error: the command is not UTF-8 text".to_string()],
+    };
+    let mut out = String::new();
+    for l in reply {
+        out.push_str(&l);
+        out.push('\n');
+    }
+    stream.write_all(out.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bay(slots: usize) -> CardBay {
+        CardBay::new(SimReader::new(slots))
+    }
+
+    #[test]
+    fn echo_card_echoes_data() {
+        let mut c = EchoCard::new(EchoCard::DEFAULT_ATR.to_vec());
+        assert_eq!(
+            c.transmit(&[0, 0xA4, 0, 0, 2, 0x3F, 0]),
+            vec![0x3F, 0, 0x90, 0]
+        );
+        assert_eq!(c.transmit(&[0, 0xB0, 0, 0, 0x10]), vec![0x90, 0]);
+        assert_eq!(c.transmit(&[0, 0xB0, 0, 0, 9, 1]), vec![1, 0x90, 0]);
+        assert_eq!(c.transmit(&[0]), vec![0x67, 0]);
+    }
+
+    #[test]
+    fn echo_spec() {
+        assert!(EchoCard::from_spec("cps3").unwrap().is_none());
+        assert_eq!(
+            EchoCard::from_spec("echo:3B 00").unwrap().unwrap().atr(),
+            vec![0x3B, 0]
+        );
+        assert!(EchoCard::from_spec("echo:3G").is_err());
+        assert!(EchoCard::from_spec("echo:3B").is_err());
+    }
+
+    #[test]
+    fn commands() {
+        let b = bay(2);
+        assert_eq!(b.execute("status"), vec!["0 empty", "1 empty", "ok"]);
+        assert_eq!(b.execute("insert 1 echo"), vec!["ok"]);
+        assert_eq!(
+            b.execute("status"),
+            vec!["0 empty", "1 echo 3B021450", "ok"]
+        );
+        assert_eq!(b.execute("remove 1"), vec!["ok"]);
+        assert_eq!(b.execute("remove 1"), vec!["ok"]);
+        assert_eq!(b.execute("insert 0 echo:3B00"), vec!["ok"]);
+        assert_eq!(b.execute("insert 0 none"), vec!["ok"]);
+        assert_eq!(b.execute("status")[0], "0 empty");
+        assert!(b.execute("insert 2 echo")[0].starts_with("error: no slot 2"));
+        assert!(b.execute("insert x echo")[0].starts_with("error: invalid slot"));
+        assert!(b.execute("insert 0")[0].starts_with("error: usage"));
+        assert!(b.execute("insert 0 nonsense-card")[0].starts_with("error: cannot load card"));
+        assert!(b.execute("frobnicate")[0].starts_with("error: unknown command"));
+        assert!(b.execute("")[0].starts_with("error: empty"));
+        assert!(b.execute("remove 99999999999999999999")[0].starts_with("error: invalid slot"));
+    }
+}

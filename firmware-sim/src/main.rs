@@ -1,0 +1,220 @@
+//! `lecteur-sim`: simulated cards and reader firmware for lecteur's tests.
+//! The work happens in the library ([`lecteur_sim::vpcd`],
+//! [`lecteur_sim::serial`], [`lecteur_sim::control`]); this is the CLI.
+
+use clap::{Parser, Subcommand};
+use lecteur_sim::control::{is_empty_spec, CardBay, ControlServer};
+use lecteur_sim::serial::{self, Profile};
+use lecteur_sim::{vpcd, SimReader};
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+#[derive(Parser)]
+#[command(
+    name = "lecteur-sim",
+    version,
+    about = "Simulated French health cards and reader firmware for lecteur"
+)]
+struct Cli {
+    /// Log every command (headers and lengths, never APDU data).
+    #[arg(short, long, global = true)]
+    verbose: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// A virtual card for pcscd's vpcd driver (connects to vpcd over TCP).
+    Vpcd {
+        /// vpcd's port: 35963 is "Virtual PCD 00 00", 35964 "Virtual PCD 00 01".
+        #[arg(long, default_value_t = vpcd::DEFAULT_PORT)]
+        port: u16,
+        #[arg(long, default_value = "127.0.0.1")]
+        host: String,
+        /// cps3, vitale2, unknown, a TOML card file, echo[:ATRHEX], or none.
+        #[arg(long)]
+        card: String,
+        /// Unix socket for insert/remove/status commands.
+        #[arg(long)]
+        control: Option<PathBuf>,
+    },
+    /// A CCID-over-serial reader on a pseudo-terminal (libccidtwin, lecteur's serial transport).
+    Serial {
+        /// Where to put the symbolic link to the pty slave.
+        #[arg(long)]
+        link: PathBuf,
+        /// Cards per slot, comma-separated: cps3, vitale2, unknown, FILE, echo[:ATRHEX], empty.
+        #[arg(long, value_delimiter = ',')]
+        slots: Vec<String>,
+        /// gemcore-sim-pro (2 slots, no echo) or gempc-twin (1 slot, echo).
+        #[arg(long, default_value = "gemcore-sim-pro")]
+        reader: Profile,
+        /// Unix socket for insert/remove/status commands.
+        #[arg(long)]
+        control: Option<PathBuf>,
+    },
+    /// Sends one command to a running simulator's control socket and prints the answer.
+    Control {
+        /// The socket given to --control.
+        #[arg(long)]
+        socket: PathBuf,
+        /// The command: insert SLOT SPEC, remove SLOT, status, help.
+        #[arg(required = true, trailing_var_arg = true)]
+        command: Vec<String>,
+    },
+    /// Writes the simulated PKI (CA and card certificates) to a directory.
+    GenFixtures {
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+static STOP: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_signal(_signal: libc::c_int) {
+    STOP.store(true, Ordering::SeqCst);
+}
+
+fn install_signal_handlers() {
+    let handler = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
+    // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+    unsafe {
+        libc::signal(libc::SIGTERM, handler);
+        libc::signal(libc::SIGINT, handler);
+    }
+}
+
+fn start_control(path: Option<&PathBuf>, bay: &CardBay) -> Result<Option<ControlServer>, String> {
+    path.map(|p| ControlServer::start(p, bay.clone()).map_err(|e| e.to_string()))
+        .transpose()
+}
+
+fn resolve(host: &str, port: u16) -> Result<SocketAddr, String> {
+    (host, port)
+        .to_socket_addrs()
+        .map_err(|e| format!("cannot resolve {host}:{port}: {e}"))?
+        .next()
+        .ok_or_else(|| format!("{host}:{port} resolves to no address"))
+}
+
+fn run_vpcd(
+    port: u16,
+    host: &str,
+    card: &str,
+    control: Option<&PathBuf>,
+    verbose: bool,
+) -> Result<(), String> {
+    let addr = resolve(host, port)?;
+    let reader = SimReader::new(1);
+    let bay = CardBay::new(reader.clone());
+    if !is_empty_spec(card) {
+        bay.insert_spec(0, card).map_err(|e| e.to_string())?;
+        eprintln!("lecteur-sim: vpcd: card {card} in the slot");
+    }
+    let _control = start_control(control, &bay)?;
+    install_signal_handlers();
+    let opts = vpcd::Options {
+        verbose,
+        ..vpcd::Options::default()
+    };
+    vpcd::run_with(reader, addr, &STOP, &opts).map_err(|e| e.to_string())
+}
+
+fn run_serial(
+    link: &std::path::Path,
+    slots: &[String],
+    profile: Profile,
+    control: Option<&PathBuf>,
+    verbose: bool,
+) -> Result<(), String> {
+    let count = profile.default_slots();
+    if slots.len() > count {
+        return Err(format!(
+            "--slots lists {} cards but the {profile} reader has {count} slot(s)",
+            slots.len()
+        ));
+    }
+    let reader = SimReader::new(count);
+    let bay = CardBay::new(reader.clone());
+    for (slot, spec) in slots.iter().enumerate() {
+        if !is_empty_spec(spec) {
+            bay.insert_spec(slot, spec).map_err(|e| e.to_string())?;
+            eprintln!("lecteur-sim: serial: slot {slot}: card {}", spec.trim());
+        }
+    }
+    let mut device = serial::Reader::open(link, profile, reader).map_err(|e| e.to_string())?;
+    device.set_verbose(verbose);
+    let _control = start_control(control, &bay)?;
+    install_signal_handlers();
+    device.run(&STOP).map_err(|e| e.to_string())
+}
+
+/// Sends `command` and prints the answer lines; an `error:` answer is an error.
+fn run_control_client(socket: &std::path::Path, command: &[String]) -> Result<(), String> {
+    use std::io::{BufRead, BufReader, Write};
+    let line = command.join(" ");
+    if line.contains('\n') || line.len() >= lecteur_sim::control::MAX_LINE {
+        return Err("the command must be one line, under 1024 bytes".to_string());
+    }
+    let mut stream = std::os::unix::net::UnixStream::connect(socket)
+        .map_err(|e| format!("cannot connect to {}: {e}", socket.display()))?;
+    let timeout = Some(std::time::Duration::from_secs(10));
+    stream
+        .set_read_timeout(timeout)
+        .map_err(|e| e.to_string())?;
+    stream
+        .write_all(format!("{line}\n").as_bytes())
+        .map_err(|e| format!("cannot send the command: {e}"))?;
+    let mut reader = BufReader::new(stream);
+    // status prints one line per slot (at most a few), then ok/error.
+    for _ in 0..1000 {
+        let mut answer = String::new();
+        let n = reader
+            .read_line(&mut answer)
+            .map_err(|e| format!("no answer: {e}"))?;
+        if n == 0 {
+            return Err("the simulator closed the connection without answering".to_string());
+        }
+        let answer = answer.trim_end();
+        if answer == "ok" {
+            return Ok(());
+        }
+        if let Some(message) = answer.strip_prefix("error: ") {
+            return Err(message.to_string());
+        }
+        println!("{answer}");
+    }
+    Err("the answer never ended".to_string())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Vpcd {
+            port,
+            host,
+            card,
+            control,
+        } => run_vpcd(*port, host, card, control.as_ref(), cli.verbose),
+        Command::Serial {
+            link,
+            slots,
+            reader,
+            control,
+        } => run_serial(link, slots, *reader, control.as_ref(), cli.verbose),
+        Command::Control { socket, command } => run_control_client(socket, command),
+        Command::GenFixtures { out } => lecteur_sim::pki::generate_fixtures(out)
+            .map(|()| eprintln!("lecteur-sim: fixtures written to {}", out.display()))
+            .map_err(|e| format!("cannot write fixtures to {}: {e}", out.display())),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("lecteur-sim: error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,182 @@
+//! The reader's side of the serial line, without I/O: host bytes in, reader
+//! bytes out. Echo, NAK, retransmission, resynchronisation and card-movement
+//! bytes live here, so tests (and an in-process transport) can drive a
+//! complete reader over any byte pipe.
+
+use super::firmware::{Firmware, Notify};
+use super::frame::{self, Deframer, Event, NAK_FRAME};
+use super::Profile;
+use crate::reader::SimReader;
+use std::time::{Duration, Instant};
+
+/// After a frame whose end is unknown, input is dropped until the line has
+/// been quiet this long; then one NAK goes out.
+pub const RESYNC_QUIET: Duration = Duration::from_millis(50);
+/// A resynchronisation never lasts longer than this, even on a noisy line.
+pub const RESYNC_MAX: Duration = Duration::from_secs(1);
+/// A frame that stays incomplete this long is dropped and NAKed.
+pub const INTERCHAR_TIMEOUT: Duration = Duration::from_secs(1);
+
+#[derive(Debug, Clone, Copy)]
+struct Resync {
+    started: Instant,
+    quiet_until: Instant,
+    dropped: usize,
+}
+
+/// A simulated CCID serial reader at the byte level.
+pub struct Link {
+    profile: Profile,
+    deframer: Deframer,
+    firmware: Firmware,
+    last_answer: Option<Vec<u8>>,
+    resync: Option<Resync>,
+    last_rx: Option<Instant>,
+    verbose: bool,
+}
+
+impl Link {
+    /// A reader with the profile's behaviour over the slots of `reader`.
+    pub fn new(profile: Profile, reader: SimReader) -> Self {
+        Link {
+            profile,
+            deframer: Deframer::new(),
+            firmware: Firmware::new(profile, reader),
+            last_answer: None,
+            resync: None,
+            last_rx: None,
+            verbose: false,
+        }
+    }
+
+    pub fn set_verbose(&mut self, verbose: bool) {
+        self.verbose = verbose;
+        self.firmware.set_verbose(verbose);
+    }
+
+    pub fn profile(&self) -> Profile {
+        self.profile
+    }
+
+    /// Bytes from the host; returns the bytes the reader sends back.
+    pub fn receive(&mut self, bytes: &[u8], now: Instant) -> Vec<u8> {
+        let mut out = Vec::new();
+        if bytes.is_empty() {
+            return out;
+        }
+        self.last_rx = Some(now);
+        if let Some(r) = self.resync.as_mut() {
+            r.dropped += bytes.len();
+            r.quiet_until = now + RESYNC_QUIET;
+            return out;
+        }
+        self.deframer.push(bytes);
+        while let Some(event) = self.deframer.next_event() {
+            match event {
+                Event::Skipped(n) => {
+                    eprintln!("lecteur-sim: serial: skipped {n} byte(s) outside any frame");
+                }
+                Event::Message { raw, message } => {
+                    if self.profile.echoes() {
+                        out.extend_from_slice(&raw);
+                    }
+                    let answer = frame::encode(&self.firmware.handle(&message));
+                    if let Some(n) = self.firmware.take_notification() {
+                        if self.verbose {
+                            eprintln!(
+                                "lecteur-sim: serial: card movement notified: 50 {:02X}",
+                                n[1]
+                            );
+                        }
+                        out.extend_from_slice(&n);
+                    }
+                    out.extend_from_slice(&answer);
+                    self.last_answer = Some(answer);
+                }
+                Event::HostNak { raw } => {
+                    if self.profile.echoes() {
+                        out.extend_from_slice(&raw);
+                    }
+                    match &self.last_answer {
+                        Some(answer) => {
+                            eprintln!("lecteur-sim: serial: host sent NAK: retransmitting the last answer");
+                            out.extend_from_slice(answer);
+                        }
+                        None => {
+                            eprintln!(
+                                "lecteur-sim: serial: host sent NAK but nothing was sent yet: NAK"
+                            );
+                            out.extend_from_slice(&NAK_FRAME);
+                        }
+                    }
+                }
+                Event::Bad { raw, error } => {
+                    if error.needs_resync() {
+                        let held = self.deframer.clear();
+                        eprintln!(
+                            "lecteur-sim: serial: bad frame from host: {error}; resynchronising, then NAK"
+                        );
+                        self.resync = Some(Resync {
+                            started: now,
+                            quiet_until: now + RESYNC_QUIET,
+                            dropped: raw.len() + held,
+                        });
+                        break;
+                    }
+                    eprintln!("lecteur-sim: serial: bad frame from host: {error}: NAK");
+                    if self.profile.echoes() {
+                        out.extend_from_slice(&raw);
+                    }
+                    out.extend_from_slice(&NAK_FRAME);
+                }
+            }
+        }
+        out
+    }
+
+    /// Time passes: ends resynchronisations, drops stalled frames, and sends
+    /// asynchronous card-movement notifications. Call it at least every
+    /// 100 ms or at [`next_deadline`](Self::next_deadline).
+    pub fn tick(&mut self, now: Instant) -> Vec<u8> {
+        let mut out = Vec::new();
+        if let Some(r) = self.resync {
+            if now >= r.quiet_until || now.duration_since(r.started) >= RESYNC_MAX {
+                self.resync = None;
+                eprintln!(
+                    "lecteur-sim: serial: resynchronised after dropping {} byte(s): NAK",
+                    r.dropped
+                );
+                out.extend_from_slice(&NAK_FRAME);
+            }
+        } else if self.deframer.pending() > 0 {
+            let since = self.last_rx.unwrap_or(now);
+            if now.duration_since(since) >= INTERCHAR_TIMEOUT {
+                let n = self.deframer.clear();
+                eprintln!("lecteur-sim: serial: incomplete frame ({n} byte(s)) timed out: NAK");
+                out.extend_from_slice(&NAK_FRAME);
+            }
+        }
+        if self.firmware.notify_mode() == Notify::Async
+            && self.resync.is_none()
+            && self.deframer.pending() == 0
+        {
+            if let Some(n) = self.firmware.take_notification() {
+                out.extend_from_slice(&n);
+            }
+        } else {
+            self.firmware.sync_changes();
+        }
+        out
+    }
+
+    /// When [`tick`](Self::tick) next has something to do on its own.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        if let Some(r) = self.resync {
+            return Some(r.quiet_until.min(r.started + RESYNC_MAX));
+        }
+        if self.deframer.pending() > 0 {
+            return self.last_rx.map(|t| t + INTERCHAR_TIMEOUT);
+        }
+        None
+    }
+}

@@ -1,0 +1,264 @@
+//! A CCID-over-serial reader (GemPC Twin / GemCore SIM Pro behaviour) on a
+//! pseudo-terminal, for pcscd's `libccidtwin.so` and lecteur's own serial
+//! transport.
+//!
+//! Layers: [`frame`] cuts the byte stream into frames, [`firmware`] answers
+//! CCID messages, [`link`] adds echo, NAK, retransmission and card-movement
+//! bytes (no I/O, usable in-process), and [`Reader`] runs a link on a pty.
+
+pub mod firmware;
+pub mod frame;
+pub mod link;
+mod pty;
+
+pub use link::Link;
+
+use crate::reader::SimReader;
+use std::fmt;
+use std::io::{self, Read, Write};
+use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// How often the loop looks at the stop flag and the card slots.
+const TICK: Duration = Duration::from_millis(100);
+/// Output waiting for a host that does not read is capped at this.
+const MAX_BACKLOG: usize = 64 * 1024;
+
+/// Which reader to behave like.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Profile {
+    /// GemCore SIM Pro: 2 slots, no echo.
+    #[default]
+    GemCoreSimPro,
+    /// GemPC Twin: 1 slot, echoes every host frame before answering.
+    GemPcTwin,
+}
+
+impl Profile {
+    /// Slot count of the real reader.
+    pub fn default_slots(self) -> usize {
+        match self {
+            Profile::GemCoreSimPro => 2,
+            Profile::GemPcTwin => 1,
+        }
+    }
+
+    /// Whether the reader echoes host frames.
+    pub fn echoes(self) -> bool {
+        matches!(self, Profile::GemPcTwin)
+    }
+
+    /// The answer to Escape `02` (under 50 bytes: the reference driver's buffer).
+    pub fn firmware_version(self) -> &'static str {
+        match self {
+            Profile::GemCoreSimPro => "GemCore SIM Pro v1.0-lecteur-sim",
+            Profile::GemPcTwin => "GemPC Twin v1.0-lecteur-sim",
+        }
+    }
+
+    /// The name after `:` in pcscd's `DEVICENAME` for libccidtwin.
+    pub fn ccidtwin_name(self) -> &'static str {
+        match self {
+            Profile::GemCoreSimPro => "GemCoreSIMPro",
+            Profile::GemPcTwin => "GemPCTwin",
+        }
+    }
+}
+
+impl fmt::Display for Profile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Profile::GemCoreSimPro => "gemcore-sim-pro",
+            Profile::GemPcTwin => "gempc-twin",
+        })
+    }
+}
+
+/// An unknown `--reader` name.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("unknown reader {0:?}: use gemcore-sim-pro or gempc-twin")]
+pub struct UnknownProfile(pub String);
+
+impl std::str::FromStr for Profile {
+    type Err = UnknownProfile;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "gemcore-sim-pro" | "gemcoresimpro" => Ok(Profile::GemCoreSimPro),
+            "gempc-twin" | "gempctwin" => Ok(Profile::GemPcTwin),
+            _ => Err(UnknownProfile(s.to_string())),
+        }
+    }
+}
+
+/// Why the serial front-end failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SerialError {
+    #[error("cannot create a pseudo-terminal: {0}")]
+    Pty(io::Error),
+    #[error("cannot create the link {}: {source}", path.display())]
+    Link { path: PathBuf, source: io::Error },
+    #[error("{} exists and is not a symbolic link; refusing to replace it", path.display())]
+    LinkOccupied { path: PathBuf },
+    #[error("a serial reader has 1 to 4 slots (one bmSlotICCState byte); this one has {0}")]
+    SlotCount(usize),
+    #[error("pseudo-terminal I/O failed: {0}")]
+    Io(io::Error),
+}
+
+/// A simulated serial reader on a pseudo-terminal. The slave is reachable at
+/// the link path given to [`Reader::open`]; the link is removed on drop.
+pub struct Reader {
+    pty: pty::Pty,
+    link_path: PathBuf,
+    link: Link,
+    backlog: Vec<u8>,
+}
+
+impl Reader {
+    /// Creates the pty, points `link_path` at its slave (replacing a stale
+    /// symlink) and prepares a reader with `profile` over `reader`'s slots.
+    pub fn open(
+        link_path: &Path,
+        profile: Profile,
+        reader: SimReader,
+    ) -> Result<Self, SerialError> {
+        let slots = reader.slot_count();
+        if !(1..=4).contains(&slots) {
+            return Err(SerialError::SlotCount(slots));
+        }
+        let pty = pty::Pty::open().map_err(SerialError::Pty)?;
+        pty::make_link(link_path, &pty.slave_path).map_err(|e| match e {
+            pty::LinkError::Occupied => SerialError::LinkOccupied {
+                path: link_path.to_path_buf(),
+            },
+            pty::LinkError::Io(source) => SerialError::Link {
+                path: link_path.to_path_buf(),
+                source,
+            },
+        })?;
+        eprintln!(
+            "lecteur-sim: serial: {profile} reader on {} (link {}), {slots} slot(s), {}",
+            pty.slave_path.display(),
+            link_path.display(),
+            if profile.echoes() { "echo" } else { "no echo" }
+        );
+        Ok(Reader {
+            pty,
+            link_path: link_path.to_path_buf(),
+            link: Link::new(profile, reader),
+            backlog: Vec::new(),
+        })
+    }
+
+    pub fn set_verbose(&mut self, verbose: bool) {
+        self.link.set_verbose(verbose);
+    }
+
+    /// The pty slave, e.g. `/dev/pts/3`.
+    pub fn slave_path(&self) -> &Path {
+        &self.pty.slave_path
+    }
+
+    /// The symbolic link given to [`Reader::open`].
+    pub fn link_path(&self) -> &Path {
+        &self.link_path
+    }
+
+    fn queue(&mut self, bytes: Vec<u8>) {
+        if bytes.is_empty() {
+            return;
+        }
+        if self.backlog.len() + bytes.len() > MAX_BACKLOG {
+            eprintln!(
+                "lecteur-sim: serial: the host is not reading; dropping {} byte(s) of output",
+                self.backlog.len()
+            );
+            self.backlog.clear();
+        }
+        self.backlog.extend_from_slice(&bytes);
+    }
+
+    fn flush(&mut self) -> Result<(), SerialError> {
+        // Each write either makes progress or stops on WouldBlock.
+        while !self.backlog.is_empty() {
+            match self.pty.master.write(&self.backlog) {
+                Ok(0) => break,
+                Ok(n) => {
+                    self.backlog.drain(..n);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(SerialError::Io(e)),
+            }
+        }
+        Ok(())
+    }
+
+    /// Serves the host until `stop` is set.
+    pub fn run(&mut self, stop: &AtomicBool) -> Result<(), SerialError> {
+        let fd = self.pty.master.as_raw_fd();
+        let mut buf = [0u8; 1024];
+        while !stop.load(Ordering::SeqCst) {
+            let now = Instant::now();
+            let wait = self
+                .link
+                .next_deadline()
+                .map(|d| d.saturating_duration_since(now).min(TICK))
+                .unwrap_or(TICK);
+            let mut pfd = libc::pollfd {
+                fd,
+                events: libc::POLLIN
+                    | if self.backlog.is_empty() {
+                        0
+                    } else {
+                        libc::POLLOUT
+                    },
+                revents: 0,
+            };
+            // Rounded up so a deadline 0.4 ms away does not spin.
+            let ms = libc::c_int::try_from(wait.as_millis() + 1).unwrap_or(100);
+            // SAFETY: one valid pollfd, count 1.
+            let r = unsafe { libc::poll(&mut pfd, 1, ms) };
+            if r < 0 {
+                let e = io::Error::last_os_error();
+                if e.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(SerialError::Io(e));
+            }
+            if pfd.revents & libc::POLLIN != 0 {
+                match self.pty.master.read(&mut buf) {
+                    Ok(n) if n > 0 => {
+                        let out = self.link.receive(&buf[..n], Instant::now());
+                        self.queue(out);
+                    }
+                    Ok(_) => std::thread::sleep(TICK),
+                    Err(e)
+                        if matches!(
+                            e.kind(),
+                            io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+                        ) => {}
+                    // EIO: no slave side; should not happen as we hold one.
+                    Err(e) if e.raw_os_error() == Some(libc::EIO) => std::thread::sleep(TICK),
+                    Err(e) => return Err(SerialError::Io(e)),
+                }
+            } else if pfd.revents & (libc::POLLHUP | libc::POLLERR) != 0 {
+                std::thread::sleep(TICK);
+            }
+            let out = self.link.tick(Instant::now());
+            self.queue(out);
+            self.flush()?;
+        }
+        eprintln!("lecteur-sim: serial: stopping");
+        Ok(())
+    }
+}
+
+impl Drop for Reader {
+    fn drop(&mut self) {
+        pty::remove_link(&self.link_path, &self.pty.slave_path);
+    }
+}

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Installs the Debian/Ubuntu packages lecteur needs to build and test, when missing.
+set -euo pipefail
+packages=(pkg-config libpcsclite-dev pcscd vsmartcard-vpcd libccid pcsc-tools openssl)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "installing: ${missing[*]}"
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The whole test suite: unit tests, the daemon against the simulator through a
+# real pcscd (vpcd) and a real pseudo-terminal (CCID serial), and pcscd's own
+# serial driver against the simulator. Starts pcscd when none runs and stops
+# what it started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+
+cargo build --workspace --all-targets
+
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+started_pcscd=0
+if ! pgrep -x pcscd >/dev/null; then
+  mkdir -p target
+  $sudo pcscd -f > target/pcscd.log 2>&1 &
+  started_pcscd=1
+  for _ in $(seq 50); do [ -S /run/pcscd/pcscd.comm ] && break; sleep 0.1; done
+fi
+cleanup() {
+  # The pcscd-restart test may have replaced the pcscd we started: stop by name.
+  if [ "$started_pcscd" = 1 ]; then $sudo pkill -x pcscd || true; fi
+}
+trap cleanup EXIT
+
+export LECTEUR_REQUIRE_PCSCD=1
+export LECTEUR_TEST_OWNS_PCSCD=$started_pcscd
+cargo test --workspace
+
+if [ -x firmware-sim/tests/ccidtwin.sh ]; then
+  firmware-sim/tests/ccidtwin.sh
+fi

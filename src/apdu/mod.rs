@@ -1,0 +1,71 @@
+//! Command and response APDUs, status words, and the exchange trait through
+//! which card logic reaches a card. T=0 rules live here ([`transmit`]).
+
+mod command;
+pub mod replay;
+mod status;
+mod t0;
+
+pub use command::Command;
+pub use status::StatusWord;
+pub use t0::transmit;
+
+use crate::transport::{CardChannel, TransportError};
+
+/// Sends raw command bytes to a card and returns data + SW1 SW2.
+/// Transports implement it through [`CardChannel`]; tests use [`replay::Replay`].
+pub trait Exchange {
+    fn exchange(&mut self, apdu: &[u8]) -> Result<Vec<u8>, TransportError>;
+}
+
+/// A transport slot seen as an [`Exchange`].
+pub struct Channel<'a>(pub &'a mut dyn CardChannel);
+
+impl Exchange for Channel<'_> {
+    fn exchange(&mut self, apdu: &[u8]) -> Result<Vec<u8>, TransportError> {
+        self.0.transmit(apdu)
+    }
+}
+
+/// A response APDU: data and status word.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    pub data: Vec<u8>,
+    pub sw: StatusWord,
+}
+
+impl Response {
+    /// Splits raw response bytes; fewer than two bytes is a reader/card fault.
+    pub fn from_bytes(mut raw: Vec<u8>) -> Result<Self, ApduError> {
+        if raw.len() < 2 {
+            return Err(ApduError::Malformed(format!(
+                "response of {} byte(s) has no status word",
+                raw.len()
+            )));
+        }
+        let sw2 = raw.pop().unwrap_or_default();
+        let sw1 = raw.pop().unwrap_or_default();
+        Ok(Response {
+            data: raw,
+            sw: StatusWord::from_bytes(sw1, sw2),
+        })
+    }
+
+    /// The data when the status is 90 00, else the status as an error.
+    pub fn ok(self) -> Result<Vec<u8>, StatusWord> {
+        if self.sw == StatusWord::Ok {
+            Ok(self.data)
+        } else {
+            Err(self.sw)
+        }
+    }
+}
+
+/// Why an APDU exchange failed below the card logic.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApduError {
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    #[error("malformed exchange: {0}")]
+    Malformed(String),
+}

@@ -1,0 +1,153 @@
+//! One client connection: lines in, lines out. Requests run concurrently (a
+//! slow card never blocks `readers.list`); answers and event notifications
+//! share one writer.
+
+use super::{methods, rpc, Api};
+use futures_util::StreamExt;
+use serde_json::{json, Value};
+use std::sync::Arc;
+use tokio::io::AsyncWriteExt;
+use tokio::net::UnixStream;
+use tokio::sync::{mpsc, Semaphore};
+use tokio::task::JoinSet;
+use tokio_util::bytes::BytesMut;
+use tokio_util::codec::{Decoder, FramedRead, LinesCodec, LinesCodecError};
+
+/// Longest request line (a VIHF or a document digest fits many times over).
+pub const MAX_LINE: usize = 1024 * 1024;
+/// Requests of one connection running at once; reading pauses beyond.
+const MAX_IN_FLIGHT: usize = 16;
+
+pub async fn run(stream: UnixStream, api: Arc<Api>) {
+    let conn = api.service.connect();
+    let (read, mut write) = stream.into_split();
+    let (out, mut outgoing) = mpsc::channel::<Value>(64);
+    let writer = tokio::spawn(async move {
+        while let Some(msg) = outgoing.recv().await {
+            let mut line = msg.to_string();
+            line.push('\n');
+            if write.write_all(line.as_bytes()).await.is_err() {
+                break;
+            }
+        }
+    });
+
+    let mut lines = FramedRead::new(read, Lines(LinesCodec::new_with_max_length(MAX_LINE)));
+    let slots = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
+    let mut tasks = JoinSet::new();
+    while let Some(item) = lines.next().await {
+        let refusal = match item {
+            Ok(Line::Text(line)) => Ok(line),
+            Ok(Line::TooLong) => Err(format!("request line longer than {MAX_LINE} bytes")),
+            Ok(Line::NotUtf8) => Err("request line is not UTF-8".to_string()),
+            // The socket failed: nobody to answer.
+            Err(_) => break,
+        };
+        let line = match refusal {
+            Ok(line) => line,
+            Err(message) => {
+                let err = rpc::RpcError::new(rpc::INVALID_REQUEST, "invalid_request", message);
+                let _ = out.send(rpc::failure(Value::Null, err)).await;
+                continue;
+            }
+        };
+        if line.trim().is_empty() {
+            continue;
+        }
+        let Ok(permit) = slots.clone().acquire_owned().await else {
+            break;
+        };
+        let (api, out) = (api.clone(), out.clone());
+        tasks.spawn(async move {
+            let line = zeroize::Zeroizing::new(line); // it may carry a PIN
+            let answer = handle(&api, conn, &line, &out).await;
+            if let Some(answer) = answer {
+                let _ = out.send(answer).await;
+            }
+            drop(permit);
+        });
+        // Reap finished requests so the set does not grow with the connection.
+        while tasks.try_join_next().is_some() {}
+    }
+    // The client is gone: stop its requests and subscriptions, drop its PIN state.
+    tasks.abort_all();
+    api.service.disconnect(conn);
+    drop(out);
+    let _ = writer.await;
+}
+
+async fn handle(api: &Api, conn: u64, line: &str, out: &mpsc::Sender<Value>) -> Option<Value> {
+    let req = match rpc::parse(line) {
+        Ok(req) => req,
+        Err((id, err)) => return Some(rpc::failure(id, err)),
+    };
+    if req.method == "events.subscribe" {
+        if req.params.as_object().is_some_and(|p| !p.is_empty()) {
+            let err = rpc::RpcError::invalid_params("events.subscribe takes no parameters");
+            return req.id.map(|id| rpc::failure(id, err));
+        }
+        if let Some(id) = req.id {
+            let _ = out.send(rpc::success(id, json!({ "subscribed": true }))).await;
+        }
+        forward_events(api, out).await;
+        return None;
+    }
+    let result = methods::call(api, conn, &req.method, req.params).await;
+    let id = req.id?;
+    Some(match result {
+        Ok(v) => rpc::success(id, v),
+        Err(e) => rpc::failure(id, e),
+    })
+}
+
+/// Forwards events to the client; the task is aborted when the client goes.
+async fn forward_events(api: &Api, out: &mpsc::Sender<Value>) {
+    let mut events = api.service.subscribe();
+    loop {
+        let ev = match events.recv().await {
+            Ok(ev) => ev,
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+            Err(_) => break,
+        };
+        let note = json!({ "jsonrpc": "2.0", "method": "event", "params": ev });
+        if out.send(note).await.is_err() {
+            break;
+        }
+    }
+}
+
+/// A line of the protocol, or why a line was dropped.
+enum Line {
+    Text(String),
+    TooLong,
+    NotUtf8,
+}
+
+/// `LinesCodec`, except that a too long or non-UTF-8 line is an item, not a
+/// stream error: `FramedRead` ends the stream after any error, and one bad
+/// request must not cost the client its connection. `LinesCodec` itself
+/// discards the rest of a too long line.
+struct Lines(LinesCodec);
+
+impl Decoder for Lines {
+    type Item = Line;
+    type Error = LinesCodecError;
+
+    fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Line>, LinesCodecError> {
+        classify(self.0.decode(buf))
+    }
+
+    fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<Line>, LinesCodecError> {
+        classify(self.0.decode_eof(buf))
+    }
+}
+
+fn classify(r: Result<Option<String>, LinesCodecError>) -> Result<Option<Line>, LinesCodecError> {
+    match r {
+        Ok(line) => Ok(line.map(Line::Text)),
+        Err(LinesCodecError::MaxLineLengthExceeded) => Ok(Some(Line::TooLong)),
+        // Decoding only fails with an I/O error on invalid UTF-8; the line is consumed.
+        Err(LinesCodecError::Io(e)) if e.kind() == std::io::ErrorKind::InvalidData => Ok(Some(Line::NotUtf8)),
+        Err(e) => Err(e),
+    }
+}

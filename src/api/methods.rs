@@ -1,0 +1,134 @@
+//! The methods of the API: parameters in, service call, result out.
+//! The contract is documented in docs/api.md and docs/openrpc.json.
+
+use super::rpc::RpcError;
+use super::Api;
+use crate::card::cps::KeyUsage;
+use crate::service::{ConnId, SignInput};
+use base64::Engine;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use zeroize::Zeroizing;
+
+/// Every method name, in the order of docs/openrpc.json.
+pub const METHODS: &[&str] = &[
+    "system.info",
+    "readers.list",
+    "vitale.read",
+    "cps.info",
+    "cps.verify_pin",
+    "cps.certificates",
+    "cps.sign",
+    "events.subscribe",
+];
+
+fn params<T: DeserializeOwned>(v: Value) -> Result<T, RpcError> {
+    serde_json::from_value(v).map_err(|e| RpcError::invalid_params(e.to_string()))
+}
+
+fn to_value<T: serde::Serialize>(v: T) -> Result<Value, RpcError> {
+    serde_json::to_value(v).map_err(|e| RpcError::new(super::rpc::INTERNAL_ERROR, "internal", e.to_string()))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NoParams {}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReaderParams {
+    reader: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VerifyParams {
+    reader: Option<String>,
+    pin: Zeroizing<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignParams {
+    reader: Option<String>,
+    pin: Option<Zeroizing<String>>,
+    key: String,
+    #[serde(default = "default_algorithm")]
+    algorithm: String,
+    data_b64: Option<String>,
+    digest_b64: Option<String>,
+}
+
+fn default_algorithm() -> String {
+    "rsa-pkcs1-sha256".into()
+}
+
+fn b64(field: &str, s: &str) -> Result<Vec<u8>, RpcError> {
+    base64::engine::general_purpose::STANDARD
+        .decode(s)
+        .map_err(|e| RpcError::invalid_params(format!("{field} is not base64: {e}")))
+}
+
+/// Runs one method.
+pub async fn call(api: &Api, conn: ConnId, method: &str, p: Value) -> Result<Value, RpcError> {
+    let svc = &api.service;
+    match method {
+        "system.info" => {
+            params::<NoParams>(p)?;
+            Ok(json!({ "version": env!("CARGO_PKG_VERSION"), "transports": api.transports }))
+        }
+        "readers.list" => {
+            params::<NoParams>(p)?;
+            to_value(svc.readers())
+        }
+        "vitale.read" => {
+            let p: ReaderParams = params(p)?;
+            to_value(svc.vitale_read(p.reader.as_deref()).await?)
+        }
+        "cps.info" => {
+            let p: ReaderParams = params(p)?;
+            to_value(svc.cps_info(p.reader.as_deref()).await?)
+        }
+        "cps.verify_pin" => {
+            let p: VerifyParams = params(p)?;
+            let tries_left = svc.cps_verify_pin(conn, p.reader.as_deref(), p.pin).await?;
+            Ok(json!({ "tries_left": tries_left }))
+        }
+        "cps.certificates" => {
+            let p: ReaderParams = params(p)?;
+            to_value(svc.cps_certificates(p.reader.as_deref()).await?)
+        }
+        "cps.sign" => {
+            let p: SignParams = params(p)?;
+            let usage = match p.key.as_str() {
+                "signature" => KeyUsage::Signature,
+                "authentication" => KeyUsage::Authentication,
+                k => return Err(RpcError::invalid_params(format!("unknown key {k:?}"))),
+            };
+            if p.algorithm != "rsa-pkcs1-sha256" {
+                return Err(RpcError::invalid_params(format!(
+                    "unsupported algorithm {:?} (rsa-pkcs1-sha256)",
+                    p.algorithm
+                )));
+            }
+            let input = match (&p.data_b64, &p.digest_b64) {
+                (Some(d), None) => SignInput::Data(b64("data_b64", d)?),
+                (None, Some(d)) => {
+                    let digest = b64("digest_b64", d)?;
+                    if digest.len() != 32 {
+                        return Err(RpcError::invalid_params("digest_b64 must be a 32-byte SHA-256 digest"));
+                    }
+                    SignInput::Digest(digest)
+                }
+                _ => return Err(RpcError::invalid_params("give exactly one of data_b64 and digest_b64")),
+            };
+            to_value(svc.cps_sign(conn, p.reader.as_deref(), p.pin, usage, input).await?)
+        }
+        _ => Err(RpcError::new(
+            super::rpc::METHOD_NOT_FOUND,
+            "method_not_found",
+            format!("unknown method {method:?}"),
+        )),
+    }
+}

@@ -1,0 +1,28 @@
+//! The local socket API: JSON-RPC 2.0, one JSON object per line, on a Unix
+//! socket. [`socket`] finds and binds the path, [`connection`] reads and writes
+//! lines, [`rpc`] is the frame, [`methods`] maps methods onto the service.
+
+pub mod connection;
+pub mod methods;
+pub mod rpc;
+pub mod socket;
+
+use crate::service::Service;
+use std::sync::Arc;
+use tokio::net::UnixListener;
+
+/// What every connection shares.
+pub struct Api {
+    pub service: Service,
+    /// The transports this daemon runs (`system.info`).
+    pub transports: Vec<&'static str>,
+}
+
+/// Serves clients until the listener fails.
+pub async fn serve(listener: UnixListener, api: Api) -> std::io::Result<()> {
+    let api = Arc::new(api);
+    loop {
+        let (stream, _) = listener.accept().await?;
+        tokio::spawn(connection::run(stream, api.clone()));
+    }
+}

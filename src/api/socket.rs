@@ -1,0 +1,41 @@
+//! Where the socket lives and how it is claimed.
+
+use std::io;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use tokio::net::UnixListener;
+
+/// `--socket`, else `$LECTEUR_SOCKET`, else `$XDG_RUNTIME_DIR/lecteur.sock`,
+/// else `/run/lecteur/lecteur.sock`.
+pub fn resolve(explicit: Option<&Path>) -> PathBuf {
+    if let Some(p) = explicit {
+        return p.to_path_buf();
+    }
+    if let Some(p) = std::env::var_os("LECTEUR_SOCKET").filter(|p| !p.is_empty()) {
+        return p.into();
+    }
+    if let Some(d) = std::env::var_os("XDG_RUNTIME_DIR").filter(|p| !p.is_empty()) {
+        return Path::new(&d).join("lecteur.sock");
+    }
+    PathBuf::from("/run/lecteur/lecteur.sock")
+}
+
+/// Binds the socket with mode 0660. A socket a live daemon answers on is
+/// refused; a stale one (nobody listening) is replaced.
+pub fn bind(path: &Path) -> io::Result<UnixListener> {
+    if path.exists() {
+        if std::os::unix::net::UnixStream::connect(path).is_ok() {
+            return Err(io::Error::new(
+                io::ErrorKind::AddrInUse,
+                format!("another lecteurd is serving {}", path.display()),
+            ));
+        }
+        std::fs::remove_file(path)?;
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let listener = UnixListener::bind(path)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))?;
+    Ok(listener)
+}

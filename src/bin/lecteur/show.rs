@@ -1,0 +1,75 @@
+//! Human output of the CLI, one function per result shape.
+
+use serde_json::Value;
+
+fn s(v: &Value) -> &str {
+    v.as_str().unwrap_or("-")
+}
+
+pub fn readers(v: &Value) -> String {
+    let list = v.as_array().map(Vec::as_slice).unwrap_or_default();
+    if list.is_empty() {
+        return "no reader".into();
+    }
+    list.iter()
+        .map(|r| {
+            let card = match &r["card"] {
+                Value::Null => "empty".to_string(),
+                c => format!("{} ({})", s(&c["kind"]), s(&c["atr"])),
+            };
+            format!("{:<12} {:<7} {:<40} {}", s(&r["id"]), s(&r["transport"]), s(&r["name"]), card)
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub fn event(v: &Value) -> String {
+    let card = v["card"]["kind"].as_str().map(|k| format!(" {k}")).unwrap_or_default();
+    format!("{} {}{}", s(&v["type"]), s(&v["reader"]), card)
+}
+
+pub fn vitale(v: &Value) -> String {
+    let mut out = format!("carte {} ({})", s(&v["card"]["kind"]), s(&v["card"]["atr"]));
+    for (i, b) in v["beneficiaries"].as_array().into_iter().flatten().enumerate() {
+        let date = &b["birth_date"];
+        let born = match date["iso"].as_str() {
+            Some(iso) => iso.to_string(),
+            None => format!("{} (lunar date)", s(&date["raw"])),
+        };
+        let key = if b["nir_valid"] == true { "key ok" } else { "KEY INVALID" };
+        out += &format!(
+            "\n  {}. {} {}, born {born}, NIR {} {} ({key})",
+            i + 1,
+            s(&b["surname"]),
+            s(&b["first_name"]),
+            s(&b["nir"]),
+            s(&b["nir_key"]),
+        );
+    }
+    out
+}
+
+pub fn cps_info(v: &Value) -> String {
+    format!(
+        "carte {} serial {}\n  holder {} {} ({})\n  PIN: {} of {} tries left",
+        s(&v["card"]["kind"]),
+        s(&v["card"]["serial"]),
+        s(&v["holder"]["given_name"]),
+        s(&v["holder"]["surname"]),
+        s(&v["holder"]["national_id"]),
+        v["pin"]["tries_left"],
+        v["pin"]["tries_max"],
+    )
+}
+
+pub fn verified(v: &Value) -> String {
+    format!("PIN verified ({} tries left)", v["tries_left"])
+}
+
+pub fn certificate(v: &Value) -> String {
+    format!("{} certificate: {} (valid until {})", s(&v["usage"]), s(&v["subject"]), s(&v["not_after"]))
+}
+
+pub fn signed(_: &Value) -> String {
+    "signature written".into()
+}

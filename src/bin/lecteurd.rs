@@ -1,0 +1,72 @@
+//! lecteurd: the daemon. Drives readers (PC/SC, CCID serial, the built-in
+//! simulator) and serves the JSON-RPC API on a Unix socket.
+
+use clap::Parser;
+use lecteur::{api, daemon};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(version, about = "Daemon for French health smart cards (CPS, carte Vitale)")]
+struct Args {
+    /// Socket path (default: $LECTEUR_SOCKET, $XDG_RUNTIME_DIR/lecteur.sock, /run/lecteur/lecteur.sock).
+    #[arg(long)]
+    socket: Option<PathBuf>,
+    /// Do not use PC/SC (pcscd).
+    #[arg(long)]
+    no_pcsc: bool,
+    /// A CCID-over-serial reader, PATH[:PROFILE] (GemPCTwin, GemCoreSIMPro, GemCorePOSPro, GemPCPinPad).
+    #[arg(long, value_name = "PATH[:PROFILE]")]
+    serial: Vec<String>,
+    /// Add the built-in simulated two-slot reader (CPS3 in slot 0, Vitale 2 in slot 1).
+    #[arg(long)]
+    sim: bool,
+}
+
+#[tokio::main]
+async fn main() {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("LECTEUR_LOG").unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let args = Args::parse();
+    let config = daemon::Config {
+        socket: args.socket,
+        pcsc: !args.no_pcsc,
+        serial: args.serial,
+        sim: args.sim,
+    };
+    let ready = match daemon::start(&config) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("lecteurd: {e}");
+            std::process::exit(1);
+        }
+    };
+    tracing::info!(socket = %ready.socket.display(), transports = ?ready.api.transports, "lecteurd ready");
+    tokio::select! {
+        r = api::serve(ready.listener, ready.api) => {
+            if let Err(e) = r {
+                eprintln!("lecteurd: {e}");
+            }
+        }
+        _ = shutdown() => tracing::info!("stopping"),
+    }
+    let _ = std::fs::remove_file(&ready.socket);
+}
+
+async fn shutdown() {
+    use tokio::signal::unix::{signal, SignalKind};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}

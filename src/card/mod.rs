@@ -1,0 +1,50 @@
+//! Card applications: what the CPS and the carte Vitale hold and how to get it.
+//! Card code reaches a card only through [`crate::apdu::Exchange`].
+
+pub mod atr;
+pub mod cert;
+pub mod cps;
+mod files;
+pub mod nir;
+mod tlv;
+pub mod vitale;
+
+pub use atr::CardKind;
+
+use crate::apdu::{ApduError, StatusWord};
+use crate::transport::TransportError;
+
+/// Why a card operation failed, in terms the service layer maps to API errors.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CardError {
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    #[error("the card answered {sw} to {what}")]
+    Status { what: &'static str, sw: StatusWord },
+    #[error("the card sent malformed data: {0}")]
+    Malformed(String),
+    #[error("wrong PIN, {tries_left} tries left")]
+    PinIncorrect { tries_left: u8 },
+    #[error("the PIN is blocked")]
+    PinBlocked,
+    #[error("the PIN must be verified first")]
+    PinRequired,
+    #[error("invalid PIN format: {0}")]
+    PinFormat(&'static str),
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+impl From<ApduError> for CardError {
+    fn from(e: ApduError) -> Self {
+        match e {
+            ApduError::Transport(t) => CardError::Transport(t),
+            ApduError::Malformed(m) => CardError::Malformed(m),
+        }
+    }
+}
+
+/// Checks the status of a response, naming the step for the error message.
+fn expect_ok(resp: crate::apdu::Response, what: &'static str) -> Result<Vec<u8>, CardError> {
+    resp.ok().map_err(|sw| CardError::Status { what, sw })
+}

@@ -1,0 +1,59 @@
+//! Assembling a daemon: the socket, the transports, the service, the API.
+//! Used by `lecteurd` and by `lecteur demo`, which runs one in-process.
+
+use crate::api::{self, Api};
+use crate::service::Service;
+use crate::transport;
+use std::path::PathBuf;
+use tokio::net::UnixListener;
+
+#[derive(Debug, Default, Clone)]
+pub struct Config {
+    /// Socket path; resolved by [`api::socket::resolve`] when `None`.
+    pub socket: Option<PathBuf>,
+    pub pcsc: bool,
+    /// `PATH[:PROFILE]` of each serial reader.
+    pub serial: Vec<String>,
+    /// Add the built-in simulated reader (CPS3 in slot 0, Vitale 2 in slot 1).
+    pub sim: bool,
+}
+
+/// A daemon ready to serve: call [`api::serve`] with these.
+pub struct Ready {
+    pub socket: PathBuf,
+    pub listener: UnixListener,
+    pub api: Api,
+}
+
+/// Binds the socket and starts the transports. Must run inside a tokio runtime.
+pub fn start(config: &Config) -> Result<Ready, String> {
+    let socket = api::socket::resolve(config.socket.as_deref());
+    let listener = api::socket::bind(&socket).map_err(|e| format!("socket {}: {e}", socket.display()))?;
+    let (sink, events) = tokio::sync::mpsc::unbounded_channel();
+    let mut transports = Vec::new();
+    if config.pcsc {
+        transport::pcsc::start(sink.clone());
+        transports.push("pcsc");
+    }
+    for (i, spec) in config.serial.iter().enumerate() {
+        transport::serial::start(i, spec, sink.clone()).map_err(|e| format!("serial {spec}: {e}"))?;
+        if !transports.contains(&"serial") {
+            transports.push("serial");
+        }
+    }
+    if config.sim {
+        let reader = lecteur_sim::default_reader().map_err(|e| format!("simulator: {e}"))?;
+        transport::sim::start(reader, sink.clone());
+        transports.push("sim");
+    }
+    drop(sink);
+    let service = Service::start(events);
+    Ok(Ready {
+        socket,
+        listener,
+        api: Api {
+            service,
+            transports,
+        },
+    })
+}

@@ -1,0 +1,13 @@
+//! lecteur: middleware for French health smart cards (CPS, carte Vitale).
+//!
+//! Layers call downward only: [`api`] (socket, JSON-RPC) → [`service`] (slots,
+//! queues, events, PIN policy) → [`card`] (ATR, CPS, Vitale) → [`apdu`] →
+//! [`transport`] (PC/SC, serial, simulator). [`daemon`] assembles them;
+//! [`client`] is a small client of the socket API.
+pub mod api;
+pub mod apdu;
+pub mod card;
+pub mod client;
+pub mod daemon;
+pub mod service;
+pub mod transport;

@@ -1,0 +1,81 @@
+use crate::card::CardError;
+use crate::transport::TransportError;
+
+/// Every way a request can fail, as the API reports it (`data.kind`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ServiceError {
+    #[error("{0}")]
+    NoCard(String),
+    #[error("the card was removed during the operation")]
+    CardRemoved,
+    #[error("{0}")]
+    WrongCardType(String),
+    #[error("unsupported card: {0}")]
+    UnsupportedCard(String),
+    #[error("wrong PIN, {tries_left} tries left")]
+    PinIncorrect { tries_left: u8 },
+    #[error("the PIN is blocked")]
+    PinBlocked,
+    #[error("the PIN must be verified on this connection first (give `pin`)")]
+    PinRequired,
+    #[error("the reader is busy")]
+    ReaderBusy,
+    #[error("the reader is gone")]
+    ReaderGone,
+    #[error("reader transport error: {0}")]
+    Transport(String),
+    #[error("{0}")]
+    InvalidParams(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<TransportError> for ServiceError {
+    fn from(e: TransportError) -> Self {
+        match e {
+            TransportError::NoCard => ServiceError::NoCard("no card in the reader".into()),
+            TransportError::CardRemoved => ServiceError::CardRemoved,
+            TransportError::ReaderGone(_) => ServiceError::ReaderGone,
+            TransportError::Busy => ServiceError::ReaderBusy,
+            e @ (TransportError::Timeout
+            | TransportError::Protocol(_)
+            | TransportError::PinCancelled
+            | TransportError::PinTimeout) => ServiceError::Transport(e.to_string()),
+        }
+    }
+}
+
+impl From<CardError> for ServiceError {
+    fn from(e: CardError) -> Self {
+        match e {
+            CardError::Transport(t) => t.into(),
+            CardError::PinIncorrect { tries_left } => ServiceError::PinIncorrect { tries_left },
+            CardError::PinBlocked => ServiceError::PinBlocked,
+            CardError::PinRequired => ServiceError::PinRequired,
+            CardError::PinFormat(m) => ServiceError::InvalidParams(m.to_string()),
+            e @ (CardError::Status { .. } | CardError::Malformed(_) | CardError::Unsupported(_)) => {
+                ServiceError::UnsupportedCard(e.to_string())
+            }
+        }
+    }
+}
+
+impl ServiceError {
+    /// The stable `data.kind` of the API.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ServiceError::NoCard(_) => "no_card",
+            ServiceError::CardRemoved => "card_removed",
+            ServiceError::WrongCardType(_) => "wrong_card_type",
+            ServiceError::UnsupportedCard(_) => "unsupported_card",
+            ServiceError::PinIncorrect { .. } => "pin_incorrect",
+            ServiceError::PinBlocked => "pin_blocked",
+            ServiceError::PinRequired => "pin_required",
+            ServiceError::ReaderBusy => "reader_busy",
+            ServiceError::ReaderGone => "reader_gone",
+            ServiceError::Transport(_) => "transport",
+            ServiceError::InvalidParams(_) => "invalid_params",
+            ServiceError::Internal(_) => "internal",
+        }
+    }
+}

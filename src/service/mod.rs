@@ -1,0 +1,237 @@
+//! The service: the slots the transports reported, one worker per slot, card
+//! events for subscribers, and the operations the API offers, with the PIN
+//! policy (a verification belongs to the connection that made it).
+
+mod cps;
+mod error;
+mod events;
+mod vitale;
+mod worker;
+
+pub use cps::{CertificateView, CpsInfo, SignInput, SignResult};
+pub use error::ServiceError;
+pub use events::Event;
+pub use vitale::VitaleResult;
+pub use worker::ConnId;
+
+use crate::card::atr::{identify, CardKind};
+use crate::transport::{ReaderEvent, SlotInfo};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use tokio::sync::{broadcast, mpsc};
+use worker::Worker;
+
+/// A card as the API shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct CardView {
+    pub kind: &'static str,
+    pub atr: String,
+}
+
+impl CardView {
+    fn new(atr: &[u8]) -> Self {
+        CardView {
+            kind: identify(atr).as_str(),
+            atr: hex::encode_upper(atr),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ReaderView {
+    pub id: String,
+    pub name: String,
+    pub transport: &'static str,
+    pub card: Option<CardView>,
+}
+
+struct Slot {
+    info: SlotInfo,
+    worker: Worker,
+    atr: Option<Vec<u8>>,
+    /// Bumped at every card movement: voids PIN verifications.
+    epoch: Arc<AtomicU64>,
+}
+
+struct Inner {
+    slots: Mutex<BTreeMap<String, Slot>>,
+    events: broadcast::Sender<Event>,
+    next_conn: AtomicU64,
+}
+
+/// Cheap to clone; shared by every connection.
+#[derive(Clone)]
+pub struct Service {
+    inner: Arc<Inner>,
+}
+
+impl Service {
+    /// Starts the service on the events of the transports.
+    pub fn start(mut transport_events: mpsc::UnboundedReceiver<ReaderEvent>) -> Service {
+        let (events, _) = broadcast::channel(256);
+        let service = Service {
+            inner: Arc::new(Inner {
+                slots: Mutex::new(BTreeMap::new()),
+                events,
+                next_conn: AtomicU64::new(1),
+            }),
+        };
+        let s = service.clone();
+        tokio::spawn(async move {
+            while let Some(ev) = transport_events.recv().await {
+                s.apply(ev);
+            }
+        });
+        service
+    }
+
+    fn slots(&self) -> MutexGuard<'_, BTreeMap<String, Slot>> {
+        self.inner.slots.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn publish(&self, kind: &'static str, reader: &str, atr: Option<&[u8]>) {
+        tracing::info!(reader, event = kind, "event");
+        let _ = self.inner.events.send(Event {
+            kind,
+            reader: reader.to_string(),
+            card: atr.map(CardView::new),
+        });
+    }
+
+    fn apply(&self, ev: ReaderEvent) {
+        match ev {
+            ReaderEvent::Added { slot, channel } => {
+                let epoch = Arc::new(AtomicU64::new(0));
+                let worker = Worker::spawn(&slot.id, channel, epoch.clone());
+                let id = slot.id.clone();
+                self.slots().insert(
+                    id.clone(),
+                    Slot {
+                        info: slot,
+                        worker,
+                        atr: None,
+                        epoch,
+                    },
+                );
+                self.publish("reader.added", &id, None);
+            }
+            ReaderEvent::Removed { id } => {
+                let had_card = match self.slots().remove(&id) {
+                    Some(slot) => {
+                        slot.epoch.fetch_add(1, Ordering::SeqCst);
+                        slot.atr.is_some()
+                    }
+                    None => return,
+                };
+                if had_card {
+                    self.publish("card.removed", &id, None);
+                }
+                self.publish("reader.removed", &id, None);
+            }
+            ReaderEvent::CardInserted { id, atr } => {
+                if let Some(slot) = self.slots().get_mut(&id) {
+                    slot.epoch.fetch_add(1, Ordering::SeqCst);
+                    slot.atr = Some(atr.clone());
+                } else {
+                    return;
+                }
+                self.publish("card.inserted", &id, Some(&atr));
+            }
+            ReaderEvent::CardRemoved { id } => {
+                if let Some(slot) = self.slots().get_mut(&id) {
+                    slot.epoch.fetch_add(1, Ordering::SeqCst);
+                    slot.atr = None;
+                } else {
+                    return;
+                }
+                self.publish("card.removed", &id, None);
+            }
+        }
+    }
+
+    /// A new client connection.
+    pub fn connect(&self) -> ConnId {
+        self.inner.next_conn.fetch_add(1, Ordering::SeqCst)
+    }
+
+    /// A client connection ended: the PIN verifications it made are dropped by
+    /// resetting those cards.
+    pub fn disconnect(&self, conn: ConnId) {
+        for slot in self.slots().values() {
+            slot.worker.post(move |ctx| {
+                if ctx.verified_by(conn) {
+                    ctx.set_verified(None);
+                    if let Err(e) = ctx.channel.reset() {
+                        tracing::debug!("reset after disconnect: {e}");
+                    }
+                }
+            });
+        }
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.inner.events.subscribe()
+    }
+
+    pub fn readers(&self) -> Vec<ReaderView> {
+        self.slots()
+            .values()
+            .map(|s| ReaderView {
+                id: s.info.id.clone(),
+                name: s.info.name.clone(),
+                transport: s.info.kind.as_str(),
+                card: s.atr.as_deref().map(CardView::new),
+            })
+            .collect()
+    }
+
+    /// Chooses the slot for an operation on a card of kind `want`: the one named
+    /// (by id or name), or the only one holding such a card.
+    fn pick(&self, reader: Option<&str>, want: CardKind, label: &str) -> Result<Worker, ServiceError> {
+        let slots = self.slots();
+        let slot = match reader {
+            Some(r) => {
+                let slot = slots
+                    .values()
+                    .find(|s| s.info.id == r || s.info.name == r)
+                    .ok_or_else(|| ServiceError::InvalidParams(format!("no reader {r:?}")))?;
+                match slot.atr.as_deref().map(identify) {
+                    None => return Err(ServiceError::NoCard(format!("no card in {r}"))),
+                    Some(k) if k != want => {
+                        return Err(ServiceError::WrongCardType(format!(
+                            "{r} holds a {} card, not a {label}",
+                            k.as_str()
+                        )))
+                    }
+                    Some(_) => slot,
+                }
+            }
+            None => {
+                let mut found = slots
+                    .values()
+                    .filter(|s| s.atr.as_deref().map(identify) == Some(want));
+                let first = found
+                    .next()
+                    .ok_or_else(|| ServiceError::NoCard(format!("no {label} card in any reader")))?;
+                if found.next().is_some() {
+                    return Err(ServiceError::InvalidParams(format!(
+                        "several readers hold a {label} card: say which with `reader`"
+                    )));
+                }
+                first
+            }
+        };
+        Ok(slot.worker.clone())
+    }
+}
+
+/// Connects to the card in a slot and checks it is still of the kind expected.
+fn connect_checked(ctx: &mut worker::SlotCtx, want: CardKind) -> Result<Vec<u8>, ServiceError> {
+    let atr = ctx.channel.connect()?;
+    if identify(&atr) != want {
+        return Err(ServiceError::CardRemoved);
+    }
+    Ok(atr)
+}

@@ -1,0 +1,104 @@
+//! Transports: the lowest layer. A backend finds readers and reports card
+//! movements; each reader slot is driven through a [`CardChannel`] owned by one
+//! worker thread of the service layer. Everything here is blocking and runs on
+//! dedicated OS threads, never on the async runtime.
+
+pub mod pcsc;
+pub mod serial;
+pub mod sim;
+
+use std::fmt;
+
+/// The kind of link a slot sits behind, as the API names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransportKind {
+    Pcsc,
+    Serial,
+    Sim,
+}
+
+impl TransportKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TransportKind::Pcsc => "pcsc",
+            TransportKind::Serial => "serial",
+            TransportKind::Sim => "sim",
+        }
+    }
+}
+
+/// Why a transport could not do what it was asked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransportError {
+    #[error("no card in the slot")]
+    NoCard,
+    #[error("the card was removed or reset during the operation")]
+    CardRemoved,
+    #[error("the reader is gone: {0}")]
+    ReaderGone(String),
+    #[error("the reader is used by another application")]
+    Busy,
+    #[error("the reader did not answer in time")]
+    Timeout,
+    #[error("PIN entry on the reader was cancelled")]
+    PinCancelled,
+    #[error("PIN entry on the reader timed out")]
+    PinTimeout,
+    #[error("reader protocol error: {0}")]
+    Protocol(String),
+}
+
+/// One slot of one reader: the card that may sit in it.
+pub trait CardChannel: Send {
+    /// Connects to (powers) the card if not yet done and returns its ATR.
+    fn connect(&mut self) -> Result<Vec<u8>, TransportError>;
+    /// Sends one command APDU (a T=0 TPDU for T=0 cards) and returns data + SW1 SW2.
+    fn transmit(&mut self, apdu: &[u8]) -> Result<Vec<u8>, TransportError>;
+    /// Resets the card so that it forgets any verified PIN; returns the new ATR.
+    fn reset(&mut self) -> Result<Vec<u8>, TransportError>;
+    /// Leaves the card powered as it is and releases the connection.
+    fn disconnect(&mut self);
+}
+
+/// What a backend reports to the service layer.
+pub enum ReaderEvent {
+    /// A slot appeared; `channel` is moved to the slot's worker thread.
+    Added {
+        slot: SlotInfo,
+        channel: Box<dyn CardChannel>,
+    },
+    Removed {
+        id: String,
+    },
+    CardInserted {
+        id: String,
+        atr: Vec<u8>,
+    },
+    CardRemoved {
+        id: String,
+    },
+}
+
+impl fmt::Debug for ReaderEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReaderEvent::Added { slot, .. } => write!(f, "Added({})", slot.id),
+            ReaderEvent::Removed { id } => write!(f, "Removed({id})"),
+            ReaderEvent::CardInserted { id, .. } => write!(f, "CardInserted({id})"),
+            ReaderEvent::CardRemoved { id } => write!(f, "CardRemoved({id})"),
+        }
+    }
+}
+
+/// A slot as the service layer knows it.
+#[derive(Debug, Clone)]
+pub struct SlotInfo {
+    /// Stable id used by the API (`pcsc:0`, `serial:0`, `sim:1`, ...).
+    pub id: String,
+    /// Human name (the PC/SC reader name, the serial device and slot, ...).
+    pub name: String,
+    pub kind: TransportKind,
+}
+
+/// Where backends send their events. Sending never blocks.
+pub type EventSink = tokio::sync::mpsc::UnboundedSender<ReaderEvent>;

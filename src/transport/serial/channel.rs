@@ -1,0 +1,134 @@
+//! The per-slot [`CardChannel`] handed out in `ReaderEvent::Added`. It runs on
+//! the slot's worker thread and asks the link thread (which owns the tty) to do
+//! the exchanges, so that exchanges on the line stay strictly one at a time.
+
+use std::sync::mpsc;
+
+use zeroize::Zeroize;
+
+use crate::transport::{CardChannel, TransportError};
+
+/// What a channel asks the link thread to do.
+pub enum Op {
+    /// Power the card if needed and return its ATR.
+    Connect,
+    /// XfrBlock on the card that was current at `generation`.
+    Transmit { apdu: Vec<u8>, generation: u64 },
+    /// IccPowerOff + IccPowerOn.
+    Reset,
+}
+
+/// The link thread's answer to a connect or reset.
+pub struct Connected {
+    pub atr: Vec<u8>,
+    /// Changes whenever the slot's card is removed, swapped or reset behind
+    /// the channel's back.
+    pub generation: u64,
+}
+
+pub enum Reply {
+    Connected(Connected),
+    Response(Vec<u8>),
+}
+
+/// One request to the link thread, with where to send the reply.
+pub struct Request {
+    pub slot: u8,
+    /// The link session the channel belongs to; a channel of a previous
+    /// session (before the reader vanished) gets `ReaderGone`.
+    pub session: u64,
+    pub op: Op,
+    pub reply: mpsc::SyncSender<Result<Reply, TransportError>>,
+}
+
+impl Drop for Request {
+    fn drop(&mut self) {
+        if let Op::Transmit { apdu, .. } = &mut self.op {
+            apdu.zeroize();
+        }
+    }
+}
+
+/// A slot of a serial reader.
+pub struct SerialChannel {
+    slot: u8,
+    session: u64,
+    requests: mpsc::Sender<Request>,
+    /// Generation of the card we are connected to.
+    connected: Option<u64>,
+}
+
+impl SerialChannel {
+    pub fn new(slot: u8, session: u64, requests: mpsc::Sender<Request>) -> Self {
+        Self {
+            slot,
+            session,
+            requests,
+            connected: None,
+        }
+    }
+
+    fn call(&self, op: Op) -> Result<Reply, TransportError> {
+        let (reply, answer) = mpsc::sync_channel(1);
+        let request = Request {
+            slot: self.slot,
+            session: self.session,
+            op,
+            reply,
+        };
+        let gone = || TransportError::ReaderGone("the serial link thread has stopped".into());
+        self.requests.send(request).map_err(|_| gone())?;
+        // The link thread answers every request within its bounded command
+        // ceiling and retry budget; if it dies, the sender is dropped.
+        answer.recv().map_err(|_| gone())?
+    }
+
+    fn connected(&mut self, reply: Reply) -> Result<Vec<u8>, TransportError> {
+        match reply {
+            Reply::Connected(c) => {
+                self.connected = Some(c.generation);
+                Ok(c.atr)
+            }
+            Reply::Response(_) => Err(TransportError::Protocol(
+                "internal: unexpected reply to a connect".into(),
+            )),
+        }
+    }
+}
+
+impl CardChannel for SerialChannel {
+    fn connect(&mut self) -> Result<Vec<u8>, TransportError> {
+        let reply = self.call(Op::Connect)?;
+        self.connected(reply)
+    }
+
+    fn transmit(&mut self, apdu: &[u8]) -> Result<Vec<u8>, TransportError> {
+        let generation = match self.connected {
+            Some(g) => g,
+            None => {
+                self.connect()?;
+                self.connected.unwrap_or_default()
+            }
+        };
+        match self.call(Op::Transmit {
+            apdu: apdu.to_vec(),
+            generation,
+        })? {
+            Reply::Response(r) => Ok(r),
+            Reply::Connected(_) => Err(TransportError::Protocol(
+                "internal: unexpected reply to a transmit".into(),
+            )),
+        }
+    }
+
+    fn reset(&mut self) -> Result<Vec<u8>, TransportError> {
+        self.connected = None;
+        let reply = self.call(Op::Reset)?;
+        self.connected(reply)
+    }
+
+    fn disconnect(&mut self) {
+        // The card stays powered as it is; only our binding to it goes.
+        self.connected = None;
+    }
+}

@@ -1,0 +1,62 @@
+//! Timing and retry limits of the serial transport. Production code uses
+//! [`SerialConfig::default`]; tests shrink the timeouts.
+
+use std::time::Duration;
+
+/// Timeouts, retry budgets and ceilings of one serial link.
+#[derive(Debug, Clone)]
+pub struct SerialConfig {
+    /// Line speed (115 200 for the whole family; POS/SIM Pro can do 500 000).
+    pub baud_rate: u32,
+    /// Wait for the firmware-version escape at start-up before declaring
+    /// "reader not connected".
+    pub startup_timeout: Duration,
+    /// Per-command wait for the next byte of the answer.
+    pub answer_timeout: Duration,
+    /// Silence in the middle of a frame after which it is declared truncated.
+    pub char_timeout: Duration,
+    /// Silence that ends the draining of a garbled frame before a NAK.
+    pub quiet_gap: Duration,
+    /// How long to wait for the answer once a card movement was notified for
+    /// the slot of the command in flight (the reader may not answer at all).
+    pub movement_grace: Duration,
+    /// NAKs sent for corrupted answers, and resends of our frame after the
+    /// reader's NAK, per command.
+    pub max_retries: u32,
+    /// Time extensions (0x80..0xFF bytes or time-extension answers) accepted
+    /// per command.
+    pub max_extensions: u32,
+    /// Hard ceiling on the total duration of one command.
+    pub command_ceiling: Duration,
+    /// Presence polling (GetSlotStatus per slot) when idle.
+    pub poll_interval: Duration,
+    /// How often unsolicited input (card-movement bytes) is read when idle.
+    pub idle_tick: Duration,
+    /// Consecutive failed polls after which the reader is declared gone.
+    pub max_poll_failures: u32,
+    /// Delay between attempts to reopen a vanished reader.
+    pub reopen_interval: Duration,
+    /// Power-on attempts for a newly seen card before giving up until it moves.
+    pub max_power_on_attempts: u32,
+}
+
+impl Default for SerialConfig {
+    fn default() -> Self {
+        Self {
+            baud_rate: 115_200,
+            startup_timeout: Duration::from_secs(2),
+            answer_timeout: Duration::from_secs(3),
+            char_timeout: Duration::from_millis(200),
+            quiet_gap: Duration::from_millis(50),
+            movement_grace: Duration::from_millis(500),
+            max_retries: 3,
+            max_extensions: 30,
+            command_ceiling: Duration::from_secs(60),
+            poll_interval: Duration::from_millis(250),
+            idle_tick: Duration::from_millis(50),
+            max_poll_failures: 3,
+            reopen_interval: Duration::from_secs(1),
+            max_power_on_attempts: 3,
+        }
+    }
+}

@@ -1,0 +1,455 @@
+//! One command/answer exchange on the serial line, strictly one at a time:
+//! framing, echo check, NAK in both directions, card-movement bytes, time
+//! extensions, sequence numbers, timeouts. Every loop here is bounded.
+
+use std::io;
+use std::time::{Duration, Instant};
+
+use tracing::{debug, trace, warn};
+use zeroize::Zeroize;
+
+use super::ccid::{Answer, Command, CommandStatus};
+use super::config::SerialConfig;
+use super::frame::{self, Decoder, Item, NAK_FRAME};
+use super::port::Port;
+
+/// Why an exchange failed at the link level.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkError {
+    /// The device vanished or failed (EOF, EIO, ENXIO, ...).
+    Gone(String),
+    /// No (complete) answer in time, or the time-extension ceiling was hit.
+    Timeout,
+    /// The reader keeps sending bad frames or answers that do not fit.
+    Protocol(String),
+    /// A card movement was notified for the slot of the command in flight;
+    /// the answer (if any) was discarded.
+    CardMoved,
+}
+
+/// Bound on items (frames, notifications, extension bytes) handled per command.
+const MAX_ITEMS_PER_COMMAND: u32 = 512;
+/// Bound on stray frames (stale answers) skipped per command.
+const MAX_STRAY_FRAMES: u32 = 8;
+/// Bound on bytes discarded while draining a garbled frame.
+const MAX_DRAIN_BYTES: usize = 8 * 1024;
+/// Bound on the time spent draining a garbled frame.
+const MAX_DRAIN_TIME: Duration = Duration::from_secs(1);
+
+/// The serial link: the port, the stream decoder and the sequence counter.
+pub struct Link<P: Port> {
+    port: P,
+    decoder: Decoder,
+    echo: bool,
+    cfg: SerialConfig,
+    seq: u8,
+    /// `bmSlotICCState` bytes received and not yet consumed by the caller.
+    movements: Vec<u8>,
+}
+
+impl<P: Port> Link<P> {
+    pub fn new(port: P, echo: bool, cfg: SerialConfig) -> Self {
+        Self {
+            port,
+            decoder: Decoder::new(),
+            echo,
+            cfg,
+            seq: 0,
+            movements: Vec::new(),
+        }
+    }
+
+    /// Card-movement notifications seen since the last call, oldest first.
+    pub fn take_movements(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.movements)
+    }
+
+    /// Reads whatever the reader sent unsolicited (card movements, late
+    /// answers to timed-out commands) without waiting.
+    pub fn poll_unsolicited(&mut self) -> Result<(), LinkError> {
+        let mut buf = [0u8; 256];
+        for _ in 0..16 {
+            match self.port.read_some(&mut buf, Duration::ZERO) {
+                Ok(Some(n)) => self.decoder.push(&buf[..n]),
+                Ok(None) => break,
+                Err(e) => return Err(gone(&e)),
+            }
+        }
+        for _ in 0..MAX_ITEMS_PER_COMMAND {
+            match self.decoder.next_item() {
+                Some(Item::SlotChange(state)) => {
+                    debug!(
+                        state = format_args!("0x{state:02X}"),
+                        "card movement notified"
+                    );
+                    self.movements.push(state);
+                }
+                Some(Item::Message(m)) => {
+                    debug!(
+                        len = m.len(),
+                        kind = super::ccid::message_name(m[0]),
+                        "discarding stray frame"
+                    );
+                }
+                Some(other) => trace!(?other, "discarding stray item"),
+                None => break,
+            }
+        }
+        let skipped = self.decoder.take_skipped();
+        if skipped > 0 {
+            debug!(skipped, "discarded garbage bytes");
+        }
+        Ok(())
+    }
+
+    /// Sends `cmd` and returns its answer. With `watch_movement`, a card
+    /// movement notified for the command's slot fails the exchange with
+    /// [`LinkError::CardMoved`].
+    pub fn transact(
+        &mut self,
+        cmd: &Command,
+        timeout: Duration,
+        watch_movement: bool,
+    ) -> Result<Answer, LinkError> {
+        self.poll_unsolicited()?;
+        let seq = self.seq;
+        self.seq = self.seq.wrapping_add(1);
+        let mut message = cmd.encode(seq);
+        let mut frame = frame::encode(&message);
+        trace!(
+            kind = cmd.name(),
+            slot = cmd.slot,
+            seq,
+            len = cmd.data.len(),
+            "-> command"
+        );
+        let result = self.exchange(cmd, seq, &message, &frame, timeout, watch_movement);
+        if cmd.carries_apdu() {
+            message.zeroize();
+            frame.zeroize();
+        }
+        match &result {
+            Ok(a) => trace!(
+                kind = super::ccid::message_name(a.message_type),
+                slot = a.slot,
+                seq,
+                status = ?a.command,
+                icc = ?a.icc,
+                len = a.data.len(),
+                "<- answer"
+            ),
+            Err(e) => {
+                debug!(kind = cmd.name(), slot = cmd.slot, seq, error = ?e, "exchange failed")
+            }
+        }
+        result
+    }
+
+    fn exchange(
+        &mut self,
+        cmd: &Command,
+        seq: u8,
+        message: &[u8],
+        frame: &[u8],
+        timeout: Duration,
+        watch_movement: bool,
+    ) -> Result<Answer, LinkError> {
+        let started = Instant::now();
+        let ceiling = self.cfg.command_ceiling;
+        let mut resends = 0u32; // the reader NAKed our frame
+        let mut naks = 0u32; // we NAKed the reader's frame
+        let mut extensions = 0u32;
+        let mut strays = 0u32;
+        let mut moved = false;
+        // Echo profile: the next frame must be our own frame.
+        let mut awaiting_echo = self.echo;
+        // False once an echo did not match what we sent.
+        let mut echo_ok = true;
+        // Echo profile after our NAK: the reader may echo it.
+        let mut awaiting_nak_echo = false;
+        // Non-echo profile: tolerate one unexpected echo per send.
+        let mut stray_echo_allowed = !self.echo;
+
+        self.write(frame)?;
+        let mut deadline = Instant::now() + timeout;
+        for _ in 0..MAX_ITEMS_PER_COMMAND {
+            if started.elapsed() > ceiling {
+                debug!(seq, "command ceiling reached");
+                self.drain_quiet()?;
+                return Err(if moved {
+                    LinkError::CardMoved
+                } else {
+                    LinkError::Timeout
+                });
+            }
+            let Some(item) = self.next_item(deadline)? else {
+                return Err(if moved {
+                    LinkError::CardMoved
+                } else {
+                    LinkError::Timeout
+                });
+            };
+            let now = Instant::now();
+            match item {
+                Item::SlotChange(state) => {
+                    debug!(
+                        state = format_args!("0x{state:02X}"),
+                        seq, "card movement notified"
+                    );
+                    self.movements.push(state);
+                    if watch_movement && slot_changed(state, cmd.slot) {
+                        moved = true;
+                        deadline = deadline.min(now + self.cfg.movement_grace);
+                    } else if !moved {
+                        deadline = now + timeout;
+                    }
+                }
+                Item::TimeRequest(b) => {
+                    extensions += 1;
+                    trace!(
+                        seq,
+                        byte = format_args!("0x{b:02X}"),
+                        extensions,
+                        "time request"
+                    );
+                    if extensions > self.cfg.max_extensions {
+                        debug!(seq, extensions, "time-extension ceiling reached");
+                        self.drain_quiet()?;
+                        return Err(LinkError::Timeout);
+                    }
+                    if !moved {
+                        deadline = now + timeout;
+                    }
+                }
+                Item::Nak => {
+                    if awaiting_nak_echo {
+                        awaiting_nak_echo = false;
+                        trace!(seq, "echo of our NAK");
+                        continue;
+                    }
+                    if moved {
+                        return Err(LinkError::CardMoved);
+                    }
+                    resends += 1;
+                    if resends > self.cfg.max_retries {
+                        return Err(LinkError::Protocol(format!(
+                            "the reader rejected the {} frame {} times",
+                            cmd.name(),
+                            resends
+                        )));
+                    }
+                    debug!(seq, resends, "reader NAK: resending our frame");
+                    self.write(frame)?;
+                    awaiting_echo = self.echo;
+                    echo_ok = true;
+                    stray_echo_allowed = !self.echo;
+                    deadline = Instant::now() + timeout;
+                }
+                Item::Corrupt(why) => {
+                    if moved {
+                        self.drain_quiet()?;
+                        return Err(LinkError::CardMoved);
+                    }
+                    if awaiting_echo {
+                        // A garbled echo: what the reader received is unknown.
+                        warn!(seq, %why, "garbled echo of our frame");
+                        awaiting_echo = false;
+                        echo_ok = false;
+                        deadline = now + timeout;
+                        continue;
+                    }
+                    naks += 1;
+                    if naks > self.cfg.max_retries || !echo_ok {
+                        self.drain_quiet()?;
+                        return Err(LinkError::Protocol(format!(
+                            "corrupted {} answer ({why}){}",
+                            cmd.name(),
+                            if echo_ok {
+                                ", retries exhausted"
+                            } else {
+                                " after a bad echo"
+                            }
+                        )));
+                    }
+                    debug!(seq, %why, naks, "corrupted answer: NAK");
+                    self.drain_quiet()?;
+                    self.write(&NAK_FRAME)?;
+                    awaiting_nak_echo = self.echo;
+                    deadline = Instant::now() + timeout;
+                }
+                Item::Message(m) => {
+                    awaiting_nak_echo = false;
+                    if awaiting_echo {
+                        awaiting_echo = false;
+                        if m == message {
+                            trace!(seq, "echo ok");
+                        } else {
+                            warn!(seq, "the reader's echo differs from our frame");
+                            echo_ok = false;
+                        }
+                        deadline = now + timeout;
+                        continue;
+                    }
+                    if stray_echo_allowed && m == message {
+                        stray_echo_allowed = false;
+                        warn!(seq, "the reader echoes our frames: is the profile right?");
+                        deadline = now + timeout;
+                        continue;
+                    }
+                    let answer = match Answer::parse(&m) {
+                        Ok(a)
+                            if a.seq == seq
+                                && a.slot == cmd.slot
+                                && a.message_type == cmd.answer_type() =>
+                        {
+                            a
+                        }
+                        Ok(a) => {
+                            strays += 1;
+                            debug!(
+                                seq,
+                                got_seq = a.seq,
+                                got_slot = a.slot,
+                                got_kind = super::ccid::message_name(a.message_type),
+                                "skipping a frame that is not our answer"
+                            );
+                            if strays > MAX_STRAY_FRAMES {
+                                return Err(LinkError::Protocol(
+                                    "too many frames that do not answer the command".into(),
+                                ));
+                            }
+                            continue;
+                        }
+                        Err(e) => {
+                            if moved {
+                                return Err(LinkError::CardMoved);
+                            }
+                            return Err(LinkError::Protocol(format!(
+                                "malformed {} answer: {e}",
+                                cmd.name()
+                            )));
+                        }
+                    };
+                    if answer.command == CommandStatus::TimeExtension {
+                        extensions += 1;
+                        trace!(seq, extensions, "time-extension answer");
+                        if extensions > self.cfg.max_extensions {
+                            debug!(seq, extensions, "time-extension ceiling reached");
+                            self.drain_quiet()?;
+                            return Err(LinkError::Timeout);
+                        }
+                        if !moved {
+                            deadline = now + timeout;
+                        }
+                        continue;
+                    }
+                    if moved {
+                        return Err(LinkError::CardMoved);
+                    }
+                    if !echo_ok {
+                        return Err(LinkError::Protocol(format!(
+                            "the reader's echo of the {} command did not match it",
+                            cmd.name()
+                        )));
+                    }
+                    return Ok(answer);
+                }
+            }
+        }
+        Err(LinkError::Protocol(
+            "the reader sends too much noise around the answer".into(),
+        ))
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> Result<(), LinkError> {
+        self.port.write_all_bytes(bytes).map_err(|e| {
+            if e.kind() == io::ErrorKind::TimedOut {
+                LinkError::Timeout
+            } else {
+                gone(&e)
+            }
+        })
+    }
+
+    /// Next decoded item, or `None` when `deadline` passes with nothing.
+    fn next_item(&mut self, deadline: Instant) -> Result<Option<Item>, LinkError> {
+        let mut buf = [0u8; 512];
+        // Each turn either returns or reads at least one byte or times out;
+        // bytes are bounded by the frame size and the deadline.
+        loop {
+            if let Some(item) = self.decoder.next_item() {
+                let skipped = self.decoder.take_skipped();
+                if skipped > 0 {
+                    debug!(skipped, "discarded garbage bytes");
+                }
+                return Ok(Some(item));
+            }
+            let now = Instant::now();
+            let partial = self.decoder.has_partial();
+            if now >= deadline && !partial {
+                return Ok(None);
+            }
+            let wait = if partial {
+                self.cfg.char_timeout
+            } else {
+                deadline - now
+            };
+            match self.port.read_some(&mut buf, wait) {
+                Ok(Some(n)) => self.decoder.push(&buf[..n]),
+                Ok(None) => {
+                    if partial {
+                        return Ok(self.decoder.truncate());
+                    }
+                }
+                Err(e) => return Err(gone(&e)),
+            }
+        }
+    }
+
+    /// Discards input until the line has been quiet for `quiet_gap`
+    /// (bounded in time and bytes), and resets the decoder.
+    fn drain_quiet(&mut self) -> Result<(), LinkError> {
+        self.decoder.clear();
+        let started = Instant::now();
+        let mut buf = [0u8; 512];
+        let mut drained = 0usize;
+        while drained < MAX_DRAIN_BYTES && started.elapsed() < MAX_DRAIN_TIME {
+            match self.port.read_some(&mut buf, self.cfg.quiet_gap) {
+                Ok(Some(n)) => drained += n,
+                Ok(None) => break,
+                Err(e) => return Err(gone(&e)),
+            }
+        }
+        let skipped = self.decoder.take_skipped() + drained;
+        if skipped > 0 {
+            debug!(skipped, "drained the line");
+        }
+        Ok(())
+    }
+}
+
+/// True when `bmSlotICCState` flags a change for `slot` (bit 1 of its pair).
+/// Slots beyond the byte (5-slot readers) are left to polling.
+pub fn slot_changed(state: u8, slot: u8) -> bool {
+    slot < 4 && (state >> (2 * slot)) & 0b10 != 0
+}
+
+/// Card presence for `slot` in `bmSlotICCState` (bit 0 of its pair).
+pub fn slot_present(state: u8, slot: u8) -> Option<bool> {
+    (slot < 4).then(|| (state >> (2 * slot)) & 0b01 != 0)
+}
+
+fn gone(e: &io::Error) -> LinkError {
+    LinkError::Gone(e.to_string())
+}
+
+impl std::fmt::Display for LinkError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LinkError::Gone(why) => write!(f, "device error: {why}"),
+            LinkError::Timeout => write!(f, "no answer in time"),
+            LinkError::Protocol(why) => write!(f, "{why}"),
+            LinkError::CardMoved => write!(f, "the card moved during the command"),
+        }
+    }
+}

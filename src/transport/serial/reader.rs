@@ -1,0 +1,632 @@
+//! The link thread: owns the tty, runs the start-up sequence, serves the slot
+//! channels' requests one at a time, polls card presence when idle, turns card
+//! movements into events, and reopens the device when it vanishes.
+
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+use serialport::TTYPort;
+use tracing::{debug, info, warn};
+
+use super::ccid::{
+    self, Answer, Command, CommandStatus, IccStatus, ESCAPE_CARD_MOVEMENT_SYNC, ESCAPE_FIRMWARE,
+    MAX_APDU_LEN, MAX_ATR_LEN,
+};
+use super::channel::{Connected, Op, Reply, Request, SerialChannel};
+use super::config::SerialConfig;
+use super::link::{slot_changed, slot_present, Link, LinkError};
+use super::port::{open_tty, Port};
+use super::profile::Profile;
+use crate::transport::{EventSink, ReaderEvent, SlotInfo, TransportError, TransportKind};
+
+/// What the link thread knows about one slot.
+#[derive(Debug, Default)]
+struct SlotState {
+    present: bool,
+    powered: bool,
+    atr: Option<Vec<u8>>,
+    /// Bumped whenever the card is removed, swapped or reset behind the
+    /// channel's back; a channel connected at an older generation gets
+    /// `CardRemoved`.
+    generation: u64,
+    /// `CardInserted` was sent and not yet followed by `CardRemoved`.
+    announced: bool,
+    power_attempts: u32,
+}
+
+/// Why serving a link stopped.
+enum Stop {
+    /// The event sink is closed: the service is gone, so is this thread.
+    SinkClosed,
+    /// The device vanished or stopped answering.
+    Gone(String),
+}
+
+/// Why a slot operation failed.
+enum Fail {
+    Link(LinkError),
+    Transport(TransportError),
+}
+
+impl From<LinkError> for Fail {
+    fn from(e: LinkError) -> Self {
+        Fail::Link(e)
+    }
+}
+
+impl Fail {
+    fn into_transport(self) -> TransportError {
+        match self {
+            Fail::Link(LinkError::Gone(why)) => TransportError::ReaderGone(why),
+            Fail::Link(LinkError::Timeout) => TransportError::Timeout,
+            Fail::Link(LinkError::Protocol(why)) => TransportError::Protocol(why),
+            Fail::Link(LinkError::CardMoved) => TransportError::CardRemoved,
+            Fail::Transport(e) => e,
+        }
+    }
+
+    fn gone(&self) -> Option<String> {
+        match self {
+            Fail::Link(LinkError::Gone(why)) => Some(why.clone()),
+            _ => None,
+        }
+    }
+}
+
+pub struct ReaderThread {
+    index: usize,
+    path: String,
+    profile: Profile,
+    cfg: SerialConfig,
+    sink: EventSink,
+    requests: mpsc::Receiver<Request>,
+    request_tx: mpsc::Sender<Request>,
+    /// Counts successful start-ups; channels carry the session they were made in.
+    session: u64,
+    slots: Vec<SlotState>,
+    gone_reason: String,
+}
+
+impl ReaderThread {
+    pub fn new(
+        index: usize,
+        path: String,
+        profile: Profile,
+        cfg: SerialConfig,
+        sink: EventSink,
+    ) -> Self {
+        let (request_tx, requests) = mpsc::channel();
+        Self {
+            index,
+            path,
+            profile,
+            cfg,
+            sink,
+            requests,
+            request_tx,
+            session: 0,
+            slots: (0..profile.slots).map(|_| SlotState::default()).collect(),
+            gone_reason: "not connected yet".into(),
+        }
+    }
+
+    /// The thread body: connect, serve, and reconnect until the sink closes.
+    pub fn run(mut self) {
+        let mut quiet_failures = false;
+        loop {
+            if self.sink.is_closed() {
+                break;
+            }
+            match self.open_and_start() {
+                Ok(link) => {
+                    quiet_failures = false;
+                    self.session += 1;
+                    match self.serve(link) {
+                        Stop::SinkClosed => break,
+                        Stop::Gone(why) => {
+                            warn!(path = %self.path, %why, "serial reader gone");
+                            self.retire(why);
+                        }
+                    }
+                }
+                Err(why) => {
+                    if quiet_failures {
+                        debug!(path = %self.path, %why, "serial reader still unavailable");
+                    } else {
+                        warn!(path = %self.path, %why, "serial reader unavailable; will retry");
+                        quiet_failures = true;
+                    }
+                    self.gone_reason = why;
+                }
+            }
+            if !self.wait_while_gone(self.cfg.reopen_interval) {
+                break;
+            }
+        }
+        debug!(path = %self.path, "serial link thread stops");
+    }
+
+    fn slot_id(&self, slot: usize) -> String {
+        format!("serial:{}.{}", self.index, slot)
+    }
+
+    fn emit(&self, event: ReaderEvent) {
+        debug!(?event, "serial event");
+        let _ = self.sink.send(event);
+    }
+
+    fn open_and_start(&mut self) -> Result<Link<TTYPort>, String> {
+        let port = open_tty(&self.path, self.cfg.baud_rate)
+            .map_err(|e| format!("cannot open {}: {e}", self.path))?;
+        let mut link = Link::new(port, self.profile.echo, self.cfg.clone());
+        startup(&mut link, &self.cfg)?;
+        Ok(link)
+    }
+
+    /// Serves one link session until the device goes or the sink closes.
+    fn serve<P: Port>(&mut self, mut link: Link<P>) -> Stop {
+        for slot in 0..self.slots.len() {
+            let info = SlotInfo {
+                id: self.slot_id(slot),
+                name: format!("{} ({}) slot {slot}", self.profile.display, self.path),
+                kind: TransportKind::Serial,
+            };
+            let channel = SerialChannel::new(slot as u8, self.session, self.request_tx.clone());
+            self.emit(ReaderEvent::Added {
+                slot: info,
+                channel: Box::new(channel),
+            });
+        }
+        let mut poll_failures = 0u32;
+        let mut next_poll = Instant::now();
+        loop {
+            if self.sink.is_closed() {
+                return Stop::SinkClosed;
+            }
+            let now = Instant::now();
+            if now >= next_poll {
+                match self.poll_all(&mut link) {
+                    Ok(()) => poll_failures = 0,
+                    Err(fail) => {
+                        if let Some(why) = fail.gone() {
+                            return Stop::Gone(why);
+                        }
+                        poll_failures += 1;
+                        let why = fail.into_transport();
+                        debug!(%why, poll_failures, "presence poll failed");
+                        if poll_failures >= self.cfg.max_poll_failures {
+                            return Stop::Gone(format!("the reader stopped answering ({why})"));
+                        }
+                    }
+                }
+                if let Err(stop) = self.after_activity(&mut link) {
+                    return stop;
+                }
+                next_poll = Instant::now() + self.cfg.poll_interval;
+                continue;
+            }
+            let wait = next_poll
+                .saturating_duration_since(now)
+                .min(self.cfg.idle_tick);
+            match self.requests.recv_timeout(wait) {
+                Ok(request) => {
+                    if let Err(stop) = self.handle(&mut link, request) {
+                        return stop;
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    if let Err(e) = link.poll_unsolicited() {
+                        return Stop::Gone(e.to_string());
+                    }
+                }
+                // We hold a sender ourselves; this cannot happen.
+                Err(RecvTimeoutError::Disconnected) => return Stop::SinkClosed,
+            }
+            if let Err(stop) = self.after_activity(&mut link) {
+                return stop;
+            }
+        }
+    }
+
+    /// After the device vanished: `Removed` for every slot, state reset.
+    fn retire(&mut self, why: String) {
+        for slot in 0..self.slots.len() {
+            let s = &mut self.slots[slot];
+            s.generation += 1;
+            s.present = false;
+            s.powered = false;
+            s.atr = None;
+            s.announced = false;
+            s.power_attempts = 0;
+            self.emit(ReaderEvent::Removed {
+                id: self.slot_id(slot),
+            });
+        }
+        self.gone_reason = why;
+    }
+
+    /// Waits before the next reopen attempt, failing requests meanwhile.
+    /// Returns false when the sink closed.
+    fn wait_while_gone(&mut self, delay: Duration) -> bool {
+        let until = Instant::now() + delay;
+        loop {
+            if self.sink.is_closed() {
+                return false;
+            }
+            let now = Instant::now();
+            if now >= until {
+                return true;
+            }
+            match self.requests.recv_timeout(until - now) {
+                Ok(request) => {
+                    let _ = request.reply.send(Err(self.reader_gone()));
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return false,
+            }
+        }
+    }
+
+    fn reader_gone(&self) -> TransportError {
+        TransportError::ReaderGone(format!("{}: {}", self.path, self.gone_reason))
+    }
+
+    /// Serves one channel request.
+    fn handle<P: Port>(&mut self, link: &mut Link<P>, request: Request) -> Result<(), Stop> {
+        let slot = request.slot as usize;
+        let result = if request.session != self.session {
+            Err(Fail::Transport(TransportError::ReaderGone(format!(
+                "{}: the reader was disconnected since this slot was announced",
+                self.path
+            ))))
+        } else if slot >= self.slots.len() {
+            Err(Fail::Transport(TransportError::Protocol(format!(
+                "no slot {slot} on this reader"
+            ))))
+        } else {
+            match &request.op {
+                Op::Connect => self.connect(link, slot).map(Reply::Connected),
+                Op::Transmit { apdu, generation } => self
+                    .transmit(link, slot, apdu, *generation)
+                    .map(Reply::Response),
+                Op::Reset => self.reset(link, slot).map(Reply::Connected),
+            }
+        };
+        match result {
+            Ok(reply) => {
+                let _ = request.reply.send(Ok(reply));
+                Ok(())
+            }
+            Err(fail) => {
+                let gone = fail.gone();
+                let error = match &gone {
+                    Some(why) => TransportError::ReaderGone(format!("{}: {why}", self.path)),
+                    None => fail.into_transport(),
+                };
+                let _ = request.reply.send(Err(error));
+                match gone {
+                    Some(why) => Err(Stop::Gone(why)),
+                    None => Ok(()),
+                }
+            }
+        }
+    }
+
+    fn connect<P: Port>(&mut self, link: &mut Link<P>, slot: usize) -> Result<Connected, Fail> {
+        let s = &self.slots[slot];
+        if !s.present {
+            return Err(Fail::Transport(TransportError::NoCard));
+        }
+        if let (true, Some(atr)) = (s.powered, &s.atr) {
+            return Ok(Connected {
+                atr: atr.clone(),
+                generation: s.generation,
+            });
+        }
+        let atr = self.power_on(link, slot)?;
+        Ok(Connected {
+            atr,
+            generation: self.slots[slot].generation,
+        })
+    }
+
+    fn transmit<P: Port>(
+        &mut self,
+        link: &mut Link<P>,
+        slot: usize,
+        apdu: &[u8],
+        generation: u64,
+    ) -> Result<Vec<u8>, Fail> {
+        if apdu.is_empty() || apdu.len() > MAX_APDU_LEN {
+            return Err(Fail::Transport(TransportError::Protocol(format!(
+                "a command APDU of {} bytes is outside 1..={MAX_APDU_LEN} (short APDUs only)",
+                apdu.len()
+            ))));
+        }
+        let s = &self.slots[slot];
+        if s.generation != generation {
+            return Err(Fail::Transport(TransportError::CardRemoved));
+        }
+        if !s.present {
+            return Err(Fail::Transport(TransportError::NoCard));
+        }
+        if !s.powered {
+            // Deactivated since connect (mute card, failed reset).
+            return Err(Fail::Transport(TransportError::CardRemoved));
+        }
+        let answer = self.exchange(link, &Command::xfr_block(slot as u8, apdu), true)?;
+        self.check_answer(slot, &answer, true)?;
+        if answer.data.len() < 2 {
+            return Err(Fail::Transport(TransportError::Protocol(format!(
+                "the card's answer of {} bytes is shorter than a status word",
+                answer.data.len()
+            ))));
+        }
+        Ok(answer.data)
+    }
+
+    fn reset<P: Port>(&mut self, link: &mut Link<P>, slot: usize) -> Result<Connected, Fail> {
+        if !self.slots[slot].present {
+            return Err(Fail::Transport(TransportError::NoCard));
+        }
+        let answer = self.exchange(link, &Command::power_off(slot as u8), true)?;
+        self.check_answer(slot, &answer, false)?;
+        let s = &mut self.slots[slot];
+        s.powered = false;
+        s.atr = None;
+        let atr = self.power_on(link, slot)?;
+        Ok(Connected {
+            atr,
+            generation: self.slots[slot].generation,
+        })
+    }
+
+    /// IccPowerOn; records the ATR and announces the card if not yet done.
+    fn power_on<P: Port>(&mut self, link: &mut Link<P>, slot: usize) -> Result<Vec<u8>, Fail> {
+        let answer = self.exchange(link, &Command::power_on(slot as u8), true)?;
+        self.check_answer(slot, &answer, false)?;
+        let atr = answer.data;
+        if atr.len() < 2 || atr.len() > MAX_ATR_LEN {
+            return Err(Fail::Transport(TransportError::Protocol(format!(
+                "ATR of {} bytes is outside 2..={MAX_ATR_LEN}",
+                atr.len()
+            ))));
+        }
+        debug!(slot, atr = %hex::encode_upper(&atr), "card powered");
+        let s = &mut self.slots[slot];
+        s.present = true;
+        s.powered = true;
+        s.atr = Some(atr.clone());
+        if !s.announced {
+            s.announced = true;
+            self.emit(ReaderEvent::CardInserted {
+                id: self.slot_id(slot),
+                atr: atr.clone(),
+            });
+        }
+        Ok(atr)
+    }
+
+    /// Maps a failed or card-less answer to a typed error, updating presence.
+    /// `in_session`: the caller was talking to a card (transmit), so losing
+    /// it is `CardRemoved` rather than `NoCard`.
+    fn check_answer(&mut self, slot: usize, answer: &Answer, in_session: bool) -> Result<(), Fail> {
+        let lost = if in_session {
+            TransportError::CardRemoved
+        } else {
+            TransportError::NoCard
+        };
+        if answer.icc == IccStatus::Absent {
+            self.card_gone(slot);
+            return Err(Fail::Transport(lost));
+        }
+        match answer.command {
+            CommandStatus::Processed => Ok(()),
+            // Consumed by the link; seeing one here is a reader bug.
+            CommandStatus::TimeExtension => Err(Fail::Transport(TransportError::Protocol(
+                "unexpected time-extension answer".into(),
+            ))),
+            CommandStatus::Failed => Err(Fail::Transport(match answer.error {
+                ccid::ICC_MUTE => {
+                    // The card is there but did not answer: whatever session
+                    // it had is lost, it needs a new power-on.
+                    let s = &mut self.slots[slot];
+                    if s.powered {
+                        s.powered = false;
+                        s.atr = None;
+                        s.generation += 1;
+                    }
+                    if in_session {
+                        TransportError::CardRemoved
+                    } else {
+                        TransportError::Protocol(format!(
+                            "the card does not answer: {}",
+                            ccid::error_name(answer.error)
+                        ))
+                    }
+                }
+                ccid::PIN_TIMEOUT => TransportError::PinTimeout,
+                ccid::PIN_CANCELLED => TransportError::PinCancelled,
+                ccid::CMD_SLOT_BUSY => TransportError::Busy,
+                code => TransportError::Protocol(format!(
+                    "{} failed: {}",
+                    ccid::message_name(answer.message_type),
+                    ccid::error_name(code)
+                )),
+            })),
+        }
+    }
+
+    /// GetSlotStatus on every slot, then power on new cards.
+    fn poll_all<P: Port>(&mut self, link: &mut Link<P>) -> Result<(), Fail> {
+        for slot in 0..self.slots.len() {
+            let answer = self.exchange(link, &Command::get_slot_status(slot as u8), false)?;
+            self.observe(slot, answer.icc);
+        }
+        self.settle(link)
+    }
+
+    /// Presence as polled.
+    fn observe(&mut self, slot: usize, icc: IccStatus) {
+        let s = &self.slots[slot];
+        match icc {
+            IccStatus::Absent => self.card_gone(slot),
+            IccStatus::Inactive if s.present && s.powered => {
+                // Powered by us, now inactive: pulled and put back between
+                // two polls, or reset by the reader. Either way a new card.
+                self.card_gone(slot);
+                self.card_seen(slot);
+            }
+            IccStatus::Inactive | IccStatus::Active => {
+                if !s.present {
+                    self.card_seen(slot);
+                }
+            }
+        }
+    }
+
+    fn card_gone(&mut self, slot: usize) {
+        let s = &mut self.slots[slot];
+        if s.present || s.powered || s.announced {
+            s.generation += 1;
+        }
+        s.present = false;
+        s.powered = false;
+        s.atr = None;
+        s.power_attempts = 0;
+        if s.announced {
+            s.announced = false;
+            self.emit(ReaderEvent::CardRemoved {
+                id: self.slot_id(slot),
+            });
+        }
+    }
+
+    fn card_seen(&mut self, slot: usize) {
+        let s = &mut self.slots[slot];
+        s.present = true;
+        s.powered = false;
+        s.atr = None;
+        s.power_attempts = 0;
+    }
+
+    /// One exchange on the line, then the card movements notified during it
+    /// are applied: they are older than the answer (the reader sends them
+    /// after our command and before its answer), so they must be taken into
+    /// account before the answer is interpreted.
+    fn exchange<P: Port>(
+        &mut self,
+        link: &mut Link<P>,
+        cmd: &Command,
+        watch_movement: bool,
+    ) -> Result<Answer, Fail> {
+        let result = link.transact(cmd, self.cfg.answer_timeout, watch_movement);
+        self.apply_movements(link);
+        Ok(result?)
+    }
+
+    /// Applies the card-movement notifications the link collected (state and
+    /// `CardRemoved` events; new cards are powered by [`Self::settle`]).
+    fn apply_movements<P: Port>(&mut self, link: &mut Link<P>) {
+        for state in link.take_movements() {
+            for slot in 0..self.slots.len() {
+                let Some(present) = slot_present(state, slot as u8) else {
+                    continue;
+                };
+                if slot_changed(state, slot as u8) {
+                    self.card_gone(slot);
+                    if present {
+                        self.card_seen(slot);
+                    }
+                } else if present != self.slots[slot].present {
+                    if present {
+                        self.card_seen(slot);
+                    } else {
+                        self.card_gone(slot);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Movements read while idle, then power-on of new cards.
+    fn after_activity<P: Port>(&mut self, link: &mut Link<P>) -> Result<(), Stop> {
+        self.apply_movements(link);
+        match self.settle(link) {
+            Err(fail) => match fail.gone() {
+                Some(why) => Err(Stop::Gone(why)),
+                None => Ok(()),
+            },
+            Ok(()) => Ok(()),
+        }
+    }
+
+    /// Powers on present cards that have not been announced yet (bounded
+    /// attempts per insertion), which sends `CardInserted` with the ATR.
+    fn settle<P: Port>(&mut self, link: &mut Link<P>) -> Result<(), Fail> {
+        for slot in 0..self.slots.len() {
+            let s = &mut self.slots[slot];
+            if !s.present || s.announced || s.power_attempts >= self.cfg.max_power_on_attempts {
+                continue;
+            }
+            s.power_attempts += 1;
+            let attempt = s.power_attempts;
+            match self.power_on(link, slot) {
+                Ok(_) => {}
+                Err(fail) => {
+                    if fail.gone().is_some() {
+                        return Err(fail);
+                    }
+                    let why = fail.into_transport();
+                    warn!(slot, attempt, %why, "cannot power on the inserted card");
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The start-up sequence: firmware-version escape (proves a reader is
+/// there), then card-movement notification in synchronous mode.
+fn startup<P: Port>(link: &mut Link<P>, cfg: &SerialConfig) -> Result<(), String> {
+    let firmware = link
+        .transact(
+            &Command::escape(ESCAPE_FIRMWARE),
+            cfg.startup_timeout,
+            false,
+        )
+        .map_err(|e| format!("reader not connected ({e})"))?;
+    if firmware.command != CommandStatus::Processed {
+        return Err(format!(
+            "reader not connected (firmware escape failed: {})",
+            ccid::error_name(firmware.error)
+        ));
+    }
+    let version: String = firmware
+        .data
+        .iter()
+        .take(64)
+        .map(|&b| {
+            if b.is_ascii_graphic() || b == b' ' {
+                b as char
+            } else {
+                '.'
+            }
+        })
+        .collect();
+    info!(firmware = %version.trim_end_matches('.'), "serial reader answered");
+    let notify = link
+        .transact(
+            &Command::escape(ESCAPE_CARD_MOVEMENT_SYNC),
+            cfg.answer_timeout,
+            false,
+        )
+        .map_err(|e| format!("card-movement notification set-up failed ({e})"))?;
+    if notify.command != CommandStatus::Processed {
+        return Err(format!(
+            "card-movement notification set-up failed: {}",
+            ccid::error_name(notify.error)
+        ));
+    }
+    Ok(())
+}

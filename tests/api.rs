@@ -1,0 +1,234 @@
+//! The socket API of a real lecteurd on its built-in simulated reader
+//! (`--no-pcsc --sim`): contract, PIN policy, bad requests.
+
+mod common;
+
+use common::*;
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::net::UnixStream;
+
+fn sim_daemon() -> Daemon {
+    let d = Daemon::start(&["--no-pcsc", "--sim"]);
+    d.wait_cards(2);
+    d
+}
+
+#[test]
+fn system_info_and_readers() {
+    let d = sim_daemon();
+    let mut c = d.client();
+    let info = c.call("system.info", json!({})).unwrap();
+    assert_eq!(info["transports"], json!(["sim"]));
+    assert!(info["version"].is_string());
+    let readers = c.call("readers.list", json!({})).unwrap();
+    assert_eq!(reader_with(&readers, "cps3").as_deref(), Some("sim:0"));
+    assert_eq!(reader_with(&readers, "vitale2").as_deref(), Some("sim:1"));
+    assert_eq!(readers[0]["transport"], "sim");
+    assert_eq!(readers[0]["card"]["atr"], "3BAC00402A001225006480000310009000");
+}
+
+#[test]
+fn vitale_read_gives_every_beneficiary() {
+    let d = sim_daemon();
+    let mut c = d.client();
+    let v = c.call("vitale.read", json!({})).unwrap();
+    assert_eq!(v["card"]["kind"], "vitale2");
+    let list = v["beneficiaries"].as_array().unwrap();
+    assert!(list.len() >= 2, "{v}");
+    for b in list {
+        assert_eq!(b["nir"].as_str().unwrap().len(), 13);
+        assert_eq!(b["nir_key"].as_str().unwrap().len(), 2);
+        assert_eq!(b["nir_valid"], true, "{b}");
+        assert!(!b["surname"].as_str().unwrap().is_empty());
+        assert_eq!(b["birth_date"]["raw"].as_str().unwrap().len(), 8);
+    }
+    let lunar: Vec<&Value> = list.iter().filter(|b| b["birth_date"]["lunar"] == true).collect();
+    assert!(!lunar.is_empty(), "the default card has a lunar birth date");
+    assert!(lunar.iter().all(|b| b["birth_date"]["iso"].is_null()));
+    assert!(list.iter().any(|b| b["birth_date"]["iso"].is_string()));
+
+    // Naming the reader works; naming the wrong one is a typed error.
+    assert_eq!(c.call("vitale.read", json!({"reader": "sim:1"})).unwrap(), v);
+    let e = c.call("vitale.read", json!({"reader": "sim:0"})).unwrap_err();
+    assert_eq!(kind(&e), "wrong_card_type");
+    let e = c.call("vitale.read", json!({"reader": "nope"})).unwrap_err();
+    assert_eq!(kind(&e), "invalid_params");
+}
+
+#[test]
+fn cps_info_and_certificates() {
+    let d = sim_daemon();
+    let mut c = d.client();
+    let info = c.call("cps.info", json!({})).unwrap();
+    assert_eq!(info["card"]["kind"], "cps3");
+    assert!(!info["card"]["serial"].as_str().unwrap().is_empty());
+    let id = info["holder"]["national_id"].as_str().unwrap();
+    assert!(id.len() == 12 && id.starts_with('8'), "{info}");
+    assert!(info["holder"]["surname"].is_string() && info["holder"]["given_name"].is_string());
+    assert_eq!(info["pin"], json!({"tries_left": 3, "tries_max": 3}));
+
+    let certs = c.call("cps.certificates", json!({})).unwrap();
+    let certs = certs.as_array().unwrap();
+    assert_eq!(certs.len(), 2);
+    assert_eq!(certs[0]["usage"], "signature");
+    assert_eq!(certs[1]["usage"], "authentication");
+    for cert in certs {
+        assert!(cert["subject"].as_str().unwrap().contains(id), "{cert}");
+        assert!(cert["not_after"].as_str().unwrap().ends_with('Z'));
+        assert!(unb64(&cert["der_b64"]).len() > 500);
+    }
+}
+
+#[test]
+fn signatures_verify_with_the_certificate() {
+    let d = sim_daemon();
+    let mut c = d.client();
+    let data = b"ordonnance test";
+    for key in ["signature", "authentication"] {
+        let r = c
+            .call("cps.sign", json!({"pin": TEST_PIN, "key": key, "algorithm": "rsa-pkcs1-sha256", "data_b64": b64(data)}))
+            .unwrap();
+        let (sig, cert) = (unb64(&r["signature_b64"]), unb64(&r["certificate_der_b64"]));
+        assert_eq!(sig.len(), 256);
+        assert!(verify_signature(&cert, data, &sig), "{key} signature must verify");
+        assert!(!verify_signature(&cert, b"another document", &sig));
+    }
+    // A digest, on the same connection, without the PIN again.
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(data);
+    let r = c.call("cps.sign", json!({"key": "signature", "digest_b64": b64(&digest)})).unwrap();
+    assert!(verify_signature(&unb64(&r["certificate_der_b64"]), data, &unb64(&r["signature_b64"])));
+}
+
+#[test]
+fn wrong_pins_count_down_to_blocked_one_verify_each() {
+    let d = sim_daemon();
+    let mut c = d.client();
+    for expected in [2, 1] {
+        let e = c.call("cps.verify_pin", json!({"pin": "0000"})).unwrap_err();
+        assert_eq!(kind(&e), "pin_incorrect");
+        let ClientError::Rpc { data, .. } = &e else { unreachable!() };
+        assert_eq!(data["tries_left"], expected);
+        // The counter went down by exactly one: one VERIFY per request.
+        let info = c.call("cps.info", json!({})).unwrap();
+        assert_eq!(info["pin"]["tries_left"], expected);
+    }
+    let e = c.call("cps.verify_pin", json!({"pin": "0000"})).unwrap_err();
+    assert_eq!(kind(&e), "pin_blocked");
+    // Blocked: even the right PIN is refused, and no try is counted.
+    let e = c.call("cps.verify_pin", json!({"pin": TEST_PIN})).unwrap_err();
+    assert_eq!(kind(&e), "pin_blocked");
+    let e = c.call("cps.sign", json!({"pin": TEST_PIN, "key": "signature", "data_b64": b64(b"x")})).unwrap_err();
+    assert_eq!(kind(&e), "pin_blocked");
+    assert_eq!(c.call("cps.info", json!({})).unwrap()["pin"]["tries_left"], 0);
+}
+
+#[test]
+fn a_right_pin_restores_the_tries() {
+    let d = sim_daemon();
+    let mut c = d.client();
+    assert!(c.call("cps.verify_pin", json!({"pin": "9999"})).is_err());
+    let ok = c.call("cps.verify_pin", json!({"pin": TEST_PIN})).unwrap();
+    assert_eq!(ok["tries_left"], 3);
+    let e = c.call("cps.verify_pin", json!({"pin": "12"})).unwrap_err();
+    assert_eq!(kind(&e), "invalid_params", "a malformed PIN never reaches the card");
+    assert_eq!(c.call("cps.info", json!({})).unwrap()["pin"]["tries_left"], 3);
+}
+
+use lecteur::client::ClientError;
+
+#[test]
+fn a_verification_belongs_to_its_connection() {
+    let d = sim_daemon();
+    let (mut a, mut b) = (d.client(), d.client());
+    let sign = json!({"key": "signature", "data_b64": b64(b"doc")});
+    assert_eq!(kind(&a.call("cps.sign", sign.clone()).unwrap_err()), "pin_required");
+    a.call("cps.verify_pin", json!({"pin": TEST_PIN})).unwrap();
+    assert!(a.call("cps.sign", sign.clone()).is_ok());
+    assert_eq!(kind(&b.call("cps.sign", sign.clone()).unwrap_err()), "pin_required");
+    b.call("cps.verify_pin", json!({"pin": TEST_PIN})).unwrap();
+    assert!(b.call("cps.sign", sign.clone()).is_ok());
+    // B's verification reset the card: A's is gone.
+    assert_eq!(kind(&a.call("cps.sign", sign.clone()).unwrap_err()), "pin_required");
+    // When B leaves, nobody inherits its verification.
+    drop(b);
+    let mut c = d.client();
+    assert_eq!(kind(&c.call("cps.sign", sign).unwrap_err()), "pin_required");
+}
+
+fn raw_call(s: &mut UnixStream, r: &mut BufReader<UnixStream>, line: &str) -> Value {
+    s.write_all(line.as_bytes()).unwrap();
+    s.write_all(b"\n").unwrap();
+    let mut answer = String::new();
+    r.read_line(&mut answer).unwrap();
+    serde_json::from_str(&answer).unwrap()
+}
+
+#[test]
+fn bad_requests_get_errors_and_the_daemon_keeps_serving() {
+    let d = sim_daemon();
+    let mut s = UnixStream::connect(&d.socket).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(30))).unwrap();
+    let mut r = BufReader::new(s.try_clone().unwrap());
+
+    let a = raw_call(&mut s, &mut r, "{not json");
+    assert_eq!(a["error"]["code"], -32700);
+    let a = raw_call(&mut s, &mut r, r#"{"jsonrpc":"2.0","id":1,"method":"no.such"}"#);
+    assert_eq!((a["id"].clone(), a["error"]["code"].clone()), (json!(1), json!(-32601)));
+    let a = raw_call(&mut s, &mut r, r#"{"jsonrpc":"2.0","id":2,"method":"cps.sign","params":{"key":"x","data_b64":"AA=="}}"#);
+    assert_eq!(a["error"]["code"], -32602);
+    assert_eq!(a["error"]["data"]["kind"], "invalid_params");
+    let a = raw_call(&mut s, &mut r, r#"{"jsonrpc":"2.0","id":3,"method":"readers.list","params":{"bogus":1}}"#);
+    assert_eq!(a["error"]["code"], -32602);
+    let a = raw_call(&mut s, &mut r, r#"{"id":4,"method":"readers.list"}"#);
+    assert_eq!(a["error"]["code"], -32600);
+    let a = raw_call(&mut s, &mut r, r#"{"jsonrpc":"2.0","id":5,"method":"cps.sign","params":{"key":"signature","data_b64":"@@"}}"#);
+    assert_eq!(a["error"]["data"]["kind"], "invalid_params");
+
+    // A 10 MB line is refused without taking the connection down.
+    let big = "x".repeat(10 * 1024 * 1024);
+    let a = raw_call(&mut s, &mut r, &big);
+    assert_eq!(a["error"]["code"], -32600);
+    s.write_all(&[0xFF, 0xFE, b'{', b'\n']).unwrap();
+    let mut answer = String::new();
+    r.read_line(&mut answer).unwrap();
+    assert_eq!(serde_json::from_str::<Value>(&answer).unwrap()["error"]["code"], -32600);
+    let a = raw_call(&mut s, &mut r, r#"{"jsonrpc":"2.0","id":6,"method":"readers.list"}"#);
+    assert_eq!(a["id"], 6);
+    assert!(a["result"].is_array());
+
+    // A client that vanishes mid-request does not hurt the others.
+    for _ in 0..5 {
+        let mut gone = UnixStream::connect(&d.socket).unwrap();
+        gone.write_all(br#"{"jsonrpc":"2.0","id":1,"method":"cps.sign","params":{"pin":"1234","key":"signature","data_b64":"AA=="}}"#).unwrap();
+        gone.write_all(b"\n").unwrap();
+        drop(gone);
+    }
+    let mut c = d.client();
+    assert!(c.call("vitale.read", json!({})).is_ok());
+    assert_eq!(c.call("cps.info", json!({})).unwrap()["pin"]["tries_left"], 3);
+}
+
+#[test]
+fn many_clients_at_once() {
+    let d = sim_daemon();
+    let threads: Vec<_> = (0..8)
+        .map(|i| {
+            let mut c = d.client();
+            std::thread::spawn(move || {
+                for _ in 0..3 {
+                    if i % 2 == 0 {
+                        assert!(c.call("vitale.read", json!({})).is_ok());
+                    } else {
+                        let r = c.call("cps.sign", json!({"pin": TEST_PIN, "key": "signature", "data_b64": b64(b"m")}));
+                        assert!(r.is_ok(), "{r:?}");
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+}

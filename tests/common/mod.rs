@@ -1,0 +1,232 @@
+//! Test harness: real processes (lecteurd, lecteur-sim) talking over real
+//! sockets, killed when the test ends.
+#![allow(dead_code)]
+
+use lecteur::client::{Client, ClientError};
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A child process killed on drop.
+pub struct Proc(pub Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `lecteur-sim`, built by `cargo build --workspace` beside the test binaries.
+pub fn sim_bin() -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    let dir = exe.parent().and_then(Path::parent).expect("target dir");
+    let bin = dir.join("lecteur-sim");
+    assert!(bin.exists(), "{} missing: run `cargo build --workspace` first", bin.display());
+    bin
+}
+
+pub fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let end = Instant::now() + timeout;
+    while Instant::now() < end {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    f()
+}
+
+/// Logs of a child go to a file in the test's directory (shown on failure by path).
+fn log_file(dir: &Path, name: &str) -> Stdio {
+    Stdio::from(std::fs::File::create(dir.join(name)).expect("log file"))
+}
+
+pub struct Daemon {
+    pub dir: tempfile::TempDir,
+    pub socket: PathBuf,
+    pub proc: Proc,
+}
+
+impl Daemon {
+    /// Starts lecteurd with `args` (plus `--socket`) and waits for its socket.
+    pub fn start(args: &[&str]) -> Daemon {
+        let dir = tempfile::tempdir().expect("temp dir");
+        Self::start_in(dir, args)
+    }
+
+    pub fn start_in(dir: tempfile::TempDir, args: &[&str]) -> Daemon {
+        let socket = dir.path().join("lecteur.sock");
+        let child = Command::new(env!("CARGO_BIN_EXE_lecteurd"))
+            .arg("--socket")
+            .arg(&socket)
+            .args(args)
+            .env("LECTEUR_LOG", "debug")
+            .stdout(Stdio::null())
+            .stderr(log_file(dir.path(), "lecteurd.log"))
+            .spawn()
+            .expect("start lecteurd");
+        let d = Daemon {
+            dir,
+            socket,
+            proc: Proc(child),
+        };
+        assert!(
+            wait_until(Duration::from_secs(10), || UnixStream::connect(&d.socket).is_ok()),
+            "lecteurd did not open its socket; log: {}",
+            d.log()
+        );
+        d
+    }
+
+    pub fn client(&self) -> Client {
+        let c = Client::connect(&self.socket).expect("connect to lecteurd");
+        c.set_timeout(Some(Duration::from_secs(30))).unwrap();
+        c
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("lecteurd.log")).unwrap_or_default()
+    }
+
+    /// Waits until readers.list shows `n` cards.
+    pub fn wait_cards(&self, n: usize) -> Value {
+        let mut c = self.client();
+        let mut last = Value::Null;
+        let ok = wait_until(Duration::from_secs(15), || {
+            last = c.call("readers.list", json!({})).unwrap_or(Value::Null);
+            cards(&last) == n
+        });
+        assert!(ok, "expected {n} cards, readers.list = {last}; log: {}", self.log());
+        last
+    }
+}
+
+pub fn cards(readers: &Value) -> usize {
+    readers
+        .as_array()
+        .map(|a| a.iter().filter(|r| !r["card"].is_null()).count())
+        .unwrap_or(0)
+}
+
+/// The id of the reader holding a card of `kind`.
+pub fn reader_with(readers: &Value, kind: &str) -> Option<String> {
+    readers
+        .as_array()?
+        .iter()
+        .find(|r| r["card"]["kind"] == kind)
+        .and_then(|r| r["id"].as_str().map(String::from))
+}
+
+/// Starts `lecteur-sim` with `args`; stderr goes to `dir/<log>`.
+pub fn start_sim(dir: &Path, log: &str, args: &[&str]) -> Proc {
+    let child = Command::new(sim_bin())
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(log_file(dir, log))
+        .spawn()
+        .expect("start lecteur-sim");
+    Proc(child)
+}
+
+/// Sends one line to a simulator control socket and returns its answer.
+pub fn control(socket: &Path, line: &str) -> String {
+    let mut s = UnixStream::connect(socket).expect("control socket");
+    s.write_all(format!("{line}\n").as_bytes()).unwrap();
+    let mut answer = String::new();
+    BufReader::new(s).read_line(&mut answer).unwrap();
+    answer.trim().to_string()
+}
+
+pub fn wait_for_path(p: &Path) {
+    assert!(wait_until(Duration::from_secs(10), || p.exists()), "{} never appeared", p.display());
+}
+
+pub fn kind(e: &ClientError) -> &str {
+    e.kind().unwrap_or("?")
+}
+
+/// The default simulated cards' facts the tests check (firmware-sim/cards/*.toml).
+pub const TEST_PIN: &str = "1234";
+
+/// Verifies a PKCS#1 v1.5 SHA-256 signature against a DER certificate's key,
+/// with the `rsa` crate (independent of the simulator's keys).
+pub fn verify_signature(cert_der: &[u8], data: &[u8], signature: &[u8]) -> bool {
+    use der::{Decode, Encode};
+    use rsa::pkcs8::DecodePublicKey;
+    use sha2::Digest;
+    let cert = x509_cert::Certificate::from_der(cert_der).expect("certificate parses");
+    let spki = cert.tbs_certificate.subject_public_key_info.to_der().unwrap();
+    let key = rsa::RsaPublicKey::from_public_key_der(&spki).expect("RSA key");
+    key.verify(
+        rsa::pkcs1v15::Pkcs1v15Sign::new::<sha2::Sha256>(),
+        &sha2::Sha256::digest(data),
+        signature,
+    )
+    .is_ok()
+}
+
+pub fn b64(data: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(data)
+}
+
+pub fn unb64(v: &Value) -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD
+        .decode(v.as_str().expect("base64 string"))
+        .expect("valid base64")
+}
+
+/// Reads the Vitale card and signs with the CPS, checking the signature.
+pub fn read_and_sign(d: &Daemon) {
+    let readers = d.wait_cards(2);
+    let mut c = d.client();
+    let vitale_reader = reader_with(&readers, "vitale2").expect("a Vitale reader");
+    let v = c.call("vitale.read", json!({ "reader": vitale_reader })).unwrap();
+    let list = v["beneficiaries"].as_array().expect("beneficiaries");
+    assert!(list.len() >= 2, "{v}");
+    assert!(list.iter().all(|b| b["nir_valid"] == true));
+    let data = b"prescription";
+    let r = c
+        .call("cps.sign", json!({ "pin": TEST_PIN, "key": "signature", "algorithm": "rsa-pkcs1-sha256", "data_b64": b64(data) }))
+        .unwrap_or_else(|e| panic!("cps.sign: {e}; log: {}", d.log()));
+    assert!(verify_signature(&unb64(&r["certificate_der_b64"]), data, &unb64(&r["signature_b64"])));
+}
+
+/// Waits for the next event of `kind` on `reader`.
+pub fn expect_event(c: &mut Client, kind: &str, reader: &str) -> Value {
+    for _ in 0..20 {
+        let ev = c.next_event().expect("an event");
+        if ev["type"] == kind && ev["reader"] == reader {
+            return ev;
+        }
+    }
+    panic!("no {kind} event for {reader}");
+}
+
+/// Pulls the card at `slot` of a simulator (through its control socket) and
+/// puts it back: events, `no_card` meanwhile, and a good read after.
+pub fn card_movement(d: &Daemon, control_socket: &Path, slot: usize, card: &str) {
+    let readers = d.wait_cards(2);
+    let reader = reader_with(&readers, card).expect("reader with the card");
+    let mut events = d.client();
+    events.call("events.subscribe", json!({})).unwrap();
+    let mut c = d.client();
+    let method = if card == "vitale2" { "vitale.read" } else { "cps.info" };
+
+    assert_eq!(control(control_socket, &format!("remove {slot}")), "ok");
+    expect_event(&mut events, "card.removed", &reader);
+    let e = c.call(method, json!({ "reader": reader })).unwrap_err();
+    assert!(matches!(kind(&e), "no_card" | "card_removed"), "{e}");
+    let e = c.call(method, json!({})).unwrap_err();
+    assert_eq!(kind(&e), "no_card", "{e}");
+
+    assert_eq!(control(control_socket, &format!("insert {slot} {card}")), "ok");
+    let ev = expect_event(&mut events, "card.inserted", &reader);
+    assert_eq!(ev["card"]["kind"], card);
+    assert!(c.call(method, json!({ "reader": reader })).is_ok());
+}

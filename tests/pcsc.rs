@@ -1,0 +1,121 @@
+//! lecteurd through the real pcscd: `lecteur-sim vpcd` cards in pcscd's vpcd
+//! readers ("Virtual PCD 00 00" on 35963, "00 01" on 35964).
+
+mod common;
+
+use common::*;
+use serde_json::json;
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// The vpcd ports are one per machine: these tests take turns.
+static VPCD: Mutex<()> = Mutex::new(());
+
+const PCSCD_SOCKET: &str = "/run/pcscd/pcscd.comm";
+
+/// Whether pcscd runs; the test suite (scripts/test.sh) requires it.
+fn pcscd_ready() -> bool {
+    if Path::new(PCSCD_SOCKET).exists() {
+        return true;
+    }
+    assert!(
+        std::env::var("LECTEUR_REQUIRE_PCSCD").as_deref() != Ok("1"),
+        "pcscd is not running"
+    );
+    eprintln!("SKIPPED: pcscd is not running (scripts/test.sh starts it)");
+    false
+}
+
+struct Cards {
+    _procs: Vec<Proc>,
+    cps_control: std::path::PathBuf,
+    vitale_control: std::path::PathBuf,
+}
+
+fn vpcd_cards(dir: &Path) -> Cards {
+    let cps_control = dir.join("cps.ctl");
+    let vitale_control = dir.join("vitale.ctl");
+    let procs = vec![
+        start_sim(dir, "sim-cps.log", &["vpcd", "--port", "35963", "--card", "cps3", "--control", cps_control.to_str().unwrap()]),
+        start_sim(dir, "sim-vitale.log", &["vpcd", "--port", "35964", "--card", "vitale2", "--control", vitale_control.to_str().unwrap()]),
+    ];
+    wait_for_path(&cps_control);
+    wait_for_path(&vitale_control);
+    Cards {
+        _procs: procs,
+        cps_control,
+        vitale_control,
+    }
+}
+
+#[test]
+fn pcsc_reads_vitale_and_signs() {
+    let _turn = VPCD.lock().unwrap_or_else(|e| e.into_inner());
+    if !pcscd_ready() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let _cards = vpcd_cards(dir.path());
+    let d = Daemon::start(&[]);
+    read_and_sign(&d);
+}
+
+#[test]
+fn pcsc_card_movements_give_events() {
+    let _turn = VPCD.lock().unwrap_or_else(|e| e.into_inner());
+    if !pcscd_ready() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let cards = vpcd_cards(dir.path());
+    let d = Daemon::start(&[]);
+    card_movement(&d, &cards.vitale_control, 0, "vitale2");
+    card_movement(&d, &cards.cps_control, 0, "cps3");
+}
+
+#[test]
+fn pcscd_restart_is_survived() {
+    let _turn = VPCD.lock().unwrap_or_else(|e| e.into_inner());
+    if !pcscd_ready() {
+        return;
+    }
+    if std::env::var("LECTEUR_TEST_OWNS_PCSCD").as_deref() != Ok("1") {
+        eprintln!("SKIPPED: this pcscd is not the test suite's own; not restarting it");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let _cards = vpcd_cards(dir.path());
+    let d = Daemon::start(&[]);
+    d.wait_cards(2);
+    let mut c = d.client();
+    assert!(c.call("vitale.read", json!({})).is_ok());
+
+    let killed = std::process::Command::new("pkill").args(["-x", "pcscd"]).status().unwrap();
+    assert!(killed.success());
+    assert!(wait_until(Duration::from_secs(10), || !Path::new(PCSCD_SOCKET).exists()
+        || std::process::Command::new("pgrep").args(["-x", "pcscd"]).output().map(|o| o.stdout.is_empty()).unwrap_or(false)));
+    let _ = std::fs::remove_file(PCSCD_SOCKET);
+    // Started detached: it outlives this test, and scripts/test.sh stops it.
+    let pcscd = std::process::Command::new("pcscd")
+        .arg("-f")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start pcscd");
+    std::mem::forget(pcscd);
+    assert!(wait_until(Duration::from_secs(10), || Path::new(PCSCD_SOCKET).exists()));
+
+    // The simulated cards reconnect, lecteurd re-establishes its contexts.
+    d.wait_cards(2);
+    let mut ok = false;
+    for _ in 0..40 {
+        if c.call("vitale.read", json!({})).is_ok() {
+            ok = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    assert!(ok, "vitale.read never succeeded after the restart; log: {}", d.log());
+    read_and_sign(&d);
+}
