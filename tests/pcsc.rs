@@ -33,6 +33,25 @@ struct Cards {
     vitale_control: std::path::PathBuf,
 }
 
+/// The vpcd readers pcscd shows, empty or not.
+const VPCD_READERS: [&str; 2] = ["Virtual PCD 00 00", "Virtual PCD 00 01"];
+
+impl Drop for Cards {
+    /// Pulls the cards and waits until pcscd has seen them go, so that the
+    /// next test does not meet this test's cards.
+    fn drop(&mut self) {
+        self._procs.clear();
+        let Ok(ctx) = pcsc::Context::establish(pcsc::Scope::User) else { return };
+        let names: Vec<std::ffi::CString> = VPCD_READERS.iter().map(|n| std::ffi::CString::new(*n).unwrap()).collect();
+        wait_until(Duration::from_secs(10), || {
+            let mut states: Vec<pcsc::ReaderState> =
+                names.iter().map(|n| pcsc::ReaderState::new(n.clone(), pcsc::State::UNAWARE)).collect();
+            ctx.get_status_change(Duration::from_millis(100), &mut states).is_ok()
+                && states.iter().all(|s| !s.event_state().contains(pcsc::State::PRESENT))
+        });
+    }
+}
+
 fn vpcd_cards(dir: &Path) -> Cards {
     let cps_control = dir.join("cps.ctl");
     let vitale_control = dir.join("vitale.ctl");
@@ -89,7 +108,9 @@ fn pcscd_restart_is_survived() {
     let d = Daemon::start(&[]);
     d.wait_cards(2);
     let mut c = d.client();
-    assert!(c.call("vitale.read", json!({})).is_ok());
+    if let Err(e) = c.call("vitale.read", json!({})) {
+        panic!("vitale.read before the restart: {e}; log: {}", d.log());
+    }
 
     let killed = std::process::Command::new("pkill").args(["-x", "pcscd"]).status().unwrap();
     assert!(killed.success());

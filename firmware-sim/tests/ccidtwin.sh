@@ -33,7 +33,6 @@ skip() {
 
 if [ "${1:-}" != --inner ]; then
 	# ---- outer part: checks, binary, namespace ----
-	[ "$(id -u)" = 0 ] || skip "needs root (pcscd, mount namespace)"
 	[ -e "$DRIVER" ] || skip "$DRIVER missing (apt-get install libccid)"
 	for tool in pcscd pcsc_scan scriptor unshare mount; do
 		command -v "$tool" >/dev/null 2>&1 || skip "$tool not found (apt-get install pcscd pcsc-tools util-linux)"
@@ -46,6 +45,13 @@ if [ "${1:-}" != --inner ]; then
 		LECTEUR_SIM="${CARGO_TARGET_DIR:-$repo/target}/debug/lecteur-sim"
 	fi
 	[ -x "$LECTEUR_SIM" ] || { echo "$ME: FAIL: $LECTEUR_SIM is not an executable" >&2; exit 1; }
+	if [ "$(id -u)" != 0 ]; then
+		# pcscd and the mount namespace need root: use sudo if it asks no password.
+		if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+			exec sudo -n env LECTEUR_SIM="$LECTEUR_SIM" CCIDTWIN_SLOTS="${CCIDTWIN_SLOTS:-}" CCIDTWIN_KEEP="${CCIDTWIN_KEEP:-}" CCIDTWIN_REQUIRED="${CCIDTWIN_REQUIRED:-}" sh "$0"
+		fi
+		skip "needs root or password-less sudo (pcscd, mount namespace)"
+	fi
 	WORK=$(mktemp -d /tmp/ccidtwin.XXXXXX) || exit 1
 	if [ "${CCIDTWIN_KEEP:-0}" = 1 ]; then
 		trap 'echo "$ME: logs kept in $WORK"' EXIT

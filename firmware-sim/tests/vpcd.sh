@@ -31,7 +31,6 @@ skip() {
 }
 
 if [ "${1:-}" != --inner ]; then
-	[ "$(id -u)" = 0 ] || skip "needs root (pcscd, mount namespace)"
 	[ -e "$DRIVER" ] || skip "$DRIVER missing (apt-get install vsmartcard-vpcd)"
 	for tool in pcscd pcsc_scan scriptor unshare mount; do
 		command -v "$tool" >/dev/null 2>&1 || skip "$tool not found (apt-get install pcscd pcsc-tools util-linux)"
@@ -44,6 +43,13 @@ if [ "${1:-}" != --inner ]; then
 		LECTEUR_SIM="${CARGO_TARGET_DIR:-$repo/target}/debug/lecteur-sim"
 	fi
 	[ -x "$LECTEUR_SIM" ] || { echo "$ME: FAIL: $LECTEUR_SIM is not an executable" >&2; exit 1; }
+	if [ "$(id -u)" != 0 ]; then
+		# pcscd and the mount namespace need root: use sudo if it asks no password.
+		if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+			exec sudo -n env LECTEUR_SIM="$LECTEUR_SIM" VPCD_CARD="${VPCD_CARD:-}" VPCD_PORT="${VPCD_PORT:-}" VPCD_KEEP="${VPCD_KEEP:-}" VPCD_REQUIRED="${VPCD_REQUIRED:-}" sh "$0"
+		fi
+		skip "needs root or password-less sudo (pcscd, mount namespace)"
+	fi
 	WORK=$(mktemp -d /tmp/vpcd-check.XXXXXX) || exit 1
 	if [ "${VPCD_KEEP:-0}" = 1 ]; then
 		trap 'echo "$ME: logs kept in $WORK"' EXIT

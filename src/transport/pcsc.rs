@@ -47,7 +47,9 @@ struct PcscChannel {
 impl PcscChannel {
     fn forget_after(&mut self, e: Error) -> TransportError {
         match e {
-            Error::RemovedCard | Error::ResetCard | Error::NoSmartcard => self.card = None,
+            // NotTransacted: the exchange with the card failed (a mute card, a
+            // vpcd card gone); reconnect next time rather than reuse the handle.
+            Error::RemovedCard | Error::ResetCard | Error::NoSmartcard | Error::NotTransacted => self.card = None,
             e if is_service_gone(e) || matches!(e, Error::UnknownReader | Error::ReaderUnavailable) => {
                 self.card = None;
                 self.ctx = None;

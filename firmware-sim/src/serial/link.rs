@@ -180,3 +180,101 @@ impl Link {
         None
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::control::EchoCard;
+    use crate::serial::frame::{encode, lrc, MAX_DATA_LEN};
+
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+    }
+
+    fn link() -> (Link, SimReader) {
+        let reader = SimReader::new(2);
+        reader
+            .insert(0, Box::new(EchoCard::new(EchoCard::DEFAULT_ATR.to_vec())))
+            .unwrap();
+        let mut l = Link::new(Profile::GemPcTwin, reader.clone());
+        l.set_verbose(false);
+        (l, reader)
+    }
+
+    #[test]
+    fn every_well_framed_message_gets_one_answer() {
+        let (mut l, reader) = link();
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        let kinds = [
+            0x61, 0x62, 0x63, 0x65, 0x69, 0x6A, 0x6B, 0x6C, 0x6D, 0x6E, 0x6F, 0x71, 0x72, 0x73,
+        ];
+        let t0 = Instant::now();
+        for i in 0..3000u32 {
+            let kind = if rng.below(8) == 0 {
+                rng.next() as u8
+            } else {
+                kinds[rng.below(kinds.len() as u64) as usize]
+            };
+            let len = match rng.below(4) {
+                0 => 0,
+                1 => rng.below(6) as usize,
+                2 => rng.below(300) as usize,
+                _ => MAX_DATA_LEN,
+            }
+            .min(MAX_DATA_LEN);
+            let mut m = vec![kind];
+            m.extend_from_slice(&(len as u32).to_le_bytes());
+            m.extend_from_slice(&[rng.below(4) as u8, i as u8, rng.next() as u8, 0, 0]);
+            m.extend((0..len).map(|_| rng.next() as u8));
+            if i % 97 == 0 {
+                let _ = reader.remove(0);
+            } else if i % 89 == 0 {
+                let _ = reader.insert(0, Box::new(EchoCard::new(EchoCard::DEFAULT_ATR.to_vec())));
+            }
+            let f = encode(&m);
+            let out = l.receive(&f, t0);
+            // Echo, maybe 50 xx, then exactly one answer frame.
+            assert_eq!(&out[..f.len()], &f[..]);
+            let mut rest = &out[f.len()..];
+            if rest.first() == Some(&0x50) {
+                rest = &rest[2..];
+            }
+            assert_eq!(&rest[..2], &[0x03, 0x06]);
+            assert_eq!(lrc(rest), 0, "answer LRC");
+            let dw = u32::from_le_bytes([rest[3], rest[4], rest[5], rest[6]]) as usize;
+            assert_eq!(rest.len(), 2 + 10 + dw + 1);
+            assert!(dw <= MAX_DATA_LEN);
+            assert_eq!(rest[2 + 6], i as u8, "bSeq echoed");
+        }
+    }
+
+    #[test]
+    fn random_bytes_never_panic() {
+        let (mut l, _reader) = link();
+        let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+        let mut now = Instant::now();
+        for _ in 0..3000 {
+            let n = rng.below(64) as usize;
+            let bytes: Vec<u8> = (0..n)
+                .map(|_| match rng.below(5) {
+                    0 => 0x03,
+                    1 => 0x06,
+                    _ => rng.next() as u8,
+                })
+                .collect();
+            let out = l.receive(&bytes, now);
+            assert!(out.len() < 64 * 1024);
+            now += Duration::from_millis(rng.below(120));
+            l.tick(now);
+        }
+    }
+}

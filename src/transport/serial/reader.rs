@@ -157,7 +157,7 @@ impl ReaderThread {
 
     fn open_and_start(&mut self) -> Result<Link<TTYPort>, String> {
         let port = open_tty(&self.path, self.cfg.baud_rate)
-            .map_err(|e| format!("cannot open {}: {e}", self.path))?;
+            .map_err(|e| format!("cannot open the device: {e}"))?;
         let mut link = Link::new(port, self.profile.echo, self.cfg.clone());
         startup(&mut link, &self.cfg)?;
         Ok(link)

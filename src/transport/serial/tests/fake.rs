@@ -46,6 +46,9 @@ pub struct Script {
     /// On the next XfrBlock: remove the card of its slot, send `50 <state>`
     /// and no answer (what a real reader may do).
     pub notify_on_xfr: Option<u8>,
+    /// Send `50 <state>` before the answer to the next command (synchronous
+    /// card-movement notification, as set up by Escape 01 01 01).
+    pub notify_before_next_answer: Option<u8>,
     /// Answer nothing at all.
     pub silent: bool,
     /// Executed commands: (message type, slot, data) — test-only log.
@@ -219,6 +222,9 @@ fn command(master: &mut TTYPort, s: &mut Script, host_frame: &[u8], last_answer:
     }
     if s.silent {
         return;
+    }
+    if let Some(state) = s.notify_before_next_answer.take() {
+        let _ = master.write_all(&[0x50, state]);
     }
     let m = &host_frame[2..host_frame.len() - 1];
     let (kind, slot, seq) = (m[0], m[5], m[6]);

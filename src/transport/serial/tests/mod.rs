@@ -363,6 +363,31 @@ fn card_movement_notification_when_idle() {
 }
 
 #[test]
+fn synchronous_notification_before_an_answer() {
+    // Polling on: the notification arrives inside a GetSlotStatus exchange
+    // and must be applied before that answer, giving exactly one event.
+    let fake = FakeReader::spawn(one_card_two_slots());
+    let mut ev = start(6, &format!("{}:GemCoreSIMPro", fake.path), cfg());
+    let _ = ev.added();
+    let _ = ev.added();
+    assert_eq!(ev.inserted("serial:6.0"), ATR);
+    {
+        let mut s = fake.script();
+        s.cards[1] = Some(ATR2.to_vec());
+        s.notify_before_next_answer = Some(0x0D);
+    }
+    assert_eq!(ev.inserted("serial:6.1"), ATR2);
+    ev.quiet(Duration::from_millis(300));
+    {
+        let mut s = fake.script();
+        s.cards[0] = None;
+        s.notify_before_next_answer = Some(0x06);
+    }
+    ev.removed_card("serial:6.0");
+    ev.quiet(Duration::from_millis(300));
+}
+
+#[test]
 fn card_movement_during_an_apdu() {
     let (fake, mut ev, mut ch) = sim_pro(one_card_two_slots());
     ch[0].connect().unwrap();
