@@ -33,6 +33,8 @@ const TICK: Duration = Duration::from_millis(200);
 const FRAME_STALL: Duration = Duration::from_secs(5);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Most slot-change events taken in one go.
+const MAX_DRAIN: usize = 10_000;
 /// Answer sent when the card's answer cannot be carried (technical problem).
 const SW_TECHNICAL_PROBLEM: [u8; 2] = [0x6F, 0x00];
 
@@ -85,8 +87,9 @@ pub fn run(reader: SimReader, addr: SocketAddr, stop: &AtomicBool) -> Result<(),
     run_with(reader, addr, stop, &Options::default())
 }
 
-/// Sleeps up to `d`, waking early on stop or a movement in `slot`.
-fn wait(changes: &Receiver<SlotChange>, slot: usize, d: Duration, stop: &AtomicBool) {
+/// Sleeps up to `d`, waking early on stop or (with `Some(slot)`) a movement
+/// in that slot. Movements seen while sleeping are consumed.
+fn wait(changes: &Receiver<SlotChange>, slot: Option<usize>, d: Duration, stop: &AtomicBool) {
     let end = Instant::now() + d;
     while !stop.load(Ordering::SeqCst) {
         let left = end.saturating_duration_since(Instant::now());
@@ -94,7 +97,7 @@ fn wait(changes: &Receiver<SlotChange>, slot: usize, d: Duration, stop: &AtomicB
             return;
         }
         match changes.recv_timeout(left.min(TICK)) {
-            Ok(c) if c.slot == slot => return,
+            Ok(c) if Some(c.slot) == slot => return,
             Ok(_) | Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => std::thread::sleep(left.min(TICK)),
         }
@@ -121,7 +124,7 @@ pub fn run_with(
                 eprintln!("lecteur-sim: vpcd: no card in the slot; waiting for one");
                 reported_empty = true;
             }
-            wait(&changes, slot, TICK, stop);
+            wait(&changes, Some(slot), TICK, stop);
             continue;
         }
         reported_empty = false;
@@ -135,14 +138,19 @@ pub fn run_with(
                     );
                     reported_unreachable = true;
                 }
-                wait(&changes, usize::MAX, opts.retry, stop);
+                wait(&changes, None, opts.retry, stop);
                 continue;
             }
         };
         reported_unreachable = false;
         eprintln!("lecteur-sim: vpcd: connected to {addr}");
-        // Movements before this connection are not news for it.
-        while changes.try_recv().is_ok() {}
+        // Movements before this connection are not news for it (bounded:
+        // the queue is finite; the cap only guards against a flood).
+        for _ in 0..MAX_DRAIN {
+            if changes.try_recv().is_err() {
+                break;
+            }
+        }
         let mut session = Session {
             reader: &reader,
             slot,
@@ -162,11 +170,11 @@ pub fn run_with(
                 eprintln!(
                     "lecteur-sim: vpcd: {addr} closed the connection (pcscd gone?); reconnecting"
                 );
-                wait(&changes, usize::MAX, opts.retry, stop);
+                wait(&changes, None, opts.retry, stop);
             }
             other => {
                 eprintln!("lecteur-sim: vpcd: {other}; reconnecting");
-                wait(&changes, usize::MAX, opts.retry, stop);
+                wait(&changes, None, opts.retry, stop);
             }
         }
     }
@@ -224,13 +232,14 @@ impl Session<'_> {
         if self.stop.load(Ordering::SeqCst) {
             return Err(SessionEnd::Stopped);
         }
-        loop {
+        for _ in 0..MAX_DRAIN {
             match self.changes.try_recv() {
                 Ok(c) if c.slot == self.slot => return Err(SessionEnd::CardRemoved),
                 Ok(_) => {}
                 Err(TryRecvError::Empty) | Err(TryRecvError::Disconnected) => return Ok(()),
             }
         }
+        Ok(())
     }
 
     /// `read_exact` that wakes up every tick to look at the stop flag and

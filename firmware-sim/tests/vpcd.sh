@@ -84,6 +84,9 @@ trap 'exit 1' INT TERM
 
 fail() {
 	echo "$ME: FAIL: $*" >&2
+	if [ -n "$PCSCD_PID" ] && ! kill -0 "$PCSCD_PID" 2>/dev/null; then
+		echo "$ME: note: our pcscd ($PCSCD_PID) is gone; was it killed by name (pkill pcscd) from elsewhere?" >&2
+	fi
 	for log in "$WORK"/*.log; do
 		[ -f "$log" ] || continue
 		echo "---- last lines of $log" >&2

@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use zeroize::Zeroize;
+
 use super::frame::{HEADER_LEN, MAX_DATA_LEN};
 
 pub const PC_TO_RDR_ICC_POWER_ON: u8 = 0x62;
@@ -97,6 +99,13 @@ impl Command {
         m.extend_from_slice(&self.params);
         m.extend_from_slice(&self.data);
         m
+    }
+}
+
+impl Drop for Command {
+    fn drop(&mut self) {
+        // XfrBlock data are APDUs, possibly a VERIFY with a PIN.
+        self.data.zeroize();
     }
 }
 

@@ -116,7 +116,17 @@ impl Decoder {
     /// Drops everything buffered (after draining the line).
     pub fn clear(&mut self) {
         self.skipped += self.buf.len();
-        self.buf.clear();
+        self.consume(self.buf.len());
+    }
+
+    /// Removes the first `n` buffered bytes and scrubs the freed space (the
+    /// stream carries echoes of our APDUs, possibly PINs).
+    fn consume(&mut self, n: usize) {
+        let n = n.min(self.buf.len());
+        let rest = self.buf.len() - n;
+        self.buf.copy_within(n.., 0);
+        self.buf[rest..].fill(0);
+        self.buf.truncate(rest);
     }
 
     /// Gives up on an incomplete item because the line went quiet.
@@ -143,18 +153,18 @@ impl Decoder {
             .unwrap_or(self.buf.len());
         if start > 0 {
             self.skipped += start;
-            self.buf.drain(..start);
+            self.consume(start);
         }
         let first = *self.buf.first()?;
         match first {
             NOTIFY_SLOT_CHANGE => {
                 let state = *self.buf.get(1)?;
-                self.buf.drain(..2);
+                self.consume(2);
                 Some(Item::SlotChange(state))
             }
             SYNC => self.next_frame(),
             b => {
-                self.buf.drain(..1);
+                self.consume(1);
                 Some(Item::TimeRequest(b))
             }
         }
@@ -166,12 +176,12 @@ impl Decoder {
             CTRL_NAK => {
                 let check = *self.buf.get(2)?;
                 if check == SYNC ^ CTRL_NAK {
-                    self.buf.drain(..3);
+                    self.consume(3);
                     Some(Item::Nak)
                 } else {
                     // Keep the third byte: it may start the next item.
                     self.skipped += 2;
-                    self.buf.drain(..2);
+                    self.consume(2);
                     Some(Item::Corrupt(Corruption::BadNak(check)))
                 }
             }
@@ -183,7 +193,7 @@ impl Decoder {
                 let data_len = u32::from_le_bytes(len_bytes) as usize;
                 if data_len > MAX_DATA_LEN {
                     self.skipped += 2;
-                    self.buf.drain(..2);
+                    self.consume(2);
                     return Some(Item::Corrupt(Corruption::Oversize(data_len)));
                 }
                 let total = HEADER_LEN + data_len + FRAME_OVERHEAD;
@@ -192,17 +202,17 @@ impl Decoder {
                 }
                 if lrc(&self.buf[..total]) != 0 {
                     self.skipped += total;
-                    self.buf.drain(..total);
+                    self.consume(total);
                     return Some(Item::Corrupt(Corruption::BadLrc));
                 }
                 let message = self.buf[2..total - 1].to_vec();
-                self.buf.drain(..total);
+                self.consume(total);
                 Some(Item::Message(message))
             }
             other => {
                 // Drop the SYNC only: the next byte may be a real SYNC.
                 self.skipped += 1;
-                self.buf.drain(..1);
+                self.consume(1);
                 Some(Item::Corrupt(Corruption::BadControl(other)))
             }
         }

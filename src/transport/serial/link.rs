@@ -45,6 +45,8 @@ pub struct Link<P: Port> {
     seq: u8,
     /// `bmSlotICCState` bytes received and not yet consumed by the caller.
     movements: Vec<u8>,
+    warned_missing_echo: bool,
+    warned_stray_echo: bool,
 }
 
 impl<P: Port> Link<P> {
@@ -56,6 +58,8 @@ impl<P: Port> Link<P> {
             cfg,
             seq: 0,
             movements: Vec::new(),
+            warned_missing_echo: false,
+            warned_stray_echo: false,
         }
     }
 
@@ -277,22 +281,39 @@ impl<P: Port> Link<P> {
                     awaiting_nak_echo = self.echo;
                     deadline = Instant::now() + timeout;
                 }
-                Item::Message(m) => {
+                Item::Message(mut m) => {
                     awaiting_nak_echo = false;
                     if awaiting_echo {
                         awaiting_echo = false;
                         if m == message {
                             trace!(seq, "echo ok");
-                        } else {
+                            m.zeroize();
+                            deadline = now + timeout;
+                            continue;
+                        }
+                        if !is_answer_to(&m, cmd, seq) {
                             warn!(seq, "the reader's echo differs from our frame");
                             echo_ok = false;
+                            m.zeroize();
+                            deadline = now + timeout;
+                            continue;
                         }
-                        deadline = now + timeout;
-                        continue;
-                    }
-                    if stray_echo_allowed && m == message {
+                        // No echo at all but our answer, intact (LRC, seq,
+                        // slot, type): accept it.
+                        if !self.warned_missing_echo {
+                            self.warned_missing_echo = true;
+                            warn!(
+                                seq,
+                                "the reader does not echo our frames: is the profile right?"
+                            );
+                        }
+                    } else if stray_echo_allowed && m == message {
                         stray_echo_allowed = false;
-                        warn!(seq, "the reader echoes our frames: is the profile right?");
+                        if !self.warned_stray_echo {
+                            self.warned_stray_echo = true;
+                            warn!(seq, "the reader echoes our frames: is the profile right?");
+                        }
+                        m.zeroize();
                         deadline = now + timeout;
                         continue;
                     }
@@ -426,6 +447,12 @@ impl<P: Port> Link<P> {
         }
         Ok(())
     }
+}
+
+/// True when `message` is a well-formed answer to `cmd` sent with `seq`.
+fn is_answer_to(message: &[u8], cmd: &Command, seq: u8) -> bool {
+    matches!(Answer::parse(message), Ok(a)
+        if a.seq == seq && a.slot == cmd.slot && a.message_type == cmd.answer_type())
 }
 
 /// True when `bmSlotICCState` flags a change for `slot` (bit 1 of its pair).

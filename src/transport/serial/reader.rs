@@ -214,11 +214,11 @@ impl ReaderThread {
                         return stop;
                     }
                 }
-                Err(RecvTimeoutError::Timeout) => {
-                    if let Err(e) = link.poll_unsolicited() {
-                        return Stop::Gone(e.to_string());
-                    }
-                }
+                Err(RecvTimeoutError::Timeout) => match link.poll_unsolicited() {
+                    Ok(()) => {}
+                    Err(LinkError::Gone(why)) => return Stop::Gone(why),
+                    Err(other) => return Stop::Gone(other.to_string()),
+                },
                 // We hold a sender ourselves; this cannot happen.
                 Err(RecvTimeoutError::Disconnected) => return Stop::SinkClosed,
             }

@@ -283,6 +283,23 @@ fn echo_profile() {
 }
 
 #[test]
+fn wrong_echo_profile_still_works() {
+    // GemPC Twin profile (echo expected) on a reader that does not echo.
+    let fake = FakeReader::spawn(Script::new(vec![Some(ATR.to_vec())], false));
+    let mut ev = start(8, &fake.path, cfg());
+    let (_, mut c) = ev.added();
+    assert_eq!(ev.inserted("serial:8.0"), ATR);
+    assert_eq!(c.transmit(SELECT).unwrap(), expected(SELECT));
+    // SIM Pro profile (no echo) on a reader that echoes.
+    let fake2 = FakeReader::spawn(Script::new(vec![Some(ATR.to_vec()), None], true));
+    let mut ev2 = start(9, &format!("{}:GemCoreSIMPro", fake2.path), cfg());
+    let (_, mut c2) = ev2.added();
+    let _ = ev2.added();
+    assert_eq!(ev2.inserted("serial:9.0"), ATR);
+    assert_eq!(c2.transmit(SELECT).unwrap(), expected(SELECT));
+}
+
+#[test]
 fn time_extensions_within_and_beyond_the_ceiling() {
     let (fake, _ev, mut ch) = sim_pro(one_card_two_slots());
     // Each extension restarts the 500 ms answer timer: 4 x 150 ms > 500 ms.
