@@ -35,7 +35,8 @@ fn check(schema: &Value, v: &Value, path: &str) -> Result<(), String> {
             Value::Array(_) => "array",
             Value::Object(_) => "object",
         };
-        if !types.contains(&actual) && !(actual == "integer" && types.contains(&"number")) {
+        let integer_as_number = actual == "integer" && types.contains(&"number");
+        if !types.contains(&actual) && !integer_as_number {
             return Err(format!("{path}: {v} is {actual}, not {types:?}"));
         }
     }

@@ -26,7 +26,7 @@ pub fn parse_all(mut data: &[u8]) -> Option<Vec<Tlv>> {
 }
 
 /// The value of a primitive child with tag `tag` (one byte) of a constructed object.
-pub fn child<'a>(tlv: &'a Tlv, tag: u8) -> Option<&'a [u8]> {
+pub fn child(tlv: &Tlv, tag: u8) -> Option<&[u8]> {
     let tag = Tag::try_from(tag).ok()?;
     match tlv.find(&tag)?.value() {
         Value::Primitive(v) => Some(v),

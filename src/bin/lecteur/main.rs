@@ -113,9 +113,17 @@ fn main() {
 fn pin_or_prompt(pin: Option<String>) -> Result<Zeroizing<String>, String> {
     match pin {
         Some(p) => Ok(Zeroizing::new(p)),
-        None => rpassword::prompt_password("CPS PIN: ")
+        // Asked on the terminal without echo; without a terminal, one line of stdin.
+        None if std::io::IsTerminal::is_terminal(&std::io::stdin()) => rpassword::prompt_password("CPS PIN: ")
             .map(Zeroizing::new)
             .map_err(|e| format!("cannot read the PIN: {e}")),
+        None => {
+            let mut line = Zeroizing::new(String::new());
+            std::io::stdin()
+                .read_line(&mut line)
+                .map_err(|e| format!("cannot read the PIN: {e}"))?;
+            Ok(Zeroizing::new(line.trim_end().to_string()))
+        }
     }
 }
 
