@@ -16,6 +16,7 @@ pub struct Config {
     pub serial: Vec<String>,
     /// Add the built-in simulated reader (CPS3 in slot 0, Vitale 2 in slot 1).
     pub sim: bool,
+    pub service: crate::service::Options,
 }
 
 /// A daemon ready to serve: call [`api::serve`] with these.
@@ -47,7 +48,7 @@ pub fn start(config: &Config) -> Result<Ready, String> {
         transports.push("sim");
     }
     drop(sink);
-    let service = Service::start(events);
+    let service = Service::start(events, config.service.clone());
     Ok(Ready {
         socket,
         listener,

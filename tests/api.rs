@@ -114,7 +114,11 @@ fn wrong_pins_count_down_to_blocked_one_verify_each() {
         let info = c.call("cps.info", json!({})).unwrap();
         assert_eq!(info["pin"]["tries_left"], expected);
     }
+    // One try left: refused unless the request allows it; no try is used.
     let e = c.call("cps.verify_pin", json!({"pin": "0000"})).unwrap_err();
+    assert_eq!(kind(&e), "pin_last_try");
+    assert_eq!(c.call("cps.info", json!({})).unwrap()["pin"]["tries_left"], 1);
+    let e = c.call("cps.verify_pin", json!({"pin": "0000", "allow_last_try": true})).unwrap_err();
     assert_eq!(kind(&e), "pin_blocked");
     // Blocked: even the right PIN is refused, and no try is counted.
     let e = c.call("cps.verify_pin", json!({"pin": TEST_PIN})).unwrap_err();
@@ -231,4 +235,50 @@ fn many_clients_at_once() {
     for t in threads {
         t.join().unwrap();
     }
+}
+
+#[test]
+fn the_last_try_needs_consent() {
+    let d = sim_daemon();
+    let mut c = d.client();
+    for _ in 0..2 {
+        assert_eq!(kind(&c.call("cps.verify_pin", json!({"pin": "0000"})).unwrap_err()), "pin_incorrect");
+    }
+    let sign = json!({"pin": TEST_PIN, "key": "signature", "data_b64": b64(b"doc")});
+    assert_eq!(kind(&c.call("cps.sign", sign.clone()).unwrap_err()), "pin_last_try");
+    assert_eq!(kind(&c.call("cps.verify_pin", json!({"pin": TEST_PIN})).unwrap_err()), "pin_last_try");
+    assert_eq!(c.call("cps.info", json!({})).unwrap()["pin"]["tries_left"], 1);
+    let mut sign = sign;
+    sign["allow_last_try"] = json!(true);
+    assert!(c.call("cps.sign", sign).is_ok());
+    assert_eq!(c.call("cps.info", json!({})).unwrap()["pin"]["tries_left"], 3);
+}
+
+#[test]
+fn logout_and_other_connections_close_the_verification() {
+    let d = sim_daemon();
+    let (mut a, mut b) = (d.client(), d.client());
+    let sign = json!({"key": "signature", "data_b64": b64(b"doc")});
+    a.call("cps.verify_pin", json!({"pin": TEST_PIN})).unwrap();
+    assert_eq!(a.call("cps.logout", json!({})).unwrap(), json!({"logged_out": true}));
+    assert_eq!(kind(&a.call("cps.sign", sign.clone()).unwrap_err()), "pin_required");
+    assert_eq!(a.call("cps.logout", json!({})).unwrap(), json!({"logged_out": false}));
+
+    // Another connection using the card closes A's verification first.
+    a.call("cps.verify_pin", json!({"pin": TEST_PIN})).unwrap();
+    assert!(a.call("cps.sign", sign.clone()).is_ok());
+    b.call("cps.info", json!({})).unwrap();
+    assert_eq!(kind(&a.call("cps.sign", sign).unwrap_err()), "pin_required");
+}
+
+#[test]
+fn an_idle_verification_expires() {
+    let d = Daemon::start(&["--no-pcsc", "--sim", "--pin-idle-timeout", "1"]);
+    d.wait_cards(2);
+    let mut c = d.client();
+    let sign = json!({"key": "signature", "data_b64": b64(b"doc")});
+    c.call("cps.verify_pin", json!({"pin": TEST_PIN})).unwrap();
+    assert!(c.call("cps.sign", sign.clone()).is_ok());
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    assert_eq!(kind(&c.call("cps.sign", sign).unwrap_err()), "pin_required");
 }

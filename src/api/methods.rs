@@ -4,7 +4,7 @@
 use super::rpc::RpcError;
 use super::Api;
 use crate::card::cps::KeyUsage;
-use crate::service::{ConnId, SignInput};
+use crate::service::{ConnId, LastTry, SignInput};
 use base64::Engine;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -20,6 +20,7 @@ pub const METHODS: &[&str] = &[
     "cps.verify_pin",
     "cps.certificates",
     "cps.sign",
+    "cps.logout",
     "events.subscribe",
 ];
 
@@ -46,6 +47,16 @@ struct ReaderParams {
 struct VerifyParams {
     reader: Option<String>,
     pin: Zeroizing<String>,
+    #[serde(default)]
+    allow_last_try: bool,
+}
+
+fn last_try(allow: bool) -> LastTry {
+    if allow {
+        LastTry::Allow
+    } else {
+        LastTry::Refuse
+    }
 }
 
 #[derive(Deserialize)]
@@ -53,6 +64,8 @@ struct VerifyParams {
 struct SignParams {
     reader: Option<String>,
     pin: Option<Zeroizing<String>>,
+    #[serde(default)]
+    allow_last_try: bool,
     key: String,
     #[serde(default = "default_algorithm")]
     algorithm: String,
@@ -84,20 +97,22 @@ pub async fn call(api: &Api, conn: ConnId, method: &str, p: Value) -> Result<Val
         }
         "vitale.read" => {
             let p: ReaderParams = params(p)?;
-            to_value(svc.vitale_read(p.reader.as_deref()).await?)
+            to_value(svc.vitale_read(conn, p.reader.as_deref()).await?)
         }
         "cps.info" => {
             let p: ReaderParams = params(p)?;
-            to_value(svc.cps_info(p.reader.as_deref()).await?)
+            to_value(svc.cps_info(conn, p.reader.as_deref()).await?)
         }
         "cps.verify_pin" => {
             let p: VerifyParams = params(p)?;
-            let tries_left = svc.cps_verify_pin(conn, p.reader.as_deref(), p.pin).await?;
+            let tries_left = svc
+                .cps_verify_pin(conn, p.reader.as_deref(), p.pin, last_try(p.allow_last_try))
+                .await?;
             Ok(json!({ "tries_left": tries_left }))
         }
         "cps.certificates" => {
             let p: ReaderParams = params(p)?;
-            to_value(svc.cps_certificates(p.reader.as_deref()).await?)
+            to_value(svc.cps_certificates(conn, p.reader.as_deref()).await?)
         }
         "cps.sign" => {
             let p: SignParams = params(p)?;
@@ -123,7 +138,13 @@ pub async fn call(api: &Api, conn: ConnId, method: &str, p: Value) -> Result<Val
                 }
                 _ => return Err(RpcError::invalid_params("give exactly one of data_b64 and digest_b64")),
             };
-            to_value(svc.cps_sign(conn, p.reader.as_deref(), p.pin, usage, input).await?)
+            let allow = last_try(p.allow_last_try);
+            to_value(svc.cps_sign(conn, p.reader.as_deref(), p.pin, allow, usage, input).await?)
+        }
+        "cps.logout" => {
+            let p: ReaderParams = params(p)?;
+            let had = svc.cps_logout(conn, p.reader.as_deref()).await?;
+            Ok(json!({ "logged_out": had }))
         }
         _ => Err(RpcError::new(
             super::rpc::METHOD_NOT_FOUND,

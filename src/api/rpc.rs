@@ -23,6 +23,7 @@ pub fn code_of(kind: &str) -> i64 {
         "reader_busy" => -32008,
         "reader_gone" => -32009,
         "transport" => -32010,
+        "pin_last_try" => -32011,
         "invalid_params" => INVALID_PARAMS,
         _ => INTERNAL_ERROR,
     }

@@ -20,6 +20,9 @@ struct Args {
     /// Add the built-in simulated two-slot reader (CPS3 in slot 0, Vitale 2 in slot 1).
     #[arg(long)]
     sim: bool,
+    /// Drop a PIN verification unused for this many seconds (the card is reset).
+    #[arg(long, value_name = "SECONDS", default_value_t = 900)]
+    pin_idle_timeout: u64,
 }
 
 #[tokio::main]
@@ -36,6 +39,9 @@ async fn main() {
         pcsc: !args.no_pcsc,
         serial: args.serial,
         sim: args.sim,
+        service: lecteur::service::Options {
+            pin_idle_timeout: std::time::Duration::from_secs(args.pin_idle_timeout),
+        },
     };
     let ready = match daemon::start(&config) {
         Ok(r) => r,

@@ -6,7 +6,7 @@
 //!   connection's own verification.
 
 use super::worker::{ConnId, SlotCtx};
-use super::{connect_checked, CardView, Service, ServiceError};
+use super::{open, CardView, Service, ServiceError};
 use crate::apdu::Channel;
 use crate::card::cps::{self, KeyUsage, PinStatus};
 use crate::card::{cert, CardKind};
@@ -58,38 +58,45 @@ pub struct SignResult {
     pub certificate_der_b64: String,
 }
 
-/// Verifies `pin` for `conn`: reset if another connection holds the card,
-/// tries left read first, one VERIFY. Returns the tries left after it.
-fn verify(ctx: &mut SlotCtx, conn: ConnId, pin: &[u8]) -> Result<u8, ServiceError> {
+/// Whether a verification may use the last try.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LastTry {
+    Refuse,
+    Allow,
+}
+
+/// Verifies `pin` for `conn` (the slot is already claimed by `open`): tries
+/// left read first, a blocked PIN never sent, the last try only when allowed,
+/// one VERIFY. Returns the tries left after it.
+fn verify(ctx: &mut SlotCtx, conn: ConnId, pin: &[u8], last_try: LastTry) -> Result<u8, ServiceError> {
     cps::check_pin_format(pin)?;
-    if ctx.verified_by_other(conn) {
-        ctx.set_verified(None);
-        ctx.channel.reset()?;
-    }
     let ex = &mut Channel(ctx.channel.as_mut());
     cps::select(ex)?;
     let status = cps::pin_status(ex)?;
-    if status.tries_left == 0 {
-        return Err(ServiceError::PinBlocked);
+    match status.tries_left {
+        0 => return Err(ServiceError::PinBlocked),
+        1 if last_try == LastTry::Refuse => return Err(ServiceError::PinLastTry),
+        _ => {}
     }
     match cps::verify_pin(ex, pin) {
         Ok(()) => {
-            ctx.set_verified(Some(conn));
+            ctx.set_verified(conn);
             Ok(status.tries_max)
         }
         Err(e) => {
-            ctx.set_verified(None);
+            // A failed comparison closes the card's security state by itself.
+            ctx.forget_verification();
             Err(e.into())
         }
     }
 }
 
 impl Service {
-    pub async fn cps_info(&self, reader: Option<&str>) -> Result<CpsInfo, ServiceError> {
+    pub async fn cps_info(&self, conn: ConnId, reader: Option<&str>) -> Result<CpsInfo, ServiceError> {
         let worker = self.pick(reader, CardKind::Cps3, "CPS")?;
         worker
-            .run(|ctx| {
-                let atr = connect_checked(ctx, CardKind::Cps3)?;
+            .run(move |ctx| {
+                let atr = open(ctx, conn, CardKind::Cps3)?;
                 let ex = &mut Channel(ctx.channel.as_mut());
                 cps::select(ex)?;
                 let serial = cps::serial(ex)?;
@@ -118,21 +125,40 @@ impl Service {
         conn: ConnId,
         reader: Option<&str>,
         pin: Zeroizing<String>,
+        last_try: LastTry,
     ) -> Result<u8, ServiceError> {
         let worker = self.pick(reader, CardKind::Cps3, "CPS")?;
         worker
             .run(move |ctx| {
-                connect_checked(ctx, CardKind::Cps3)?;
-                verify(ctx, conn, pin.as_bytes())
+                open(ctx, conn, CardKind::Cps3)?;
+                verify(ctx, conn, pin.as_bytes(), last_try)
             })
             .await?
     }
 
-    pub async fn cps_certificates(&self, reader: Option<&str>) -> Result<Vec<CertificateView>, ServiceError> {
+    /// Closes this connection's PIN verification on the card (the card is
+    /// reset). Returns whether there was one.
+    pub async fn cps_logout(&self, conn: ConnId, reader: Option<&str>) -> Result<bool, ServiceError> {
         let worker = self.pick(reader, CardKind::Cps3, "CPS")?;
         worker
-            .run(|ctx| {
-                connect_checked(ctx, CardKind::Cps3)?;
+            .run(move |ctx| {
+                open(ctx, conn, CardKind::Cps3)?;
+                let had = ctx.verified_by(conn);
+                ctx.drop_verification()?;
+                Ok(had)
+            })
+            .await?
+    }
+
+    pub async fn cps_certificates(
+        &self,
+        conn: ConnId,
+        reader: Option<&str>,
+    ) -> Result<Vec<CertificateView>, ServiceError> {
+        let worker = self.pick(reader, CardKind::Cps3, "CPS")?;
+        worker
+            .run(move |ctx| {
+                open(ctx, conn, CardKind::Cps3)?;
                 let ex = &mut Channel(ctx.channel.as_mut());
                 cps::select(ex)?;
                 [KeyUsage::Signature, KeyUsage::Authentication]
@@ -159,16 +185,17 @@ impl Service {
         conn: ConnId,
         reader: Option<&str>,
         pin: Option<Zeroizing<String>>,
+        last_try: LastTry,
         usage: KeyUsage,
         input: SignInput,
     ) -> Result<SignResult, ServiceError> {
         let worker = self.pick(reader, CardKind::Cps3, "CPS")?;
         worker
             .run(move |ctx| {
-                connect_checked(ctx, CardKind::Cps3)?;
+                open(ctx, conn, CardKind::Cps3)?;
                 match &pin {
                     Some(pin) => {
-                        verify(ctx, conn, pin.as_bytes())?;
+                        verify(ctx, conn, pin.as_bytes(), last_try)?;
                     }
                     None if !ctx.verified_by(conn) => return Err(ServiceError::PinRequired),
                     None => {}
@@ -183,9 +210,10 @@ impl Service {
                 };
                 let signature = signed.inspect_err(|e| {
                     if *e == crate::card::CardError::PinRequired {
-                        ctx.set_verified(None);
+                        ctx.forget_verification();
                     }
                 })?;
+                ctx.set_verified(conn); // used now: the idle timeout starts again
                 Ok(SignResult {
                     signature_b64: B64.encode(signature),
                     certificate_der_b64: B64.encode(certificate),

@@ -16,6 +16,8 @@ pub enum ServiceError {
     PinIncorrect { tries_left: u8 },
     #[error("the PIN is blocked")]
     PinBlocked,
+    #[error("one PIN try is left: ask the holder to confirm, then send allow_last_try: true")]
+    PinLastTry,
     #[error("the PIN must be verified on this connection first (give `pin`)")]
     PinRequired,
     #[error("the reader is busy")]
@@ -70,6 +72,7 @@ impl ServiceError {
             ServiceError::UnsupportedCard(_) => "unsupported_card",
             ServiceError::PinIncorrect { .. } => "pin_incorrect",
             ServiceError::PinBlocked => "pin_blocked",
+            ServiceError::PinLastTry => "pin_last_try",
             ServiceError::PinRequired => "pin_required",
             ServiceError::ReaderBusy => "reader_busy",
             ServiceError::ReaderGone => "reader_gone",

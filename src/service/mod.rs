@@ -8,7 +8,7 @@ mod events;
 mod vitale;
 mod worker;
 
-pub use cps::{CertificateView, CpsInfo, SignInput, SignResult};
+pub use cps::{CertificateView, CpsInfo, LastTry, SignInput, SignResult};
 pub use error::ServiceError;
 pub use events::Event;
 pub use vitale::VitaleResult;
@@ -20,6 +20,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 use tokio::sync::{broadcast, mpsc};
 use worker::Worker;
 
@@ -47,6 +48,21 @@ pub struct ReaderView {
     pub card: Option<CardView>,
 }
 
+/// Service settings.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// A PIN verification unused this long is dropped (the card is reset).
+    pub pin_idle_timeout: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            pin_idle_timeout: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
 struct Slot {
     info: SlotInfo,
     worker: Worker,
@@ -69,7 +85,7 @@ pub struct Service {
 
 impl Service {
     /// Starts the service on the events of the transports.
-    pub fn start(mut transport_events: mpsc::UnboundedReceiver<ReaderEvent>) -> Service {
+    pub fn start(mut transport_events: mpsc::UnboundedReceiver<ReaderEvent>, options: Options) -> Service {
         let (events, _) = broadcast::channel(256);
         let service = Service {
             inner: Arc::new(Inner {
@@ -84,6 +100,7 @@ impl Service {
                 s.apply(ev);
             }
         });
+        service.expire_idle_verifications(options.pin_idle_timeout);
         service
     }
 
@@ -162,13 +179,27 @@ impl Service {
         for slot in self.slots().values() {
             slot.worker.post(move |ctx| {
                 if ctx.verified_by(conn) {
-                    ctx.set_verified(None);
-                    if let Err(e) = ctx.channel.reset() {
+                    if let Err(e) = ctx.drop_verification() {
                         tracing::debug!("reset after disconnect: {e}");
                     }
                 }
             });
         }
+    }
+
+    /// Every so often, drops PIN verifications idle for `idle`.
+    fn expire_idle_verifications(&self, idle: Duration) {
+        let s = self.clone();
+        let tick = (idle / 4).clamp(Duration::from_millis(100), Duration::from_secs(5));
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(tick);
+            loop {
+                every.tick().await;
+                for slot in s.slots().values() {
+                    slot.worker.post(move |ctx| ctx.expire(idle));
+                }
+            }
+        });
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
@@ -227,11 +258,13 @@ impl Service {
     }
 }
 
-/// Connects to the card in a slot and checks it is still of the kind expected.
-fn connect_checked(ctx: &mut worker::SlotCtx, want: CardKind) -> Result<Vec<u8>, ServiceError> {
+/// Starts an operation of `conn` on a slot: connects to the card, checks it is
+/// still of the kind expected, and closes another connection's verification.
+fn open(ctx: &mut worker::SlotCtx, conn: ConnId, want: CardKind) -> Result<Vec<u8>, ServiceError> {
     let atr = ctx.channel.connect()?;
     if identify(&atr) != want {
         return Err(ServiceError::CardRemoved);
     }
+    ctx.claim(conn)?;
     Ok(atr)
 }

@@ -1,4 +1,4 @@
-use super::{connect_checked, CardView, Service, ServiceError};
+use super::{open, CardView, ConnId, Service, ServiceError};
 use crate::apdu::Channel;
 use crate::card::{vitale, CardKind};
 use serde::Serialize;
@@ -11,11 +11,11 @@ pub struct VitaleResult {
 
 impl Service {
     /// Reads every beneficiary of the carte Vitale.
-    pub async fn vitale_read(&self, reader: Option<&str>) -> Result<VitaleResult, ServiceError> {
+    pub async fn vitale_read(&self, conn: ConnId, reader: Option<&str>) -> Result<VitaleResult, ServiceError> {
         let worker = self.pick(reader, CardKind::Vitale2, "Vitale 2")?;
         worker
-            .run(|ctx| {
-                let atr = connect_checked(ctx, CardKind::Vitale2)?;
+            .run(move |ctx| {
+                let atr = open(ctx, conn, CardKind::Vitale2)?;
                 let data = vitale::read(&mut Channel(ctx.channel.as_mut()))?;
                 Ok(VitaleResult {
                     card: CardView::new(&atr),

@@ -2,9 +2,10 @@
 //! operations one at a time, in arrival order. A slow slot never holds up another.
 
 use super::ServiceError;
-use crate::transport::CardChannel;
+use crate::transport::{CardChannel, TransportError};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
+use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
 /// Identifies a client connection, for the PIN policy.
@@ -13,27 +14,76 @@ pub type ConnId = u64;
 /// Operations waiting on one slot beyond which new ones are refused (`reader_busy`).
 const MAX_QUEUED: usize = 64;
 
-/// What a card operation sees: the channel and who verified the PIN.
+/// A PIN verification the card holds: whose, on which card insertion, and
+/// when it was last used (for the idle timeout).
+#[derive(Clone, Copy)]
+struct Verified {
+    conn: ConnId,
+    epoch: u64,
+    last_used: Instant,
+}
+
+/// What a card operation sees: the channel and who verified the PIN. Card
+/// operations run on the slot's thread, so these checks cannot race.
 pub struct SlotCtx {
     pub channel: Box<dyn CardChannel>,
-    /// The connection whose PIN verification the card holds, for one card insertion.
-    verified: Option<(ConnId, u64)>,
+    verified: Option<Verified>,
     epoch: Arc<AtomicU64>,
 }
 
 impl SlotCtx {
+    fn current(&self) -> Option<Verified> {
+        self.verified
+            .filter(|v| v.epoch == self.epoch.load(Ordering::SeqCst))
+    }
+
     /// Whether the card in the slot now holds `conn`'s PIN verification.
     pub fn verified_by(&self, conn: ConnId) -> bool {
-        self.verified == Some((conn, self.epoch.load(Ordering::SeqCst)))
+        self.current().is_some_and(|v| v.conn == conn)
     }
 
-    /// Whether another connection's verification is open on this card.
-    pub fn verified_by_other(&self, conn: ConnId) -> bool {
-        matches!(self.verified, Some((c, e)) if c != conn && e == self.epoch.load(Ordering::SeqCst))
+    /// Records `conn`'s verification (or its use) now.
+    pub fn set_verified(&mut self, conn: ConnId) {
+        self.verified = Some(Verified {
+            conn,
+            epoch: self.epoch.load(Ordering::SeqCst),
+            last_used: Instant::now(),
+        });
     }
 
-    pub fn set_verified(&mut self, conn: Option<ConnId>) {
-        self.verified = conn.map(|c| (c, self.epoch.load(Ordering::SeqCst)));
+    /// Forgets a verification the card no longer holds (after a failed VERIFY).
+    pub fn forget_verification(&mut self) {
+        self.verified = None;
+    }
+
+    /// Closes the card's security state: forgets the verification and resets
+    /// the card so that it forgets it too.
+    pub fn drop_verification(&mut self) -> Result<(), TransportError> {
+        if self.verified.take().is_some() {
+            self.channel.reset()?;
+        }
+        Ok(())
+    }
+
+    /// Before an operation of `conn`: a verification that another connection
+    /// left open on this card is closed first, so `conn` can never use it.
+    pub fn claim(&mut self, conn: ConnId) -> Result<(), TransportError> {
+        match self.current() {
+            Some(v) if v.conn != conn => self.drop_verification(),
+            Some(_) => Ok(()),
+            None => {
+                self.verified = None;
+                Ok(())
+            }
+        }
+    }
+
+    /// Drops a verification unused for `idle`.
+    pub fn expire(&mut self, idle: Duration) {
+        if self.current().is_some_and(|v| v.last_used.elapsed() >= idle) {
+            tracing::info!("PIN verification idle for {idle:?}: card reset");
+            let _ = self.drop_verification();
+        }
     }
 }
 
