@@ -34,7 +34,10 @@ impl Exchange for Recorder<'_> {
 }
 
 fn env_or(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -51,7 +54,9 @@ fn main() {
 
     // The card: a simulated Vitale 2 in vpcd slot 1.
     let reader = lecteur_sim::SimReader::new(1);
-    reader.insert(0, lecteur_sim::card::load("vitale2").expect("default card")).unwrap();
+    reader
+        .insert(0, lecteur_sim::card::load("vitale2").expect("default card"))
+        .unwrap();
     std::thread::spawn(move || lecteur_sim::vpcd::run(reader, "127.0.0.1:35964".parse().unwrap(), &STOP));
 
     let ctx = pcsc::Context::establish(pcsc::Scope::User).expect("PC/SC context");
@@ -59,12 +64,16 @@ fn main() {
     let card = (0..100)
         .find_map(|_| {
             std::thread::sleep(Duration::from_millis(50));
-            ctx.connect(&name, pcsc::ShareMode::Shared, pcsc::Protocols::ANY).ok()
+            ctx.connect(&name, pcsc::ShareMode::Shared, pcsc::Protocols::ANY)
+                .ok()
         })
         .expect("the simulated card in Virtual PCD 00 01");
 
     // The APDUs of one Vitale read, as lecteur's card code sends them.
-    let mut rec = Recorder { card: &card, commands: Vec::new() };
+    let mut rec = Recorder {
+        card: &card,
+        commands: Vec::new(),
+    };
     let data = lecteur::card::vitale::read(&mut rec).expect("a Vitale read");
     let commands = rec.commands;
     println!(
@@ -77,8 +86,14 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     let socket = dir.path().join("lecteur.sock");
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let config = lecteur::daemon::Config { socket: Some(socket.clone()), pcsc: true, ..Default::default() };
-    let ready = runtime.block_on(async { lecteur::daemon::start(&config) }).expect("daemon");
+    let config = lecteur::daemon::Config {
+        socket: Some(socket.clone()),
+        pcsc: true,
+        ..Default::default()
+    };
+    let ready = runtime
+        .block_on(async { lecteur::daemon::start(&config) })
+        .expect("daemon");
     runtime.spawn(lecteur::api::serve(ready.listener, ready.api));
     let mut client = Client::connect(&socket).expect("socket");
     let mut reader_id = None;
@@ -113,8 +128,17 @@ fn main() {
         daemon.push(t.elapsed() / calls as u32);
     }
     let (raw, daemon) = (median(raw), median(daemon));
-    println!("raw pcsc replay : {:>8.1} µs per read (median of rounds)", raw.as_secs_f64() * 1e6);
-    println!("lecteurd        : {:>8.1} µs per vitale.read", daemon.as_secs_f64() * 1e6);
-    println!("ratio           : {:.3} (target ≤ 1.10)", daemon.as_secs_f64() / raw.as_secs_f64());
+    println!(
+        "raw pcsc replay : {:>8.1} µs per read (median of rounds)",
+        raw.as_secs_f64() * 1e6
+    );
+    println!(
+        "lecteurd        : {:>8.1} µs per vitale.read",
+        daemon.as_secs_f64() * 1e6
+    );
+    println!(
+        "ratio           : {:.3} (target ≤ 1.10)",
+        daemon.as_secs_f64() / raw.as_secs_f64()
+    );
     STOP.store(true, std::sync::atomic::Ordering::SeqCst);
 }

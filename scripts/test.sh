@@ -26,8 +26,17 @@ trap cleanup EXIT
 
 export LECTEUR_REQUIRE_PCSCD=1
 export LECTEUR_TEST_OWNS_PCSCD=$started_pcscd
-cargo test --workspace
+mkdir -p target
+set +e
+cargo test --workspace 2>&1 | tee target/test-output.log
+status=${PIPESTATUS[0]}
+set -e
+[ "$status" -eq 0 ] || { echo "cargo test failed"; exit "$status"; }
 
 if [ -x firmware-sim/tests/ccidtwin.sh ]; then
   firmware-sim/tests/ccidtwin.sh
 fi
+
+# One closing line for the whole suite.
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     END { printf "lecteur: %d passed, %d failed\n", p, f }' target/test-output.log

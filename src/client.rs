@@ -80,7 +80,11 @@ impl Client {
             if let Some(err) = msg.get_mut("error") {
                 return Err(ClientError::Rpc {
                     code: err.get("code").and_then(Value::as_i64).unwrap_or(0),
-                    message: err.get("message").and_then(Value::as_str).unwrap_or("").to_string(),
+                    message: err
+                        .get("message")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_string(),
                     data: err.get_mut("data").map(Value::take).unwrap_or(Value::Null),
                 });
             }

@@ -52,9 +52,6 @@ pub fn start(config: &Config) -> Result<Ready, String> {
     Ok(Ready {
         socket,
         listener,
-        api: Api {
-            service,
-            transports,
-        },
+        api: Api { service, transports },
     })
 }

@@ -4,8 +4,8 @@
 //! queues, events, PIN policy) → [`card`] (ATR, CPS, Vitale) → [`apdu`] →
 //! [`transport`] (PC/SC, serial, simulator). [`daemon`] assembles them;
 //! [`client`] is a small client of the socket API.
-pub mod api;
 pub mod apdu;
+pub mod api;
 pub mod card;
 pub mod client;
 pub mod daemon;

@@ -87,7 +87,10 @@ fn signatures_verify_with_the_certificate() {
     let data = b"ordonnance test";
     for key in ["signature", "authentication"] {
         let r = c
-            .call("cps.sign", json!({"pin": TEST_PIN, "key": key, "algorithm": "rsa-pkcs1-sha256", "data_b64": b64(data)}))
+            .call(
+                "cps.sign",
+                json!({"pin": TEST_PIN, "key": key, "algorithm": "rsa-pkcs1-sha256", "data_b64": b64(data)}),
+            )
             .unwrap();
         let (sig, cert) = (unb64(&r["signature_b64"]), unb64(&r["certificate_der_b64"]));
         assert_eq!(sig.len(), 256);
@@ -97,8 +100,17 @@ fn signatures_verify_with_the_certificate() {
     // A digest, on the same connection, without the PIN again.
     use sha2::Digest;
     let digest = sha2::Sha256::digest(data);
-    let r = c.call("cps.sign", json!({"key": "signature", "digest_b64": b64(&digest)})).unwrap();
-    assert!(verify_signature(&unb64(&r["certificate_der_b64"]), data, &unb64(&r["signature_b64"])));
+    let r = c
+        .call(
+            "cps.sign",
+            json!({"key": "signature", "digest_b64": b64(&digest)}),
+        )
+        .unwrap();
+    assert!(verify_signature(
+        &unb64(&r["certificate_der_b64"]),
+        data,
+        &unb64(&r["signature_b64"])
+    ));
 }
 
 #[test]
@@ -108,7 +120,9 @@ fn wrong_pins_count_down_to_blocked_one_verify_each() {
     for expected in [2, 1] {
         let e = c.call("cps.verify_pin", json!({"pin": "0000"})).unwrap_err();
         assert_eq!(kind(&e), "pin_incorrect");
-        let ClientError::Rpc { data, .. } = &e else { unreachable!() };
+        let ClientError::Rpc { data, .. } = &e else {
+            unreachable!()
+        };
         assert_eq!(data["tries_left"], expected);
         // The counter went down by exactly one: one VERIFY per request.
         let info = c.call("cps.info", json!({})).unwrap();
@@ -118,12 +132,19 @@ fn wrong_pins_count_down_to_blocked_one_verify_each() {
     let e = c.call("cps.verify_pin", json!({"pin": "0000"})).unwrap_err();
     assert_eq!(kind(&e), "pin_last_try");
     assert_eq!(c.call("cps.info", json!({})).unwrap()["pin"]["tries_left"], 1);
-    let e = c.call("cps.verify_pin", json!({"pin": "0000", "allow_last_try": true})).unwrap_err();
+    let e = c
+        .call("cps.verify_pin", json!({"pin": "0000", "allow_last_try": true}))
+        .unwrap_err();
     assert_eq!(kind(&e), "pin_blocked");
     // Blocked: even the right PIN is refused, and no try is counted.
     let e = c.call("cps.verify_pin", json!({"pin": TEST_PIN})).unwrap_err();
     assert_eq!(kind(&e), "pin_blocked");
-    let e = c.call("cps.sign", json!({"pin": TEST_PIN, "key": "signature", "data_b64": b64(b"x")})).unwrap_err();
+    let e = c
+        .call(
+            "cps.sign",
+            json!({"pin": TEST_PIN, "key": "signature", "data_b64": b64(b"x")}),
+        )
+        .unwrap_err();
     assert_eq!(kind(&e), "pin_blocked");
     assert_eq!(c.call("cps.info", json!({})).unwrap()["pin"]["tries_left"], 0);
 }
@@ -136,7 +157,11 @@ fn a_right_pin_restores_the_tries() {
     let ok = c.call("cps.verify_pin", json!({"pin": TEST_PIN})).unwrap();
     assert_eq!(ok["tries_left"], 3);
     let e = c.call("cps.verify_pin", json!({"pin": "12"})).unwrap_err();
-    assert_eq!(kind(&e), "invalid_params", "a malformed PIN never reaches the card");
+    assert_eq!(
+        kind(&e),
+        "invalid_params",
+        "a malformed PIN never reaches the card"
+    );
     assert_eq!(c.call("cps.info", json!({})).unwrap()["pin"]["tries_left"], 3);
 }
 
@@ -147,14 +172,23 @@ fn a_verification_belongs_to_its_connection() {
     let d = sim_daemon();
     let (mut a, mut b) = (d.client(), d.client());
     let sign = json!({"key": "signature", "data_b64": b64(b"doc")});
-    assert_eq!(kind(&a.call("cps.sign", sign.clone()).unwrap_err()), "pin_required");
+    assert_eq!(
+        kind(&a.call("cps.sign", sign.clone()).unwrap_err()),
+        "pin_required"
+    );
     a.call("cps.verify_pin", json!({"pin": TEST_PIN})).unwrap();
     assert!(a.call("cps.sign", sign.clone()).is_ok());
-    assert_eq!(kind(&b.call("cps.sign", sign.clone()).unwrap_err()), "pin_required");
+    assert_eq!(
+        kind(&b.call("cps.sign", sign.clone()).unwrap_err()),
+        "pin_required"
+    );
     b.call("cps.verify_pin", json!({"pin": TEST_PIN})).unwrap();
     assert!(b.call("cps.sign", sign.clone()).is_ok());
     // B's verification reset the card: A's is gone.
-    assert_eq!(kind(&a.call("cps.sign", sign.clone()).unwrap_err()), "pin_required");
+    assert_eq!(
+        kind(&a.call("cps.sign", sign.clone()).unwrap_err()),
+        "pin_required"
+    );
     // When B leaves, nobody inherits its verification.
     drop(b);
     let mut c = d.client();
@@ -173,21 +207,37 @@ fn raw_call(s: &mut UnixStream, r: &mut BufReader<UnixStream>, line: &str) -> Va
 fn bad_requests_get_errors_and_the_daemon_keeps_serving() {
     let d = sim_daemon();
     let mut s = UnixStream::connect(&d.socket).unwrap();
-    s.set_read_timeout(Some(std::time::Duration::from_secs(30))).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
     let mut r = BufReader::new(s.try_clone().unwrap());
 
     let a = raw_call(&mut s, &mut r, "{not json");
     assert_eq!(a["error"]["code"], -32700);
     let a = raw_call(&mut s, &mut r, r#"{"jsonrpc":"2.0","id":1,"method":"no.such"}"#);
-    assert_eq!((a["id"].clone(), a["error"]["code"].clone()), (json!(1), json!(-32601)));
-    let a = raw_call(&mut s, &mut r, r#"{"jsonrpc":"2.0","id":2,"method":"cps.sign","params":{"key":"x","data_b64":"AA=="}}"#);
+    assert_eq!(
+        (a["id"].clone(), a["error"]["code"].clone()),
+        (json!(1), json!(-32601))
+    );
+    let a = raw_call(
+        &mut s,
+        &mut r,
+        r#"{"jsonrpc":"2.0","id":2,"method":"cps.sign","params":{"key":"x","data_b64":"AA=="}}"#,
+    );
     assert_eq!(a["error"]["code"], -32602);
     assert_eq!(a["error"]["data"]["kind"], "invalid_params");
-    let a = raw_call(&mut s, &mut r, r#"{"jsonrpc":"2.0","id":3,"method":"readers.list","params":{"bogus":1}}"#);
+    let a = raw_call(
+        &mut s,
+        &mut r,
+        r#"{"jsonrpc":"2.0","id":3,"method":"readers.list","params":{"bogus":1}}"#,
+    );
     assert_eq!(a["error"]["code"], -32602);
     let a = raw_call(&mut s, &mut r, r#"{"id":4,"method":"readers.list"}"#);
     assert_eq!(a["error"]["code"], -32600);
-    let a = raw_call(&mut s, &mut r, r#"{"jsonrpc":"2.0","id":5,"method":"cps.sign","params":{"key":"signature","data_b64":"@@"}}"#);
+    let a = raw_call(
+        &mut s,
+        &mut r,
+        r#"{"jsonrpc":"2.0","id":5,"method":"cps.sign","params":{"key":"signature","data_b64":"@@"}}"#,
+    );
     assert_eq!(a["error"]["data"]["kind"], "invalid_params");
 
     // A 10 MB line is refused without taking the connection down.
@@ -197,8 +247,15 @@ fn bad_requests_get_errors_and_the_daemon_keeps_serving() {
     s.write_all(&[0xFF, 0xFE, b'{', b'\n']).unwrap();
     let mut answer = String::new();
     r.read_line(&mut answer).unwrap();
-    assert_eq!(serde_json::from_str::<Value>(&answer).unwrap()["error"]["code"], -32600);
-    let a = raw_call(&mut s, &mut r, r#"{"jsonrpc":"2.0","id":6,"method":"readers.list"}"#);
+    assert_eq!(
+        serde_json::from_str::<Value>(&answer).unwrap()["error"]["code"],
+        -32600
+    );
+    let a = raw_call(
+        &mut s,
+        &mut r,
+        r#"{"jsonrpc":"2.0","id":6,"method":"readers.list"}"#,
+    );
     assert_eq!(a["id"], 6);
     assert!(a["result"].is_array());
 
@@ -225,7 +282,10 @@ fn many_clients_at_once() {
                     if i % 2 == 0 {
                         assert!(c.call("vitale.read", json!({})).is_ok());
                     } else {
-                        let r = c.call("cps.sign", json!({"pin": TEST_PIN, "key": "signature", "data_b64": b64(b"m")}));
+                        let r = c.call(
+                            "cps.sign",
+                            json!({"pin": TEST_PIN, "key": "signature", "data_b64": b64(b"m")}),
+                        );
                         assert!(r.is_ok(), "{r:?}");
                     }
                 }
@@ -242,11 +302,20 @@ fn the_last_try_needs_consent() {
     let d = sim_daemon();
     let mut c = d.client();
     for _ in 0..2 {
-        assert_eq!(kind(&c.call("cps.verify_pin", json!({"pin": "0000"})).unwrap_err()), "pin_incorrect");
+        assert_eq!(
+            kind(&c.call("cps.verify_pin", json!({"pin": "0000"})).unwrap_err()),
+            "pin_incorrect"
+        );
     }
     let sign = json!({"pin": TEST_PIN, "key": "signature", "data_b64": b64(b"doc")});
-    assert_eq!(kind(&c.call("cps.sign", sign.clone()).unwrap_err()), "pin_last_try");
-    assert_eq!(kind(&c.call("cps.verify_pin", json!({"pin": TEST_PIN})).unwrap_err()), "pin_last_try");
+    assert_eq!(
+        kind(&c.call("cps.sign", sign.clone()).unwrap_err()),
+        "pin_last_try"
+    );
+    assert_eq!(
+        kind(&c.call("cps.verify_pin", json!({"pin": TEST_PIN})).unwrap_err()),
+        "pin_last_try"
+    );
     assert_eq!(c.call("cps.info", json!({})).unwrap()["pin"]["tries_left"], 1);
     let mut sign = sign;
     sign["allow_last_try"] = json!(true);
@@ -260,9 +329,18 @@ fn logout_and_other_connections_close_the_verification() {
     let (mut a, mut b) = (d.client(), d.client());
     let sign = json!({"key": "signature", "data_b64": b64(b"doc")});
     a.call("cps.verify_pin", json!({"pin": TEST_PIN})).unwrap();
-    assert_eq!(a.call("cps.logout", json!({})).unwrap(), json!({"logged_out": true}));
-    assert_eq!(kind(&a.call("cps.sign", sign.clone()).unwrap_err()), "pin_required");
-    assert_eq!(a.call("cps.logout", json!({})).unwrap(), json!({"logged_out": false}));
+    assert_eq!(
+        a.call("cps.logout", json!({})).unwrap(),
+        json!({"logged_out": true})
+    );
+    assert_eq!(
+        kind(&a.call("cps.sign", sign.clone()).unwrap_err()),
+        "pin_required"
+    );
+    assert_eq!(
+        a.call("cps.logout", json!({})).unwrap(),
+        json!({"logged_out": false})
+    );
 
     // Another connection using the card closes A's verification first.
     a.call("cps.verify_pin", json!({"pin": TEST_PIN})).unwrap();

@@ -46,7 +46,12 @@ fn check(schema: &Value, v: &Value, path: &str) -> Result<(), String> {
         }
     }
     if let Value::Object(o) = v {
-        for r in schema.get("required").and_then(Value::as_array).into_iter().flatten() {
+        for r in schema
+            .get("required")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             let r = r.as_str().unwrap();
             if !o.contains_key(r) {
                 return Err(format!("{path}: missing {r}"));
@@ -71,7 +76,12 @@ fn check(schema: &Value, v: &Value, path: &str) -> Result<(), String> {
 #[test]
 fn the_contract_lists_exactly_the_methods() {
     let doc = contract();
-    let names: Vec<&str> = doc["methods"].as_array().unwrap().iter().map(|m| m["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = doc["methods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, lecteur::api::methods::METHODS);
 }
 
@@ -86,9 +96,17 @@ fn the_real_handlers_answer_as_declared() {
         for p in m["examples"][0]["params"].as_array().unwrap() {
             params.insert(p["name"].as_str().unwrap().to_string(), p["value"].clone());
         }
-        let declared: Vec<&str> = m["params"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+        let declared: Vec<&str> = m["params"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
         for k in params.keys() {
-            assert!(declared.contains(&k.as_str()), "{name}: example uses undeclared {k}");
+            assert!(
+                declared.contains(&k.as_str()),
+                "{name}: example uses undeclared {k}"
+            );
         }
         let mut c = d.client();
         let result = c
@@ -102,12 +120,19 @@ fn the_real_handlers_answer_as_declared() {
             probe.entry(p.to_string()).or_insert(json!(null));
             if let Err(e) = d.client().call(name, Value::Object(probe)) {
                 assert_ne!(kind(&e), "method_not_found", "{name}");
-                assert!(!e.to_string().contains("unknown field"), "{name}: {p} is declared but unknown: {e}");
+                assert!(
+                    !e.to_string().contains("unknown field"),
+                    "{name}: {p} is declared but unknown: {e}"
+                );
             }
         }
         let mut bogus = params.clone();
         bogus.insert("zz_not_a_param".into(), json!(1));
         let e = d.client().call(name, Value::Object(bogus)).err();
-        assert_eq!(e.as_ref().map(kind), Some("invalid_params"), "{name} accepts unknown parameters");
+        assert_eq!(
+            e.as_ref().map(kind),
+            Some("invalid_params"),
+            "{name} accepts unknown parameters"
+        );
     }
 }

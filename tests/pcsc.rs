@@ -41,13 +41,23 @@ impl Drop for Cards {
     /// next test does not meet this test's cards.
     fn drop(&mut self) {
         self._procs.clear();
-        let Ok(ctx) = pcsc::Context::establish(pcsc::Scope::User) else { return };
-        let names: Vec<std::ffi::CString> = VPCD_READERS.iter().map(|n| std::ffi::CString::new(*n).unwrap()).collect();
+        let Ok(ctx) = pcsc::Context::establish(pcsc::Scope::User) else {
+            return;
+        };
+        let names: Vec<std::ffi::CString> = VPCD_READERS
+            .iter()
+            .map(|n| std::ffi::CString::new(*n).unwrap())
+            .collect();
         wait_until(Duration::from_secs(10), || {
-            let mut states: Vec<pcsc::ReaderState> =
-                names.iter().map(|n| pcsc::ReaderState::new(n.clone(), pcsc::State::UNAWARE)).collect();
-            ctx.get_status_change(Duration::from_millis(100), &mut states).is_ok()
-                && states.iter().all(|s| !s.event_state().contains(pcsc::State::PRESENT))
+            let mut states: Vec<pcsc::ReaderState> = names
+                .iter()
+                .map(|n| pcsc::ReaderState::new(n.clone(), pcsc::State::UNAWARE))
+                .collect();
+            ctx.get_status_change(Duration::from_millis(100), &mut states)
+                .is_ok()
+                && states
+                    .iter()
+                    .all(|s| !s.event_state().contains(pcsc::State::PRESENT))
         });
     }
 }
@@ -56,8 +66,32 @@ fn vpcd_cards(dir: &Path) -> Cards {
     let cps_control = dir.join("cps.ctl");
     let vitale_control = dir.join("vitale.ctl");
     let procs = vec![
-        start_sim(dir, "sim-cps.log", &["vpcd", "--port", "35963", "--card", "cps3", "--control", cps_control.to_str().unwrap()]),
-        start_sim(dir, "sim-vitale.log", &["vpcd", "--port", "35964", "--card", "vitale2", "--control", vitale_control.to_str().unwrap()]),
+        start_sim(
+            dir,
+            "sim-cps.log",
+            &[
+                "vpcd",
+                "--port",
+                "35963",
+                "--card",
+                "cps3",
+                "--control",
+                cps_control.to_str().unwrap(),
+            ],
+        ),
+        start_sim(
+            dir,
+            "sim-vitale.log",
+            &[
+                "vpcd",
+                "--port",
+                "35964",
+                "--card",
+                "vitale2",
+                "--control",
+                vitale_control.to_str().unwrap(),
+            ],
+        ),
     ];
     wait_for_path(&cps_control);
     wait_for_path(&vitale_control);
@@ -112,10 +146,18 @@ fn pcscd_restart_is_survived() {
         panic!("vitale.read before the restart: {e}; log: {}", d.log());
     }
 
-    let killed = std::process::Command::new("pkill").args(["-x", "pcscd"]).status().unwrap();
+    let killed = std::process::Command::new("pkill")
+        .args(["-x", "pcscd"])
+        .status()
+        .unwrap();
     assert!(killed.success());
-    assert!(wait_until(Duration::from_secs(10), || !Path::new(PCSCD_SOCKET).exists()
-        || std::process::Command::new("pgrep").args(["-x", "pcscd"]).output().map(|o| o.stdout.is_empty()).unwrap_or(false)));
+    assert!(wait_until(Duration::from_secs(10), || !Path::new(PCSCD_SOCKET)
+        .exists()
+        || std::process::Command::new("pgrep")
+            .args(["-x", "pcscd"])
+            .output()
+            .map(|o| o.stdout.is_empty())
+            .unwrap_or(false)));
     let _ = std::fs::remove_file(PCSCD_SOCKET);
     // Started detached: it outlives this test, and scripts/test.sh stops it.
     let pcscd = std::process::Command::new("pcscd")
@@ -137,6 +179,10 @@ fn pcscd_restart_is_survived() {
         }
         std::thread::sleep(Duration::from_millis(250));
     }
-    assert!(ok, "vitale.read never succeeded after the restart; log: {}", d.log());
+    assert!(
+        ok,
+        "vitale.read never succeeded after the restart; log: {}",
+        d.log()
+    );
     read_and_sign(&d);
 }

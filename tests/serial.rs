@@ -17,7 +17,15 @@ fn serial_reader(dir: &std::path::Path) -> SerialReader {
     let proc = start_sim(
         dir,
         "sim-serial.log",
-        &["serial", "--link", link.to_str().unwrap(), "--slots", "cps3,vitale2", "--control", control.to_str().unwrap()],
+        &[
+            "serial",
+            "--link",
+            link.to_str().unwrap(),
+            "--slots",
+            "cps3,vitale2",
+            "--control",
+            control.to_str().unwrap(),
+        ],
     );
     wait_for_path(&link);
     wait_for_path(&control);

@@ -87,7 +87,10 @@ mod tests {
 
     #[test]
     fn refuses_extended_lengths() {
-        assert!(Command::new(0, 0, 0, 0).data(vec![0; 256]).to_bytes(true).is_none());
+        assert!(Command::new(0, 0, 0, 0)
+            .data(vec![0; 256])
+            .to_bytes(true)
+            .is_none());
         assert!(Command::new(0, 0, 0, 0).le(257).to_bytes(true).is_none());
     }
 }

@@ -23,9 +23,9 @@ pub fn transmit(ex: &mut dyn Exchange, cmd: &Command) -> Result<Response, ApduEr
             le: Some(if n == 0 { 256 } else { n as usize }),
             ..cmd.clone()
         };
-        let bytes = again.to_bytes(false).ok_or_else(|| {
-            ApduError::Malformed("6Cxx retry does not fit a short APDU".to_string())
-        })?;
+        let bytes = again
+            .to_bytes(false)
+            .ok_or_else(|| ApduError::Malformed("6Cxx retry does not fit a short APDU".to_string()))?;
         resp = Response::from_bytes(ex.exchange(&bytes)?)?;
     }
 
@@ -53,10 +53,7 @@ mod tests {
 
     #[test]
     fn case4_goes_without_le_and_fetches_61xx() {
-        let mut r = Replay::new([
-            ("00A4040402A0A1", "6103"),
-            ("00C0000003", "6F01019000"),
-        ]);
+        let mut r = Replay::new([("00A4040402A0A1", "6103"), ("00C0000003", "6F01019000")]);
         let cmd = Command::new(0, 0xA4, 4, 4).data([0xA0, 0xA1]).le(256);
         let resp = transmit(&mut r, &cmd).unwrap();
         assert_eq!(resp.data, [0x6F, 1, 1]);

@@ -132,14 +132,23 @@ pub async fn call(api: &Api, conn: ConnId, method: &str, p: Value) -> Result<Val
                 (None, Some(d)) => {
                     let digest = b64("digest_b64", d)?;
                     if digest.len() != 32 {
-                        return Err(RpcError::invalid_params("digest_b64 must be a 32-byte SHA-256 digest"));
+                        return Err(RpcError::invalid_params(
+                            "digest_b64 must be a 32-byte SHA-256 digest",
+                        ));
                     }
                     SignInput::Digest(digest)
                 }
-                _ => return Err(RpcError::invalid_params("give exactly one of data_b64 and digest_b64")),
+                _ => {
+                    return Err(RpcError::invalid_params(
+                        "give exactly one of data_b64 and digest_b64",
+                    ))
+                }
             };
             let allow = last_try(p.allow_last_try);
-            to_value(svc.cps_sign(conn, p.reader.as_deref(), p.pin, allow, usage, input).await?)
+            to_value(
+                svc.cps_sign(conn, p.reader.as_deref(), p.pin, allow, usage, input)
+                    .await?,
+            )
         }
         "cps.logout" => {
             let p: ReaderParams = params(p)?;

@@ -79,7 +79,10 @@ pub fn parse(line: &str) -> Result<Request, (Value, RpcError)> {
     })?;
     let invalid = |id: Value, m: &str| (id, RpcError::new(INVALID_REQUEST, "invalid_request", m));
     let Value::Object(mut obj) = v else {
-        return Err(invalid(Value::Null, "a request is a JSON object (batches are not supported)"));
+        return Err(invalid(
+            Value::Null,
+            "a request is a JSON object (batches are not supported)",
+        ));
     };
     let id = obj.remove("id");
     let answer_id = id.clone().unwrap_or(Value::Null);
@@ -115,11 +118,18 @@ mod tests {
     fn rejects_bad_frames() {
         assert_eq!(parse("{").err().unwrap().1.code, PARSE_ERROR);
         assert_eq!(parse("[]").err().unwrap().1.code, INVALID_REQUEST);
-        assert_eq!(parse(r#"{"jsonrpc":"1.0","id":1,"method":"x"}"#).err().unwrap().0, json!(1));
+        assert_eq!(
+            parse(r#"{"jsonrpc":"1.0","id":1,"method":"x"}"#).err().unwrap().0,
+            json!(1)
+        );
         assert!(parse(r#"{"jsonrpc":"2.0","id":{},"method":"x"}"#).is_err());
         assert!(parse(r#"{"jsonrpc":"2.0","id":1,"method":"x","params":[1]}"#).is_err());
         let r = parse(r#"{"jsonrpc":"2.0","id":"a","method":"x"}"#).ok().unwrap();
         assert_eq!((r.id, r.method), (Some(json!("a")), "x".to_string()));
-        assert!(parse(r#"{"jsonrpc":"2.0","method":"x"}"#).ok().unwrap().id.is_none());
+        assert!(parse(r#"{"jsonrpc":"2.0","method":"x"}"#)
+            .ok()
+            .unwrap()
+            .id
+            .is_none());
     }
 }

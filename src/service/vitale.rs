@@ -11,7 +11,11 @@ pub struct VitaleResult {
 
 impl Service {
     /// Reads every beneficiary of the carte Vitale.
-    pub async fn vitale_read(&self, conn: ConnId, reader: Option<&str>) -> Result<VitaleResult, ServiceError> {
+    pub async fn vitale_read(
+        &self,
+        conn: ConnId,
+        reader: Option<&str>,
+    ) -> Result<VitaleResult, ServiceError> {
         let worker = self.pick(reader, CardKind::Vitale2, "Vitale 2")?;
         worker
             .run(move |ctx| {

@@ -49,7 +49,9 @@ impl PcscChannel {
         match e {
             // NotTransacted: the exchange with the card failed (a mute card, a
             // vpcd card gone); reconnect next time rather than reuse the handle.
-            Error::RemovedCard | Error::ResetCard | Error::NoSmartcard | Error::NotTransacted => self.card = None,
+            Error::RemovedCard | Error::ResetCard | Error::NoSmartcard | Error::NotTransacted => {
+                self.card = None
+            }
             e if is_service_gone(e) || matches!(e, Error::UnknownReader | Error::ReaderUnavailable) => {
                 self.card = None;
                 self.ctx = None;
@@ -179,7 +181,10 @@ fn watch(
                 continue;
             }
             let next = ids.len();
-            let id = ids.entry(name.clone()).or_insert_with(|| format!("pcsc:{next}")).clone();
+            let id = ids
+                .entry(name.clone())
+                .or_insert_with(|| format!("pcsc:{next}"))
+                .clone();
             let slot = SlotInfo {
                 id: id.clone(),
                 name: name.to_string_lossy().into_owned(),
@@ -230,6 +235,9 @@ fn report(rs: &ReaderState, w: &mut Watched, sink: &EventSink) {
     if present && w.card.is_none() {
         let atr = rs.atr().to_vec();
         w.card = Some(atr.clone());
-        let _ = sink.send(ReaderEvent::CardInserted { id: w.id.clone(), atr });
+        let _ = sink.send(ReaderEvent::CardInserted {
+            id: w.id.clone(),
+            atr,
+        });
     }
 }

@@ -25,7 +25,11 @@ pub fn sim_bin() -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
     let dir = exe.parent().and_then(Path::parent).expect("target dir");
     let bin = dir.join("lecteur-sim");
-    assert!(bin.exists(), "{} missing: run `cargo build --workspace` first", bin.display());
+    assert!(
+        bin.exists(),
+        "{} missing: run `cargo build --workspace` first",
+        bin.display()
+    );
     bin
 }
 
@@ -100,7 +104,11 @@ impl Daemon {
             last = c.call("readers.list", json!({})).unwrap_or(Value::Null);
             cards(&last) == n
         });
-        assert!(ok, "expected {n} cards, readers.list = {last}; log: {}", self.log());
+        assert!(
+            ok,
+            "expected {n} cards, readers.list = {last}; log: {}",
+            self.log()
+        );
         last
     }
 }
@@ -142,7 +150,11 @@ pub fn control(socket: &Path, line: &str) -> String {
 }
 
 pub fn wait_for_path(p: &Path) {
-    assert!(wait_until(Duration::from_secs(10), || p.exists()), "{} never appeared", p.display());
+    assert!(
+        wait_until(Duration::from_secs(10), || p.exists()),
+        "{} never appeared",
+        p.display()
+    );
 }
 
 pub fn kind(e: &ClientError) -> &str {
@@ -194,7 +206,11 @@ pub fn read_and_sign(d: &Daemon) {
     let r = c
         .call("cps.sign", json!({ "pin": TEST_PIN, "key": "signature", "algorithm": "rsa-pkcs1-sha256", "data_b64": b64(data) }))
         .unwrap_or_else(|e| panic!("cps.sign: {e}; log: {}", d.log()));
-    assert!(verify_signature(&unb64(&r["certificate_der_b64"]), data, &unb64(&r["signature_b64"])));
+    assert!(verify_signature(
+        &unb64(&r["certificate_der_b64"]),
+        data,
+        &unb64(&r["signature_b64"])
+    ));
 }
 
 /// Waits for the next event of `kind` on `reader`.
@@ -216,7 +232,11 @@ pub fn card_movement(d: &Daemon, control_socket: &Path, slot: usize, card: &str)
     let mut events = d.client();
     events.call("events.subscribe", json!({})).unwrap();
     let mut c = d.client();
-    let method = if card == "vitale2" { "vitale.read" } else { "cps.info" };
+    let method = if card == "vitale2" {
+        "vitale.read"
+    } else {
+        "cps.info"
+    };
 
     assert_eq!(control(control_socket, &format!("remove {slot}")), "ok");
     expect_event(&mut events, "card.removed", &reader);

@@ -22,7 +22,10 @@ pub fn run() -> Result<(), String> {
     };
     let ready = runtime.block_on(async { daemon::start(&config) })?;
     runtime.spawn(api::serve(ready.listener, ready.api));
-    println!("1. lecteurd runs on the simulated reader, socket {}", socket.display());
+    println!(
+        "1. lecteurd runs on the simulated reader, socket {}",
+        socket.display()
+    );
 
     let result = steps(&socket);
     let _ = std::fs::remove_dir_all(&dir);
@@ -37,7 +40,10 @@ fn steps(socket: &std::path::Path) -> Result<(), String> {
     let mut readers = Value::Null;
     for _ in 0..50 {
         readers = call("readers.list", json!({}))?;
-        if readers.as_array().is_some_and(|r| r.iter().filter(|r| !r["card"].is_null()).count() == 2) {
+        if readers
+            .as_array()
+            .is_some_and(|r| r.iter().filter(|r| !r["card"].is_null()).count() == 2)
+        {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
@@ -51,28 +57,46 @@ fn steps(socket: &std::path::Path) -> Result<(), String> {
     println!("4. cps.info:\n{}", indent(&crate::show::cps_info(&info)));
 
     let verified = call("cps.verify_pin", json!({ "pin": DEMO_PIN }))?;
-    println!("5. cps.verify_pin with the test PIN: {}", crate::show::verified(&verified));
+    println!(
+        "5. cps.verify_pin with the test PIN: {}",
+        crate::show::verified(&verified)
+    );
 
     let document = b"Ordonnance de demonstration lecteur";
     let signed = call(
         "cps.sign",
         json!({ "key": "signature", "algorithm": "rsa-pkcs1-sha256", "data_b64": B64.encode(document) }),
     )?;
-    let signature = B64.decode(signed["signature_b64"].as_str().unwrap_or("")).map_err(|e| e.to_string())?;
+    let signature = B64
+        .decode(signed["signature_b64"].as_str().unwrap_or(""))
+        .map_err(|e| e.to_string())?;
     let cert_der = B64
         .decode(signed["certificate_der_b64"].as_str().unwrap_or(""))
         .map_err(|e| e.to_string())?;
-    println!("6. cps.sign with the signature key: {} signature bytes", signature.len());
+    println!(
+        "6. cps.sign with the signature key: {} signature bytes",
+        signature.len()
+    );
 
     let cert = lecteur::card::cert::parse(&cert_der).map_err(|e| e.to_string())?;
     cert.public_key
-        .verify(Pkcs1v15Sign::new::<Sha256>(), &Sha256::digest(document), &signature)
+        .verify(
+            Pkcs1v15Sign::new::<Sha256>(),
+            &Sha256::digest(document),
+            &signature,
+        )
         .map_err(|e| format!("the signature does NOT verify: {e}"))?;
-    println!("7. the signature verifies against the certificate of {}", cert.subject);
+    println!(
+        "7. the signature verifies against the certificate of {}",
+        cert.subject
+    );
     println!("demo done");
     Ok(())
 }
 
 fn indent(text: &str) -> String {
-    text.lines().map(|l| format!("   {l}")).collect::<Vec<_>>().join("\n")
+    text.lines()
+        .map(|l| format!("   {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }

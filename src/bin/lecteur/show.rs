@@ -17,14 +17,23 @@ pub fn readers(v: &Value) -> String {
                 Value::Null => "empty".to_string(),
                 c => format!("{} ({})", s(&c["kind"]), s(&c["atr"])),
             };
-            format!("{:<12} {:<7} {:<40} {}", s(&r["id"]), s(&r["transport"]), s(&r["name"]), card)
+            format!(
+                "{:<12} {:<7} {:<40} {}",
+                s(&r["id"]),
+                s(&r["transport"]),
+                s(&r["name"]),
+                card
+            )
         })
         .collect::<Vec<_>>()
         .join("\n")
 }
 
 pub fn event(v: &Value) -> String {
-    let card = v["card"]["kind"].as_str().map(|k| format!(" {k}")).unwrap_or_default();
+    let card = v["card"]["kind"]
+        .as_str()
+        .map(|k| format!(" {k}"))
+        .unwrap_or_default();
     format!("{} {}{}", s(&v["type"]), s(&v["reader"]), card)
 }
 
@@ -36,7 +45,11 @@ pub fn vitale(v: &Value) -> String {
             Some(iso) => iso.to_string(),
             None => format!("{} (lunar date)", s(&date["raw"])),
         };
-        let key = if b["nir_valid"] == true { "key ok" } else { "KEY INVALID" };
+        let key = if b["nir_valid"] == true {
+            "key ok"
+        } else {
+            "KEY INVALID"
+        };
         out += &format!(
             "\n  {}. {} {}, born {born}, NIR {} {} ({key})",
             i + 1,
@@ -67,7 +80,12 @@ pub fn verified(v: &Value) -> String {
 }
 
 pub fn certificate(v: &Value) -> String {
-    format!("{} certificate: {} (valid until {})", s(&v["usage"]), s(&v["subject"]), s(&v["not_after"]))
+    format!(
+        "{} certificate: {} (valid until {})",
+        s(&v["usage"]),
+        s(&v["subject"]),
+        s(&v["not_after"])
+    )
 }
 
 pub fn signed(_: &Value) -> String {

@@ -159,8 +159,7 @@ impl Answer {
                 message.len()
             )));
         }
-        let declared =
-            u32::from_le_bytes([message[1], message[2], message[3], message[4]]) as usize;
+        let declared = u32::from_le_bytes([message[1], message[2], message[3], message[4]]) as usize;
         if declared != message.len() - HEADER_LEN {
             return Err(MalformedAnswer(format!(
                 "dwLength {declared} does not match the {} data bytes",
@@ -265,10 +264,7 @@ mod tests {
             Command::power_on(0).encode(3),
             vec![0x62, 0, 0, 0, 0, 0, 3, 0, 0, 0]
         );
-        assert_eq!(
-            Command::get_slot_status(0).answer_type(),
-            RDR_TO_PC_SLOT_STATUS
-        );
+        assert_eq!(Command::get_slot_status(0).answer_type(), RDR_TO_PC_SLOT_STATUS);
         assert_eq!(Command::power_off(0).answer_type(), RDR_TO_PC_SLOT_STATUS);
     }
 

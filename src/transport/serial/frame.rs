@@ -285,10 +285,7 @@ mod tests {
         );
         let mut bad_lrc = encode(&message(&[]));
         *bad_lrc.last_mut().unwrap() ^= 0xFF;
-        assert_eq!(
-            decode_all(&bad_lrc),
-            vec![Item::Corrupt(Corruption::BadLrc)]
-        );
+        assert_eq!(decode_all(&bad_lrc), vec![Item::Corrupt(Corruption::BadLrc)]);
     }
 
     #[test]
@@ -312,17 +309,11 @@ mod tests {
         m[1..5].copy_from_slice(&((MAX_DATA_LEN as u32) + 1).to_le_bytes());
         let f = encode(&m);
         let items = decode_all(&f[..12]);
-        assert_eq!(
-            items[0],
-            Item::Corrupt(Corruption::Oversize(MAX_DATA_LEN + 1))
-        );
+        assert_eq!(items[0], Item::Corrupt(Corruption::Oversize(MAX_DATA_LEN + 1)));
         let mut huge = message(&[]);
         huge[1..5].copy_from_slice(&u32::MAX.to_le_bytes());
         let items = decode_all(&encode(&huge));
-        assert_eq!(
-            items[0],
-            Item::Corrupt(Corruption::Oversize(u32::MAX as usize))
-        );
+        assert_eq!(items[0], Item::Corrupt(Corruption::Oversize(u32::MAX as usize)));
     }
 
     #[test]
@@ -344,10 +335,7 @@ mod tests {
         stream.extend(encode(&m));
         assert_eq!(
             decode_all(&stream),
-            vec![
-                Item::Corrupt(Corruption::BadControl(0x42)),
-                Item::Message(m)
-            ]
+            vec![Item::Corrupt(Corruption::BadControl(0x42)), Item::Message(m)]
         );
     }
 

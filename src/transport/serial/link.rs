@@ -82,10 +82,7 @@ impl<P: Port> Link<P> {
         for _ in 0..MAX_ITEMS_PER_COMMAND {
             match self.decoder.next_item() {
                 Some(Item::SlotChange(state)) => {
-                    debug!(
-                        state = format_args!("0x{state:02X}"),
-                        "card movement notified"
-                    );
+                    debug!(state = format_args!("0x{state:02X}"), "card movement notified");
                     self.movements.push(state);
                 }
                 Some(Item::Message(m)) => {
@@ -210,12 +207,7 @@ impl<P: Port> Link<P> {
                 }
                 Item::TimeRequest(b) => {
                     extensions += 1;
-                    trace!(
-                        seq,
-                        byte = format_args!("0x{b:02X}"),
-                        extensions,
-                        "time request"
-                    );
+                    trace!(seq, byte = format_args!("0x{b:02X}"), extensions, "time request");
                     if extensions > self.cfg.max_extensions {
                         debug!(seq, extensions, "time-extension ceiling reached");
                         self.drain_quiet()?;
@@ -302,10 +294,7 @@ impl<P: Port> Link<P> {
                         // slot, type): accept it.
                         if !self.warned_missing_echo {
                             self.warned_missing_echo = true;
-                            warn!(
-                                seq,
-                                "the reader does not echo our frames: is the profile right?"
-                            );
+                            warn!(seq, "the reader does not echo our frames: is the profile right?");
                         }
                     } else if stray_echo_allowed && m == message {
                         stray_echo_allowed = false;
@@ -319,9 +308,7 @@ impl<P: Port> Link<P> {
                     }
                     let answer = match Answer::parse(&m) {
                         Ok(a)
-                            if a.seq == seq
-                                && a.slot == cmd.slot
-                                && a.message_type == cmd.answer_type() =>
+                            if a.seq == seq && a.slot == cmd.slot && a.message_type == cmd.answer_type() =>
                         {
                             a
                         }

@@ -88,13 +88,7 @@ pub struct ReaderThread {
 }
 
 impl ReaderThread {
-    pub fn new(
-        index: usize,
-        path: String,
-        profile: Profile,
-        cfg: SerialConfig,
-        sink: EventSink,
-    ) -> Self {
+    pub fn new(index: usize, path: String, profile: Profile, cfg: SerialConfig, sink: EventSink) -> Self {
         let (request_tx, requests) = mpsc::channel();
         Self {
             index,
@@ -156,8 +150,8 @@ impl ReaderThread {
     }
 
     fn open_and_start(&mut self) -> Result<Link<TTYPort>, String> {
-        let port = open_tty(&self.path, self.cfg.baud_rate)
-            .map_err(|e| format!("cannot open the device: {e}"))?;
+        let port =
+            open_tty(&self.path, self.cfg.baud_rate).map_err(|e| format!("cannot open the device: {e}"))?;
         let mut link = Link::new(port, self.profile.echo, self.cfg.clone());
         startup(&mut link, &self.cfg)?;
         Ok(link)
@@ -205,9 +199,7 @@ impl ReaderThread {
                 next_poll = Instant::now() + self.cfg.poll_interval;
                 continue;
             }
-            let wait = next_poll
-                .saturating_duration_since(now)
-                .min(self.cfg.idle_tick);
+            let wait = next_poll.saturating_duration_since(now).min(self.cfg.idle_tick);
             match self.requests.recv_timeout(wait) {
                 Ok(request) => {
                     if let Err(stop) = self.handle(&mut link, request) {
@@ -286,9 +278,9 @@ impl ReaderThread {
         } else {
             match &request.op {
                 Op::Connect => self.connect(link, slot).map(Reply::Connected),
-                Op::Transmit { apdu, generation } => self
-                    .transmit(link, slot, apdu, *generation)
-                    .map(Reply::Response),
+                Op::Transmit { apdu, generation } => {
+                    self.transmit(link, slot, apdu, *generation).map(Reply::Response)
+                }
                 Op::Reset => self.reset(link, slot).map(Reply::Connected),
             }
         };
@@ -590,11 +582,7 @@ impl ReaderThread {
 /// there), then card-movement notification in synchronous mode.
 fn startup<P: Port>(link: &mut Link<P>, cfg: &SerialConfig) -> Result<(), String> {
     let firmware = link
-        .transact(
-            &Command::escape(ESCAPE_FIRMWARE),
-            cfg.startup_timeout,
-            false,
-        )
+        .transact(&Command::escape(ESCAPE_FIRMWARE), cfg.startup_timeout, false)
         .map_err(|e| format!("reader not connected ({e})"))?;
     if firmware.command != CommandStatus::Processed {
         return Err(format!(

@@ -240,11 +240,7 @@ fn command(master: &mut TTYPort, s: &mut Script, host_frame: &[u8], last_answer:
     };
     let reply = match kind {
         0x6B => {
-            let out: &[u8] = if data == [0x02] {
-                b"GemPC Fake 1.00"
-            } else {
-                b""
-            };
+            let out: &[u8] = if data == [0x02] { b"GemPC Fake 1.00" } else { b"" };
             answer(0x83, slot, seq, 0, 0, out)
         }
         0x65 => answer(0x81, slot, seq, icc(s), 0, &[]),

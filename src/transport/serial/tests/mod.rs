@@ -146,11 +146,7 @@ fn startup_two_slots_power_on_and_exchange() {
         assert_eq!(s.executed[1], (0x6B, 0, vec![0x01, 0x01, 0x01]));
     }
     assert_eq!(c0.connect().unwrap(), ATR);
-    assert_eq!(
-        fake.script().executed_of(0x62),
-        1,
-        "connect reuses the power-on"
-    );
+    assert_eq!(fake.script().executed_of(0x62), 1, "connect reuses the power-on");
     assert_eq!(c0.transmit(SELECT).unwrap(), expected(SELECT));
     let long: Vec<u8> = (0..261).map(|i| i as u8).collect();
     assert_eq!(c0.transmit(&long).unwrap(), expected(&long));
@@ -462,10 +458,7 @@ fn pty_closing_gives_reader_gone_then_reopen() {
     assert_eq!(ev.inserted("serial:5.0"), ATR);
     assert_eq!(n0.transmit(SELECT).unwrap(), expected(SELECT));
     // The channel of the previous session stays dead.
-    assert!(matches!(
-        c0.transmit(SELECT),
-        Err(TransportError::ReaderGone(_))
-    ));
+    assert!(matches!(c0.transmit(SELECT), Err(TransportError::ReaderGone(_))));
     drop(ev);
     drop(fake2);
 }
@@ -537,8 +530,7 @@ fn external_reader() {
         }
         let t = Instant::now();
         for _ in 0..50 {
-            c.transmit(&[0x00, 0xA4, 0x00, 0x00, 0x02, 0x3F, 0x00])
-                .unwrap();
+            c.transmit(&[0x00, 0xA4, 0x00, 0x00, 0x02, 0x3F, 0x00]).unwrap();
         }
         eprintln!("slot {i}: 50 exchanges in {:?}", t.elapsed());
     }
