@@ -59,6 +59,10 @@ fn main() {
         .unwrap();
     std::thread::spawn(move || lecteur_sim::vpcd::run(reader, "127.0.0.1:35964".parse().unwrap(), &STOP));
 
+    let cps = lecteur_sim::SimReader::new(1);
+    cps.insert(0, lecteur_sim::card::load("cps3").expect("default card"))
+        .unwrap();
+    std::thread::spawn(move || lecteur_sim::vpcd::run(cps, "127.0.0.1:35963".parse().unwrap(), &STOP));
     let ctx = pcsc::Context::establish(pcsc::Scope::User).expect("PC/SC context");
     let name = CString::new(READER).unwrap();
     let card = (0..100)
@@ -127,6 +131,26 @@ fn main() {
         }
         daemon.push(t.elapsed() / calls as u32);
     }
+    let t = Instant::now();
+    for _ in 0..calls * 5 {
+        client.call("readers.list", json!({})).expect("readers.list");
+    }
+    let floor = t.elapsed() / (calls * 5) as u32;
+    println!(
+        "readers.list    : {:>8.1} µs per call (the socket round trip, no card I/O)",
+        floor.as_secs_f64() * 1e6
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    client.call("cps.logout", json!({})).expect("cps.logout");
+    let t = Instant::now();
+    for _ in 0..calls * 5 {
+        client.call("cps.logout", json!({})).expect("cps.logout");
+    }
+    let hop = t.elapsed() / (calls * 5) as u32;
+    println!(
+        "cps.logout      : {:>8.1} µs per call (round trip + slot worker, no APDU)",
+        hop.as_secs_f64() * 1e6
+    );
     let (raw, daemon) = (median(raw), median(daemon));
     println!(
         "raw pcsc replay : {:>8.1} µs per read (median of rounds)",
