@@ -19,8 +19,11 @@ if ! pgrep -x pcscd >/dev/null; then
   for _ in $(seq 50); do [ -S /run/pcscd/pcscd.comm ] && break; sleep 0.1; done
 fi
 cleanup() {
-  # The pcscd-restart test may have replaced the pcscd we started: stop by name.
-  if [ "$started_pcscd" = 1 ]; then $sudo pkill -x pcscd || true; fi
+  # The pcscd-restart test may have replaced the pcscd we started: stop the
+  # one the pid file names.
+  if [ "$started_pcscd" = 1 ] && [ -f /run/pcscd/pcscd.pid ]; then
+    $sudo kill "$(tr -d '\0' < /run/pcscd/pcscd.pid)" 2>/dev/null || true
+  fi
 }
 trap cleanup EXIT
 
@@ -33,9 +36,9 @@ status=${PIPESTATUS[0]}
 set -e
 [ "$status" -eq 0 ] || { echo "cargo test failed"; exit "$status"; }
 
-if [ -x firmware-sim/tests/ccidtwin.sh ]; then
-  firmware-sim/tests/ccidtwin.sh
-fi
+# The simulator against pcscd's own drivers, in private mount namespaces.
+CCIDTWIN_REQUIRED=1 firmware-sim/tests/ccidtwin.sh
+VPCD_REQUIRED=1 firmware-sim/tests/vpcd.sh
 
 # One closing line for the whole suite.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }

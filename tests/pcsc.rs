@@ -146,18 +146,14 @@ fn pcscd_restart_is_survived() {
         panic!("vitale.read before the restart: {e}; log: {}", d.log());
     }
 
-    let killed = std::process::Command::new("pkill")
-        .args(["-x", "pcscd"])
-        .status()
-        .unwrap();
+    // Kill this pcscd by its pid file: a pkill would also hit the pcscds
+    // that other scripts run in their own mount namespaces.
+    let pid = std::fs::read_to_string("/run/pcscd/pcscd.pid").expect("pcscd pid file");
+    let pid = pid.trim_matches(|c: char| c.is_whitespace() || c == '\0').to_string();
+    let killed = std::process::Command::new("kill").arg(&pid).status().unwrap();
     assert!(killed.success());
-    assert!(wait_until(Duration::from_secs(10), || !Path::new(PCSCD_SOCKET)
-        .exists()
-        || std::process::Command::new("pgrep")
-            .args(["-x", "pcscd"])
-            .output()
-            .map(|o| o.stdout.is_empty())
-            .unwrap_or(false)));
+    let proc_dir = format!("/proc/{pid}");
+    assert!(wait_until(Duration::from_secs(10), || !Path::new(&proc_dir).exists()));
     let _ = std::fs::remove_file(PCSCD_SOCKET);
     // Started detached: it outlives this test, and scripts/test.sh stops it.
     let pcscd = std::process::Command::new("pcscd")
