@@ -24,6 +24,8 @@ pub fn code_of(kind: &str) -> i64 {
         "reader_gone" => -32009,
         "transport" => -32010,
         "pin_last_try" => -32011,
+        "pin_cancelled" => -32012,
+        "pin_timeout" => -32013,
         "invalid_params" => INVALID_PARAMS,
         _ => INTERNAL_ERROR,
     }

@@ -16,6 +16,10 @@ pub enum ServiceError {
     PinIncorrect { tries_left: u8 },
     #[error("the PIN is blocked")]
     PinBlocked,
+    #[error("the holder cancelled the PIN entry on the reader")]
+    PinCancelled,
+    #[error("the holder did not type the PIN on the reader in time")]
+    PinTimeout,
     #[error("one PIN try is left: ask the holder to confirm, then send allow_last_try: true")]
     PinLastTry,
     #[error("the PIN must be verified on this connection first (give `pin`)")]
@@ -39,10 +43,10 @@ impl From<TransportError> for ServiceError {
             TransportError::CardRemoved => ServiceError::CardRemoved,
             TransportError::ReaderGone(_) => ServiceError::ReaderGone,
             TransportError::Busy => ServiceError::ReaderBusy,
-            e @ (TransportError::Timeout
-            | TransportError::Protocol(_)
-            | TransportError::PinCancelled
-            | TransportError::PinTimeout) => ServiceError::Transport(e.to_string()),
+            TransportError::PinCancelled => ServiceError::PinCancelled,
+            TransportError::PinTimeout => ServiceError::PinTimeout,
+            TransportError::NoPinpad => ServiceError::InvalidParams("this reader has no PIN pad".into()),
+            e @ (TransportError::Timeout | TransportError::Protocol(_)) => ServiceError::Transport(e.to_string()),
         }
     }
 }
@@ -73,6 +77,8 @@ impl ServiceError {
             ServiceError::PinIncorrect { .. } => "pin_incorrect",
             ServiceError::PinBlocked => "pin_blocked",
             ServiceError::PinLastTry => "pin_last_try",
+            ServiceError::PinCancelled => "pin_cancelled",
+            ServiceError::PinTimeout => "pin_timeout",
             ServiceError::PinRequired => "pin_required",
             ServiceError::ReaderBusy => "reader_busy",
             ServiceError::ReaderGone => "reader_gone",

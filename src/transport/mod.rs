@@ -46,6 +46,21 @@ pub enum TransportError {
     PinTimeout,
     #[error("reader protocol error: {0}")]
     Protocol(String),
+    #[error("the reader has no PIN pad")]
+    NoPinpad,
+}
+
+/// A PIN verification done on the reader's keypad: the holder types the PIN
+/// on the reader and the host never sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PinpadVerify {
+    /// CLA INS P1 P2 of the VERIFY command; the reader appends Lc and the PIN.
+    pub header: [u8; 4],
+    /// PIN length bounds, in digits.
+    pub min_len: u8,
+    pub max_len: u8,
+    /// Seconds the holder has to type the PIN.
+    pub timeout_secs: u8,
 }
 
 /// One slot of one reader: the card that may sit in it.
@@ -58,6 +73,15 @@ pub trait CardChannel: Send {
     fn reset(&mut self) -> Result<Vec<u8>, TransportError>;
     /// Leaves the card powered as it is and releases the connection.
     fn disconnect(&mut self);
+    /// Whether the reader can take the PIN on its own keypad.
+    fn has_pinpad(&mut self) -> bool {
+        false
+    }
+    /// Has the holder type the PIN on the reader; returns the card's SW1 SW2
+    /// (`64 00` timeout and `64 01` cancel are mapped to typed errors).
+    fn verify_pin_pinpad(&mut self, _request: &PinpadVerify) -> Result<Vec<u8>, TransportError> {
+        Err(TransportError::NoPinpad)
+    }
 }
 
 /// What a backend reports to the service layer.
