@@ -360,3 +360,28 @@ fn an_idle_verification_expires() {
     std::thread::sleep(std::time::Duration::from_millis(2500));
     assert_eq!(kind(&c.call("cps.sign", sign).unwrap_err()), "pin_required");
 }
+
+#[test]
+fn the_socket_is_claimed_once_and_stale_ones_replaced() {
+    use std::os::unix::fs::PermissionsExt;
+    let d = sim_daemon();
+    let mode = std::fs::metadata(&d.socket).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o660);
+    // A second daemon on the same socket refuses to start.
+    let second = std::process::Command::new(env!("CARGO_BIN_EXE_lecteurd"))
+        .args(["--no-pcsc", "--sim", "--socket"])
+        .arg(&d.socket)
+        .output()
+        .unwrap();
+    assert!(!second.status.success());
+    assert!(String::from_utf8_lossy(&second.stderr).contains("another lecteurd"));
+    assert!(d.client().call("readers.list", json!({})).is_ok(), "the first one still serves");
+
+    // Killed hard, the daemon leaves a stale socket: the next one replaces it.
+    let Daemon { dir, socket, mut proc } = d;
+    proc.0.kill().unwrap();
+    proc.0.wait().unwrap();
+    assert!(socket.exists());
+    let d = Daemon::start_in(dir, &["--no-pcsc", "--sim"]);
+    d.wait_cards(2);
+}
