@@ -1,4 +1,4 @@
-//! The simulator's own PKI: a test CA and the CPS3 card keys, generated once
+//! The simulator's own PKI: a test CA and the CPS3 and CPS4 card keys, generated once
 //! from fixed seeds (so `generate_fixtures` always writes the same bytes) and
 //! embedded from `fixtures/`, plus the issuing of card certificates laid out
 //! like the real CPS ones (multi-valued last RDN, ANS extensions).
@@ -24,8 +24,8 @@ use x509_cert::attr::AttributeTypeAndValue;
 use x509_cert::certificate::{Certificate, TbsCertificate, Version};
 use x509_cert::ext::pkix::certpolicy::PolicyInformation;
 use x509_cert::ext::pkix::{
-    AuthorityKeyIdentifier, BasicConstraints, CertificatePolicies, ExtendedKeyUsage, KeyUsage,
-    KeyUsages, SubjectKeyIdentifier,
+    AuthorityKeyIdentifier, BasicConstraints, CertificatePolicies, ExtendedKeyUsage, KeyUsage, KeyUsages,
+    SubjectKeyIdentifier,
 };
 use x509_cert::ext::Extension;
 use x509_cert::name::{Name, RdnSequence, RelativeDistinguishedName};
@@ -35,6 +35,8 @@ use x509_cert::time::{Time, Validity};
 const CA_KEY_PEM: &str = include_str!("../fixtures/ca.key.pem");
 const CPS3_SIG_KEY_PEM: &str = include_str!("../fixtures/cps3-sig.key.pem");
 const CPS3_AUTH_KEY_PEM: &str = include_str!("../fixtures/cps3-auth.key.pem");
+const CPS4_SIG_KEY_PEM: &str = include_str!("../fixtures/cps4-sig.key.pem");
+const CPS4_AUTH_KEY_PEM: &str = include_str!("../fixtures/cps4-auth.key.pem");
 /// The simulator CA certificate (PEM), for tests that need a trust anchor.
 pub const CA_CERT_PEM: &str = include_str!("../fixtures/ca.cert.pem");
 /// The same certificate, DER.
@@ -46,6 +48,8 @@ const RSA_BITS: usize = 2048;
 const CA_SEED: &str = "lecteur-sim fixture v1: test CA key";
 const SIG_SEED: &str = "lecteur-sim fixture v1: CPS3 signature key";
 const AUTH_SEED: &str = "lecteur-sim fixture v1: CPS3 authentication key";
+const CPS4_SIG_SEED: &str = "lecteur-sim fixture v1: CPS4 signature key";
+const CPS4_AUTH_SEED: &str = "lecteur-sim fixture v1: CPS4 authentication key";
 
 const SHA256_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.11");
 const AT_COUNTRY: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.6");
@@ -56,15 +60,12 @@ const AT_SURNAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.4");
 const AT_GIVEN_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.42");
 const EKU_CLIENT_AUTH: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.2");
 const EKU_EMAIL: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.4");
-const EKU_SMARTCARD_LOGON: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("1.3.6.1.4.1.311.20.2.2");
+const EKU_SMARTCARD_LOGON: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.311.20.2.2");
 /// Signature-certificate policy of the ANS test chain (reference §1.5).
-const POLICY_TEST_SIGNATURE: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("1.2.250.1.71.3.7.9.1.1.2.1");
+const POLICY_TEST_SIGNATURE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.250.1.71.3.7.9.1.1.2.1");
 /// ANS private extensions.
 pub const OID_ANS_CARD_TYPE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.250.1.71.1.2.2");
-pub const OID_ANS_CARD_SERIAL: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("1.2.250.1.71.1.2.3");
+pub const OID_ANS_CARD_SERIAL: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.250.1.71.1.2.3");
 pub const OID_ANS_PROFESSION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.250.1.71.1.2.7");
 pub const OID_ANS_SPECIALTY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.250.1.71.4.2.5");
 
@@ -115,6 +116,11 @@ impl Date {
         };
         date.to_der_time().map_err(|_| bad())?;
         Ok(date)
+    }
+
+    /// `AAAAMMJJ`, as the CPS data objects write dates.
+    pub fn compact(self) -> String {
+        format!("{:04}{:02}{:02}", self.year, self.month, self.day)
     }
 
     fn to_der_time(self) -> Result<Time, der::Error> {
@@ -179,6 +185,18 @@ pub fn cps3_authentication_key() -> &'static RsaPrivateKey {
     KEY.get_or_init(|| parse_key(CPS3_AUTH_KEY_PEM, "CPS3 authentication"))
 }
 
+/// The CPS4 signature key (key id 10, MSE key byte 90), shared by every simulated CPS4.
+pub fn cps4_signature_key() -> &'static RsaPrivateKey {
+    static KEY: OnceLock<RsaPrivateKey> = OnceLock::new();
+    KEY.get_or_init(|| parse_key(CPS4_SIG_KEY_PEM, "CPS4 signature"))
+}
+
+/// The CPS4 authentication key (key id 20, MSE key byte A0), shared by every simulated CPS4.
+pub fn cps4_authentication_key() -> &'static RsaPrivateKey {
+    static KEY: OnceLock<RsaPrivateKey> = OnceLock::new();
+    KEY.get_or_init(|| parse_key(CPS4_AUTH_KEY_PEM, "CPS4 authentication"))
+}
+
 fn ca_certificate() -> &'static Certificate {
     static CERT: OnceLock<Certificate> = OnceLock::new();
     CERT.get_or_init(|| Certificate::from_der(CA_CERT_DER).expect("embedded CA certificate"))
@@ -186,20 +204,31 @@ fn ca_certificate() -> &'static Certificate {
 
 fn seeded_key(label: &str) -> Result<RsaPrivateKey, PkiError> {
     let seed: [u8; 32] = Sha256::digest(label.as_bytes()).into();
-    Ok(RsaPrivateKey::new(
-        &mut ChaCha20Rng::from_seed(seed),
-        RSA_BITS,
-    )?)
+    Ok(RsaPrivateKey::new(&mut ChaCha20Rng::from_seed(seed), RSA_BITS)?)
 }
 
+/// The fixture files [`generate_fixtures`] writes.
+pub const FIXTURE_FILES: [&str; 7] = [
+    "ca.key.pem",
+    "ca.cert.pem",
+    "ca.cert.der",
+    "cps3-sig.key.pem",
+    "cps3-auth.key.pem",
+    "cps4-sig.key.pem",
+    "cps4-auth.key.pem",
+];
+
 /// Writes the fixtures into `dir`: `ca.key.pem`, `ca.cert.pem`, `ca.cert.der`,
-/// `cps3-sig.key.pem`, `cps3-auth.key.pem` (keys as PKCS#8 PEM). Deterministic:
-/// the same bytes every time (takes a few seconds: three RSA key generations).
+/// `cps3-sig.key.pem`, `cps3-auth.key.pem`, `cps4-sig.key.pem`,
+/// `cps4-auth.key.pem` (keys as PKCS#8 PEM). Deterministic: the same bytes
+/// every time (takes a few seconds: five RSA key generations).
 pub fn generate_fixtures(dir: &Path) -> std::io::Result<()> {
     let io = |e: PkiError| std::io::Error::other(e.0);
     let ca = seeded_key(CA_SEED).map_err(io)?;
     let sig = seeded_key(SIG_SEED).map_err(io)?;
     let auth = seeded_key(AUTH_SEED).map_err(io)?;
+    let sig4 = seeded_key(CPS4_SIG_SEED).map_err(io)?;
+    let auth4 = seeded_key(CPS4_AUTH_SEED).map_err(io)?;
     let ca_cert = make_ca_certificate(&ca).map_err(io)?;
     let pem_key = |k: &RsaPrivateKey| {
         k.to_pkcs8_pem(LineEnding::LF)
@@ -218,6 +247,8 @@ pub fn generate_fixtures(dir: &Path) -> std::io::Result<()> {
     std::fs::write(dir.join("ca.cert.der"), ca_cert_der)?;
     std::fs::write(dir.join("cps3-sig.key.pem"), pem_key(&sig)?)?;
     std::fs::write(dir.join("cps3-auth.key.pem"), pem_key(&auth)?)?;
+    std::fs::write(dir.join("cps4-sig.key.pem"), pem_key(&sig4)?)?;
+    std::fs::write(dir.join("cps4-auth.key.pem"), pem_key(&auth4)?)?;
     Ok(())
 }
 
@@ -297,10 +328,7 @@ fn ext_of<T: Encode + AssociatedOid>(critical: bool, value: &T) -> Result<Extens
 
 fn serial_number(value: u128) -> Result<SerialNumber, der::Error> {
     let bytes = value.to_be_bytes();
-    let first = bytes
-        .iter()
-        .position(|b| *b != 0)
-        .unwrap_or(bytes.len() - 1);
+    let first = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len() - 1);
     SerialNumber::new(&bytes[first..])
 }
 
@@ -327,9 +355,7 @@ fn make_ca_certificate(ca: &RsaPrivateKey) -> Result<Certificate, PkiError> {
     let id = OctetString::new(key_id(&spki))?;
     let validity = Validity {
         not_before: Date::parse("2020-01-01").map_err(PkiError)?.to_der_time()?,
-        not_after: Time::UtcTime(UtcTime::from_date_time(DateTime::new(
-            2049, 12, 31, 23, 59, 59,
-        )?)?),
+        not_after: Time::UtcTime(UtcTime::from_date_time(DateTime::new(2049, 12, 31, 23, 59, 59)?)?),
     };
     let extensions = vec![
         ext_of(
@@ -393,9 +419,7 @@ fn issue(h: &CpsHolder, usage: Usage, key: &RsaPrivateKey) -> Result<Vec<u8>, Pk
         .parse()
         .map_err(|_| PkiError(format!("card serial {:?} is not numeric", h.card_serial)))?;
     if h.not_before >= h.not_after {
-        return Err(PkiError(
-            "certificate not_before must precede not_after".into(),
-        ));
+        return Err(PkiError("certificate not_before must precede not_after".into()));
     }
     let mut extensions = vec![
         ext_of(
@@ -407,10 +431,7 @@ fn issue(h: &CpsHolder, usage: Usage, key: &RsaPrivateKey) -> Result<Vec<u8>, Pk
         )?,
         ext_of(true, &key_usage)?,
         ext_of(false, &ExtendedKeyUsage(ekus))?,
-        ext_of(
-            false,
-            &SubjectKeyIdentifier(OctetString::new(key_id(&spki))?),
-        )?,
+        ext_of(false, &SubjectKeyIdentifier(OctetString::new(key_id(&spki))?))?,
         ext_of(
             false,
             &AuthorityKeyIdentifier {
@@ -438,11 +459,7 @@ fn issue(h: &CpsHolder, usage: Usage, key: &RsaPrivateKey) -> Result<Vec<u8>, Pk
             &PrintableStringRef::new(&card_serial)?,
         )?,
         ext(OID_ANS_PROFESSION, false, &h.profession_code)?,
-        ext(
-            OID_ANS_SPECIALTY,
-            false,
-            &vec![Utf8StringRef::new(&h.specialty)?],
-        )?,
+        ext(OID_ANS_SPECIALTY, false, &vec![Utf8StringRef::new(&h.specialty)?])?,
     ]);
     let tbs = TbsCertificate {
         version: Version::V3,
@@ -462,13 +479,26 @@ fn issue(h: &CpsHolder, usage: Usage, key: &RsaPrivateKey) -> Result<Vec<u8>, Pk
     Ok(sign(tbs, ca_key())?.to_der()?)
 }
 
-/// Issues a CPS card's signature and authentication certificates (for the
+/// Issues a CPS3 card's signature and authentication certificates (for the
 /// embedded keys 81 and 82) with the simulator CA. Deterministic, two RSA
 /// signatures: cheap enough for card-load time.
 pub fn issue_cps_certificates(holder: &CpsHolder) -> Result<CardCertificates, PkiError> {
+    issue_pair(holder, cps3_signature_key(), cps3_authentication_key())
+}
+
+/// The same for a CPS4, whose keys (ids 10 and 20) are another fixture pair.
+pub fn issue_cps4_certificates(holder: &CpsHolder) -> Result<CardCertificates, PkiError> {
+    issue_pair(holder, cps4_signature_key(), cps4_authentication_key())
+}
+
+fn issue_pair(
+    holder: &CpsHolder,
+    signature: &RsaPrivateKey,
+    authentication: &RsaPrivateKey,
+) -> Result<CardCertificates, PkiError> {
     Ok(CardCertificates {
-        signature: issue(holder, Usage::Signature, cps3_signature_key())?,
-        authentication: issue(holder, Usage::Authentication, cps3_authentication_key())?,
+        signature: issue(holder, Usage::Signature, signature)?,
+        authentication: issue(holder, Usage::Authentication, authentication)?,
     })
 }
 
@@ -501,13 +531,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("lecteur-sim-fixtures-{}", std::process::id()));
         generate_fixtures(&dir).unwrap();
         let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-        for name in [
-            "ca.key.pem",
-            "ca.cert.pem",
-            "ca.cert.der",
-            "cps3-sig.key.pem",
-            "cps3-auth.key.pem",
-        ] {
+        for name in FIXTURE_FILES {
             let fresh = std::fs::read(dir.join(name)).unwrap();
             let kept = std::fs::read(committed.join(name)).unwrap();
             assert!(fresh == kept, "{name} differs from the regenerated one");
@@ -523,11 +547,7 @@ mod tests {
     }
 
     fn public_key(cert: &Certificate) -> RsaPublicKey {
-        let der = cert
-            .tbs_certificate
-            .subject_public_key_info
-            .to_der()
-            .unwrap();
+        let der = cert.tbs_certificate.subject_public_key_info.to_der().unwrap();
         RsaPublicKey::from_public_key_der(&der).unwrap()
     }
 

@@ -11,6 +11,7 @@ pub struct Sw(pub u16);
 impl Sw {
     pub const OK: Sw = Sw(0x9000);
     pub const WRONG_LENGTH: Sw = Sw(0x6700);
+    pub const CHANNEL_NOT_SUPPORTED: Sw = Sw(0x6881);
     pub const SECURITY_NOT_SATISFIED: Sw = Sw(0x6982);
     pub const AUTH_BLOCKED: Sw = Sw(0x6983);
     pub const CONDITIONS_NOT_SATISFIED: Sw = Sw(0x6985);
@@ -115,6 +116,8 @@ pub const INS_GET_RESPONSE: u8 = 0xC0;
 #[derive(Debug, Default)]
 pub struct T0 {
     pending: Vec<u8>,
+    /// The class byte (logical channel) of the command that left `pending`.
+    pending_cla: u8,
 }
 
 impl T0 {
@@ -125,9 +128,17 @@ impl T0 {
 
     /// Runs one raw command through `handler`, answering GET RESPONSE
     /// (`00 C0 00 00 xx`) itself. Any other command drops the pending data.
-    pub fn transmit(
+    pub fn transmit(&mut self, raw: &[u8], handler: impl FnOnce(&Apdu) -> Result<Reply, Sw>) -> Vec<u8> {
+        self.transmit_on(raw, &[0x00], handler)
+    }
+
+    /// As [`T0::transmit`], for a card that answers GET RESPONSE with any of
+    /// the class bytes `get_response_clas` (one per logical channel). Data
+    /// left by a command is only given to a GET RESPONSE of the same class.
+    pub fn transmit_on(
         &mut self,
         raw: &[u8],
+        get_response_clas: &[u8],
         handler: impl FnOnce(&Apdu) -> Result<Reply, Sw>,
     ) -> Vec<u8> {
         let apdu = match Apdu::parse(raw) {
@@ -137,7 +148,10 @@ impl T0 {
                 return sw.bytes().to_vec();
             }
         };
-        if apdu.cla == 0x00 && apdu.ins == INS_GET_RESPONSE {
+        if apdu.ins == INS_GET_RESPONSE && get_response_clas.contains(&apdu.cla) {
+            if apdu.cla != self.pending_cla {
+                self.pending.clear();
+            }
             return self.get_response(&apdu);
         }
         self.pending.clear();
@@ -150,6 +164,7 @@ impl T0 {
             Ok(Reply::Later(data)) if data.is_empty() => Sw::OK.bytes().to_vec(),
             Ok(Reply::Later(data)) => {
                 self.pending = data;
+                self.pending_cla = apdu.cla;
                 self.more_available()
             }
             Err(sw) => sw.bytes().to_vec(),
@@ -202,10 +217,7 @@ pub fn read_chunk(file: &[u8], offset: usize, wanted: usize, max: usize) -> Resu
     if wanted > remaining {
         return Err(Sw::wrong_le(remaining));
     }
-    Ok(file
-        .get(offset..offset + wanted)
-        .unwrap_or_default()
-        .to_vec())
+    Ok(file.get(offset..offset + wanted).unwrap_or_default().to_vec())
 }
 
 #[cfg(test)]
@@ -242,20 +254,14 @@ mod tests {
         let mut t0 = T0::default();
         let r = t0.transmit(&[0, 0xCA, 0, 0, 1, 0], |_| Ok(Reply::Later(vec![7; 10])));
         assert_eq!(r, [0x61, 10]);
-        assert_eq!(
-            t0.transmit(&[0, 0xC0, 0, 0, 11], |_| unreachable!()),
-            [0x6C, 10]
-        );
+        assert_eq!(t0.transmit(&[0, 0xC0, 0, 0, 11], |_| unreachable!()), [0x6C, 10]);
         assert_eq!(
             t0.transmit(&[0, 0xC0, 0, 0, 4], |_| unreachable!()),
             [7, 7, 7, 7, 0x61, 6]
         );
         let r = t0.transmit(&[0, 0xC0, 0, 0, 6], |_| unreachable!());
         assert_eq!(r, [7, 7, 7, 7, 7, 7, 0x90, 0]);
-        assert_eq!(
-            t0.transmit(&[0, 0xC0, 0, 0, 6], |_| unreachable!()),
-            [0x69, 0x85]
-        );
+        assert_eq!(t0.transmit(&[0, 0xC0, 0, 0, 6], |_| unreachable!()), [0x69, 0x85]);
     }
 
     #[test]
@@ -263,10 +269,7 @@ mod tests {
         let mut t0 = T0::default();
         t0.transmit(&[0, 0xCA, 0, 0, 1, 0], |_| Ok(Reply::Later(vec![1; 300])));
         t0.transmit(&[0, 0xCA, 0, 0], |_| Ok(Reply::Done));
-        assert_eq!(
-            t0.transmit(&[0, 0xC0, 0, 0, 0], |_| unreachable!()),
-            [0x69, 0x85]
-        );
+        assert_eq!(t0.transmit(&[0, 0xC0, 0, 0, 0], |_| unreachable!()), [0x69, 0x85]);
     }
 
     #[test]

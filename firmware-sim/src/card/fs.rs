@@ -16,6 +16,8 @@ pub struct Node {
     pub sfi: Option<u8>,
     pub parent: Option<usize>,
     pub kind: Kind,
+    /// READ BINARY needs the PIN (`69 82` until it is verified).
+    pub read_needs_pin: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -45,6 +47,7 @@ impl FileSystem {
                 sfi: None,
                 parent: None,
                 kind: Kind::Df,
+                read_needs_pin: false,
             }],
         }
     }
@@ -59,6 +62,7 @@ impl FileSystem {
             sfi: None,
             parent: Some(parent),
             kind: Kind::Df,
+            read_needs_pin: false,
         })
     }
 
@@ -70,6 +74,7 @@ impl FileSystem {
             sfi: None,
             parent: Some(parent),
             kind: Kind::Ef(data),
+            read_needs_pin: false,
         })
     }
 
@@ -78,6 +83,18 @@ impl FileSystem {
         if let Some(n) = self.nodes.get_mut(node) {
             n.aid = Some(aid.to_vec());
         }
+    }
+
+    /// Protects an EF's content: READ BINARY answers `69 82` until the PIN is verified.
+    pub fn set_read_needs_pin(&mut self, node: usize) {
+        if let Some(n) = self.nodes.get_mut(node) {
+            n.read_needs_pin = true;
+        }
+    }
+
+    /// Whether reading `index` needs the PIN.
+    pub fn read_needs_pin(&self, index: usize) -> bool {
+        self.node(index).is_some_and(|n| n.read_needs_pin)
     }
 
     pub fn set_sfi(&mut self, node: usize, sfi: u8) {
@@ -137,23 +154,45 @@ impl FileSystem {
 
     /// Walks a path of FIDs (big-endian pairs) that starts with `3F00`.
     pub fn by_path_from_mf(&self, path: &[u8]) -> Result<usize, Sw> {
-        if path.is_empty() || path.len() % 2 != 0 {
+        match path {
+            [0x3F, 0x00, rest @ ..] if path.len() % 2 == 0 => self.by_path_from(Self::MF, rest),
+            _ if path.is_empty() || path.len() % 2 != 0 => Err(Sw::WRONG_LENGTH),
+            _ => Err(Sw::FILE_NOT_FOUND),
+        }
+    }
+
+    /// Walks a path of FIDs (big-endian pairs) down from the DF `start`.
+    pub fn by_path_from(&self, start: usize, path: &[u8]) -> Result<usize, Sw> {
+        if path.len() % 2 != 0 {
             return Err(Sw::WRONG_LENGTH);
         }
-        let mut fids = path
-            .chunks_exact(2)
-            .map(|c| u16::from_be_bytes([c[0], c[1]]));
-        if fids.next() != Some(MF_FID) {
-            return Err(Sw::FILE_NOT_FOUND);
-        }
-        let mut at = Self::MF;
-        for fid in fids {
+        let mut at = start;
+        for c in path.chunks_exact(2) {
             if !self.is_df(at) {
                 return Err(Sw::FILE_NOT_FOUND);
             }
-            at = self.child(at, fid).ok_or(Sw::FILE_NOT_FOUND)?;
+            at = self
+                .child(at, u16::from_be_bytes([c[0], c[1]]))
+                .ok_or(Sw::FILE_NOT_FOUND)?;
         }
         Ok(at)
+    }
+
+    /// The ISO 7816-4 search of SELECT by FID (P1 00): the MF, the current DF
+    /// itself, its children, its parent, the parent's children, the MF's children.
+    pub fn find_fid(&self, df: usize, fid: u16) -> Option<usize> {
+        if fid == MF_FID {
+            return Some(Self::MF);
+        }
+        let parent = self.node(df).and_then(|n| n.parent);
+        let is = |i: usize| self.node(i).and_then(|n| n.fid) == Some(fid);
+        if is(df) {
+            return Some(df);
+        }
+        self.child(df, fid)
+            .or_else(|| parent.filter(|p| is(*p)))
+            .or_else(|| parent.and_then(|p| self.child(p, fid)))
+            .or_else(|| self.child(Self::MF, fid))
     }
 
     /// The FCP template: `62 { 80 size, 82 01 01, 83 fid }` for an EF,
@@ -204,10 +243,7 @@ impl Cursor {
     /// EF (its parent becoming the current DF).
     pub fn select(&mut self, fs: &FileSystem, index: usize) {
         if fs.is_df(index) {
-            *self = Cursor {
-                df: index,
-                ef: None,
-            };
+            *self = Cursor { df: index, ef: None };
         } else if let Some(parent) = fs.node(index).and_then(|n| n.parent) {
             *self = Cursor {
                 df: parent,
@@ -233,10 +269,7 @@ mod tests {
         let (fs, df, ef) = sample();
         assert_eq!(fs.by_path_from_mf(&[0x3F, 0]), Ok(FileSystem::MF));
         assert_eq!(fs.by_path_from_mf(&[0x3F, 0, 0, 1, 0xE0, 1]), Ok(ef));
-        assert_eq!(
-            fs.by_path_from_mf(&[0, 1, 0xE0, 1]),
-            Err(Sw::FILE_NOT_FOUND)
-        );
+        assert_eq!(fs.by_path_from_mf(&[0, 1, 0xE0, 1]), Err(Sw::FILE_NOT_FOUND));
         assert_eq!(
             fs.by_path_from_mf(&[0x3F, 0, 0, 1, 0xE0, 1, 0, 0]),
             Err(Sw::FILE_NOT_FOUND)

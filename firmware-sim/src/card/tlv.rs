@@ -34,9 +34,6 @@ mod tests {
     fn lengths() {
         assert_eq!(tlv(&[0x80], b"AB"), [0x80, 2, b'A', b'B']);
         assert_eq!(tlv(&[0x65], &[0; 200])[..3], [0x65, 0x81, 200]);
-        assert_eq!(
-            tlv(&[0x7F, 0x21], &[0; 300])[..5],
-            [0x7F, 0x21, 0x82, 1, 0x2C]
-        );
+        assert_eq!(tlv(&[0x7F, 0x21], &[0; 300])[..5], [0x7F, 0x21, 0x82, 1, 0x2C]);
     }
 }

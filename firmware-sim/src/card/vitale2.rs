@@ -1,5 +1,6 @@
 //! The carte Vitale 2: two applications selected by AID, VITALE (EF 2001
-//! POINTERS) and MF_VITALE (EF 2F00 DIR, 2F02 PAN, D001 identity), readable
+//! POINTERS) and MF_VITALE (EF 2F00 DIR, 2F02 PAN, D001 identity, and any
+//! extra EFs of the card description, all listed in POINTERS), readable
 //! without any PIN.
 
 use super::apdu::{read_chunk, Apdu, Reply, Sw, T0};
@@ -7,9 +8,7 @@ use super::fs::{Cursor, FileSystem, MF_FID};
 use super::tlv::{constructed, tlv};
 use super::SimCard;
 
-pub const AID_VITALE: [u8; 11] = [
-    0xD2, 0x50, 0x00, 0x00, 0x02, 0x56, 0x49, 0x54, 0x41, 0x4C, 0x45,
-];
+pub const AID_VITALE: [u8; 11] = [0xD2, 0x50, 0x00, 0x00, 0x02, 0x56, 0x49, 0x54, 0x41, 0x4C, 0x45];
 pub const AID_MF_VITALE: [u8; 14] = [
     0xD2, 0x50, 0x00, 0x00, 0x02, 0x4D, 0x46, 0x5F, 0x56, 0x49, 0x54, 0x41, 0x4C, 0x45,
 ];
@@ -29,11 +28,23 @@ const MAX_READ: usize = 256;
 pub struct Beneficiary {
     pub surname: String,
     pub first_name: String,
-    /// Raw `AAAAMMJJ`, possibly lunar (month 00, day 32…).
+    /// Raw `AAAAMMJJ` (or `AAMMJJ` without the century), possibly lunar (month 00, day 32…).
     pub birth_date: String,
     pub nationality: String,
     /// 13 digits + 2-digit key.
     pub nir: String,
+    /// More objects inside the `65` template, after the known tags:
+    /// (tag bytes, value bytes), written as given.
+    pub extra: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+/// An EF of MF_VITALE beyond the known ones, listed in POINTERS under `name`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExtraFile {
+    pub fid: u16,
+    /// Up to 8 characters (space-padded in POINTERS).
+    pub name: String,
+    pub content: Vec<u8>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,62 +54,57 @@ pub struct Vitale2Config {
     /// Raw `AAAAMMJJ`.
     pub validity_start: String,
     pub beneficiaries: Vec<Beneficiary>,
+    pub extra_files: Vec<ExtraFile>,
 }
 
-/// EF D001: `65 {80 nom, 81 prénom, 82 naissance, 90 nationalité, 93 NIR}` per
-/// beneficiary, then `66 {80 début de validité}`.
+/// EF D001: `65 {80 nom, 81 prénom, 82 naissance, 90 nationalité, 93 NIR,
+/// extra…}` per beneficiary, then `66 {80 début de validité}`.
 pub fn identity_file(config: &Vitale2Config) -> Vec<u8> {
     let mut out: Vec<u8> = config
         .beneficiaries
         .iter()
         .flat_map(|b| {
-            constructed(
-                &[0x65],
-                &[
-                    tlv(&[0x80], b.surname.as_bytes()),
-                    tlv(&[0x81], b.first_name.as_bytes()),
-                    tlv(&[0x82], b.birth_date.as_bytes()),
-                    tlv(&[0x90], b.nationality.as_bytes()),
-                    tlv(&[0x93], b.nir.as_bytes()),
-                ],
-            )
+            let mut fields = vec![
+                tlv(&[0x80], b.surname.as_bytes()),
+                tlv(&[0x81], b.first_name.as_bytes()),
+                tlv(&[0x82], b.birth_date.as_bytes()),
+                tlv(&[0x90], b.nationality.as_bytes()),
+                tlv(&[0x93], b.nir.as_bytes()),
+            ];
+            fields.extend(b.extra.iter().map(|(tag, value)| tlv(tag, value)));
+            constructed(&[0x65], &fields)
         })
         .collect();
-    out.extend(tlv(
-        &[0x66],
-        &tlv(&[0x80], config.validity_start.as_bytes()),
-    ));
+    out.extend(tlv(&[0x66], &tlv(&[0x80], config.validity_start.as_bytes())));
     out
 }
 
 /// EF 2001: `E0 { A0 { 82 <entry(2) 00 00 AID> … }, 80 <name(8) entry(2) FID(2)> … }`
 /// (the layout cardpeek walks; the two bytes before the AID are unknown, 00 00 here).
-pub fn pointers_file() -> Vec<u8> {
+pub fn pointers_file(extra_files: &[ExtraFile]) -> Vec<u8> {
     let app = |entry: [u8; 2], aid: &[u8]| tlv(&[0x82], &[&entry[..], &[0, 0], aid].concat());
-    let file = |name: &[u8; 8], entry: [u8; 2], fid: u16| {
+    let file = |name: &str, entry: [u8; 2], fid: u16| {
+        let mut name: Vec<u8> = name.bytes().take(8).collect();
+        name.resize(8, b' ');
         tlv(&[0x80], &[&name[..], &entry, &fid.to_be_bytes()].concat())
     };
-    constructed(
-        &[0xE0],
-        &[
-            constructed(
-                &[0xA0],
-                &[
-                    app(ENTRY_MF_VITALE, &AID_MF_VITALE),
-                    app(ENTRY_VITALE, &AID_VITALE),
-                ],
-            ),
-            file(b"IDENTITE", ENTRY_MF_VITALE, FID_IDENTITY),
-        ],
-    )
+    let mut parts = vec![
+        constructed(
+            &[0xA0],
+            &[
+                app(ENTRY_MF_VITALE, &AID_MF_VITALE),
+                app(ENTRY_VITALE, &AID_VITALE),
+            ],
+        ),
+        file("IDENTITE", ENTRY_MF_VITALE, FID_IDENTITY),
+    ];
+    parts.extend(extra_files.iter().map(|f| file(&f.name, ENTRY_MF_VITALE, f.fid)));
+    constructed(&[0xE0], &parts)
 }
 
 fn dir_file() -> Vec<u8> {
     [
-        constructed(
-            &[0x61],
-            &[tlv(&[0x4F], &AID_VITALE), tlv(&[0x50], b"VITALE")],
-        ),
+        constructed(&[0x61], &[tlv(&[0x4F], &AID_VITALE), tlv(&[0x50], b"VITALE")]),
         constructed(
             &[0x61],
             &[tlv(&[0x4F], &AID_MF_VITALE), tlv(&[0x50], b"MF_VITALE")],
@@ -109,10 +115,7 @@ fn dir_file() -> Vec<u8> {
 
 /// `5A <len> <serial as BCD, F-padded>` (the real PAN layout is not public).
 fn pan_file(serial: &str) -> Vec<u8> {
-    let digits: Vec<u8> = serial
-        .bytes()
-        .map(|b| b.wrapping_sub(b'0') & 0x0F)
-        .collect();
+    let digits: Vec<u8> = serial.bytes().map(|b| b.wrapping_sub(b'0') & 0x0F).collect();
     let bcd: Vec<u8> = digits
         .chunks(2)
         .map(|p| (p[0] << 4) | p.get(1).copied().unwrap_or(0x0F))
@@ -131,11 +134,14 @@ impl Vitale2Card {
     pub fn new(config: Vitale2Config) -> Self {
         let mut fs = FileSystem::new();
         let vitale = fs.add_df(FileSystem::MF, None, Some(&AID_VITALE));
-        fs.add_ef(vitale, FID_POINTERS, pointers_file());
+        fs.add_ef(vitale, FID_POINTERS, pointers_file(&config.extra_files));
         let mf_vitale = fs.add_df(FileSystem::MF, None, Some(&AID_MF_VITALE));
         fs.add_ef(mf_vitale, FID_DIR, dir_file());
         fs.add_ef(mf_vitale, FID_PAN, pan_file(&config.serial));
         fs.add_ef(mf_vitale, FID_IDENTITY, identity_file(&config));
+        for f in &config.extra_files {
+            fs.add_ef(mf_vitale, f.fid, f.content.clone());
+        }
         Vitale2Card {
             atr: config.atr,
             fs,
@@ -167,10 +173,7 @@ impl Vitale2Card {
             (0x04, aid) if !aid.is_empty() => self.fs.by_aid(aid).ok_or(Sw::FILE_NOT_FOUND)?,
             (0x00 | 0x02, [hi, lo]) => match u16::from_be_bytes([*hi, *lo]) {
                 MF_FID if apdu.p1 == 0x00 => FileSystem::MF,
-                fid => self
-                    .fs
-                    .child(self.cursor.df, fid)
-                    .ok_or(Sw::FILE_NOT_FOUND)?,
+                fid => self.fs.child(self.cursor.df, fid).ok_or(Sw::FILE_NOT_FOUND)?,
             },
             (0x00 | 0x02 | 0x04, _) => return Err(Sw::WRONG_LENGTH),
             _ => return Err(Sw::WRONG_P1P2),

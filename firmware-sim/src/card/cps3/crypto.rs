@@ -31,6 +31,30 @@ pub struct SecurityEnv {
     digest: Option<(HashAlg, Vec<u8>)>,
 }
 
+/// The digest a PSO HASH body `90 <L> [state || bit counter] 80 <m> <last
+/// block>` describes (shared with the CPS4).
+pub fn pso_hash_digest(alg: HashAlg, data: &[u8]) -> Result<Vec<u8>, Sw> {
+    let (intermediate, last) = match simple_tlvs(data)?.as_slice() {
+        [(0x90, intermediate), (0x80, last)] => (*intermediate, *last),
+        _ => return Err(Sw::WRONG_DATA),
+    };
+    let (state, bytes_done) = if intermediate.is_empty() {
+        (alg.initial_state(), 0)
+    } else if intermediate.len() == alg.digest_len() + 8 {
+        let (state, counter) = intermediate.split_at(alg.digest_len());
+        let mut bits = [0u8; 8];
+        bits.copy_from_slice(counter);
+        let bits = u64::from_be_bytes(bits);
+        if bits % 512 != 0 {
+            return Err(Sw::WRONG_DATA);
+        }
+        (state.to_vec(), bits / 8)
+    } else {
+        return Err(Sw::WRONG_DATA);
+    };
+    alg.finish(&state, bytes_done, last).ok_or(Sw::WRONG_DATA)
+}
+
 /// Reads `80 01 <alg> [84 01 <key>]` style one-byte-length TLVs.
 fn simple_tlvs(mut data: &[u8]) -> Result<Vec<(u8, &[u8])>, Sw> {
     let mut out = Vec::new();
@@ -96,30 +120,9 @@ impl SecurityEnv {
 
     /// PSO HASH `00 2A 90 A0 Lc 90 <L> [state || bit counter] 80 <m> <last block>`.
     pub fn pso_hash(&mut self, apdu: &Apdu) -> Result<Reply, Sw> {
-        let alg = self
-            .hash
-            .or(self.signature)
-            .ok_or(Sw::CONDITIONS_NOT_SATISFIED)?;
+        let alg = self.hash.or(self.signature).ok_or(Sw::CONDITIONS_NOT_SATISFIED)?;
         self.digest = None;
-        let (intermediate, last) = match simple_tlvs(apdu.data)?.as_slice() {
-            [(0x90, intermediate), (0x80, last)] => (*intermediate, *last),
-            _ => return Err(Sw::WRONG_DATA),
-        };
-        let (state, bytes_done) = if intermediate.is_empty() {
-            (alg.initial_state(), 0)
-        } else if intermediate.len() == alg.digest_len() + 8 {
-            let (state, counter) = intermediate.split_at(alg.digest_len());
-            let mut bits = [0u8; 8];
-            bits.copy_from_slice(counter);
-            let bits = u64::from_be_bytes(bits);
-            if bits % 512 != 0 {
-                return Err(Sw::WRONG_DATA);
-            }
-            (state.to_vec(), bits / 8)
-        } else {
-            return Err(Sw::WRONG_DATA);
-        };
-        let digest = alg.finish(&state, bytes_done, last).ok_or(Sw::WRONG_DATA)?;
+        let digest = pso_hash_digest(alg, apdu.data)?;
         self.digest = Some((alg, digest));
         Ok(Reply::Done)
     }
@@ -127,12 +130,7 @@ impl SecurityEnv {
     /// PSO COMPUTE DIGITAL SIGNATURE `00 2A 9E 9A …`: with the hash as data
     /// (case 4 → `61 00`), or without data after PSO HASH (case 2, Le = 00 →
     /// the 256 bytes at once).
-    pub fn pso_cds(
-        &mut self,
-        apdu: &Apdu,
-        verified: bool,
-        key: &RsaPrivateKey,
-    ) -> Result<Reply, Sw> {
+    pub fn pso_cds(&mut self, apdu: &Apdu, verified: bool, key: &RsaPrivateKey) -> Result<Reply, Sw> {
         let alg = self.signature.ok_or(Sw::CONDITIONS_NOT_SATISFIED)?;
         if apdu.data.is_empty() {
             let digest = match &self.digest {
@@ -192,7 +190,7 @@ impl SecurityEnv {
 }
 
 /// DigestInfo + PKCS#1 v1.5 type-01 signature of a hash.
-fn sign(key: &RsaPrivateKey, alg: HashAlg, digest: &[u8]) -> Result<Vec<u8>, Sw> {
+pub fn sign(key: &RsaPrivateKey, alg: HashAlg, digest: &[u8]) -> Result<Vec<u8>, Sw> {
     let mut info = alg.digest_info_prefix().to_vec();
     info.extend_from_slice(digest);
     key.sign(Pkcs1v15Sign::new_unprefixed(), &info)

@@ -136,6 +136,28 @@ impl PinState {
         Ok(Reply::Done)
     }
 
+    /// CHANGE REFERENCE DATA with the new PIN only, `24 01 01 Lc new` (the
+    /// CPS4 "implicit test" form): the PIN must have been verified.
+    pub fn change_new_only(&mut self, apdu: &Apdu) -> Result<Reply, Sw> {
+        if apdu.p2 != PIN_REF {
+            return Err(Sw::REF_NOT_FOUND);
+        }
+        if apdu.data.is_empty() {
+            return Err(Sw::WRONG_LENGTH);
+        }
+        if self.pin.blocked() {
+            return Err(Sw::AUTH_BLOCKED);
+        }
+        if !self.verified {
+            return Err(Sw::SECURITY_NOT_SATISFIED);
+        }
+        if !valid_new_pin(apdu.data) {
+            return Err(Sw::WRONG_DATA);
+        }
+        self.pin.value = apdu.data.to_vec();
+        Ok(Reply::Done)
+    }
+
     /// RESET RETRY COUNTER `00 2C 00 01 Lc PUK||new` or `00 2C 01 01 Lc PUK`.
     pub fn unblock(&mut self, apdu: &Apdu) -> Result<Reply, Sw> {
         if apdu.p2 != PIN_REF {

@@ -8,25 +8,27 @@ use sha2::{Digest, Sha256};
 use spki::DecodePublicKey;
 use x509_cert::Certificate;
 
-fn h(text: &str) -> Vec<u8> {
+pub(crate) fn h(text: &str) -> Vec<u8> {
     hex::decode(text.replace(' ', "")).unwrap()
 }
 
-fn send(card: &mut dyn SimCard, apdu: &str) -> Vec<u8> {
+pub(crate) fn send(card: &mut dyn SimCard, apdu: &str) -> Vec<u8> {
     card.transmit(&h(apdu))
 }
 
 /// Sends a command and follows `61 xx` with GET RESPONSE; returns data + SW.
-fn exchange(card: &mut dyn SimCard, apdu: &str) -> Vec<u8> {
+/// (GET RESPONSE takes the class byte of the command: its logical channel.)
+pub(crate) fn exchange(card: &mut dyn SimCard, apdu: &str) -> Vec<u8> {
+    let cla = h(apdu).first().copied().unwrap_or(0);
     let first = send(card, apdu);
     match first.as_slice() {
-        [0x61, n] => card.transmit(&[0x00, 0xC0, 0x00, 0x00, *n]),
+        [0x61, n] => card.transmit(&[cla, 0xC0, 0x00, 0x00, *n]),
         _ => first,
     }
 }
 
 /// Data of a successful exchange.
-fn data(card: &mut dyn SimCard, apdu: &str) -> Vec<u8> {
+pub(crate) fn data(card: &mut dyn SimCard, apdu: &str) -> Vec<u8> {
     let mut r = exchange(card, apdu);
     assert_eq!(r[r.len() - 2..], [0x90, 0x00], "{apdu} → {r:02X?}");
     r.truncate(r.len() - 2);
@@ -61,12 +63,8 @@ fn read_cert(card: &mut dyn SimCard, fid: &str) -> Certificate {
     Certificate::from_der(&read_all(card)).unwrap()
 }
 
-fn public_key(cert: &Certificate) -> RsaPublicKey {
-    let der = cert
-        .tbs_certificate
-        .subject_public_key_info
-        .to_der()
-        .unwrap();
+pub(crate) fn public_key(cert: &Certificate) -> RsaPublicKey {
+    let der = cert.tbs_certificate.subject_public_key_info.to_der().unwrap();
     RsaPublicKey::from_public_key_der(&der).unwrap()
 }
 
@@ -78,10 +76,7 @@ fn atr_and_select_variants() {
         h("3B AC 00 40 2A 00 12 25 00 64 80 00 03 10 00 90 00")
     );
     let aid = "E8 28 BD 08 0F 80 25 00 00 01 FF 00 10";
-    assert_eq!(
-        send(&mut *card, &format!("00 A4 04 00 0D {aid}")),
-        [0x6A, 0x86]
-    );
+    assert_eq!(send(&mut *card, &format!("00 A4 04 00 0D {aid}")), [0x6A, 0x86]);
     assert_eq!(send(&mut *card, SELECT_APP), [0x90, 0x00]);
     let fcp = data(&mut *card, &format!("00 A4 04 04 0D {aid}"));
     assert_eq!(fcp, h(&format!("62 16 82 01 38 83 02 00 01 84 0D {aid}")));
@@ -95,10 +90,7 @@ fn atr_and_select_variants() {
     let fcp = data(&mut *card, "00 A4 09 04 04 3F 00 D0 03");
     assert_eq!(fcp, h("62 0B 80 02 00 0C 82 01 01 83 02 D0 03"));
     assert_eq!(send(&mut *card, "00 A4 09 04 02 D0 03"), [0x6A, 0x82]);
-    assert_eq!(
-        send(&mut *card, "00 A4 09 0C 06 3F 00 00 01 E0 09"),
-        [0x6A, 0x82]
-    );
+    assert_eq!(send(&mut *card, "00 A4 09 0C 06 3F 00 00 01 E0 09"), [0x6A, 0x82]);
     // By FID, child of the current DF.
     assert_eq!(send(&mut *card, "00 A4 00 0C 02 3F 00"), [0x90, 0x00]);
     assert_eq!(send(&mut *card, "00 A4 02 0C 02 E0 01"), [0x6A, 0x82]);
@@ -243,22 +235,13 @@ fn pin_counter_behaviour() {
     assert_eq!(send(&mut *card, "00 20 01 01 04 31 32 33 34"), [0x6A, 0x86]);
     // Unblock with the PUK and a new PIN.
     assert_eq!(
-        send(
-            &mut *card,
-            "00 2C 00 01 0C 31 32 33 34 35 36 37 30 39 39 39 39"
-        ),
+        send(&mut *card, "00 2C 00 01 0C 31 32 33 34 35 36 37 30 39 39 39 39"),
         [0x63, 0xC9]
     );
-    let puk = data(
-        &mut *card,
-        "00 CB 3F FF 0A 4D 08 70 06 BF 81 02 02 A0 80 00",
-    );
+    let puk = data(&mut *card, "00 CB 3F FF 0A 4D 08 70 06 BF 81 02 02 A0 80 00");
     assert_eq!(puk, h("BF 81 02 0C A0 0A 9A 01 0A 9B 01 09 9D 02 00 64"));
     assert_eq!(
-        send(
-            &mut *card,
-            "00 2C 00 01 0C 31 32 33 34 35 36 37 38 39 39 39 39"
-        ),
+        send(&mut *card, "00 2C 00 01 0C 31 32 33 34 35 36 37 38 39 39 39 39"),
         [0x90, 0x00]
     );
     assert_eq!(send(&mut *card, "00 20 00 01"), [0x63, 0xC3]);
@@ -273,10 +256,7 @@ fn pin_counter_behaviour() {
         send(&mut *card, "00 24 00 01 08 39 39 39 39 31 32 33 34"),
         [0x63, 0xC2]
     );
-    assert_eq!(
-        send(&mut *card, "00 24 00 01 06 31 32 33 34 31 32"),
-        [0x6A, 0x80]
-    );
+    assert_eq!(send(&mut *card, "00 24 00 01 06 31 32 33 34 31 32"), [0x6A, 0x80]);
     assert_eq!(send(&mut *card, VERIFY_1234), [0x90, 0x00]);
     // Only the counter (P1 = 01).
     assert_eq!(
@@ -316,10 +296,7 @@ fn signature_with_key_81() {
     let cds = format!("00 2A 9E 9A 20 {}", hex::encode(hash));
     // No MSE yet, then no PIN.
     assert_eq!(send(&mut *card, &cds), [0x69, 0x85]);
-    assert_eq!(
-        send(&mut *card, "00 22 41 B6 06 80 01 42 84 01 81"),
-        [0x90, 0x00]
-    );
+    assert_eq!(send(&mut *card, "00 22 41 B6 06 80 01 42 84 01 81"), [0x90, 0x00]);
     assert_eq!(send(&mut *card, &cds), [0x69, 0x82]);
     assert_eq!(send(&mut *card, VERIFY_1234), [0x90, 0x00]);
     // Wrong hash length for SHA-256.
@@ -331,17 +308,12 @@ fn signature_with_key_81() {
         [0x67, 0x00]
     );
     let sig = sign_hash(&mut *card, &hash);
-    key.verify(Pkcs1v15Sign::new::<Sha256>(), &hash, &sig)
-        .unwrap();
+    key.verify(Pkcs1v15Sign::new::<Sha256>(), &hash, &sig).unwrap();
     // The PIN stays verified for the next signature.
     let sig = sign_hash(&mut *card, &hash);
-    key.verify(Pkcs1v15Sign::new::<Sha256>(), &hash, &sig)
-        .unwrap();
+    key.verify(Pkcs1v15Sign::new::<Sha256>(), &hash, &sig).unwrap();
     // SHA-1.
-    assert_eq!(
-        send(&mut *card, "00 22 41 B6 06 80 01 12 84 01 81"),
-        [0x90, 0x00]
-    );
+    assert_eq!(send(&mut *card, "00 22 41 B6 06 80 01 12 84 01 81"), [0x90, 0x00]);
     let sha1 = sha1::Sha1::digest(b"ordonnance");
     let sig = sign_hash(&mut *card, &sha1);
     key.verify(Pkcs1v15Sign::new::<sha1::Sha1>(), &sha1, &sig)
@@ -349,10 +321,7 @@ fn signature_with_key_81() {
     // A reset ends the verified state and the security environment.
     card.reset();
     assert_eq!(send(&mut *card, &cds), [0x69, 0x85]);
-    assert_eq!(
-        send(&mut *card, "00 22 41 B6 06 80 01 42 84 01 81"),
-        [0x90, 0x00]
-    );
+    assert_eq!(send(&mut *card, "00 22 41 B6 06 80 01 42 84 01 81"), [0x90, 0x00]);
     assert_eq!(send(&mut *card, &cds), [0x69, 0x82]);
 }
 
@@ -370,15 +339,9 @@ fn mse_rejects_wrong_key_or_algorithm() {
     ] {
         assert_eq!(send(&mut *card, bad), [0x6A, 0x80], "{bad}");
     }
-    assert_eq!(
-        send(&mut *card, "00 22 41 B8 06 80 01 1A 84 01 82"),
-        [0x6A, 0x86]
-    );
+    assert_eq!(send(&mut *card, "00 22 41 B8 06 80 01 1A 84 01 82"), [0x6A, 0x86]);
     assert_eq!(send(&mut *card, "00 22 81 B6 04 91 02 28 90"), [0x6A, 0x86]);
-    assert_eq!(
-        send(&mut *card, "00 22 41 A4 06 80 01 02 84 01 82"),
-        [0x90, 0x00]
-    );
+    assert_eq!(send(&mut *card, "00 22 41 A4 06 80 01 02 84 01 82"), [0x90, 0x00]);
     assert_eq!(send(&mut *card, "00 22 41 AA 03 80 01 40"), [0x90, 0x00]);
 }
 
@@ -388,24 +351,12 @@ fn pso_hash_then_signature() {
     let key = public_key(&read_cert(&mut *card, "E0 01"));
     data(&mut *card, VERIFY_1234);
     // No environment yet.
-    assert_eq!(
-        send(&mut *card, "00 2A 90 A0 05 90 00 80 01 41"),
-        [0x69, 0x85]
-    );
+    assert_eq!(send(&mut *card, "00 2A 90 A0 05 90 00 80 01 41"), [0x69, 0x85]);
     data(&mut *card, "00 22 41 AA 03 80 01 40");
     data(&mut *card, "00 22 41 B6 06 80 01 42 84 01 81");
     // Simple form: the whole message (≤ 64 bytes).
     let msg = b"<SignedInfo>short message</SignedInfo>";
-    let mut apdu = vec![
-        0x00,
-        0x2A,
-        0x90,
-        0xA0,
-        (msg.len() + 4) as u8,
-        0x90,
-        0x00,
-        0x80,
-    ];
+    let mut apdu = vec![0x00, 0x2A, 0x90, 0xA0, (msg.len() + 4) as u8, 0x90, 0x00, 0x80];
     apdu.push(msg.len() as u8);
     apdu.extend_from_slice(msg);
     assert_eq!(card.transmit(&apdu), [0x90, 0x00]);
@@ -543,4 +494,288 @@ fn garbage_never_panics() {
             }
         }
     }
+}
+
+// ---- Data objects, situations, EF_ACTUA, PKCS#15 ------------------------
+
+use crate::card::cps3::walk::{self, der_items, fields, one};
+use crate::card::load;
+
+/// Selects a path under 3F00 and reads it whole; `69 82` → `None`.
+fn read_file(card: &mut dyn SimCard, path: &str) -> Option<Vec<u8>> {
+    walk::read_path(card, 0x00, &h(path))
+}
+
+/// `tag`'s children as (tag, text) pairs.
+fn texts(object: &[u8], tag: u8) -> Vec<(u8, Vec<u8>)> {
+    der_items(one(object, tag))
+        .into_iter()
+        .map(|d| (d.tag, d.value.to_vec()))
+        .collect()
+}
+
+fn t(tag: u8, value: &[u8]) -> (u8, Vec<u8>) {
+    (tag, value.to_vec())
+}
+
+#[test]
+fn default_data_objects() {
+    let mut card = default_cps3();
+    let id_card = read_file(&mut *card, "3F00 0001 D101").unwrap();
+    assert_eq!(
+        id_card,
+        h("E1 28 80 02 3030 81 02 3830 82 0A 32353030353737323533 83 08 3230323430313031 84 08 3230333031323331")
+    );
+    assert_eq!(
+        texts(&read_file(&mut *card, "3F00 0001 D102").unwrap(), 0xE2),
+        [
+            t(0x80, b"8"),
+            t(0x81, b"899900038839"),
+            t(0x82, b"DR"),
+            t(0x83, b"TRAL"),
+            t(0x84, b"ADEMIS")
+        ]
+    );
+    assert_eq!(
+        read_file(&mut *card, "3F00 0001 D103").unwrap(),
+        h("E3 04 80 02 4652")
+    );
+    let info = read_file(&mut *card, "3F00 0001 D104").unwrap();
+    assert_eq!(
+        texts(&info, 0xE4),
+        [t(0x80, b"10"), t(0x81, b"C"), t(0x82, b"SM26")]
+    );
+    // The ANS sample code's rule: the specialty is the last 4 characters.
+    assert_eq!(&info[info.len() - 4..], b"SM26");
+    assert_eq!(read_file(&mut *card, "3F00 0001 D107").unwrap(), [0; 32]);
+    assert_eq!(
+        read_file(&mut *card, "3F00 D010").unwrap(),
+        h("EC 12 81 07 20240115093000 82 07 20301231235959")
+    );
+}
+
+#[test]
+fn situations_need_the_pin() {
+    let mut card = default_cps3();
+    // Selecting is free, reading is not.
+    let fcp = data(&mut *card, "00 A4 09 04 06 3F 00 00 01 D1 20");
+    assert_eq!(fcp[..2], [0x62, 0x0B]);
+    assert_eq!(send(&mut *card, "00 B0 00 00 04"), [0x69, 0x82]);
+    for n in 0..16u8 {
+        assert_eq!(
+            read_file(&mut *card, &format!("3F00 0001 D1 {:02X}", 0x20 + n)),
+            None
+        );
+    }
+    assert_eq!(send(&mut *card, "00 20 00 01 04 30 30 30 30"), [0x63, 0xC2]);
+    assert_eq!(read_file(&mut *card, "3F00 0001 D120"), None);
+    data(&mut *card, VERIFY_1234);
+    let first = read_file(&mut *card, "3F00 0001 D120").unwrap();
+    assert_eq!(
+        texts(&first, 0xEE),
+        [
+            t(0x80, b"0"),
+            t(0x81, b"1"),
+            t(0x82, b"4"),
+            t(0x84, b"CABINET DU DR TRAL"),
+            t(0x85, b"499900063480001"),
+            t(0x86, b"SA07")
+        ]
+    );
+    assert_eq!(&first[first.len() - 4..], b"SA07");
+    let second = read_file(&mut *card, "3F00 0001 D121").unwrap();
+    assert_eq!(&second[second.len() - 4..], b"SA08");
+    assert!(second.windows(15).any(|w| w == b"399900000300015"));
+    for n in 2..16u8 {
+        let unused = read_file(&mut *card, &format!("3F00 0001 D1 {:02X}", 0x20 + n)).unwrap();
+        assert_eq!(unused, [0; 64]);
+    }
+    // A reset ends it.
+    card.reset();
+    assert_eq!(read_file(&mut *card, "3F00 0001 D120"), None);
+}
+
+#[test]
+fn pkcs15_walk_finds_every_object() {
+    let mut card = default_cps3();
+    let found = walk::walk(&mut *card, 0x00);
+    assert_eq!(found.app_path, h("3F00 0001"));
+    assert_eq!(found.odf_tags, [0xA0, 0xA4, 0xA7, 0xA8]);
+    let aid = "E8 28 BD 08 0F 80 25 00 00 01 FF 00 10";
+    let keys: Vec<_> = found
+        .keys
+        .iter()
+        .map(|k| (k.label.as_str(), k.id.clone(), k.key_ref, k.auth_id.clone()))
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            ("CPS_PRIV_SIG", h(&format!("{aid} 01")), 0x81, vec![1]),
+            ("CPS_PRIV_AUT", h(&format!("{aid} 02")), 0x82, vec![1]),
+        ]
+    );
+    assert!(found
+        .keys
+        .iter()
+        .all(|k| k.modulus_bits == 2048 && k.path == h("3F00 0001")));
+    let certs: Vec<_> = found
+        .certs
+        .iter()
+        .map(|c| (c.label.as_str(), c.id.clone(), c.path.clone()))
+        .collect();
+    assert_eq!(
+        certs,
+        [
+            (
+                "Certificat de Signature CPS",
+                h(&format!("{aid} 01")),
+                h("3F00 0001 E001")
+            ),
+            (
+                "Certificat d'Authentification CPS",
+                h(&format!("{aid} 02")),
+                h("3F00 0001 E002")
+            ),
+        ]
+    );
+    for c in &found.certs {
+        Certificate::from_der(&c.der).unwrap();
+    }
+    assert_eq!(found.pins.len(), 1);
+    let pin = &found.pins[0];
+    assert_eq!(
+        (pin.label.as_str(), pin.auth_id.as_slice(), pin.pin_type),
+        ("PIN CPS", &[1u8][..], 1)
+    );
+    assert_eq!((pin.min, pin.stored, pin.max, pin.reference), (4, 8, 8, 1));
+    assert_eq!(pin.path, h("3F00"));
+    // Every data object: label, path, private or not; situations unreadable.
+    let mut expected = vec![
+        ("CPS_ID_CARD".to_string(), "D101"),
+        ("CPS_NAME_PS".to_string(), "D102"),
+        ("CPS_LANG_PS".to_string(), "D103"),
+        ("CPS_INFO_PS".to_string(), "D104"),
+        ("CPS_DATA".to_string(), "D107"),
+    ];
+    let fids: Vec<String> = (0..16).map(|n| format!("D1{:02X}", 0x20 + n)).collect();
+    for (n, fid) in fids.iter().enumerate() {
+        expected.push((format!("CPS_ACTIVITY_{:02}_PS", n + 1), fid));
+    }
+    assert_eq!(found.data.len(), expected.len());
+    for (object, (label, fid)) in found.data.iter().zip(&expected) {
+        assert_eq!(&object.label, label);
+        assert_eq!(object.path, h(&format!("3F00 0001 {fid}")), "{label}");
+        assert_eq!(object.app_name, "CPS");
+        let situation = label.starts_with("CPS_ACTIVITY_");
+        assert_eq!(object.private, situation, "{label}");
+        assert_eq!(object.auth_id.is_some(), situation, "{label}");
+        assert_eq!(object.content.is_none(), situation, "{label}");
+    }
+    // With the PIN, every object is readable.
+    data(&mut *card, VERIFY_1234);
+    let found = walk::walk(&mut *card, 0x00);
+    assert!(found.data.iter().all(|d| d.content.is_some()));
+    let first = found.data[5].content.as_ref().unwrap();
+    fields(one(first, 0xEE), &[0x80, 0x81, 0x82, 0x84, 0x85, 0x86]);
+}
+
+#[test]
+fn variant_cards() {
+    // Last try: one wrong PIN blocks the card.
+    let mut card = load("cps3-last-try").unwrap();
+    assert_eq!(send(&mut *card, "00 20 00 01"), [0x63, 0xC1]);
+    assert_eq!(send(&mut *card, "00 20 00 01 04 39 39 39 39"), [0x63, 0xC0]);
+    assert_eq!(send(&mut *card, VERIFY_1234), [0x69, 0x83]);
+    let mut card = load("cps3-last-try").unwrap();
+    assert_eq!(send(&mut *card, VERIFY_1234), [0x90, 0x00]);
+    assert_eq!(send(&mut *card, "00 20 00 01"), [0x90, 0x00]);
+
+    let mut card = load("cps3-blocked").unwrap();
+    assert_eq!(send(&mut *card, VERIFY_1234), [0x69, 0x83]);
+    assert_eq!(data(&mut *card, PIN_COUNTER)[11], 0);
+    assert_eq!(read_file(&mut *card, "3F00 0001 D120"), None);
+
+    // Expired: card validity and certificates in the past.
+    let mut card = load("cps3-expired").unwrap();
+    let id_card = texts(&read_file(&mut *card, "3F00 0001 D101").unwrap(), 0xE1);
+    assert_eq!(id_card[2], t(0x82, b"2500000017"));
+    assert_eq!(id_card[4], t(0x84, b"20171231"));
+    for fid in ["E0 01", "E0 02"] {
+        let cert = read_cert(&mut *card, fid);
+        let not_after = cert.tbs_certificate.validity.not_after.to_unix_duration();
+        assert_eq!(not_after.as_secs(), 1_514_764_800);
+    }
+
+    // 16 situations, Latin-1 in the last one.
+    let mut card = load("cps3-16-situations").unwrap();
+    data(&mut *card, VERIFY_1234);
+    let mut types = Vec::new();
+    for n in 0..16u8 {
+        let s = read_file(&mut *card, &format!("3F00 0001 D1 {:02X}", 0x20 + n)).unwrap();
+        let f = fields(one(&s, 0xEE), &[0x80, 0x81, 0x82, 0x84, 0x85, 0x86]);
+        types.push(f[2][0]);
+        assert_eq!(f[5].len(), 4);
+        assert_eq!(&s[s.len() - 4..], f[5]);
+    }
+    types.sort();
+    types.dedup();
+    assert_eq!(types, b"01234");
+    let last = read_file(&mut *card, "3F00 0001 D12F").unwrap();
+    assert!(last.windows(7).any(|w| w == b"H\xD4PITAL"), "{last:02X?}");
+
+    // ADELI pharmacist, Latin-1 given name, officine.
+    let mut card = load("cps3-adeli").unwrap();
+    let name = texts(&read_file(&mut *card, "3F00 0001 D102").unwrap(), 0xE2);
+    assert_eq!(name[0], t(0x80, b"0"));
+    assert_eq!(name[1].1.len(), 12);
+    assert_eq!(name[1].1[0], b'0');
+    assert_eq!(name[4], t(0x84, b"H\xC9L\xC8NE"));
+    let info = texts(&read_file(&mut *card, "3F00 0001 D104").unwrap(), 0xE4);
+    assert_eq!(info[0], t(0x80, b"21"));
+    data(&mut *card, VERIFY_1234);
+    let s = read_file(&mut *card, "3F00 0001 D120").unwrap();
+    assert_eq!(&s[s.len() - 4..], b"SA33");
+    assert_eq!(read_file(&mut *card, "3F00 0001 D121").unwrap(), [0; 64]);
+    let subject = read_cert(&mut *card, "E0 01").tbs_certificate.subject.to_string();
+    assert!(
+        subject.contains("HÉLÈNE") && subject.contains("Pharmacien"),
+        "{subject}"
+    );
+}
+
+#[test]
+fn toml_data_objects_and_absent_actua() {
+    let text = r#"
+        kind = "cps3"
+        situations = []
+        [card]
+        type = "01"
+        category = "00"
+        data = "CAFE"
+        [holder]
+        languages = "FR EN"
+        [actua]
+        present = false
+    "#;
+    let mut card = from_toml_str(text).unwrap();
+    let id_card = texts(&read_file(&mut *card, "3F00 0001 D101").unwrap(), 0xE1);
+    assert_eq!(id_card[..2], [t(0x80, b"01"), t(0x81, b"00")]);
+    assert_eq!(read_file(&mut *card, "3F00 0001 D107").unwrap(), [0xCA, 0xFE]);
+    assert_eq!(
+        read_file(&mut *card, "3F00 0001 D103").unwrap(),
+        h("E3 07 80 05 4652 20 454E")
+    );
+    assert_eq!(send(&mut *card, "00 A4 09 0C 04 3F 00 D0 10"), [0x6A, 0x82]);
+    data(&mut *card, VERIFY_1234);
+    assert_eq!(read_file(&mut *card, "3F00 0001 D120").unwrap(), [0; 64]);
+    // The card type goes into the certificates too (extension 1.2.250.1.71.1.2.2).
+    let cert = read_cert(&mut *card, "E0 01");
+    let ext = cert
+        .tbs_certificate
+        .extensions
+        .unwrap()
+        .into_iter()
+        .find(|e| e.extn_id == crate::pki::OID_ANS_CARD_TYPE)
+        .unwrap();
+    assert_eq!(ext.extn_value.as_bytes(), [0x02, 0x01, 0x01]);
 }

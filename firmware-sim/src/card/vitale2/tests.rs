@@ -1,6 +1,6 @@
 //! Vitale 2 driven by raw APDU bytes, as a host would.
 
-use crate::card::{default_vitale2, from_toml_str, SimCard};
+use crate::card::{default_vitale1, default_vitale2, from_toml_str, load, SimCard};
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 
 fn h(text: &str) -> Vec<u8> {
@@ -44,10 +44,7 @@ fn tlvs(mut data: &[u8]) -> Vec<(Vec<u8>, Vec<u8>)> {
         let (tag, rest) = data.split_at(tag_len);
         let (len, rest) = match rest[0] {
             0x81 => (usize::from(rest[1]), &rest[2..]),
-            0x82 => (
-                usize::from(u16::from_be_bytes([rest[1], rest[2]])),
-                &rest[3..],
-            ),
+            0x82 => (usize::from(u16::from_be_bytes([rest[1], rest[2]])), &rest[3..]),
             n => (usize::from(n), &rest[1..]),
         };
         out.push((tag.to_vec(), rest[..len].to_vec()));
@@ -81,10 +78,7 @@ fn select_applications_and_files() {
     assert_eq!(fcp[..4], h("62 0B 80 02"));
     assert_eq!(fcp[9..15], h("83 02 D0 01 90 00"));
     // D001 belongs to MF_VITALE, not VITALE.
-    send(
-        &mut *card,
-        "00 A4 04 0C 0B D2 50 00 00 02 56 49 54 41 4C 45",
-    );
+    send(&mut *card, "00 A4 04 0C 0B D2 50 00 00 02 56 49 54 41 4C 45");
     assert_eq!(send(&mut *card, "00 A4 02 0C 02 D0 01"), [0x6A, 0x82]);
     assert_eq!(send(&mut *card, "00 A4 02 04 02 20 01"), [0x61, 0x0D]);
     // Unknown AID, wrong P2, MF.
@@ -99,10 +93,7 @@ fn select_applications_and_files() {
 #[test]
 fn pointers_lead_to_the_identity_file() {
     let mut card = default_vitale2();
-    send(
-        &mut *card,
-        "00 A4 04 0C 0B D2 50 00 00 02 56 49 54 41 4C 45",
-    );
+    send(&mut *card, "00 A4 04 0C 0B D2 50 00 00 02 56 49 54 41 4C 45");
     send(&mut *card, "00 A4 02 0C 02 20 01");
     let pointers = read_all(&mut *card);
     let top = tlvs(&pointers);
@@ -138,16 +129,18 @@ fn identity_content() {
             tlvs(v)
         })
         .collect();
-    for person in &people {
+    for (i, person) in people.iter().enumerate() {
         let tags: Vec<u8> = person.iter().map(|(t, _)| t[0]).collect();
-        assert_eq!(tags, [0x80, 0x81, 0x82, 0x90, 0x93]);
+        if i == 0 {
+            // The unknown object comes after the known tags.
+            assert_eq!(tags, [0x80, 0x81, 0x82, 0x90, 0x93, 0xA5]);
+            assert_eq!(person[5].1, h("80 02 01 02"));
+        } else {
+            assert_eq!(tags, [0x80, 0x81, 0x82, 0x90, 0x93]);
+        }
         let nir = std::str::from_utf8(&person[4].1).unwrap();
         assert_eq!(nir.len(), 15);
-        assert_eq!(
-            nir_key(&nir[..13]),
-            nir[13..].parse::<u64>().unwrap(),
-            "{nir}"
-        );
+        assert_eq!(nir_key(&nir[..13]), nir[13..].parse::<u64>().unwrap(), "{nir}");
     }
     assert_eq!(people[0][0].1, b"LEGRAND");
     // The lunar birth date comes out exactly as stored.
@@ -218,4 +211,138 @@ fn garbage_never_panics() {
             }
         }
     }
+}
+
+#[test]
+fn extra_ef_is_listed_in_pointers_and_readable() {
+    let mut card = default_vitale2();
+    send(&mut *card, "00 A4 04 0C 0B D2 50 00 00 02 56 49 54 41 4C 45");
+    send(&mut *card, "00 A4 02 0C 02 20 01");
+    let pointers = read_all(&mut *card);
+    let top = tlvs(&pointers);
+    let inner = tlvs(&top[0].1);
+    let files: Vec<_> = inner
+        .iter()
+        .filter(|(t, _)| t == &[0x80])
+        .map(|(_, v)| v.clone())
+        .collect();
+    assert_eq!(files.len(), 2);
+    assert_eq!(files[1], [&b"EXTRA   "[..], &[0x00, 0x01, 0xD0, 0x02]].concat());
+    send(&mut *card, SELECT_MF_VITALE);
+    assert_eq!(send(&mut *card, "00 A4 02 00 02 D0 02"), [0x61, 0x0D]);
+    send(&mut *card, "00 A4 02 0C 02 D0 02");
+    let extra = read_all(&mut *card);
+    assert_eq!(extra, h("E1 0E 80 02 30 31 A1 08 81 02 12 34 82 02 56 78"));
+    let top = tlvs(&extra);
+    assert_eq!(top[0].0, [0xE1]);
+    assert_eq!(tlvs(&top[0].1)[1].0, [0xA1]);
+}
+
+#[test]
+fn toml_extra_tags_and_files() {
+    let text = r#"
+        kind = "vitale2"
+        [[beneficiaries]]
+        surname = "A"
+        first_name = "B"
+        birth_date = "800101"
+        nationality = "FR"
+        nir = "180017512345678"
+        extra = [{ tag = "5F20", hex = "41 42" }, { tag = "BF01", hex = "80 00" }, { tag = "8C", hex = "" }]
+        [[extra_files]]
+        fid = "D0 03"
+        name = "RAW"
+        hex = "00 01 02"
+        [[extra_files]]
+        fid = "D004"
+        name = "EMPTY"
+        hex = ""
+    "#;
+    let mut card = from_toml_str(text).unwrap();
+    send(&mut *card, SELECT_MF_VITALE);
+    send(&mut *card, "00 A4 02 0C 02 D0 01");
+    let identity = read_all(&mut *card);
+    let person = tlvs(&tlvs(&identity)[0].1);
+    let tags: Vec<Vec<u8>> = person.iter().map(|(t, _)| t.clone()).collect();
+    assert_eq!(
+        tags,
+        [
+            vec![0x80],
+            vec![0x81],
+            vec![0x82],
+            vec![0x90],
+            vec![0x93],
+            vec![0x5F, 0x20],
+            vec![0xBF, 0x01],
+            vec![0x8C]
+        ]
+    );
+    assert_eq!(person[2].1, b"800101");
+    assert_eq!(person[5].1, b"AB");
+    assert_eq!(person[7].1, b"");
+    send(&mut *card, "00 A4 02 0C 02 D0 03");
+    assert_eq!(read_all(&mut *card), [0, 1, 2]);
+    assert_eq!(send(&mut *card, "00 A4 02 0C 02 D0 04"), [0x90, 0x00]);
+    assert_eq!(send(&mut *card, "00 B0 00 00 00"), [0x6B, 0x00]);
+    assert_eq!(send(&mut *card, "00 A4 02 0C 02 D0 02"), [0x6A, 0x82]);
+}
+
+fn identity_of(name: &str) -> Vec<Vec<(Vec<u8>, Vec<u8>)>> {
+    let mut card = load(name).unwrap();
+    send(&mut *card, SELECT_MF_VITALE);
+    send(&mut *card, "00 A4 02 0C 02 D0 01");
+    tlvs(&read_all(&mut *card))
+        .into_iter()
+        .filter(|(t, _)| t == &[0x65])
+        .map(|(_, v)| tlvs(&v))
+        .collect()
+}
+
+fn field(person: &[(Vec<u8>, Vec<u8>)], tag: u8) -> String {
+    let (_, v) = person.iter().find(|(t, _)| t == &[tag]).unwrap();
+    String::from_utf8(v.clone()).unwrap()
+}
+
+#[test]
+fn variant_cards() {
+    // Six beneficiaries, every NIR key right, Corsica included.
+    let people = identity_of("vitale2-6-beneficiaries");
+    assert_eq!(people.len(), 6);
+    let nirs: Vec<String> = people.iter().map(|p| field(p, 0x93)).collect();
+    for nir in &nirs {
+        assert_eq!(nir.len(), 15);
+        assert_eq!(nir_key(&nir[..13]), nir[13..].parse::<u64>().unwrap(), "{nir}");
+    }
+    assert!(nirs.iter().any(|n| &n[5..7] == "2A"));
+    assert!(nirs.iter().any(|n| &n[5..7] == "2B"));
+    // No century.
+    let people = identity_of("vitale2-missing-century");
+    assert!(people.iter().all(|p| field(p, 0x82).len() == 6));
+    // Lunar dates: month 00, day 00, month > 12, day > 31.
+    let dates: Vec<String> = identity_of("vitale2-lunar")
+        .iter()
+        .map(|p| field(p, 0x82))
+        .collect();
+    let month = |d: &String| d[4..6].parse::<u32>().unwrap();
+    let day = |d: &String| d[6..8].parse::<u32>().unwrap();
+    assert!(dates.iter().any(|d| month(d) == 0));
+    assert!(dates.iter().any(|d| day(d) == 0));
+    assert!(dates.iter().any(|d| month(d) > 12));
+    assert!(dates.iter().any(|d| day(d) > 31));
+    for p in identity_of("vitale2-lunar") {
+        let nir = field(&p, 0x93);
+        assert_eq!(nir_key(&nir[..13]), nir[13..].parse::<u64>().unwrap(), "{nir}");
+    }
+}
+
+#[test]
+fn vitale1_answers_nothing() {
+    let mut card = default_vitale1();
+    assert_eq!(card.atr(), h("3F 65 25 00 2C 09 69 90 00"));
+    assert_eq!(send(&mut *card, SELECT_MF_VITALE), [0x6E, 0x00]);
+    assert_eq!(send(&mut *card, "00 B0 00 00 00"), [0x6E, 0x00]);
+    assert_eq!(
+        load("vitale1").unwrap().transmit(&h("00 A4 00 0C 02 3F 00")),
+        [0x6E, 0x00]
+    );
 }
