@@ -1,15 +1,25 @@
 //! Selecting and reading transparent files, with every length from the card
-//! checked before use.
+//! checked before use. `cla` carries the logical channel (CPS4 uses 01).
 
 use super::{expect_ok, tlv, CardError};
 use crate::apdu::{transmit, Command, Exchange, StatusWord};
 
 /// Largest file lecteur reads (certificates are ~1.5 KiB, Vitale identity < 1 KiB).
-const MAX_FILE: usize = 16 * 1024;
+pub const MAX_FILE: usize = 16 * 1024;
 
 /// Selects an application by AID without asking for its FCI.
 pub fn select_aid(ex: &mut dyn Exchange, aid: &[u8], what: &'static str) -> Result<(), CardError> {
-    let resp = transmit(ex, &Command::new(0x00, 0xA4, 0x04, 0x0C).data(aid))?;
+    select_aid_on(ex, 0x00, aid, what)
+}
+
+/// [`select_aid`] with a given CLA (logical channel).
+pub fn select_aid_on(
+    ex: &mut dyn Exchange,
+    cla: u8,
+    aid: &[u8],
+    what: &'static str,
+) -> Result<(), CardError> {
+    let resp = transmit(ex, &Command::new(cla, 0xA4, 0x04, 0x0C).data(aid))?;
     expect_ok(resp, what).map(drop)
 }
 
@@ -21,7 +31,18 @@ pub fn select_ef(
     path: &[u8],
     what: &'static str,
 ) -> Result<Option<usize>, CardError> {
-    let resp = transmit(ex, &Command::new(0x00, 0xA4, p1, 0x04).data(path).le(256))?;
+    select_ef_on(ex, 0x00, p1, path, what)
+}
+
+/// [`select_ef`] with a given CLA.
+pub fn select_ef_on(
+    ex: &mut dyn Exchange,
+    cla: u8,
+    p1: u8,
+    path: &[u8],
+    what: &'static str,
+) -> Result<Option<usize>, CardError> {
+    let resp = transmit(ex, &Command::new(cla, 0xA4, p1, 0x04).data(path).le(256))?;
     let fci = expect_ok(resp, what)?;
     Ok(tlv::fci_size(&fci))
 }
@@ -34,15 +55,34 @@ pub fn read_binary(
     chunk: usize,
     what: &'static str,
 ) -> Result<Vec<u8>, CardError> {
+    read_binary_on(ex, 0x00, size, chunk, what)
+}
+
+/// [`read_binary`] with a given CLA.
+pub fn read_binary_on(
+    ex: &mut dyn Exchange,
+    cla: u8,
+    size: Option<usize>,
+    chunk: usize,
+    what: &'static str,
+) -> Result<Vec<u8>, CardError> {
     let limit = size.unwrap_or(MAX_FILE);
     if limit > MAX_FILE {
-        return Err(CardError::Malformed(format!("{what}: file size {limit} too large")));
+        return Err(CardError::Malformed(format!(
+            "{what}: file size {limit} too large"
+        )));
     }
+    // A zero chunk would loop forever; 256 is the most a short APDU carries.
+    let chunk = chunk.clamp(1, 256);
     let mut out = Vec::with_capacity(limit);
     while out.len() < limit {
         let offset = out.len();
+        if offset > 0x7FFF {
+            // READ BINARY's offset has 15 bits.
+            return Err(CardError::Malformed(format!("{what}: file beyond offset 7FFF")));
+        }
         let want = chunk.min(limit - offset);
-        let cmd = Command::new(0x00, 0xB0, (offset >> 8) as u8, offset as u8).le(want);
+        let cmd = Command::new(cla, 0xB0, (offset >> 8) as u8, offset as u8).le(want);
         let resp = transmit(ex, &cmd)?;
         match resp.sw {
             StatusWord::Ok | StatusWord::EndOfFile => {}
@@ -68,4 +108,94 @@ pub fn read_binary(
         )));
     }
     Ok(out)
+}
+
+/// Selects a file by its path from the MF (`3F00 …`, P1 09) and reads it whole.
+pub fn read_path(
+    ex: &mut dyn Exchange,
+    cla: u8,
+    path: &[u8],
+    chunk: usize,
+    what: &'static str,
+) -> Result<Vec<u8>, CardError> {
+    let size = select_ef_on(ex, cla, 0x09, path, what)?;
+    read_binary_on(ex, cla, size, chunk, what)
+}
+
+/// How to read files on one card: its CLA (logical channel) and READ BINARY size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reader {
+    pub cla: u8,
+    pub chunk: usize,
+}
+
+impl Reader {
+    /// Reads a whole file by its path from the MF.
+    pub fn read(&self, ex: &mut dyn Exchange, path: &[u8], what: &'static str) -> Result<Vec<u8>, CardError> {
+        read_path(ex, self.cla, path, self.chunk, what)
+    }
+
+    /// Like [`Reader::read`], but a file that is not there is `None`.
+    pub fn read_optional(
+        &self,
+        ex: &mut dyn Exchange,
+        path: &[u8],
+        what: &'static str,
+    ) -> Result<Option<Vec<u8>>, CardError> {
+        match self.read(ex, path, what) {
+            Ok(data) => Ok(Some(data)),
+            Err(e) if is_absent(&e) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// Whether a status error means "this file is not on the card".
+pub fn is_absent(e: &CardError) -> bool {
+    matches!(
+        e,
+        CardError::Status {
+            sw: StatusWord::FileNotFound | StatusWord::Other(0x6A, 0x88),
+            ..
+        }
+    )
+}
+
+/// Whether a status error means "not without the PIN".
+pub fn is_denied(e: &CardError) -> bool {
+    matches!(
+        e,
+        CardError::Status {
+            sw: StatusWord::SecurityNotSatisfied,
+            ..
+        }
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::apdu::replay::Replay;
+
+    #[test]
+    fn reads_on_a_logical_channel_without_knowing_the_size() {
+        let mut r = Replay::new([
+            ("01A4090404 3F00D010", "9000"),
+            ("01B0000002", "AABB9000"),
+            ("01B0000202", "CC6282"),
+        ]);
+        let data = read_path(&mut r, 0x01, &[0x3F, 0x00, 0xD0, 0x10], 2, "t").unwrap();
+        assert_eq!(data, [0xAA, 0xBB, 0xCC]);
+        r.finish();
+    }
+
+    #[test]
+    fn status_errors_are_classified() {
+        let mut r = Replay::new([("00A4090404 3F00D010", "6A82")]);
+        let e = read_path(&mut r, 0, &[0x3F, 0x00, 0xD0, 0x10], 2, "t").unwrap_err();
+        assert!(is_absent(&e) && !is_denied(&e));
+        let mut r = Replay::new([("00A4090404 3F00D010", "9000"), ("00B0000002", "6982")]);
+        let e = read_path(&mut r, 0, &[0x3F, 0x00, 0xD0, 0x10], 2, "t").unwrap_err();
+        assert!(is_denied(&e));
+    }
 }

@@ -3,13 +3,23 @@
 
 pub mod atr;
 pub mod cert;
+pub mod codes;
 pub mod cps;
-mod files;
+pub mod files;
 pub mod nir;
+pub mod pkcs15;
+pub mod profile;
+#[cfg(test)]
+mod tests_fuzz;
+#[cfg(test)]
+mod tests_sim;
+#[cfg(test)]
+mod testutil;
 mod tlv;
 pub mod vitale;
 
 pub use atr::CardKind;
+pub use profile::{ProfileError, Profiles};
 
 use crate::apdu::{ApduError, StatusWord};
 use crate::transport::TransportError;

@@ -1,0 +1,165 @@
+//! Signatures. The card builds the padding from a SHA-256 digest.
+//! - CPS3 signature key: MSE `41 B6 {80 alg, 84 key}` then PSO CDS.
+//! - CPS3 authentication key: MSE `41 A4` then INTERNAL AUTHENTICATE over a
+//!   DigestInfo (PKCS#1 type 01 by the card). No RSA-PSS.
+//! - CPS4, both keys: MSE `81 B6 {91 02 alg key}` then PSO CDS, PKCS#1 v1.5
+//!   or RSA-PSS.
+
+use super::super::CardError;
+use super::KeyUsage;
+use crate::apdu::{transmit, Command, Exchange, StatusWord};
+use crate::card::profile::{CpsProfile, Generation};
+use serde::{Deserialize, Serialize};
+
+/// DigestInfo prefix of SHA-256 (PKCS#1 v1.5).
+pub const SHA256_DIGEST_INFO: [u8; 19] = [
+    0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00,
+    0x04, 0x20,
+];
+
+/// Padding scheme of an RSA signature over a SHA-256 digest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignScheme {
+    Pkcs1Sha256,
+    PssSha256,
+}
+
+/// Signs a SHA-256 digest. The PIN must have been verified (`PinRequired`
+/// otherwise); the application must be selected.
+pub fn sign(
+    ex: &mut dyn Exchange,
+    profile: &CpsProfile,
+    usage: KeyUsage,
+    scheme: SignScheme,
+    digest: &[u8],
+) -> Result<Vec<u8>, CardError> {
+    if digest.len() != 32 {
+        return Err(CardError::Unsupported("a SHA-256 digest is 32 bytes".into()));
+    }
+    let cla = profile.application.cla;
+    let key = match usage {
+        KeyUsage::Signature => profile.keys.signature,
+        KeyUsage::Authentication => profile.keys.authentication,
+    };
+    let resp =
+        match (profile.generation, usage, scheme) {
+            (Generation::Cps3, _, SignScheme::PssSha256) => {
+                return Err(CardError::Unsupported("RSA-PSS signatures need a CPS4".into()))
+            }
+            (Generation::Cps3, KeyUsage::Signature, SignScheme::Pkcs1Sha256) => {
+                let alg = profile.algorithms.sha256_pkcs1;
+                set_env(ex, cla, 0x41, 0xB6, &[0x80, 0x01, alg, 0x84, 0x01, key.reference])?;
+                transmit(ex, &Command::new(cla, 0x2A, 0x9E, 0x9A).data(digest).le(256))?
+            }
+            (Generation::Cps3, KeyUsage::Authentication, SignScheme::Pkcs1Sha256) => {
+                let alg = profile.algorithms.authentication_pkcs1.ok_or_else(|| {
+                    CardError::Unsupported("no authentication algorithm in the profile".into())
+                })?;
+                set_env(ex, cla, 0x41, 0xA4, &[0x80, 0x01, alg, 0x84, 0x01, key.reference])?;
+                let di = [&SHA256_DIGEST_INFO[..], digest].concat();
+                transmit(ex, &Command::new(cla, 0x88, 0x00, 0x00).data(di).le(256))?
+            }
+            (Generation::Cps4, _, scheme) => {
+                let alg = match scheme {
+                    SignScheme::Pkcs1Sha256 => profile.algorithms.sha256_pkcs1,
+                    SignScheme::PssSha256 => profile.algorithms.sha256_pss.ok_or_else(|| {
+                        CardError::Unsupported("no RSA-PSS algorithm in the profile".into())
+                    })?,
+                };
+                set_env(ex, cla, 0x81, 0xB6, &[0x91, 0x02, alg, key.reference])?;
+                transmit(ex, &Command::new(cla, 0x2A, 0x9E, 0x9A).data(digest).le(256))?
+            }
+        };
+    let expected = key.modulus_bits / 8;
+    match resp.sw {
+        StatusWord::Ok if resp.data.len() == expected => Ok(resp.data),
+        StatusWord::Ok => Err(CardError::Malformed(format!(
+            "signature of {} bytes, expected {expected}",
+            resp.data.len()
+        ))),
+        StatusWord::SecurityNotSatisfied => Err(CardError::PinRequired),
+        sw => Err(CardError::Status {
+            what: "signature",
+            sw,
+        }),
+    }
+}
+
+fn set_env(ex: &mut dyn Exchange, cla: u8, p1: u8, crt: u8, body: &[u8]) -> Result<(), CardError> {
+    match transmit(ex, &Command::new(cla, 0x22, p1, crt).data(body))?.sw {
+        StatusWord::Ok => Ok(()),
+        StatusWord::SecurityNotSatisfied => Err(CardError::PinRequired),
+        sw => Err(CardError::Status { what: "MSE SET", sw }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::apdu::replay::Replay;
+    use crate::card::profile::Profiles;
+
+    const D: &str = "000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F";
+
+    fn sig() -> String {
+        format!("{}9000", "AB".repeat(256))
+    }
+
+    #[test]
+    fn cps3_signature_and_authentication() {
+        let p = &Profiles::builtin().unwrap().cps3;
+        let d = hex::decode(D).unwrap();
+        let mut r = Replay::new([
+            ("00224 1B606 800142 840181".replace(' ', ""), "9000".into()),
+            (format!("002A9E9A20{D}"), "6100".into()),
+            ("00C0000000".into(), sig()),
+        ]);
+        assert_eq!(
+            sign(&mut r, p, KeyUsage::Signature, SignScheme::Pkcs1Sha256, &d)
+                .unwrap()
+                .len(),
+            256
+        );
+        r.finish();
+        let mut r = Replay::new([
+            ("002241A406800102840182".to_string(), "9000".to_string()),
+            (
+                format!("0088000033{}{D}", hex::encode_upper(SHA256_DIGEST_INFO)),
+                "6982".into(),
+            ),
+        ]);
+        let e = sign(&mut r, p, KeyUsage::Authentication, SignScheme::Pkcs1Sha256, &d);
+        assert_eq!(e, Err(CardError::PinRequired));
+        let mut r = Replay::new(Vec::<(String, String)>::new());
+        let e = sign(&mut r, p, KeyUsage::Signature, SignScheme::PssSha256, &d);
+        assert!(matches!(e, Err(CardError::Unsupported(_))));
+    }
+
+    #[test]
+    fn cps4_pss_and_pkcs1_on_channel_1() {
+        let p = &Profiles::builtin().unwrap().cps4;
+        let d = hex::decode(D).unwrap();
+        let mut r = Replay::new([
+            ("01228 1B604 91022C90".replace(' ', ""), "9000".into()),
+            (format!("012A9E9A20{D}"), "6100".into()),
+            ("01C0000000".into(), sig()),
+        ]);
+        assert!(sign(&mut r, p, KeyUsage::Signature, SignScheme::PssSha256, &d).is_ok());
+        r.finish();
+        let mut r = Replay::new([
+            ("012281B6049102 28A0".replace(' ', ""), "9000".into()),
+            (format!("012A9E9A20{D}"), "AB9000".into()),
+        ]);
+        let e = sign(&mut r, p, KeyUsage::Authentication, SignScheme::Pkcs1Sha256, &d);
+        assert!(matches!(e, Err(CardError::Malformed(_))));
+        let e = sign(
+            &mut r,
+            p,
+            KeyUsage::Authentication,
+            SignScheme::Pkcs1Sha256,
+            &d[..20],
+        );
+        assert!(matches!(e, Err(CardError::Unsupported(_))));
+    }
+}

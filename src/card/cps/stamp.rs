@@ -1,0 +1,170 @@
+//! The card serial (EF.SN.ICC) and EF_ACTUA, whose pair is the cache stamp
+//! of everything read from a CPS: Cryptolib re-reads its cache when EF_ACTUA
+//! changes (reference §1.3).
+
+use super::super::files::Reader;
+use super::super::{tlv, CardError};
+use crate::apdu::Exchange;
+use crate::card::profile::CpsProfile;
+use serde::{Serialize, Serializer};
+
+/// The ANS issuer prefix of the card serial number (PAN) in EF.SN.ICC.
+const PAN_PREFIX: &str = "8025000001";
+
+/// What identifies the contents of a CPS: equal stamps, equal contents.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct CardStamp {
+    pub serial: String,
+    /// EF_ACTUA as read (hex), `null` when the card has none yet.
+    #[serde(serialize_with = "hex_opt")]
+    pub actua: Option<Vec<u8>>,
+}
+
+fn hex_opt<S: Serializer>(v: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(v) => s.serialize_str(&hex::encode_upper(v)),
+        None => s.serialize_none(),
+    }
+}
+
+/// EF_ACTUA decoded: the last update's start and end.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Actua {
+    /// `YYYY-MM-DDThh:mm:ss`, card local time.
+    pub start: Option<String>,
+    pub end: Option<String>,
+}
+
+/// EF.SN.ICC → the card serial: the PAN without the ANS issuer prefix.
+pub fn parse_serial(raw: &[u8]) -> Result<String, CardError> {
+    match raw {
+        [0x5A, len, pan @ ..] if *len as usize == pan.len() && !pan.is_empty() => {
+            let digits = hex::encode_upper(pan);
+            let digits = digits.trim_end_matches('F');
+            if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(CardError::Malformed("EF.SN.ICC is not BCD".into()));
+            }
+            Ok(digits.strip_prefix(PAN_PREFIX).unwrap_or(digits).to_string())
+        }
+        _ => Err(CardError::Malformed("EF.SN.ICC is not a 5A object".into())),
+    }
+}
+
+/// EF_ACTUA: `EC { 81 start, 82 end }`, packed BCD `YYYYMMDDhhmmss`.
+pub fn parse_actua(raw: &[u8]) -> Result<Actua, CardError> {
+    let bad = || CardError::Malformed("EF_ACTUA is not an EC template".into());
+    let top = tlv::parse_all(raw).ok_or_else(bad)?;
+    let ec = top.iter().find(|t| t.is(&[0xEC])).ok_or_else(bad)?;
+    let fields = tlv::parse_all(ec.value).ok_or_else(bad)?;
+    let date = |tag: u8| match tlv::find(&fields, &[tag]) {
+        Some(v) => bcd_timestamp(v)
+            .map(Some)
+            .ok_or_else(|| CardError::Malformed("EF_ACTUA date is not BCD YYYYMMDDhhmmss".into())),
+        None => Ok(None),
+    };
+    Ok(Actua {
+        start: date(0x81)?,
+        end: date(0x82)?,
+    })
+}
+
+fn bcd_timestamp(v: &[u8]) -> Option<String> {
+    if v.len() != 7 || !v.iter().all(|b| b >> 4 <= 9 && b & 0x0F <= 9) {
+        return None;
+    }
+    let d = hex::encode(v);
+    Some(format!(
+        "{}-{}-{}T{}:{}:{}",
+        &d[0..4],
+        &d[4..6],
+        &d[6..8],
+        &d[8..10],
+        &d[10..12],
+        &d[12..14]
+    ))
+}
+
+/// Reads the stamp: EF.SN.ICC and EF_ACTUA, two file reads after selecting
+/// the application (which opens the logical channel on a CPS4).
+pub fn read_stamp(ex: &mut dyn Exchange, profile: &CpsProfile) -> Result<CardStamp, CardError> {
+    super::card::select_app(ex, profile)?;
+    read_stamp_selected(ex, profile)
+}
+
+pub(super) fn read_stamp_selected(
+    ex: &mut dyn Exchange,
+    profile: &CpsProfile,
+) -> Result<CardStamp, CardError> {
+    let reader = Reader {
+        cla: profile.application.cla,
+        chunk: profile.read.chunk,
+    };
+    let serial = parse_serial(&reader.read(ex, &profile.files.serial.0, "READ EF.SN.ICC")?)?;
+    let actua = reader.read_optional(ex, &profile.files.actua.0, "READ EF_ACTUA")?;
+    Ok(CardStamp { serial, actua })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::apdu::replay::Replay;
+    use crate::card::profile::Profiles;
+    use crate::card::testutil::{absent_step, h, read_steps, Rng};
+
+    #[test]
+    fn serial_and_actua() {
+        assert_eq!(
+            parse_serial(&h("5A0A 8025000001 2500577253")).unwrap(),
+            "2500577253"
+        );
+        assert_eq!(parse_serial(&h("5A05 1234567FFF")).unwrap(), "1234567");
+        assert!(parse_serial(&h("5A0A 8025000001 25005772")).is_err());
+        assert!(parse_serial(&h("5A02 FFFF")).is_err());
+        assert!(parse_serial(&h("5A02 12AB")).is_err());
+        let a = parse_actua(&h("EC12 8107 20240115093000 8207 20240115093512 0000")).unwrap();
+        assert_eq!(a.start.as_deref(), Some("2024-01-15T09:30:00"));
+        assert_eq!(a.end.as_deref(), Some("2024-01-15T09:35:12"));
+        assert!(parse_actua(&h("EC09 8107 2024011509300A")).is_err());
+        assert!(parse_actua(&h("EB00")).is_err());
+    }
+
+    #[test]
+    fn the_stamp_costs_two_reads_on_the_right_channel() {
+        let p = &Profiles::builtin().unwrap().cps4;
+        let mut steps = vec![("01A4040C08 8025000001FF0100".to_string(), "9000".to_string())];
+        steps.extend(read_steps(
+            1,
+            &h("3F00D003"),
+            &h("5A0A 8025000001 2500577253"),
+            0xE7,
+        ));
+        steps.push(absent_step(1, &h("3F00D010")));
+        let mut r = Replay::new(steps);
+        let s = read_stamp(&mut r, p).unwrap();
+        r.finish();
+        assert_eq!(
+            s,
+            CardStamp {
+                serial: "2500577253".into(),
+                actua: None
+            }
+        );
+        assert_eq!(
+            serde_json::to_string(&s).unwrap(),
+            r#"{"serial":"2500577253","actua":null}"#
+        );
+    }
+
+    #[test]
+    fn random_bytes_never_panic() {
+        let mut rng = Rng::new(3);
+        let seeds = [
+            h("5A0A 8025000001 2500577253"),
+            h("EC12 8107 20240115093000 8207 20240115093512"),
+        ];
+        for input in rng.inputs(&seeds) {
+            let _ = parse_serial(&input);
+            let _ = parse_actua(&input);
+        }
+    }
+}

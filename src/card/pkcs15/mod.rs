@@ -1,0 +1,200 @@
+//! PKCS#15 discovery: EF.DIR → application DF → ODF → PrKDF, CDF, AODF,
+//! DODF. The CPS code then finds its objects by their (public) labels.
+
+pub mod parse;
+
+use super::files::Reader;
+use super::{files, CardError};
+use crate::apdu::Exchange;
+use serde::{Serialize, Serializer};
+
+fn hex_upper<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&hex::encode_upper(v))
+}
+
+fn hex_opt<S: Serializer>(v: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(v) => s.serialize_str(&hex::encode_upper(v)),
+        None => s.serialize_none(),
+    }
+}
+
+/// Where an object's value is: an absolute path, optionally a slice of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ObjectPath {
+    #[serde(serialize_with = "hex_upper")]
+    pub path: Vec<u8>,
+    pub offset: Option<usize>,
+    pub length: Option<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CertificateObject {
+    pub label: String,
+    #[serde(serialize_with = "hex_upper")]
+    pub id: Vec<u8>,
+    pub authority: bool,
+    pub path: ObjectPath,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KeyObject {
+    pub label: String,
+    #[serde(serialize_with = "hex_upper")]
+    pub id: Vec<u8>,
+    #[serde(serialize_with = "hex_opt")]
+    pub auth_id: Option<Vec<u8>>,
+    pub key_ref: Option<u8>,
+    pub modulus_bits: Option<usize>,
+    /// KeyUsageFlags names set (`sign`, `nonRepudiation`, …).
+    pub usage: Vec<&'static str>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PinObject {
+    pub label: String,
+    #[serde(serialize_with = "hex_opt")]
+    pub auth_id: Option<Vec<u8>>,
+    pub reference: Option<u8>,
+    /// PinType: 0 bcd, 1 ascii-numeric, 2 utf8, …
+    pub pin_type: Option<usize>,
+    pub min: usize,
+    pub stored: usize,
+    pub max: Option<usize>,
+    pub pad: Option<u8>,
+    pub local: bool,
+    pub initialized: bool,
+    pub needs_padding: bool,
+    /// A PUK rather than a user PIN.
+    pub unblocking: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DataObject {
+    pub label: String,
+    pub application: Option<String>,
+    /// Needs the PIN (CommonObjectFlags `private`).
+    pub private: bool,
+    #[serde(serialize_with = "hex_opt")]
+    pub auth_id: Option<Vec<u8>>,
+    pub path: ObjectPath,
+}
+
+/// What a card's PKCS#15 structure lists.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Pkcs15 {
+    #[serde(serialize_with = "hex_upper")]
+    pub application_path: Vec<u8>,
+    pub certificates: Vec<CertificateObject>,
+    pub keys: Vec<KeyObject>,
+    pub pins: Vec<PinObject>,
+    pub data_objects: Vec<DataObject>,
+}
+
+impl Pkcs15 {
+    pub fn certificate(&self, label: &str) -> Option<&CertificateObject> {
+        self.certificates.iter().find(|c| c.label == label)
+    }
+
+    pub fn key(&self, label: &str) -> Option<&KeyObject> {
+        self.keys.iter().find(|k| k.label == label)
+    }
+
+    pub fn data_object(&self, label: &str) -> Option<&DataObject> {
+        self.data_objects.iter().find(|d| d.label == label)
+    }
+
+    /// The user PIN: the first PIN that is not an unblocking code.
+    pub fn user_pin(&self) -> Option<&PinObject> {
+        self.pins.iter().find(|p| !p.unblocking)
+    }
+}
+
+/// Where discovery starts: EF.DIR's path, the application's AID (to pick its
+/// EF.DIR entry), its DF when EF.DIR has none, and the ODF's file id.
+pub struct Start<'a> {
+    pub dir: &'a [u8],
+    pub aid: &'a [u8],
+    pub default_app: &'a [u8],
+    pub odf: [u8; 2],
+}
+
+/// Walks the PKCS#15 structure. Status errors and malformed files are errors
+/// (the caller falls back to pinned file ids); an EF.DIR that cannot be read
+/// only means the default application DF.
+pub fn discover(ex: &mut dyn Exchange, reader: &Reader, start: &Start) -> Result<Pkcs15, CardError> {
+    let app = match reader.read(ex, start.dir, "READ EF.DIR") {
+        Ok(data) => parse::dir(&data)?
+            .into_iter()
+            .find(|e| e.aid == start.aid)
+            .and_then(|e| e.path),
+        Err(CardError::Status { .. }) => None,
+        Err(e) => return Err(e),
+    }
+    .unwrap_or_else(|| start.default_app.to_vec());
+    let odf_path = [app.as_slice(), &start.odf].concat();
+    let odf = parse::odf(&reader.read(ex, &odf_path, "READ ODF")?, &app)?;
+    let mut out = Pkcs15 {
+        application_path: app.clone(),
+        ..Pkcs15::default()
+    };
+    for p in &odf.private_keys {
+        out.keys
+            .extend(parse::prkdf(&read_object(ex, reader, p, "READ PrKDF")?)?);
+    }
+    for p in &odf.certificates {
+        out.certificates
+            .extend(parse::cdf(&read_object(ex, reader, p, "READ CDF")?, &app)?);
+    }
+    for p in &odf.auth_objects {
+        out.pins
+            .extend(parse::aodf(&read_object(ex, reader, p, "READ AODF")?)?);
+    }
+    for p in &odf.data_objects {
+        out.data_objects
+            .extend(parse::dodf(&read_object(ex, reader, p, "READ DODF")?, &app)?);
+    }
+    Ok(out)
+}
+
+/// Reads the value an [`ObjectPath`] names (the whole file, or its slice).
+pub fn read_object(
+    ex: &mut dyn Exchange,
+    reader: &Reader,
+    p: &ObjectPath,
+    what: &'static str,
+) -> Result<Vec<u8>, CardError> {
+    let data = reader.read(ex, &p.path, what)?;
+    slice(data, p, what)
+}
+
+fn slice(data: Vec<u8>, p: &ObjectPath, what: &'static str) -> Result<Vec<u8>, CardError> {
+    if p.offset.is_none() && p.length.is_none() {
+        return Ok(data);
+    }
+    let start = p.offset.unwrap_or(0);
+    let end = match p.length {
+        Some(l) => start.checked_add(l),
+        None => Some(data.len()),
+    };
+    end.and_then(|end| data.get(start..end))
+        .map(<[u8]>::to_vec)
+        .ok_or_else(|| CardError::Malformed(format!("{what}: object beyond its file")))
+}
+
+/// Like [`read_object`], with an absent file as `None`.
+pub fn read_object_optional(
+    ex: &mut dyn Exchange,
+    reader: &Reader,
+    p: &ObjectPath,
+    what: &'static str,
+) -> Result<Option<Vec<u8>>, CardError> {
+    match read_object(ex, reader, p, what) {
+        Ok(d) => Ok(Some(d)),
+        Err(e) if files::is_absent(&e) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests;

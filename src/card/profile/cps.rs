@@ -1,0 +1,259 @@
+//! The CPS profile (`profiles/cps3.toml`, `cps4.toml`): everything about a
+//! CPS generation that is not public. The format is documented in the files.
+
+use super::hex::{Fid, FilePath, Hex, Tag};
+use serde::Deserialize;
+
+/// Which command dialect the card speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Generation {
+    /// IAS-ECC: MSE `41`, PSO CDS for the signature key, INTERNAL
+    /// AUTHENTICATE for the authentication key, PKCS#1 v1.5 only.
+    Cps3,
+    /// ChipDoc: MSE `81 B6 91 02`, PSO CDS for both keys, RSA-PSS too.
+    Cps4,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CpsProfile {
+    pub generation: Generation,
+    pub application: Application,
+    pub read: Read,
+    pub pin: PinProfile,
+    pub discovery: Discovery,
+    pub files: Files,
+    pub labels: Labels,
+    pub keys: Keys,
+    pub algorithms: Algorithms,
+    pub objects: Objects,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Application {
+    pub aid: Hex,
+    pub cla: u8,
+    pub path: FilePath,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Read {
+    pub chunk: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PinEncoding {
+    Ascii,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RetryCounter {
+    /// GET DATA on the CHV SDO (CPS3, Cryptolib).
+    GetData,
+    /// VERIFY without data (CPS4; ISO 7816-4).
+    VerifyEmpty,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Padding {
+    pub char: u8,
+    pub length: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PinProfile {
+    pub reference: u8,
+    pub encoding: PinEncoding,
+    pub min_length: usize,
+    pub max_length: usize,
+    pub padding: Option<Padding>,
+    pub retry_counter: RetryCounter,
+    pub counter_select_mf: bool,
+    pub tries_max: u8,
+    pub reverify_before_signature: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Discovery {
+    pub pkcs15: bool,
+    pub dir: FilePath,
+    pub odf: Fid,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Situations {
+    pub first: FilePath,
+    pub count: u8,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Files {
+    pub serial: FilePath,
+    pub actua: FilePath,
+    pub signature_certificate: FilePath,
+    pub authentication_certificate: FilePath,
+    pub id_card: FilePath,
+    pub name: FilePath,
+    pub info: FilePath,
+    pub data: Option<FilePath>,
+    pub situations: Situations,
+}
+
+impl Files {
+    /// The pinned path of situation `index` (1-based).
+    pub fn situation(&self, index: u8) -> Option<Vec<u8>> {
+        if index == 0 || index > self.situations.count {
+            return None;
+        }
+        let mut path = self.situations.first.0.clone();
+        let n = path.len();
+        let fid = u16::from_be_bytes([path[n - 2], path[n - 1]]).checked_add(u16::from(index) - 1)?;
+        path[n - 2..].copy_from_slice(&fid.to_be_bytes());
+        Some(path)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Labels {
+    pub signature_certificate: String,
+    pub authentication_certificate: String,
+    pub signature_key: String,
+    pub authentication_key: String,
+    pub id_card: String,
+    pub name: String,
+    pub info: String,
+    pub data: String,
+    pub situation: String,
+}
+
+impl Labels {
+    /// The label of situation `index` (1-based): `{nn}` → `01` … `16`.
+    pub fn situation(&self, index: u8) -> String {
+        self.situation.replace("{nn}", &format!("{index:02}"))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyProfile {
+    pub reference: u8,
+    pub modulus_bits: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Keys {
+    pub signature: KeyProfile,
+    pub authentication: KeyProfile,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Algorithms {
+    pub sha256_pkcs1: u8,
+    pub sha256_pss: Option<u8>,
+    pub authentication_pkcs1: Option<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdCardTags {
+    pub template: Option<Tag>,
+    pub card_type: Option<Tag>,
+    pub category: Option<Tag>,
+    pub serial: Option<Tag>,
+    pub validity_start: Option<Tag>,
+    pub validity_end: Option<Tag>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NameTags {
+    pub template: Option<Tag>,
+    pub id_type: Option<Tag>,
+    pub national_id: Option<Tag>,
+    pub civility: Option<Tag>,
+    pub surname: Option<Tag>,
+    pub given_name: Option<Tag>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InfoTags {
+    pub template: Option<Tag>,
+    pub profession: Option<Tag>,
+    pub category: Option<Tag>,
+    pub specialty: Option<Tag>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SituationTags {
+    pub template: Option<Tag>,
+    pub mode: Option<Tag>,
+    pub status: Option<Tag>,
+    pub structure_id_type: Option<Tag>,
+    pub structure_name: Option<Tag>,
+    pub structure_id: Option<Tag>,
+    pub sector: Option<Tag>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Objects {
+    pub id_card: IdCardTags,
+    pub name: NameTags,
+    pub info: InfoTags,
+    pub situation: SituationTags,
+}
+
+impl CpsProfile {
+    /// Checks what serde cannot: ranges and consistency.
+    pub fn validate(&self) -> Result<(), String> {
+        let p = &self.pin;
+        if !(1..=256).contains(&self.read.chunk) {
+            return Err("read.chunk must be 1 to 256".into());
+        }
+        if p.min_length == 0 || p.min_length > p.max_length || p.max_length > 64 {
+            return Err("pin: need 1 <= min_length <= max_length <= 64".into());
+        }
+        if p.padding
+            .is_some_and(|pad| pad.length < p.max_length || pad.length > 64)
+        {
+            return Err("pin.padding.length must be max_length to 64".into());
+        }
+        if p.tries_max == 0 || p.tries_max > 15 {
+            return Err("pin.tries_max must be 1 to 15".into());
+        }
+        for k in [self.keys.signature, self.keys.authentication] {
+            if !(512..=4096).contains(&k.modulus_bits) || k.modulus_bits % 8 != 0 {
+                return Err("keys: modulus_bits must be a multiple of 8 from 512 to 4096".into());
+            }
+        }
+        let s = &self.files.situations;
+        if s.count > 16 {
+            return Err("files.situations.count is at most 16".into());
+        }
+        if self.files.situation(s.count.max(1)).is_none() {
+            return Err("files.situations runs past file id FFFF".into());
+        }
+        if !self.labels.situation.contains("{nn}") {
+            return Err("labels.situation must contain {nn}".into());
+        }
+        if self.generation == Generation::Cps3 && self.algorithms.authentication_pkcs1.is_none() {
+            return Err("a cps3 profile needs algorithms.authentication_pkcs1".into());
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,103 @@
+//! Byte strings written as hex in profiles ("E8 28 BD", "3F00:D003"), checked
+//! when the profile is read so the card code can trust their shape.
+
+use serde::Deserialize;
+
+fn unhex(s: &str) -> Result<Vec<u8>, String> {
+    let clean: String = s.chars().filter(|c| !matches!(c, ' ' | ':' | '_')).collect();
+    hex::decode(&clean).map_err(|_| format!("{s:?} is not hex bytes"))
+}
+
+/// Any non-empty byte string (AIDs).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct Hex(pub Vec<u8>);
+
+impl TryFrom<String> for Hex {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        let b = unhex(&s)?;
+        if b.is_empty() || b.len() > 16 {
+            return Err(format!("{s:?}: expected 1 to 16 bytes"));
+        }
+        Ok(Hex(b))
+    }
+}
+
+/// A BER tag of one to three bytes, well formed (multi-byte only after `xF`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[serde(try_from = "String")]
+pub struct Tag(pub Vec<u8>);
+
+impl TryFrom<String> for Tag {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        let b = unhex(&s)?;
+        let ok = match b.as_slice() {
+            [t] => t & 0x1F != 0x1F,
+            [t, rest @ ..] if rest.len() <= 2 => {
+                t & 0x1F == 0x1F
+                    && rest.last().is_some_and(|l| l & 0x80 == 0)
+                    && rest[..rest.len() - 1].iter().all(|x| x & 0x80 != 0)
+            }
+            _ => false,
+        };
+        if ok {
+            Ok(Tag(b))
+        } else {
+            Err(format!("{s:?} is not a BER tag"))
+        }
+    }
+}
+
+/// A file identifier: two bytes, relative to the current DF.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct Fid(pub [u8; 2]);
+
+impl TryFrom<String> for Fid {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        match unhex(&s)?.as_slice() {
+            [a, b] => Ok(Fid([*a, *b])),
+            _ => Err(format!("{s:?}: a file id is two bytes")),
+        }
+    }
+}
+
+/// A path from the MF: `3F00` then up to seven more file ids.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct FilePath(pub Vec<u8>);
+
+impl TryFrom<String> for FilePath {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        let b = unhex(&s)?;
+        if b.len() < 2 || b.len() % 2 != 0 || b.len() > 16 || b[..2] != [0x3F, 0x00] {
+            return Err(format!("{s:?}: a path is 3F00 followed by file ids"));
+        }
+        Ok(FilePath(b))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shapes_are_checked() {
+        assert_eq!(
+            Hex::try_from("E8 28:bd".to_string()).unwrap().0,
+            [0xE8, 0x28, 0xBD]
+        );
+        assert!(Hex::try_from("E8 2".to_string()).is_err());
+        assert!(Tag::try_from("5F37".to_string()).is_ok());
+        assert!(Tag::try_from("9F".to_string()).is_err());
+        assert!(Tag::try_from("5F81".to_string()).is_err());
+        assert!(Tag::try_from("80 81".to_string()).is_err());
+        assert!(FilePath::try_from("3F00 0001 E001".to_string()).is_ok());
+        assert!(FilePath::try_from("0001 E001".to_string()).is_err());
+        assert!(Fid::try_from("D0 01".to_string()).is_ok());
+    }
+}

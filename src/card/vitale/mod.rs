@@ -1,0 +1,257 @@
+//! Carte Vitale 2, read without any PIN: POINTERS (EF `2001` of VITALE) names
+//! the EFs of each application; the identity EF(s) hold one `65` template per
+//! beneficiary and a `66` card template; everything else is handed back raw.
+//! Vitale 1's file layout is not public: it is refused, not guessed.
+
+mod date;
+mod identity;
+mod pointers;
+
+pub use date::BirthDate;
+
+use super::{files, nir, CardError, CardKind};
+use crate::apdu::Exchange;
+use crate::card::profile::{Profiles, VitaleProfile};
+use serde::Serialize;
+
+/// "MF_VITALE" application.
+pub const AID_MF_VITALE: &[u8] = b"\xD2\x50\x00\x00\x02MF_VITALE";
+
+/// Benefits data whose tags the profile maps (none by default: not public).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Rights {
+    pub regime: Option<String>,
+    pub caisse: Option<String>,
+    pub centre: Option<String>,
+    pub code_gestion: Option<String>,
+    /// Qualité du bénéficiaire (0 assuré, 6 enfant, …).
+    pub quality: Option<String>,
+    pub birth_rank: Option<String>,
+    pub amc: Option<String>,
+    pub amo_periods: Vec<Period>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Period {
+    pub start: Option<String>,
+    pub end: Option<String>,
+}
+
+/// An object the profile does not map: where it was, its tag, its value.
+#[derive(Clone, PartialEq, Eq, Serialize)]
+pub struct Extra {
+    /// File id, then template and 1-based index: `D001/65[1]`.
+    pub path: String,
+    pub tag: String,
+    pub hex: String,
+}
+
+/// A file POINTERS names that is not an identity file, whole.
+#[derive(Clone, PartialEq, Eq, Serialize)]
+pub struct ExtraFile {
+    /// AID of its application, hex.
+    pub application: String,
+    pub fid: String,
+    pub name: String,
+    pub hex: String,
+}
+
+#[derive(Clone, PartialEq, Eq, Serialize)]
+pub struct Beneficiary {
+    /// The 13-character NIR.
+    pub nir: String,
+    pub nir_key: String,
+    pub nir_valid: bool,
+    /// Sex, birth year and month, place of birth, as the NIR says.
+    pub nir_parts: Option<nir::NirParts>,
+    pub surname: String,
+    pub first_name: String,
+    pub birth_date: BirthDate,
+    pub nationality: Option<String>,
+    pub rights: Rights,
+    pub extra: Vec<Extra>,
+}
+
+// Unmapped values may hold anything personal: logs get where, not what.
+impl std::fmt::Debug for Extra {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Extra {{ path: {:?}, tag: {:?}, .. }}", self.path, self.tag)
+    }
+}
+
+impl std::fmt::Debug for ExtraFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "ExtraFile {{ fid: {:?}, name: {:?}, .. }}",
+            self.fid, self.name
+        )
+    }
+}
+
+// NIRs and names stay out of logs.
+impl std::fmt::Debug for Beneficiary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Beneficiary { .. }")
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct VitaleData {
+    pub beneficiaries: Vec<Beneficiary>,
+    /// Card validity start, raw `AAAAMMJJ`.
+    pub validity_start: Option<String>,
+    /// Objects of the identity file(s) the profile does not map.
+    pub extra: Vec<Extra>,
+    /// Other files named in POINTERS.
+    pub extra_files: Vec<ExtraFile>,
+    /// What could not be read and what was used instead.
+    pub warnings: Vec<String>,
+}
+
+/// Reads a Vitale 2 with the built-in profile.
+pub fn read(ex: &mut dyn Exchange) -> Result<VitaleData, CardError> {
+    let p =
+        Profiles::builtin().map_err(|e| CardError::Unsupported(format!("built-in Vitale profile: {e}")))?;
+    read_card(ex, CardKind::Vitale2, &p.vitale2)
+}
+
+/// Reads a carte Vitale of the given kind.
+pub fn read_card(
+    ex: &mut dyn Exchange,
+    kind: CardKind,
+    profile: &VitaleProfile,
+) -> Result<VitaleData, CardError> {
+    match kind {
+        CardKind::Vitale2 => read_v2(ex, profile),
+        CardKind::Vitale1 => Err(CardError::Unsupported(
+            "the Vitale 1 file layout is not public; read it through the SESAM-Vitale API".into(),
+        )),
+        _ => Err(CardError::Unsupported(format!(
+            "a {} card is not a carte Vitale",
+            kind.as_str()
+        ))),
+    }
+}
+
+/// Decodes an identity file with the built-in profile (`D001` in paths).
+pub fn parse_identity(raw: &[u8]) -> Result<VitaleData, CardError> {
+    let p = Profiles::builtin().map_err(|e| CardError::Unsupported(e.to_string()))?;
+    let mut out = VitaleData::default();
+    identity::decode(raw, "D001", &p.vitale2, &mut out)?;
+    Ok(out)
+}
+
+fn read_v2(ex: &mut dyn Exchange, profile: &VitaleProfile) -> Result<VitaleData, CardError> {
+    let mut out = VitaleData::default();
+    let identity_file = pointers::NamedFile {
+        name: "IDENTITE".into(),
+        aid: profile.applications.mf_vitale.0.clone(),
+        fid: profile.identity.fid.0,
+    };
+    let (mut named, pointers_ok) = match read_pointers(ex, profile) {
+        Ok(files) => (files, true),
+        Err(e @ CardError::Transport(_)) => return Err(e),
+        Err(e) => {
+            out.warnings.push(format!(
+                "POINTERS unusable ({e}); reading the profile's identity EF"
+            ));
+            (Vec::new(), false)
+        }
+    };
+    let max = profile.pointers.max_files;
+    if named.len() > max {
+        out.warnings.push(format!(
+            "POINTERS names {} files; reading the first {max}",
+            named.len()
+        ));
+        named.truncate(max);
+    }
+    let mut found_identity = false;
+    let mut current_aid: Option<Vec<u8>> = None;
+    for f in &named {
+        let Some(raw) = read_named(ex, profile, f, &mut current_aid, &mut out.warnings)? else {
+            continue;
+        };
+        take_file(raw, f, profile, &mut out, &mut found_identity)?;
+    }
+    if !found_identity {
+        if pointers_ok {
+            out.warnings
+                .push("no identity file among POINTERS; reading the profile's identity EF".into());
+        }
+        // Here a card that does not answer is an error: there is nothing to return.
+        files::select_aid(ex, &identity_file.aid, "SELECT MF_VITALE")?;
+        let size = files::select_ef(ex, 0x02, &identity_file.fid, "SELECT identity EF")?;
+        let raw = files::read_binary(ex, size, profile.read.chunk, "READ identity EF")?;
+        identity::decode(&raw, &hex::encode_upper(identity_file.fid), profile, &mut out)?;
+    }
+    Ok(out)
+}
+
+fn read_pointers(
+    ex: &mut dyn Exchange,
+    profile: &VitaleProfile,
+) -> Result<Vec<pointers::NamedFile>, CardError> {
+    files::select_aid(ex, &profile.applications.vitale.0, "SELECT VITALE")?;
+    let size = files::select_ef(ex, 0x02, &profile.pointers.fid.0, "SELECT POINTERS")?;
+    pointers::parse(&files::read_binary(
+        ex,
+        size,
+        profile.read.chunk,
+        "READ POINTERS",
+    )?)
+}
+
+/// Reads one named EF; a status error is a warning and `None` (the card
+/// listed a file it will not give), a transport error fails the read.
+fn read_named(
+    ex: &mut dyn Exchange,
+    profile: &VitaleProfile,
+    f: &pointers::NamedFile,
+    current_aid: &mut Option<Vec<u8>>,
+    warnings: &mut Vec<String>,
+) -> Result<Option<Vec<u8>>, CardError> {
+    let mut attempt = || -> Result<Vec<u8>, CardError> {
+        if current_aid.as_deref() != Some(&f.aid) {
+            *current_aid = None;
+            files::select_aid(ex, &f.aid, "SELECT Vitale application")?;
+            *current_aid = Some(f.aid.clone());
+        }
+        let size = files::select_ef(ex, 0x02, &f.fid, "SELECT Vitale EF")?;
+        files::read_binary(ex, size, profile.read.chunk, "READ Vitale EF")
+    };
+    match attempt() {
+        Ok(raw) => Ok(Some(raw)),
+        Err(e @ CardError::Transport(_)) => Err(e),
+        Err(e) => {
+            warnings.push(format!("{} ({}): {e}", f.name, hex::encode_upper(f.fid)));
+            Ok(None)
+        }
+    }
+}
+
+/// Decodes an identity file, or keeps any other file whole.
+fn take_file(
+    raw: Vec<u8>,
+    f: &pointers::NamedFile,
+    profile: &VitaleProfile,
+    out: &mut VitaleData,
+    found_identity: &mut bool,
+) -> Result<(), CardError> {
+    if identity::is_identity(&raw, profile) {
+        identity::decode(&raw, &hex::encode_upper(f.fid), profile, out)?;
+        *found_identity = true;
+    } else {
+        out.extra_files.push(ExtraFile {
+            application: hex::encode_upper(&f.aid),
+            fid: hex::encode_upper(f.fid),
+            name: f.name.clone(),
+            hex: hex::encode_upper(&raw),
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;
