@@ -16,6 +16,8 @@ pub struct Config {
     pub serial: Vec<String>,
     /// Add the built-in simulated reader (CPS3 in slot 0, Vitale 2 in slot 1).
     pub sim: bool,
+    /// Other cards for the simulated reader's slots (names or TOML files).
+    pub sim_cards: Vec<String>,
     pub service: crate::service::Options,
 }
 
@@ -43,12 +45,17 @@ pub fn start(config: &Config) -> Result<Ready, String> {
         }
     }
     if config.sim {
-        let reader = lecteur_sim::default_reader().map_err(|e| format!("simulator: {e}"))?;
+        let reader = if config.sim_cards.is_empty() {
+            lecteur_sim::default_reader()
+        } else {
+            lecteur_sim::reader_with(&config.sim_cards)
+        }
+        .map_err(|e| format!("simulator: {e}"))?;
         transport::sim::start(reader, sink.clone());
         transports.push("sim");
     }
     drop(sink);
-    let service = Service::start(events, config.service.clone());
+    let service = Service::start(events, config.service.clone()).map_err(|e| format!("profile {e}"))?;
     Ok(Ready {
         socket,
         listener,

@@ -12,6 +12,8 @@ const MAX_RESPONSE: usize = 65_536;
 
 /// Sends a command and returns the whole response, following T=0 rules.
 pub fn transmit(ex: &mut dyn Exchange, cmd: &Command) -> Result<Response, ApduError> {
+    // The header only: the data may be a PIN or patient data.
+    tracing::trace!(cla = cmd.cla, ins = cmd.ins, p1 = cmd.p1, p2 = cmd.p2, "apdu");
     let bytes = cmd
         .to_bytes(true)
         .ok_or_else(|| ApduError::Malformed(format!("{cmd:?} does not fit a short APDU")))?;

@@ -4,7 +4,8 @@
 use super::rpc::RpcError;
 use super::Api;
 use crate::card::cps::KeyUsage;
-use crate::service::{ConnId, LastTry, SignInput};
+use crate::card::cps::SignScheme;
+use crate::service::{ConnId, LastTry, PinEntry, SignInput};
 use base64::Engine;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -20,6 +21,8 @@ pub const METHODS: &[&str] = &[
     "cps.verify_pin",
     "cps.certificates",
     "cps.sign",
+    "cps.change_pin",
+    "cps.unblock_pin",
     "cps.logout",
     "events.subscribe",
 ];
@@ -46,9 +49,39 @@ struct ReaderParams {
 #[serde(deny_unknown_fields)]
 struct VerifyParams {
     reader: Option<String>,
-    pin: Zeroizing<String>,
+    pin: Option<Zeroizing<String>>,
+    #[serde(default)]
+    pinpad: bool,
     #[serde(default)]
     allow_last_try: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChangeParams {
+    reader: Option<String>,
+    old: Zeroizing<String>,
+    new: Zeroizing<String>,
+    #[serde(default)]
+    allow_last_try: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UnblockParams {
+    reader: Option<String>,
+    puk: Zeroizing<String>,
+    new: Zeroizing<String>,
+}
+
+/// The PIN of a request: given, or typed on the reader (never both).
+fn pin_entry(pin: Option<Zeroizing<String>>, pinpad: bool) -> Result<Option<PinEntry>, RpcError> {
+    match (pin, pinpad) {
+        (Some(_), true) => Err(RpcError::invalid_params("give `pin` or `pinpad: true`, not both")),
+        (Some(pin), false) => Ok(Some(PinEntry::Given(pin))),
+        (None, true) => Ok(Some(PinEntry::Pinpad)),
+        (None, false) => Ok(None),
+    }
 }
 
 fn last_try(allow: bool) -> LastTry {
@@ -64,6 +97,8 @@ fn last_try(allow: bool) -> LastTry {
 struct SignParams {
     reader: Option<String>,
     pin: Option<Zeroizing<String>>,
+    #[serde(default)]
+    pinpad: bool,
     #[serde(default)]
     allow_last_try: bool,
     key: String,
@@ -105,8 +140,11 @@ pub async fn call(api: &Api, conn: ConnId, method: &str, p: Value) -> Result<Val
         }
         "cps.verify_pin" => {
             let p: VerifyParams = params(p)?;
+            let entry = pin_entry(p.pin, p.pinpad)?.ok_or_else(|| {
+                RpcError::invalid_params("give `pin`, or `pinpad: true` to type it on the reader")
+            })?;
             let tries_left = svc
-                .cps_verify_pin(conn, p.reader.as_deref(), p.pin, last_try(p.allow_last_try))
+                .cps_verify_pin(conn, p.reader.as_deref(), entry, last_try(p.allow_last_try))
                 .await?;
             Ok(json!({ "tries_left": tries_left }))
         }
@@ -121,12 +159,15 @@ pub async fn call(api: &Api, conn: ConnId, method: &str, p: Value) -> Result<Val
                 "authentication" => KeyUsage::Authentication,
                 k => return Err(RpcError::invalid_params(format!("unknown key {k:?}"))),
             };
-            if p.algorithm != "rsa-pkcs1-sha256" {
-                return Err(RpcError::invalid_params(format!(
-                    "unsupported algorithm {:?} (rsa-pkcs1-sha256)",
-                    p.algorithm
-                )));
-            }
+            let scheme = match p.algorithm.as_str() {
+                "rsa-pkcs1-sha256" => SignScheme::Pkcs1Sha256,
+                "rsa-pss-sha256" => SignScheme::PssSha256,
+                a => {
+                    return Err(RpcError::invalid_params(format!(
+                        "unsupported algorithm {a:?} (rsa-pkcs1-sha256, rsa-pss-sha256)"
+                    )))
+                }
+            };
             let input = match (&p.data_b64, &p.digest_b64) {
                 (Some(d), None) => SignInput::Data(b64("data_b64", d)?),
                 (None, Some(d)) => {
@@ -144,11 +185,27 @@ pub async fn call(api: &Api, conn: ConnId, method: &str, p: Value) -> Result<Val
                     ))
                 }
             };
+            let entry = pin_entry(p.pin, p.pinpad)?;
             let allow = last_try(p.allow_last_try);
             to_value(
-                svc.cps_sign(conn, p.reader.as_deref(), p.pin, allow, usage, input)
+                svc.cps_sign(conn, p.reader.as_deref(), entry, allow, usage, scheme, input)
                     .await?,
             )
+        }
+        "cps.change_pin" => {
+            let p: ChangeParams = params(p)?;
+            let allow = last_try(p.allow_last_try);
+            let tries_left = svc
+                .cps_change_pin(conn, p.reader.as_deref(), p.old, p.new, allow)
+                .await?;
+            Ok(json!({ "tries_left": tries_left }))
+        }
+        "cps.unblock_pin" => {
+            let p: UnblockParams = params(p)?;
+            let tries_left = svc
+                .cps_unblock_pin(conn, p.reader.as_deref(), p.puk, p.new)
+                .await?;
+            Ok(json!({ "tries_left": tries_left }))
         }
         "cps.logout" => {
             let p: ReaderParams = params(p)?;

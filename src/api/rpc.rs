@@ -26,6 +26,8 @@ pub fn code_of(kind: &str) -> i64 {
         "pin_last_try" => -32011,
         "pin_cancelled" => -32012,
         "pin_timeout" => -32013,
+        "puk_incorrect" => -32014,
+        "puk_blocked" => -32015,
         "invalid_params" => INVALID_PARAMS,
         _ => INTERNAL_ERROR,
     }
@@ -57,7 +59,7 @@ impl From<ServiceError> for RpcError {
     fn from(e: ServiceError) -> Self {
         let kind = e.kind();
         let mut err = RpcError::new(code_of(kind), kind, e.to_string());
-        if let ServiceError::PinIncorrect { tries_left } = e {
+        if let ServiceError::PinIncorrect { tries_left } | ServiceError::PukIncorrect { tries_left } = e {
             err.data["tries_left"] = json!(tries_left);
         }
         err

@@ -20,9 +20,15 @@ struct Args {
     /// Add the built-in simulated two-slot reader (CPS3 in slot 0, Vitale 2 in slot 1).
     #[arg(long)]
     sim: bool,
+    /// Cards of the simulated reader's slots, e.g. `cps4,vitale2-6-beneficiaries,empty` (implies --sim).
+    #[arg(long, value_name = "CARD,CARD", value_delimiter = ',')]
+    sim_cards: Vec<String>,
     /// Drop a PIN verification unused for this many seconds (the card is reset).
     #[arg(long, value_name = "SECONDS", default_value_t = 900)]
     pin_idle_timeout: u64,
+    /// Directory of card profiles (cps3.toml, cps4.toml, vitale2.toml) replacing the built-in ones.
+    #[arg(long, value_name = "DIR")]
+    profiles: Option<PathBuf>,
 }
 
 #[tokio::main]
@@ -38,9 +44,11 @@ async fn main() {
         socket: args.socket,
         pcsc: !args.no_pcsc,
         serial: args.serial,
-        sim: args.sim,
+        sim: args.sim || !args.sim_cards.is_empty(),
+        sim_cards: args.sim_cards,
         service: lecteur::service::Options {
             pin_idle_timeout: std::time::Duration::from_secs(args.pin_idle_timeout),
+            profiles_dir: args.profiles,
         },
     };
     let ready = match daemon::start(&config) {

@@ -1,48 +1,49 @@
 //! CPS operations and the PIN policy:
-//! - the tries left are read before any VERIFY, and a blocked PIN is never sent;
-//! - one request sends at most one VERIFY, never retried;
-//! - a verification belongs to the connection that made it: before another
-//!   connection verifies, the card is reset; signing without `pin` needs this
-//!   connection's own verification.
+//! - the tries left are read before any PIN is presented, a blocked PIN is
+//!   never sent, and the last try only when the request allows it;
+//! - one request presents a PIN at most once, never retried;
+//! - a verification belongs to the connection that made it (see `SlotCtx`);
+//! - what the card holds is read once per card and kept (keyed by the card's
+//!   serial and EF_ACTUA stamp): asking again sends no APDU.
 
 use super::worker::{ConnId, SlotCtx};
 use super::{open, CardView, Service, ServiceError};
-use crate::apdu::Channel;
-use crate::card::cps::{self, KeyUsage, PinStatus};
-use crate::card::{cert, CardKind};
+use crate::apdu::{Channel, StatusWord};
+use crate::card::cps::{CertificateInfo, CpsCard, CpsCardInfo, KeyUsage, PinStatus, SignScheme, Situation};
+use crate::card::{CardError, CardKind};
+use crate::transport::PinpadVerify;
 use base64::Engine;
 use serde::Serialize;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+/// The CPS generations lecteur drives.
+const CPS: &[CardKind] = &[CardKind::Cps3, CardKind::Cps4];
+/// Seconds the holder has to type the PIN on a reader's keypad.
+const PINPAD_TIMEOUT: u8 = 30;
 
-#[derive(Debug, Serialize)]
-pub struct CpsCard {
-    #[serde(flatten)]
-    pub card: CardView,
-    pub serial: String,
+/// What lecteurd keeps of the CPS in a slot.
+pub struct CpsCache {
+    epoch: u64,
+    info: CpsCardInfo,
+    situations: Option<Vec<Situation>>,
 }
 
-#[derive(Debug, Serialize)]
-pub struct Holder {
-    pub national_id: Option<String>,
-    pub surname: Option<String>,
-    pub given_name: Option<String>,
+/// Whether a PIN may be presented when one try is left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LastTry {
+    Refuse,
+    Allow,
 }
 
-#[derive(Debug, Serialize)]
-pub struct CpsInfo {
-    pub card: CpsCard,
-    pub holder: Holder,
-    pub pin: PinStatus,
-}
-
-#[derive(Debug, Serialize)]
-pub struct CertificateView {
-    pub usage: &'static str,
-    pub der_b64: String,
-    pub subject: String,
-    pub not_after: String,
+/// How the PIN reaches the card.
+pub enum PinEntry {
+    /// Typed by the client (zeroized when dropped).
+    Given(Zeroizing<String>),
+    /// Typed by the holder on the reader's keypad.
+    Pinpad,
 }
 
 /// What to sign.
@@ -58,63 +59,192 @@ pub struct SignResult {
     pub certificate_der_b64: String,
 }
 
-/// Whether a verification may use the last try.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LastTry {
-    Refuse,
-    Allow,
+/// The card's data, read once per card: served from the cache while the card
+/// stays in, checked by its stamp when a card comes back.
+fn cached_info<'c>(ctx: &'c mut SlotCtx, card: &CpsCard) -> Result<&'c mut CpsCache, ServiceError> {
+    let epoch = ctx.epoch();
+    let ex = &mut Channel(ctx.channel.as_mut());
+    let cache = match ctx.cps_cache.take() {
+        Some(c) if c.epoch == epoch => Some(c),
+        Some(mut c) => {
+            // The slot saw a card movement: is it the same card, unchanged?
+            if card.read_stamp(ex)? == c.info.stamp {
+                card.select(ex)?;
+                c.info.pin = card.pin_status(ex)?;
+                c.epoch = epoch;
+                Some(c)
+            } else {
+                None
+            }
+        }
+        None => None,
+    };
+    let cache = match cache {
+        Some(c) => c,
+        None => CpsCache {
+            epoch,
+            info: card.read_info(ex)?,
+            situations: None,
+        },
+    };
+    Ok(ctx.cps_cache.insert(cache))
 }
 
-/// Verifies `pin` for `conn` (the slot is already claimed by `open`): tries
-/// left read first, a blocked PIN never sent, the last try only when allowed,
-/// one VERIFY. Returns the tries left after it.
-fn verify(ctx: &mut SlotCtx, conn: ConnId, pin: &[u8], last_try: LastTry) -> Result<u8, ServiceError> {
-    cps::check_pin_format(pin)?;
-    let ex = &mut Channel(ctx.channel.as_mut());
-    cps::select(ex)?;
-    let status = cps::pin_status(ex)?;
-    match status.tries_left {
-        0 => return Err(ServiceError::PinBlocked),
-        1 if last_try == LastTry::Refuse => return Err(ServiceError::PinLastTry),
-        _ => {}
+/// Keeps the cached tries in step with what a PIN command just did.
+fn note_pin(ctx: &mut SlotCtx, pin: PinStatus) {
+    let epoch = ctx.epoch();
+    if let Some(c) = ctx.cps_cache.as_mut().filter(|c| c.epoch == epoch) {
+        c.info.pin = pin;
     }
-    match cps::verify_pin(ex, pin) {
+}
+
+/// Reads the tries left and applies the policy before a PIN is presented.
+fn gate(ctx: &mut SlotCtx, card: &CpsCard, last_try: LastTry) -> Result<PinStatus, ServiceError> {
+    let ex = &mut Channel(ctx.channel.as_mut());
+    card.select(ex)?;
+    let status = card.pin_status(ex)?;
+    note_pin(ctx, status);
+    match status.tries_left {
+        0 => Err(ServiceError::PinBlocked),
+        1 if last_try == LastTry::Refuse => Err(ServiceError::PinLastTry),
+        _ => Ok(status),
+    }
+}
+
+/// Records the outcome of one presented PIN.
+fn settle(
+    ctx: &mut SlotCtx,
+    conn: ConnId,
+    status: PinStatus,
+    outcome: Result<(), ServiceError>,
+) -> Result<u8, ServiceError> {
+    let tries_left = match &outcome {
+        Ok(()) => status.tries_max,
+        Err(ServiceError::PinIncorrect { tries_left }) => *tries_left,
+        Err(ServiceError::PinBlocked) => 0,
+        Err(_) => status.tries_left,
+    };
+    note_pin(ctx, PinStatus { tries_left, ..status });
+    match outcome {
         Ok(()) => {
             ctx.set_verified(conn);
-            Ok(status.tries_max)
+            Ok(tries_left)
         }
         Err(e) => {
             // A failed comparison closes the card's security state by itself.
             ctx.forget_verification();
-            Err(e.into())
+            Err(e)
         }
     }
 }
 
+/// Verifies the PIN for `conn` (the slot is already claimed by `open`).
+fn verify(
+    ctx: &mut SlotCtx,
+    conn: ConnId,
+    card: &CpsCard,
+    entry: &PinEntry,
+    last_try: LastTry,
+) -> Result<u8, ServiceError> {
+    let outcome = match entry {
+        PinEntry::Given(pin) => {
+            card.check_pin_format(pin.as_bytes())?;
+            let status = gate(ctx, card, last_try)?;
+            let sent = card.verify_pin(&mut Channel(ctx.channel.as_mut()), pin.as_bytes());
+            (status, sent.map_err(ServiceError::from))
+        }
+        PinEntry::Pinpad => {
+            if !ctx.channel.has_pinpad() {
+                return Err(ServiceError::InvalidParams("this reader has no PIN pad".into()));
+            }
+            let status = gate(ctx, card, last_try)?;
+            let p = card.profile();
+            let request = PinpadVerify {
+                header: [p.application.cla, 0x20, 0x00, p.pin.reference],
+                min_len: p.pin.min_length as u8,
+                max_len: p.pin.max_length as u8,
+                timeout_secs: PINPAD_TIMEOUT,
+            };
+            (status, pinpad_outcome(ctx.channel.verify_pin_pinpad(&request)))
+        }
+    };
+    settle(ctx, conn, outcome.0, outcome.1)
+}
+
+/// Maps the card's answer to a PIN typed on the reader.
+fn pinpad_outcome(answer: Result<Vec<u8>, crate::transport::TransportError>) -> Result<(), ServiceError> {
+    match answer?.as_slice() {
+        [sw1, sw2] => match (StatusWord::from_bytes(*sw1, *sw2), *sw1, *sw2) {
+            (StatusWord::Ok, ..) => Ok(()),
+            (StatusWord::VerifyFailed(0) | StatusWord::Blocked | StatusWord::RefDataNotUsable, ..) => {
+                Err(ServiceError::PinBlocked)
+            }
+            (StatusWord::VerifyFailed(n), ..) => Err(ServiceError::PinIncorrect { tries_left: n }),
+            (_, 0x64, 0x00) => Err(ServiceError::PinTimeout),
+            (_, 0x64, 0x01) => Err(ServiceError::PinCancelled),
+            (sw, ..) => Err(ServiceError::UnsupportedCard(format!(
+                "the card answered {sw} to the PIN pad"
+            ))),
+        },
+        other => Err(ServiceError::Transport(format!(
+            "PIN pad answer of {} bytes",
+            other.len()
+        ))),
+    }
+}
+
+/// The card in a slot, driven with its generation's profile.
+fn cps_card(service: &Service, kind: CardKind) -> Result<CpsCard, ServiceError> {
+    Ok(CpsCard::new(kind, &service.inner.profiles)?)
+}
+
+/// `cps.info`'s answer: card, holder, profession, certificates, PIN, and the
+/// situations when this connection has verified the PIN.
+fn info_view(info: &CpsCardInfo, kind: CardKind, atr: &[u8], situations: Option<&Vec<Situation>>) -> Value {
+    let mut v = serde_json::to_value(info).unwrap_or(Value::Null);
+    let Some(obj) = v.as_object_mut() else {
+        return Value::Null;
+    };
+    let mut card = json!(CardView {
+        kind: kind.as_str(),
+        atr: hex::encode_upper(atr)
+    });
+    for k in [
+        "serial",
+        "generation",
+        "card_type",
+        "category",
+        "validity_start",
+        "validity_end",
+        "actua",
+    ] {
+        card[k] = obj.remove(k).unwrap_or(Value::Null);
+    }
+    obj.remove("stamp");
+    obj.insert("card".into(), card);
+    obj.insert("situations".into(), json!(situations));
+    v
+}
+
 impl Service {
-    pub async fn cps_info(&self, conn: ConnId, reader: Option<&str>) -> Result<CpsInfo, ServiceError> {
-        let worker = self.pick(reader, CardKind::Cps3, "CPS")?;
+    pub async fn cps_info(&self, conn: ConnId, reader: Option<&str>) -> Result<Value, ServiceError> {
+        let worker = self.pick(reader, CPS, "CPS")?;
+        let service = self.clone();
         worker
             .run(move |ctx| {
-                let atr = open(ctx, conn, CardKind::Cps3)?;
+                let (atr, kind) = open(ctx, conn, CPS)?;
+                let card = cps_card(&service, kind)?;
+                cached_info(ctx, &card)?;
+                let verified = ctx.verified_by(conn);
                 let ex = &mut Channel(ctx.channel.as_mut());
-                cps::select(ex)?;
-                let serial = cps::serial(ex)?;
-                let der = cps::certificate(ex, KeyUsage::Authentication)?;
-                let pin = cps::pin_status(ex)?;
-                let c = cert::parse(&der)?;
-                Ok(CpsInfo {
-                    card: CpsCard {
-                        card: CardView::new(&atr),
-                        serial,
-                    },
-                    holder: Holder {
-                        national_id: c.national_id,
-                        surname: c.surname,
-                        given_name: c.given_name,
-                    },
-                    pin,
-                })
+                let Some(cache) = ctx.cps_cache.as_mut() else {
+                    return Err(ServiceError::Internal("card data not kept".into()));
+                };
+                if verified && cache.situations.is_none() {
+                    cache.situations = Some(card.read_situations(ex)?);
+                }
+                let situations = cache.situations.as_ref().filter(|_| verified);
+                Ok(info_view(&cache.info, kind, &atr, situations))
             })
             .await?
     }
@@ -124,14 +254,83 @@ impl Service {
         &self,
         conn: ConnId,
         reader: Option<&str>,
-        pin: Zeroizing<String>,
+        entry: PinEntry,
         last_try: LastTry,
     ) -> Result<u8, ServiceError> {
-        let worker = self.pick(reader, CardKind::Cps3, "CPS")?;
+        let worker = self.pick(reader, CPS, "CPS")?;
+        let service = self.clone();
         worker
             .run(move |ctx| {
-                open(ctx, conn, CardKind::Cps3)?;
-                verify(ctx, conn, pin.as_bytes(), last_try)
+                let (_, kind) = open(ctx, conn, CPS)?;
+                let card = cps_card(&service, kind)?;
+                verify(ctx, conn, &card, &entry, last_try)
+            })
+            .await?
+    }
+
+    /// Changes the PIN (`old` → `new`), with the same policy as a verification.
+    /// The card is reset afterwards: the change verifies nobody.
+    pub async fn cps_change_pin(
+        &self,
+        conn: ConnId,
+        reader: Option<&str>,
+        old: Zeroizing<String>,
+        new: Zeroizing<String>,
+        last_try: LastTry,
+    ) -> Result<u8, ServiceError> {
+        let worker = self.pick(reader, CPS, "CPS")?;
+        let service = self.clone();
+        worker
+            .run(move |ctx| {
+                let (_, kind) = open(ctx, conn, CPS)?;
+                let card = cps_card(&service, kind)?;
+                card.check_pin_format(old.as_bytes())?;
+                card.check_pin_format(new.as_bytes())?;
+                let status = gate(ctx, &card, last_try)?;
+                let done =
+                    card.change_pin(&mut Channel(ctx.channel.as_mut()), old.as_bytes(), new.as_bytes());
+                let tries = settle(ctx, conn, status, done.map_err(ServiceError::from))?;
+                ctx.drop_verification()?;
+                Ok(tries)
+            })
+            .await?
+    }
+
+    /// Unblocks the PIN with the PUK and sets `new`. The card is reset after.
+    pub async fn cps_unblock_pin(
+        &self,
+        conn: ConnId,
+        reader: Option<&str>,
+        puk: Zeroizing<String>,
+        new: Zeroizing<String>,
+    ) -> Result<u8, ServiceError> {
+        let worker = self.pick(reader, CPS, "CPS")?;
+        let service = self.clone();
+        worker
+            .run(move |ctx| {
+                let (_, kind) = open(ctx, conn, CPS)?;
+                let card = cps_card(&service, kind)?;
+                let ex = &mut Channel(ctx.channel.as_mut());
+                card.select(ex)?;
+                match card.unblock_pin(ex, puk.as_bytes(), new.as_bytes()) {
+                    Ok(()) => {}
+                    Err(CardError::PinIncorrect { tries_left }) => {
+                        return Err(ServiceError::PukIncorrect { tries_left })
+                    }
+                    Err(CardError::PinBlocked) => return Err(ServiceError::PukBlocked),
+                    Err(e) => return Err(e.into()),
+                }
+                let max = card.profile().pin.tries_max;
+                note_pin(
+                    ctx,
+                    PinStatus {
+                        tries_left: max,
+                        tries_max: max,
+                    },
+                );
+                ctx.set_verified(conn);
+                ctx.drop_verification()?;
+                Ok(max)
             })
             .await?
     }
@@ -139,10 +338,10 @@ impl Service {
     /// Closes this connection's PIN verification on the card (the card is
     /// reset). Returns whether there was one.
     pub async fn cps_logout(&self, conn: ConnId, reader: Option<&str>) -> Result<bool, ServiceError> {
-        let worker = self.pick(reader, CardKind::Cps3, "CPS")?;
+        let worker = self.pick(reader, CPS, "CPS")?;
         worker
             .run(move |ctx| {
-                open(ctx, conn, CardKind::Cps3)?;
+                open(ctx, conn, CPS)?;
                 let had = ctx.verified_by(conn);
                 ctx.drop_verification()?;
                 Ok(had)
@@ -154,70 +353,76 @@ impl Service {
         &self,
         conn: ConnId,
         reader: Option<&str>,
-    ) -> Result<Vec<CertificateView>, ServiceError> {
-        let worker = self.pick(reader, CardKind::Cps3, "CPS")?;
+    ) -> Result<Vec<CertificateInfo>, ServiceError> {
+        let worker = self.pick(reader, CPS, "CPS")?;
+        let service = self.clone();
         worker
             .run(move |ctx| {
-                open(ctx, conn, CardKind::Cps3)?;
-                let ex = &mut Channel(ctx.channel.as_mut());
-                cps::select(ex)?;
-                [KeyUsage::Signature, KeyUsage::Authentication]
-                    .into_iter()
-                    .map(|usage| {
-                        let der = cps::certificate(ex, usage)?;
-                        let c = cert::parse(&der)?;
-                        Ok(CertificateView {
-                            usage: usage.as_str(),
-                            der_b64: B64.encode(&der),
-                            subject: c.subject,
-                            not_after: c.not_after,
-                        })
-                    })
-                    .collect()
+                let (_, kind) = open(ctx, conn, CPS)?;
+                let card = cps_card(&service, kind)?;
+                Ok(cached_info(ctx, &card)?.info.certificates.clone())
             })
             .await?
     }
 
-    /// Signs with the CPS. With `pin`, verifies it first in the same operation;
-    /// without, this connection must have verified the PIN before.
+    /// Signs with the CPS. With a PIN entry, verifies first in the same
+    /// operation; without, this connection must have verified the PIN before.
+    #[allow(clippy::too_many_arguments)]
     pub async fn cps_sign(
         &self,
         conn: ConnId,
         reader: Option<&str>,
-        pin: Option<Zeroizing<String>>,
+        entry: Option<PinEntry>,
         last_try: LastTry,
         usage: KeyUsage,
+        scheme: SignScheme,
         input: SignInput,
     ) -> Result<SignResult, ServiceError> {
-        let worker = self.pick(reader, CardKind::Cps3, "CPS")?;
+        let worker = self.pick(reader, CPS, "CPS")?;
+        let service = self.clone();
         worker
             .run(move |ctx| {
-                open(ctx, conn, CardKind::Cps3)?;
-                match &pin {
-                    Some(pin) => {
-                        verify(ctx, conn, pin.as_bytes(), last_try)?;
+                let (_, kind) = open(ctx, conn, CPS)?;
+                let card = cps_card(&service, kind)?;
+                let certificate = cached_info(ctx, &card)?
+                    .info
+                    .certificates
+                    .iter()
+                    .find(|c| c.usage == usage.as_str())
+                    .map(|c| c.der.clone())
+                    .ok_or_else(|| {
+                        ServiceError::UnsupportedCard(format!("no {} certificate", usage.as_str()))
+                    })?;
+                match &entry {
+                    Some(entry) => {
+                        verify(ctx, conn, &card, entry, last_try)?;
                     }
-                    None if !ctx.verified_by(conn) => return Err(ServiceError::PinRequired),
+                    None if !ctx.verified_by(conn) || card.reverify_before_signature() => {
+                        return Err(ServiceError::PinRequired)
+                    }
                     None => {}
                 }
-                drop(pin);
-                let ex = &mut Channel(ctx.channel.as_mut());
-                cps::select(ex)?;
-                let certificate = cps::certificate(ex, usage)?;
-                let signed = match &input {
-                    SignInput::Data(d) => cps::sign_data(ex, usage, d),
-                    SignInput::Digest(d) => cps::sign_sha256(ex, usage, d),
+                drop(entry);
+                let digest = match &input {
+                    SignInput::Data(d) => Sha256::digest(d).to_vec(),
+                    SignInput::Digest(d) => d.clone(),
                 };
-                let signature = signed.inspect_err(|e| {
-                    if *e == crate::card::CardError::PinRequired {
-                        ctx.forget_verification();
+                let ex = &mut Channel(ctx.channel.as_mut());
+                card.select(ex)?;
+                match card.sign(ex, usage, scheme, &digest) {
+                    Ok(signature) => {
+                        ctx.set_verified(conn); // used now: the idle timeout starts again
+                        Ok(SignResult {
+                            signature_b64: B64.encode(signature),
+                            certificate_der_b64: B64.encode(certificate),
+                        })
                     }
-                })?;
-                ctx.set_verified(conn); // used now: the idle timeout starts again
-                Ok(SignResult {
-                    signature_b64: B64.encode(signature),
-                    certificate_der_b64: B64.encode(certificate),
-                })
+                    Err(CardError::PinRequired) => {
+                        ctx.forget_verification();
+                        Err(ServiceError::PinRequired)
+                    }
+                    Err(e) => Err(e.into()),
+                }
             })
             .await?
     }

@@ -16,6 +16,10 @@ pub enum ServiceError {
     PinIncorrect { tries_left: u8 },
     #[error("the PIN is blocked")]
     PinBlocked,
+    #[error("wrong PUK, {tries_left} tries left")]
+    PukIncorrect { tries_left: u8 },
+    #[error("the PUK is blocked: the card must be replaced")]
+    PukBlocked,
     #[error("the holder cancelled the PIN entry on the reader")]
     PinCancelled,
     #[error("the holder did not type the PIN on the reader in time")]
@@ -46,7 +50,9 @@ impl From<TransportError> for ServiceError {
             TransportError::PinCancelled => ServiceError::PinCancelled,
             TransportError::PinTimeout => ServiceError::PinTimeout,
             TransportError::NoPinpad => ServiceError::InvalidParams("this reader has no PIN pad".into()),
-            e @ (TransportError::Timeout | TransportError::Protocol(_)) => ServiceError::Transport(e.to_string()),
+            e @ (TransportError::Timeout | TransportError::Protocol(_)) => {
+                ServiceError::Transport(e.to_string())
+            }
         }
     }
 }
@@ -76,6 +82,8 @@ impl ServiceError {
             ServiceError::UnsupportedCard(_) => "unsupported_card",
             ServiceError::PinIncorrect { .. } => "pin_incorrect",
             ServiceError::PinBlocked => "pin_blocked",
+            ServiceError::PukIncorrect { .. } => "puk_incorrect",
+            ServiceError::PukBlocked => "puk_blocked",
             ServiceError::PinLastTry => "pin_last_try",
             ServiceError::PinCancelled => "pin_cancelled",
             ServiceError::PinTimeout => "pin_timeout",

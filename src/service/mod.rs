@@ -8,17 +8,18 @@ mod events;
 mod vitale;
 mod worker;
 
-pub use cps::{CertificateView, CpsInfo, LastTry, SignInput, SignResult};
+pub use cps::{LastTry, PinEntry, SignInput, SignResult};
 pub use error::ServiceError;
 pub use events::Event;
 pub use vitale::VitaleResult;
 pub use worker::ConnId;
 
 use crate::card::atr::{identify, CardKind};
+use crate::card::Profiles;
 use crate::transport::{ReaderEvent, SlotInfo};
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::sync::{broadcast, mpsc};
@@ -45,6 +46,7 @@ pub struct ReaderView {
     pub id: String,
     pub name: String,
     pub transport: &'static str,
+    pub pinpad: bool,
     pub card: Option<CardView>,
 }
 
@@ -53,12 +55,15 @@ pub struct ReaderView {
 pub struct Options {
     /// A PIN verification unused this long is dropped (the card is reset).
     pub pin_idle_timeout: Duration,
+    /// Directory whose profiles replace the built-in ones, file by file.
+    pub profiles_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Options {
             pin_idle_timeout: Duration::from_secs(15 * 60),
+            profiles_dir: None,
         }
     }
 }
@@ -69,10 +74,13 @@ struct Slot {
     atr: Option<Vec<u8>>,
     /// Bumped at every card movement: voids PIN verifications.
     epoch: Arc<AtomicU64>,
+    /// Whether the reader has a PIN pad (asked on its worker thread).
+    pinpad: Arc<AtomicBool>,
 }
 
 struct Inner {
     slots: Mutex<BTreeMap<String, Slot>>,
+    profiles: Profiles,
     events: broadcast::Sender<Event>,
     next_conn: AtomicU64,
 }
@@ -84,12 +92,18 @@ pub struct Service {
 }
 
 impl Service {
-    /// Starts the service on the events of the transports.
-    pub fn start(mut transport_events: mpsc::UnboundedReceiver<ReaderEvent>, options: Options) -> Service {
+    /// Starts the service on the events of the transports. Fails when a
+    /// profile in `options.profiles_dir` is invalid (the error names file and line).
+    pub fn start(
+        mut transport_events: mpsc::UnboundedReceiver<ReaderEvent>,
+        options: Options,
+    ) -> Result<Service, crate::card::ProfileError> {
+        let profiles = Profiles::load(options.profiles_dir.as_deref())?;
         let (events, _) = broadcast::channel(256);
         let service = Service {
             inner: Arc::new(Inner {
                 slots: Mutex::new(BTreeMap::new()),
+                profiles,
                 events,
                 next_conn: AtomicU64::new(1),
             }),
@@ -101,7 +115,7 @@ impl Service {
             }
         });
         service.expire_idle_verifications(options.pin_idle_timeout);
-        service
+        Ok(service)
     }
 
     fn slots(&self) -> MutexGuard<'_, BTreeMap<String, Slot>> {
@@ -122,6 +136,9 @@ impl Service {
             ReaderEvent::Added { slot, channel } => {
                 let epoch = Arc::new(AtomicU64::new(0));
                 let worker = Worker::spawn(&slot.id, channel, epoch.clone());
+                let pinpad = Arc::new(AtomicBool::new(false));
+                let flag = pinpad.clone();
+                worker.post(move |ctx| flag.store(ctx.channel.has_pinpad(), Ordering::SeqCst));
                 let id = slot.id.clone();
                 self.slots().insert(
                     id.clone(),
@@ -130,6 +147,7 @@ impl Service {
                         worker,
                         atr: None,
                         epoch,
+                        pinpad,
                     },
                 );
                 self.publish("reader.added", &id, None);
@@ -213,15 +231,17 @@ impl Service {
                 id: s.info.id.clone(),
                 name: s.info.name.clone(),
                 transport: s.info.kind.as_str(),
+                pinpad: s.pinpad.load(Ordering::SeqCst),
                 card: s.atr.as_deref().map(CardView::new),
             })
             .collect()
     }
 
-    /// Chooses the slot for an operation on a card of kind `want`: the one named
-    /// (by id or name), or the only one holding such a card.
-    fn pick(&self, reader: Option<&str>, want: CardKind, label: &str) -> Result<Worker, ServiceError> {
+    /// Chooses the slot for an operation on a card of one of the kinds `want`:
+    /// the one named (by id or name), or the only one holding such a card.
+    fn pick(&self, reader: Option<&str>, want: &[CardKind], label: &str) -> Result<Worker, ServiceError> {
         let slots = self.slots();
+        let holds = |s: &Slot| s.atr.as_deref().map(identify).is_some_and(|k| want.contains(&k));
         let slot = match reader {
             Some(r) => {
                 let slot = slots
@@ -230,7 +250,7 @@ impl Service {
                     .ok_or_else(|| ServiceError::InvalidParams(format!("no reader {r:?}")))?;
                 match slot.atr.as_deref().map(identify) {
                     None => return Err(ServiceError::NoCard(format!("no card in {r}"))),
-                    Some(k) if k != want => {
+                    Some(k) if !holds(slot) => {
                         return Err(ServiceError::WrongCardType(format!(
                             "{r} holds a {} card, not a {label}",
                             k.as_str()
@@ -240,9 +260,7 @@ impl Service {
                 }
             }
             None => {
-                let mut found = slots
-                    .values()
-                    .filter(|s| s.atr.as_deref().map(identify) == Some(want));
+                let mut found = slots.values().filter(|s| holds(s));
                 let first = found
                     .next()
                     .ok_or_else(|| ServiceError::NoCard(format!("no {label} card in any reader")))?;
@@ -260,11 +278,16 @@ impl Service {
 
 /// Starts an operation of `conn` on a slot: connects to the card, checks it is
 /// still of the kind expected, and closes another connection's verification.
-fn open(ctx: &mut worker::SlotCtx, conn: ConnId, want: CardKind) -> Result<Vec<u8>, ServiceError> {
+fn open(
+    ctx: &mut worker::SlotCtx,
+    conn: ConnId,
+    want: &[CardKind],
+) -> Result<(Vec<u8>, CardKind), ServiceError> {
     let atr = ctx.channel.connect()?;
-    if identify(&atr) != want {
+    let kind = identify(&atr);
+    if !want.contains(&kind) {
         return Err(ServiceError::CardRemoved);
     }
     ctx.claim(conn)?;
-    Ok(atr)
+    Ok((atr, kind))
 }

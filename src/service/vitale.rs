@@ -1,12 +1,21 @@
 use super::{open, CardView, ConnId, Service, ServiceError};
 use crate::apdu::Channel;
-use crate::card::{vitale, CardKind};
+use crate::card::vitale::{self, Beneficiary, Extra, ExtraFile};
+use crate::card::CardKind;
 use serde::Serialize;
+
+/// Both generations are recognised; a Vitale 1 is refused with the reason.
+const VITALE: &[CardKind] = &[CardKind::Vitale2, CardKind::Vitale1];
 
 #[derive(Debug, Serialize)]
 pub struct VitaleResult {
     pub card: CardView,
-    pub beneficiaries: Vec<vitale::Beneficiary>,
+    pub validity_start: Option<String>,
+    pub beneficiaries: Vec<Beneficiary>,
+    /// What the card holds that the profile does not map: nothing is lost.
+    pub extra: Vec<Extra>,
+    pub extra_files: Vec<ExtraFile>,
+    pub warnings: Vec<String>,
 }
 
 impl Service {
@@ -16,14 +25,19 @@ impl Service {
         conn: ConnId,
         reader: Option<&str>,
     ) -> Result<VitaleResult, ServiceError> {
-        let worker = self.pick(reader, CardKind::Vitale2, "Vitale 2")?;
+        let worker = self.pick(reader, VITALE, "Vitale")?;
+        let profile = self.inner.profiles.vitale2.clone();
         worker
             .run(move |ctx| {
-                let atr = open(ctx, conn, CardKind::Vitale2)?;
-                let data = vitale::read(&mut Channel(ctx.channel.as_mut()))?;
+                let (atr, kind) = open(ctx, conn, VITALE)?;
+                let data = vitale::read_card(&mut Channel(ctx.channel.as_mut()), kind, &profile)?;
                 Ok(VitaleResult {
                     card: CardView::new(&atr),
+                    validity_start: data.validity_start,
                     beneficiaries: data.beneficiaries,
+                    extra: data.extra,
+                    extra_files: data.extra_files,
+                    warnings: data.warnings,
                 })
             })
             .await?

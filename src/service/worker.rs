@@ -29,9 +29,16 @@ pub struct SlotCtx {
     pub channel: Box<dyn CardChannel>,
     verified: Option<Verified>,
     epoch: Arc<AtomicU64>,
+    /// What was read of the CPS in the slot (see `cps::cached_info`).
+    pub cps_cache: Option<super::cps::CpsCache>,
 }
 
 impl SlotCtx {
+    /// The card insertion now in the slot (bumped at every card movement).
+    pub fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::SeqCst)
+    }
+
     fn current(&self) -> Option<Verified> {
         self.verified
             .filter(|v| v.epoch == self.epoch.load(Ordering::SeqCst))
@@ -104,6 +111,7 @@ impl Worker {
             channel,
             verified: None,
             epoch,
+            cps_cache: None,
         };
         std::thread::Builder::new()
             .name(format!("slot {name}"))

@@ -63,12 +63,21 @@ impl Daemon {
     }
 
     pub fn start_in(dir: tempfile::TempDir, args: &[&str]) -> Daemon {
+        Self::spawn(dir, args, "debug")
+    }
+
+    /// With a log filter of its own (`LECTEUR_LOG`).
+    pub fn start_env(args: &[&str], log: &str) -> Daemon {
+        Self::spawn(tempfile::tempdir().expect("temp dir"), args, log)
+    }
+
+    fn spawn(dir: tempfile::TempDir, args: &[&str], log: &str) -> Daemon {
         let socket = dir.path().join("lecteur.sock");
         let child = Command::new(env!("CARGO_BIN_EXE_lecteurd"))
             .arg("--socket")
             .arg(&socket)
             .args(args)
-            .env("LECTEUR_LOG", "debug")
+            .env("LECTEUR_LOG", log)
             .stdout(Stdio::null())
             .stderr(log_file(dir.path(), "lecteurd.log"))
             .spawn()
@@ -175,6 +184,22 @@ pub fn verify_signature(cert_der: &[u8], data: &[u8], signature: &[u8]) -> bool 
     let key = rsa::RsaPublicKey::from_public_key_der(&spki).expect("RSA key");
     key.verify(
         rsa::pkcs1v15::Pkcs1v15Sign::new::<sha2::Sha256>(),
+        &sha2::Sha256::digest(data),
+        signature,
+    )
+    .is_ok()
+}
+
+/// Verifies an RSA-PSS SHA-256 signature (salt 32) against a DER certificate's key.
+pub fn verify_pss(cert_der: &[u8], data: &[u8], signature: &[u8]) -> bool {
+    use der::{Decode, Encode};
+    use rsa::pkcs8::DecodePublicKey;
+    use sha2::Digest;
+    let cert = x509_cert::Certificate::from_der(cert_der).expect("certificate parses");
+    let spki = cert.tbs_certificate.subject_public_key_info.to_der().unwrap();
+    let key = rsa::RsaPublicKey::from_public_key_der(&spki).expect("RSA key");
+    key.verify(
+        rsa::Pss::new::<sha2::Sha256>(),
         &sha2::Sha256::digest(data),
         signature,
     )

@@ -62,17 +62,47 @@ pub fn vitale(v: &Value) -> String {
     out
 }
 
+fn coded(v: &Value) -> String {
+    match (v["code"].as_str(), v["label"].as_str()) {
+        (Some(code), Some(label)) => format!("{label} ({code})"),
+        (Some(code), None) => code.to_string(),
+        _ => "-".to_string(),
+    }
+}
+
 pub fn cps_info(v: &Value) -> String {
-    format!(
-        "carte {} serial {}\n  holder {} {} ({})\n  PIN: {} of {} tries left",
+    let mut out = format!(
+        "carte {} serial {} ({})\n  holder {} {} ({}, {})\n  profession {}, specialty {}\n  PIN: {} of {} tries left",
         s(&v["card"]["kind"]),
         s(&v["card"]["serial"]),
+        coded(&v["card"]["card_type"]),
         s(&v["holder"]["given_name"]),
         s(&v["holder"]["surname"]),
         s(&v["holder"]["national_id"]),
+        coded(&v["holder"]["id_type"]),
+        coded(&v["profession"]),
+        coded(&v["specialty"]),
         v["pin"]["tries_left"],
         v["pin"]["tries_max"],
-    )
+    );
+    for c in v["certificates"].as_array().into_iter().flatten() {
+        let expired = if c["expired"] == true { " EXPIRED" } else { "" };
+        out += &format!(
+            "\n  {} certificate until {}{expired}",
+            s(&c["usage"]),
+            s(&c["not_after"])
+        );
+    }
+    for st in v["situations"].as_array().into_iter().flatten() {
+        out += &format!(
+            "\n  situation {}: {} ({}), {}",
+            st["index"],
+            s(&st["structure_name"]),
+            s(&st["structure_id"]),
+            coded(&st["sector"])
+        );
+    }
+    out
 }
 
 pub fn verified(v: &Value) -> String {

@@ -81,6 +81,16 @@ impl CpsCard {
         pin::verify(ex, &self.profile, pin)
     }
 
+    /// Changes the PIN (the application must be selected).
+    pub fn change_pin(&self, ex: &mut dyn Exchange, old: &[u8], new: &[u8]) -> Result<(), CardError> {
+        pin::change(ex, &self.profile, old, new)
+    }
+
+    /// Unblocks the PIN with the PUK and sets a new one (application selected).
+    pub fn unblock_pin(&self, ex: &mut dyn Exchange, puk: &[u8], new: &[u8]) -> Result<(), CardError> {
+        pin::unblock(ex, &self.profile, puk, new)
+    }
+
     /// Signs a SHA-256 digest (application selected, PIN verified).
     pub fn sign(
         &self,

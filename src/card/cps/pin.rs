@@ -113,16 +113,24 @@ fn verify_empty(ex: &mut dyn Exchange, profile: &CpsProfile) -> Result<PinStatus
     })
 }
 
-/// Presents the PIN once, padded as the profile says; the command buffer is
-/// wiped after use.
-pub fn verify(ex: &mut dyn Exchange, profile: &CpsProfile, pin: &[u8]) -> Result<(), CardError> {
-    check_format(profile, pin)?;
+/// The PIN as sent: padded as the profile says.
+fn encode(profile: &CpsProfile, pin: &[u8]) -> Zeroizing<Vec<u8>> {
     let mut body = Zeroizing::new(pin.to_vec());
     if let Some(pad) = profile.pin.padding {
         body.resize(pad.length, pad.char);
     }
-    let mut cmd =
-        Command::new(profile.application.cla, 0x20, 0x00, profile.pin.reference).data(body.to_vec());
+    body
+}
+
+/// Sends one PIN command and maps its status; the command buffer is wiped.
+fn pin_command(
+    ex: &mut dyn Exchange,
+    profile: &CpsProfile,
+    ins: u8,
+    body: Zeroizing<Vec<u8>>,
+    what: &'static str,
+) -> Result<(), CardError> {
+    let mut cmd = Command::new(profile.application.cla, ins, 0x00, profile.pin.reference).data(body.to_vec());
     let resp = transmit(ex, &cmd);
     zeroize::Zeroize::zeroize(&mut cmd.data);
     match resp?.sw {
@@ -131,8 +139,36 @@ pub fn verify(ex: &mut dyn Exchange, profile: &CpsProfile, pin: &[u8]) -> Result
             Err(CardError::PinBlocked)
         }
         StatusWord::VerifyFailed(n) => Err(CardError::PinIncorrect { tries_left: n }),
-        sw => Err(CardError::Status { what: "VERIFY", sw }),
+        sw => Err(CardError::Status { what, sw }),
     }
+}
+
+/// Presents the PIN once, padded as the profile says; the command buffer is
+/// wiped after use.
+pub fn verify(ex: &mut dyn Exchange, profile: &CpsProfile, pin: &[u8]) -> Result<(), CardError> {
+    check_format(profile, pin)?;
+    pin_command(ex, profile, 0x20, encode(profile, pin), "VERIFY")
+}
+
+/// CHANGE REFERENCE DATA: the current and the new PIN in one command.
+pub fn change(ex: &mut dyn Exchange, profile: &CpsProfile, old: &[u8], new: &[u8]) -> Result<(), CardError> {
+    check_format(profile, old)?;
+    check_format(profile, new)?;
+    let mut body = encode(profile, old);
+    body.extend_from_slice(&encode(profile, new));
+    pin_command(ex, profile, 0x24, body, "CHANGE REFERENCE DATA")
+}
+
+/// RESET RETRY COUNTER: the PUK (8 digits) and the new PIN. A wrong PUK
+/// answers 63 Cx with the PUK's tries left.
+pub fn unblock(ex: &mut dyn Exchange, profile: &CpsProfile, puk: &[u8], new: &[u8]) -> Result<(), CardError> {
+    if puk.len() != 8 || !puk.iter().all(u8::is_ascii_digit) {
+        return Err(CardError::PinFormat("the PUK must be 8 digits"));
+    }
+    check_format(profile, new)?;
+    let mut body = Zeroizing::new(puk.to_vec());
+    body.extend_from_slice(&encode(profile, new));
+    pin_command(ex, profile, 0x2C, body, "RESET RETRY COUNTER")
 }
 
 #[cfg(test)]
