@@ -237,3 +237,30 @@ fn a_vitale1_is_identified_and_refused() {
     assert_eq!(kind(&e), "unsupported_card");
     assert!(e.to_string().contains("not public"));
 }
+
+#[test]
+fn a_broken_profile_is_named_with_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let builtin = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/profiles/cps3.toml")).unwrap();
+    let broken = builtin.replacen("chunk = 0xE7", "chunk = \"lots\"", 1);
+    let line = broken.lines().position(|l| l.contains("\"lots\"")).unwrap() + 1;
+    std::fs::write(dir.path().join("cps3.toml"), broken).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_lecteurd"))
+        .args(["--no-pcsc", "--sim", "--socket"])
+        .arg(dir.path().join("s.sock"))
+        .arg("--profiles")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("cps3.toml:{line}")), "{err}");
+
+    // A valid override is used: pinned file ids instead of PKCS#15 discovery.
+    let pinned = builtin.replacen("pkcs15 = true", "pkcs15 = false", 1);
+    std::fs::write(dir.path().join("cps3.toml"), pinned).unwrap();
+    let d = Daemon::start(&["--no-pcsc", "--sim", "--profiles", dir.path().to_str().unwrap()]);
+    d.wait_cards(2);
+    let info = d.client().call("cps.info", serde_json::json!({})).unwrap();
+    assert_eq!(info["holder"]["national_id"], "899900038839");
+}
