@@ -12,9 +12,20 @@
 //! status
 //! help
 //! ```
+//!
+//! A PIN-pad reader (`serial --reader gempc-pinpad`) also takes what the
+//! holder does at the next (or current) PIN entry, one action per entry:
+//!
+//! ```text
+//! keys DIGITS        types DIGITS then presses the validation key
+//! cancel             presses the cancel key
+//! timeout            lets the entry time out
+//! keypad             prints `entering` or `idle` and the actions queued, then ok
+//! ```
 
 use crate::card::{self, SimCard};
 use crate::reader::{SimReader, SlotError};
+use crate::serial::keypad::{Keypad, KeypadError};
 use std::io::{self, Read, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
@@ -41,8 +52,12 @@ pub enum ControlError {
     BadSlot(String),
     #[error("cannot load card {spec:?}: {message}")]
     Load { spec: String, message: String },
-    #[error("unknown command {0:?} (commands: insert SLOT SPEC, remove SLOT, status, help)")]
+    #[error("unknown command {0:?} (commands: insert SLOT SPEC, remove SLOT, status, help; keypad readers: keys DIGITS, cancel, timeout, keypad)")]
     UnknownCommand(String),
+    #[error("this reader has no keypad")]
+    NoKeypad,
+    #[error(transparent)]
+    Keypad(#[from] KeypadError),
     #[error("usage: {0}")]
     Usage(&'static str),
     #[error("empty command")]
@@ -135,6 +150,8 @@ pub struct CardBay {
     reader: SimReader,
     labels: Arc<Mutex<Vec<Option<String>>>>,
     loader: Loader,
+    /// The reader's keypad, for `keys`, `cancel`, `timeout`.
+    keypad: Option<Keypad>,
 }
 
 impl CardBay {
@@ -150,11 +167,22 @@ impl CardBay {
             reader,
             labels: Arc::new(Mutex::new(labels)),
             loader,
+            keypad: None,
         }
+    }
+
+    /// The same bay, with the keypad of a PIN-pad reader (or none).
+    pub fn with_keypad(mut self, keypad: Option<Keypad>) -> Self {
+        self.keypad = keypad;
+        self
     }
 
     pub fn reader(&self) -> &SimReader {
         &self.reader
+    }
+
+    fn keypad(&self) -> Result<&Keypad, ControlError> {
+        self.keypad.as_ref().ok_or(ControlError::NoKeypad)
     }
 
     fn check_slot(&self, slot: usize) -> Result<(), ControlError> {
@@ -187,12 +215,7 @@ impl CardBay {
     }
 
     /// Puts an already built card in `slot` under the name `label`.
-    pub fn insert_card(
-        &self,
-        slot: usize,
-        label: &str,
-        card: Box<dyn SimCard>,
-    ) -> Result<(), ControlError> {
+    pub fn insert_card(&self, slot: usize, label: &str, card: Box<dyn SimCard>) -> Result<(), ControlError> {
         self.check_slot(slot)?;
         self.set_label(slot, Some(label.to_string()));
         self.reader
@@ -212,11 +235,7 @@ impl CardBay {
 
     /// One line per slot: `0 cps3 3BAC0040…` or `1 empty`.
     pub fn status(&self) -> Vec<String> {
-        let labels = self
-            .labels
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
+        let labels = self.labels.lock().unwrap_or_else(|e| e.into_inner()).clone();
         (0..self.reader.slot_count())
             .map(|slot| match self.reader.atr(slot) {
                 Some(atr) => {
@@ -281,12 +300,59 @@ impl CardBay {
                 }
                 Ok(self.status())
             }
-            "help" => Ok(vec![
-                "insert SLOT SPEC  (SPEC: cps3, vitale2, unknown, FILE.toml, echo[:ATRHEX], none)"
-                    .to_string(),
-                "remove SLOT".to_string(),
-                "status".to_string(),
-            ]),
+            "keys" => {
+                if rest.is_empty() || rest.contains(char::is_whitespace) {
+                    return Err(ControlError::Usage("keys DIGITS"));
+                }
+                self.keypad()?.keys(rest)?;
+                // Never the digits themselves.
+                eprintln!("lecteur-sim: control: keypad: digits and validation queued");
+                Ok(Vec::new())
+            }
+            "cancel" | "timeout" => {
+                if !rest.is_empty() {
+                    return Err(ControlError::Usage(if command == "cancel" {
+                        "cancel"
+                    } else {
+                        "timeout"
+                    }));
+                }
+                let keypad = self.keypad()?;
+                if command == "cancel" {
+                    keypad.cancel()?;
+                } else {
+                    keypad.timeout()?;
+                }
+                eprintln!("lecteur-sim: control: keypad: {command} queued");
+                Ok(Vec::new())
+            }
+            "keypad" => {
+                if !rest.is_empty() {
+                    return Err(ControlError::Usage("keypad"));
+                }
+                let (entering, queued) = self.keypad()?.status();
+                Ok(vec![format!(
+                    "{} {queued} queued",
+                    if entering { "entering" } else { "idle" }
+                )])
+            }
+            "help" => {
+                let mut lines = vec![
+                    "insert SLOT SPEC  (SPEC: cps3, vitale2, unknown, FILE.toml, echo[:ATRHEX], none)"
+                        .to_string(),
+                    "remove SLOT".to_string(),
+                    "status".to_string(),
+                ];
+                if self.keypad.is_some() {
+                    lines.extend([
+                        "keys DIGITS  (typed at the next or current PIN entry, then validated)".to_string(),
+                        "cancel  (the next or current PIN entry is cancelled)".to_string(),
+                        "timeout  (the next or current PIN entry times out)".to_string(),
+                        "keypad  (entering or idle, actions queued)".to_string(),
+                    ]);
+                }
+                Ok(lines)
+            }
             other => {
                 let shown: String = other.chars().take(40).collect();
                 Err(ControlError::UnknownCommand(shown))
@@ -350,8 +416,7 @@ impl ControlServer {
         }
         let listener = UnixListener::bind(path).map_err(socket_err)?;
         // Only the owner may insert cards.
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
-            .map_err(socket_err)?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(socket_err)?;
         listener.set_nonblocking(true).map_err(socket_err)?;
         let stop = Arc::new(AtomicBool::new(false));
         let thread_stop = Arc::clone(&stop);
@@ -465,9 +530,7 @@ fn serve_client(mut stream: UnixStream, bay: &CardBay, stop: &AtomicBool) -> io:
             Err(e)
                 if matches!(
                     e.kind(),
-                    io::ErrorKind::WouldBlock
-                        | io::ErrorKind::TimedOut
-                        | io::ErrorKind::Interrupted
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
                 ) =>
             {
                 continue
@@ -478,16 +541,13 @@ fn serve_client(mut stream: UnixStream, bay: &CardBay, stop: &AtomicBool) -> io:
         while let Some(pos) = pending.iter().position(|&b| b == b'\n') {
             let line: Vec<u8> = pending.drain(..=pos).collect();
             if line.len() > MAX_LINE {
-                stream.write_all(
-                    format!("error: line too long (max {MAX_LINE} bytes)\n").as_bytes(),
-                )?;
+                stream.write_all(format!("error: line too long (max {MAX_LINE} bytes)\n").as_bytes())?;
                 return Ok(());
             }
             answer(&mut stream, bay, &line[..line.len() - 1])?;
         }
         if pending.len() > MAX_LINE {
-            stream
-                .write_all(format!("error: line too long (max {MAX_LINE} bytes)\n").as_bytes())?;
+            stream.write_all(format!("error: line too long (max {MAX_LINE} bytes)\n").as_bytes())?;
             return Ok(());
         }
     }
@@ -517,10 +577,7 @@ mod tests {
     #[test]
     fn echo_card_echoes_data() {
         let mut c = EchoCard::new(EchoCard::DEFAULT_ATR.to_vec());
-        assert_eq!(
-            c.transmit(&[0, 0xA4, 0, 0, 2, 0x3F, 0]),
-            vec![0x3F, 0, 0x90, 0]
-        );
+        assert_eq!(c.transmit(&[0, 0xA4, 0, 0, 2, 0x3F, 0]), vec![0x3F, 0, 0x90, 0]);
         assert_eq!(c.transmit(&[0, 0xB0, 0, 0, 0x10]), vec![0x90, 0]);
         assert_eq!(c.transmit(&[0, 0xB0, 0, 0, 9, 1]), vec![1, 0x90, 0]);
         assert_eq!(c.transmit(&[0]), vec![0x67, 0]);
@@ -542,10 +599,7 @@ mod tests {
         let b = bay(2);
         assert_eq!(b.execute("status"), vec!["0 empty", "1 empty", "ok"]);
         assert_eq!(b.execute("insert 1 echo"), vec!["ok"]);
-        assert_eq!(
-            b.execute("status"),
-            vec!["0 empty", "1 echo 3B021450", "ok"]
-        );
+        assert_eq!(b.execute("status"), vec!["0 empty", "1 echo 3B021450", "ok"]);
         assert_eq!(b.execute("remove 1"), vec!["ok"]);
         assert_eq!(b.execute("remove 1"), vec!["ok"]);
         assert_eq!(b.execute("insert 0 echo:3B00"), vec!["ok"]);
@@ -558,5 +612,25 @@ mod tests {
         assert!(b.execute("frobnicate")[0].starts_with("error: unknown command"));
         assert!(b.execute("")[0].starts_with("error: empty"));
         assert!(b.execute("remove 99999999999999999999")[0].starts_with("error: invalid slot"));
+        assert_eq!(b.execute("keys 1234"), vec!["error: this reader has no keypad"]);
+        assert_eq!(b.execute("cancel"), vec!["error: this reader has no keypad"]);
+    }
+
+    #[test]
+    fn keypad_commands() {
+        let keypad = Keypad::new();
+        let b = bay(1).with_keypad(Some(keypad.clone()));
+        assert_eq!(b.execute("keypad"), vec!["idle 0 queued", "ok"]);
+        assert_eq!(b.execute("keys 1234"), vec!["ok"]);
+        assert_eq!(b.execute("cancel"), vec!["ok"]);
+        assert_eq!(b.execute("timeout"), vec!["ok"]);
+        assert_eq!(b.execute("keypad"), vec!["idle 3 queued", "ok"]);
+        assert!(b.execute("keys")[0].starts_with("error: usage"));
+        assert!(b.execute("keys 12 34")[0].starts_with("error: usage"));
+        assert!(b.execute("keys 12a4")[0].starts_with("error: keys must be"));
+        assert!(b.execute("cancel now")[0].starts_with("error: usage"));
+        assert!(b.execute("help").len() > 5);
+        keypad.clear();
+        assert_eq!(b.execute("keypad"), vec!["idle 0 queued", "ok"]);
     }
 }

@@ -49,10 +49,12 @@ enum Command {
         /// Cards per slot, comma-separated: cps3, vitale2, unknown, FILE, echo[:ATRHEX], empty.
         #[arg(long, value_delimiter = ',')]
         slots: Vec<String>,
-        /// gemcore-sim-pro (2 slots, no echo) or gempc-twin (1 slot, echo).
+        /// gemcore-sim-pro (2 slots, no echo), gempc-twin (1 slot, echo) or
+        /// gempc-pinpad (a GemPC Twin with a keypad: PIN entry scripted with
+        /// the control commands keys DIGITS, cancel, timeout).
         #[arg(long, default_value = "gemcore-sim-pro")]
         reader: Profile,
-        /// Unix socket for insert/remove/status commands.
+        /// Unix socket for insert/remove/status (and keypad) commands.
         #[arg(long)]
         control: Option<PathBuf>,
     },
@@ -61,7 +63,7 @@ enum Command {
         /// The socket given to --control.
         #[arg(long)]
         socket: PathBuf,
-        /// The command: insert SLOT SPEC, remove SLOT, status, help.
+        /// The command: insert SLOT SPEC, remove SLOT, status, help; keys DIGITS, cancel, timeout, keypad.
         #[arg(required = true, trailing_var_arg = true)]
         command: Vec<String>,
     },
@@ -147,6 +149,7 @@ fn run_serial(
     }
     let mut device = serial::Reader::open(link, profile, reader).map_err(|e| e.to_string())?;
     device.set_verbose(verbose);
+    let bay = bay.with_keypad(device.keypad());
     let _control = start_control(control, &bay)?;
     install_signal_handlers();
     device.run(&STOP).map_err(|e| e.to_string())
@@ -162,9 +165,7 @@ fn run_control_client(socket: &std::path::Path, command: &[String]) -> Result<()
     let mut stream = std::os::unix::net::UnixStream::connect(socket)
         .map_err(|e| format!("cannot connect to {}: {e}", socket.display()))?;
     let timeout = Some(std::time::Duration::from_secs(10));
-    stream
-        .set_read_timeout(timeout)
-        .map_err(|e| e.to_string())?;
+    stream.set_read_timeout(timeout).map_err(|e| e.to_string())?;
     stream
         .write_all(format!("{line}\n").as_bytes())
         .map_err(|e| format!("cannot send the command: {e}"))?;

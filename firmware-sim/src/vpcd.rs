@@ -167,9 +167,7 @@ pub fn run_with(
                 eprintln!("lecteur-sim: vpcd: card removed: disconnected from {addr}")
             }
             SessionEnd::PeerClosed => {
-                eprintln!(
-                    "lecteur-sim: vpcd: {addr} closed the connection (pcscd gone?); reconnecting"
-                );
+                eprintln!("lecteur-sim: vpcd: {addr} closed the connection (pcscd gone?); reconnecting");
                 wait(&changes, None, opts.retry, stop);
             }
             other => {
@@ -194,10 +192,7 @@ struct Session<'a> {
 
 impl Session<'_> {
     fn serve(&mut self, mut stream: TcpStream) -> SessionEnd {
-        let end = self
-            .serve_inner(&mut stream)
-            .err()
-            .unwrap_or(SessionEnd::Stopped);
+        let end = self.serve_inner(&mut stream).err().unwrap_or(SessionEnd::Stopped);
         let _ = stream.shutdown(Shutdown::Both);
         end
     }
@@ -244,12 +239,7 @@ impl Session<'_> {
 
     /// `read_exact` that wakes up every tick to look at the stop flag and
     /// the slot while idle between frames, and gives up on a stalled frame.
-    fn read_full(
-        &self,
-        stream: &mut TcpStream,
-        buf: &mut [u8],
-        idle: bool,
-    ) -> Result<(), SessionEnd> {
+    fn read_full(&self, stream: &mut TcpStream, buf: &mut [u8], idle: bool) -> Result<(), SessionEnd> {
         let mut got = 0;
         let mut started: Option<Instant> = if idle { None } else { Some(Instant::now()) };
         while got < buf.len() {
@@ -260,12 +250,7 @@ impl Session<'_> {
                     got += k;
                     started.get_or_insert_with(Instant::now);
                 }
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                    ) =>
-                {
+                Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
                     match started {
                         None => self.check_slot()?,
                         Some(t) => {
@@ -273,10 +258,7 @@ impl Session<'_> {
                                 return Err(SessionEnd::Stopped);
                             }
                             if t.elapsed() >= FRAME_STALL {
-                                return Err(SessionEnd::Stalled {
-                                    got,
-                                    want: buf.len(),
-                                });
+                                return Err(SessionEnd::Stalled { got, want: buf.len() });
                             }
                         }
                     }
@@ -407,10 +389,7 @@ fn send(stream: &mut TcpStream, payload: &[u8]) -> Result<(), SessionEnd> {
     let len = u16::try_from(payload.len()).map_err(|_| {
         SessionEnd::Io(io::Error::new(
             io::ErrorKind::InvalidInput,
-            format!(
-                "message of {} bytes does not fit a vpcd frame",
-                payload.len()
-            ),
+            format!("message of {} bytes does not fit a vpcd frame", payload.len()),
         ))
     })?;
     let mut frame = Vec::with_capacity(payload.len() + 2);

@@ -3,9 +3,12 @@
 //! No I/O here; [`super::link::Link`] does the framing.
 
 use super::frame::{HEADER_LEN, MAX_DATA_LEN, NOTIFY_SLOT_CHANGE};
+use super::keypad::{wipe, Action, Digits, Keypad};
+use super::pinpad::{self, BuildError, Entry, Verify};
 use super::Profile;
 use crate::reader::{SimReader, SlotChange, SlotError};
 use std::sync::mpsc::{Receiver, TryRecvError};
+use std::time::Instant;
 
 /// PC_to_RDR message types.
 pub mod pc_to_rdr {
@@ -105,6 +108,19 @@ pub struct Firmware {
     /// Bit per slot: moved since the last `0x50`.
     changed: u32,
     verbose: bool,
+    /// The keypad of a PIN-pad reader.
+    keypad: Option<Keypad>,
+    /// The PIN entry running, if any (its Secure command is not answered yet).
+    entry: Option<Entry>,
+}
+
+/// What a running PIN entry has for the host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Progress {
+    /// Still waiting for the holder: a time-extension byte goes out.
+    TimeExtension,
+    /// The entry ended: the answer to its Secure command.
+    Answer(Vec<u8>),
 }
 
 /// The fields of a host message header.
@@ -129,15 +145,7 @@ fn answer_kind(kind: u8) -> u8 {
 }
 
 /// Builds a reader-to-host CCID message.
-pub fn reply(
-    kind: u8,
-    slot: u8,
-    seq: u8,
-    status: u8,
-    error: u8,
-    specific: u8,
-    data: &[u8],
-) -> Vec<u8> {
+pub fn reply(kind: u8, slot: u8, seq: u8, status: u8, error: u8, specific: u8, data: &[u8]) -> Vec<u8> {
     // Callers keep data within MAX_DATA_LEN, far below u32::MAX.
     let len = u32::try_from(data.len()).unwrap_or(u32::MAX).to_le_bytes();
     let mut out = Vec::with_capacity(HEADER_LEN + data.len());
@@ -215,6 +223,203 @@ impl Firmware {
             notify: Notify::Off,
             changed: 0,
             verbose: false,
+            keypad: profile.has_keypad().then(Keypad::new),
+            entry: None,
+        }
+    }
+
+    /// The keypad of a PIN-pad reader.
+    pub fn keypad(&self) -> Option<Keypad> {
+        self.keypad.clone()
+    }
+
+    /// Whether a PIN entry is running.
+    pub fn entering(&self) -> bool {
+        self.entry.is_some()
+    }
+
+    /// When the running PIN entry next has something to do on its own.
+    pub fn entry_deadline(&self) -> Option<Instant> {
+        self.entry.as_ref().map(|e| e.deadline.min(e.next_extension))
+    }
+
+    /// Handles one CCID message at `now`. `None`: the answer comes later,
+    /// from [`Self::pinpad_tick`] (a PIN entry started).
+    pub fn receive(&mut self, message: &[u8], now: Instant) -> Option<Vec<u8>> {
+        if message.len() < HEADER_LEN {
+            return Some(self.handle(message));
+        }
+        let h = Header {
+            kind: message[0],
+            slot: message[5],
+            seq: message[6],
+            specific: [message[7], message[8], message[9]],
+        };
+        if self.entry.as_ref().is_some_and(|e| e.slot == h.slot) {
+            match h.kind {
+                pc_to_rdr::GET_SLOT_STATUS => {}
+                pc_to_rdr::ABORT => {
+                    self.end_entry();
+                    eprintln!(
+                        "lecteur-sim: serial: slot {}: PIN entry aborted by the host",
+                        h.slot
+                    );
+                }
+                _ => {
+                    eprintln!(
+                        "lecteur-sim: serial: slot {}: command {:#04x} while the holder types: slot busy",
+                        h.slot, h.kind
+                    );
+                    let icc = self.icc_status(usize::from(h.slot));
+                    return Some(self.fail(&h, icc, pinpad::CMD_SLOT_BUSY));
+                }
+            }
+        }
+        if h.kind == pc_to_rdr::SECURE && usize::from(h.slot) < self.slots.len() {
+            self.sync_changes();
+            return self.secure(&h, &message[HEADER_LEN..], now);
+        }
+        Some(self.handle(message))
+    }
+
+    /// PC_to_RDR_Secure: starts a PIN entry on the keypad (no answer yet),
+    /// or refuses at once.
+    fn secure(&mut self, h: &Header, data: &[u8], now: Instant) -> Option<Vec<u8>> {
+        let slot = usize::from(h.slot);
+        let icc = self.icc_status(slot);
+        let Some(keypad) = self.keypad.clone() else {
+            eprintln!("lecteur-sim: serial: slot {slot}: PC_to_RDR_Secure, but this reader has no keypad");
+            return Some(self.fail(h, icc, error::CMD_NOT_SUPPORTED));
+        };
+        let Some(generation) = self.slots[slot].powered else {
+            eprintln!("lecteur-sim: serial: slot {slot}: PIN entry for an unpowered or absent card");
+            return Some(self.fail(h, icc, error::ICC_MUTE));
+        };
+        let verify = match Verify::parse(data) {
+            Ok(v) => v,
+            Err(field) => {
+                if data.first() == Some(&pinpad::OPERATION_MODIFY) {
+                    eprintln!(
+                        "lecteur-sim: serial: slot {slot}: PIN modification is not supported by this reader"
+                    );
+                } else {
+                    eprintln!(
+                        "lecteur-sim: serial: slot {slot}: PIN verification refused (bError {field}: field at offset {field})"
+                    );
+                }
+                return Some(self.fail(h, icc, field));
+            }
+        };
+        self.slots[slot].pps_allowed = false;
+        let entry = Entry::new(h.slot, h.seq, generation, verify, now);
+        eprintln!(
+            "lecteur-sim: serial: slot {slot}: PIN entry: the holder has {} s, {} to {} digits",
+            entry.verify.entry_time().as_secs(),
+            entry.verify.min,
+            entry.verify.max
+        );
+        keypad.set_entering(true);
+        self.entry = Some(entry);
+        None
+    }
+
+    fn end_entry(&mut self) -> Option<Entry> {
+        if let Some(k) = &self.keypad {
+            k.set_entering(false);
+        }
+        self.entry.take()
+    }
+
+    /// Moves the running PIN entry on: a keypad action, the end of the
+    /// holder's time, a pulled card, or a time extension due.
+    pub fn pinpad_tick(&mut self, now: Instant) -> Option<Progress> {
+        let entry = self.entry.as_ref()?;
+        let (slot, generation) = (usize::from(entry.slot), entry.generation);
+        let h = Header {
+            kind: pc_to_rdr::SECURE,
+            slot: entry.slot,
+            seq: entry.seq,
+            specific: [0; 3],
+        };
+        self.sync_changes();
+        if self.slots[slot].powered != Some(generation) {
+            self.end_entry();
+            eprintln!("lecteur-sim: serial: slot {slot}: card pulled during PIN entry");
+            let icc = self.icc_status(slot);
+            return Some(Progress::Answer(self.fail(&h, icc, error::ICC_MUTE)));
+        }
+        let action = self.keypad.as_ref().and_then(Keypad::take);
+        if let Some(action) = action {
+            let entry = self.end_entry()?;
+            let answer = match action {
+                Action::Keys(digits) => self.validate(&h, &entry, digits),
+                Action::Cancel => {
+                    eprintln!("lecteur-sim: serial: slot {slot}: PIN entry cancelled on the keypad");
+                    self.fail(&h, ICC_ACTIVE, pinpad::PIN_CANCELLED)
+                }
+                Action::Timeout => {
+                    eprintln!("lecteur-sim: serial: slot {slot}: PIN entry timed out (scripted)");
+                    self.fail(&h, ICC_ACTIVE, pinpad::PIN_TIMEOUT)
+                }
+            };
+            return Some(Progress::Answer(answer));
+        }
+        let entry = self.entry.as_mut()?;
+        if now >= entry.deadline {
+            self.end_entry();
+            eprintln!("lecteur-sim: serial: slot {slot}: PIN entry timed out");
+            return Some(Progress::Answer(self.fail(&h, ICC_ACTIVE, pinpad::PIN_TIMEOUT)));
+        }
+        if now >= entry.next_extension {
+            entry.next_extension = now + pinpad::EXTENSION_INTERVAL;
+            return Some(Progress::TimeExtension);
+        }
+        None
+    }
+
+    /// The holder validated `digits`: the firmware sends the VERIFY it builds
+    /// to the card and answers with the card's answer. The digits and the
+    /// command are wiped.
+    fn validate(&mut self, h: &Header, entry: &Entry, digits: Digits) -> Vec<u8> {
+        let slot = usize::from(h.slot);
+        let mut apdu = match entry.verify.build(digits.as_bytes()) {
+            Ok(apdu) => apdu,
+            Err(BuildError::Length) => {
+                // Not even the length of what was typed goes to the log.
+                eprintln!(
+                    "lecteur-sim: serial: slot {slot}: PIN typed outside {} to {} digits: 64 03",
+                    entry.verify.min, entry.verify.max
+                );
+                return reply(
+                    rdr_to_pc::DATA_BLOCK,
+                    h.slot,
+                    h.seq,
+                    ICC_ACTIVE,
+                    0,
+                    0,
+                    &pinpad::SW_BAD_LENGTH,
+                );
+            }
+        };
+        drop(digits);
+        let result = self.reader.transmit(slot, entry.generation, &apdu);
+        wipe(&mut apdu);
+        match result {
+            Ok(answer) if answer.len() <= MAX_DATA_LEN => {
+                let sw = answer
+                    .len()
+                    .checked_sub(2)
+                    .map(|i| hex::encode_upper(&answer[i..]))
+                    .unwrap_or_else(|| "none".to_string());
+                eprintln!("lecteur-sim: serial: slot {slot}: PIN validated on the keypad; the card answered SW {sw}");
+                reply(rdr_to_pc::DATA_BLOCK, h.slot, h.seq, ICC_ACTIVE, 0, 0, &answer)
+            }
+            Ok(_) => self.fail(h, ICC_ACTIVE, error::XFR_OVERRUN),
+            Err(_) => {
+                self.slots[slot].powered = None;
+                let icc = self.icc_status(slot);
+                self.fail(h, icc, error::ICC_MUTE)
+            }
         }
     }
 
@@ -244,11 +449,7 @@ impl Firmware {
                         eprintln!(
                             "lecteur-sim: serial: slot {}: card {}",
                             change.slot,
-                            if change.present {
-                                "inserted"
-                            } else {
-                                "removed"
-                            }
+                            if change.present { "inserted" } else { "removed" }
                         );
                     }
                 }
@@ -407,9 +608,7 @@ impl Firmware {
         let icc = self.icc_status(slot);
         let Some(generation) = self.slots[slot].powered else {
             if self.verbose {
-                eprintln!(
-                    "lecteur-sim: serial: slot {slot}: XfrBlock to an unpowered or absent card"
-                );
+                eprintln!("lecteur-sim: serial: slot {slot}: XfrBlock to an unpowered or absent card");
             }
             return self.fail(h, icc, error::ICC_MUTE);
         };
@@ -456,15 +655,7 @@ impl Firmware {
                     );
                     return self.fail(h, ICC_ACTIVE, error::XFR_OVERRUN);
                 }
-                reply(
-                    rdr_to_pc::DATA_BLOCK,
-                    h.slot,
-                    h.seq,
-                    ICC_ACTIVE,
-                    0,
-                    0,
-                    &answer,
-                )
+                reply(rdr_to_pc::DATA_BLOCK, h.slot, h.seq, ICC_ACTIVE, 0, 0, &answer)
             }
             Err(SlotError::CardChanged) | Err(SlotError::NoCard) | Err(SlotError::NoSlot) => {
                 self.slots[slot].powered = None;
@@ -481,15 +672,7 @@ impl Firmware {
         }
         let params_reply = |s: &SlotState, status: u8, err: u8| {
             // bProtocolNum 0: T=0.
-            reply(
-                rdr_to_pc::PARAMETERS,
-                h.slot,
-                h.seq,
-                status,
-                err,
-                0,
-                &s.params,
-            )
+            reply(rdr_to_pc::PARAMETERS, h.slot, h.seq, status, err, 0, &s.params)
         };
         match h.kind {
             pc_to_rdr::RESET_PARAMETERS => {
@@ -499,19 +682,13 @@ impl Firmware {
             pc_to_rdr::SET_PARAMETERS => {
                 let protocol = h.specific[0];
                 if protocol != 0 {
-                    eprintln!("lecteur-sim: serial: slot {slot}: SetParameters for T={protocol} refused (T=0 only)");
-                    return params_reply(
-                        &self.slots[slot],
-                        COMMAND_FAILED | icc,
-                        error::BAD_PROTOCOL_NUM,
+                    eprintln!(
+                        "lecteur-sim: serial: slot {slot}: SetParameters for T={protocol} refused (T=0 only)"
                     );
+                    return params_reply(&self.slots[slot], COMMAND_FAILED | icc, error::BAD_PROTOCOL_NUM);
                 }
                 if data.len() != DEFAULT_T0_PARAMS.len() {
-                    return params_reply(
-                        &self.slots[slot],
-                        COMMAND_FAILED | icc,
-                        error::BAD_LENGTH,
-                    );
+                    return params_reply(&self.slots[slot], COMMAND_FAILED | icc, error::BAD_LENGTH);
                 }
                 self.slots[slot].params.copy_from_slice(data);
                 if self.verbose {
@@ -532,15 +709,18 @@ impl Firmware {
             [0x02] => {
                 let version = self.profile.firmware_version();
                 eprintln!("lecteur-sim: serial: host asked the firmware version: {version}");
-                reply(
-                    rdr_to_pc::ESCAPE,
-                    h.slot,
-                    h.seq,
-                    icc,
-                    0,
-                    0,
-                    version.as_bytes(),
-                )
+                reply(rdr_to_pc::ESCAPE, h.slot, h.seq, icc, 0, 0, version.as_bytes())
+            }
+            // GemPC PinPad: load the display strings ("Entrer PIN", ...):
+            // B2, memory address A0 00, magic 4D 4C, then 16-byte strings.
+            // libccid sends it when it opens the reader and gives up on the
+            // reader if it fails.
+            [0xB2, 0xA0, 0x00, 0x4D, 0x4C, strings @ ..] if self.keypad.is_some() => {
+                eprintln!(
+                    "lecteur-sim: serial: display strings loaded ({} bytes)",
+                    strings.len()
+                );
+                reply(rdr_to_pc::ESCAPE, h.slot, h.seq, icc, 0, 0, &[])
             }
             [0x01, on, mode] => {
                 self.notify = match (on, mode) {
@@ -642,8 +822,6 @@ mod tests {
         assert_eq!(t0_params_from_atr(&[0x3B]), DEFAULT_T0_PARAMS);
         assert_eq!(t0_params_from_atr(&[0x3F, 0xF0]), [0x11, 0x02, 0, 0x0A, 0]);
         // Truncated or looping TDs never panic.
-        t0_params_from_atr(&[
-            0x3B, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
-        ]);
+        t0_params_from_atr(&[0x3B, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80]);
     }
 }

@@ -107,11 +107,7 @@ impl Deframer {
     pub fn next_event(&mut self) -> Option<Event> {
         let first = *self.buf.first()?;
         if first != SYNC {
-            let n = self
-                .buf
-                .iter()
-                .position(|&b| b == SYNC)
-                .unwrap_or(self.buf.len());
+            let n = self.buf.iter().position(|&b| b == SYNC).unwrap_or(self.buf.len());
             self.buf.drain(..n);
             return Some(Event::Skipped(n));
         }

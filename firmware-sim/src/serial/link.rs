@@ -3,9 +3,9 @@
 //! bytes live here, so tests (and an in-process transport) can drive a
 //! complete reader over any byte pipe.
 
-use super::firmware::{Firmware, Notify};
+use super::firmware::{Firmware, Notify, Progress};
 use super::frame::{self, Deframer, Event, NAK_FRAME};
-use super::Profile;
+use super::{Keypad, Profile};
 use crate::reader::SimReader;
 use std::time::{Duration, Instant};
 
@@ -16,6 +16,11 @@ pub const RESYNC_QUIET: Duration = Duration::from_millis(50);
 pub const RESYNC_MAX: Duration = Duration::from_secs(1);
 /// A frame that stays incomplete this long is dropped and NAKed.
 pub const INTERCHAR_TIMEOUT: Duration = Duration::from_secs(1);
+/// While the holder types, the keypad (driven from another thread) is
+/// looked at this often.
+pub const KEYPAD_POLL: Duration = Duration::from_millis(20);
+/// The byte that asks the host for more time (unframed, as a T=0 reader's).
+pub const TIME_EXTENSION: u8 = 0x80;
 
 #[derive(Debug, Clone, Copy)]
 struct Resync {
@@ -58,6 +63,37 @@ impl Link {
         self.profile
     }
 
+    /// The keypad of a PIN-pad reader.
+    pub fn keypad(&self) -> Option<Keypad> {
+        self.firmware.keypad()
+    }
+
+    /// A running PIN entry's news: time-extension bytes, or its answer
+    /// (after any card-movement notification, which is older).
+    fn pinpad(&mut self, now: Instant, out: &mut Vec<u8>) {
+        // One answer at most; a few extension bytes at most per call.
+        for _ in 0..4 {
+            match self.firmware.pinpad_tick(now) {
+                None => return,
+                Some(Progress::TimeExtension) => {
+                    if self.verbose {
+                        eprintln!("lecteur-sim: serial: holder typing: time extension");
+                    }
+                    out.push(TIME_EXTENSION);
+                }
+                Some(Progress::Answer(message)) => {
+                    if let Some(n) = self.firmware.take_notification() {
+                        out.extend_from_slice(&n);
+                    }
+                    let answer = frame::encode(&message);
+                    out.extend_from_slice(&answer);
+                    self.last_answer = Some(answer);
+                    return;
+                }
+            }
+        }
+    }
+
     /// Bytes from the host; returns the bytes the reader sends back.
     pub fn receive(&mut self, bytes: &[u8], now: Instant) -> Vec<u8> {
         let mut out = Vec::new();
@@ -80,18 +116,21 @@ impl Link {
                     if self.profile.echoes() {
                         out.extend_from_slice(&raw);
                     }
-                    let answer = frame::encode(&self.firmware.handle(&message));
+                    let answer = self.firmware.receive(&message, now).map(|m| frame::encode(&m));
                     if let Some(n) = self.firmware.take_notification() {
                         if self.verbose {
-                            eprintln!(
-                                "lecteur-sim: serial: card movement notified: 50 {:02X}",
-                                n[1]
-                            );
+                            eprintln!("lecteur-sim: serial: card movement notified: 50 {:02X}", n[1]);
                         }
                         out.extend_from_slice(&n);
                     }
-                    out.extend_from_slice(&answer);
-                    self.last_answer = Some(answer);
+                    match answer {
+                        Some(answer) => {
+                            out.extend_from_slice(&answer);
+                            self.last_answer = Some(answer);
+                        }
+                        // A PIN entry started; keys may already be waiting.
+                        None => self.pinpad(now, &mut out),
+                    }
                 }
                 Event::HostNak { raw } => {
                     if self.profile.echoes() {
@@ -103,9 +142,7 @@ impl Link {
                             out.extend_from_slice(answer);
                         }
                         None => {
-                            eprintln!(
-                                "lecteur-sim: serial: host sent NAK but nothing was sent yet: NAK"
-                            );
+                            eprintln!("lecteur-sim: serial: host sent NAK but nothing was sent yet: NAK");
                             out.extend_from_slice(&NAK_FRAME);
                         }
                     }
@@ -139,6 +176,9 @@ impl Link {
     /// 100 ms or at [`next_deadline`](Self::next_deadline).
     pub fn tick(&mut self, now: Instant) -> Vec<u8> {
         let mut out = Vec::new();
+        if self.firmware.entering() {
+            self.pinpad(now, &mut out);
+        }
         if let Some(r) = self.resync {
             if now >= r.quiet_until || now.duration_since(r.started) >= RESYNC_MAX {
                 self.resync = None;
@@ -171,13 +211,21 @@ impl Link {
 
     /// When [`tick`](Self::tick) next has something to do on its own.
     pub fn next_deadline(&self) -> Option<Instant> {
-        if let Some(r) = self.resync {
-            return Some(r.quiet_until.min(r.started + RESYNC_MAX));
+        let entry = self
+            .firmware
+            .entry_deadline()
+            .map(|d| d.min(Instant::now() + KEYPAD_POLL));
+        let line = if let Some(r) = self.resync {
+            Some(r.quiet_until.min(r.started + RESYNC_MAX))
+        } else if self.deframer.pending() > 0 {
+            self.last_rx.map(|t| t + INTERCHAR_TIMEOUT)
+        } else {
+            None
+        };
+        match (entry, line) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         }
-        if self.deframer.pending() > 0 {
-            return self.last_rx.map(|t| t + INTERCHAR_TIMEOUT);
-        }
-        None
     }
 }
 

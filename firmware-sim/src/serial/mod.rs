@@ -1,16 +1,20 @@
-//! A CCID-over-serial reader (GemPC Twin / GemCore SIM Pro behaviour) on a
-//! pseudo-terminal, for pcscd's `libccidtwin.so` and lecteur's own serial
-//! transport.
+//! A CCID-over-serial reader (GemPC Twin / GemCore SIM Pro / GemPC PinPad
+//! behaviour) on a pseudo-terminal, for pcscd's `libccidtwin.so` and
+//! lecteur's own serial transport.
 //!
 //! Layers: [`frame`] cuts the byte stream into frames, [`firmware`] answers
-//! CCID messages, [`link`] adds echo, NAK, retransmission and card-movement
-//! bytes (no I/O, usable in-process), and [`Reader`] runs a link on a pty.
+//! CCID messages (with [`pinpad`] for PIN entry on the [`keypad`]), [`link`]
+//! adds echo, NAK, retransmission, card-movement and time-extension bytes (no
+//! I/O, usable in-process), and [`Reader`] runs a link on a pty.
 
 pub mod firmware;
 pub mod frame;
+pub mod keypad;
 pub mod link;
+pub mod pinpad;
 mod pty;
 
+pub use keypad::Keypad;
 pub use link::Link;
 
 use crate::reader::SimReader;
@@ -34,6 +38,8 @@ pub enum Profile {
     GemCoreSimPro,
     /// GemPC Twin: 1 slot, echoes every host frame before answering.
     GemPcTwin,
+    /// GemPC PinPad: a GemPC Twin with a keypad (PC_to_RDR_Secure).
+    GemPcPinpad,
 }
 
 impl Profile {
@@ -41,13 +47,18 @@ impl Profile {
     pub fn default_slots(self) -> usize {
         match self {
             Profile::GemCoreSimPro => 2,
-            Profile::GemPcTwin => 1,
+            Profile::GemPcTwin | Profile::GemPcPinpad => 1,
         }
     }
 
     /// Whether the reader echoes host frames.
     pub fn echoes(self) -> bool {
-        matches!(self, Profile::GemPcTwin)
+        matches!(self, Profile::GemPcTwin | Profile::GemPcPinpad)
+    }
+
+    /// Whether the reader has a keypad for PIN entry.
+    pub fn has_keypad(self) -> bool {
+        matches!(self, Profile::GemPcPinpad)
     }
 
     /// The answer to Escape `02` (under 50 bytes: the reference driver's buffer).
@@ -55,6 +66,7 @@ impl Profile {
         match self {
             Profile::GemCoreSimPro => "GemCore SIM Pro v1.0-lecteur-sim",
             Profile::GemPcTwin => "GemPC Twin v1.0-lecteur-sim",
+            Profile::GemPcPinpad => "GemPC PinPad v1.0-lecteur-sim",
         }
     }
 
@@ -63,6 +75,7 @@ impl Profile {
         match self {
             Profile::GemCoreSimPro => "GemCoreSIMPro",
             Profile::GemPcTwin => "GemPCTwin",
+            Profile::GemPcPinpad => "GemPCPinPad",
         }
     }
 }
@@ -72,13 +85,14 @@ impl fmt::Display for Profile {
         f.write_str(match self {
             Profile::GemCoreSimPro => "gemcore-sim-pro",
             Profile::GemPcTwin => "gempc-twin",
+            Profile::GemPcPinpad => "gempc-pinpad",
         })
     }
 }
 
 /// An unknown `--reader` name.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("unknown reader {0:?}: use gemcore-sim-pro or gempc-twin")]
+#[error("unknown reader {0:?}: use gemcore-sim-pro, gempc-twin or gempc-pinpad")]
 pub struct UnknownProfile(pub String);
 
 impl std::str::FromStr for Profile {
@@ -88,6 +102,7 @@ impl std::str::FromStr for Profile {
         match s.to_ascii_lowercase().as_str() {
             "gemcore-sim-pro" | "gemcoresimpro" => Ok(Profile::GemCoreSimPro),
             "gempc-twin" | "gempctwin" => Ok(Profile::GemPcTwin),
+            "gempc-pinpad" | "gempcpinpad" => Ok(Profile::GemPcPinpad),
             _ => Err(UnknownProfile(s.to_string())),
         }
     }
@@ -120,11 +135,7 @@ pub struct Reader {
 impl Reader {
     /// Creates the pty, points `link_path` at its slave (replacing a stale
     /// symlink) and prepares a reader with `profile` over `reader`'s slots.
-    pub fn open(
-        link_path: &Path,
-        profile: Profile,
-        reader: SimReader,
-    ) -> Result<Self, SerialError> {
+    pub fn open(link_path: &Path, profile: Profile, reader: SimReader) -> Result<Self, SerialError> {
         let slots = reader.slot_count();
         if !(1..=4).contains(&slots) {
             return Err(SerialError::SlotCount(slots));
@@ -140,10 +151,11 @@ impl Reader {
             },
         })?;
         eprintln!(
-            "lecteur-sim: serial: {profile} reader on {} (link {}), {slots} slot(s), {}",
+            "lecteur-sim: serial: {profile} reader on {} (link {}), {slots} slot(s), {}{}",
             pty.slave_path.display(),
             link_path.display(),
-            if profile.echoes() { "echo" } else { "no echo" }
+            if profile.echoes() { "echo" } else { "no echo" },
+            if profile.has_keypad() { ", keypad" } else { "" }
         );
         Ok(Reader {
             pty,
@@ -155,6 +167,11 @@ impl Reader {
 
     pub fn set_verbose(&mut self, verbose: bool) {
         self.link.set_verbose(verbose);
+    }
+
+    /// The reader's keypad (PIN-pad profile only), for the control socket.
+    pub fn keypad(&self) -> Option<Keypad> {
+        self.link.keypad()
     }
 
     /// The pty slave, e.g. `/dev/pts/3`.
@@ -210,12 +227,7 @@ impl Reader {
                 .unwrap_or(TICK);
             let mut pfd = libc::pollfd {
                 fd,
-                events: libc::POLLIN
-                    | if self.backlog.is_empty() {
-                        0
-                    } else {
-                        libc::POLLOUT
-                    },
+                events: libc::POLLIN | if self.backlog.is_empty() { 0 } else { libc::POLLOUT },
                 revents: 0,
             };
             // Rounded up so a deadline 0.4 ms away does not spin.
@@ -236,11 +248,7 @@ impl Reader {
                         self.queue(out);
                     }
                     Ok(_) => std::thread::sleep(TICK),
-                    Err(e)
-                        if matches!(
-                            e.kind(),
-                            io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
-                        ) => {}
+                    Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) => {}
                     // EIO: no slave side; should not happen as we hold one.
                     Err(e) if e.raw_os_error() == Some(libc::EIO) => std::thread::sleep(TICK),
                     Err(e) => return Err(SerialError::Io(e)),

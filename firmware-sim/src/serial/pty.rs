@@ -68,23 +68,15 @@ impl Pty {
         let cname = unsafe { CStr::from_ptr(name.as_ptr()) };
         let slave_path = PathBuf::from(cname.to_string_lossy().into_owned());
         // SAFETY: cname is a valid C string.
-        let slave_fd = check(unsafe {
-            libc::open(
-                cname.as_ptr(),
-                libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC,
-            )
-        })?;
+        let slave_fd =
+            check(unsafe { libc::open(cname.as_ptr(), libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC) })?;
         // SAFETY: slave_fd was just opened and is owned here.
         let slave = unsafe { OwnedFd::from_raw_fd(slave_fd) };
         set_raw(slave.as_raw_fd())?;
         // SAFETY: valid descriptor; F_GETFL/F_SETFL on it.
         unsafe {
             let flags = check(libc::fcntl(master_fd, libc::F_GETFL))?;
-            check(libc::fcntl(
-                master_fd,
-                libc::F_SETFL,
-                flags | libc::O_NONBLOCK,
-            ))?;
+            check(libc::fcntl(master_fd, libc::F_SETFL, flags | libc::O_NONBLOCK))?;
         }
         Ok(Pty {
             master,

@@ -107,6 +107,8 @@ pub enum Item {
     Nak,
     /// `50 xx`.
     Notify(u8),
+    /// A time-extension byte (`80`..`FF`): the reader needs more time.
+    TimeExtension(u8),
 }
 
 /// The host end of the serial line: opens the link like a driver would.
@@ -198,12 +200,8 @@ impl Host {
                     }
                     0x06 => {
                         self.need(7, deadline);
-                        let dw = u32::from_le_bytes([
-                            self.buf[3],
-                            self.buf[4],
-                            self.buf[5],
-                            self.buf[6],
-                        ]) as usize;
+                        let dw =
+                            u32::from_le_bytes([self.buf[3], self.buf[4], self.buf[5], self.buf[6]]) as usize;
                         assert!(dw <= 261, "reader sent dwLength {dw}");
                         let total = 2 + 10 + dw + 1;
                         self.need(total, deadline);
@@ -213,6 +211,10 @@ impl Host {
                     }
                     other => panic!("bad control byte {other:#04x} from the reader"),
                 }
+            }
+            b @ 0x80..=0xFF => {
+                self.buf.drain(..1);
+                Item::TimeExtension(b)
             }
             other => panic!("unexpected byte {other:#04x} from the reader"),
         }
@@ -259,9 +261,7 @@ impl Control {
     pub fn connect(path: &Path) -> Control {
         let s = UnixStream::connect(path).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-        Control {
-            r: BufReader::new(s),
-        }
+        Control { r: BufReader::new(s) }
     }
 
     /// Sends a command; returns the answer lines up to `ok`/`error: …` included.
@@ -272,10 +272,7 @@ impl Control {
         let mut lines = Vec::new();
         loop {
             let mut l = String::new();
-            assert!(
-                self.r.read_line(&mut l).unwrap() > 0,
-                "control socket closed"
-            );
+            assert!(self.r.read_line(&mut l).unwrap() > 0, "control socket closed");
             let l = l.trim_end().to_string();
             let last = l == "ok" || l.starts_with("error:");
             lines.push(l);

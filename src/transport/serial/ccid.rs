@@ -6,10 +6,12 @@ use std::fmt;
 use zeroize::Zeroize;
 
 use super::frame::{HEADER_LEN, MAX_DATA_LEN};
+use crate::transport::PinpadVerify;
 
 pub const PC_TO_RDR_ICC_POWER_ON: u8 = 0x62;
 pub const PC_TO_RDR_ICC_POWER_OFF: u8 = 0x63;
 pub const PC_TO_RDR_GET_SLOT_STATUS: u8 = 0x65;
+pub const PC_TO_RDR_SECURE: u8 = 0x69;
 pub const PC_TO_RDR_ESCAPE: u8 = 0x6B;
 pub const PC_TO_RDR_XFR_BLOCK: u8 = 0x6F;
 
@@ -26,6 +28,51 @@ pub const MAX_ATR_LEN: usize = 33;
 pub const ESCAPE_FIRMWARE: &[u8] = &[0x02];
 /// Escape data switching card-movement notification to synchronous mode.
 pub const ESCAPE_CARD_MOVEMENT_SYNC: &[u8] = &[0x01, 0x01, 0x01];
+
+/// `bPINOperation` of `PC_to_RDR_Secure`: PIN verification.
+pub const PIN_OPERATION_VERIFY: u8 = 0x00;
+/// `bmFormatString`: system units are bytes (bit 7), the PIN starts at
+/// offset 0 of the command's data field (bits 6-3), left-justified (bit 2
+/// clear), ASCII digits (bits 1-0 = `10`).
+pub const PIN_FORMAT_ASCII: u8 = 0x82;
+/// `bmPINBlockString`: no PIN length field (bits 7-4), block size 0 (bits
+/// 3-0): the PIN block is the typed digits, and the reader sets Lc.
+pub const PIN_BLOCK_DIGITS: u8 = 0x00;
+/// `bmPINLengthFormat`: no PIN length to insert.
+pub const PIN_LENGTH_NONE: u8 = 0x00;
+/// `bEntryValidationCondition`: the holder presses the validation key (the
+/// only value the GemPC Pinpad firmware accepts, per libccid).
+pub const PIN_VALIDATION_KEY: u8 = 0x02;
+/// `bNumberMessage`: one message ("enter PIN"); the GemPC Pinpad firmware
+/// rejects 00 and FF (libccid corrects them to 01).
+pub const PIN_MESSAGES: u8 = 0x01;
+/// `wLangId`: French (0x040C).
+pub const PIN_LANG_FRENCH: u16 = 0x040C;
+/// Length of the PIN verification data structure before the APDU template,
+/// `bPINOperation` included.
+pub const PIN_VERIFY_FIELDS_LEN: usize = 15;
+
+/// The data of a `PC_to_RDR_Secure` PIN verification (CCID 1.1 §6.1.11):
+/// `bPINOperation`, the PIN verification data structure, then the APDU
+/// template `CLA INS P1 P2`. It holds no PIN: the reader appends Lc and the
+/// typed digits.
+pub fn pin_verify_data(request: &PinpadVerify) -> Vec<u8> {
+    let mut d = Vec::with_capacity(PIN_VERIFY_FIELDS_LEN + request.header.len());
+    d.push(PIN_OPERATION_VERIFY);
+    d.push(request.timeout_secs); // bTimeOut (0: the reader's default)
+    d.push(PIN_FORMAT_ASCII);
+    d.push(PIN_BLOCK_DIGITS);
+    d.push(PIN_LENGTH_NONE);
+    // wPINMaxExtraDigit = XXYY, XX minimum and YY maximum digits, little-endian.
+    d.extend_from_slice(&u16::from_be_bytes([request.min_len, request.max_len]).to_le_bytes());
+    d.push(PIN_VALIDATION_KEY);
+    d.push(PIN_MESSAGES);
+    d.extend_from_slice(&PIN_LANG_FRENCH.to_le_bytes());
+    d.push(0x00); // bMsgIndex
+    d.extend_from_slice(&[0x00; 3]); // bTeoPrologue (T=0: unused)
+    d.extend_from_slice(&request.header);
+    d
+}
 
 /// A host-to-reader message before it gets its sequence number.
 #[derive(Debug)]
@@ -53,6 +100,12 @@ impl Command {
     /// `PC_to_RDR_Escape` (reader-level, slot 0).
     pub fn escape(data: &[u8]) -> Self {
         Self::new(PC_TO_RDR_ESCAPE, 0, data.to_vec())
+    }
+
+    /// `PC_to_RDR_Secure` verifying a PIN typed on the reader's keypad
+    /// (bBWI 0, wLevelParameter 0).
+    pub fn secure_verify(slot: u8, request: &PinpadVerify) -> Self {
+        Self::new(PC_TO_RDR_SECURE, slot, pin_verify_data(request))
     }
 
     /// `PC_to_RDR_XfrBlock` at TPDU level (bBWI 0, wLevelParameter 0).
@@ -83,7 +136,7 @@ impl Command {
     /// The answer type this command calls for.
     pub fn answer_type(&self) -> u8 {
         match self.message_type {
-            PC_TO_RDR_ICC_POWER_ON | PC_TO_RDR_XFR_BLOCK => RDR_TO_PC_DATA_BLOCK,
+            PC_TO_RDR_ICC_POWER_ON | PC_TO_RDR_XFR_BLOCK | PC_TO_RDR_SECURE => RDR_TO_PC_DATA_BLOCK,
             PC_TO_RDR_ESCAPE => RDR_TO_PC_ESCAPE,
             _ => RDR_TO_PC_SLOT_STATUS,
         }
@@ -207,6 +260,7 @@ pub fn message_name(message_type: u8) -> &'static str {
         PC_TO_RDR_GET_SLOT_STATUS => "GetSlotStatus",
         PC_TO_RDR_ESCAPE => "Escape",
         PC_TO_RDR_XFR_BLOCK => "XfrBlock",
+        PC_TO_RDR_SECURE => "Secure",
         RDR_TO_PC_DATA_BLOCK => "DataBlock",
         RDR_TO_PC_SLOT_STATUS => "SlotStatus",
         RDR_TO_PC_ESCAPE => "RDR_to_PC_Escape",
@@ -220,6 +274,7 @@ pub const ICC_MUTE: u8 = 0xFE;
 pub const PIN_TIMEOUT: u8 = 0xF0;
 pub const PIN_CANCELLED: u8 = 0xEF;
 pub const CMD_SLOT_BUSY: u8 = 0xE0;
+pub const CMD_NOT_SUPPORTED: u8 = 0x00;
 
 /// Human name of a `bError` value of a failed command.
 pub fn error_name(code: u8) -> String {
@@ -238,7 +293,7 @@ pub fn error_name(code: u8) -> String {
         PIN_TIMEOUT => "PIN_TIMEOUT",
         PIN_CANCELLED => "PIN_CANCELLED",
         CMD_SLOT_BUSY => "CMD_SLOT_BUSY",
-        0x00 => "CMD_NOT_SUPPORTED",
+        CMD_NOT_SUPPORTED => "CMD_NOT_SUPPORTED",
         other => return format!("bad header field at offset {other} (bError 0x{other:02X})"),
     };
     format!("{name} (bError 0x{code:02X})")
@@ -266,6 +321,39 @@ mod tests {
         );
         assert_eq!(Command::get_slot_status(0).answer_type(), RDR_TO_PC_SLOT_STATUS);
         assert_eq!(Command::power_off(0).answer_type(), RDR_TO_PC_SLOT_STATUS);
+    }
+
+    #[test]
+    fn secure_pin_verify_bytes() {
+        let request = PinpadVerify {
+            header: [0x00, 0x20, 0x00, 0x01],
+            min_len: 4,
+            max_len: 8,
+            timeout_secs: 30,
+        };
+        let c = Command::secure_verify(0, &request);
+        assert_eq!(c.answer_type(), RDR_TO_PC_DATA_BLOCK);
+        assert!(!c.carries_apdu(), "no PIN in a Secure command");
+        assert_eq!(c.name(), "Secure");
+        assert_eq!(
+            hex::encode_upper(c.encode(7)),
+            concat!(
+                "69", "13000000", "00", "07", "00",
+                "0000",     // header: 19 data bytes, bBWI, wLevelParameter
+                "00",       // bPINOperation: verify
+                "1E",       // bTimeOut: 30 s
+                "82",       // bmFormatString: bytes, offset 0, left, ASCII
+                "00",       // bmPINBlockString
+                "00",       // bmPINLengthFormat
+                "0804",     // wPINMaxExtraDigit 0x0408: 4 to 8 digits
+                "02",       // bEntryValidationCondition: validation key
+                "01",       // bNumberMessage
+                "0C04",     // wLangId 0x040C
+                "00",       // bMsgIndex
+                "000000",   // bTeoPrologue
+                "00200001", // CLA INS P1 P2
+            )
+        );
     }
 
     #[test]

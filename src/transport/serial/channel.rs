@@ -6,7 +6,7 @@ use std::sync::mpsc;
 
 use zeroize::Zeroize;
 
-use crate::transport::{CardChannel, TransportError};
+use crate::transport::{CardChannel, PinpadVerify, TransportError};
 
 /// What a channel asks the link thread to do.
 pub enum Op {
@@ -16,6 +16,9 @@ pub enum Op {
     Transmit { apdu: Vec<u8>, generation: u64 },
     /// IccPowerOff + IccPowerOn.
     Reset,
+    /// PC_to_RDR_Secure: the holder types the PIN on the reader's keypad, for
+    /// the card that was current at `generation`. Carries no PIN.
+    VerifyPinpad { request: PinpadVerify, generation: u64 },
 }
 
 /// The link thread's answer to a connect or reset.
@@ -56,15 +59,29 @@ pub struct SerialChannel {
     requests: mpsc::Sender<Request>,
     /// Generation of the card we are connected to.
     connected: Option<u64>,
+    /// The reader has a keypad (from its profile).
+    pinpad: bool,
 }
 
 impl SerialChannel {
-    pub fn new(slot: u8, session: u64, requests: mpsc::Sender<Request>) -> Self {
+    pub fn new(slot: u8, session: u64, requests: mpsc::Sender<Request>, pinpad: bool) -> Self {
         Self {
             slot,
             session,
             requests,
             connected: None,
+            pinpad,
+        }
+    }
+
+    /// The generation of the connected card, connecting first if needed.
+    fn generation(&mut self) -> Result<u64, TransportError> {
+        match self.connected {
+            Some(g) => Ok(g),
+            None => {
+                self.connect()?;
+                Ok(self.connected.unwrap_or_default())
+            }
         }
     }
 
@@ -103,13 +120,7 @@ impl CardChannel for SerialChannel {
     }
 
     fn transmit(&mut self, apdu: &[u8]) -> Result<Vec<u8>, TransportError> {
-        let generation = match self.connected {
-            Some(g) => g,
-            None => {
-                self.connect()?;
-                self.connected.unwrap_or_default()
-            }
-        };
+        let generation = self.generation()?;
         match self.call(Op::Transmit {
             apdu: apdu.to_vec(),
             generation,
@@ -130,5 +141,25 @@ impl CardChannel for SerialChannel {
     fn disconnect(&mut self) {
         // The card stays powered as it is; only our binding to it goes.
         self.connected = None;
+    }
+
+    fn has_pinpad(&mut self) -> bool {
+        self.pinpad
+    }
+
+    fn verify_pin_pinpad(&mut self, request: &PinpadVerify) -> Result<Vec<u8>, TransportError> {
+        if !self.pinpad {
+            return Err(TransportError::NoPinpad);
+        }
+        let generation = self.generation()?;
+        match self.call(Op::VerifyPinpad {
+            request: request.clone(),
+            generation,
+        })? {
+            Reply::Response(sw) => Ok(sw),
+            Reply::Connected(_) => Err(TransportError::Protocol(
+                "internal: unexpected reply to a PIN-pad verification".into(),
+            )),
+        }
     }
 }

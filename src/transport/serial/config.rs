@@ -38,6 +38,21 @@ pub struct SerialConfig {
     pub reopen_interval: Duration,
     /// Power-on attempts for a newly seen card before giving up until it moves.
     pub max_power_on_attempts: u32,
+    /// PIN entry on the reader's keypad (`PC_to_RDR_Secure`) has its own
+    /// budget, apart from the APDU timeouts: the answer may take
+    /// `max(pinpad_min_wait, bTimeOut + pinpad_grace)` (libccid's rule: at
+    /// least 90 s, and 10 s beyond the holder's time).
+    pub pinpad_min_wait: Duration,
+    pub pinpad_grace: Duration,
+}
+
+impl SerialConfig {
+    /// The whole wait for a keypad PIN entry whose holder has `timeout_secs`
+    /// (0: the reader's default) to type.
+    pub fn pinpad_budget(&self, timeout_secs: u8) -> Duration {
+        self.pinpad_min_wait
+            .max(Duration::from_secs(u64::from(timeout_secs)) + self.pinpad_grace)
+    }
 }
 
 impl Default for SerialConfig {
@@ -57,6 +72,23 @@ impl Default for SerialConfig {
             max_poll_failures: 3,
             reopen_interval: Duration::from_secs(1),
             max_power_on_attempts: 3,
+            pinpad_min_wait: Duration::from_secs(90),
+            pinpad_grace: Duration::from_secs(10),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pinpad_budget_follows_libccid() {
+        let c = SerialConfig::default();
+        assert_eq!(c.pinpad_budget(0), Duration::from_secs(90));
+        assert_eq!(c.pinpad_budget(30), Duration::from_secs(90));
+        assert_eq!(c.pinpad_budget(80), Duration::from_secs(90));
+        assert_eq!(c.pinpad_budget(120), Duration::from_secs(130));
+        assert_eq!(c.pinpad_budget(255), Duration::from_secs(265));
     }
 }

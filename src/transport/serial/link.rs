@@ -36,6 +36,15 @@ const MAX_DRAIN_BYTES: usize = 8 * 1024;
 /// Bound on the time spent draining a garbled frame.
 const MAX_DRAIN_TIME: Duration = Duration::from_secs(1);
 
+/// How long one command may take: the wait for each item of the answer, the
+/// hard ceiling on the whole exchange, and the time extensions accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    pub timeout: Duration,
+    pub ceiling: Duration,
+    pub max_extensions: u32,
+}
+
 /// The serial link: the port, the stream decoder and the sequence counter.
 pub struct Link<P: Port> {
     port: P,
@@ -112,6 +121,22 @@ impl<P: Port> Link<P> {
         timeout: Duration,
         watch_movement: bool,
     ) -> Result<Answer, LinkError> {
+        let budget = Budget {
+            timeout,
+            ceiling: self.cfg.command_ceiling,
+            max_extensions: self.cfg.max_extensions,
+        };
+        self.transact_within(cmd, budget, watch_movement)
+    }
+
+    /// [`Self::transact`] with an explicit budget (PIN entry on the keypad
+    /// has its own, far longer than an APDU's).
+    pub fn transact_within(
+        &mut self,
+        cmd: &Command,
+        budget: Budget,
+        watch_movement: bool,
+    ) -> Result<Answer, LinkError> {
         self.poll_unsolicited()?;
         let seq = self.seq;
         self.seq = self.seq.wrapping_add(1);
@@ -124,7 +149,7 @@ impl<P: Port> Link<P> {
             len = cmd.data.len(),
             "-> command"
         );
-        let result = self.exchange(cmd, seq, &message, &frame, timeout, watch_movement);
+        let result = self.exchange(cmd, seq, &message, &frame, budget, watch_movement);
         if cmd.carries_apdu() {
             message.zeroize();
             frame.zeroize();
@@ -152,11 +177,18 @@ impl<P: Port> Link<P> {
         seq: u8,
         message: &[u8],
         frame: &[u8],
-        timeout: Duration,
+        budget: Budget,
         watch_movement: bool,
     ) -> Result<Answer, LinkError> {
         let started = Instant::now();
-        let ceiling = self.cfg.command_ceiling;
+        let Budget {
+            timeout,
+            ceiling,
+            max_extensions,
+        } = budget;
+        // No wait reaches beyond the ceiling.
+        let end = started + ceiling;
+        let until = |at: Instant| (at + timeout).min(end);
         let mut resends = 0u32; // the reader NAKed our frame
         let mut naks = 0u32; // we NAKed the reader's frame
         let mut extensions = 0u32;
@@ -172,8 +204,10 @@ impl<P: Port> Link<P> {
         let mut stray_echo_allowed = !self.echo;
 
         self.write(frame)?;
-        let mut deadline = Instant::now() + timeout;
-        for _ in 0..MAX_ITEMS_PER_COMMAND {
+        let mut deadline = until(Instant::now());
+        // Every extension is an item; the noise around them stays bounded.
+        let max_items = MAX_ITEMS_PER_COMMAND.saturating_add(max_extensions);
+        for _ in 0..max_items {
             if started.elapsed() > ceiling {
                 debug!(seq, "command ceiling reached");
                 self.drain_quiet()?;
@@ -202,19 +236,19 @@ impl<P: Port> Link<P> {
                         moved = true;
                         deadline = deadline.min(now + self.cfg.movement_grace);
                     } else if !moved {
-                        deadline = now + timeout;
+                        deadline = until(now);
                     }
                 }
                 Item::TimeRequest(b) => {
                     extensions += 1;
                     trace!(seq, byte = format_args!("0x{b:02X}"), extensions, "time request");
-                    if extensions > self.cfg.max_extensions {
+                    if extensions > max_extensions {
                         debug!(seq, extensions, "time-extension ceiling reached");
                         self.drain_quiet()?;
                         return Err(LinkError::Timeout);
                     }
                     if !moved {
-                        deadline = now + timeout;
+                        deadline = until(now);
                     }
                 }
                 Item::Nak => {
@@ -239,7 +273,7 @@ impl<P: Port> Link<P> {
                     awaiting_echo = self.echo;
                     echo_ok = true;
                     stray_echo_allowed = !self.echo;
-                    deadline = Instant::now() + timeout;
+                    deadline = until(Instant::now());
                 }
                 Item::Corrupt(why) => {
                     if moved {
@@ -251,7 +285,7 @@ impl<P: Port> Link<P> {
                         warn!(seq, %why, "garbled echo of our frame");
                         awaiting_echo = false;
                         echo_ok = false;
-                        deadline = now + timeout;
+                        deadline = until(now);
                         continue;
                     }
                     naks += 1;
@@ -271,7 +305,7 @@ impl<P: Port> Link<P> {
                     self.drain_quiet()?;
                     self.write(&NAK_FRAME)?;
                     awaiting_nak_echo = self.echo;
-                    deadline = Instant::now() + timeout;
+                    deadline = until(Instant::now());
                 }
                 Item::Message(mut m) => {
                     awaiting_nak_echo = false;
@@ -280,14 +314,14 @@ impl<P: Port> Link<P> {
                         if m == message {
                             trace!(seq, "echo ok");
                             m.zeroize();
-                            deadline = now + timeout;
+                            deadline = until(now);
                             continue;
                         }
                         if !is_answer_to(&m, cmd, seq) {
                             warn!(seq, "the reader's echo differs from our frame");
                             echo_ok = false;
                             m.zeroize();
-                            deadline = now + timeout;
+                            deadline = until(now);
                             continue;
                         }
                         // No echo at all but our answer, intact (LRC, seq,
@@ -303,7 +337,7 @@ impl<P: Port> Link<P> {
                             warn!(seq, "the reader echoes our frames: is the profile right?");
                         }
                         m.zeroize();
-                        deadline = now + timeout;
+                        deadline = until(now);
                         continue;
                     }
                     let answer = match Answer::parse(&m) {
@@ -341,13 +375,13 @@ impl<P: Port> Link<P> {
                     if answer.command == CommandStatus::TimeExtension {
                         extensions += 1;
                         trace!(seq, extensions, "time-extension answer");
-                        if extensions > self.cfg.max_extensions {
+                        if extensions > max_extensions {
                             debug!(seq, extensions, "time-extension ceiling reached");
                             self.drain_quiet()?;
                             return Err(LinkError::Timeout);
                         }
                         if !moved {
-                            deadline = now + timeout;
+                            deadline = until(now);
                         }
                         continue;
                     }

@@ -15,6 +15,9 @@ pub struct Profile {
     pub slots: u8,
     /// The reader echoes every host frame before its answer.
     pub echo: bool,
+    /// The reader has a keypad and takes `PC_to_RDR_Secure` (PIN entry on
+    /// the reader, the PIN never reaches the host).
+    pub pinpad: bool,
 }
 
 pub const GEMPC_TWIN: Profile = Profile {
@@ -22,24 +25,28 @@ pub const GEMPC_TWIN: Profile = Profile {
     display: "GemPC Twin",
     slots: 1,
     echo: true,
+    pinpad: false,
 };
 pub const GEMCORE_SIM_PRO: Profile = Profile {
     key: "GemCoreSIMPro",
     display: "GemCore SIM Pro",
     slots: 2,
     echo: false,
+    pinpad: false,
 };
 pub const GEMCORE_POS_PRO: Profile = Profile {
     key: "GemCorePOSPro",
     display: "GemCore POS Pro",
     slots: 5,
     echo: false,
+    pinpad: false,
 };
 pub const GEMPC_PINPAD: Profile = Profile {
     key: "GemPCPinPad",
     display: "GemPC PinPad",
     slots: 1,
     echo: true,
+    pinpad: true,
 };
 
 pub const PROFILES: [Profile; 4] = [GEMPC_TWIN, GEMCORE_SIM_PRO, GEMCORE_POS_PRO, GEMPC_PINPAD];
@@ -96,6 +103,8 @@ mod tests {
         );
         assert_eq!(parse_spec("/dev/ttyS1:GemCorePOSPro").unwrap().1.slots, 5);
         assert!(parse_spec("/dev/ttyS1:GemPCPinPad").unwrap().1.echo);
+        assert!(parse_spec("/dev/ttyS1:gempcpinpad").unwrap().1.pinpad);
+        assert!(PROFILES.iter().filter(|p| p.pinpad).count() == 1);
         let by_path = "/dev/serial/by-path/pci-0000:00:14.0-usb-0:1:1.0-port0";
         assert_eq!(parse_spec(by_path).unwrap(), (by_path.into(), GEMPC_TWIN));
         assert_eq!(

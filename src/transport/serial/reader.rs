@@ -14,10 +14,10 @@ use super::ccid::{
 };
 use super::channel::{Connected, Op, Reply, Request, SerialChannel};
 use super::config::SerialConfig;
-use super::link::{slot_changed, slot_present, Link, LinkError};
+use super::link::{slot_changed, slot_present, Budget, Link, LinkError};
 use super::port::{open_tty, Port};
 use super::profile::Profile;
-use crate::transport::{EventSink, ReaderEvent, SlotInfo, TransportError, TransportKind};
+use crate::transport::{EventSink, PinpadVerify, ReaderEvent, SlotInfo, TransportError, TransportKind};
 
 /// What the link thread knows about one slot.
 #[derive(Debug, Default)]
@@ -165,7 +165,12 @@ impl ReaderThread {
                 name: format!("{} ({}) slot {slot}", self.profile.display, self.path),
                 kind: TransportKind::Serial,
             };
-            let channel = SerialChannel::new(slot as u8, self.session, self.request_tx.clone());
+            let channel = SerialChannel::new(
+                slot as u8,
+                self.session,
+                self.request_tx.clone(),
+                self.profile.pinpad,
+            );
             self.emit(ReaderEvent::Added {
                 slot: info,
                 channel: Box::new(channel),
@@ -282,6 +287,9 @@ impl ReaderThread {
                     self.transmit(link, slot, apdu, *generation).map(Reply::Response)
                 }
                 Op::Reset => self.reset(link, slot).map(Reply::Connected),
+                Op::VerifyPinpad { request, generation } => self
+                    .verify_pinpad(link, slot, request, *generation)
+                    .map(Reply::Response),
             }
         };
         match result {
@@ -335,6 +343,20 @@ impl ReaderThread {
                 apdu.len()
             ))));
         }
+        self.check_session(slot, generation)?;
+        let answer = self.exchange(link, &Command::xfr_block(slot as u8, apdu), true)?;
+        self.check_answer(slot, &answer, true)?;
+        if answer.data.len() < 2 {
+            return Err(Fail::Transport(TransportError::Protocol(format!(
+                "the card's answer of {} bytes is shorter than a status word",
+                answer.data.len()
+            ))));
+        }
+        Ok(answer.data)
+    }
+
+    /// The channel's card (connected at `generation`) is still there and powered.
+    fn check_session(&self, slot: usize, generation: u64) -> Result<(), Fail> {
         let s = &self.slots[slot];
         if s.generation != generation {
             return Err(Fail::Transport(TransportError::CardRemoved));
@@ -346,15 +368,60 @@ impl ReaderThread {
             // Deactivated since connect (mute card, failed reset).
             return Err(Fail::Transport(TransportError::CardRemoved));
         }
-        let answer = self.exchange(link, &Command::xfr_block(slot as u8, apdu), true)?;
-        self.check_answer(slot, &answer, true)?;
-        if answer.data.len() < 2 {
-            return Err(Fail::Transport(TransportError::Protocol(format!(
-                "the card's answer of {} bytes is shorter than a status word",
-                answer.data.len()
-            ))));
+        Ok(())
+    }
+
+    /// PIN verification on the reader's keypad: `PC_to_RDR_Secure` with the
+    /// APDU template, waited for within the PIN-pad budget (not the APDU
+    /// timeout). Returns the card's SW1 SW2; the reader's cancel and timeout
+    /// (bError EF / F0, or SW `64 01` / `64 00`) are typed errors.
+    fn verify_pinpad<P: Port>(
+        &mut self,
+        link: &mut Link<P>,
+        slot: usize,
+        request: &PinpadVerify,
+        generation: u64,
+    ) -> Result<Vec<u8>, Fail> {
+        if !self.profile.pinpad {
+            return Err(Fail::Transport(TransportError::NoPinpad));
         }
-        Ok(answer.data)
+        check_pinpad_request(request).map_err(Fail::Transport)?;
+        self.check_session(slot, generation)?;
+        let wait = self.cfg.pinpad_budget(request.timeout_secs);
+        let budget = Budget {
+            timeout: wait,
+            ceiling: wait,
+            max_extensions: pinpad_extensions(wait),
+        };
+        info!(
+            slot,
+            timeout_secs = request.timeout_secs,
+            budget_secs = wait.as_secs(),
+            "PIN entry on the reader's keypad"
+        );
+        let answer =
+            self.exchange_within(link, &Command::secure_verify(slot as u8, request), budget, true)?;
+        if answer.command == CommandStatus::Failed
+            && answer.error == ccid::CMD_NOT_SUPPORTED
+            && answer.icc != IccStatus::Absent
+        {
+            return Err(Fail::Transport(TransportError::NoPinpad));
+        }
+        self.check_answer(slot, &answer, true)?;
+        let result = match answer.data.as_slice() {
+            [0x64, 0x00] => Err(TransportError::PinTimeout),
+            [0x64, 0x01] => Err(TransportError::PinCancelled),
+            [sw1, sw2] => Ok(vec![*sw1, *sw2]),
+            other => Err(TransportError::Protocol(format!(
+                "the reader answered the PIN-pad verification with {} bytes instead of a status word",
+                other.len()
+            ))),
+        };
+        match &result {
+            Ok(sw) => debug!(slot, sw = %hex::encode_upper(sw), "PIN entry done"),
+            Err(e) => debug!(slot, error = %e, "PIN entry ended"),
+        }
+        result.map_err(Fail::Transport)
     }
 
     fn reset<P: Port>(&mut self, link: &mut Link<P>, slot: usize) -> Result<Connected, Fail> {
@@ -517,6 +584,19 @@ impl ReaderThread {
         Ok(result?)
     }
 
+    /// [`Self::exchange`] with an explicit budget.
+    fn exchange_within<P: Port>(
+        &mut self,
+        link: &mut Link<P>,
+        cmd: &Command,
+        budget: Budget,
+        watch_movement: bool,
+    ) -> Result<Answer, Fail> {
+        let result = link.transact_within(cmd, budget, watch_movement);
+        self.apply_movements(link);
+        Ok(result?)
+    }
+
     /// Applies the card-movement notifications the link collected (state and
     /// `CardRemoved` events; new cards are powered by [`Self::settle`]).
     fn apply_movements<P: Port>(&mut self, link: &mut Link<P>) {
@@ -576,6 +656,27 @@ impl ReaderThread {
         }
         Ok(())
     }
+}
+
+/// Longest PIN a keypad verification may ask for (digits, one byte each).
+const MAX_PINPAD_DIGITS: u8 = 64;
+
+/// Checks a keypad verification request before it goes on the line.
+fn check_pinpad_request(request: &PinpadVerify) -> Result<(), TransportError> {
+    let PinpadVerify { min_len, max_len, .. } = *request;
+    if min_len == 0 || min_len > max_len || max_len > MAX_PINPAD_DIGITS {
+        return Err(TransportError::Protocol(format!(
+            "invalid PIN-pad request: PIN length {min_len} to {max_len} (1 to {MAX_PINPAD_DIGITS} digits)"
+        )));
+    }
+    Ok(())
+}
+
+/// Time extensions accepted while the holder types: up to ten a second over
+/// the whole budget (a reader sends about one a second, or none at all); the
+/// budget's time ceiling is what really bounds the wait.
+fn pinpad_extensions(budget: Duration) -> u32 {
+    u32::try_from(budget.as_millis() / 100).unwrap_or(u32::MAX).max(8)
 }
 
 /// The start-up sequence: firmware-version escape (proves a reader is

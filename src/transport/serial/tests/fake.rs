@@ -20,6 +20,25 @@ pub fn pty_pair() -> (TTYPort, TTYPort, String) {
     (master, slave, path)
 }
 
+/// How the fake keypad reader ends a `PC_to_RDR_Secure`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecureReply {
+    /// A DataBlock with these bytes (the card's answer).
+    Data(Vec<u8>),
+    /// A failed DataBlock with this bError (card present and active).
+    Failed(u8),
+    /// No answer at all.
+    Silent,
+    /// The card is pulled during the entry: `50 <state>`, no answer.
+    CardPulled(u8),
+}
+
+impl Default for SecureReply {
+    fn default() -> Self {
+        SecureReply::Data(vec![0x90, 0x00])
+    }
+}
+
 /// What the fake reader does; tests change it while it runs.
 #[derive(Debug, Default)]
 pub struct Script {
@@ -57,6 +76,11 @@ pub struct Script {
     pub naks_received: usize,
     /// Bytes to send unsolicited at the next idle moment.
     pub outbox: Vec<u8>,
+    /// How the next PC_to_RDR_Secure ends.
+    pub secure_reply: SecureReply,
+    /// 0x80 bytes sent while the holder "types", `secure_gap` apart.
+    pub secure_time_requests: usize,
+    pub secure_gap: Duration,
 }
 
 impl Script {
@@ -260,6 +284,23 @@ fn command(master: &mut TTYPort, s: &mut Script, host_frame: &[u8], last_answer:
                 *p = false;
             }
             answer(0x81, slot, seq, icc(s), 0, &[])
+        }
+        0x69 => {
+            for _ in 0..std::mem::take(&mut s.secure_time_requests) {
+                std::thread::sleep(s.secure_gap);
+                let _ = master.write_all(&[0x80]);
+            }
+            match std::mem::take(&mut s.secure_reply) {
+                SecureReply::Data(out) => answer(0x80, slot, seq, icc(s), 0, &out),
+                SecureReply::Failed(error) => answer(0x80, slot, seq, 0x40 | icc(s), error, &[]),
+                SecureReply::Silent => return,
+                SecureReply::CardPulled(state) => {
+                    s.cards[si] = None;
+                    s.powered[si] = false;
+                    let _ = master.write_all(&[0x50, state]);
+                    return;
+                }
+            }
         }
         0x6F => {
             if let Some(state) = s.notify_on_xfr.take() {

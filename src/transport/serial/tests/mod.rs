@@ -2,6 +2,7 @@
 //! on a pseudo-terminal.
 
 mod fake;
+mod pinpad;
 
 use std::time::{Duration, Instant};
 
@@ -30,6 +31,8 @@ fn cfg() -> SerialConfig {
         max_poll_failures: 3,
         reopen_interval: Duration::from_millis(100),
         max_power_on_attempts: 3,
+        pinpad_min_wait: Duration::from_millis(1500),
+        pinpad_grace: Duration::from_millis(500),
     }
 }
 
