@@ -183,9 +183,9 @@ fn pinpad_outcome(answer: Result<Vec<u8>, crate::transport::TransportError>) -> 
             (_, 0x64, 0x00) => Err(ServiceError::PinTimeout),
             (_, 0x64, 0x01) => Err(ServiceError::PinCancelled),
             // Typed twice differently, or of a wrong length: no try was used.
-            (_, 0x64, 0x02 | 0x03) => {
-                Err(ServiceError::InvalidParams("the PIN typed on the reader has a wrong length".into()))
-            }
+            (_, 0x64, 0x02 | 0x03) => Err(ServiceError::InvalidParams(
+                "the PIN typed on the reader has a wrong length".into(),
+            )),
             (sw, ..) => Err(ServiceError::UnsupportedCard(format!(
                 "the card answered {sw} to the PIN pad"
             ))),
@@ -197,9 +197,12 @@ fn pinpad_outcome(answer: Result<Vec<u8>, crate::transport::TransportError>) -> 
     }
 }
 
-/// The card in a slot, driven with its generation's profile.
-fn cps_card(service: &Service, kind: CardKind) -> Result<CpsCard, ServiceError> {
-    Ok(CpsCard::new(kind, &service.inner.profiles)?)
+/// The CPS in a slot as an operation sees it.
+struct Cps<'a> {
+    ctx: &'a mut SlotCtx,
+    card: CpsCard,
+    kind: CardKind,
+    atr: Vec<u8>,
 }
 
 /// `cps.info`'s answer: card, holder, profession, certificates, PIN, and the
@@ -231,26 +234,39 @@ fn info_view(info: &CpsCardInfo, kind: CardKind, atr: &[u8], situations: Option<
 }
 
 impl Service {
-    pub async fn cps_info(&self, conn: ConnId, reader: Option<&str>) -> Result<Value, ServiceError> {
+    /// Runs `f` on the slot of the CPS `reader` names (or the only one), on
+    /// behalf of `conn`, with the card driven by its generation's profile.
+    async fn with_cps<R, F>(&self, conn: ConnId, reader: Option<&str>, f: F) -> Result<R, ServiceError>
+    where
+        R: Send + 'static,
+        F: FnOnce(Cps<'_>) -> Result<R, ServiceError> + Send + 'static,
+    {
         let worker = self.pick(reader, CPS, "CPS")?;
-        let service = self.clone();
+        let profiles = self.inner.profiles.clone();
         worker
             .run(move |ctx| {
                 let (atr, kind) = open(ctx, conn, CPS)?;
-                let card = cps_card(&service, kind)?;
-                cached_info(ctx, &card)?;
-                let verified = ctx.verified_by(conn);
-                let ex = &mut Channel(ctx.channel.as_mut());
-                let Some(cache) = ctx.cps_cache.as_mut() else {
-                    return Err(ServiceError::Internal("card data not kept".into()));
-                };
-                if verified && cache.situations.is_none() {
-                    cache.situations = Some(card.read_situations(ex)?);
-                }
-                let situations = cache.situations.as_ref().filter(|_| verified);
-                Ok(info_view(&cache.info, kind, &atr, situations))
+                let card = CpsCard::new(kind, &profiles)?;
+                f(Cps { ctx, card, kind, atr })
             })
             .await?
+    }
+
+    pub async fn cps_info(&self, conn: ConnId, reader: Option<&str>) -> Result<Value, ServiceError> {
+        self.with_cps(conn, reader, move |Cps { ctx, card, kind, atr }| {
+            cached_info(ctx, &card)?;
+            let verified = ctx.verified_by(conn);
+            let ex = &mut Channel(ctx.channel.as_mut());
+            let Some(cache) = ctx.cps_cache.as_mut() else {
+                return Err(ServiceError::Internal("card data not kept".into()));
+            };
+            if verified && cache.situations.is_none() {
+                cache.situations = Some(card.read_situations(ex)?);
+            }
+            let situations = cache.situations.as_ref().filter(|_| verified);
+            Ok(info_view(&cache.info, kind, &atr, situations))
+        })
+        .await
     }
 
     /// Verifies the PIN for this connection; returns the tries left.
@@ -261,15 +277,10 @@ impl Service {
         entry: PinEntry,
         last_try: LastTry,
     ) -> Result<u8, ServiceError> {
-        let worker = self.pick(reader, CPS, "CPS")?;
-        let service = self.clone();
-        worker
-            .run(move |ctx| {
-                let (_, kind) = open(ctx, conn, CPS)?;
-                let card = cps_card(&service, kind)?;
-                verify(ctx, conn, &card, &entry, last_try)
-            })
-            .await?
+        self.with_cps(conn, reader, move |Cps { ctx, card, .. }| {
+            verify(ctx, conn, &card, &entry, last_try)
+        })
+        .await
     }
 
     /// Changes the PIN (`old` → `new`), with the same policy as a verification.
@@ -282,22 +293,16 @@ impl Service {
         new: Zeroizing<String>,
         last_try: LastTry,
     ) -> Result<u8, ServiceError> {
-        let worker = self.pick(reader, CPS, "CPS")?;
-        let service = self.clone();
-        worker
-            .run(move |ctx| {
-                let (_, kind) = open(ctx, conn, CPS)?;
-                let card = cps_card(&service, kind)?;
-                card.check_pin_format(old.as_bytes())?;
-                card.check_pin_format(new.as_bytes())?;
-                let status = gate(ctx, &card, last_try)?;
-                let done =
-                    card.change_pin(&mut Channel(ctx.channel.as_mut()), old.as_bytes(), new.as_bytes());
-                let tries = settle(ctx, conn, status, done.map_err(ServiceError::from))?;
-                ctx.drop_verification()?;
-                Ok(tries)
-            })
-            .await?
+        self.with_cps(conn, reader, move |Cps { ctx, card, .. }| {
+            card.check_pin_format(old.as_bytes())?;
+            card.check_pin_format(new.as_bytes())?;
+            let status = gate(ctx, &card, last_try)?;
+            let done = card.change_pin(&mut Channel(ctx.channel.as_mut()), old.as_bytes(), new.as_bytes());
+            let tries = settle(ctx, conn, status, done.map_err(ServiceError::from))?;
+            ctx.drop_verification()?;
+            Ok(tries)
+        })
+        .await
     }
 
     /// Unblocks the PIN with the PUK and sets `new`. The card is reset after.
@@ -308,49 +313,41 @@ impl Service {
         puk: Zeroizing<String>,
         new: Zeroizing<String>,
     ) -> Result<u8, ServiceError> {
-        let worker = self.pick(reader, CPS, "CPS")?;
-        let service = self.clone();
-        worker
-            .run(move |ctx| {
-                let (_, kind) = open(ctx, conn, CPS)?;
-                let card = cps_card(&service, kind)?;
-                let ex = &mut Channel(ctx.channel.as_mut());
-                card.select(ex)?;
-                match card.unblock_pin(ex, puk.as_bytes(), new.as_bytes()) {
-                    Ok(()) => {}
-                    Err(CardError::PinIncorrect { tries_left }) => {
-                        return Err(ServiceError::PukIncorrect { tries_left })
-                    }
-                    Err(CardError::PinBlocked) => return Err(ServiceError::PukBlocked),
-                    Err(e) => return Err(e.into()),
+        self.with_cps(conn, reader, move |Cps { ctx, card, .. }| {
+            let ex = &mut Channel(ctx.channel.as_mut());
+            card.select(ex)?;
+            match card.unblock_pin(ex, puk.as_bytes(), new.as_bytes()) {
+                Ok(()) => {}
+                Err(CardError::PinIncorrect { tries_left }) => {
+                    return Err(ServiceError::PukIncorrect { tries_left })
                 }
-                let max = card.profile().pin.tries_max;
-                note_pin(
-                    ctx,
-                    PinStatus {
-                        tries_left: max,
-                        tries_max: max,
-                    },
-                );
-                ctx.set_verified(conn);
-                ctx.drop_verification()?;
-                Ok(max)
-            })
-            .await?
+                Err(CardError::PinBlocked) => return Err(ServiceError::PukBlocked),
+                Err(e) => return Err(e.into()),
+            }
+            let max = card.profile().pin.tries_max;
+            note_pin(
+                ctx,
+                PinStatus {
+                    tries_left: max,
+                    tries_max: max,
+                },
+            );
+            ctx.set_verified(conn);
+            ctx.drop_verification()?;
+            Ok(max)
+        })
+        .await
     }
 
     /// Closes this connection's PIN verification on the card (the card is
     /// reset). Returns whether there was one.
     pub async fn cps_logout(&self, conn: ConnId, reader: Option<&str>) -> Result<bool, ServiceError> {
-        let worker = self.pick(reader, CPS, "CPS")?;
-        worker
-            .run(move |ctx| {
-                open(ctx, conn, CPS)?;
-                let had = ctx.verified_by(conn);
-                ctx.drop_verification()?;
-                Ok(had)
-            })
-            .await?
+        self.with_cps(conn, reader, move |Cps { ctx, .. }| {
+            let had = ctx.verified_by(conn);
+            ctx.drop_verification()?;
+            Ok(had)
+        })
+        .await
     }
 
     pub async fn cps_certificates(
@@ -358,15 +355,10 @@ impl Service {
         conn: ConnId,
         reader: Option<&str>,
     ) -> Result<Vec<CertificateInfo>, ServiceError> {
-        let worker = self.pick(reader, CPS, "CPS")?;
-        let service = self.clone();
-        worker
-            .run(move |ctx| {
-                let (_, kind) = open(ctx, conn, CPS)?;
-                let card = cps_card(&service, kind)?;
-                Ok(cached_info(ctx, &card)?.info.certificates.clone())
-            })
-            .await?
+        self.with_cps(conn, reader, move |Cps { ctx, card, .. }| {
+            Ok(cached_info(ctx, &card)?.info.certificates.clone())
+        })
+        .await
     }
 
     /// Signs with the CPS. With a PIN entry, verifies first in the same
@@ -382,52 +374,45 @@ impl Service {
         scheme: SignScheme,
         input: SignInput,
     ) -> Result<SignResult, ServiceError> {
-        let worker = self.pick(reader, CPS, "CPS")?;
-        let service = self.clone();
-        worker
-            .run(move |ctx| {
-                let (_, kind) = open(ctx, conn, CPS)?;
-                let card = cps_card(&service, kind)?;
-                let certificate = cached_info(ctx, &card)?
-                    .info
-                    .certificates
-                    .iter()
-                    .find(|c| c.usage == usage.as_str())
-                    .map(|c| c.der.clone())
-                    .ok_or_else(|| {
-                        ServiceError::UnsupportedCard(format!("no {} certificate", usage.as_str()))
-                    })?;
-                match &entry {
-                    Some(entry) => {
-                        verify(ctx, conn, &card, entry, last_try)?;
-                    }
-                    None if !ctx.verified_by(conn) || card.reverify_before_signature() => {
-                        return Err(ServiceError::PinRequired)
-                    }
-                    None => {}
+        self.with_cps(conn, reader, move |Cps { ctx, card, .. }| {
+            let certificate = cached_info(ctx, &card)?
+                .info
+                .certificates
+                .iter()
+                .find(|c| c.usage == usage.as_str())
+                .map(|c| c.der.clone())
+                .ok_or_else(|| ServiceError::UnsupportedCard(format!("no {} certificate", usage.as_str())))?;
+            match &entry {
+                Some(entry) => {
+                    verify(ctx, conn, &card, entry, last_try)?;
                 }
-                drop(entry);
-                let digest = match &input {
-                    SignInput::Data(d) => Sha256::digest(d).to_vec(),
-                    SignInput::Digest(d) => d.clone(),
-                };
-                let ex = &mut Channel(ctx.channel.as_mut());
-                card.select(ex)?;
-                match card.sign(ex, usage, scheme, &digest) {
-                    Ok(signature) => {
-                        ctx.set_verified(conn); // used now: the idle timeout starts again
-                        Ok(SignResult {
-                            signature_b64: B64.encode(signature),
-                            certificate_der_b64: B64.encode(certificate),
-                        })
-                    }
-                    Err(CardError::PinRequired) => {
-                        ctx.forget_verification();
-                        Err(ServiceError::PinRequired)
-                    }
-                    Err(e) => Err(e.into()),
+                None if !ctx.verified_by(conn) || card.reverify_before_signature() => {
+                    return Err(ServiceError::PinRequired)
                 }
-            })
-            .await?
+                None => {}
+            }
+            drop(entry);
+            let digest = match &input {
+                SignInput::Data(d) => Sha256::digest(d).to_vec(),
+                SignInput::Digest(d) => d.clone(),
+            };
+            let ex = &mut Channel(ctx.channel.as_mut());
+            card.select(ex)?;
+            match card.sign(ex, usage, scheme, &digest) {
+                Ok(signature) => {
+                    ctx.set_verified(conn); // used now: the idle timeout starts again
+                    Ok(SignResult {
+                        signature_b64: B64.encode(signature),
+                        certificate_der_b64: B64.encode(certificate),
+                    })
+                }
+                Err(CardError::PinRequired) => {
+                    ctx.forget_verification();
+                    Err(ServiceError::PinRequired)
+                }
+                Err(e) => Err(e.into()),
+            }
+        })
+        .await
     }
 }
