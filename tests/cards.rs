@@ -241,7 +241,8 @@ fn a_vitale1_is_identified_and_refused() {
 #[test]
 fn a_broken_profile_is_named_with_its_line() {
     let dir = tempfile::tempdir().unwrap();
-    let builtin = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/profiles/cps3.toml")).unwrap();
+    let builtin =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/profiles/cps3.toml")).unwrap();
     let broken = builtin.replacen("chunk = 0xE7", "chunk = \"lots\"", 1);
     let line = broken.lines().position(|l| l.contains("\"lots\"")).unwrap() + 1;
     std::fs::write(dir.path().join("cps3.toml"), broken).unwrap();
@@ -263,4 +264,35 @@ fn a_broken_profile_is_named_with_its_line() {
     d.wait_cards(2);
     let info = d.client().call("cps.info", serde_json::json!({})).unwrap();
     assert_eq!(info["holder"]["national_id"], "899900038839");
+}
+
+#[test]
+fn sixteen_situations() {
+    let d = daemon_with("cps3-16-situations", 1);
+    let mut c = d.client();
+    c.call("cps.verify_pin", json!({"pin": TEST_PIN})).unwrap();
+    let info = c.call("cps.info", json!({})).unwrap();
+    let situations = info["situations"].as_array().unwrap();
+    assert_eq!(situations.len(), 16);
+    let indexes: Vec<u64> = situations.iter().map(|s| s["index"].as_u64().unwrap()).collect();
+    assert_eq!(indexes, (1..=16).collect::<Vec<u64>>());
+    assert!(situations
+        .iter()
+        .all(|s| s["sector"]["code"].as_str().unwrap().starts_with("SA")));
+}
+
+#[test]
+fn every_lunar_form_is_kept_raw() {
+    let d = daemon_with("vitale2-lunar", 1);
+    let v = d.client().call("vitale.read", json!({})).unwrap();
+    let list = v["beneficiaries"].as_array().unwrap();
+    assert!(list.len() >= 4, "{v}");
+    for b in list {
+        let date = &b["birth_date"];
+        assert_eq!(date["lunar"], true, "{b}");
+        assert_eq!(date["iso"], Value::Null);
+        let raw = date["raw"].as_str().unwrap();
+        let year = &raw[..4];
+        assert_eq!(date["computation_date"], format!("{year}-01-01"));
+    }
 }
