@@ -50,7 +50,22 @@ fn main() {
         println!("SKIPPED: pcscd is not running (start it with `pcscd -f &`)");
         return;
     }
-    let (rounds, calls) = (env_or("ROUNDS", 15), env_or("CALLS", 40));
+    let (rounds, calls) = (env_or("ROUNDS", 20), env_or("CALLS", 40));
+
+    // pcscd may still hold the card of an earlier run: wait until the slot is empty.
+    let ctx = pcsc::Context::establish(pcsc::Scope::User).expect("PC/SC context");
+    let name = CString::new(READER).unwrap();
+    for _ in 0..100 {
+        let mut states = [pcsc::ReaderState::new(name.clone(), pcsc::State::UNAWARE)];
+        if ctx
+            .get_status_change(Duration::from_millis(100), &mut states)
+            .is_ok()
+            && !states[0].event_state().contains(pcsc::State::PRESENT)
+        {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
 
     // The card: a simulated Vitale 2 in vpcd slot 1.
     let reader = lecteur_sim::SimReader::new(1);
@@ -63,15 +78,21 @@ fn main() {
     cps.insert(0, lecteur_sim::card::load("cps3").expect("default card"))
         .unwrap();
     std::thread::spawn(move || lecteur_sim::vpcd::run(cps, "127.0.0.1:35963".parse().unwrap(), &STOP));
-    let ctx = pcsc::Context::establish(pcsc::Scope::User).expect("PC/SC context");
-    let name = CString::new(READER).unwrap();
-    let card = (0..100)
-        .find_map(|_| {
-            std::thread::sleep(Duration::from_millis(50));
-            ctx.connect(&name, pcsc::ShareMode::Shared, pcsc::Protocols::ANY)
-                .ok()
-        })
-        .expect("the simulated card in Virtual PCD 00 01");
+    // pcscd polls vpcd slots every ~0.4 s, and may still be forgetting an
+    // earlier card: give it a few seconds.
+    let mut last = None;
+    let mut card = None;
+    for _ in 0..200 {
+        std::thread::sleep(Duration::from_millis(50));
+        match ctx.connect(&name, pcsc::ShareMode::Shared, pcsc::Protocols::ANY) {
+            Ok(c) => {
+                card = Some(c);
+                break;
+            }
+            Err(e) => last = Some(e),
+        }
+    }
+    let card = card.unwrap_or_else(|| panic!("no card in {READER}: {last:?}"));
 
     // The APDUs of one Vitale read, as lecteur's card code sends them.
     let mut rec = Recorder {
@@ -81,9 +102,10 @@ fn main() {
     let data = lecteur::card::vitale::read(&mut rec).expect("a Vitale read");
     let commands = rec.commands;
     println!(
-        "one vitale.read = {} APDUs, {} beneficiaries; {rounds} rounds of {calls} calls each way",
+        "one vitale.read = {} APDUs, {} beneficiaries; {} reads each way, interleaved",
         commands.len(),
-        data.beneficiaries.len()
+        data.beneficiaries.len(),
+        rounds * calls
     );
 
     // lecteurd, in this process, on PC/SC only.
@@ -115,21 +137,19 @@ fn main() {
     let params = json!({ "reader": reader_id.expect("lecteurd sees the card") });
     client.call("vitale.read", params.clone()).expect("warm-up read");
 
+    // One raw read, then one lecteurd read, many times: both see the same
+    // machine load, and medians ignore the odd preemption.
     let mut buf = [0u8; pcsc::MAX_BUFFER_SIZE];
     let (mut raw, mut daemon) = (Vec::new(), Vec::new());
-    for _ in 0..rounds {
+    for _ in 0..rounds * calls {
         let t = Instant::now();
-        for _ in 0..calls {
-            for c in &commands {
-                card.transmit(c, &mut buf).expect("raw transmit");
-            }
+        for c in &commands {
+            card.transmit(c, &mut buf).expect("raw transmit");
         }
-        raw.push(t.elapsed() / calls as u32);
+        raw.push(t.elapsed());
         let t = Instant::now();
-        for _ in 0..calls {
-            client.call("vitale.read", params.clone()).expect("vitale.read");
-        }
-        daemon.push(t.elapsed() / calls as u32);
+        client.call("vitale.read", params.clone()).expect("vitale.read");
+        daemon.push(t.elapsed());
     }
     let t = Instant::now();
     for _ in 0..calls * 5 {
@@ -153,7 +173,7 @@ fn main() {
     );
     let (raw, daemon) = (median(raw), median(daemon));
     println!(
-        "raw pcsc replay : {:>8.1} µs per read (median of rounds)",
+        "raw pcsc replay : {:>8.1} µs per read (median)",
         raw.as_secs_f64() * 1e6
     );
     println!(

@@ -145,7 +145,8 @@ impl CardChannel for PcscChannel {
 
     fn transmit(&mut self, apdu: &[u8]) -> Result<Vec<u8>, TransportError> {
         let (card, _) = self.card.as_ref().ok_or(TransportError::NoCard)?;
-        let mut buf = [0u8; pcsc::MAX_BUFFER_SIZE_EXTENDED];
+        // Short APDUs only (apdu::Command refuses extended ones): 256 + SW fits.
+        let mut buf = [0u8; pcsc::MAX_BUFFER_SIZE];
         match card.transmit(apdu, &mut buf) {
             Ok(resp) => Ok(resp.to_vec()),
             Err(e) => Err(self.forget_after(e)),
