@@ -1,6 +1,7 @@
 //! lecteur: the command line of lecteurd, for practice-software developers and
 //! technicians.
 
+mod atr;
 mod demo;
 mod show;
 
@@ -42,6 +43,12 @@ enum Command {
     },
     /// Run a daemon on the simulated reader and show a Vitale read and a CPS signature.
     Demo,
+    /// Decode an ATR and identify the card (no daemon or reader needed).
+    Atr {
+        /// The ATR in hex, with or without spaces or colons: 3B 75 13 00 00 44 09 EA 90 00
+        #[arg(required = true, num_args = 1..)]
+        hex: Vec<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -138,6 +145,9 @@ fn run(cli: Cli) -> Result<(), String> {
     if let Command::Demo = cli.command {
         return demo::run();
     }
+    if let Command::Atr { hex } = &cli.command {
+        return atr::run(&hex.join(" "), cli.json);
+    }
     let path = lecteur::api::socket::resolve(cli.socket.as_deref());
     let mut client = Client::connect(&path).map_err(|e| format!("{e} ({})", path.display()))?;
     let call = |client: &mut Client, method: &str, params: Value| -> Result<Value, String> {
@@ -145,6 +155,7 @@ fn run(cli: Cli) -> Result<(), String> {
     };
     let (result, human): (Value, fn(&Value) -> String) = match cli.command {
         Command::Demo => unreachable!("handled above"),
+        Command::Atr { .. } => unreachable!("handled above"),
         Command::Readers => (call(&mut client, "readers.list", json!({}))?, show::readers),
         Command::Watch => {
             call(&mut client, "events.subscribe", json!({}))?;
