@@ -375,10 +375,17 @@ fn the_socket_is_claimed_once_and_stale_ones_replaced() {
         .unwrap();
     assert!(!second.status.success());
     assert!(String::from_utf8_lossy(&second.stderr).contains("another lecteurd"));
-    assert!(d.client().call("readers.list", json!({})).is_ok(), "the first one still serves");
+    assert!(
+        d.client().call("readers.list", json!({})).is_ok(),
+        "the first one still serves"
+    );
 
     // Killed hard, the daemon leaves a stale socket: the next one replaces it.
-    let Daemon { dir, socket, mut proc } = d;
+    let Daemon {
+        dir,
+        socket,
+        mut proc,
+    } = d;
     proc.0.kill().unwrap();
     proc.0.wait().unwrap();
     assert!(socket.exists());

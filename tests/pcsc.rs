@@ -149,7 +149,9 @@ fn pcscd_restart_is_survived() {
     // Kill this pcscd by its pid file: a pkill would also hit the pcscds
     // that other scripts run in their own mount namespaces.
     let pid = std::fs::read_to_string("/run/pcscd/pcscd.pid").expect("pcscd pid file");
-    let pid = pid.trim_matches(|c: char| c.is_whitespace() || c == '\0').to_string();
+    let pid = pid
+        .trim_matches(|c: char| c.is_whitespace() || c == '\0')
+        .to_string();
     let killed = std::process::Command::new("kill").arg(&pid).status().unwrap();
     assert!(killed.success());
     let proc_dir = format!("/proc/{pid}");

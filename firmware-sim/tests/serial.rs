@@ -81,8 +81,7 @@ fn start_up_sequence_power_on_both_slots_and_exchange() {
     let mut host = sim.host();
 
     // What libccidtwin does first: firmware version, then notifications on.
-    let (t, _, _, seq, status, err, _, data) =
-        parts(&host.call(&msg(ESCAPE, 0, 0, [0; 3], &[0x02])));
+    let (t, _, _, seq, status, err, _, data) = parts(&host.call(&msg(ESCAPE, 0, 0, [0; 3], &[0x02])));
     assert_eq!((t, seq, status & 0xC0, err), (0x83, 0, 0, 0));
     assert_eq!(
         String::from_utf8(data).unwrap(),
@@ -95,8 +94,7 @@ fn start_up_sequence_power_on_both_slots_and_exchange() {
         let (t, _, s, _, status, ..) = parts(&host.call(&msg(SLOT_STATUS, slot, 2, [0; 3], &[])));
         assert_eq!((t, s, status), (0x81, slot, 0x01), "present, inactive");
     }
-    let (t, _, s, seq, status, err, _, atr) =
-        parts(&host.call(&msg(POWER_ON, 0, 3, [1, 0, 0], &[])));
+    let (t, _, s, seq, status, err, _, atr) = parts(&host.call(&msg(POWER_ON, 0, 3, [1, 0, 0], &[])));
     assert_eq!((t, s, seq, status, err), (0x80, 0, 3, 0, 0));
     assert_eq!(atr, ATR_A);
     let (_, _, s, _, status, _, _, atr) = parts(&host.call(&msg(POWER_ON, 1, 4, [1, 0, 0], &[])));
@@ -124,8 +122,7 @@ fn start_up_sequence_power_on_both_slots_and_exchange() {
     // XfrBlock fails with ICC_MUTE until the next power on.
     let (t, _, _, _, status, err, ..) = parts(&host.call(&msg(POWER_OFF, 1, 9, [0; 3], &[])));
     assert_eq!((t, status, err), (0x81, 0x01, 0));
-    let (t, _, _, _, status, err, ..) =
-        parts(&host.call(&msg(XFR, 1, 10, [0; 3], &[0, 0xB0, 0, 0, 1])));
+    let (t, _, _, _, status, err, ..) = parts(&host.call(&msg(XFR, 1, 10, [0; 3], &[0, 0xB0, 0, 0, 1])));
     assert_eq!((t, status, err), (0x80, 0x41, 0xFE));
     parts(&host.call(&msg(POWER_ON, 1, 11, [0; 3], &[])));
     let (.., data) = parts(&host.call(&msg(XFR, 1, 12, [0; 3], &[0x00, 0xB0, 0x00, 0x00, 0x10])));
@@ -147,8 +144,7 @@ fn parameters_pps_and_misc_commands() {
     let (t, _, _, _, status, _, _, data) = parts(&host.call(&msg(XFR, 0, 1, [0; 3], &pps)));
     assert_eq!((t, status), (0x80, 0));
     assert_eq!(data, pps);
-    let (t, dw, _, _, status, _, proto, data) =
-        parts(&host.call(&msg(GET_PARAMS, 0, 2, [0; 3], &[])));
+    let (t, dw, _, _, status, _, proto, data) = parts(&host.call(&msg(GET_PARAMS, 0, 2, [0; 3], &[])));
     assert_eq!((t, dw, status, proto), (0x82, 5, 0, 0));
     assert_eq!(data[0], 0x13, "Fi/Di from the PPS");
     let params = [0x13, 0x00, 0x00, 0x0A, 0x00];
@@ -280,10 +276,7 @@ fn gempc_twin_echoes_every_host_frame() {
     assert_eq!(host.item(), Item::Frame(m.clone()), "echo first");
     let (t, _, _, _, _, _, _, data) = parts(&host.answer());
     assert_eq!(t, 0x83);
-    assert_eq!(
-        String::from_utf8(data).unwrap(),
-        "GemPC Twin v1.0-lecteur-sim"
-    );
+    assert_eq!(String::from_utf8(data).unwrap(), "GemPC Twin v1.0-lecteur-sim");
     let m = msg(POWER_ON, 0, 4, [0; 3], &[]);
     host.send_msg(&m);
     assert_eq!(host.item(), Item::Frame(m));
@@ -371,9 +364,7 @@ fn async_notification_arrives_without_a_command() {
     host.answer();
     sim.bay.remove(0).unwrap();
     assert_eq!(host.item_within(Duration::from_secs(2)), Item::Notify(0x02));
-    sim.bay
-        .insert_card(0, "test", TestCard::boxed(&ATR_A))
-        .unwrap();
+    sim.bay.insert_card(0, "test", TestCard::boxed(&ATR_A)).unwrap();
     assert_eq!(host.item_within(Duration::from_secs(2)), Item::Notify(0x03));
 }
 

@@ -194,9 +194,7 @@ fn card_removal_closes_and_insertion_reconnects() {
     sim.reader.insert(0, TestCard::boxed(&ATR_A)).unwrap();
     let mut s = accept(&l, Duration::from_secs(3));
     assert_eq!(transmit(&mut s, &[0x00, 0xB0, 0x00, 0x00, 0x01])[0], 1);
-    sim.reader
-        .insert(0, TestCard::boxed(&[0x3B, 0x00]))
-        .unwrap();
+    sim.reader.insert(0, TestCard::boxed(&[0x3B, 0x00])).unwrap();
     assert_closed(&mut s, Duration::from_secs(2));
     let mut s = accept(&l, Duration::from_secs(3));
     send(&mut s, &[vpcd::CTRL_ATR]);

@@ -121,9 +121,11 @@ fn pin_or_prompt(pin: Option<String>) -> Result<Zeroizing<String>, String> {
     match pin {
         Some(p) => Ok(Zeroizing::new(p)),
         // Asked on the terminal without echo; without a terminal, one line of stdin.
-        None if std::io::IsTerminal::is_terminal(&std::io::stdin()) => rpassword::prompt_password("CPS PIN: ")
-            .map(Zeroizing::new)
-            .map_err(|e| format!("cannot read the PIN: {e}")),
+        None if std::io::IsTerminal::is_terminal(&std::io::stdin()) => {
+            rpassword::prompt_password("CPS PIN: ")
+                .map(Zeroizing::new)
+                .map_err(|e| format!("cannot read the PIN: {e}"))
+        }
         None => {
             let mut line = Zeroizing::new(String::new());
             std::io::stdin()
@@ -168,9 +170,15 @@ fn run(cli: Cli) -> Result<(), String> {
                 }
             }
         }
-        Command::Vitale { reader } => (call(&mut client, "vitale.read", with_reader(json!({}), reader))?, show::vitale),
+        Command::Vitale { reader } => (
+            call(&mut client, "vitale.read", with_reader(json!({}), reader))?,
+            show::vitale,
+        ),
         Command::Cps { command } => match command {
-            CpsCommand::Info { reader } => (call(&mut client, "cps.info", with_reader(json!({}), reader))?, show::cps_info),
+            CpsCommand::Info { reader } => (
+                call(&mut client, "cps.info", with_reader(json!({}), reader))?,
+                show::cps_info,
+            ),
             CpsCommand::Verify { pin, reader } => {
                 let pin = pin_or_prompt(pin)?;
                 let params = with_reader(json!({ "pin": pin.as_str() }), reader);
@@ -188,7 +196,14 @@ fn run(cli: Cli) -> Result<(), String> {
                 std::fs::write(&out, der).map_err(|e| format!("{}: {e}", out.display()))?;
                 (cert.clone(), show::certificate)
             }
-            CpsCommand::Sign { pin, key, data_file, digest, out, reader } => {
+            CpsCommand::Sign {
+                pin,
+                key,
+                data_file,
+                digest,
+                out,
+                reader,
+            } => {
                 let mut params = json!({ "key": key.name(), "algorithm": "rsa-pkcs1-sha256" });
                 match (data_file, digest) {
                     (Some(f), _) => {
