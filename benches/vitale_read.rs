@@ -92,7 +92,7 @@ fn main() {
             Err(e) => last = Some(e),
         }
     }
-    let card = card.unwrap_or_else(|| panic!("no card in {READER}: {last:?}"));
+    let mut card = card.unwrap_or_else(|| panic!("no card in {READER}: {last:?}"));
 
     // The APDUs of one Vitale read, as lecteur's card code sends them.
     let mut rec = Recorder {
@@ -143,9 +143,12 @@ fn main() {
     let (mut raw, mut daemon) = (Vec::new(), Vec::new());
     for _ in 0..rounds * calls {
         let t = Instant::now();
+        // A careful PC/SC client holds the card for the whole read, as lecteurd does.
+        let tx = card.transaction().expect("transaction");
         for c in &commands {
-            card.transmit(c, &mut buf).expect("raw transmit");
+            tx.transmit(c, &mut buf).expect("raw transmit");
         }
+        drop(tx);
         raw.push(t.elapsed());
         let t = Instant::now();
         client.call("vitale.read", params.clone()).expect("vitale.read");

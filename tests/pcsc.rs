@@ -184,3 +184,37 @@ fn pcscd_restart_is_survived() {
     );
     read_and_sign(&d);
 }
+
+#[test]
+fn card_operations_hold_a_pcsc_transaction() {
+    let _turn = VPCD.lock().unwrap_or_else(|e| e.into_inner());
+    if !pcscd_ready() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let _cards = vpcd_cards(dir.path());
+    let d = Daemon::start(&[]);
+    d.wait_cards(2);
+    assert!(d.client().call("cps.info", json!({})).is_ok());
+
+    // Another application holds the CPS in a transaction: lecteurd's next
+    // operation waits for it instead of slipping its APDUs in between.
+    let ctx = pcsc::Context::establish(pcsc::Scope::User).unwrap();
+    let reader = std::ffi::CString::new(VPCD_READERS[0]).unwrap();
+    let mut other = ctx
+        .connect(&reader, pcsc::ShareMode::Shared, pcsc::Protocols::ANY)
+        .unwrap();
+    let held = other.transaction().unwrap();
+    let mut c = d.client();
+    let start = std::time::Instant::now();
+    let verify = std::thread::spawn(move || c.call("cps.verify_pin", json!({"pin": TEST_PIN})));
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(
+        !verify.is_finished(),
+        "lecteurd did not wait for the other application"
+    );
+    drop(held);
+    let answer = verify.join().unwrap();
+    assert!(answer.is_ok(), "{answer:?}");
+    assert!(start.elapsed() >= Duration::from_millis(1500));
+}

@@ -61,9 +61,9 @@ pub struct SignResult {
 
 /// The card's data, read once per card: served from the cache while the card
 /// stays in, checked by its stamp when a card comes back.
-fn cached_info<'c>(ctx: &'c mut SlotCtx, card: &CpsCard) -> Result<&'c mut CpsCache, ServiceError> {
+fn cached_info<'c>(ctx: &'c mut SlotCtx<'_>, card: &CpsCard) -> Result<&'c mut CpsCache, ServiceError> {
     let epoch = ctx.epoch();
-    let ex = &mut Channel(ctx.channel.as_mut());
+    let ex = &mut Channel(&mut *ctx.channel);
     let cache = match ctx.cps_cache.take() {
         Some(c) if c.epoch == epoch => Some(c),
         Some(mut c) => {
@@ -100,7 +100,7 @@ fn note_pin(ctx: &mut SlotCtx, pin: PinStatus) {
 
 /// Reads the tries left and applies the policy before a PIN is presented.
 fn gate(ctx: &mut SlotCtx, card: &CpsCard, last_try: LastTry) -> Result<PinStatus, ServiceError> {
-    let ex = &mut Channel(ctx.channel.as_mut());
+    let ex = &mut Channel(&mut *ctx.channel);
     card.select(ex)?;
     let status = card.pin_status(ex)?;
     note_pin(ctx, status);
@@ -150,7 +150,7 @@ fn verify(
         PinEntry::Given(pin) => {
             card.check_pin_format(pin.as_bytes())?;
             let status = gate(ctx, card, last_try)?;
-            let sent = card.verify_pin(&mut Channel(ctx.channel.as_mut()), pin.as_bytes());
+            let sent = card.verify_pin(&mut Channel(&mut *ctx.channel), pin.as_bytes());
             (status, sent.map_err(ServiceError::from))
         }
         PinEntry::Pinpad => {
@@ -198,8 +198,8 @@ fn pinpad_outcome(answer: Result<Vec<u8>, crate::transport::TransportError>) -> 
 }
 
 /// The CPS in a slot as an operation sees it.
-struct Cps<'a> {
-    ctx: &'a mut SlotCtx,
+struct Cps<'a, 'b> {
+    ctx: &'a mut SlotCtx<'b>,
     card: CpsCard,
     kind: CardKind,
     atr: Vec<u8>,
@@ -239,7 +239,7 @@ impl Service {
     async fn with_cps<R, F>(&self, conn: ConnId, reader: Option<&str>, f: F) -> Result<R, ServiceError>
     where
         R: Send + 'static,
-        F: FnOnce(Cps<'_>) -> Result<R, ServiceError> + Send + 'static,
+        F: FnOnce(Cps<'_, '_>) -> Result<R, ServiceError> + Send + 'static,
     {
         let worker = self.pick(reader, CPS, "CPS")?;
         let profiles = self.inner.profiles.clone();
@@ -256,7 +256,7 @@ impl Service {
         self.with_cps(conn, reader, move |Cps { ctx, card, kind, atr }| {
             cached_info(ctx, &card)?;
             let verified = ctx.verified_by(conn);
-            let ex = &mut Channel(ctx.channel.as_mut());
+            let ex = &mut Channel(&mut *ctx.channel);
             let Some(cache) = ctx.cps_cache.as_mut() else {
                 return Err(ServiceError::Internal("card data not kept".into()));
             };
@@ -297,7 +297,7 @@ impl Service {
             card.check_pin_format(old.as_bytes())?;
             card.check_pin_format(new.as_bytes())?;
             let status = gate(ctx, &card, last_try)?;
-            let done = card.change_pin(&mut Channel(ctx.channel.as_mut()), old.as_bytes(), new.as_bytes());
+            let done = card.change_pin(&mut Channel(&mut *ctx.channel), old.as_bytes(), new.as_bytes());
             let tries = settle(ctx, conn, status, done.map_err(ServiceError::from))?;
             ctx.drop_verification()?;
             Ok(tries)
@@ -314,7 +314,7 @@ impl Service {
         new: Zeroizing<String>,
     ) -> Result<u8, ServiceError> {
         self.with_cps(conn, reader, move |Cps { ctx, card, .. }| {
-            let ex = &mut Channel(ctx.channel.as_mut());
+            let ex = &mut Channel(&mut *ctx.channel);
             card.select(ex)?;
             match card.unblock_pin(ex, puk.as_bytes(), new.as_bytes()) {
                 Ok(()) => {}
@@ -396,7 +396,7 @@ impl Service {
                 SignInput::Data(d) => Sha256::digest(d).to_vec(),
                 SignInput::Digest(d) => d.clone(),
             };
-            let ex = &mut Channel(ctx.channel.as_mut());
+            let ex = &mut Channel(&mut *ctx.channel);
             card.select(ex)?;
             match card.sign(ex, usage, scheme, &digest) {
                 Ok(signature) => {

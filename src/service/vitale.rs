@@ -30,7 +30,7 @@ impl Service {
         worker
             .run(move |ctx| {
                 let (atr, kind) = open(ctx, conn, VITALE)?;
-                let data = vitale::read_card(&mut Channel(ctx.channel.as_mut()), kind, &profile)?;
+                let data = vitale::read_card(&mut Channel(&mut *ctx.channel), kind, &profile)?;
                 Ok(VitaleResult {
                     card: CardView::new(&atr),
                     validity_start: data.validity_start,

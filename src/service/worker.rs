@@ -23,17 +23,25 @@ struct Verified {
     last_used: Instant,
 }
 
-/// What a card operation sees: the channel and who verified the PIN. Card
-/// operations run on the slot's thread, so these checks cannot race.
-pub struct SlotCtx {
-    pub channel: Box<dyn CardChannel>,
+/// What a slot remembers between card operations.
+struct SlotState {
     verified: Option<Verified>,
     epoch: Arc<AtomicU64>,
-    /// What was read of the CPS in the slot (see `cps::cached_info`).
-    pub cps_cache: Option<super::cps::CpsCache>,
+    cps_cache: Option<super::cps::CpsCache>,
 }
 
-impl SlotCtx {
+/// What a card operation sees: the channel (for PC/SC, the card held in a
+/// transaction for the operation) and who verified the PIN. Card operations
+/// run on the slot's thread, so these checks cannot race.
+pub struct SlotCtx<'a> {
+    pub channel: &'a mut dyn CardChannel,
+    /// What was read of the CPS in the slot (see `cps::cached_info`).
+    pub cps_cache: &'a mut Option<super::cps::CpsCache>,
+    verified: &'a mut Option<Verified>,
+    epoch: &'a AtomicU64,
+}
+
+impl SlotCtx<'_> {
     /// The card insertion now in the slot (bumped at every card movement).
     pub fn epoch(&self) -> u64 {
         self.epoch.load(Ordering::SeqCst)
@@ -51,7 +59,7 @@ impl SlotCtx {
 
     /// Records `conn`'s verification (or its use) now.
     pub fn set_verified(&mut self, conn: ConnId) {
-        self.verified = Some(Verified {
+        *self.verified = Some(Verified {
             conn,
             epoch: self.epoch.load(Ordering::SeqCst),
             last_used: Instant::now(),
@@ -60,7 +68,7 @@ impl SlotCtx {
 
     /// Forgets a verification the card no longer holds (after a failed VERIFY).
     pub fn forget_verification(&mut self) {
-        self.verified = None;
+        *self.verified = None;
     }
 
     /// Closes the card's security state: forgets the verification and resets
@@ -79,7 +87,7 @@ impl SlotCtx {
             Some(v) if v.conn != conn => self.drop_verification(),
             Some(_) => Ok(()),
             None => {
-                self.verified = None;
+                *self.verified = None;
                 Ok(())
             }
         }
@@ -94,7 +102,13 @@ impl SlotCtx {
     }
 }
 
-type Job = Box<dyn FnOnce(&mut SlotCtx) + Send>;
+/// A card operation. An exclusive one runs in the channel's session (a PC/SC
+/// transaction); bookkeeping (PIN pad query, idle expiry, logout on
+/// disconnect) runs on the channel as it is.
+struct Job {
+    exclusive: bool,
+    run: Box<dyn FnOnce(&mut SlotCtx<'_>) + Send>,
+}
 
 #[derive(Clone)]
 pub struct Worker {
@@ -107,8 +121,8 @@ impl Worker {
     /// movement, which voids any PIN verification.
     pub fn spawn(name: &str, channel: Box<dyn CardChannel>, epoch: Arc<AtomicU64>) -> Worker {
         let (tx, rx) = mpsc::channel::<Job>();
-        let mut ctx = SlotCtx {
-            channel,
+        let mut channel = channel;
+        let mut state = SlotState {
             verified: None,
             epoch,
             cps_cache: None,
@@ -118,9 +132,31 @@ impl Worker {
             .spawn(move || {
                 // Ends when the service forgets the slot (every sender dropped).
                 for job in rx {
-                    job(&mut ctx);
+                    let SlotState {
+                        verified,
+                        epoch,
+                        cps_cache,
+                    } = &mut state;
+                    if job.exclusive {
+                        let mut session = channel.session();
+                        let channel = session.as_mut();
+                        (job.run)(&mut SlotCtx {
+                            channel,
+                            cps_cache,
+                            verified,
+                            epoch,
+                        });
+                    } else {
+                        let channel = channel.as_mut();
+                        (job.run)(&mut SlotCtx {
+                            channel,
+                            cps_cache,
+                            verified,
+                            epoch,
+                        });
+                    }
                 }
-                ctx.channel.disconnect();
+                channel.disconnect();
             })
             .expect("spawning a slot thread");
         Worker {
@@ -141,12 +177,15 @@ impl Worker {
         }
         let (done, result) = oneshot::channel();
         let queued = self.queued.clone();
-        let job: Job = Box::new(move |ctx| {
-            queued.fetch_sub(1, Ordering::SeqCst);
-            // The requester may have gone (client vanished): the work is still
-            // done whole, its result dropped.
-            let _ = done.send(f(ctx));
-        });
+        let job = Job {
+            exclusive: true,
+            run: Box::new(move |ctx| {
+                queued.fetch_sub(1, Ordering::SeqCst);
+                // The requester may have gone (client vanished): the work is
+                // still done whole, its result dropped.
+                let _ = done.send(f(ctx));
+            }),
+        };
         if self.tx.send(job).is_err() {
             self.queued.fetch_sub(1, Ordering::SeqCst);
             return Err(ServiceError::ReaderGone);
@@ -159,6 +198,9 @@ impl Worker {
     where
         F: FnOnce(&mut SlotCtx) + Send + 'static,
     {
-        let _ = self.tx.send(Box::new(f));
+        let _ = self.tx.send(Job {
+            exclusive: false,
+            run: Box::new(f),
+        });
     }
 }

@@ -82,6 +82,38 @@ pub trait CardChannel: Send {
     fn verify_pin_pinpad(&mut self, _request: &PinpadVerify) -> Result<Vec<u8>, TransportError> {
         Err(TransportError::NoPinpad)
     }
+    /// The channel for one card operation. On PC/SC it holds the card in a
+    /// transaction for the operation's duration, so that no other
+    /// application's command comes between ours (an MSE and its PSO, say);
+    /// elsewhere lecteurd is the card's only user and it is the channel itself.
+    fn session(&mut self) -> Box<dyn CardChannel + '_>;
+}
+
+/// A channel used as it is: the `session` of transports that need no lock.
+pub struct Direct<'a, C: CardChannel + ?Sized>(pub &'a mut C);
+
+impl<C: CardChannel + ?Sized> CardChannel for Direct<'_, C> {
+    fn connect(&mut self) -> Result<Vec<u8>, TransportError> {
+        self.0.connect()
+    }
+    fn transmit(&mut self, apdu: &[u8]) -> Result<Vec<u8>, TransportError> {
+        self.0.transmit(apdu)
+    }
+    fn reset(&mut self) -> Result<Vec<u8>, TransportError> {
+        self.0.reset()
+    }
+    fn disconnect(&mut self) {
+        self.0.disconnect()
+    }
+    fn has_pinpad(&mut self) -> bool {
+        self.0.has_pinpad()
+    }
+    fn verify_pin_pinpad(&mut self, request: &PinpadVerify) -> Result<Vec<u8>, TransportError> {
+        self.0.verify_pin_pinpad(request)
+    }
+    fn session(&mut self) -> Box<dyn CardChannel + '_> {
+        Box::new(Direct(&mut *self.0))
+    }
 }
 
 /// What a backend reports to the service layer.

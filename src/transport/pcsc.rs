@@ -45,6 +45,8 @@ struct PcscChannel {
     /// The reader's `FEATURE_VERIFY_PIN_DIRECT` control code, once asked
     /// (PC/SC part 10): `Some(None)` for a reader without a PIN pad.
     pin_verify: Option<Option<u32>>,
+    /// An error met inside a session, acted on when the session is over.
+    failed: Option<Error>,
 }
 
 impl PcscChannel {
@@ -123,7 +125,39 @@ fn card_atr(card: &pcsc::Card) -> Result<Vec<u8>, Error> {
 }
 
 impl CardChannel for PcscChannel {
+    fn session(&mut self) -> Box<dyn CardChannel + '_> {
+        if let Some(e) = self.failed.take() {
+            let _ = self.forget_after(e);
+        }
+        // Connect first so that the transaction has a card; a failure is left
+        // for the operation to meet.
+        if self.card.is_none() && self.connect().is_err() {
+            return Box::new(super::Direct(self));
+        }
+        let pin_verify = self.pin_verify_code();
+        let Some((card, atr)) = self.card.as_mut() else {
+            return Box::new(Failed(TransportError::NoCard));
+        };
+        let atr = atr.clone();
+        match card.transaction() {
+            Ok(tx) => Box::new(Held {
+                tx,
+                atr,
+                failed: &mut self.failed,
+                pin_verify,
+            }),
+            Err(e) => {
+                let err = map_error(e);
+                self.failed = Some(e);
+                Box::new(Failed(err))
+            }
+        }
+    }
+
     fn connect(&mut self) -> Result<Vec<u8>, TransportError> {
+        if let Some(e) = self.failed.take() {
+            let _ = self.forget_after(e);
+        }
         if let Some((_, atr)) = &self.card {
             return Ok(atr.clone());
         }
@@ -189,6 +223,92 @@ impl CardChannel for PcscChannel {
             Ok(answer) => part10::verify_answer(answer),
             Err(e) => Err(self.forget_after(e)),
         }
+    }
+}
+
+/// The card held in a PC/SC transaction for one operation (ended, leaving
+/// the card as it is, when dropped).
+struct Held<'a> {
+    tx: pcsc::Transaction<'a>,
+    atr: Vec<u8>,
+    /// Where an error that voids the card handle is left for the channel.
+    failed: &'a mut Option<Error>,
+    pin_verify: Option<u32>,
+}
+
+impl Held<'_> {
+    fn fail(&mut self, e: Error) -> TransportError {
+        *self.failed = Some(e);
+        map_error(e)
+    }
+}
+
+impl CardChannel for Held<'_> {
+    fn connect(&mut self) -> Result<Vec<u8>, TransportError> {
+        Ok(self.atr.clone())
+    }
+
+    fn transmit(&mut self, apdu: &[u8]) -> Result<Vec<u8>, TransportError> {
+        // Short APDUs only (apdu::Command refuses extended ones): 256 + SW fits.
+        let mut buf = [0u8; pcsc::MAX_BUFFER_SIZE];
+        match self.tx.transmit(apdu, &mut buf) {
+            Ok(resp) => Ok(resp.to_vec()),
+            Err(e) => Err(self.fail(e)),
+        }
+    }
+
+    fn reset(&mut self) -> Result<Vec<u8>, TransportError> {
+        let done = self
+            .tx
+            .reconnect(ShareMode::Shared, Protocols::ANY, Disposition::ResetCard)
+            .and_then(|_| card_atr(&self.tx));
+        match done {
+            Ok(atr) => {
+                self.atr = atr.clone();
+                Ok(atr)
+            }
+            Err(e) => Err(self.fail(e)),
+        }
+    }
+
+    fn disconnect(&mut self) {}
+
+    fn has_pinpad(&mut self) -> bool {
+        self.pin_verify.is_some()
+    }
+
+    fn verify_pin_pinpad(&mut self, request: &PinpadVerify) -> Result<Vec<u8>, TransportError> {
+        let code = self.pin_verify.ok_or(TransportError::NoPinpad)?;
+        let structure = part10::verify_structure(request);
+        let mut buf = [0u8; 64];
+        // Blocks while the holder types (libccid waits up to max(90 s, bTimeOut + 10 s)).
+        match self.tx.control(code.into(), &structure, &mut buf) {
+            Ok(answer) => part10::verify_answer(answer),
+            Err(e) => Err(self.fail(e)),
+        }
+    }
+
+    fn session(&mut self) -> Box<dyn CardChannel + '_> {
+        Box::new(super::Direct(self))
+    }
+}
+
+/// A session that could not hold the card: every call meets the error.
+struct Failed(TransportError);
+
+impl CardChannel for Failed {
+    fn connect(&mut self) -> Result<Vec<u8>, TransportError> {
+        Err(self.0.clone())
+    }
+    fn transmit(&mut self, _: &[u8]) -> Result<Vec<u8>, TransportError> {
+        Err(self.0.clone())
+    }
+    fn reset(&mut self) -> Result<Vec<u8>, TransportError> {
+        Err(self.0.clone())
+    }
+    fn disconnect(&mut self) {}
+    fn session(&mut self) -> Box<dyn CardChannel + '_> {
+        Box::new(super::Direct(self))
     }
 }
 
@@ -269,6 +389,7 @@ fn watch(
                 ctx: None,
                 card: None,
                 pin_verify: None,
+                failed: None,
             });
             let _ = sink.send(ReaderEvent::Added { slot, channel });
             states.push(ReaderState::new(name.clone(), State::UNAWARE));
@@ -480,6 +601,7 @@ mod part10 {
                 ctx: None,
                 card: None,
                 pin_verify: None,
+                failed: None,
             };
             let pinpad = channel.has_pinpad();
             eprintln!("has_pinpad: {pinpad} (control code {:08X?})", channel.pin_verify);

@@ -20,6 +20,10 @@ fn map(e: SlotError) -> TransportError {
 }
 
 impl CardChannel for SimChannel {
+    fn session(&mut self) -> Box<dyn CardChannel + '_> {
+        Box::new(crate::transport::Direct(self))
+    }
+
     fn connect(&mut self) -> Result<Vec<u8>, TransportError> {
         // Still connected to the card in the slot: keep its state, as PC/SC does.
         if self.generation.is_some() && self.generation == self.reader.generation(self.slot) {

@@ -114,6 +114,10 @@ impl SerialChannel {
 }
 
 impl CardChannel for SerialChannel {
+    fn session(&mut self) -> Box<dyn CardChannel + '_> {
+        Box::new(crate::transport::Direct(self))
+    }
+
     fn connect(&mut self) -> Result<Vec<u8>, TransportError> {
         let reply = self.call(Op::Connect)?;
         self.connected(reply)
