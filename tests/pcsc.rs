@@ -102,44 +102,55 @@ fn vpcd_cards(dir: &Path) -> Cards {
     }
 }
 
-#[test]
-fn pcsc_reads_vitale_and_signs() {
-    let _turn = VPCD.lock().unwrap_or_else(|e| e.into_inner());
+/// A test's world: lecteurd on PC/SC with the two vpcd cards. Fields drop in
+/// order: the daemon, then the cards (waiting for pcscd to see them go), and
+/// only then the next test may take its turn.
+struct World {
+    d: Daemon,
+    cards: Cards,
+    _dir: tempfile::TempDir,
+    _turn: std::sync::MutexGuard<'static, ()>,
+}
+
+/// `None` (the test is skipped) when pcscd does not run and is not required.
+fn world() -> Option<World> {
+    let turn = VPCD.lock().unwrap_or_else(|e| e.into_inner());
     if !pcscd_ready() {
-        return;
+        return None;
     }
     let dir = tempfile::tempdir().unwrap();
-    let _cards = vpcd_cards(dir.path());
-    let d = Daemon::start(&[]);
-    read_and_sign(&d);
+    let cards = vpcd_cards(dir.path());
+    Some(World {
+        d: Daemon::start(&[]),
+        cards,
+        _dir: dir,
+        _turn: turn,
+    })
+}
+
+#[test]
+fn pcsc_reads_vitale_and_signs() {
+    let Some(w) = world() else { return };
+    let d = &w.d;
+    read_and_sign(d);
 }
 
 #[test]
 fn pcsc_card_movements_give_events() {
-    let _turn = VPCD.lock().unwrap_or_else(|e| e.into_inner());
-    if !pcscd_ready() {
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let cards = vpcd_cards(dir.path());
-    let d = Daemon::start(&[]);
-    card_movement(&d, &cards.vitale_control, 0, "vitale2");
-    card_movement(&d, &cards.cps_control, 0, "cps3");
+    let Some(w) = world() else { return };
+    let (d, cards) = (&w.d, &w.cards);
+    card_movement(d, &cards.vitale_control, 0, "vitale2");
+    card_movement(d, &cards.cps_control, 0, "cps3");
 }
 
 #[test]
 fn pcscd_restart_is_survived() {
-    let _turn = VPCD.lock().unwrap_or_else(|e| e.into_inner());
-    if !pcscd_ready() {
-        return;
-    }
     if std::env::var("LECTEUR_TEST_OWNS_PCSCD").as_deref() != Ok("1") {
         eprintln!("SKIPPED: this pcscd is not the test suite's own; not restarting it");
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let _cards = vpcd_cards(dir.path());
-    let d = Daemon::start(&[]);
+    let Some(w) = world() else { return };
+    let d = &w.d;
     d.wait_cards(2);
     let mut c = d.client();
     if let Err(e) = c.call("vitale.read", json!({})) {
@@ -182,18 +193,13 @@ fn pcscd_restart_is_survived() {
         "vitale.read never succeeded after the restart; log: {}",
         d.log()
     );
-    read_and_sign(&d);
+    read_and_sign(d);
 }
 
 #[test]
 fn card_operations_hold_a_pcsc_transaction() {
-    let _turn = VPCD.lock().unwrap_or_else(|e| e.into_inner());
-    if !pcscd_ready() {
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let _cards = vpcd_cards(dir.path());
-    let d = Daemon::start(&[]);
+    let Some(w) = world() else { return };
+    let d = &w.d;
     d.wait_cards(2);
     assert!(d.client().call("cps.info", json!({})).is_ok());
 
