@@ -296,3 +296,31 @@ fn every_lunar_form_is_kept_raw() {
         assert_eq!(date["computation_date"], format!("{year}-01-01"));
     }
 }
+
+#[test]
+fn the_reader_profile_names_each_slot_purpose() {
+    let d = daemon_with("cps3,cps3", 2);
+    let mut c = d.client();
+    let readers = c.call("readers.list", json!({})).unwrap();
+    assert_eq!(readers[0]["role"], "cps");
+    assert_eq!(readers[1]["role"], "vitale");
+    // Two CPS: the one in the slot meant for the CPS is used.
+    let info = c.call("cps.info", json!({})).unwrap();
+    assert_eq!(info["card"]["kind"], "cps3");
+
+    // Without the rules, the same request is ambiguous.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("readers.toml"), "# no rules\n").unwrap();
+    let d = Daemon::start(&[
+        "--no-pcsc",
+        "--sim-cards",
+        "cps3,cps3",
+        "--profiles",
+        dir.path().to_str().unwrap(),
+    ]);
+    d.wait_cards(2);
+    let mut c = d.client();
+    assert_eq!(c.call("readers.list", json!({})).unwrap()[0]["role"], Value::Null);
+    let e = c.call("cps.info", json!({})).unwrap_err();
+    assert_eq!(kind(&e), "invalid_params");
+}

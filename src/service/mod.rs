@@ -15,6 +15,7 @@ pub use vitale::VitaleResult;
 pub use worker::ConnId;
 
 use crate::card::atr::{identify, CardKind};
+use crate::card::profile::SlotRole;
 use crate::card::Profiles;
 use crate::transport::{ReaderEvent, SlotInfo};
 use serde::Serialize;
@@ -47,6 +48,8 @@ pub struct ReaderView {
     pub name: String,
     pub transport: &'static str,
     pub pinpad: bool,
+    /// `cps` or `vitale` when the reader profile names the slot's purpose.
+    pub role: Option<&'static str>,
     pub card: Option<CardView>,
 }
 
@@ -76,6 +79,8 @@ struct Slot {
     epoch: Arc<AtomicU64>,
     /// Whether the reader has a PIN pad (asked on its worker thread).
     pinpad: Arc<AtomicBool>,
+    /// What the reader profile says the slot is for.
+    role: Option<SlotRole>,
 }
 
 struct Inner {
@@ -140,6 +145,7 @@ impl Service {
                 let flag = pinpad.clone();
                 worker.post(move |ctx| flag.store(ctx.channel.has_pinpad(), Ordering::SeqCst));
                 let id = slot.id.clone();
+                let role = self.inner.profiles.readers.role(&slot.name);
                 self.slots().insert(
                     id.clone(),
                     Slot {
@@ -148,6 +154,7 @@ impl Service {
                         atr: None,
                         epoch,
                         pinpad,
+                        role,
                     },
                 );
                 self.publish("reader.added", &id, None);
@@ -232,6 +239,7 @@ impl Service {
                 name: s.info.name.clone(),
                 transport: s.info.kind.as_str(),
                 pinpad: s.pinpad.load(Ordering::SeqCst),
+                role: s.role.map(SlotRole::as_str),
                 card: s.atr.as_deref().map(CardView::new),
             })
             .collect()
@@ -260,16 +268,23 @@ impl Service {
                 }
             }
             None => {
-                let mut found = slots.values().filter(|s| holds(s));
-                let first = found
-                    .next()
-                    .ok_or_else(|| ServiceError::NoCard(format!("no {label} card in any reader")))?;
-                if found.next().is_some() {
-                    return Err(ServiceError::InvalidParams(format!(
-                        "several readers hold a {label} card: say which with `reader`"
-                    )));
+                let found: Vec<&Slot> = slots.values().filter(|s| holds(s)).collect();
+                // Several candidates: the slot the reader profile meant for this card.
+                let role = if want.contains(&CardKind::Vitale2) {
+                    SlotRole::Vitale
+                } else {
+                    SlotRole::Cps
+                };
+                let meant: Vec<&Slot> = found.iter().copied().filter(|s| s.role == Some(role)).collect();
+                match (found.as_slice(), meant.as_slice()) {
+                    ([], _) => return Err(ServiceError::NoCard(format!("no {label} card in any reader"))),
+                    ([one], _) | (_, [one]) => *one,
+                    _ => {
+                        return Err(ServiceError::InvalidParams(format!(
+                            "several readers hold a {label} card: say which with `reader`"
+                        )))
+                    }
                 }
-                first
             }
         };
         Ok(slot.worker.clone())

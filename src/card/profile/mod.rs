@@ -4,10 +4,12 @@
 
 mod cps;
 mod hex;
+mod readers;
 mod vitale;
 
 pub use self::hex::{Fid, FilePath, Hex, Tag};
 pub use cps::*;
+pub use readers::{ReaderProfile, ReaderRule, SlotRole};
 pub use vitale::*;
 
 use super::CardKind;
@@ -15,6 +17,8 @@ use serde::de::DeserializeOwned;
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
+const READERS_FILE: &str = "readers.toml";
+const READERS_TOML: &str = include_str!("../../../profiles/readers.toml");
 const CPS3_FILE: &str = "cps3.toml";
 const CPS4_FILE: &str = "cps4.toml";
 const VITALE2_FILE: &str = "vitale2.toml";
@@ -37,6 +41,7 @@ pub struct Profiles {
     pub cps3: Arc<CpsProfile>,
     pub cps4: Arc<CpsProfile>,
     pub vitale2: Arc<VitaleProfile>,
+    pub readers: Arc<ReaderProfile>,
 }
 
 impl Profiles {
@@ -65,10 +70,13 @@ impl Profiles {
         let cps4: CpsProfile = parse(&f, &t, CpsProfile::validate)?;
         let (f, t) = read(VITALE2_FILE, VITALE2_TOML)?;
         let vitale2: VitaleProfile = parse(&f, &t, VitaleProfile::validate)?;
+        let (f, t) = read(READERS_FILE, READERS_TOML)?;
+        let readers: ReaderProfile = parse(&f, &t, ReaderProfile::validate)?;
         Ok(Profiles {
             cps3: Arc::new(cps3),
             cps4: Arc::new(cps4),
             vitale2: Arc::new(vitale2),
+            readers: Arc::new(readers),
         })
     }
 
