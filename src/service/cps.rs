@@ -180,8 +180,6 @@ fn pinpad_outcome(answer: Result<Vec<u8>, crate::transport::TransportError>) -> 
                 Err(ServiceError::PinBlocked)
             }
             (StatusWord::VerifyFailed(n), ..) => Err(ServiceError::PinIncorrect { tries_left: n }),
-            (_, 0x64, 0x00) => Err(ServiceError::PinTimeout),
-            (_, 0x64, 0x01) => Err(ServiceError::PinCancelled),
             // Typed twice differently, or of a wrong length: no try was used.
             (_, 0x64, 0x02 | 0x03) => Err(ServiceError::InvalidParams(
                 "the PIN typed on the reader has a wrong length".into(),

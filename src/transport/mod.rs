@@ -89,6 +89,21 @@ pub trait CardChannel: Send {
     fn session(&mut self) -> Box<dyn CardChannel + '_>;
 }
 
+/// The reader's answer must be exactly SW1 SW2; `64 00` (timeout) and
+/// `64 01` (cancel) become typed errors (libccid maps the CCID errors
+/// 0xF0 and 0xEF to them).
+pub fn pinpad_answer(answer: &[u8]) -> Result<Vec<u8>, TransportError> {
+    match answer {
+        [0x64, 0x00] => Err(TransportError::PinTimeout),
+        [0x64, 0x01] => Err(TransportError::PinCancelled),
+        [sw1, sw2] => Ok(vec![*sw1, *sw2]),
+        other => Err(TransportError::Protocol(format!(
+            "the reader answered the PIN-pad verification with {} bytes instead of a status word",
+            other.len()
+        ))),
+    }
+}
+
 /// A channel used as it is: the `session` of transports that need no lock.
 pub struct Direct<'a, C: CardChannel + ?Sized>(pub &'a mut C);
 

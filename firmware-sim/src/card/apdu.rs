@@ -109,6 +109,18 @@ pub enum Reply {
     Later(Vec<u8>),
 }
 
+impl Reply {
+    /// A signature after PSO COMPUTE DIGITAL SIGNATURE without data: through
+    /// GET RESPONSE when the host sent no Le (T=0), at once for Le = 00.
+    pub fn signature(le: Option<u8>, signature: Vec<u8>) -> Result<Reply, Sw> {
+        match le {
+            None => Ok(Reply::Later(signature)),
+            Some(0) => Ok(Reply::Data(signature)),
+            Some(_) => Err(Sw::wrong_le(signature.len())),
+        }
+    }
+}
+
 pub const INS_GET_RESPONSE: u8 = 0xC0;
 
 /// The T=0 side of a card: holds response data waiting for GET RESPONSE, and

@@ -222,7 +222,7 @@ impl CardChannel for PcscChannel {
         let mut buf = [0u8; 64];
         // Blocks while the holder types (libccid waits up to max(90 s, bTimeOut + 10 s)).
         match card.control(code.into(), &structure, &mut buf) {
-            Ok(answer) => part10::verify_answer(answer),
+            Ok(answer) => super::pinpad_answer(answer),
             Err(e) => Err(self.forget_after(e)),
         }
     }
@@ -285,7 +285,7 @@ impl CardChannel for Held<'_> {
         let mut buf = [0u8; 64];
         // Blocks while the holder types (libccid waits up to max(90 s, bTimeOut + 10 s)).
         match self.tx.control(code.into(), &structure, &mut buf) {
-            Ok(answer) => part10::verify_answer(answer),
+            Ok(answer) => super::pinpad_answer(answer),
             Err(e) => Err(self.fail(e)),
         }
     }

@@ -1,6 +1,6 @@
 //! PC/SC part 10 ("IFDs with Secure PIN Entry Capabilities"): the feature
 //! list and the PIN verification structure. Pure functions, unit-tested.
-use crate::transport::{PinpadVerify, TransportError};
+use crate::transport::PinpadVerify;
 
 /// `CM_IOCTL_GET_FEATURE_REQUEST = SCARD_CTL_CODE(3400)`.
 pub fn get_feature_request() -> u32 {
@@ -64,21 +64,6 @@ pub fn verify_structure(request: &PinpadVerify) -> Vec<u8> {
     s.extend_from_slice(&(request.header.len() as u32).to_le_bytes()); // ulDataLength
     s.extend_from_slice(&request.header);
     s
-}
-
-/// The reader's answer must be exactly SW1 SW2; `64 00` (timeout) and
-/// `64 01` (cancel) become typed errors (libccid maps the CCID errors
-/// 0xF0 and 0xEF to them).
-pub fn verify_answer(answer: &[u8]) -> Result<Vec<u8>, TransportError> {
-    match answer {
-        [0x64, 0x00] => Err(TransportError::PinTimeout),
-        [0x64, 0x01] => Err(TransportError::PinCancelled),
-        [sw1, sw2] => Ok(vec![*sw1, *sw2]),
-        other => Err(TransportError::Protocol(format!(
-            "the reader answered the PIN-pad verification with {} bytes instead of a status word",
-            other.len()
-        ))),
-    }
 }
 
 #[cfg(test)]
@@ -189,6 +174,7 @@ mod tests {
 
     #[test]
     fn verify_answers() {
+        use crate::transport::{pinpad_answer as verify_answer, TransportError};
         assert_eq!(verify_answer(&[0x90, 0x00]), Ok(vec![0x90, 0x00]));
         assert_eq!(verify_answer(&[0x63, 0xC2]), Ok(vec![0x63, 0xC2]));
         assert_eq!(verify_answer(&[0x64, 0x00]), Err(TransportError::PinTimeout));

@@ -408,15 +408,7 @@ impl ReaderThread {
             return Err(Fail::Transport(TransportError::NoPinpad));
         }
         self.check_answer(slot, &answer, true)?;
-        let result = match answer.data.as_slice() {
-            [0x64, 0x00] => Err(TransportError::PinTimeout),
-            [0x64, 0x01] => Err(TransportError::PinCancelled),
-            [sw1, sw2] => Ok(vec![*sw1, *sw2]),
-            other => Err(TransportError::Protocol(format!(
-                "the reader answered the PIN-pad verification with {} bytes instead of a status word",
-                other.len()
-            ))),
-        };
+        let result = crate::transport::pinpad_answer(&answer.data);
         match &result {
             Ok(sw) => debug!(slot, sw = %hex::encode_upper(sw), "PIN entry done"),
             Err(e) => debug!(slot, error = %e, "PIN entry ended"),

@@ -141,17 +141,11 @@ impl SecurityEnv {
                 return Err(Sw::SECURITY_NOT_SATISFIED);
             }
             let signature = sign(key, alg, &digest)?;
-            return match apdu.le {
-                None => {
-                    self.digest = None;
-                    Ok(Reply::Later(signature))
-                }
-                Some(0) => {
-                    self.digest = None;
-                    Ok(Reply::Data(signature))
-                }
-                Some(_) => Err(Sw::wrong_le(signature.len())),
-            };
+            let reply = Reply::signature(apdu.le, signature);
+            if reply.is_ok() {
+                self.digest = None; // the hash is used once
+            }
+            return reply;
         }
         if apdu.data.len() != alg.digest_len() {
             return Err(Sw::WRONG_LENGTH);

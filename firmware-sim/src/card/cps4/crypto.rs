@@ -105,17 +105,11 @@ impl Cps4Env {
                 return Err(Sw::SECURITY_NOT_SATISFIED);
             }
             let signature = sign(key(dst.key), dst, &digest, rng)?;
-            return match apdu.le {
-                None => {
-                    self.digest = None;
-                    Ok(Reply::Later(signature))
-                }
-                Some(0) => {
-                    self.digest = None;
-                    Ok(Reply::Data(signature))
-                }
-                Some(_) => Err(Sw::wrong_le(signature.len())),
-            };
+            let reply = Reply::signature(apdu.le, signature);
+            if reply.is_ok() {
+                self.digest = None; // the hash is used once
+            }
+            return reply;
         }
         if apdu.data.len() != dst.hash.digest_len() {
             return Err(Sw::WRONG_LENGTH);
