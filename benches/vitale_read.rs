@@ -1,8 +1,13 @@
 //! `vitale.read` through lecteurd against a raw `pcsc` replay of the same APDUs
 //! on the same vpcd card, in one run; prints the ratio (target ≤ 1.10).
 //!
-//! Needs pcscd running with the vpcd driver (scripts/test.sh starts one, or
-//! `pcscd -f &`). Uses vpcd slot "Virtual PCD 00 01" (port 35964).
+//! Everything runs as in production: `lecteur-sim vpcd` (the cards) and
+//! `lecteurd` are processes of their own, both talking to the system's pcscd;
+//! this process is the client, raw and through the socket.
+//!
+//! Needs pcscd running with the vpcd driver (`scripts/bench` starts one) and
+//! `lecteur-sim` built in release (`cargo build --release --workspace`).
+//! Uses vpcd slots "Virtual PCD 00 00" (CPS3) and "Virtual PCD 00 01" (Vitale 2).
 //! Run: `cargo bench --bench vitale_read` (ROUNDS and CALLS tune it).
 
 use lecteur::apdu::Exchange;
@@ -10,26 +15,40 @@ use lecteur::client::Client;
 use lecteur::transport::TransportError;
 use serde_json::json;
 use std::ffi::CString;
-use std::sync::atomic::AtomicBool;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const READER: &str = "Virtual PCD 00 01";
-static STOP: AtomicBool = AtomicBool::new(false);
 
-/// Sends to a raw PC/SC card and records the commands.
+/// Sends to a raw PC/SC card (in a transaction) and records the commands.
 struct Recorder<'a> {
-    card: &'a pcsc::Card,
-    commands: Vec<Vec<u8>>,
+    tx: &'a pcsc::Transaction<'a>,
+    commands: Option<Vec<Vec<u8>>>,
 }
 
 impl Exchange for Recorder<'_> {
     fn exchange(&mut self, apdu: &[u8]) -> Result<Vec<u8>, TransportError> {
-        self.commands.push(apdu.to_vec());
+        if let Some(c) = &mut self.commands {
+            c.push(apdu.to_vec());
+        }
         let mut buf = [0u8; pcsc::MAX_BUFFER_SIZE];
-        self.card
+        self.tx
             .transmit(apdu, &mut buf)
             .map(<[u8]>::to_vec)
             .map_err(|e| TransportError::Protocol(e.to_string()))
+    }
+}
+
+/// Child processes, killed when the benchmark ends however it ends.
+struct Children(Vec<Child>);
+
+impl Drop for Children {
+    fn drop(&mut self) {
+        for c in &mut self.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
     }
 }
 
@@ -45,12 +64,35 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
+fn micros(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}
+
+/// `lecteur-sim`, built beside this benchmark's `lecteurd`.
+fn sim_bin() -> PathBuf {
+    let bin = Path::new(env!("CARGO_BIN_EXE_lecteurd")).with_file_name("lecteur-sim");
+    assert!(
+        bin.exists(),
+        "{} missing: run `cargo build --release --workspace` first",
+        bin.display()
+    );
+    bin
+}
+
+fn spawn(cmd: &mut Command) -> Child {
+    cmd.stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("starting {cmd:?}: {e}"))
+}
+
 fn main() {
-    if !std::path::Path::new("/run/pcscd/pcscd.comm").exists() {
+    if !Path::new("/run/pcscd/pcscd.comm").exists() {
         println!("SKIPPED: pcscd is not running (start it with `pcscd -f &`)");
         return;
     }
     let (rounds, calls) = (env_or("ROUNDS", 20), env_or("CALLS", 40));
+    let mut children = Children(Vec::new());
 
     // pcscd may still hold the card of an earlier run: wait until the slot is empty.
     let ctx = pcsc::Context::establish(pcsc::Scope::User).expect("PC/SC context");
@@ -67,17 +109,12 @@ fn main() {
         std::thread::sleep(Duration::from_millis(100));
     }
 
-    // The card: a simulated Vitale 2 in vpcd slot 1.
-    let reader = lecteur_sim::SimReader::new(1);
-    reader
-        .insert(0, lecteur_sim::card::load("vitale2").expect("default card"))
-        .unwrap();
-    std::thread::spawn(move || lecteur_sim::vpcd::run(reader, "127.0.0.1:35964".parse().unwrap(), &STOP));
-
-    let cps = lecteur_sim::SimReader::new(1);
-    cps.insert(0, lecteur_sim::card::load("cps3").expect("default card"))
-        .unwrap();
-    std::thread::spawn(move || lecteur_sim::vpcd::run(cps, "127.0.0.1:35963".parse().unwrap(), &STOP));
+    // The cards: a simulated Vitale 2 in vpcd slot 1, a CPS3 in slot 0.
+    let sim = sim_bin();
+    for (port, card) in [(35964, "vitale2"), (35963, "cps3")] {
+        let child = spawn(Command::new(&sim).args(["vpcd", "--port", &port.to_string(), "--card", card]));
+        children.0.push(child);
+    }
     // pcscd polls vpcd slots every ~0.4 s, and may still be forgetting an
     // earlier card: give it a few seconds.
     let mut last = None;
@@ -95,12 +132,19 @@ fn main() {
     let mut card = card.unwrap_or_else(|| panic!("no card in {READER}: {last:?}"));
 
     // The APDUs of one Vitale read, as lecteur's card code sends them.
-    let mut rec = Recorder {
-        card: &card,
-        commands: Vec::new(),
+    let profile = lecteur::card::profile::Profiles::builtin()
+        .expect("built-in profiles")
+        .vitale2
+        .clone();
+    let read = |card: &mut pcsc::Card, commands: Option<Vec<Vec<u8>>>| {
+        let tx = card.transaction().expect("transaction");
+        let mut rec = Recorder { tx: &tx, commands };
+        let data = lecteur::card::vitale::read_card(&mut rec, lecteur::card::CardKind::Vitale2, &profile)
+            .expect("a Vitale read");
+        (data, rec.commands)
     };
-    let data = lecteur::card::vitale::read(&mut rec).expect("a Vitale read");
-    let commands = rec.commands;
+    let (data, commands) = read(&mut card, Some(Vec::new()));
+    let commands = commands.unwrap_or_default();
     println!(
         "one vitale.read = {} APDUs, {} beneficiaries; {} reads each way, interleaved",
         commands.len(),
@@ -108,20 +152,26 @@ fn main() {
         rounds * calls
     );
 
-    // lecteurd, in this process, on PC/SC only.
+    // lecteurd, the real binary, on PC/SC only.
     let dir = tempfile::tempdir().unwrap();
     let socket = dir.path().join("lecteur.sock");
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let config = lecteur::daemon::Config {
-        socket: Some(socket.clone()),
-        pcsc: true,
-        ..Default::default()
-    };
-    let ready = runtime
-        .block_on(async { lecteur::daemon::start(&config) })
-        .expect("daemon");
-    runtime.spawn(lecteur::api::serve(ready.listener, ready.api));
-    let mut client = Client::connect(&socket).expect("socket");
+    children.0.push(spawn(
+        Command::new("taskset")
+            .args(["-c", "1"])
+            .arg(env!("CARGO_BIN_EXE_lecteurd"))
+            .arg("--socket")
+            .arg(&socket)
+            .env("LECTEUR_LOG", "warn"),
+    ));
+    let mut client = None;
+    for _ in 0..100 {
+        if let Ok(c) = Client::connect(&socket) {
+            client = Some(c);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut client = client.expect("lecteurd's socket");
     let mut reader_id = None;
     for _ in 0..100 {
         let readers = client.call("readers.list", json!({})).unwrap();
@@ -137,10 +187,11 @@ fn main() {
     let params = json!({ "reader": reader_id.expect("lecteurd sees the card") });
     client.call("vitale.read", params.clone()).expect("warm-up read");
 
-    // One raw read, then one lecteurd read, many times: both see the same
-    // machine load, and medians ignore the odd preemption.
+    // One raw read, then lecteur's card code on the raw card, then one
+    // lecteurd read, many times: all see the same machine load, and medians
+    // ignore the odd preemption.
     let mut buf = [0u8; pcsc::MAX_BUFFER_SIZE];
-    let (mut raw, mut daemon) = (Vec::new(), Vec::new());
+    let (mut raw, mut direct, mut daemon) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..rounds * calls {
         let t = Instant::now();
         // A careful PC/SC client holds the card for the whole read, as lecteurd does.
@@ -151,6 +202,9 @@ fn main() {
         drop(tx);
         raw.push(t.elapsed());
         let t = Instant::now();
+        read(&mut card, None);
+        direct.push(t.elapsed());
+        let t = Instant::now();
         client.call("vitale.read", params.clone()).expect("vitale.read");
         daemon.push(t.elapsed());
     }
@@ -160,10 +214,9 @@ fn main() {
     }
     let floor = t.elapsed() / (calls * 5) as u32;
     println!(
-        "readers.list    : {:>8.1} µs per call (the socket round trip, no card I/O)",
-        floor.as_secs_f64() * 1e6
+        "readers.list     : {:>8.1} µs per call (the socket round trip, no card I/O)",
+        micros(floor)
     );
-    std::thread::sleep(Duration::from_secs(2));
     client.call("cps.logout", json!({})).expect("cps.logout");
     let t = Instant::now();
     for _ in 0..calls * 5 {
@@ -171,21 +224,37 @@ fn main() {
     }
     let hop = t.elapsed() / (calls * 5) as u32;
     println!(
-        "cps.logout      : {:>8.1} µs per call (round trip + slot worker, no APDU)",
-        hop.as_secs_f64() * 1e6
+        "cps.logout       : {:>8.1} µs per call (round trip + slot worker + PC/SC transaction, no APDU)",
+        micros(hop)
     );
-    let (raw, daemon) = (median(raw), median(daemon));
+    let t = Instant::now();
+    for _ in 0..calls * 5 {
+        drop(card.transaction().expect("transaction"));
+    }
     println!(
-        "raw pcsc replay : {:>8.1} µs per read (median)",
-        raw.as_secs_f64() * 1e6
+        "transaction      : {:>8.1} µs per begin + end (raw PC/SC, no APDU)",
+        micros(t.elapsed() / (calls * 5) as u32)
+    );
+    let t = Instant::now();
+    for _ in 0..calls * 5 {
+        card.transmit(&commands[0], &mut buf).expect("raw transmit");
+    }
+    println!(
+        "one APDU         : {:>8.1} µs (raw PC/SC, no transaction)",
+        micros(t.elapsed() / (calls * 5) as u32)
+    );
+    let (raw, direct, daemon) = (median(raw), median(direct), median(daemon));
+    println!(
+        "card code direct : {:>8.1} µs per read (lecteur's card code on the raw card, no daemon)",
+        micros(direct)
+    );
+    println!("raw pcsc replay  : {:>8.1} µs per read (median)", micros(raw));
+    println!(
+        "lecteurd         : {:>8.1} µs per vitale.read (median)",
+        micros(daemon)
     );
     println!(
-        "lecteurd        : {:>8.1} µs per vitale.read",
-        daemon.as_secs_f64() * 1e6
-    );
-    println!(
-        "ratio           : {:.3} (target ≤ 1.10)",
+        "vitale.read via lecteurd / raw pcsc replay: {:.3} (target ≤ 1.10)",
         daemon.as_secs_f64() / raw.as_secs_f64()
     );
-    STOP.store(true, std::sync::atomic::Ordering::SeqCst);
 }

@@ -62,3 +62,42 @@ pub fn start(config: &Config) -> Result<Ready, String> {
         api: Api { service, transports },
     })
 }
+
+/// The runtime lecteurd serves on: **one thread**. Card I/O runs on each slot's
+/// own thread, so nothing on the socket side blocks; on one thread a request,
+/// its answer and the connection's writer wake no other thread, which is most
+/// of lecteurd's fixed cost on a fast card (benches/vitale_read.rs, see
+/// docs/performance.md).
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread().enable_all().build()
+}
+
+/// Runs a daemon on a thread of its own (for tools and benchmarks that embed
+/// one) and returns its socket path once it accepts connections. The thread
+/// lives as long as the process.
+pub fn spawn(config: Config) -> Result<PathBuf, String> {
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("lecteurd".into())
+        .spawn(move || {
+            let runtime = match runtime() {
+                Ok(r) => r,
+                Err(e) => return drop(ready_tx.send(Err(e.to_string()))),
+            };
+            runtime.block_on(async move {
+                match start(&config) {
+                    Ok(ready) => {
+                        let _ = ready_tx.send(Ok(ready.socket.clone()));
+                        if let Err(e) = api::serve(ready.listener, ready.api).await {
+                            tracing::error!("lecteurd: {e}");
+                        }
+                    }
+                    Err(e) => drop(ready_tx.send(Err(e))),
+                }
+            })
+        })
+        .map_err(|e| e.to_string())?;
+    ready_rx
+        .recv()
+        .map_err(|_| "the daemon thread ended before it was ready".to_string())?
+}

@@ -31,8 +31,15 @@ struct Args {
     profiles: Option<PathBuf>,
 }
 
-#[tokio::main]
-async fn main() {
+fn main() {
+    let runtime = daemon::runtime().unwrap_or_else(|e| {
+        eprintln!("lecteurd: runtime: {e}");
+        std::process::exit(1);
+    });
+    runtime.block_on(serve());
+}
+
+async fn serve() {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(

@@ -85,7 +85,7 @@ struct Slot {
 
 struct Inner {
     slots: Mutex<BTreeMap<String, Slot>>,
-    profiles: Profiles,
+    profiles: Arc<Profiles>,
     events: broadcast::Sender<Event>,
     next_conn: AtomicU64,
 }
@@ -103,7 +103,7 @@ impl Service {
         mut transport_events: mpsc::UnboundedReceiver<ReaderEvent>,
         options: Options,
     ) -> Result<Service, crate::card::ProfileError> {
-        let profiles = Profiles::load(options.profiles_dir.as_deref())?;
+        let profiles = Arc::new(Profiles::load(options.profiles_dir.as_deref())?);
         let (events, _) = broadcast::channel(256);
         let service = Service {
             inner: Arc::new(Inner {

@@ -26,11 +26,11 @@ impl Service {
         reader: Option<&str>,
     ) -> Result<VitaleResult, ServiceError> {
         let worker = self.pick(reader, VITALE, "Vitale")?;
-        let profile = self.inner.profiles.vitale2.clone();
+        let profiles = self.inner.profiles.clone();
         worker
             .run(move |ctx| {
                 let (atr, kind) = open(ctx, conn, VITALE)?;
-                let data = vitale::read_card(&mut Channel(&mut *ctx.channel), kind, &profile)?;
+                let data = vitale::read_card(&mut Channel(&mut *ctx.channel), kind, &profiles.vitale2)?;
                 Ok(VitaleResult {
                     card: CardView::new(&atr),
                     validity_start: data.validity_start,

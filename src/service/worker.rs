@@ -107,8 +107,13 @@ impl SlotCtx<'_> {
 /// disconnect) runs on the channel as it is.
 struct Job {
     exclusive: bool,
-    run: Box<dyn FnOnce(&mut SlotCtx<'_>) + Send>,
+    /// Does the card work and returns how to hand its result over, which the
+    /// slot's thread calls once the card is released: a client that gets its
+    /// answer and goes to the card itself never finds it still held by us.
+    run: Box<dyn FnOnce(&mut SlotCtx<'_>) -> Deliver + Send>,
 }
+
+type Deliver = Box<dyn FnOnce() + Send>;
 
 #[derive(Clone)]
 pub struct Worker {
@@ -137,7 +142,7 @@ impl Worker {
                         epoch,
                         cps_cache,
                     } = &mut state;
-                    if job.exclusive {
+                    let deliver = if job.exclusive {
                         let mut session = channel.session();
                         let channel = session.as_mut();
                         (job.run)(&mut SlotCtx {
@@ -145,7 +150,7 @@ impl Worker {
                             cps_cache,
                             verified,
                             epoch,
-                        });
+                        })
                     } else {
                         let channel = channel.as_mut();
                         (job.run)(&mut SlotCtx {
@@ -153,8 +158,9 @@ impl Worker {
                             cps_cache,
                             verified,
                             epoch,
-                        });
-                    }
+                        })
+                    };
+                    deliver();
                 }
                 channel.disconnect();
             })
@@ -181,9 +187,10 @@ impl Worker {
             exclusive: true,
             run: Box::new(move |ctx| {
                 queued.fetch_sub(1, Ordering::SeqCst);
+                let result = f(ctx);
                 // The requester may have gone (client vanished): the work is
                 // still done whole, its result dropped.
-                let _ = done.send(f(ctx));
+                Box::new(move || drop(done.send(result)))
             }),
         };
         if self.tx.send(job).is_err() {
@@ -200,7 +207,10 @@ impl Worker {
     {
         let _ = self.tx.send(Job {
             exclusive: false,
-            run: Box::new(f),
+            run: Box::new(|ctx| {
+                f(ctx);
+                Box::new(|| ())
+            }),
         });
     }
 }

@@ -3,7 +3,7 @@
 
 use base64::Engine;
 use lecteur::client::Client;
-use lecteur::{api, daemon};
+use lecteur::daemon;
 use rsa::pkcs1v15::Pkcs1v15Sign;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -14,14 +14,11 @@ const DEMO_PIN: &str = "1234";
 pub fn run() -> Result<(), String> {
     let dir = std::env::temp_dir().join(format!("lecteur-demo-{}", std::process::id()));
     let socket = dir.join("lecteur.sock");
-    let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
-    let config = daemon::Config {
+    daemon::spawn(daemon::Config {
         socket: Some(socket.clone()),
         sim: true,
         ..Default::default()
-    };
-    let ready = runtime.block_on(async { daemon::start(&config) })?;
-    runtime.spawn(api::serve(ready.listener, ready.api));
+    })?;
     println!(
         "1. lecteurd runs on the simulated reader, socket {}",
         socket.display()
