@@ -19,6 +19,8 @@ pub struct Config {
     /// Other cards for the simulated reader's slots (names or TOML files).
     pub sim_cards: Vec<String>,
     pub service: crate::service::Options,
+    /// Socket group, uid allow-list, request rate.
+    pub access: api::access::Access,
 }
 
 /// A daemon ready to serve: call [`api::serve`] with these.
@@ -31,7 +33,14 @@ pub struct Ready {
 /// Binds the socket and starts the transports. Must run inside a tokio runtime.
 pub fn start(config: &Config) -> Result<Ready, String> {
     let socket = api::socket::resolve(config.socket.as_deref());
-    let listener = api::socket::bind(&socket).map_err(|e| format!("socket {}: {e}", socket.display()))?;
+    let gid = config
+        .access
+        .group
+        .as_deref()
+        .map(api::access::gid_of)
+        .transpose()?;
+    let listener =
+        api::socket::bind(&socket, gid).map_err(|e| format!("socket {}: {e}", socket.display()))?;
     let (sink, events) = tokio::sync::mpsc::unbounded_channel();
     let mut transports = Vec::new();
     if config.pcsc {
@@ -59,7 +68,11 @@ pub fn start(config: &Config) -> Result<Ready, String> {
     Ok(Ready {
         socket,
         listener,
-        api: Api { service, transports },
+        api: Api {
+            service,
+            transports,
+            access: config.access.clone(),
+        },
     })
 }
 

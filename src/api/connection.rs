@@ -2,10 +2,12 @@
 //! slow card never blocks `readers.list`); answers and event notifications
 //! share one writer.
 
+use super::access::RateLimit;
 use super::{methods, rpc, Api};
 use futures_util::StreamExt;
 use serde_json::{json, Value};
 use std::sync::Arc;
+use std::time::Instant;
 use tokio::io::AsyncWriteExt;
 use tokio::net::UnixStream;
 use tokio::sync::{mpsc, Semaphore};
@@ -19,8 +21,30 @@ pub const MAX_LINE: usize = 1024 * 1024;
 const MAX_IN_FLIGHT: usize = 16;
 
 pub async fn run(stream: UnixStream, api: Arc<Api>) {
+    // Who is calling, for the log and the allow-list (SO_PEERCRED).
+    let peer = stream.peer_cred().ok();
+    let (uid, gid) = (peer.map(|p| p.uid()), peer.map(|p| p.gid()));
+    let pid = peer.and_then(|p| p.pid());
     let conn = api.service.connect();
+    tracing::info!(conn, ?uid, ?gid, ?pid, "client connected");
     let (read, mut write) = stream.into_split();
+    let allowed = match uid {
+        Some(uid) => api.access.allows(uid),
+        None => api.access.allowed_uids.is_none(),
+    };
+    if !allowed {
+        tracing::warn!(conn, ?uid, ?pid, "client refused: uid not in the allow-list");
+        let err = rpc::RpcError::new(
+            rpc::code_of("not_allowed"),
+            "not_allowed",
+            "this user may not use lecteurd (see --allow-uid)",
+        );
+        let mut line = rpc::failure(Value::Null, err).to_string();
+        line.push('\n');
+        let _ = write.write_all(line.as_bytes()).await;
+        api.service.disconnect(conn);
+        return;
+    }
     let (out, mut outgoing) = mpsc::channel::<Value>(64);
     let writer = tokio::spawn(async move {
         while let Some(msg) = outgoing.recv().await {
@@ -34,6 +58,7 @@ pub async fn run(stream: UnixStream, api: Arc<Api>) {
 
     let mut lines = FramedRead::new(read, Lines(LinesCodec::new_with_max_length(MAX_LINE)));
     let slots = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
+    let mut rate = RateLimit::new(api.access.max_rate);
     let mut tasks = JoinSet::new();
     while let Some(item) = lines.next().await {
         let refusal = match item {
@@ -44,7 +69,7 @@ pub async fn run(stream: UnixStream, api: Arc<Api>) {
             Err(_) => break,
         };
         let line = match refusal {
-            Ok(line) => line,
+            Ok(line) => zeroize::Zeroizing::new(line), // it may carry a PIN
             Err(message) => {
                 let err = rpc::RpcError::new(rpc::INVALID_REQUEST, "invalid_request", message);
                 let _ = out.send(rpc::failure(Value::Null, err)).await;
@@ -54,12 +79,15 @@ pub async fn run(stream: UnixStream, api: Arc<Api>) {
         if line.trim().is_empty() {
             continue;
         }
+        if !rate.take(Instant::now()) {
+            refuse_over_rate(&line, api.access.max_rate, &out).await;
+            continue;
+        }
         let Ok(permit) = slots.clone().acquire_owned().await else {
             break;
         };
         let (api, out) = (api.clone(), out.clone());
         tasks.spawn(async move {
-            let line = zeroize::Zeroizing::new(line); // it may carry a PIN
             let answer = handle(&api, conn, &line, &out).await;
             if let Some(answer) = answer {
                 let _ = out.send(answer).await;
@@ -74,6 +102,23 @@ pub async fn run(stream: UnixStream, api: Arc<Api>) {
     api.service.disconnect(conn);
     drop(out);
     let _ = writer.await;
+    tracing::info!(conn, ?uid, ?pid, "client disconnected");
+}
+
+/// Answers a request over the connection's rate without running it.
+async fn refuse_over_rate(line: &str, max_rate: u32, out: &mpsc::Sender<Value>) {
+    let id = match rpc::parse(line) {
+        Ok(req) => req.id,
+        Err((id, _)) => Some(id),
+    };
+    if let Some(id) = id {
+        let err = rpc::RpcError::new(
+            rpc::code_of("rate_limited"),
+            "rate_limited",
+            format!("more than {max_rate} requests per second on this connection"),
+        );
+        let _ = out.send(rpc::failure(id, err)).await;
+    }
 }
 
 async fn handle(api: &Api, conn: u64, line: &str, out: &mpsc::Sender<Value>) -> Option<Value> {

@@ -1,7 +1,9 @@
 //! The local socket API: JSON-RPC 2.0, one JSON object per line, on a Unix
 //! socket. [`socket`] finds and binds the path, [`connection`] reads and writes
-//! lines, [`rpc`] is the frame, [`methods`] maps methods onto the service.
+//! lines, [`access`] says who
+//! may connect and how often, [`rpc`] is the frame, [`methods`] maps methods onto the service.
 
+pub mod access;
 pub mod connection;
 pub mod methods;
 pub mod rpc;
@@ -16,6 +18,8 @@ pub struct Api {
     pub service: Service,
     /// The transports this daemon runs (`system.info`).
     pub transports: Vec<&'static str>,
+    /// Who may connect, and how many requests a second.
+    pub access: access::Access,
 }
 
 /// Serves clients until the listener fails.

@@ -28,6 +28,8 @@ pub fn code_of(kind: &str) -> i64 {
         "pin_timeout" => -32013,
         "puk_incorrect" => -32014,
         "puk_blocked" => -32015,
+        "not_allowed" => -32016,
+        "rate_limited" => -32017,
         "invalid_params" => INVALID_PARAMS,
         _ => INTERNAL_ERROR,
     }

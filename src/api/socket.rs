@@ -20,9 +20,10 @@ pub fn resolve(explicit: Option<&Path>) -> PathBuf {
     PathBuf::from("/run/lecteur/lecteur.sock")
 }
 
-/// Binds the socket with mode 0660. A socket a live daemon answers on is
-/// refused; a stale one (nobody listening) is replaced.
-pub fn bind(path: &Path) -> io::Result<UnixListener> {
+/// Binds the socket with mode 0660, owned by group `gid` when given (its
+/// members may connect). A socket a live daemon answers on is refused; a stale
+/// one (nobody listening) is replaced.
+pub fn bind(path: &Path, gid: Option<u32>) -> io::Result<UnixListener> {
     if path.exists() {
         if std::os::unix::net::UnixStream::connect(path).is_ok() {
             return Err(io::Error::new(
@@ -37,5 +38,8 @@ pub fn bind(path: &Path) -> io::Result<UnixListener> {
     }
     let listener = UnixListener::bind(path)?;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))?;
+    if let Some(gid) = gid {
+        std::os::unix::fs::chown(path, None, Some(gid))?;
+    }
     Ok(listener)
 }

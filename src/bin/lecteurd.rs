@@ -29,6 +29,15 @@ struct Args {
     /// Directory of card profiles (cps3.toml, cps4.toml, vitale2.toml) replacing the built-in ones.
     #[arg(long, value_name = "DIR")]
     profiles: Option<PathBuf>,
+    /// Group owning the socket (mode 0660), by name or number: its members may connect.
+    #[arg(long, value_name = "GROUP")]
+    socket_group: Option<String>,
+    /// Serve only these uids (repeat the option); others are refused with `not_allowed`.
+    #[arg(long, value_name = "UID")]
+    allow_uid: Vec<u32>,
+    /// Requests per second one connection may send (0: no limit); beyond, `rate_limited`.
+    #[arg(long, value_name = "N", default_value_t = api::access::DEFAULT_MAX_RATE)]
+    max_rate: u32,
 }
 
 fn main() {
@@ -42,6 +51,8 @@ fn main() {
 async fn serve() {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        // Colours only on a terminal: a journal or a log file gets plain text.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("LECTEUR_LOG").unwrap_or_else(|_| "info".into()),
         )
@@ -56,6 +67,11 @@ async fn serve() {
         service: lecteur::service::Options {
             pin_idle_timeout: std::time::Duration::from_secs(args.pin_idle_timeout),
             profiles_dir: args.profiles,
+        },
+        access: api::access::Access {
+            group: args.socket_group,
+            allowed_uids: (!args.allow_uid.is_empty()).then_some(args.allow_uid),
+            max_rate: args.max_rate,
         },
     };
     let ready = match daemon::start(&config) {

@@ -1,0 +1,127 @@
+//! Who may use the socket and how hard: the peer's credentials (SO_PEERCRED),
+//! an optional allow-list of uids, and a per-connection request rate.
+
+use std::time::{Duration, Instant};
+
+/// The socket's access rules (lecteurd `--socket-group`, `--allow-uid`, `--max-rate`).
+#[derive(Debug, Clone)]
+pub struct Access {
+    /// Group owning the socket (mode 0660): its members may connect.
+    pub group: Option<String>,
+    /// When set, only these uids are served; others get `not_allowed`.
+    pub allowed_uids: Option<Vec<u32>>,
+    /// Requests per second one connection may send (a burst of one second's
+    /// worth is allowed); beyond, requests are answered `rate_limited`. 0: no limit.
+    pub max_rate: u32,
+}
+
+impl Default for Access {
+    fn default() -> Self {
+        Access {
+            group: None,
+            allowed_uids: None,
+            max_rate: DEFAULT_MAX_RATE,
+        }
+    }
+}
+
+/// Far above what practice software sends (a few requests per user action),
+/// low enough that a client stuck in a loop cannot monopolise the daemon.
+pub const DEFAULT_MAX_RATE: u32 = 2000;
+
+impl Access {
+    pub fn allows(&self, uid: u32) -> bool {
+        self.allowed_uids.as_ref().is_none_or(|l| l.contains(&uid))
+    }
+}
+
+/// The gid of `group`: a number, or a name looked up in /etc/group.
+pub fn gid_of(group: &str) -> Result<u32, String> {
+    if let Ok(gid) = group.parse() {
+        return Ok(gid);
+    }
+    let table = std::fs::read_to_string("/etc/group").map_err(|e| format!("/etc/group: {e}"))?;
+    table
+        .lines()
+        .filter_map(|l| {
+            let mut f = l.split(':');
+            let name = f.next()?;
+            let gid = f.nth(1)?.parse().ok()?;
+            Some((name, gid))
+        })
+        .find(|(name, _)| *name == group)
+        .map(|(_, gid)| gid)
+        .ok_or_else(|| format!("no group named {group:?} in /etc/group"))
+}
+
+/// A token bucket: `rate` tokens a second, at most `rate` kept.
+pub struct RateLimit {
+    rate: f64,
+    tokens: f64,
+    last: Instant,
+}
+
+impl RateLimit {
+    pub fn new(rate: u32) -> Self {
+        RateLimit {
+            rate: f64::from(rate),
+            tokens: f64::from(rate),
+            last: Instant::now(),
+        }
+    }
+
+    /// Takes a token if there is one. A rate of 0 never limits.
+    pub fn take(&mut self, now: Instant) -> bool {
+        if self.rate == 0.0 {
+            return true;
+        }
+        let elapsed = now
+            .saturating_duration_since(self.last)
+            .min(Duration::from_secs(1));
+        self.last = now;
+        self.tokens = (self.tokens + elapsed.as_secs_f64() * self.rate).min(self.rate);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_burst_of_one_second_then_the_rate() {
+        let t0 = Instant::now();
+        let mut r = RateLimit::new(10);
+        assert_eq!((0..20).filter(|_| r.take(t0)).count(), 10);
+        assert!(!r.take(t0));
+        // 0.25 s later: 2.5 tokens came back, 2 whole ones usable.
+        let t1 = t0 + Duration::from_millis(250);
+        assert_eq!((0..5).filter(|_| r.take(t1)).count(), 2);
+    }
+
+    #[test]
+    fn zero_means_no_limit() {
+        let mut r = RateLimit::new(0);
+        assert!((0..100_000).all(|_| r.take(Instant::now())));
+    }
+
+    #[test]
+    fn allow_list() {
+        let mut a = Access::default();
+        assert!(a.allows(1234));
+        a.allowed_uids = Some(vec![1000]);
+        assert!(a.allows(1000) && !a.allows(1234) && !a.allows(0));
+    }
+
+    #[test]
+    fn groups_by_number_and_name() {
+        assert_eq!(gid_of("0"), Ok(0));
+        assert_eq!(gid_of("root"), Ok(0));
+        assert!(gid_of("no-such-group-here").is_err());
+    }
+}
