@@ -382,10 +382,12 @@ fn the_socket_is_claimed_once_and_stale_ones_replaced() {
 
     // Killed hard, the daemon leaves a stale socket: the next one replaces it.
     let Daemon {
+        scan,
         dir,
         socket,
         mut proc,
     } = d;
+    drop(scan); // the first daemon's log, before the second one writes there
     proc.0.kill().unwrap();
     proc.0.wait().unwrap();
     assert!(socket.exists());

@@ -2,6 +2,8 @@
 //! sockets, killed when the test ends.
 #![allow(dead_code)]
 
+pub mod privacy;
+
 use lecteur::client::{Client, ClientError};
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Write};
@@ -50,6 +52,8 @@ fn log_file(dir: &Path, name: &str) -> Stdio {
 }
 
 pub struct Daemon {
+    /// First, so that it runs before the directory goes: scans the log.
+    pub scan: privacy::LogScan,
     pub dir: tempfile::TempDir,
     pub socket: PathBuf,
     pub proc: Proc,
@@ -63,7 +67,7 @@ impl Daemon {
     }
 
     pub fn start_in(dir: tempfile::TempDir, args: &[&str]) -> Daemon {
-        Self::spawn(dir, args, "debug")
+        Self::spawn(dir, args, "trace")
     }
 
     /// With a log filter of its own (`LECTEUR_LOG`).
@@ -83,6 +87,7 @@ impl Daemon {
             .spawn()
             .expect("start lecteurd");
         let d = Daemon {
+            scan: privacy::LogScan(dir.path().join("lecteurd.log")),
             dir,
             socket,
             proc: Proc(child),
