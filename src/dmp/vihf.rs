@@ -32,6 +32,18 @@ pub struct Lps {
     pub homologation: String,
 }
 
+/// What the request decides. Holds the patient's INS: never logged.
+#[derive(Clone)]
+pub struct Request {
+    /// `Authentification_mode`.
+    pub mode: String,
+    pub ins: String,
+    pub ins_oid: String,
+    /// PurposeOfUse code.
+    pub purpose: String,
+    pub lps: Lps,
+}
+
 /// Everything the assertion says. Holds names and the patient's INS: never logged.
 pub struct VihfInput<'a> {
     /// `_` + a UUID.
@@ -48,11 +60,7 @@ pub struct VihfInput<'a> {
     pub sector: &'a str,
     pub profession: &'a Code,
     pub specialty: Option<&'a Code>,
-    pub mode: &'a str,
-    pub ins: &'a str,
-    pub ins_oid: &'a str,
-    pub purpose: &'a str,
-    pub lps: &'a Lps,
+    pub request: &'a Request,
 }
 
 /// The assertion before its signature.
@@ -200,15 +208,16 @@ impl Writer<'_> {
         }
         self.xml.push_str("</saml2:Attribute>");
         self.string_attribute(&n.version, &p.version);
-        self.string_attribute(&n.mode, v.mode);
-        self.string_attribute(&n.patient, &format!("{}^^^&{}&ISO^NH", v.ins, v.ins_oid));
+        let r = v.request;
+        self.string_attribute(&n.mode, &r.mode);
+        self.string_attribute(&n.patient, &format!("{}^^^&{}&ISO^NH", r.ins, r.ins_oid));
         self.string_attribute(&n.resource_urn, &p.resource_urn);
         self.xml.push_str("<saml2:Attribute");
         self.attr("Name", &n.purpose_of_use);
         self.xml.push('>');
         let purpose = Code {
-            code: v.purpose.to_string(),
-            display: p.purposes.get(v.purpose).cloned(),
+            code: r.purpose.clone(),
+            display: p.purposes.get(&r.purpose).cloned(),
         };
         let cs = &p.code_systems;
         self.ce(
@@ -218,33 +227,39 @@ impl Writer<'_> {
             Some(&cs.purpose_of_use_name),
         );
         self.xml.push_str("</saml2:Attribute>");
-        self.string_attribute(&n.lps_id, &v.lps.id);
-        self.string_attribute(&n.lps_name, &v.lps.name);
-        self.string_attribute(&n.lps_version, &v.lps.version);
-        self.string_attribute(&n.lps_homologation, &v.lps.homologation);
+        self.string_attribute(&n.lps_id, &r.lps.id);
+        self.string_attribute(&n.lps_name, &r.lps.name);
+        self.string_attribute(&n.lps_version, &r.lps.version);
+        self.string_attribute(&n.lps_homologation, &r.lps.homologation);
         self.xml.push_str("</saml2:AttributeStatement>");
     }
 }
 
-/// Builds the assertion. Refuses a request value the profile does not allow
-/// or XML cannot carry.
-pub fn build(v: &VihfInput, profile: &VihfProfile) -> Result<Unsigned, DmpError> {
-    if !profile.modes.iter().any(|m| m == v.mode) {
+/// Refuses a request value the profile does not allow or XML cannot carry
+/// (checked before the card is asked anything).
+pub fn check_request(r: &Request, profile: &VihfProfile) -> Result<(), DmpError> {
+    if !profile.modes.iter().any(|m| *m == r.mode) {
         return Err(DmpError::Input(format!("mode: one of {:?}", profile.modes)));
     }
-    if !profile.purposes.contains_key(v.purpose) {
+    if !profile.purposes.contains_key(&r.purpose) {
         let codes: Vec<&String> = profile.purposes.keys().collect();
         return Err(DmpError::Input(format!("purpose_of_use: one of {codes:?}")));
     }
-    check_patient(v.ins, v.ins_oid)?;
+    check_patient(&r.ins, &r.ins_oid)?;
     for (what, s) in [
-        ("lps.id", v.lps.id.as_str()),
-        ("lps.name", &v.lps.name),
-        ("lps.version", &v.lps.version),
-        ("lps.homologation", &v.lps.homologation),
+        ("lps.id", &r.lps.id),
+        ("lps.name", &r.lps.name),
+        ("lps.version", &r.lps.version),
+        ("lps.homologation", &r.lps.homologation),
     ] {
         check_text(what, s)?;
     }
+    Ok(())
+}
+
+/// Builds the assertion.
+pub fn build(v: &VihfInput, profile: &VihfProfile) -> Result<Unsigned, DmpError> {
+    check_request(v.request, profile)?;
     // What the card gave: checked too, it is untrusted.
     check_text("the holder's national id", v.national_id)?;
     check_text("the situation's structure id", v.structure_id)?;
@@ -312,7 +327,7 @@ pub(crate) mod tests {
     use super::*;
     use crate::card::profile::Profiles;
 
-    pub fn input<'a>(profession: &'a Code, lps: &'a Lps) -> VihfInput<'a> {
+    pub fn input<'a>(profession: &'a Code, request: &'a Request) -> VihfInput<'a> {
         VihfInput {
             id: "_ce088e5a-e31d-42d0-ba37-fda5fcbc889d",
             now: SystemTime::UNIX_EPOCH + Duration::from_millis(1_561_536_535_469),
@@ -323,20 +338,22 @@ pub(crate) mod tests {
             sector: "SA07",
             profession,
             specialty: None,
-            mode: "DIRECTE",
-            ins: "207058575627097",
-            ins_oid: "1.2.250.1.213.1.4.10",
-            purpose: "normal",
-            lps,
+            request,
         }
     }
 
-    pub fn lps() -> Lps {
-        Lps {
-            id: "01.01.01.01".into(),
-            name: "LPS \"A&B\" <test>".into(),
-            version: "1".into(),
-            homologation: "NumAutorisation".into(),
+    pub fn request() -> Request {
+        Request {
+            mode: "DIRECTE".into(),
+            ins: "207058575627097".into(),
+            ins_oid: "1.2.250.1.213.1.4.10".into(),
+            purpose: "normal".into(),
+            lps: Lps {
+                id: "01.01.01.01".into(),
+                name: "LPS \"A&B\" <test>".into(),
+                version: "1".into(),
+                homologation: "NumAutorisation".into(),
+            },
         }
     }
 
@@ -347,8 +364,8 @@ pub(crate) mod tests {
             code: "10".into(),
             display: Some("Médecin".into()),
         };
-        let lps = lps();
-        let u = build(&input(&médecin, &lps), p).unwrap();
+        let r = request();
+        let u = build(&input(&médecin, &r), p).unwrap();
         assert_eq!(u.issue_instant, "2019-06-26T08:08:55.469Z");
         assert_eq!(
             (u.not_before.as_deref(), u.not_on_or_after.as_deref()),
@@ -378,41 +395,25 @@ pub(crate) mod tests {
             code: "10".into(),
             display: None,
         };
-        let lps = lps();
-        let base = input(&c, &lps);
-        for v in [
-            VihfInput {
-                ins: "2070^58",
-                ..input(&c, &lps)
-            },
-            VihfInput {
-                ins_oid: "1.2.x",
-                ..input(&c, &lps)
-            },
-            VihfInput {
-                ins_oid: "1",
-                ..input(&c, &lps)
-            },
-            VihfInput {
-                purpose: "nope",
-                ..input(&c, &lps)
-            },
-            VihfInput {
-                mode: "AUTRE",
-                ..input(&c, &lps)
-            },
-            VihfInput {
-                structure_id: "",
-                ..input(&c, &lps)
-            },
-        ] {
-            assert!(matches!(build(&v, p), Err(DmpError::Input(_))));
+        let r = request();
+        let cases: [fn(&mut Request); 6] = [
+            |r| r.ins = "2070^58".into(),
+            |r| r.ins_oid = "1.2.x".into(),
+            |r| r.ins_oid = "1".into(),
+            |r| r.purpose = "nope".into(),
+            |r| r.mode = "AUTRE".into(),
+            |r| r.lps.name = "a\u{1}b".into(),
+        ];
+        for change in cases {
+            let mut bad = r.clone();
+            change(&mut bad);
+            assert!(matches!(build(&input(&c, &bad), p), Err(DmpError::Input(_))));
         }
-        let bad = Lps {
-            name: "a\u{1}b".into(),
-            ..lps.clone()
+        let v = VihfInput {
+            structure_id: "",
+            ..input(&c, &r)
         };
-        assert!(build(&VihfInput { lps: &bad, ..base }, p).is_err());
+        assert!(matches!(build(&v, p), Err(DmpError::Input(_))));
     }
 
     #[test]

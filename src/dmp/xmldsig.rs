@@ -310,8 +310,8 @@ mod tests {
             code: "10".into(),
             display: Some("Médecin".into()),
         };
-        let lps = v::lps();
-        let u = build(&v::input(&c, &lps), profile).unwrap();
+        let r = v::request();
+        let u = build(&v::input(&c, &r), profile).unwrap();
         let p = prepare(&u, CA, &profile.signature).unwrap();
         let sig = key
             .sign(rsa::Pkcs1v15Sign::new::<sha2::Sha256>(), p.digest())
