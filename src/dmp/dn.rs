@@ -4,23 +4,58 @@
 //! `OID=#<hex of the DER value>` (RFC 2253 §2.3–2.4). With RFC 2253's own
 //! keywords this gives the official sample's
 //! `CN=899900038839+2.5.4.4=#14045452414c+2.5.4.42=#14064144454d4953,OU=…`.
+//! The values of a multi-valued RDN keep the certificate's order (the sample's
+//! CN, SN, GN), which is not DER's sorted order: the subject is read from the
+//! raw bytes, since `x509-cert` sorts a SET OF when it decodes one.
 
 use super::DmpError;
-use der::{Decode, Encode, Tag, Tagged};
+use der::{AnyRef, Decode, Encode, Reader, SliceReader, Tag, Tagged};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use x509_cert::attr::AttributeTypeAndValue;
 use x509_cert::Certificate;
 
+/// The subject's RDNs, each as encoded in the certificate.
+fn subject_rdns(cert_der: &[u8]) -> Result<Vec<Vec<AttributeTypeAndValue>>, der::Error> {
+    let cert = AnyRef::from_der(cert_der)?;
+    let tbs = SliceReader::new(cert.value())?.decode::<AnyRef>()?;
+    let mut r = SliceReader::new(tbs.value())?;
+    let mut fields = Vec::new();
+    while !r.is_finished() && fields.len() < 7 {
+        fields.push(r.decode::<AnyRef>()?);
+    }
+    // [0] version, serial, signature algorithm, issuer, validity, subject.
+    let skip = usize::from(fields.first().is_some_and(|f| f.tag().is_context_specific()));
+    let subject = fields
+        .get(skip + 4)
+        .filter(|s| s.tag() == Tag::Sequence)
+        .ok_or_else(|| der::Error::from(der::ErrorKind::Failed))?;
+    let mut rdns = Vec::new();
+    let mut r = SliceReader::new(subject.value())?;
+    while !r.is_finished() {
+        let set = r.decode::<AnyRef>()?;
+        set.tag().assert_eq(Tag::Set)?;
+        let mut s = SliceReader::new(set.value())?;
+        let mut atvs = Vec::new();
+        while !s.is_finished() {
+            atvs.push(s.decode::<AttributeTypeAndValue>()?);
+        }
+        rdns.push(atvs);
+    }
+    Ok(rdns)
+}
+
 /// The subject of a DER certificate, in RFC 2253 form.
 pub fn subject_rfc2253(cert_der: &[u8], keywords: &BTreeMap<String, String>) -> Result<String, DmpError> {
-    let cert = Certificate::from_der(cert_der).map_err(|e| DmpError::Certificate(e.to_string()))?;
+    let bad = |e: der::Error| DmpError::Certificate(e.to_string());
+    Certificate::from_der(cert_der).map_err(bad)?;
+    let rdns = subject_rdns(cert_der).map_err(bad)?;
     let mut out = String::new();
-    for (i, rdn) in cert.tbs_certificate.subject.0.iter().rev().enumerate() {
+    for (i, rdn) in rdns.iter().rev().enumerate() {
         if i > 0 {
             out.push(',');
         }
-        for (j, atv) in rdn.0.iter().enumerate() {
+        for (j, atv) in rdn.iter().enumerate() {
             if j > 0 {
                 out.push('+');
             }
@@ -117,6 +152,42 @@ mod tests {
             subject_rfc2253(&der[..100], k),
             Err(DmpError::Certificate(_))
         ));
+    }
+
+    /// A card whose multi-valued RDN is not in DER order (CN first, as the
+    /// official sample's): the order is kept.
+    #[test]
+    fn the_certificate_order_is_kept() {
+        use lecteur_sim::pki::{issue_cps_certificates, CpsHolder, Date};
+        let holder = CpsHolder {
+            card_serial: "2500577253".into(),
+            national_id: "899900038839".into(),
+            surname: "TRAL".into(),
+            given_name: "ADEMIS".into(),
+            organisation: "TEST".into(),
+            profession_label: "Médecin".into(),
+            profession_code: 10,
+            specialty: "SM26".into(),
+            card_type: 0,
+            not_before: Date::parse("2024-01-01").unwrap(),
+            not_after: Date::parse("2034-01-01").unwrap(),
+        };
+        let mut der = issue_cps_certificates(&holder).unwrap().signature;
+        let k = &Profiles::builtin().unwrap().vihf.issuer_keywords;
+        let sorted =
+            "2.5.4.4=#14045452414c+2.5.4.42=#14064144454d4953+CN=899900038839,OU=Médecin,O=TEST,C=FR";
+        assert_eq!(subject_rfc2253(&der, k).unwrap(), sorted);
+        // Move the CN (30 11 06 03 55 04 03 13 0C …, 19 bytes) to the front of
+        // its SET: no length changes.
+        let cn = [0x30, 0x13, 0x06, 0x03, 0x55, 0x04, 0x03, 0x13, 0x0C];
+        let at = der.windows(cn.len()).position(|w| w == cn).unwrap();
+        let sn = [0x30, 0x0B, 0x06, 0x03, 0x55, 0x04, 0x04];
+        let set = der.windows(sn.len()).position(|w| w == sn).unwrap();
+        der[set..at + 21].rotate_right(21);
+        assert_eq!(
+            subject_rfc2253(&der, k).unwrap(),
+            "CN=899900038839+2.5.4.4=#14045452414c+2.5.4.42=#14064144454d4953,OU=Médecin,O=TEST,C=FR"
+        );
     }
 
     #[test]
