@@ -62,7 +62,7 @@ fn check_both_ways(d: &Daemon, xml: &str) {
     let ok = xmldsig::verify(xml).unwrap_or_else(|e| panic!("{e}:\n{xml}"));
     let doc = roxmltree::Document::parse(xml).unwrap();
     assert_eq!(doc.root_element().attribute("ID"), Some(ok.id.as_str()));
-    let tampered = xml.replacen(">SA07^", ">SA08^", 1);
+    let tampered = xml.replacen(">207058575627097^", ">207058575627098^", 1);
     assert_ne!(tampered, xml);
     assert!(!xmlsec1_verifies(d.dir.path(), &tampered));
     assert_eq!(xmldsig::verify(&tampered), Err(DmpError::DigestMismatch));
@@ -307,4 +307,57 @@ profession_label = "Médecin \"généraliste\""
             "2.5.4.42=#{gn_hex}+CN=899900038839+SN=D'ARTAGNAN & \\<FILS\\>,OU=Médecin \\\"généraliste\\\",O=A&B \\<Santé\\>,C=FR"
         )
     );
+}
+
+fn lecteur(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_lecteur"))
+        .args(args)
+        .output()
+        .expect("run lecteur");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_command_line_writes_and_verifies() {
+    let d = Daemon::start(&["--no-pcsc", "--sim"]);
+    d.wait_cards(2);
+    let socket = d.socket.to_str().unwrap();
+    let out = d.dir.path().join("vihf.xml");
+    let out_s = out.to_str().unwrap();
+    #[rustfmt::skip]
+    let (ok, stdout, err) = lecteur(&[
+        "--socket", socket, "dmp", "vihf", "--pin", TEST_PIN, "--ins", "207058575627097",
+        "--ins-oid", "1.2.250.1.213.1.4.10", "--situation", "2", "--out", out_s,
+    ]);
+    assert!(ok, "{err}; log: {}", d.log());
+    assert!(stdout.contains("situation 2"), "{stdout}");
+    let xml = std::fs::read_to_string(&out).unwrap();
+    check_both_ways(&d, &xml);
+    assert!(xml.contains(">399900000300015<"));
+
+    let (ok, stdout, _) = lecteur(&["dmp", "verify", out_s]);
+    assert!(ok && stdout.starts_with("signature OK"), "{stdout}");
+    let (ok, stdout, _) = lecteur(&["--json", "dmp", "verify", out_s]);
+    let v: Value = serde_json::from_str(&stdout).unwrap();
+    assert!(ok && v["valid"] == true && v["signer"].as_str().unwrap().contains("899900038839"));
+
+    std::fs::write(&out, xml.replace(">399900000300015<", ">399900000300016<")).unwrap();
+    let (ok, _, err) = lecteur(&["dmp", "verify", out_s]);
+    assert!(!ok && err.contains("digest"), "{err}");
+    let (ok, _, err) = lecteur(&["dmp", "verify", "/nonexistent.xml"]);
+    assert!(!ok && !err.is_empty());
+
+    // A wrong situation from the command line: the typed error, no file.
+    std::fs::remove_file(&out).unwrap();
+    #[rustfmt::skip]
+    let (ok, _, err) = lecteur(&[
+        "--socket", socket, "dmp", "vihf", "--pin", TEST_PIN, "--ins", "207058575627097",
+        "--ins-oid", "1.2.250.1.213.1.4.10", "--situation", "9", "--out", out_s,
+    ]);
+    assert!(!ok && err.contains("invalid_params"), "{err}");
+    assert!(!out.exists());
 }

@@ -238,7 +238,7 @@ impl Writer<'_> {
 /// Refuses a request value the profile does not allow or XML cannot carry
 /// (checked before the card is asked anything).
 pub fn check_request(r: &Request, profile: &VihfProfile) -> Result<(), DmpError> {
-    if !profile.modes.iter().any(|m| *m == r.mode) {
+    if !profile.modes.contains(&r.mode) {
         return Err(DmpError::Input(format!("mode: one of {:?}", profile.modes)));
     }
     if !profile.purposes.contains_key(&r.purpose) {
