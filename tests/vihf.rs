@@ -361,3 +361,83 @@ fn the_command_line_writes_and_verifies() {
     assert!(!ok && err.contains("invalid_params"), "{err}");
     assert!(!out.exists());
 }
+
+/// An assertion laid out otherwise (prolog, comments, indentation, `ds:`
+/// prefix, CDATA, character references, an InclusiveNamespaces list), signed
+/// by xmlsec1: lecteur's verifier accepts it, in both suites, and refuses it
+/// changed.
+#[test]
+fn lecteur_verifies_what_xmlsec1_signs() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/firmware-sim/fixtures");
+    let suites = [
+        (
+            "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
+            "http://www.w3.org/2001/04/xmlenc#sha256",
+        ),
+        (
+            "http://www.w3.org/2000/09/xmldsig#rsa-sha1",
+            "http://www.w3.org/2000/09/xmldsig#sha1",
+        ),
+    ];
+    for (signature, digest) in suites {
+        let template = dir.path().join("template.xml");
+        let signed = dir.path().join("signed.xml");
+        let xml = XMLSEC1_TEMPLATE
+            .replace("\"ALG\"", &format!("\"{signature}\""))
+            .replace("\"DIG\"", &format!("\"{digest}\""));
+        std::fs::write(&template, xml).unwrap();
+        let out = Command::new("xmlsec1")
+            .arg("--sign")
+            .arg("--privkey-pem")
+            .arg(format!("{fixtures}/ca.key.pem,{fixtures}/ca.cert.pem"))
+            .args(["--id-attr:ID", &format!("{SAML}:Assertion"), "--output"])
+            .arg(&signed)
+            .arg(&template)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let xml = std::fs::read_to_string(&signed).unwrap();
+        let ok = xmldsig::verify(&xml).unwrap_or_else(|e| panic!("{e}\n{xml}"));
+        assert_eq!(ok.id, "_ce088e5a-e31d-42d0-ba37-fda5fcbc889d");
+        assert_eq!(ok.certificate_der, std::fs::read(CA_DER).unwrap());
+        assert_eq!((ok.signature_method, ok.digest_method), (signature, digest));
+        // Comments are not signed (exc-c14n without comments); content is.
+        assert!(xmldsig::verify(&xml.replace("<!-- the structure -->", "<!-- x -->")).is_ok());
+        let changed = xml.replace(">499900063480001<", ">499900063480002<");
+        assert_eq!(xmldsig::verify(&changed), Err(DmpError::DigestMismatch));
+        let changed = xml.replace("&amp; co", "&amp; cie");
+        assert_eq!(xmldsig::verify(&changed), Err(DmpError::DigestMismatch));
+    }
+}
+
+const XMLSEC1_TEMPLATE: &str = r##"<?xml version="1.0" encoding="UTF-8"?>
+<!-- a signed assertion laid out by hand, signed by xmlsec1 -->
+<saml2:Assertion xmlns:saml2="urn:oasis:names:tc:SAML:2.0:assertion" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+    xmlns:unused="urn:unused" Version='2.0' IssueInstant="2019-06-26T08:08:55.469Z" ID="_ce088e5a-e31d-42d0-ba37-fda5fcbc889d">
+  <saml2:Issuer Format="urn:oasis:names:tc:SAML:1.1:nameid-format:X509SubjectName">CN=899900038839+2.5.4.4=#14045452414c,OU=M&#233;decin,O=TEST,C=FR</saml2:Issuer>
+  <ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#">
+    <ds:SignedInfo>
+      <ds:CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/>
+      <ds:SignatureMethod Algorithm="ALG"/>
+      <ds:Reference URI="#_ce088e5a-e31d-42d0-ba37-fda5fcbc889d">
+        <ds:Transforms>
+          <ds:Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"/>
+          <ds:Transform Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"><ec:InclusiveNamespaces xmlns:ec="http://www.w3.org/2001/10/xml-exc-c14n#" PrefixList="xsi"/></ds:Transform>
+        </ds:Transforms>
+        <ds:DigestMethod Algorithm="DIG"/>
+        <ds:DigestValue/>
+      </ds:Reference>
+    </ds:SignedInfo>
+    <ds:SignatureValue/>
+    <ds:KeyInfo><ds:X509Data/></ds:KeyInfo>
+  </ds:Signature>
+  <saml2:Subject><saml2:NameID>899900063480</saml2:NameID></saml2:Subject>
+  <saml2:AttributeStatement xml:lang="fr">
+    <!-- the structure -->
+    <saml2:Attribute Name="Identifiant_Structure"><saml2:AttributeValue xmlns:xs="http://www.w3.org/2001/XMLSchema" xsi:type="xs:string">499900063480001</saml2:AttributeValue></saml2:Attribute>
+    <saml2:Attribute Name="LPS_Nom"><saml2:AttributeValue xmlns:xs="http://www.w3.org/2001/XMLSchema" xsi:type="xs:string"><![CDATA[LPS "A&B" <x>]]> &amp; co</saml2:AttributeValue></saml2:Attribute>
+    <saml2:Attribute Name="urn:oasis:names:tc:xspa:1.0:subject:purposeofuse"><saml2:AttributeValue><PurposeOfUse xmlns="urn:hl7-org:v3" code="normal" displayName="Acc&#xE8;s	normal" xsi:type="CE"/></saml2:AttributeValue></saml2:Attribute>
+  </saml2:AttributeStatement>
+</saml2:Assertion>
+"##;
