@@ -100,3 +100,29 @@ impl VihfProfile {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{parse, VIHF_TOML};
+    use super::*;
+
+    #[test]
+    fn refusals_name_the_file() {
+        let p = parse::<VihfProfile>("vihf.toml", VIHF_TOML, VihfProfile::validate).unwrap();
+        assert_eq!(p.purposes["normal"], "Accès normal");
+        assert_eq!(p.issuer_keywords["2.5.4.3"], "CN");
+        let sha1 = VIHF_TOML.replace("method = \"rsa-sha256\"", "method = \"rsa-sha1\"");
+        let e = parse::<VihfProfile>("d/vihf.toml", &sha1, VihfProfile::validate).unwrap_err();
+        assert!(
+            e.to_string().starts_with("d/vihf.toml: ") && e.message.contains("PKCS#1"),
+            "{e}"
+        );
+        let digest = VIHF_TOML.replace("digest = \"sha256\"", "digest = \"md5\"");
+        let e = parse::<VihfProfile>("f", &digest, VihfProfile::validate).unwrap_err();
+        assert!(e.line.is_some(), "{e}");
+        let prefix = VIHF_TOML.replace("inclusive_prefixes = []", "inclusive_prefixes = [\"a b\"]");
+        assert!(parse::<VihfProfile>("f", &prefix, VihfProfile::validate).is_err());
+        let empty = VIHF_TOML.replace("version = \"3.0\"", "version = \"\"");
+        assert!(parse::<VihfProfile>("f", &empty, VihfProfile::validate).is_err());
+    }
+}
