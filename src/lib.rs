@@ -9,5 +9,6 @@ pub mod api;
 pub mod card;
 pub mod client;
 pub mod daemon;
+pub mod dmp;
 pub mod service;
 pub mod transport;

@@ -5,7 +5,8 @@ use super::rpc::RpcError;
 use super::Api;
 use crate::card::cps::KeyUsage;
 use crate::card::cps::SignScheme;
-use crate::service::{ConnId, LastTry, PinEntry, SignInput};
+use crate::dmp::vihf::{Lps, Request};
+use crate::service::{ConnId, LastTry, PinEntry, SignInput, SituationPick};
 use base64::Engine;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -24,6 +25,7 @@ pub const METHODS: &[&str] = &[
     "cps.change_pin",
     "cps.unblock_pin",
     "cps.logout",
+    "dmp.vihf",
     "events.subscribe",
 ];
 
@@ -106,6 +108,50 @@ struct SignParams {
     algorithm: String,
     data_b64: Option<String>,
     digest_b64: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum SituationParam {
+    Index(u8),
+    StructureId(String),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PatientParams {
+    ins: String,
+    oid: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LpsParams {
+    id: String,
+    name: String,
+    version: String,
+    homologation: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VihfParams {
+    reader: Option<String>,
+    pin: Option<Zeroizing<String>>,
+    #[serde(default)]
+    pinpad: bool,
+    #[serde(default)]
+    allow_last_try: bool,
+    situation: SituationParam,
+    patient: PatientParams,
+    purpose_of_use: String,
+    lps: LpsParams,
+    #[serde(default = "default_mode")]
+    mode: String,
+}
+
+fn default_mode() -> String {
+    "DIRECTE".into()
 }
 
 fn default_algorithm() -> String {
@@ -211,6 +257,31 @@ pub async fn call(api: &Api, conn: ConnId, method: &str, p: Value) -> Result<Val
             let p: ReaderParams = params(p)?;
             let had = svc.cps_logout(conn, p.reader.as_deref()).await?;
             Ok(json!({ "logged_out": had }))
+        }
+        "dmp.vihf" => {
+            let p: VihfParams = params(p)?;
+            let entry = pin_entry(p.pin, p.pinpad)?;
+            let situation = match p.situation {
+                SituationParam::Index(i) => SituationPick::Index(i),
+                SituationParam::StructureId(id) => SituationPick::StructureId(id),
+            };
+            let request = Request {
+                mode: p.mode,
+                ins: p.patient.ins,
+                ins_oid: p.patient.oid,
+                purpose: p.purpose_of_use,
+                lps: Lps {
+                    id: p.lps.id,
+                    name: p.lps.name,
+                    version: p.lps.version,
+                    homologation: p.lps.homologation,
+                },
+            };
+            let allow = last_try(p.allow_last_try);
+            to_value(
+                svc.dmp_vihf(conn, p.reader.as_deref(), entry, allow, situation, request)
+                    .await?,
+            )
         }
         _ => Err(RpcError::new(
             super::rpc::METHOD_NOT_FOUND,

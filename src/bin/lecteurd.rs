@@ -26,7 +26,7 @@ struct Args {
     /// Drop a PIN verification unused for this many seconds (the card is reset).
     #[arg(long, value_name = "SECONDS", default_value_t = 900)]
     pin_idle_timeout: u64,
-    /// Directory of card profiles (cps3.toml, cps4.toml, vitale2.toml) replacing the built-in ones.
+    /// Directory of card profiles (cps3.toml, cps4.toml, vitale2.toml, readers.toml, vihf.toml) replacing the built-in ones.
     #[arg(long, value_name = "DIR")]
     profiles: Option<PathBuf>,
     /// Group owning the socket (mode 0660), by name or number: its members may connect.

@@ -14,7 +14,7 @@ mod tests_fuzz;
 #[cfg(test)]
 mod tests_sim;
 #[cfg(test)]
-mod testutil;
+pub(crate) mod testutil;
 mod tlv;
 pub mod vitale;
 

@@ -27,8 +27,8 @@ const PINPAD_TIMEOUT: u8 = 30;
 /// What lecteurd keeps of the CPS in a slot.
 pub struct CpsCache {
     epoch: u64,
-    info: CpsCardInfo,
-    situations: Option<Vec<Situation>>,
+    pub(super) info: CpsCardInfo,
+    pub(super) situations: Option<Vec<Situation>>,
 }
 
 /// Whether a PIN may be presented when one try is left.
@@ -61,7 +61,10 @@ pub struct SignResult {
 
 /// The card's data, read once per card: served from the cache while the card
 /// stays in, checked by its stamp when a card comes back.
-fn cached_info<'c>(ctx: &'c mut SlotCtx<'_>, card: &CpsCard) -> Result<&'c mut CpsCache, ServiceError> {
+pub(super) fn cached_info<'c>(
+    ctx: &'c mut SlotCtx<'_>,
+    card: &CpsCard,
+) -> Result<&'c mut CpsCache, ServiceError> {
     let epoch = ctx.epoch();
     let ex = &mut Channel(&mut *ctx.channel);
     let cache = match ctx.cps_cache.take() {
@@ -195,12 +198,76 @@ fn pinpad_outcome(answer: Result<Vec<u8>, crate::transport::TransportError>) -> 
     }
 }
 
+/// The card data, with the situations read (once per card) when `conn` has
+/// verified the PIN; the flag says whether it has.
+pub(super) fn cache_with_situations<'c>(
+    ctx: &'c mut SlotCtx<'_>,
+    conn: ConnId,
+    card: &CpsCard,
+) -> Result<(&'c CpsCache, bool), ServiceError> {
+    cached_info(ctx, card)?;
+    let verified = ctx.verified_by(conn);
+    let ex = &mut Channel(&mut *ctx.channel);
+    let Some(cache) = ctx.cps_cache.as_mut() else {
+        return Err(ServiceError::Internal("card data not kept".into()));
+    };
+    if verified && cache.situations.is_none() {
+        cache.situations = Some(card.read_situations(ex)?);
+    }
+    Ok((cache, verified))
+}
+
+/// The PIN policy before a signature: with a PIN entry, verify now (once);
+/// without, this connection must hold the verification.
+pub(super) fn authorize(
+    ctx: &mut SlotCtx,
+    conn: ConnId,
+    card: &CpsCard,
+    entry: Option<&PinEntry>,
+    last_try: LastTry,
+) -> Result<(), ServiceError> {
+    match entry {
+        Some(entry) => {
+            verify(ctx, conn, card, entry, last_try)?;
+        }
+        None if !ctx.verified_by(conn) || card.reverify_before_signature() => {
+            return Err(ServiceError::PinRequired)
+        }
+        None => {}
+    }
+    Ok(())
+}
+
+/// Has the card sign a SHA-256 digest (after `authorize`).
+pub(super) fn sign_digest(
+    ctx: &mut SlotCtx,
+    conn: ConnId,
+    card: &CpsCard,
+    usage: KeyUsage,
+    scheme: SignScheme,
+    digest: &[u8],
+) -> Result<Vec<u8>, ServiceError> {
+    let ex = &mut Channel(&mut *ctx.channel);
+    card.select(ex)?;
+    match card.sign(ex, usage, scheme, digest) {
+        Ok(signature) => {
+            ctx.set_verified(conn); // used now: the idle timeout starts again
+            Ok(signature)
+        }
+        Err(CardError::PinRequired) => {
+            ctx.forget_verification();
+            Err(ServiceError::PinRequired)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// The CPS in a slot as an operation sees it.
-struct Cps<'a, 'b> {
-    ctx: &'a mut SlotCtx<'b>,
-    card: CpsCard,
-    kind: CardKind,
-    atr: Vec<u8>,
+pub(super) struct Cps<'a, 'b> {
+    pub(super) ctx: &'a mut SlotCtx<'b>,
+    pub(super) card: CpsCard,
+    pub(super) kind: CardKind,
+    pub(super) atr: Vec<u8>,
 }
 
 /// `cps.info`'s answer: card, holder, profession, certificates, PIN, and the
@@ -234,7 +301,12 @@ fn info_view(info: &CpsCardInfo, kind: CardKind, atr: &[u8], situations: Option<
 impl Service {
     /// Runs `f` on the slot of the CPS `reader` names (or the only one), on
     /// behalf of `conn`, with the card driven by its generation's profile.
-    async fn with_cps<R, F>(&self, conn: ConnId, reader: Option<&str>, f: F) -> Result<R, ServiceError>
+    pub(super) async fn with_cps<R, F>(
+        &self,
+        conn: ConnId,
+        reader: Option<&str>,
+        f: F,
+    ) -> Result<R, ServiceError>
     where
         R: Send + 'static,
         F: FnOnce(Cps<'_, '_>) -> Result<R, ServiceError> + Send + 'static,
@@ -252,15 +324,7 @@ impl Service {
 
     pub async fn cps_info(&self, conn: ConnId, reader: Option<&str>) -> Result<Value, ServiceError> {
         self.with_cps(conn, reader, move |Cps { ctx, card, kind, atr }| {
-            cached_info(ctx, &card)?;
-            let verified = ctx.verified_by(conn);
-            let ex = &mut Channel(&mut *ctx.channel);
-            let Some(cache) = ctx.cps_cache.as_mut() else {
-                return Err(ServiceError::Internal("card data not kept".into()));
-            };
-            if verified && cache.situations.is_none() {
-                cache.situations = Some(card.read_situations(ex)?);
-            }
+            let (cache, verified) = cache_with_situations(ctx, conn, &card)?;
             let situations = cache.situations.as_ref().filter(|_| verified);
             Ok(info_view(&cache.info, kind, &atr, situations))
         })
@@ -380,36 +444,17 @@ impl Service {
                 .find(|c| c.usage == usage.as_str())
                 .map(|c| c.der.clone())
                 .ok_or_else(|| ServiceError::UnsupportedCard(format!("no {} certificate", usage.as_str())))?;
-            match &entry {
-                Some(entry) => {
-                    verify(ctx, conn, &card, entry, last_try)?;
-                }
-                None if !ctx.verified_by(conn) || card.reverify_before_signature() => {
-                    return Err(ServiceError::PinRequired)
-                }
-                None => {}
-            }
+            authorize(ctx, conn, &card, entry.as_ref(), last_try)?;
             drop(entry);
             let digest = match &input {
                 SignInput::Data(d) => Sha256::digest(d).to_vec(),
                 SignInput::Digest(d) => d.clone(),
             };
-            let ex = &mut Channel(&mut *ctx.channel);
-            card.select(ex)?;
-            match card.sign(ex, usage, scheme, &digest) {
-                Ok(signature) => {
-                    ctx.set_verified(conn); // used now: the idle timeout starts again
-                    Ok(SignResult {
-                        signature_b64: B64.encode(signature),
-                        certificate_der_b64: B64.encode(certificate),
-                    })
-                }
-                Err(CardError::PinRequired) => {
-                    ctx.forget_verification();
-                    Err(ServiceError::PinRequired)
-                }
-                Err(e) => Err(e.into()),
-            }
+            let signature = sign_digest(ctx, conn, &card, usage, scheme, &digest)?;
+            Ok(SignResult {
+                signature_b64: B64.encode(signature),
+                certificate_der_b64: B64.encode(certificate),
+            })
         })
         .await
     }

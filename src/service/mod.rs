@@ -3,12 +3,14 @@
 //! policy (a verification belongs to the connection that made it).
 
 mod cps;
+mod dmp;
 mod error;
 mod events;
 mod vitale;
 mod worker;
 
 pub use cps::{LastTry, PinEntry, SignInput, SignResult};
+pub use dmp::{SituationPick, VihfResult};
 pub use error::ServiceError;
 pub use events::Event;
 pub use vitale::VitaleResult;

@@ -3,6 +3,7 @@
 
 mod atr;
 mod demo;
+mod dmp;
 mod show;
 
 use base64::Engine;
@@ -40,6 +41,11 @@ enum Command {
     Cps {
         #[command(subcommand)]
         command: CpsCommand,
+    },
+    /// DMP: the VIHF assertion.
+    Dmp {
+        #[command(subcommand)]
+        command: dmp::DmpCommand,
     },
     /// Run a daemon on the simulated reader and show a Vitale read and a CPS signature.
     Demo,
@@ -150,6 +156,12 @@ fn run(cli: Cli) -> Result<(), String> {
     if let Command::Atr { hex } = &cli.command {
         return atr::run(&hex.join(" "), cli.json);
     }
+    if let Command::Dmp {
+        command: dmp::DmpCommand::Verify { file },
+    } = &cli.command
+    {
+        return dmp::verify(file, cli.json);
+    }
     let path = lecteur::api::socket::resolve(cli.socket.as_deref());
     let mut client = Client::connect(&path).map_err(|e| format!("{e} ({})", path.display()))?;
     let call = |client: &mut Client, method: &str, params: Value| -> Result<Value, String> {
@@ -158,6 +170,7 @@ fn run(cli: Cli) -> Result<(), String> {
     let (result, human): (Value, fn(&Value) -> String) = match cli.command {
         Command::Demo => unreachable!("handled above"),
         Command::Atr { .. } => unreachable!("handled above"),
+        Command::Dmp { command } => (dmp::vihf(&mut client, command, pin_or_prompt)?, dmp::written),
         Command::Readers => (call(&mut client, "readers.list", json!({}))?, show::readers),
         Command::Watch => {
             call(&mut client, "events.subscribe", json!({}))?;

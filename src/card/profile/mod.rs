@@ -5,11 +5,13 @@
 mod cps;
 mod hex;
 mod readers;
+mod vihf;
 mod vitale;
 
 pub use self::hex::{Fid, FilePath, Hex, Tag};
 pub use cps::*;
 pub use readers::{ReaderProfile, ReaderRule, SlotRole};
+pub use vihf::*;
 pub use vitale::*;
 
 use super::CardKind;
@@ -25,6 +27,8 @@ const VITALE2_FILE: &str = "vitale2.toml";
 const CPS3_TOML: &str = include_str!("../../../profiles/cps3.toml");
 const CPS4_TOML: &str = include_str!("../../../profiles/cps4.toml");
 const VITALE2_TOML: &str = include_str!("../../../profiles/vitale2.toml");
+const VIHF_FILE: &str = "vihf.toml";
+const VIHF_TOML: &str = include_str!("../../../profiles/vihf.toml");
 
 /// A profile that cannot be used: which file, which line (when known), why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -42,6 +46,7 @@ pub struct Profiles {
     pub cps4: Arc<CpsProfile>,
     pub vitale2: Arc<VitaleProfile>,
     pub readers: Arc<ReaderProfile>,
+    pub vihf: Arc<VihfProfile>,
 }
 
 impl Profiles {
@@ -72,11 +77,14 @@ impl Profiles {
         let vitale2: VitaleProfile = parse(&f, &t, VitaleProfile::validate)?;
         let (f, t) = read(READERS_FILE, READERS_TOML)?;
         let readers: ReaderProfile = parse(&f, &t, ReaderProfile::validate)?;
+        let (f, t) = read(VIHF_FILE, VIHF_TOML)?;
+        let vihf: VihfProfile = parse(&f, &t, VihfProfile::validate)?;
         Ok(Profiles {
             cps3: Arc::new(cps3),
             cps4: Arc::new(cps4),
             vitale2: Arc::new(vitale2),
             readers: Arc::new(readers),
+            vihf: Arc::new(vihf),
         })
     }
 
@@ -143,6 +151,8 @@ mod tests {
         assert!(p.vitale2.tags.beneficiary_fields.regime.is_none());
         assert!(p.cps(CardKind::Cps3).is_some());
         assert!(p.cps(CardKind::Vitale2).is_none());
+        assert_eq!(p.vihf.signature.digest, VihfDigest::Sha256);
+        assert_eq!(p.vihf.names.mode, "Authentification_mode");
     }
 
     #[test]
