@@ -18,6 +18,9 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
+mod auth;
+pub use auth::{AuthInput, DataObjectView};
+
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 /// The CPS generations lecteur drives.
 const CPS: &[CardKind] = &[CardKind::Cps3, CardKind::Cps4];
@@ -192,6 +195,61 @@ fn pinpad_outcome(answer: Result<Vec<u8>, crate::transport::TransportError>) -> 
             "PIN pad answer of {} bytes",
             other.len()
         ))),
+    }
+}
+
+/// The DER certificate of a key, from the card data kept.
+fn certificate_of(ctx: &mut SlotCtx, card: &CpsCard, usage: KeyUsage) -> Result<Vec<u8>, ServiceError> {
+    cached_info(ctx, card)?
+        .info
+        .certificates
+        .iter()
+        .find(|c| c.usage == usage.as_str())
+        .map(|c| c.der.clone())
+        .ok_or_else(|| ServiceError::UnsupportedCard(format!("no {} certificate", usage.as_str())))
+}
+
+/// Before a private-key operation: verifies with the PIN given, or checks
+/// that this connection holds the verification. The PIN is dropped here.
+fn authorize(
+    ctx: &mut SlotCtx,
+    conn: ConnId,
+    card: &CpsCard,
+    entry: Option<PinEntry>,
+    last_try: LastTry,
+) -> Result<(), ServiceError> {
+    match &entry {
+        Some(entry) => {
+            verify(ctx, conn, card, entry, last_try)?;
+        }
+        None if !ctx.verified_by(conn) || card.reverify_before_signature() => {
+            return Err(ServiceError::PinRequired)
+        }
+        None => {}
+    }
+    Ok(())
+}
+
+/// After a private-key operation: the answer, and the verification's state.
+fn signature(
+    ctx: &mut SlotCtx,
+    conn: ConnId,
+    signed: Result<Vec<u8>, CardError>,
+    certificate: Vec<u8>,
+) -> Result<SignResult, ServiceError> {
+    match signed {
+        Ok(signature) => {
+            ctx.set_verified(conn); // used now: the idle timeout starts again
+            Ok(SignResult {
+                signature_b64: B64.encode(signature),
+                certificate_der_b64: B64.encode(certificate),
+            })
+        }
+        Err(CardError::PinRequired) => {
+            ctx.forget_verification();
+            Err(ServiceError::PinRequired)
+        }
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -373,43 +431,16 @@ impl Service {
         input: SignInput,
     ) -> Result<SignResult, ServiceError> {
         self.with_cps(conn, reader, move |Cps { ctx, card, .. }| {
-            let certificate = cached_info(ctx, &card)?
-                .info
-                .certificates
-                .iter()
-                .find(|c| c.usage == usage.as_str())
-                .map(|c| c.der.clone())
-                .ok_or_else(|| ServiceError::UnsupportedCard(format!("no {} certificate", usage.as_str())))?;
-            match &entry {
-                Some(entry) => {
-                    verify(ctx, conn, &card, entry, last_try)?;
-                }
-                None if !ctx.verified_by(conn) || card.reverify_before_signature() => {
-                    return Err(ServiceError::PinRequired)
-                }
-                None => {}
-            }
-            drop(entry);
+            let certificate = certificate_of(ctx, &card, usage)?;
+            authorize(ctx, conn, &card, entry, last_try)?;
             let digest = match &input {
                 SignInput::Data(d) => Sha256::digest(d).to_vec(),
                 SignInput::Digest(d) => d.clone(),
             };
             let ex = &mut Channel(&mut *ctx.channel);
             card.select(ex)?;
-            match card.sign(ex, usage, scheme, &digest) {
-                Ok(signature) => {
-                    ctx.set_verified(conn); // used now: the idle timeout starts again
-                    Ok(SignResult {
-                        signature_b64: B64.encode(signature),
-                        certificate_der_b64: B64.encode(certificate),
-                    })
-                }
-                Err(CardError::PinRequired) => {
-                    ctx.forget_verification();
-                    Err(ServiceError::PinRequired)
-                }
-                Err(e) => Err(e.into()),
-            }
+            let signed = card.sign(ex, usage, scheme, &digest);
+            signature(ctx, conn, signed, certificate)
         })
         .await
     }

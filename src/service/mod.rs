@@ -8,7 +8,7 @@ mod events;
 mod vitale;
 mod worker;
 
-pub use cps::{LastTry, PinEntry, SignInput, SignResult};
+pub use cps::{AuthInput, DataObjectView, LastTry, PinEntry, SignInput, SignResult};
 pub use error::ServiceError;
 pub use events::Event;
 pub use vitale::VitaleResult;
