@@ -50,7 +50,10 @@ fn cps3_signs_data_and_digest_infos_of_every_tls_hash() {
 
     // data_b64: SHA-256, verified with the certificate that comes back.
     let r = c
-        .call("cps.authenticate", json!({"pin": TEST_PIN, "data_b64": b64(b"client hello")}))
+        .call(
+            "cps.authenticate",
+            json!({"pin": TEST_PIN, "data_b64": b64(b"client hello")}),
+        )
         .unwrap_or_else(|e| panic!("cps.authenticate: {e}; log: {}", d.log()));
     assert_eq!(unb64(&r["certificate_der_b64"]), cert);
     let sig = unb64(&r["signature_b64"]);
@@ -64,13 +67,22 @@ fn cps3_signs_data_and_digest_infos_of_every_tls_hash() {
     let sig = unb64(&r["signature_b64"]);
     key.verify(Pkcs1v15Sign::new::<sha2::Sha384>(), &digest, &sig)
         .expect("SHA-384 signature verifies");
-    assert!(key.verify(Pkcs1v15Sign::new::<sha2::Sha256>(), &digest, &sig).is_err());
+    assert!(key
+        .verify(Pkcs1v15Sign::new::<sha2::Sha256>(), &digest, &sig)
+        .is_err());
     let (di, digest) = digest_info::<sha2::Sha512>(b"handshake");
     let r = c
-        .call("cps.authenticate", json!({"digest_info_b64": b64(&di), "algorithm": "rsa-pkcs1"}))
+        .call(
+            "cps.authenticate",
+            json!({"digest_info_b64": b64(&di), "algorithm": "rsa-pkcs1"}),
+        )
         .unwrap();
-    key.verify(Pkcs1v15Sign::new::<sha2::Sha512>(), &digest, &unb64(&r["signature_b64"]))
-        .expect("SHA-512 signature verifies");
+    key.verify(
+        Pkcs1v15Sign::new::<sha2::Sha512>(),
+        &digest,
+        &unb64(&r["signature_b64"]),
+    )
+    .expect("SHA-512 signature verifies");
 
     // The signature key signs nothing here: the authentication key's
     // signature does not verify against the signature certificate.
@@ -78,12 +90,19 @@ fn cps3_signs_data_and_digest_infos_of_every_tls_hash() {
     let sig_cert = unb64(&certs[0]["der_b64"]);
     assert_ne!(sig_cert, cert);
     assert!(public_key(&sig_cert)
-        .verify(Pkcs1v15Sign::new::<sha2::Sha512>(), &digest, &unb64(&r["signature_b64"]))
+        .verify(
+            Pkcs1v15Sign::new::<sha2::Sha512>(),
+            &digest,
+            &unb64(&r["signature_b64"])
+        )
         .is_err());
 
     // No PSS on a CPS3.
     let e = c
-        .call("cps.authenticate", json!({"data_b64": b64(b"x"), "algorithm": "rsa-pss-sha256"}))
+        .call(
+            "cps.authenticate",
+            json!({"data_b64": b64(b"x"), "algorithm": "rsa-pss-sha256"}),
+        )
         .unwrap_err();
     assert_eq!(kind(&e), "unsupported_card", "{e}");
 }
@@ -144,7 +163,10 @@ fn last_try_needs_allow_last_try() {
     let d = daemon("cps3-last-try,vitale2");
     let mut c = d.client();
     let e = c
-        .call("cps.authenticate", json!({"pin": TEST_PIN, "data_b64": b64(b"x")}))
+        .call(
+            "cps.authenticate",
+            json!({"pin": TEST_PIN, "data_b64": b64(b"x")}),
+        )
         .unwrap_err();
     assert_eq!(kind(&e), "pin_last_try", "{e}");
     let r = c
@@ -153,7 +175,11 @@ fn last_try_needs_allow_last_try() {
             json!({"pin": TEST_PIN, "data_b64": b64(b"x"), "allow_last_try": true}),
         )
         .unwrap();
-    assert!(verify_signature(&unb64(&r["certificate_der_b64"]), b"x", &unb64(&r["signature_b64"])));
+    assert!(verify_signature(
+        &unb64(&r["certificate_der_b64"]),
+        b"x",
+        &unb64(&r["signature_b64"])
+    ));
 }
 
 #[test]
@@ -196,7 +222,13 @@ fn data_objects_raw_and_situations_after_the_pin() {
     let mut c = d.client();
     let free = c.call("cps.data_objects", json!({})).unwrap();
     let names = labels(&free);
-    for l in ["CPS_ID_CARD", "CPS_NAME_PS", "CPS_LANG_PS", "CPS_INFO_PS", "CPS_DATA"] {
+    for l in [
+        "CPS_ID_CARD",
+        "CPS_NAME_PS",
+        "CPS_LANG_PS",
+        "CPS_INFO_PS",
+        "CPS_DATA",
+    ] {
         assert!(names.iter().any(|n| n == l), "{l} missing from {names:?}");
     }
     assert!(!names.iter().any(|n| n.starts_with("CPS_ACTIVITY_")), "{names:?}");
@@ -234,7 +266,10 @@ fn data_objects_raw_and_situations_after_the_pin() {
     // The first situation's structure id is the one cps.info decodes.
     let info = c.call("cps.info", json!({})).unwrap();
     let structure = info["situations"][0]["structure_id"].as_str().unwrap();
-    let first = situations.iter().find(|o| o["label"] == "CPS_ACTIVITY_01_PS").unwrap();
+    let first = situations
+        .iter()
+        .find(|o| o["label"] == "CPS_ACTIVITY_01_PS")
+        .unwrap();
     let raw = unb64(&first["value_b64"]);
     assert!(raw.windows(structure.len()).any(|w| w == structure.as_bytes()));
 }

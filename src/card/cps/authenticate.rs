@@ -89,19 +89,24 @@ pub fn authenticate(
                 )));
             }
             let cla = profile.application.cla;
-            let mech = profile.algorithms.authentication_pkcs1.ok_or_else(|| {
-                CardError::Unsupported("no authentication algorithm in the profile".into())
-            })?;
-            sign::set_env(ex, cla, 0x41, 0xA4, &[0x80, 0x01, mech, 0x84, 0x01, key.reference])?;
+            let mech = profile
+                .algorithms
+                .authentication_pkcs1
+                .ok_or_else(|| CardError::Unsupported("no authentication algorithm in the profile".into()))?;
+            sign::set_env(
+                ex,
+                cla,
+                0x41,
+                0xA4,
+                &[0x80, 0x01, mech, 0x84, 0x01, key.reference],
+            )?;
             let cmd = Command::new(cla, 0x88, 0x00, 0x00).data(digest_info).le(256);
             signature_of(transmit(ex, &cmd)?, key.modulus_bits / 8)
         }
         (Generation::Cps4, scheme) if alg == DigestAlg::Sha256 => {
             sign::sign(ex, profile, KeyUsage::Authentication, scheme, digest)
         }
-        (Generation::Cps4, _) => Err(CardError::Unsupported(
-            "a CPS4 signs SHA-256 digests only".into(),
-        )),
+        (Generation::Cps4, _) => Err(CardError::Unsupported("a CPS4 signs SHA-256 digests only".into())),
     }
 }
 
@@ -139,7 +144,12 @@ mod tests {
                 format!("{}9000", "AB".repeat(256)),
             ),
         ]);
-        assert_eq!(authenticate(&mut r, p, SignScheme::Pkcs1Sha256, &di).unwrap().len(), 256);
+        assert_eq!(
+            authenticate(&mut r, p, SignScheme::Pkcs1Sha256, &di)
+                .unwrap()
+                .len(),
+            256
+        );
         r.finish();
         let mut r = Replay::new(Vec::<(String, String)>::new());
         let e = authenticate(&mut r, p, SignScheme::PssSha256, &di);

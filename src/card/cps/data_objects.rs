@@ -21,7 +21,11 @@ pub struct RawObject {
 // Values carry names and identifiers: they stay out of logs.
 impl std::fmt::Debug for RawObject {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "RawObject {{ label: {:?}, private: {}, .. }}", self.label, self.private)
+        write!(
+            f,
+            "RawObject {{ label: {:?}, private: {}, .. }}",
+            self.label, self.private
+        )
     }
 }
 
@@ -49,7 +53,11 @@ pub fn read_data_objects(
             continue;
         }
         match read_object(ex, &reader, &path, "READ data object") {
-            Ok(value) => out.push(RawObject { label, private, value }),
+            Ok(value) => out.push(RawObject {
+                label,
+                private,
+                value,
+            }),
             Err(e) if files::is_absent(&e) => {}
             Err(e) if private && files::is_denied(&e) => return Err(CardError::PinRequired),
             Err(e) => return Err(e),
@@ -74,6 +82,10 @@ fn pinned(profile: &CpsProfile, l: &layout::Layout) -> Vec<(String, bool, Object
         };
         v.push((n.data.clone(), false, path));
     }
-    v.extend(l.situations.iter().map(|(i, p)| (n.situation(*i), true, p.clone())));
+    v.extend(
+        l.situations
+            .iter()
+            .map(|(i, p)| (n.situation(*i), true, p.clone())),
+    );
     v
 }
