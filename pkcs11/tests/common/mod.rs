@@ -119,11 +119,13 @@ pub fn unb64(v: &Value) -> Vec<u8> {
         .expect("valid base64")
 }
 
-/// liblecteur_pkcs11.so, built beside the test binaries (target/<profile>/).
+/// liblecteur_pkcs11.so as built with this test: cargo puts the cdylib of
+/// the library the tests link beside the test binaries (target/<profile>/deps/;
+/// `cargo build` also copies it one level up, possibly from an older build).
 pub fn module_path() -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
-    let dir = exe.parent().and_then(Path::parent).expect("target dir");
-    let so = dir.join("liblecteur_pkcs11.so");
+    let deps = exe.parent().expect("test binary directory");
+    let so = deps.join("liblecteur_pkcs11.so");
     assert!(
         so.exists(),
         "{} missing: `cargo test -p lecteur-pkcs11` builds it",
