@@ -37,7 +37,7 @@ impl Fail {
     /// (`invalid_params` during C_Login is a malformed PIN).
     pub fn rv(&self) -> CK_RV {
         match self.kind() {
-            Some("no_card" | "wrong_card_type" | "unsupported_card") => CKR_TOKEN_NOT_PRESENT,
+            Some("no_card" | "wrong_card_type") => CKR_TOKEN_NOT_PRESENT,
             Some("card_removed" | "reader_gone") => CKR_DEVICE_REMOVED,
             Some("pin_incorrect") => CKR_PIN_INCORRECT,
             Some("pin_blocked") => CKR_PIN_LOCKED,
