@@ -171,8 +171,10 @@ impl Objects {
             *next += 1;
             out.list.push(Object {
                 handle: *next,
-                // Found before C_Login as with Cryptolib; using it needs the PIN.
-                private: false,
+                // A private object: found after C_Login only, as the
+                // specification says and as OpenSSL's pkcs11 engine expects
+                // (it logs in when it does not find the key without).
+                private: true,
                 key: Some(KeyRef {
                     usage,
                     modulus_len: p.modulus.len(),
@@ -180,7 +182,7 @@ impl Objects {
                 attrs: vec![
                     (CKA_CLASS, ulong(CKO_PRIVATE_KEY)),
                     (CKA_TOKEN, flag(true)),
-                    (CKA_PRIVATE, flag(false)),
+                    (CKA_PRIVATE, flag(true)),
                     (CKA_MODIFIABLE, flag(false)),
                     (CKA_COPYABLE, flag(false)),
                     (CKA_DESTROYABLE, flag(false)),

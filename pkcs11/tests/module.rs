@@ -238,7 +238,11 @@ fn attributes_and_signatures_through_the_c_abi() {
     let h = open(the_slot());
     let auth_cert = d.certificate("authentication");
     let sig_cert = d.certificate("signature");
+    // Private keys are private objects: there after C_Login only.
+    assert!(find(h, CKO_PRIVATE_KEY, "CPS_PRIV_AUT").is_empty());
+    assert_eq!(login(h, TEST_PIN), CKR_OK);
     let key = find(h, CKO_PRIVATE_KEY, "CPS_PRIV_AUT")[0];
+    assert_eq!(attr(h, key, CKA_PRIVATE).unwrap(), [CK_TRUE]);
     let cert = find(h, CKO_CERTIFICATE, "Certificat d'Authentification CPS")[0];
     assert_eq!(attr(h, cert, CKA_VALUE).unwrap(), auth_cert);
     assert_eq!(attr(h, key, CKA_ID).unwrap(), attr(h, cert, CKA_ID).unwrap());
@@ -287,11 +291,6 @@ fn attributes_and_signatures_through_the_c_abi() {
     assert_eq!(attr(h, key, CKA_SENSITIVE).unwrap(), [CK_TRUE]);
     assert_eq!(attr(h, key, CKA_EXTRACTABLE).unwrap(), [CK_FALSE]);
     assert_eq!(attr(h, key, CKA_VALUE), Err(CKR_ATTRIBUTE_SENSITIVE));
-
-    // Not logged in: no signature.
-    let m = mechanism(CKM_SHA256_RSA_PKCS);
-    assert_eq!(sign(h, m, key, b"x"), Err(CKR_USER_NOT_LOGGED_IN));
-    assert_eq!(login(h, TEST_PIN), CKR_OK);
 
     // Length query and short buffer keep the operation; the signature ends it.
     let mut m = mechanism(CKM_SHA256_RSA_PKCS);
@@ -362,6 +361,12 @@ fn attributes_and_signatures_through_the_c_abi() {
         sign(h, mechanism(CKM_RSA_PKCS), cert, &di256),
         Err(CKR_KEY_FUNCTION_NOT_PERMITTED)
     );
+    // Logged out, the key is out of reach.
+    assert_eq!(unsafe { C_Logout(h) }, CKR_OK);
+    assert_eq!(
+        sign(h, mechanism(CKM_RSA_PKCS), key, &di256),
+        Err(CKR_KEY_HANDLE_INVALID)
+    );
 }
 
 #[test]
@@ -387,11 +392,9 @@ fn a_pulled_card_ends_the_sessions() {
         .unwrap();
     assert!(wait_until(Duration::from_secs(10), || slots(true) == [slot]));
     let h = open(slot);
-    let key = find(h, CKO_PRIVATE_KEY, "CPS_PRIV_AUT")[0];
-    assert_eq!(
-        sign(h, mechanism(CKM_SHA256_RSA_PKCS), key, b"x"),
-        Err(CKR_USER_NOT_LOGGED_IN)
-    );
+    assert_eq!(unsafe { C_GetSessionInfo(h, &mut s) }, CKR_OK);
+    assert_eq!(s.state, CKS_RO_PUBLIC_SESSION);
+    assert!(find(h, CKO_PRIVATE_KEY, "CPS_PRIV_AUT").is_empty());
 
     // Pulled and put back between two calls: the session is still dead.
     let mut events = d.client();

@@ -8,7 +8,7 @@ mod common;
 
 use common::*;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -67,22 +67,24 @@ fn pkcs11_tool_lists_logs_in_and_signs_with_both_keys() {
     assert!(mechs.contains("SHA256-RSA-PKCS"), "{mechs}");
     assert!(!mechs.contains("PSS"), "a CPS3 has no RSA-PSS: {mechs}");
 
-    // Before login: certificates, keys, free data objects; no situation.
+    // Before login: certificates and free data objects; no key, no situation.
     let objects = run(pkcs11_tool(&d).arg("--list-objects"));
     for label in [
         "Certificat d'Authentification CPS",
         "Certificat de Signature CPS",
-        "CPS_PRIV_AUT",
-        "CPS_PRIV_SIG",
         "CPS_ID_CARD",
         "CPS_NAME_PS",
         "CPS_INFO_PS",
     ] {
         assert!(objects.contains(label), "{label} missing: {objects}");
     }
-    assert!(!objects.contains("CPS_ACTIVITY_01_PS"), "{objects}");
+    for label in ["CPS_PRIV_AUT", "CPS_PRIV_SIG", "CPS_ACTIVITY_01_PS"] {
+        assert!(!objects.contains(label), "{label} before login: {objects}");
+    }
     let logged = run(pkcs11_tool(&d).args(["--login", "--pin", TEST_PIN, "--list-objects"]));
-    assert!(logged.contains("CPS_ACTIVITY_01_PS"), "{logged}");
+    for label in ["CPS_PRIV_AUT", "CPS_PRIV_SIG", "CPS_ACTIVITY_01_PS"] {
+        assert!(logged.contains(label), "{label} missing after login: {logged}");
+    }
 
     let data = dir.join("ordonnance.txt");
     std::fs::write(&data, b"ordonnance du jour").unwrap();
@@ -148,6 +150,65 @@ fn pkcs11_tool_lists_logs_in_and_signs_with_both_keys() {
     assert!(text.contains("CKR_PIN_INCORRECT"), "{text}");
 }
 
+/// A server certificate and key made with the openssl CLI, and the
+/// simulator's CA, in `dir`: (server cert, server key, CA).
+fn tls_files(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let ca = dir.join("ca.pem");
+    std::fs::write(&ca, lecteur_sim::pki::CA_CERT_PEM).unwrap();
+    let (key, cert) = (dir.join("server.key"), dir.join("server.crt"));
+    run(openssl()
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=localhost",
+            "-days",
+            "1",
+        ])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert));
+    (cert, key, ca)
+}
+
+/// `openssl s_server` on a free loopback port demanding a client certificate
+/// from the simulator's CA, TLS 1.2 with RSA PKCS#1 signatures (a CPS3
+/// authentication key has no RSA-PSS), for one connection.
+fn tls_server(dir: &Path, extra: &[&str]) -> (Proc, String) {
+    let (cert, key, ca) = tls_files(dir);
+    let port = free_port().to_string();
+    let mut cmd = openssl();
+    cmd.args(["s_server", "-accept"])
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("-cert")
+        .arg(&cert)
+        .arg("-key")
+        .arg(&key)
+        .args(["-Verify", "1", "-verify_return_error", "-CAfile"])
+        .arg(&ca)
+        .args([
+            "-tls1_2",
+            "-sigalgs",
+            "RSA+SHA256",
+            "-client_sigalgs",
+            "RSA+SHA256",
+        ])
+        .args(["-naccept", "1"])
+        .args(extra)
+        .stdin(Stdio::piped()); // kept open: s_server stops at its end
+    let server = Proc::spawn(&mut cmd);
+    assert!(
+        server.wait_for("ACCEPT", Duration::from_secs(10)),
+        "s_server did not start: {}",
+        server.output()
+    );
+    (server, port)
+}
+
 /// A free TCP port on the loopback.
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -173,54 +234,8 @@ fn client_cert_of(server_output: &str) -> Option<Vec<u8>> {
 fn mutual_tls_1_2_with_the_authentication_key() {
     let d = Daemon::start(&["cps3", "vitale2"]);
     let dir = d.dir.path();
-    let ca = dir.join("ca.pem");
-    std::fs::write(&ca, lecteur_sim::pki::CA_CERT_PEM).unwrap();
-    let (key, cert) = (dir.join("server.key"), dir.join("server.crt"));
-    run(openssl()
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-subj",
-            "/CN=localhost",
-            "-days",
-            "1",
-        ])
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert));
-
-    // The server demands a client certificate from the simulator's CA. A
-    // CPS3 authentication key has no RSA-PSS: TLS 1.2 with RSA PKCS#1.
-    let port = free_port().to_string();
-    let mut server_cmd = openssl();
-    server_cmd
-        .args(["s_server", "-accept"])
-        .arg(format!("127.0.0.1:{port}"))
-        .arg("-cert")
-        .arg(&cert)
-        .arg("-key")
-        .arg(&key)
-        .args(["-Verify", "1", "-verify_return_error", "-CAfile"])
-        .arg(&ca)
-        .args([
-            "-tls1_2",
-            "-sigalgs",
-            "RSA+SHA256",
-            "-client_sigalgs",
-            "RSA+SHA256",
-        ])
-        .args(["-naccept", "1"])
-        .stdin(Stdio::piped()); // kept open: s_server stops at its end
-    let mut server = Proc::spawn(&mut server_cmd);
-    assert!(
-        server.wait_for("ACCEPT", Duration::from_secs(10)),
-        "s_server did not start: {}",
-        server.output()
-    );
+    let (mut server, port) = tls_server(dir, &[]);
+    let cert = dir.join("server.crt");
 
     let module = module_path();
     let mut client_cmd = tool("gnutls-cli", "gnutls-bin");
@@ -269,4 +284,47 @@ fn mutual_tls_1_2_with_the_authentication_key() {
         "{out}"
     );
     assert!(out.contains("CN = 899900038839"), "{out}");
+}
+
+#[test]
+fn curl_through_the_openssl_pkcs11_engine() {
+    let d = Daemon::start(&["cps3", "vitale2"]);
+    let dir = d.dir.path();
+    let (_server, port) = tls_server(dir, &["-www"]);
+    // libengine-pkcs11-openssl, told to load this module.
+    let conf = dir.join("openssl.cnf");
+    let module = module_path();
+    std::fs::write(
+        &conf,
+        format!(
+            "openssl_conf = openssl_init\n[openssl_init]\nengines = engines\n\
+             [engines]\npkcs11 = pkcs11\n[pkcs11]\nengine_id = pkcs11\n\
+             MODULE_PATH = {}\ninit = 0\n",
+            module.display()
+        ),
+    )
+    .unwrap();
+    let key = format!("pkcs11:object=CPS_PRIV_AUT;type=private;pin-value={TEST_PIN}");
+    let page = run(tool("curl", "curl")
+        .env("LECTEUR_SOCKET", &d.socket)
+        .env("OPENSSL_CONF", &conf)
+        .args([
+            "-sS",
+            "--engine",
+            "pkcs11",
+            "--cert-type",
+            "ENG",
+            "--key-type",
+            "ENG",
+        ])
+        .args([
+            "--cert",
+            "pkcs11:object=Certificat%20d%27Authentification%20CPS;type=cert",
+        ])
+        .args(["--key", &key])
+        .args(["--tlsv1.2", "--tls-max", "1.2", "-k"])
+        .arg(format!("https://127.0.0.1:{port}/")));
+    // s_server -www answers with what it saw, the client certificate included.
+    assert!(page.contains("Client certificate"), "{page}");
+    assert!(page.contains("CN=899900038839"), "{page}");
 }
