@@ -574,3 +574,26 @@ fn bad_calls_get_codes_not_crashes() {
     }
     drop(turn);
 }
+
+#[test]
+fn a_null_pin_is_typed_on_the_pin_pad() {
+    let d = Daemon::start_pinpad();
+    let keypad = d.keypad.clone().expect("a keypad");
+    let _m = load(&d);
+    let slot = the_slot();
+    let t = token(slot).unwrap();
+    assert_ne!(t.flags & CKF_PROTECTED_AUTHENTICATION_PATH, 0);
+    let h = open(slot);
+    let pinpad_login = || unsafe { C_Login(h, CKU_USER, null_mut(), 0) };
+
+    keypad.cancel().unwrap();
+    assert_eq!(pinpad_login(), CKR_FUNCTION_CANCELED);
+    keypad.keys("9999").unwrap();
+    assert_eq!(pinpad_login(), CKR_PIN_INCORRECT);
+    assert_ne!(token(slot).unwrap().flags & CKF_USER_PIN_COUNT_LOW, 0);
+    keypad.keys(TEST_PIN).unwrap();
+    assert_eq!(pinpad_login(), CKR_OK);
+    let key = find(h, CKO_PRIVATE_KEY, "CPS_PRIV_SIG")[0];
+    let sig = sign(h, mechanism(CKM_SHA256_RSA_PKCS), key, b"ordonnance").unwrap();
+    assert_eq!(sig.len(), 256);
+}

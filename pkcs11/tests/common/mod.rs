@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -22,16 +23,49 @@ pub struct Daemon {
     pub dir: tempfile::TempDir,
     pub socket: PathBuf,
     pub reader: SimReader,
+    /// The keypad of a simulated PIN pad reader ([`Daemon::start_pinpad`]).
+    pub keypad: Option<lecteur_sim::serial::Keypad>,
+    /// Stops the simulated serial reader's thread.
+    stop: Arc<AtomicBool>,
     runtime: tokio::runtime::Runtime,
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
 }
 
 impl Daemon {
     /// A daemon on the simulated reader with `cards` (names as for
     /// `lecteurd --sim-cards`), waiting until the CPS is seen.
     pub fn start(cards: &[&str]) -> Daemon {
+        Self::assemble(cards, false)
+    }
+
+    /// A GemPC PinPad with a CPS3, on a real pseudo-terminal: the simulated
+    /// reader firmware in a thread, lecteurd's serial transport on the other
+    /// end; the holder's keys go through [`Daemon::keypad`].
+    pub fn start_pinpad() -> Daemon {
+        Self::assemble(&["cps3"], true)
+    }
+
+    fn assemble(cards: &[&str], pinpad: bool) -> Daemon {
         let dir = tempfile::tempdir().expect("temp dir");
         let socket = dir.path().join("lecteur.sock");
         let reader = lecteur_sim::reader_with(cards).expect("simulated cards");
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut keypad = None;
+        let mut serial_link = None;
+        if pinpad {
+            use lecteur_sim::serial::{Profile, Reader};
+            let link = dir.path().join("ttyPINPAD");
+            let mut serial = Reader::open(&link, Profile::GemPcPinpad, reader.clone()).expect("pty reader");
+            keypad = serial.keypad();
+            let stop = stop.clone();
+            std::thread::spawn(move || serial.run(&stop));
+            serial_link = Some(link);
+        }
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -39,7 +73,13 @@ impl Daemon {
             .expect("tokio runtime");
         let listener = runtime.block_on(async {
             let (sink, events) = tokio::sync::mpsc::unbounded_channel();
-            lecteur::transport::sim::start(reader.clone(), sink);
+            match &serial_link {
+                Some(link) => {
+                    let spec = format!("{}:GemPCPinPad", link.display());
+                    lecteur::transport::serial::start(0, &spec, sink).expect("serial transport");
+                }
+                None => lecteur::transport::sim::start(reader.clone(), sink),
+            }
             let service = Service::start(events, Options::default()).expect("service");
             let listener = api::socket::bind(&socket).expect("socket");
             (listener, service)
@@ -56,6 +96,8 @@ impl Daemon {
             dir,
             socket,
             reader,
+            keypad,
+            stop,
             runtime,
         };
         let cps = cards.iter().filter(|c| c.starts_with("cps")).count();
