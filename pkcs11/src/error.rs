@@ -18,9 +18,10 @@ pub enum Fail {
 
 impl From<ClientError> for Fail {
     fn from(e: ClientError) -> Self {
-        match e.kind() {
-            Some(k) => Fail::Api(k.to_string()),
-            None => Fail::Lost,
+        match &e {
+            // An answer, even one without a kind: the connection is sound.
+            ClientError::Rpc { .. } => Fail::Api(e.kind().unwrap_or_default().to_string()),
+            ClientError::Io(_) | ClientError::Protocol(_) => Fail::Lost,
         }
     }
 }

@@ -261,3 +261,32 @@ impl Objects {
         self.list.iter().filter(move |o| logged_in || !o.private)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn untrusted_answers_give_no_token_not_a_panic() {
+        let mut next = 0;
+        for certs in [
+            json!(null),
+            json!([{"usage": "signature", "der_b64": "not base64"}]),
+            json!([{"usage": "signature", "der_b64": "AAAA"}]),
+            json!([]),
+        ] {
+            assert!(Objects::from_certificates(&certs, false, &mut next).is_none());
+        }
+        let mut o = Objects::default();
+        assert!(o
+            .add_data_objects(&json!({"objects": [{"label": 1}]}), &mut next)
+            .is_none());
+        let ok = json!({"objects": [{"label": "CPS_DATA", "private": false, "value_b64": "AQI="}]});
+        assert!(o.add_data_objects(&ok, &mut next).is_some());
+        assert!(o.add_data_objects(&ok, &mut next).is_some());
+        assert_eq!(o.list.len(), 1, "an object is added once");
+        assert!(o.list[0].matches(&[(CKA_VALUE, vec![1, 2])]));
+        assert!(!o.list[0].matches(&[(CKA_VALUE, vec![1])]));
+    }
+}

@@ -143,3 +143,86 @@ pub fn signature(answer: std::result::Result<Value, Fail>, len: usize) -> Result
         Err(CKR_DEVICE_ERROR)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn op(mechanism: CK_MECHANISM_TYPE, usage: Usage) -> SignOp {
+        let m = CK_MECHANISM {
+            mechanism,
+            pParameter: std::ptr::null_mut(),
+            ulParameterLen: 0,
+        };
+        let key = KeyRef {
+            usage,
+            modulus_len: 256,
+        };
+        SignOp::new(&m, key).unwrap()
+    }
+
+    fn digest_info(alg: DigestAlg, len: usize) -> Vec<u8> {
+        alg.digest_info(&vec![7; len])
+    }
+
+    #[test]
+    fn the_authentication_key_takes_the_digest_info_as_it_is() {
+        let di = digest_info(DigestAlg::Sha384, 48);
+        let mut o = op(CKM_RSA_PKCS, Usage::Authentication);
+        o.update(&di).unwrap();
+        let (method, params) = o.request("sim:0").unwrap();
+        assert_eq!(method, "cps.authenticate");
+        assert_eq!(params["digest_info_b64"], B64.encode(&di));
+        assert_eq!(params["reader"], "sim:0");
+    }
+
+    #[test]
+    fn the_signature_key_takes_a_sha256_digest_info_only() {
+        let mut o = op(CKM_RSA_PKCS, Usage::Signature);
+        o.update(&digest_info(DigestAlg::Sha256, 32)).unwrap();
+        let (method, params) = o.request("r").unwrap();
+        assert_eq!(method, "cps.sign");
+        assert_eq!(params["digest_b64"], B64.encode([7; 32]));
+        let mut o = op(CKM_RSA_PKCS, Usage::Signature);
+        o.update(&digest_info(DigestAlg::Sha384, 48)).unwrap();
+        assert_eq!(o.request("r").err(), Some(CKR_DATA_INVALID));
+        let mut o = op(CKM_RSA_PKCS, Usage::Authentication);
+        o.update(b"raw TLS 1.0 MD5+SHA-1 is not a DigestInfo").unwrap();
+        assert_eq!(o.request("r").err(), Some(CKR_DATA_INVALID));
+    }
+
+    #[test]
+    fn lengths_are_checked() {
+        let mut o = op(CKM_RSA_PKCS, Usage::Authentication);
+        assert_eq!(o.update(&[0; 257]), Err(CKR_DATA_LEN_RANGE));
+        let mut o = op(CKM_RSA_PKCS, Usage::Authentication);
+        o.update(&[0; 250]).unwrap();
+        assert_eq!(o.request("r").err(), Some(CKR_DATA_LEN_RANGE));
+    }
+
+    #[test]
+    fn pss_needs_the_cards_parameters() {
+        let key = KeyRef {
+            usage: Usage::Signature,
+            modulus_len: 256,
+        };
+        let mut p = CK_RSA_PKCS_PSS_PARAMS {
+            hashAlg: CKM_SHA256,
+            mgf: CKG_MGF1_SHA256,
+            sLen: 32,
+        };
+        let mut m = CK_MECHANISM {
+            mechanism: CKM_RSA_PKCS_PSS,
+            pParameter: (&mut p as *mut CK_RSA_PKCS_PSS_PARAMS).cast(),
+            ulParameterLen: std::mem::size_of::<CK_RSA_PKCS_PSS_PARAMS>() as CK_ULONG,
+        };
+        let mut o = SignOp::new(&m, key).unwrap();
+        o.update(&[1; 31]).unwrap();
+        assert_eq!(o.request("r").err(), Some(CKR_DATA_LEN_RANGE));
+        p.hashAlg = CKM_SHA_1;
+        m.pParameter = (&mut p as *mut CK_RSA_PKCS_PSS_PARAMS).cast();
+        assert_eq!(SignOp::new(&m, key).err(), Some(CKR_MECHANISM_PARAM_INVALID));
+        m.ulParameterLen = 3;
+        assert_eq!(SignOp::new(&m, key).err(), Some(CKR_MECHANISM_PARAM_INVALID));
+    }
+}
