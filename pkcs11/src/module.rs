@@ -85,11 +85,17 @@ impl Module {
     pub fn token_info(&mut self, id: CK_SLOT_ID) -> Result<CK_TOKEN_INFO> {
         self.refresh()?;
         let reader = self.slot(id)?.reader.clone();
-        self.card(id)?;
-        let info = self
-            .daemon
-            .call("cps.info", json!({ "reader": reader }))
-            .map_err(CK_RV::from)?;
+        let info = match self.card(id)?.info.clone() {
+            Some(info) => info,
+            None => {
+                let info = self
+                    .daemon
+                    .call("cps.info", json!({ "reader": reader }))
+                    .map_err(CK_RV::from)?;
+                self.card(id)?.info = Some(info.clone());
+                info
+            }
+        };
         let mine = self.sessions.values().filter(|s| s.slot == id);
         let counts = Counts {
             sessions: mine.clone().count() as u64,
@@ -206,7 +212,9 @@ impl Module {
             None if slot.pinpad => json!({ "reader": reader, "pinpad": true, "allow_last_try": true }),
             None => return Err(CKR_ARGUMENTS_BAD),
         };
-        match self.daemon.call("cps.verify_pin", params) {
+        let answer = self.daemon.call("cps.verify_pin", params);
+        self.card(id)?.info = None; // the tries left changed
+        match answer {
             Ok(_) => {
                 self.card(id)?.logged_in = true;
                 Ok(())

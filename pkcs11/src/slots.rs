@@ -30,6 +30,11 @@ pub struct Card {
     pub logged_in: bool,
     /// Loaded at the first need.
     pub objects: Option<Objects>,
+    /// `cps.info`, read once: any card operation of this connection would
+    /// close another application's PIN verification (lecteurd's policy), so
+    /// C_GetTokenInfo, which applications call often, must not be one. Read
+    /// again after this module's own PIN operations.
+    pub info: Option<serde_json::Value>,
 }
 
 impl Card {
@@ -110,6 +115,7 @@ impl Slots {
                         kind: k.to_string(),
                         logged_in: false,
                         objects: None,
+                        info: None,
                     });
                 }
             }

@@ -597,3 +597,28 @@ fn a_null_pin_is_typed_on_the_pin_pad() {
     let sig = sign(h, mechanism(CKM_SHA256_RSA_PKCS), key, b"ordonnance").unwrap();
     assert_eq!(sig.len(), 256);
 }
+
+#[test]
+fn polling_the_token_leaves_another_applications_login_alone() {
+    let d = Daemon::start(&["cps3", "vitale2"]);
+    let _m = load(&d);
+    let slot = the_slot();
+    token(slot).unwrap();
+    let h = open(slot);
+    assert_eq!(find(h, CKO_CERTIFICATE, "Certificat de Signature CPS").len(), 1);
+
+    // Another application verifies the PIN on its own connection…
+    let mut other = d.client();
+    other.call("cps.verify_pin", json!({"pin": TEST_PIN})).unwrap();
+    // …while a browser polls the module, as browsers do.
+    for _ in 0..3 {
+        assert_eq!(slots(true), [slot]);
+        token(slot).unwrap();
+        let mut info = CK_SLOT_INFO::default();
+        assert_eq!(unsafe { C_GetSlotInfo(slot, &mut info) }, CKR_OK);
+        assert_eq!(find(h, CKO_CERTIFICATE, "Certificat de Signature CPS").len(), 1);
+    }
+    // Its verification still holds: it signs without the PIN.
+    let r = other.call("cps.sign", json!({"key": "signature", "data_b64": "eA=="}));
+    assert!(r.is_ok(), "{r:?}");
+}
