@@ -2,7 +2,7 @@
 # Installs the Debian/Ubuntu packages lecteur needs to build and test, when missing.
 set -euo pipefail
 packages=(pkg-config libpcsclite-dev pcscd vsmartcard-vpcd libccid pcsc-tools openssl
-  xmlsec1 opensc gnutls-bin libengine-pkcs11-openssl python3 nodejs)
+  xmlsec1 opensc gnutls-bin libengine-pkcs11-openssl python3 nodejs curl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -64,10 +64,13 @@ impl Client {
     pub fn call(&mut self, method: &str, params: Value) -> Result<Value, ClientError> {
         let id = self.next_id;
         self.next_id += 1;
-        let mut line = json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params }).to_string();
+        let mut request = json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params });
+        let mut line = request.to_string();
+        forget_strings(&mut request); // they may carry a PIN
         line.push('\n');
-        self.writer.write_all(line.as_bytes())?;
-        zeroize::Zeroize::zeroize(&mut line); // it may carry a PIN
+        let written = self.writer.write_all(line.as_bytes());
+        zeroize::Zeroize::zeroize(&mut line);
+        written?;
         loop {
             let mut msg = self.read_message()?;
             if msg.get("method").is_some() {
@@ -95,6 +98,15 @@ impl Client {
         }
     }
 
+    /// The `params` of the event notifications received so far, without
+    /// waiting for more.
+    pub fn take_events(&mut self) -> Vec<Value> {
+        self.events
+            .drain(..)
+            .map(|mut ev| ev.get_mut("params").map(Value::take).unwrap_or(Value::Null))
+            .collect()
+    }
+
     /// The next event notification's `params` (after `events.subscribe`).
     pub fn next_event(&mut self) -> Result<Value, ClientError> {
         if let Some(mut ev) = self.events.pop_front() {
@@ -102,5 +114,15 @@ impl Client {
         }
         let mut msg = self.read_message()?;
         Ok(msg.get_mut("params").map(Value::take).unwrap_or(Value::Null))
+    }
+}
+
+/// Zeroizes every string of a request once it is written.
+fn forget_strings(v: &mut Value) {
+    match v {
+        Value::String(s) => zeroize::Zeroize::zeroize(s),
+        Value::Array(a) => a.iter_mut().for_each(forget_strings),
+        Value::Object(o) => o.values_mut().for_each(forget_strings),
+        _ => {}
     }
 }

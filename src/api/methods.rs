@@ -6,7 +6,7 @@ use super::Api;
 use crate::card::cps::KeyUsage;
 use crate::card::cps::SignScheme;
 use crate::dmp::vihf::{Lps, Request};
-use crate::service::{ConnId, LastTry, PinEntry, SignInput, SituationPick};
+use crate::service::{AuthInput, ConnId, LastTry, PinEntry, SignInput, SituationPick};
 use base64::Engine;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -22,6 +22,8 @@ pub const METHODS: &[&str] = &[
     "cps.verify_pin",
     "cps.certificates",
     "cps.sign",
+    "cps.authenticate",
+    "cps.data_objects",
     "cps.change_pin",
     "cps.unblock_pin",
     "cps.logout",
@@ -154,6 +156,25 @@ fn default_mode() -> String {
     "DIRECTE".into()
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuthenticateParams {
+    reader: Option<String>,
+    pin: Option<Zeroizing<String>>,
+    #[serde(default)]
+    pinpad: bool,
+    #[serde(default)]
+    allow_last_try: bool,
+    #[serde(default = "default_auth_algorithm")]
+    algorithm: String,
+    data_b64: Option<String>,
+    digest_info_b64: Option<String>,
+}
+
+fn default_auth_algorithm() -> String {
+    "rsa-pkcs1".into()
+}
+
 fn default_algorithm() -> String {
     "rsa-pkcs1-sha256".into()
 }
@@ -162,6 +183,16 @@ fn b64(field: &str, s: &str) -> Result<Vec<u8>, RpcError> {
     base64::engine::general_purpose::STANDARD
         .decode(s)
         .map_err(|e| RpcError::invalid_params(format!("{field} is not base64: {e}")))
+}
+
+fn scheme(algorithm: &str) -> Result<SignScheme, RpcError> {
+    match algorithm {
+        "rsa-pkcs1-sha256" => Ok(SignScheme::Pkcs1Sha256),
+        "rsa-pss-sha256" => Ok(SignScheme::PssSha256),
+        a => Err(RpcError::invalid_params(format!(
+            "unsupported algorithm {a:?} (rsa-pkcs1-sha256, rsa-pss-sha256)"
+        ))),
+    }
 }
 
 /// Runs one method.
@@ -205,15 +236,7 @@ pub async fn call(api: &Api, conn: ConnId, method: &str, p: Value) -> Result<Val
                 "authentication" => KeyUsage::Authentication,
                 k => return Err(RpcError::invalid_params(format!("unknown key {k:?}"))),
             };
-            let scheme = match p.algorithm.as_str() {
-                "rsa-pkcs1-sha256" => SignScheme::Pkcs1Sha256,
-                "rsa-pss-sha256" => SignScheme::PssSha256,
-                a => {
-                    return Err(RpcError::invalid_params(format!(
-                        "unsupported algorithm {a:?} (rsa-pkcs1-sha256, rsa-pss-sha256)"
-                    )))
-                }
-            };
+            let scheme = scheme(&p.algorithm)?;
             let input = match (&p.data_b64, &p.digest_b64) {
                 (Some(d), None) => SignInput::Data(b64("data_b64", d)?),
                 (None, Some(d)) => {
@@ -237,6 +260,42 @@ pub async fn call(api: &Api, conn: ConnId, method: &str, p: Value) -> Result<Val
                 svc.cps_sign(conn, p.reader.as_deref(), entry, allow, usage, scheme, input)
                     .await?,
             )
+        }
+        "cps.authenticate" => {
+            let p: AuthenticateParams = params(p)?;
+            // The DigestInfo names the hash: "rsa-pkcs1" says only the padding.
+            let scheme = match p.algorithm.as_str() {
+                "rsa-pkcs1" => SignScheme::Pkcs1Sha256,
+                a => scheme(a)?,
+            };
+            let input = match (&p.data_b64, &p.digest_info_b64) {
+                (Some(d), None) => AuthInput::Data(b64("data_b64", d)?),
+                (None, Some(d)) => {
+                    let di = b64("digest_info_b64", d)?;
+                    if crate::card::cps::parse_digest_info(&di).is_none() {
+                        return Err(RpcError::invalid_params(
+                            "digest_info_b64 must be a PKCS#1 DigestInfo (SHA-1, SHA-224, SHA-256, SHA-384 or SHA-512)",
+                        ));
+                    }
+                    AuthInput::DigestInfo(di)
+                }
+                _ => {
+                    return Err(RpcError::invalid_params(
+                        "give exactly one of data_b64 and digest_info_b64",
+                    ))
+                }
+            };
+            let entry = pin_entry(p.pin, p.pinpad)?;
+            let allow = last_try(p.allow_last_try);
+            to_value(
+                svc.cps_authenticate(conn, p.reader.as_deref(), entry, allow, scheme, input)
+                    .await?,
+            )
+        }
+        "cps.data_objects" => {
+            let p: ReaderParams = params(p)?;
+            let objects = svc.cps_data_objects(conn, p.reader.as_deref()).await?;
+            Ok(json!({ "objects": objects }))
         }
         "cps.change_pin" => {
             let p: ChangeParams = params(p)?;

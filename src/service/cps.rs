@@ -18,6 +18,9 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
+mod auth;
+pub use auth::{AuthInput, DataObjectView};
+
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 /// The CPS generations lecteur drives.
 const CPS: &[CardKind] = &[CardKind::Cps3, CardKind::Cps4];
@@ -217,6 +220,17 @@ pub(super) fn cache_with_situations<'c>(
     Ok((cache, verified))
 }
 
+/// The DER certificate of a key, from the card data kept.
+fn certificate_of(ctx: &mut SlotCtx, card: &CpsCard, usage: KeyUsage) -> Result<Vec<u8>, ServiceError> {
+    cached_info(ctx, card)?
+        .info
+        .certificates
+        .iter()
+        .find(|c| c.usage == usage.as_str())
+        .map(|c| c.der.clone())
+        .ok_or_else(|| ServiceError::UnsupportedCard(format!("no {} certificate", usage.as_str())))
+}
+
 /// The PIN policy before a signature: with a PIN entry, verify now (once);
 /// without, this connection must hold the verification.
 pub(super) fn authorize(
@@ -238,6 +252,26 @@ pub(super) fn authorize(
     Ok(())
 }
 
+/// After a private-key operation: a `PinRequired` from the card means the
+/// verification is gone; a success restarts the idle timeout.
+fn settle_signature(
+    ctx: &mut SlotCtx,
+    conn: ConnId,
+    signed: Result<Vec<u8>, CardError>,
+) -> Result<Vec<u8>, ServiceError> {
+    match signed {
+        Ok(signature) => {
+            ctx.set_verified(conn); // used now: the idle timeout starts again
+            Ok(signature)
+        }
+        Err(CardError::PinRequired) => {
+            ctx.forget_verification();
+            Err(ServiceError::PinRequired)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Has the card sign a SHA-256 digest (after `authorize`).
 pub(super) fn sign_digest(
     ctx: &mut SlotCtx,
@@ -249,17 +283,22 @@ pub(super) fn sign_digest(
 ) -> Result<Vec<u8>, ServiceError> {
     let ex = &mut Channel(&mut *ctx.channel);
     card.select(ex)?;
-    match card.sign(ex, usage, scheme, digest) {
-        Ok(signature) => {
-            ctx.set_verified(conn); // used now: the idle timeout starts again
-            Ok(signature)
-        }
-        Err(CardError::PinRequired) => {
-            ctx.forget_verification();
-            Err(ServiceError::PinRequired)
-        }
-        Err(e) => Err(e.into()),
-    }
+    let signed = card.sign(ex, usage, scheme, digest);
+    settle_signature(ctx, conn, signed)
+}
+
+/// A private-key operation's answer: the signature and the key's certificate.
+fn signature(
+    ctx: &mut SlotCtx,
+    conn: ConnId,
+    signed: Result<Vec<u8>, CardError>,
+    certificate: Vec<u8>,
+) -> Result<SignResult, ServiceError> {
+    let signature = settle_signature(ctx, conn, signed)?;
+    Ok(SignResult {
+        signature_b64: B64.encode(signature),
+        certificate_der_b64: B64.encode(certificate),
+    })
 }
 
 /// The CPS in a slot as an operation sees it.
@@ -437,13 +476,7 @@ impl Service {
         input: SignInput,
     ) -> Result<SignResult, ServiceError> {
         self.with_cps(conn, reader, move |Cps { ctx, card, .. }| {
-            let certificate = cached_info(ctx, &card)?
-                .info
-                .certificates
-                .iter()
-                .find(|c| c.usage == usage.as_str())
-                .map(|c| c.der.clone())
-                .ok_or_else(|| ServiceError::UnsupportedCard(format!("no {} certificate", usage.as_str())))?;
+            let certificate = certificate_of(ctx, &card, usage)?;
             authorize(ctx, conn, &card, entry.as_ref(), last_try)?;
             drop(entry);
             let digest = match &input {

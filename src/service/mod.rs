@@ -9,7 +9,7 @@ mod events;
 mod vitale;
 mod worker;
 
-pub use cps::{LastTry, PinEntry, SignInput, SignResult};
+pub use cps::{AuthInput, DataObjectView, LastTry, PinEntry, SignInput, SignResult};
 pub use dmp::{SituationPick, VihfResult};
 pub use error::ServiceError;
 pub use events::Event;

@@ -102,6 +102,26 @@ impl CpsCard {
         sign::sign(ex, &self.profile, usage, scheme, digest)
     }
 
+    /// Signs a DigestInfo with the authentication key, as a TLS client does
+    /// (application selected, PIN verified).
+    pub fn authenticate(
+        &self,
+        ex: &mut dyn Exchange,
+        scheme: SignScheme,
+        digest_info: &[u8],
+    ) -> Result<Vec<u8>, CardError> {
+        super::authenticate::authenticate(ex, &self.profile, scheme, digest_info)
+    }
+
+    /// The data objects as raw bytes, the private ones only when `verified`.
+    pub fn read_data_objects(
+        &self,
+        ex: &mut dyn Exchange,
+        verified: bool,
+    ) -> Result<Vec<super::RawObject>, CardError> {
+        super::data_objects::read_data_objects(ex, &self.profile, verified)
+    }
+
     /// Hashes `data` with SHA-256 on the host and signs the digest.
     pub fn sign_data(
         &self,

@@ -7,7 +7,9 @@
 //! at the bottom are the CPS3-only API the service used before it, kept
 //! with their behaviour until the service switches.
 
+mod authenticate;
 mod card;
+mod data_objects;
 mod info;
 mod layout;
 mod objects;
@@ -16,7 +18,9 @@ mod sign;
 mod situations;
 mod stamp;
 
+pub use authenticate::{authenticate, max_input, parse_digest_info, DigestAlg};
 pub use card::{select_app, CpsCard};
+pub use data_objects::{read_data_objects, RawObject};
 pub use info::{read_info, read_info_at, CertificateInfo, CpsCardInfo, CpsHolder};
 pub use layout::Layout;
 pub use pin::PinStatus;

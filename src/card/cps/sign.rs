@@ -71,7 +71,11 @@ pub fn sign(
                 transmit(ex, &Command::new(cla, 0x2A, 0x9E, 0x9A).data(digest).le(256))?
             }
         };
-    let expected = key.modulus_bits / 8;
+    signature_of(resp, key.modulus_bits / 8)
+}
+
+/// The signature in a card's answer, of the key's size.
+pub(super) fn signature_of(resp: crate::apdu::Response, expected: usize) -> Result<Vec<u8>, CardError> {
     match resp.sw {
         StatusWord::Ok if resp.data.len() == expected => Ok(resp.data),
         StatusWord::Ok => Err(CardError::Malformed(format!(
@@ -86,7 +90,7 @@ pub fn sign(
     }
 }
 
-fn set_env(ex: &mut dyn Exchange, cla: u8, p1: u8, crt: u8, body: &[u8]) -> Result<(), CardError> {
+pub(super) fn set_env(ex: &mut dyn Exchange, cla: u8, p1: u8, crt: u8, body: &[u8]) -> Result<(), CardError> {
     match transmit(ex, &Command::new(cla, 0x22, p1, crt).data(body))?.sw {
         StatusWord::Ok => Ok(()),
         StatusWord::SecurityNotSatisfied => Err(CardError::PinRequired),

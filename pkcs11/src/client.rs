@@ -1,0 +1,58 @@
+//! The module's one connection to lecteurd. A PIN verification belongs to
+//! the connection that made it, so every session of every slot goes through
+//! this one; it subscribes to card events to see cards move between calls.
+
+use crate::error::Fail;
+use lecteur::client::Client;
+use serde_json::Value;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Long enough for a holder typing the PIN on a reader's keypad (lecteurd
+/// gives them 30 s), short enough that a hung daemon does not hang the caller.
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(60);
+
+pub struct Daemon {
+    socket: PathBuf,
+    client: Option<Client>,
+    /// Bumped at every new connection: what the previous one verified is gone.
+    pub connection: u64,
+}
+
+impl Daemon {
+    /// The socket as the CLI finds it: `$LECTEUR_SOCKET`, then
+    /// `$XDG_RUNTIME_DIR/lecteur.sock`, then `/run/lecteur/lecteur.sock`.
+    pub fn new() -> Daemon {
+        Daemon {
+            socket: lecteur::api::socket::resolve(None),
+            client: None,
+            connection: 0,
+        }
+    }
+
+    fn connected(&mut self) -> Result<&mut Client, Fail> {
+        if self.client.is_none() {
+            let mut c = Client::connect(&self.socket).map_err(|_| Fail::Lost)?;
+            c.set_timeout(Some(ANSWER_TIMEOUT)).map_err(|_| Fail::Lost)?;
+            c.call("events.subscribe", serde_json::json!({}))?;
+            self.connection += 1;
+            self.client = Some(c);
+        }
+        self.client.as_mut().ok_or(Fail::Lost)
+    }
+
+    /// Calls a method; a broken connection is dropped (the next call opens
+    /// a new one).
+    pub fn call(&mut self, method: &str, params: Value) -> Result<Value, Fail> {
+        let answer = self.connected()?.call(method, params).map_err(Fail::from);
+        if let Err(Fail::Lost) = answer {
+            self.client = None;
+        }
+        answer
+    }
+
+    /// The card and reader events received so far.
+    pub fn take_events(&mut self) -> Vec<Value> {
+        self.client.as_mut().map(Client::take_events).unwrap_or_default()
+    }
+}

@@ -1,0 +1,31 @@
+//! The mechanisms of a token: RSA PKCS#1 v1.5 on both generations, RSA-PSS
+//! (SHA-256, MGF1-SHA-256, salt 32) only on a CPS4, the one that can.
+
+use cryptoki_sys::*;
+
+const PKCS1: [CK_MECHANISM_TYPE; 2] = [CKM_RSA_PKCS, CKM_SHA256_RSA_PKCS];
+const ALL: [CK_MECHANISM_TYPE; 4] = [
+    CKM_RSA_PKCS,
+    CKM_SHA256_RSA_PKCS,
+    CKM_RSA_PKCS_PSS,
+    CKM_SHA256_RSA_PKCS_PSS,
+];
+
+/// CPS keys are RSA-2048.
+pub const KEY_BITS: CK_ULONG = 2048;
+
+pub fn list(cps4: bool) -> &'static [CK_MECHANISM_TYPE] {
+    if cps4 {
+        &ALL
+    } else {
+        &PKCS1
+    }
+}
+
+pub fn info(cps4: bool, m: CK_MECHANISM_TYPE) -> Option<CK_MECHANISM_INFO> {
+    list(cps4).contains(&m).then_some(CK_MECHANISM_INFO {
+        ulMinKeySize: KEY_BITS,
+        ulMaxKeySize: KEY_BITS,
+        flags: CKF_HW | CKF_SIGN,
+    })
+}

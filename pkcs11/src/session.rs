@@ -1,0 +1,26 @@
+//! A session: its slot and card, and the operation under way.
+
+use crate::sign::SignOp;
+use cryptoki_sys::CK_OBJECT_HANDLE;
+
+pub struct Session {
+    pub slot: u64,
+    /// The card insertion it was opened on.
+    pub generation: u64,
+    pub rw: bool,
+    /// The handles a search has still to give, last first.
+    pub find: Option<Vec<CK_OBJECT_HANDLE>>,
+    pub sign: Option<SignOp>,
+}
+
+impl Session {
+    pub fn new(slot: u64, generation: u64, rw: bool) -> Session {
+        Session {
+            slot,
+            generation,
+            rw,
+            find: None,
+            sign: None,
+        }
+    }
+}

@@ -1,0 +1,228 @@
+//! A signing operation: the mechanism's input gathered in the module
+//! (hashing included), then one call to lecteurd at the end:
+//! - authentication key: `cps.authenticate` over a DigestInfo (CKM_RSA_PKCS
+//!   passes the caller's DigestInfo through, whatever its hash);
+//! - signature key: `cps.sign` over a SHA-256 digest (a CKM_RSA_PKCS input
+//!   must then be a SHA-256 DigestInfo: the card builds the DigestInfo).
+
+use crate::error::{Fail, Result};
+use crate::objects::{KeyRef, Usage};
+use base64::Engine;
+use cryptoki_sys::*;
+use lecteur::card::cps::{parse_digest_info, DigestAlg};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+/// PKCS#1 v1.5 type 01 padding takes at least 11 bytes.
+const PKCS1_OVERHEAD: usize = 11;
+
+pub struct SignOp {
+    pub mechanism: CK_MECHANISM_TYPE,
+    pub key: KeyRef,
+    /// The hash of the `SHA256_*` mechanisms.
+    hasher: Option<Sha256>,
+    /// The input of the raw mechanisms.
+    input: Vec<u8>,
+}
+
+/// Checks the PSS parameters: the card does SHA-256, MGF1-SHA-256, salt 32.
+fn pss_params(m: &CK_MECHANISM) -> Result<()> {
+    if m.pParameter.is_null() || m.ulParameterLen as usize != std::mem::size_of::<CK_RSA_PKCS_PSS_PARAMS>() {
+        return Err(CKR_MECHANISM_PARAM_INVALID);
+    }
+    // SAFETY: non-null, and the caller says it is a CK_RSA_PKCS_PSS_PARAMS of
+    // that size; read unaligned in case the caller's buffer is not aligned.
+    let p = unsafe { std::ptr::read_unaligned(m.pParameter as *const CK_RSA_PKCS_PSS_PARAMS) };
+    if p.hashAlg == CKM_SHA256 && p.mgf == CKG_MGF1_SHA256 && p.sLen == 32 {
+        Ok(())
+    } else {
+        Err(CKR_MECHANISM_PARAM_INVALID)
+    }
+}
+
+impl SignOp {
+    /// `m` was checked against the token's mechanism list.
+    pub fn new(m: &CK_MECHANISM, key: KeyRef) -> Result<SignOp> {
+        match m.mechanism {
+            CKM_RSA_PKCS_PSS | CKM_SHA256_RSA_PKCS_PSS => pss_params(m)?,
+            _ if m.ulParameterLen != 0 => return Err(CKR_MECHANISM_PARAM_INVALID),
+            _ => {}
+        }
+        let hashed = matches!(m.mechanism, CKM_SHA256_RSA_PKCS | CKM_SHA256_RSA_PKCS_PSS);
+        Ok(SignOp {
+            mechanism: m.mechanism,
+            key,
+            hasher: hashed.then(Sha256::new),
+            input: Vec::new(),
+        })
+    }
+
+    pub fn update(&mut self, data: &[u8]) -> Result<()> {
+        match &mut self.hasher {
+            Some(h) => h.update(data),
+            None => {
+                self.input.extend_from_slice(data);
+                if self.input.len() > self.key.modulus_len {
+                    return Err(CKR_DATA_LEN_RANGE);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The request to lecteurd for this operation's input.
+    pub fn request(self, reader: &str) -> Result<(&'static str, Value)> {
+        let pss = matches!(self.mechanism, CKM_RSA_PKCS_PSS | CKM_SHA256_RSA_PKCS_PSS);
+        let algorithm = if pss { "rsa-pss-sha256" } else { "rsa-pkcs1-sha256" };
+        // What to sign, as a DigestInfo and, when it is SHA-256, the digest.
+        let (digest_info, sha256) = match (self.hasher, self.mechanism) {
+            (Some(h), _) => {
+                let d = h.finalize().to_vec();
+                (DigestAlg::Sha256.digest_info(&d), Some(d))
+            }
+            (None, CKM_RSA_PKCS_PSS) => {
+                if self.input.len() != 32 {
+                    return Err(CKR_DATA_LEN_RANGE);
+                }
+                (DigestAlg::Sha256.digest_info(&self.input), Some(self.input))
+            }
+            (None, _) => {
+                if self.input.len() + PKCS1_OVERHEAD > self.key.modulus_len {
+                    return Err(CKR_DATA_LEN_RANGE);
+                }
+                let sha256 = match parse_digest_info(&self.input) {
+                    Some((DigestAlg::Sha256, d)) => Some(d.to_vec()),
+                    Some(_) => None,
+                    None => return Err(CKR_DATA_INVALID),
+                };
+                (self.input, sha256)
+            }
+        };
+        Ok(match self.key.usage {
+            Usage::Authentication => (
+                "cps.authenticate",
+                json!({
+                    "reader": reader,
+                    "algorithm": algorithm,
+                    "digest_info_b64": B64.encode(digest_info),
+                }),
+            ),
+            Usage::Signature => {
+                // The card hashes SHA-256 only and builds the DigestInfo itself.
+                let digest = sha256.ok_or(CKR_DATA_INVALID)?;
+                (
+                    "cps.sign",
+                    json!({
+                        "reader": reader,
+                        "key": "signature",
+                        "algorithm": algorithm,
+                        "digest_b64": B64.encode(digest),
+                    }),
+                )
+            }
+        })
+    }
+}
+
+/// The signature in lecteurd's answer, of the key's size.
+pub fn signature(answer: std::result::Result<Value, Fail>, len: usize) -> Result<Vec<u8>> {
+    let answer = answer.map_err(|f| match f.kind() {
+        Some("invalid_params") => CKR_DATA_INVALID,
+        Some("unsupported_card") => CKR_FUNCTION_FAILED,
+        _ => f.rv(),
+    })?;
+    let sig = answer
+        .get("signature_b64")
+        .and_then(Value::as_str)
+        .and_then(|s| B64.decode(s).ok())
+        .ok_or(CKR_DEVICE_ERROR)?;
+    if sig.len() == len {
+        Ok(sig)
+    } else {
+        Err(CKR_DEVICE_ERROR)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn op(mechanism: CK_MECHANISM_TYPE, usage: Usage) -> SignOp {
+        let m = CK_MECHANISM {
+            mechanism,
+            pParameter: std::ptr::null_mut(),
+            ulParameterLen: 0,
+        };
+        let key = KeyRef {
+            usage,
+            modulus_len: 256,
+        };
+        SignOp::new(&m, key).unwrap()
+    }
+
+    fn digest_info(alg: DigestAlg, len: usize) -> Vec<u8> {
+        alg.digest_info(&vec![7; len])
+    }
+
+    #[test]
+    fn the_authentication_key_takes_the_digest_info_as_it_is() {
+        let di = digest_info(DigestAlg::Sha384, 48);
+        let mut o = op(CKM_RSA_PKCS, Usage::Authentication);
+        o.update(&di).unwrap();
+        let (method, params) = o.request("sim:0").unwrap();
+        assert_eq!(method, "cps.authenticate");
+        assert_eq!(params["digest_info_b64"], B64.encode(&di));
+        assert_eq!(params["reader"], "sim:0");
+    }
+
+    #[test]
+    fn the_signature_key_takes_a_sha256_digest_info_only() {
+        let mut o = op(CKM_RSA_PKCS, Usage::Signature);
+        o.update(&digest_info(DigestAlg::Sha256, 32)).unwrap();
+        let (method, params) = o.request("r").unwrap();
+        assert_eq!(method, "cps.sign");
+        assert_eq!(params["digest_b64"], B64.encode([7; 32]));
+        let mut o = op(CKM_RSA_PKCS, Usage::Signature);
+        o.update(&digest_info(DigestAlg::Sha384, 48)).unwrap();
+        assert_eq!(o.request("r").err(), Some(CKR_DATA_INVALID));
+        let mut o = op(CKM_RSA_PKCS, Usage::Authentication);
+        o.update(b"raw TLS 1.0 MD5+SHA-1 is not a DigestInfo").unwrap();
+        assert_eq!(o.request("r").err(), Some(CKR_DATA_INVALID));
+    }
+
+    #[test]
+    fn lengths_are_checked() {
+        let mut o = op(CKM_RSA_PKCS, Usage::Authentication);
+        assert_eq!(o.update(&[0; 257]), Err(CKR_DATA_LEN_RANGE));
+        let mut o = op(CKM_RSA_PKCS, Usage::Authentication);
+        o.update(&[0; 250]).unwrap();
+        assert_eq!(o.request("r").err(), Some(CKR_DATA_LEN_RANGE));
+    }
+
+    #[test]
+    fn pss_needs_the_cards_parameters() {
+        let key = KeyRef {
+            usage: Usage::Signature,
+            modulus_len: 256,
+        };
+        let mut p = CK_RSA_PKCS_PSS_PARAMS {
+            hashAlg: CKM_SHA256,
+            mgf: CKG_MGF1_SHA256,
+            sLen: 32,
+        };
+        let mut m = CK_MECHANISM {
+            mechanism: CKM_RSA_PKCS_PSS,
+            pParameter: (&mut p as *mut CK_RSA_PKCS_PSS_PARAMS).cast(),
+            ulParameterLen: std::mem::size_of::<CK_RSA_PKCS_PSS_PARAMS>() as CK_ULONG,
+        };
+        let mut o = SignOp::new(&m, key).unwrap();
+        o.update(&[1; 31]).unwrap();
+        assert_eq!(o.request("r").err(), Some(CKR_DATA_LEN_RANGE));
+        p.hashAlg = CKM_SHA_1;
+        m.pParameter = (&mut p as *mut CK_RSA_PKCS_PSS_PARAMS).cast();
+        assert_eq!(SignOp::new(&m, key).err(), Some(CKR_MECHANISM_PARAM_INVALID));
+        m.ulParameterLen = 3;
+        assert_eq!(SignOp::new(&m, key).err(), Some(CKR_MECHANISM_PARAM_INVALID));
+    }
+}

@@ -1,0 +1,145 @@
+//! The slot table: one slot per reader slot of lecteurd that may hold a CPS
+//! (every slot whose reader profile does not reserve it for the Vitale card),
+//! a token when a CPS3 or CPS4 is inside. Slot ids stay the same for a reader
+//! while the module is loaded. Each card insertion gets a new generation:
+//! sessions opened on an earlier one are dead.
+
+use crate::client::Daemon;
+use crate::error::Fail;
+use crate::objects::Objects;
+use serde_json::{json, Value};
+
+/// Card kinds that are a token (a contactless CPS3 has no PIN and no keys).
+const TOKENS: &[&str] = &["cps3", "cps4"];
+
+pub struct Slot {
+    /// lecteurd's reader id (`sim:0`, `pcsc:1`).
+    pub reader: String,
+    pub name: String,
+    pub pinpad: bool,
+    /// Listed by lecteurd now.
+    pub present: bool,
+    pub card: Option<Card>,
+}
+
+pub struct Card {
+    pub generation: u64,
+    /// `cps3` or `cps4`.
+    pub kind: String,
+    /// Whether this connection verified the PIN for this card.
+    pub logged_in: bool,
+    /// Loaded at the first need.
+    pub objects: Option<Objects>,
+    /// `cps.info`, read once: any card operation of this connection would
+    /// close another application's PIN verification (lecteurd's policy), so
+    /// C_GetTokenInfo, which applications call often, must not be one. Read
+    /// again after this module's own PIN operations.
+    pub info: Option<serde_json::Value>,
+}
+
+impl Card {
+    pub fn is_cps4(&self) -> bool {
+        self.kind == "cps4"
+    }
+}
+
+#[derive(Default)]
+pub struct Slots {
+    pub slots: Vec<Slot>,
+    generations: u64,
+    /// The daemon connection the cards were seen on.
+    connection: u64,
+}
+
+impl Slots {
+    /// Brings the table up to date with lecteurd: the readers and cards now,
+    /// and any card movement since the last call (events), so that a card
+    /// pulled and put back is still a new card.
+    pub fn refresh(&mut self, daemon: &mut Daemon) -> Result<(), Fail> {
+        let readers = daemon.call("readers.list", json!({}))?;
+        if daemon.connection != self.connection {
+            // A new connection: nothing verified on the old one holds.
+            self.connection = daemon.connection;
+            self.slots.iter_mut().for_each(|s| s.card = None);
+        }
+        for ev in daemon.take_events() {
+            let moved = matches!(
+                ev.get("type").and_then(Value::as_str),
+                Some("card.removed" | "card.inserted" | "reader.removed" | "reader.added")
+            );
+            let reader = ev.get("reader").and_then(Value::as_str);
+            if let (true, Some(r)) = (moved, reader) {
+                if let Some(s) = self.slots.iter_mut().find(|s| s.reader == r) {
+                    s.card = None;
+                }
+            }
+        }
+        let list = readers.as_array().map(Vec::as_slice).unwrap_or_default();
+        self.slots.iter_mut().for_each(|s| s.present = false);
+        for r in list {
+            let (Some(id), name) = (r.get("id").and_then(Value::as_str), r.get("name")) else {
+                continue;
+            };
+            if r.get("role").and_then(Value::as_str) == Some("vitale") {
+                continue;
+            }
+            let index = match self.slots.iter().position(|s| s.reader == id) {
+                Some(i) => i,
+                None => {
+                    self.slots.push(Slot {
+                        reader: id.to_string(),
+                        name: String::new(),
+                        pinpad: false,
+                        present: false,
+                        card: None,
+                    });
+                    self.slots.len() - 1
+                }
+            };
+            let kind = r
+                .get("card")
+                .and_then(|c| c.get("kind"))
+                .and_then(Value::as_str)
+                .filter(|k| TOKENS.contains(k));
+            let slot = &mut self.slots[index];
+            slot.present = true;
+            slot.name = name.and_then(Value::as_str).unwrap_or(id).to_string();
+            slot.pinpad = r.get("pinpad").and_then(Value::as_bool).unwrap_or(false);
+            match kind {
+                None => slot.card = None,
+                Some(k) if slot.card.as_ref().is_some_and(|c| c.kind == k) => {}
+                Some(k) => {
+                    self.generations += 1;
+                    slot.card = Some(Card {
+                        generation: self.generations,
+                        kind: k.to_string(),
+                        logged_in: false,
+                        objects: None,
+                        info: None,
+                    });
+                }
+            }
+        }
+        for s in self.slots.iter_mut().filter(|s| !s.present) {
+            s.card = None;
+        }
+        Ok(())
+    }
+
+    pub fn get(&self, id: u64) -> Option<&Slot> {
+        usize::try_from(id).ok().and_then(|i| self.slots.get(i))
+    }
+
+    pub fn get_mut(&mut self, id: u64) -> Option<&mut Slot> {
+        usize::try_from(id).ok().and_then(|i| self.slots.get_mut(i))
+    }
+
+    /// The ids of the listed slots (with a token only, if asked).
+    pub fn ids(&self, token_present: bool) -> Vec<u64> {
+        (0..)
+            .zip(&self.slots)
+            .filter(|(_, s)| s.present && (!token_present || s.card.is_some()))
+            .map(|(i, _)| i)
+            .collect()
+    }
+}

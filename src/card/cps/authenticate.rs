@@ -1,0 +1,178 @@
+//! Client authentication (TLS) with the authentication key, over the
+//! DigestInfo a TLS client hands over.
+//! - CPS3: MSE `41 A4` then INTERNAL AUTHENTICATE over the DigestInfo as it
+//!   is; the card adds the PKCS#1 type 01 padding, so any hash fits, up to the
+//!   IAS-ECC input limit (40 % of the modulus).
+//! - CPS4: no INTERNAL AUTHENTICATE; PSO CDS builds the DigestInfo itself from
+//!   a SHA-256 digest (PKCS#1 v1.5 or RSA-PSS), so only SHA-256 fits.
+
+use super::super::CardError;
+use super::sign::{self, signature_of, SignScheme};
+use super::KeyUsage;
+use crate::apdu::{transmit, Command, Exchange};
+use crate::card::profile::{CpsProfile, Generation};
+use rsa::pkcs1v15::Pkcs1v15Sign;
+
+/// The hashes a DigestInfo may name (those a TLS 1.2 client signs with).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DigestAlg {
+    Sha1,
+    Sha224,
+    Sha256,
+    Sha384,
+    Sha512,
+}
+
+impl DigestAlg {
+    const ALL: [DigestAlg; 5] = [
+        DigestAlg::Sha1,
+        DigestAlg::Sha224,
+        DigestAlg::Sha256,
+        DigestAlg::Sha384,
+        DigestAlg::Sha512,
+    ];
+
+    /// DER prefix and digest length, from the `rsa` crate's PKCS#1 tables.
+    fn encoding(self) -> Pkcs1v15Sign {
+        match self {
+            DigestAlg::Sha1 => Pkcs1v15Sign::new::<sha1::Sha1>(),
+            DigestAlg::Sha224 => Pkcs1v15Sign::new::<sha2::Sha224>(),
+            DigestAlg::Sha256 => Pkcs1v15Sign::new::<sha2::Sha256>(),
+            DigestAlg::Sha384 => Pkcs1v15Sign::new::<sha2::Sha384>(),
+            DigestAlg::Sha512 => Pkcs1v15Sign::new::<sha2::Sha512>(),
+        }
+    }
+
+    /// `prefix ‖ digest`.
+    pub fn digest_info(self, digest: &[u8]) -> Vec<u8> {
+        [&self.encoding().prefix[..], digest].concat()
+    }
+}
+
+/// Splits a DigestInfo into its hash and digest; `None` unless it is exactly
+/// the PKCS#1 encoding of one of [`DigestAlg`] with a digest of the right size.
+pub fn parse_digest_info(di: &[u8]) -> Option<(DigestAlg, &[u8])> {
+    DigestAlg::ALL.into_iter().find_map(|alg| {
+        let e = alg.encoding();
+        let digest = di.strip_prefix(&e.prefix[..])?;
+        (Some(digest.len()) == e.hash_len).then_some((alg, digest))
+    })
+}
+
+/// The longest INTERNAL AUTHENTICATE input a key of `modulus_bits` takes.
+pub fn max_input(modulus_bits: usize) -> usize {
+    modulus_bits / 8 * 40 / 100
+}
+
+/// Signs a DigestInfo with the authentication key. The PIN must have been
+/// verified (`PinRequired` otherwise); the application must be selected.
+pub fn authenticate(
+    ex: &mut dyn Exchange,
+    profile: &CpsProfile,
+    scheme: SignScheme,
+    digest_info: &[u8],
+) -> Result<Vec<u8>, CardError> {
+    let Some((alg, digest)) = parse_digest_info(digest_info) else {
+        return Err(CardError::Unsupported("not a PKCS#1 DigestInfo".into()));
+    };
+    let key = profile.keys.authentication;
+    match (profile.generation, scheme) {
+        (Generation::Cps3, SignScheme::PssSha256) => {
+            Err(CardError::Unsupported("RSA-PSS signatures need a CPS4".into()))
+        }
+        (Generation::Cps3, SignScheme::Pkcs1Sha256) => {
+            if digest_info.len() > max_input(key.modulus_bits) {
+                return Err(CardError::Unsupported(format!(
+                    "a DigestInfo of {} bytes is beyond the key's limit of {}",
+                    digest_info.len(),
+                    max_input(key.modulus_bits)
+                )));
+            }
+            let cla = profile.application.cla;
+            let mech = profile
+                .algorithms
+                .authentication_pkcs1
+                .ok_or_else(|| CardError::Unsupported("no authentication algorithm in the profile".into()))?;
+            sign::set_env(
+                ex,
+                cla,
+                0x41,
+                0xA4,
+                &[0x80, 0x01, mech, 0x84, 0x01, key.reference],
+            )?;
+            let cmd = Command::new(cla, 0x88, 0x00, 0x00).data(digest_info).le(256);
+            signature_of(transmit(ex, &cmd)?, key.modulus_bits / 8)
+        }
+        (Generation::Cps4, scheme) if alg == DigestAlg::Sha256 => {
+            sign::sign(ex, profile, KeyUsage::Authentication, scheme, digest)
+        }
+        (Generation::Cps4, _) => Err(CardError::Unsupported("a CPS4 signs SHA-256 digests only".into())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::apdu::replay::Replay;
+    use crate::card::profile::Profiles;
+    use sha2::Digest;
+
+    #[test]
+    fn digest_infos_of_every_tls_hash() {
+        let d = sha2::Sha384::digest(b"x");
+        let di = DigestAlg::Sha384.digest_info(&d);
+        assert_eq!(di.len(), 19 + 48);
+        assert_eq!(parse_digest_info(&di), Some((DigestAlg::Sha384, &d[..])));
+        let d = sha2::Sha256::digest(b"x");
+        let di = DigestAlg::Sha256.digest_info(&d);
+        assert_eq!(&di[..19], &sign::SHA256_DIGEST_INFO);
+        // A digest of the wrong length, a bare digest, garbage: refused.
+        assert_eq!(parse_digest_info(&di[..50]), None);
+        assert_eq!(parse_digest_info(&d), None);
+        assert_eq!(parse_digest_info(&[]), None);
+        assert_eq!(max_input(2048), 102);
+    }
+
+    #[test]
+    fn cps3_sends_the_digest_info_as_it_is() {
+        let p = &Profiles::builtin().unwrap().cps3;
+        let di = DigestAlg::Sha512.digest_info(&sha2::Sha512::digest(b"x"));
+        let mut r = Replay::new([
+            ("002241A406800102840182".to_string(), "9000".to_string()),
+            (
+                format!("0088000053{}", hex::encode_upper(&di)),
+                format!("{}9000", "AB".repeat(256)),
+            ),
+        ]);
+        assert_eq!(
+            authenticate(&mut r, p, SignScheme::Pkcs1Sha256, &di)
+                .unwrap()
+                .len(),
+            256
+        );
+        r.finish();
+        let mut r = Replay::new(Vec::<(String, String)>::new());
+        let e = authenticate(&mut r, p, SignScheme::PssSha256, &di);
+        assert!(matches!(e, Err(CardError::Unsupported(_))));
+    }
+
+    #[test]
+    fn cps4_takes_sha256_only() {
+        let p = &Profiles::builtin().unwrap().cps4;
+        let d = sha2::Sha256::digest(b"x");
+        let mut r = Replay::new([
+            ("012281B60491022CA0".to_string(), "9000".to_string()),
+            (
+                format!("012A9E9A20{}", hex::encode_upper(d)),
+                format!("{}9000", "AB".repeat(256)),
+            ),
+        ]);
+        let di = DigestAlg::Sha256.digest_info(&d);
+        assert!(authenticate(&mut r, p, SignScheme::PssSha256, &di).is_ok());
+        r.finish();
+        let di = DigestAlg::Sha384.digest_info(&sha2::Sha384::digest(b"x"));
+        let mut r = Replay::new(Vec::<(String, String)>::new());
+        let e = authenticate(&mut r, p, SignScheme::Pkcs1Sha256, &di);
+        assert!(matches!(e, Err(CardError::Unsupported(_))));
+    }
+}

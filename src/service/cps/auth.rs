@@ -1,0 +1,85 @@
+//! TLS client authentication with the authentication key, and the data
+//! objects as raw bytes: what a PKCS#11 module over lecteurd needs.
+
+use super::{authorize, certificate_of, signature, Cps, LastTry, PinEntry, SignResult, B64};
+use crate::apdu::Channel;
+use crate::card::cps::{DigestAlg, KeyUsage, SignScheme};
+use crate::service::{ConnId, Service, ServiceError};
+use base64::Engine;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+/// What the authentication key signs.
+pub enum AuthInput {
+    /// Hashed with SHA-256 and wrapped in its DigestInfo.
+    Data(Vec<u8>),
+    /// A DigestInfo as a TLS client hands it over.
+    DigestInfo(Vec<u8>),
+}
+
+/// A data object as `cps.data_objects` gives it.
+#[derive(Serialize)]
+pub struct DataObjectView {
+    pub label: String,
+    pub private: bool,
+    pub value_b64: String,
+}
+
+impl Service {
+    /// Signs with the authentication key as a TLS client does, with the PIN
+    /// policy of `cps_sign`.
+    pub async fn cps_authenticate(
+        &self,
+        conn: ConnId,
+        reader: Option<&str>,
+        entry: Option<PinEntry>,
+        last_try: LastTry,
+        scheme: SignScheme,
+        input: AuthInput,
+    ) -> Result<SignResult, ServiceError> {
+        let digest_info = match input {
+            AuthInput::Data(d) => DigestAlg::Sha256.digest_info(&Sha256::digest(d)),
+            AuthInput::DigestInfo(di) => di,
+        };
+        self.with_cps(conn, reader, move |Cps { ctx, card, .. }| {
+            let certificate = certificate_of(ctx, &card, KeyUsage::Authentication)?;
+            authorize(ctx, conn, &card, entry.as_ref(), last_try)?;
+            drop(entry);
+            let ex = &mut Channel(&mut *ctx.channel);
+            card.select(ex)?;
+            let signed = card.authenticate(ex, scheme, &digest_info);
+            signature(ctx, conn, signed, certificate)
+        })
+        .await
+    }
+
+    /// The data objects, raw; the private ones only when this connection
+    /// has verified the PIN.
+    pub async fn cps_data_objects(
+        &self,
+        conn: ConnId,
+        reader: Option<&str>,
+    ) -> Result<Vec<DataObjectView>, ServiceError> {
+        self.with_cps(conn, reader, move |Cps { ctx, card, .. }| {
+            let verified = ctx.verified_by(conn);
+            let read = card.read_data_objects(&mut Channel(&mut *ctx.channel), verified);
+            let objects = match read {
+                Ok(o) => o,
+                Err(crate::card::CardError::PinRequired) => {
+                    ctx.forget_verification();
+                    return Err(ServiceError::PinRequired);
+                }
+                Err(e) => return Err(e.into()),
+            };
+            Ok(objects
+                .into_iter()
+                .map(|o| DataObjectView {
+                    label: o.label,
+                    private: o.private,
+                    value_b64: B64.encode(o.value),
+                })
+                .collect())
+        })
+        .await
+    }
+}

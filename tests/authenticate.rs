@@ -1,0 +1,275 @@
+//! `cps.authenticate` (TLS client signatures with CPS_PRIV_AUT) and
+//! `cps.data_objects`, against a real lecteurd on simulated cards. Every
+//! signature is checked with the `rsa` crate against the certificate.
+
+mod common;
+
+use common::*;
+use rsa::pkcs1v15::Pkcs1v15Sign;
+use serde_json::{json, Value};
+use sha2::Digest;
+
+fn daemon(cards: &str) -> Daemon {
+    let d = Daemon::start(&["--no-pcsc", "--sim-cards", cards]);
+    d.wait_cards(2);
+    d
+}
+
+fn public_key(cert_der: &[u8]) -> rsa::RsaPublicKey {
+    use der::{Decode, Encode};
+    use rsa::pkcs8::DecodePublicKey;
+    let cert = x509_cert::Certificate::from_der(cert_der).expect("certificate parses");
+    let spki = cert.tbs_certificate.subject_public_key_info.to_der().unwrap();
+    rsa::RsaPublicKey::from_public_key_der(&spki).expect("RSA key")
+}
+
+/// The authentication certificate, as cps.certificates gives it.
+fn auth_certificate(c: &mut lecteur::client::Client) -> Vec<u8> {
+    let certs = c.call("cps.certificates", json!({})).unwrap();
+    let cert = certs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["usage"] == "authentication")
+        .expect("an authentication certificate");
+    unb64(&cert["der_b64"])
+}
+
+fn digest_info<D: Digest + rsa::pkcs8::AssociatedOid>(data: &[u8]) -> (Vec<u8>, Vec<u8>) {
+    let digest = D::digest(data).to_vec();
+    let prefix = Pkcs1v15Sign::new::<D>().prefix;
+    ([&prefix[..], &digest].concat(), digest)
+}
+
+#[test]
+fn cps3_signs_data_and_digest_infos_of_every_tls_hash() {
+    let d = daemon("cps3,vitale2");
+    let mut c = d.client();
+    let cert = auth_certificate(&mut c);
+    let key = public_key(&cert);
+
+    // data_b64: SHA-256, verified with the certificate that comes back.
+    let r = c
+        .call(
+            "cps.authenticate",
+            json!({"pin": TEST_PIN, "data_b64": b64(b"client hello")}),
+        )
+        .unwrap_or_else(|e| panic!("cps.authenticate: {e}; log: {}", d.log()));
+    assert_eq!(unb64(&r["certificate_der_b64"]), cert);
+    let sig = unb64(&r["signature_b64"]);
+    assert!(verify_signature(&cert, b"client hello", &sig));
+
+    // A DigestInfo of SHA-384 and of SHA-512, on the connection that verified.
+    let (di, digest) = digest_info::<sha2::Sha384>(b"handshake");
+    let r = c
+        .call("cps.authenticate", json!({"digest_info_b64": b64(&di)}))
+        .unwrap();
+    let sig = unb64(&r["signature_b64"]);
+    key.verify(Pkcs1v15Sign::new::<sha2::Sha384>(), &digest, &sig)
+        .expect("SHA-384 signature verifies");
+    assert!(key
+        .verify(Pkcs1v15Sign::new::<sha2::Sha256>(), &digest, &sig)
+        .is_err());
+    let (di, digest) = digest_info::<sha2::Sha512>(b"handshake");
+    let r = c
+        .call(
+            "cps.authenticate",
+            json!({"digest_info_b64": b64(&di), "algorithm": "rsa-pkcs1"}),
+        )
+        .unwrap();
+    key.verify(
+        Pkcs1v15Sign::new::<sha2::Sha512>(),
+        &digest,
+        &unb64(&r["signature_b64"]),
+    )
+    .expect("SHA-512 signature verifies");
+
+    // The signature key signs nothing here: the authentication key's
+    // signature does not verify against the signature certificate.
+    let certs = c.call("cps.certificates", json!({})).unwrap();
+    let sig_cert = unb64(&certs[0]["der_b64"]);
+    assert_ne!(sig_cert, cert);
+    assert!(public_key(&sig_cert)
+        .verify(
+            Pkcs1v15Sign::new::<sha2::Sha512>(),
+            &digest,
+            &unb64(&r["signature_b64"])
+        )
+        .is_err());
+
+    // No PSS on a CPS3.
+    let e = c
+        .call(
+            "cps.authenticate",
+            json!({"data_b64": b64(b"x"), "algorithm": "rsa-pss-sha256"}),
+        )
+        .unwrap_err();
+    assert_eq!(kind(&e), "unsupported_card", "{e}");
+}
+
+#[test]
+fn bad_inputs_are_refused_before_the_card() {
+    let d = daemon("cps3,vitale2");
+    let mut c = d.client();
+    let digest = sha2::Sha256::digest(b"x");
+    for params in [
+        json!({"pin": TEST_PIN, "digest_info_b64": b64(&digest)}), // a bare digest
+        json!({"pin": TEST_PIN, "digest_info_b64": "not base64!"}),
+        json!({"pin": TEST_PIN}),
+        json!({"pin": TEST_PIN, "data_b64": b64(b"x"), "digest_info_b64": b64(&digest)}),
+        json!({"pin": TEST_PIN, "data_b64": b64(b"x"), "algorithm": "rsa-md5"}),
+    ] {
+        let e = c.call("cps.authenticate", params.clone()).unwrap_err();
+        assert_eq!(kind(&e), "invalid_params", "{params}: {e}");
+    }
+    // Nothing was presented: all tries are left.
+    let info = c.call("cps.info", json!({})).unwrap();
+    assert_eq!(info["pin"]["tries_left"], 3);
+}
+
+#[test]
+fn pin_policy_is_the_one_of_cps_sign() {
+    let d = daemon("cps3,vitale2");
+    let mut a = d.client();
+    let mut b = d.client();
+    let data = json!({"data_b64": b64(b"x")});
+
+    // Nobody verified: pin_required, and nothing sent.
+    let e = a.call("cps.authenticate", data.clone()).unwrap_err();
+    assert_eq!(kind(&e), "pin_required", "{e}");
+
+    // A wrong PIN: one VERIFY, the tries left in the error.
+    let e = a
+        .call("cps.authenticate", json!({"pin": "9999", "data_b64": b64(b"x")}))
+        .unwrap_err();
+    assert_eq!(kind(&e), "pin_incorrect", "{e}");
+    match &e {
+        lecteur::client::ClientError::Rpc { data, .. } => assert_eq!(data["tries_left"], 2),
+        other => panic!("{other}"),
+    }
+
+    // A verifies; B, another connection, is not verified for it.
+    a.call("cps.verify_pin", json!({"pin": TEST_PIN})).unwrap();
+    a.call("cps.authenticate", data.clone()).unwrap();
+    let e = b.call("cps.authenticate", data.clone()).unwrap_err();
+    assert_eq!(kind(&e), "pin_required", "{e}");
+    // B's operation closed A's verification (the card was reset).
+    let e = a.call("cps.authenticate", data.clone()).unwrap_err();
+    assert_eq!(kind(&e), "pin_required", "{e}");
+}
+
+#[test]
+fn last_try_needs_allow_last_try() {
+    let d = daemon("cps3-last-try,vitale2");
+    let mut c = d.client();
+    let e = c
+        .call(
+            "cps.authenticate",
+            json!({"pin": TEST_PIN, "data_b64": b64(b"x")}),
+        )
+        .unwrap_err();
+    assert_eq!(kind(&e), "pin_last_try", "{e}");
+    let r = c
+        .call(
+            "cps.authenticate",
+            json!({"pin": TEST_PIN, "data_b64": b64(b"x"), "allow_last_try": true}),
+        )
+        .unwrap();
+    assert!(verify_signature(
+        &unb64(&r["certificate_der_b64"]),
+        b"x",
+        &unb64(&r["signature_b64"])
+    ));
+}
+
+#[test]
+fn cps4_authenticates_with_pkcs1_and_pss() {
+    let d = daemon("cps4,vitale2");
+    let mut c = d.client();
+    let cert = auth_certificate(&mut c);
+    let (di, _) = digest_info::<sha2::Sha256>(b"tls 1.3");
+    let r = c
+        .call(
+            "cps.authenticate",
+            json!({"pin": TEST_PIN, "digest_info_b64": b64(&di), "algorithm": "rsa-pss-sha256"}),
+        )
+        .unwrap_or_else(|e| panic!("{e}; log: {}", d.log()));
+    assert!(verify_pss(&cert, b"tls 1.3", &unb64(&r["signature_b64"])));
+    let r = c
+        .call("cps.authenticate", json!({"data_b64": b64(b"tls 1.2")}))
+        .unwrap();
+    assert!(verify_signature(&cert, b"tls 1.2", &unb64(&r["signature_b64"])));
+    // A CPS4 builds the DigestInfo itself: SHA-256 only.
+    let (di, _) = digest_info::<sha2::Sha384>(b"x");
+    let e = c
+        .call("cps.authenticate", json!({"digest_info_b64": b64(&di)}))
+        .unwrap_err();
+    assert_eq!(kind(&e), "unsupported_card", "{e}");
+}
+
+fn labels(objects: &Value) -> Vec<String> {
+    objects["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["label"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn data_objects_raw_and_situations_after_the_pin() {
+    let d = daemon("cps3,vitale2");
+    let mut c = d.client();
+    let free = c.call("cps.data_objects", json!({})).unwrap();
+    let names = labels(&free);
+    for l in [
+        "CPS_ID_CARD",
+        "CPS_NAME_PS",
+        "CPS_LANG_PS",
+        "CPS_INFO_PS",
+        "CPS_DATA",
+    ] {
+        assert!(names.iter().any(|n| n == l), "{l} missing from {names:?}");
+    }
+    assert!(!names.iter().any(|n| n.starts_with("CPS_ACTIVITY_")), "{names:?}");
+    for o in free["objects"].as_array().unwrap() {
+        assert_eq!(o["private"], false, "{o}");
+    }
+    // CPS_NAME_PS holds the national id that cps.info shows.
+    let info = c.call("cps.info", json!({})).unwrap();
+    let id = info["holder"]["national_id"].as_str().unwrap();
+    let name = free["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["label"] == "CPS_NAME_PS")
+        .unwrap();
+    let raw = unb64(&name["value_b64"]);
+    assert!(raw.windows(id.len()).any(|w| w == id.as_bytes()));
+
+    // Another connection's verification does not open them to this one.
+    let mut other = d.client();
+    other.call("cps.verify_pin", json!({"pin": TEST_PIN})).unwrap();
+    let names = labels(&c.call("cps.data_objects", json!({})).unwrap());
+    assert!(!names.iter().any(|n| n.starts_with("CPS_ACTIVITY_")));
+
+    c.call("cps.verify_pin", json!({"pin": TEST_PIN})).unwrap();
+    let all = c.call("cps.data_objects", json!({})).unwrap();
+    let situations: Vec<&Value> = all["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["label"].as_str().unwrap().starts_with("CPS_ACTIVITY_"))
+        .collect();
+    assert!(!situations.is_empty(), "{all}");
+    assert!(situations.iter().all(|o| o["private"] == true));
+    // The first situation's structure id is the one cps.info decodes.
+    let info = c.call("cps.info", json!({})).unwrap();
+    let structure = info["situations"][0]["structure_id"].as_str().unwrap();
+    let first = situations
+        .iter()
+        .find(|o| o["label"] == "CPS_ACTIVITY_01_PS")
+        .unwrap();
+    let raw = unb64(&first["value_b64"]);
+    assert!(raw.windows(structure.len()).any(|w| w == structure.as_bytes()));
+}
