@@ -28,19 +28,39 @@ pub struct Ready {
     pub socket: PathBuf,
     pub listener: UnixListener,
     pub api: Api,
+    /// The socket came from systemd (socket activation): it is systemd's to remove.
+    pub activated: bool,
 }
 
 /// Binds the socket and starts the transports. Must run inside a tokio runtime.
 pub fn start(config: &Config) -> Result<Ready, String> {
-    let socket = api::socket::resolve(config.socket.as_deref());
-    let gid = config
-        .access
-        .group
-        .as_deref()
-        .map(api::access::gid_of)
-        .transpose()?;
-    let listener =
-        api::socket::bind(&socket, gid).map_err(|e| format!("socket {}: {e}", socket.display()))?;
+    let (socket, listener, activated) = match crate::systemd::activated_listener() {
+        Some(listener) => {
+            let path = listener
+                .local_addr()
+                .ok()
+                .and_then(|a| a.as_pathname().map(PathBuf::from))
+                .unwrap_or_default();
+            listener
+                .set_nonblocking(true)
+                .map_err(|e| format!("socket from systemd: {e}"))?;
+            let listener =
+                UnixListener::from_std(listener).map_err(|e| format!("socket from systemd: {e}"))?;
+            (path, listener, true)
+        }
+        None => {
+            let socket = api::socket::resolve(config.socket.as_deref());
+            let gid = config
+                .access
+                .group
+                .as_deref()
+                .map(api::access::gid_of)
+                .transpose()?;
+            let listener =
+                api::socket::bind(&socket, gid).map_err(|e| format!("socket {}: {e}", socket.display()))?;
+            (socket, listener, false)
+        }
+    };
     let (sink, events) = tokio::sync::mpsc::unbounded_channel();
     let mut transports = Vec::new();
     if config.pcsc {
@@ -73,6 +93,7 @@ pub fn start(config: &Config) -> Result<Ready, String> {
             transports,
             access: config.access.clone(),
         },
+        activated,
     })
 }
 

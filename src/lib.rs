@@ -3,12 +3,15 @@
 //! Layers call downward only: [`api`] (socket, JSON-RPC) → [`service`] (slots,
 //! queues, events, PIN policy) → [`card`] (ATR, CPS, Vitale) → [`apdu`] →
 //! [`transport`] (PC/SC, serial, simulator). [`daemon`] assembles them;
-//! [`client`] is a small client of the socket API.
+//! [`client`] is a small client of the socket API; [`config`] the
+//! administrator's file, [`systemd`] socket activation and readiness.
 pub mod apdu;
 pub mod api;
 pub mod card;
 pub mod client;
+pub mod config;
 pub mod daemon;
 pub mod dmp;
 pub mod service;
+pub mod systemd;
 pub mod transport;

@@ -2,6 +2,7 @@
 //! simulator) and serves the JSON-RPC API on a Unix socket.
 
 use clap::Parser;
+use lecteur::config::{self, FileConfig};
 use lecteur::{api, daemon};
 use std::path::PathBuf;
 
@@ -23,9 +24,9 @@ struct Args {
     /// Cards of the simulated reader's slots, e.g. `cps4,vitale2-6-beneficiaries,empty` (implies --sim).
     #[arg(long, value_name = "CARD,CARD", value_delimiter = ',')]
     sim_cards: Vec<String>,
-    /// Drop a PIN verification unused for this many seconds (the card is reset).
-    #[arg(long, value_name = "SECONDS", default_value_t = 900)]
-    pin_idle_timeout: u64,
+    /// Drop a PIN verification unused for this many seconds (the card is reset) [default: 900].
+    #[arg(long, value_name = "SECONDS")]
+    pin_idle_timeout: Option<u64>,
     /// Directory of card profiles (cps3.toml, cps4.toml, vitale2.toml, readers.toml, vihf.toml) replacing the built-in ones.
     #[arg(long, value_name = "DIR")]
     profiles: Option<PathBuf>,
@@ -35,45 +36,80 @@ struct Args {
     /// Serve only these uids (repeat the option); others are refused with `not_allowed`.
     #[arg(long, value_name = "UID")]
     allow_uid: Vec<u32>,
-    /// Requests per second one connection may send (0: no limit); beyond, `rate_limited`.
-    #[arg(long, value_name = "N", default_value_t = api::access::DEFAULT_MAX_RATE)]
-    max_rate: u32,
+    /// Requests per second one connection may send (0: no limit); beyond, `rate_limited` [default: 2000].
+    #[arg(long, value_name = "N")]
+    max_rate: Option<u32>,
+    /// Configuration file; options given here override it [default: /etc/lecteur/lecteur.toml, if present].
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
 }
 
 fn main() {
-    let runtime = daemon::runtime().unwrap_or_else(|e| {
-        eprintln!("lecteurd: runtime: {e}");
+    let args = Args::parse();
+    // The configuration file first: its log level sets up the log.
+    let file = match &args.config {
+        Some(path) => FileConfig::load(path, true),
+        None => FileConfig::load(std::path::Path::new(config::DEFAULT_PATH), false),
+    };
+    let file = file.unwrap_or_else(|e| {
+        eprintln!("lecteurd: configuration {e}");
         std::process::exit(1);
     });
-    runtime.block_on(serve());
-}
-
-async fn serve() {
+    let file = file.unwrap_or_default();
+    let log = std::env::var("LECTEUR_LOG")
+        .ok()
+        .or_else(|| file.log.clone())
+        .unwrap_or_else(|| "info".into());
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         // Colours only on a terminal: a journal or a log file gets plain text.
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("LECTEUR_LOG").unwrap_or_else(|_| "info".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&log).unwrap_or_else(|_| "info".into()))
         .init();
-    let args = Args::parse();
-    let config = daemon::Config {
-        socket: args.socket,
-        pcsc: !args.no_pcsc,
-        serial: args.serial,
+    let config = merge(args, file);
+    let runtime = daemon::runtime().unwrap_or_else(|e| {
+        eprintln!("lecteurd: runtime: {e}");
+        std::process::exit(1);
+    });
+    runtime.block_on(serve(config));
+}
+
+/// The command line over the file over the defaults.
+fn merge(args: Args, file: FileConfig) -> daemon::Config {
+    let serial = if args.serial.is_empty() {
+        file.serial.iter().map(config::SerialPort::spec).collect()
+    } else {
+        args.serial
+    };
+    let allowed = if args.allow_uid.is_empty() {
+        file.allowed_uids
+    } else {
+        Some(args.allow_uid)
+    };
+    daemon::Config {
+        socket: args.socket.or(file.socket),
+        pcsc: !args.no_pcsc && file.pcsc.unwrap_or(true),
+        serial,
         sim: args.sim || !args.sim_cards.is_empty(),
         sim_cards: args.sim_cards,
         service: lecteur::service::Options {
-            pin_idle_timeout: std::time::Duration::from_secs(args.pin_idle_timeout),
-            profiles_dir: args.profiles,
+            pin_idle_timeout: std::time::Duration::from_secs(
+                args.pin_idle_timeout.or(file.pin_idle_timeout).unwrap_or(900),
+            ),
+            profiles_dir: args.profiles.or(file.profiles),
         },
         access: api::access::Access {
-            group: args.socket_group,
-            allowed_uids: (!args.allow_uid.is_empty()).then_some(args.allow_uid),
-            max_rate: args.max_rate,
+            group: args.socket_group.or(file.socket_group),
+            allowed_uids: allowed,
+            max_rate: args
+                .max_rate
+                .or(file.max_rate)
+                .unwrap_or(api::access::DEFAULT_MAX_RATE),
         },
-    };
+    }
+}
+
+async fn serve(config: daemon::Config) {
     let ready = match daemon::start(&config) {
         Ok(r) => r,
         Err(e) => {
@@ -81,7 +117,13 @@ async fn serve() {
             std::process::exit(1);
         }
     };
-    tracing::info!(socket = %ready.socket.display(), transports = ?ready.api.transports, "lecteurd ready");
+    tracing::info!(
+        socket = %ready.socket.display(),
+        activated = ready.activated,
+        transports = ?ready.api.transports,
+        "lecteurd ready"
+    );
+    lecteur::systemd::notify("READY=1");
     tokio::select! {
         r = api::serve(ready.listener, ready.api) => {
             if let Err(e) = r {
@@ -90,7 +132,10 @@ async fn serve() {
         }
         _ = shutdown() => tracing::info!("stopping"),
     }
-    let _ = std::fs::remove_file(&ready.socket);
+    lecteur::systemd::notify("STOPPING=1");
+    if !ready.activated {
+        let _ = std::fs::remove_file(&ready.socket);
+    }
 }
 
 async fn shutdown() {

@@ -80,6 +80,8 @@ impl Daemon {
         let child = Command::new(env!("CARGO_BIN_EXE_lecteurd"))
             .arg("--socket")
             .arg(&socket)
+            // Never the machine's /etc/lecteur/lecteur.toml.
+            .args(["--config", "/dev/null"])
             .args(args)
             .env("LECTEUR_LOG", log)
             .stdout(Stdio::null())

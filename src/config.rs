@@ -1,0 +1,172 @@
+//! `/etc/lecteur/lecteur.toml`: what an administrator sets once. Options on
+//! lecteurd's command line override it. An invalid file is refused with its
+//! path and line, never half-applied.
+
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// Where lecteurd looks when `--config` is not given (read only if it exists).
+pub const DEFAULT_PATH: &str = "/etc/lecteur/lecteur.toml";
+
+#[derive(Debug, Default, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// Socket path (ignored under systemd socket activation).
+    pub socket: Option<PathBuf>,
+    /// Group owning the socket (name or number).
+    pub socket_group: Option<String>,
+    /// Only these uids are served.
+    pub allowed_uids: Option<Vec<u32>>,
+    /// Requests per second per connection (0: no limit).
+    pub max_rate: Option<u32>,
+    /// Seconds an unused PIN verification is kept.
+    pub pin_idle_timeout: Option<u64>,
+    /// Log filter (`info`, `debug`, `lecteur=trace`…); `LECTEUR_LOG` wins.
+    pub log: Option<String>,
+    /// Use PC/SC (pcscd); default true.
+    pub pcsc: Option<bool>,
+    /// Card profiles replacing the built-in ones, file by file.
+    pub profiles: Option<PathBuf>,
+    /// CCID-over-serial readers.
+    #[serde(default)]
+    pub serial: Vec<SerialPort>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SerialPort {
+    pub port: PathBuf,
+    /// Reader profile (`GemPCTwin`, `GemCoreSIMPro`, `GemCorePOSPro`, `GemPCPinPad`).
+    pub profile: Option<String>,
+}
+
+impl SerialPort {
+    /// As `--serial` spells it: `PATH[:PROFILE]`.
+    pub fn spec(&self) -> String {
+        match &self.profile {
+            Some(p) => format!("{}:{p}", self.port.display()),
+            None => self.port.display().to_string(),
+        }
+    }
+}
+
+impl FileConfig {
+    /// Parses a configuration; the error names the line.
+    pub fn parse(text: &str) -> Result<FileConfig, String> {
+        let config: FileConfig = toml::from_str(text).map_err(|e| {
+            let line = e.span().map(|s| line_of(text, s.start));
+            match line {
+                Some(line) => format!("line {line}: {}", e.message()),
+                None => e.message().to_string(),
+            }
+        })?;
+        if config
+            .log
+            .as_deref()
+            .is_some_and(|l| tracing_subscriber_filter_ok(l).is_err())
+        {
+            let line = text
+                .lines()
+                .position(|l| l.trim_start().starts_with("log"))
+                .map_or(0, |i| i + 1);
+            return Err(format!(
+                "line {line}: log filter {:?} is not valid",
+                config.log.unwrap_or_default()
+            ));
+        }
+        Ok(config)
+    }
+
+    /// Reads `path`; `Ok(None)` when it does not exist and `required` is false.
+    pub fn load(path: &Path, required: bool) -> Result<Option<FileConfig>, String> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Self::parse(&text)
+                .map(Some)
+                .map_err(|e| format!("{}: {e}", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => Ok(None),
+            Err(e) => Err(format!("{}: {e}", path.display())),
+        }
+    }
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text.get(..offset).map_or(0, |t| t.matches('\n').count()) + 1
+}
+
+/// Whether a log filter parses (directives like `info` or `lecteur=trace`).
+fn tracing_subscriber_filter_ok(filter: &str) -> Result<(), String> {
+    tracing_subscriber::EnvFilter::try_new(filter)
+        .map(drop)
+        .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_whole_file() {
+        let c = FileConfig::parse(
+            r#"
+socket = "/run/lecteur/lecteur.sock"
+socket_group = "lecteur"
+allowed_uids = [1000, 1001]
+max_rate = 500
+pin_idle_timeout = 600
+log = "info,lecteur=debug"
+pcsc = true
+
+[[serial]]
+port = "/dev/lecteur-serial-0"
+profile = "GemCoreSIMPro"
+
+[[serial]]
+port = "/dev/ttyS0"
+"#,
+        )
+        .unwrap();
+        assert_eq!(c.allowed_uids, Some(vec![1000, 1001]));
+        assert_eq!(c.serial[0].spec(), "/dev/lecteur-serial-0:GemCoreSIMPro");
+        assert_eq!(c.serial[1].spec(), "/dev/ttyS0");
+        assert_eq!(FileConfig::parse("").unwrap(), FileConfig::default());
+    }
+
+    #[test]
+    fn errors_name_the_line() {
+        let e = FileConfig::parse("max_rate = 5\nsockett = \"/x\"\n").unwrap_err();
+        assert!(e.starts_with("line 2:") && e.contains("sockett"), "{e}");
+        let e = FileConfig::parse("\n\nmax_rate = \"many\"\n").unwrap_err();
+        assert!(e.starts_with("line 3:"), "{e}");
+        let e = FileConfig::parse("[[serial]]\nprofile = \"GemPCTwin\"\n").unwrap_err();
+        assert!(e.contains("port"), "{e}");
+        let e = FileConfig::parse("pcsc = true\nlog = \"lecteur=nonsense\"\n").unwrap_err();
+        assert!(e.starts_with("line 2:"), "{e}");
+    }
+
+    #[test]
+    fn the_shipped_example_parses() {
+        let text = include_str!("../udev/lecteur.toml");
+        assert_eq!(FileConfig::parse(text).unwrap(), FileConfig::default());
+        let uncommented: String = text
+            .lines()
+            .map(|l| {
+                l.strip_prefix('#')
+                    .filter(|r| !r.starts_with(' ') && !r.is_empty())
+                    .unwrap_or(l)
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let c = FileConfig::parse(&uncommented).unwrap();
+        assert_eq!(c.socket_group.as_deref(), Some("lecteur"));
+        assert_eq!(c.serial.len(), 1);
+    }
+
+    #[test]
+    fn a_missing_file_is_no_configuration_unless_asked_for() {
+        let p = Path::new("/nonexistent/lecteur.toml");
+        assert_eq!(FileConfig::load(p, false), Ok(None));
+        assert!(FileConfig::load(p, true)
+            .unwrap_err()
+            .contains("/nonexistent/lecteur.toml"));
+    }
+}
