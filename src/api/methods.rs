@@ -6,7 +6,7 @@ use super::Api;
 use crate::card::cps::KeyUsage;
 use crate::card::cps::SignScheme;
 use crate::dmp::vihf::{Lps, Request};
-use crate::service::{AuthInput, ConnId, LastTry, PinEntry, SignInput, SituationPick};
+use crate::service::{AuthInput, ConnId, Freshness, LastTry, PinEntry, SignInput, SituationPick};
 use base64::Engine;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -47,6 +47,15 @@ struct NoParams {}
 #[serde(deny_unknown_fields)]
 struct ReaderParams {
     reader: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VitaleParams {
+    reader: Option<String>,
+    /// Read the card even when it has not moved since the last read.
+    #[serde(default)]
+    fresh: bool,
 }
 
 #[derive(Deserialize)]
@@ -208,8 +217,13 @@ pub async fn call(api: &Api, conn: ConnId, method: &str, p: Value) -> Result<Val
             to_value(svc.readers())
         }
         "vitale.read" => {
-            let p: ReaderParams = params(p)?;
-            to_value(svc.vitale_read(conn, p.reader.as_deref()).await?)
+            let p: VitaleParams = params(p)?;
+            let freshness = if p.fresh {
+                Freshness::Fresh
+            } else {
+                Freshness::Cached
+            };
+            to_value(&*svc.vitale_read(conn, p.reader.as_deref(), freshness).await?)
         }
         "cps.info" => {
             let p: ReaderParams = params(p)?;
