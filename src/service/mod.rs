@@ -13,7 +13,7 @@ pub use cps::{AuthInput, DataObjectView, LastTry, PinEntry, SignInput, SignResul
 pub use dmp::{SituationPick, VihfResult};
 pub use error::ServiceError;
 pub use events::Event;
-pub use vitale::{Freshness, VitaleResult};
+pub use vitale::{Freshness, VitaleRead, VitaleResult};
 pub use worker::ConnId;
 
 use crate::card::atr::{identify, CardKind};

@@ -20,10 +20,18 @@ pub struct VitaleResult {
     pub warnings: Vec<String>,
 }
 
+/// A read and its JSON, serialised once: a cached read is answered with the
+/// same text, no serialisation per request.
+#[derive(Debug)]
+pub struct VitaleRead {
+    pub result: VitaleResult,
+    pub json: Arc<str>,
+}
+
 /// The last read of the Vitale in a slot, for the card insertion it was read on.
 pub struct VitaleCache {
     epoch: u64,
-    read: Arc<VitaleResult>,
+    read: Arc<VitaleRead>,
 }
 
 /// Whether `vitale.read` may answer from what was read before.
@@ -43,7 +51,7 @@ fn cached_read(
     conn: ConnId,
     profiles: &Profiles,
     freshness: Freshness,
-) -> Result<Arc<VitaleResult>, ServiceError> {
+) -> Result<Arc<VitaleRead>, ServiceError> {
     // The epoch before connecting: a movement meanwhile only makes the entry stale.
     let epoch = ctx.epoch();
     let (atr, kind) = open(ctx, conn, VITALE)?;
@@ -53,13 +61,18 @@ fn cached_read(
         }
     }
     let data = vitale::read_card(&mut Channel(&mut *ctx.channel), kind, &profiles.vitale2)?;
-    let read = Arc::new(VitaleResult {
+    let result = VitaleResult {
         card: CardView::new(&atr),
         validity_start: data.validity_start,
         beneficiaries: data.beneficiaries,
         extra: data.extra,
         extra_files: data.extra_files,
         warnings: data.warnings,
+    };
+    let json = serde_json::to_string(&result).map_err(|e| ServiceError::Internal(e.to_string()))?;
+    let read = Arc::new(VitaleRead {
+        result,
+        json: json.into(),
     });
     *ctx.vitale_cache = Some(VitaleCache {
         epoch,
@@ -76,7 +89,7 @@ impl Service {
         conn: ConnId,
         reader: Option<&str>,
         freshness: Freshness,
-    ) -> Result<Arc<VitaleResult>, ServiceError> {
+    ) -> Result<Arc<VitaleRead>, ServiceError> {
         let worker = self.pick(reader, VITALE, "Vitale")?;
         let profiles = self.inner.profiles.clone();
         worker
