@@ -54,7 +54,10 @@ fn start_time(dir: &Path) -> Duration {
         .spawn()
         .expect("starting lecteurd");
     while std::os::unix::net::UnixStream::connect(&socket).is_err() {
-        assert!(t.elapsed() < Duration::from_secs(10), "lecteurd never opened its socket");
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "lecteurd never opened its socket"
+        );
         std::thread::sleep(Duration::from_micros(200));
     }
     let took = t.elapsed();
@@ -102,23 +105,58 @@ fn main() {
         verdict(p99 <= 5.0, "≤ 5 ms")
     );
     let idle = r["rss_kib"]["idle"].as_f64().unwrap_or(f64::MAX) / 1024.0;
-    println!("lecteurd idle RSS: {idle:.1} MiB {}", verdict(idle <= 10.0, "≤ 10 MiB"));
-
-    // Growth: RSS after a warm-up (every connection open, every cache filled)
-    // against RSS after 100 000 more mixed requests.
-    let requests = if quick { "20000" } else { "100000" };
-    let r = load(&["--clients", "32", "--requests", requests, "--mix", "list=4,vitale=4,info=2,sign=1"]);
-    let warm = r["rss_kib"]["after_warmup"].as_f64().unwrap_or(0.0);
-    let end = r["rss_kib"]["end"].as_f64().unwrap_or(f64::MAX);
-    let growth = end - warm;
     println!(
-        "lecteurd RSS growth over {} mixed requests: {:+.0} KiB ({:.1} → {:.1} MiB, {:.0} requests/s{}) {}",
-        r["overall"]["requests"],
+        "lecteurd idle RSS: {idle:.1} MiB {}",
+        verdict(idle <= 10.0, "≤ 10 MiB")
+    );
+
+    // Growth: RSS after the warm-up (every connection open, every cache
+    // filled) against RSS after 100 000 more requests; then a second 100 000
+    // on the same lecteurd, to tell a leak (grows again) from a plateau.
+    let requests = if quick { "20000" } else { "100000" };
+    let dir = std::env::temp_dir().join(format!("lecteur-bench-rss-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let socket = dir.join("lecteur.sock");
+    let mut daemon = Command::new(env!("CARGO_BIN_EXE_lecteurd"))
+        .args(["--no-pcsc", "--sim", "--socket"])
+        .arg(&socket)
+        .env("LECTEUR_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starting lecteurd");
+    let pid = daemon.id().to_string();
+    let mut runs = Vec::new();
+    for _ in 0..2 {
+        runs.push(load(&[
+            "--socket",
+            socket.to_str().unwrap(),
+            "--pid",
+            &pid,
+            "--clients",
+            "32",
+            "--requests",
+            requests,
+            "--mix",
+            "list=4,vitale=4,info=2,sign=1",
+        ]));
+    }
+    let _ = daemon.kill();
+    let _ = daemon.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    let kib = |r: &Value, k: &str| r["rss_kib"][k].as_f64().unwrap_or(0.0);
+    let (first, second) = (&runs[0], &runs[1]);
+    let growth = kib(first, "end") - kib(first, "after_warmup");
+    println!(
+        "lecteurd RSS growth over {} mixed requests: {:+.0} KiB ({:.1} → {:.1} MiB at {:.0} requests/s{}); over {} more: {:+.0} KiB {}",
+        first["overall"]["requests"],
         growth,
-        warm / 1024.0,
-        end / 1024.0,
-        r["overall"]["per_second"].as_f64().unwrap_or(0.0),
-        errors(&r),
+        kib(first, "after_warmup") / 1024.0,
+        kib(first, "end") / 1024.0,
+        first["overall"]["per_second"].as_f64().unwrap_or(0.0),
+        errors(first),
+        second["overall"]["requests"],
+        kib(second, "end") - kib(first, "end"),
         verdict(growth <= RSS_NOISE_KIB, "no growth beyond 1 MiB of noise")
     );
 }

@@ -59,10 +59,10 @@ fn lecteurd(children: &mut Children, dir: &Path, link: &Path) -> Client {
     let mut c = Client::connect(&socket).expect("connect");
     c.set_timeout(Some(Duration::from_secs(30))).unwrap();
     wait_for("both cards", || {
-        c.call("readers.list", json!({}))
-            .ok()
-            .and_then(|r| r.as_array().map(|a| a.iter().filter(|s| !s["card"].is_null()).count()))
-            == Some(2)
+        c.call("readers.list", json!({})).ok().and_then(|r| {
+            r.as_array()
+                .map(|a| a.iter().filter(|s| !s["card"].is_null()).count())
+        }) == Some(2)
     });
     c
 }

@@ -25,14 +25,21 @@ fn a_card_that_stays_in_is_read_once() {
     let mut other = d.client();
     for _ in 0..3 {
         assert_eq!(c.call("vitale.read", json!({})).unwrap(), first);
-        assert_eq!(other.call("vitale.read", json!({"reader": "sim:1"})).unwrap(), first);
+        assert_eq!(
+            other.call("vitale.read", json!({"reader": "sim:1"})).unwrap(),
+            first
+        );
     }
     assert_eq!(apdus_sent(&d), after_first, "0 APDUs for a cached read");
 
     let fresh = c.call("vitale.read", json!({"fresh": true})).unwrap();
     assert_eq!(fresh, first);
     let after_fresh = apdus_sent(&d);
-    assert_eq!(after_fresh - after_first, after_first - before, "fresh: a whole read");
+    assert_eq!(
+        after_fresh - after_first,
+        after_first - before,
+        "fresh: a whole read"
+    );
     c.call("vitale.read", json!({"fresh": false})).unwrap();
     assert_eq!(apdus_sent(&d), after_fresh);
 
@@ -87,7 +94,11 @@ fn a_card_put_back_or_swapped_is_read_again() {
     assert_eq!(control(&control_socket, "insert 1 vitale2-6-beneficiaries"), "ok");
     expect_event(&mut events, "card.inserted", &reader);
     let other = c.call("vitale.read", params.clone()).unwrap();
-    assert_eq!(other["beneficiaries"].as_array().map(Vec::len), Some(6), "{other}");
+    assert_eq!(
+        other["beneficiaries"].as_array().map(Vec::len),
+        Some(6),
+        "{other}"
+    );
     assert_ne!(other, first);
     assert!(apdus_sent(&d) > read_twice);
 }

@@ -147,7 +147,9 @@ async fn handle(api: &Api, conn: u64, line: &str, out: &mpsc::Sender<Outgoing>) 
             return req.id.map(|id| rpc::failure(id, err).into());
         }
         if let Some(id) = req.id {
-            let _ = out.send(rpc::success(id, json!({ "subscribed": true })).into()).await;
+            let _ = out
+                .send(rpc::success(id, json!({ "subscribed": true })).into())
+                .await;
         }
         forward_events(api, out).await;
         return None;

@@ -221,7 +221,10 @@ pub async fn call(api: &Api, conn: ConnId, method: &str, p: Value) -> Result<Rep
         } else {
             Freshness::Cached
         };
-        let read = api.service.vitale_read(conn, p.reader.as_deref(), freshness).await?;
+        let read = api
+            .service
+            .vitale_read(conn, p.reader.as_deref(), freshness)
+            .await?;
         return Ok(Reply::Json(read.json.clone()));
     }
     call_value(api, conn, method, p).await.map(Reply::Value)

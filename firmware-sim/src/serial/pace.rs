@@ -36,6 +36,12 @@ pub struct Pacer {
     pub counts: Arc<LineCounts>,
 }
 
+impl Default for Pacer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Pacer {
     pub fn new() -> Pacer {
         let now = Instant::now();

@@ -60,7 +60,9 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     let (n, unit) = s
         .find(|c: char| !c.is_ascii_digit() && c != '.')
         .map_or((s, "s"), |i| s.split_at(i));
-    let n: f64 = n.parse().map_err(|_| format!("bad duration {s:?} (e.g. 10s, 500ms, 2m)"))?;
+    let n: f64 = n
+        .parse()
+        .map_err(|_| format!("bad duration {s:?} (e.g. 10s, 500ms, 2m)"))?;
     let secs = match unit {
         "ms" => n / 1000.0,
         "s" => n,
@@ -163,7 +165,9 @@ fn run(args: Args) -> Result<(), String> {
 fn print_text(r: &serde_json::Value) {
     println!(
         "{} clients, mix {}, {:.1} s",
-        r["clients"], r["mix"].as_str().unwrap_or(""), r["seconds"].as_f64().unwrap_or(0.0)
+        r["clients"],
+        r["mix"].as_str().unwrap_or(""),
+        r["seconds"].as_f64().unwrap_or(0.0)
     );
     let line = |name: &str, s: &serde_json::Value| {
         println!(
@@ -192,7 +196,11 @@ fn print_text(r: &serde_json::Value) {
     if !r["apdus"].is_null() {
         println!("  APDUs sent by lecteurd during the measure: {}", r["apdus"]);
     }
-    let kib = |k: &str| r["rss_kib"][k].as_u64().map_or("?".into(), |v| format!("{:.1} MiB", v as f64 / 1024.0));
+    let kib = |k: &str| {
+        r["rss_kib"][k]
+            .as_u64()
+            .map_or("?".into(), |v| format!("{:.1} MiB", v as f64 / 1024.0))
+    };
     println!(
         "  lecteurd RSS: {} idle, {} after warm-up, {} at the end",
         kib("idle"),
