@@ -186,6 +186,8 @@ impl Service {
             ReaderEvent::CardRemoved { id } => {
                 if let Some(slot) = self.slots().get_mut(&id) {
                     slot.epoch.fetch_add(1, Ordering::SeqCst);
+                    // The patient data read from the card leaves with it.
+                    slot.worker.post(|ctx| *ctx.vitale_cache = None);
                     slot.atr = None;
                 } else {
                     return;

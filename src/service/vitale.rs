@@ -31,6 +31,8 @@ pub struct VitaleRead {
 /// The last read of the Vitale in a slot, for the card insertion it was read on.
 pub struct VitaleCache {
     epoch: u64,
+    /// The card's ATR: a card of another kind seen before its event is not served.
+    atr: Vec<u8>,
     read: Arc<VitaleRead>,
 }
 
@@ -56,7 +58,11 @@ fn cached_read(
     let epoch = ctx.epoch();
     let (atr, kind) = open(ctx, conn, VITALE)?;
     if freshness == Freshness::Cached {
-        if let Some(c) = ctx.vitale_cache.as_ref().filter(|c| c.epoch == epoch) {
+        if let Some(c) = ctx
+            .vitale_cache
+            .as_ref()
+            .filter(|c| c.epoch == epoch && c.atr == atr)
+        {
             return Ok(c.read.clone());
         }
     }
@@ -76,6 +82,7 @@ fn cached_read(
     });
     *ctx.vitale_cache = Some(VitaleCache {
         epoch,
+        atr,
         read: read.clone(),
     });
     Ok(read)
