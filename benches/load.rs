@@ -125,6 +125,11 @@ fn main() {
         .stderr(Stdio::null())
         .spawn()
         .expect("starting lecteurd");
+    let t = Instant::now();
+    while std::os::unix::net::UnixStream::connect(&socket).is_err() {
+        assert!(t.elapsed() < Duration::from_secs(10), "lecteurd never opened its socket");
+        std::thread::sleep(Duration::from_millis(1));
+    }
     let pid = daemon.id().to_string();
     let mut runs = Vec::new();
     for _ in 0..2 {
