@@ -127,7 +127,10 @@ fn main() {
         .expect("starting lecteurd");
     let t = Instant::now();
     while std::os::unix::net::UnixStream::connect(&socket).is_err() {
-        assert!(t.elapsed() < Duration::from_secs(10), "lecteurd never opened its socket");
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "lecteurd never opened its socket"
+        );
         std::thread::sleep(Duration::from_millis(1));
     }
     let pid = daemon.id().to_string();
