@@ -35,8 +35,7 @@ impl Method {
     /// verification (the PIN policy), so a verification made once would not last.
     pub fn params(self, pin: &str) -> String {
         match self {
-            Method::List | Method::Info => "{}".into(),
-            Method::Vitale => "{}".into(),
+            Method::List | Method::Vitale | Method::Info => "{}".into(),
             Method::Sign => format!(
                 r#"{{"pin":{},"key":"signature","algorithm":"rsa-pkcs1-sha256","digest_b64":"{DIGEST_B64}"}}"#,
                 serde_json::Value::from(pin)
