@@ -15,6 +15,16 @@ use std::time::{Duration, Instant};
 /// RSS growth over the mixed run beyond which it is called growth, not noise.
 const RSS_NOISE_KIB: f64 = 1024.0;
 
+/// A child process killed when dropped, also when the benchmark panics.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 fn load(args: &[&str]) -> Value {
     let out = Command::new(env!("CARGO_BIN_EXE_lecteur-load"))
         .args(args)
@@ -45,7 +55,7 @@ fn errors(r: &Value) -> String {
 fn start_time(dir: &Path) -> Duration {
     let socket = dir.join("start.sock");
     let t = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_lecteurd"))
+    let child = Command::new(env!("CARGO_BIN_EXE_lecteurd"))
         .args(["--no-pcsc", "--sim", "--socket"])
         .arg(&socket)
         .env("LECTEUR_LOG", "warn")
@@ -53,6 +63,7 @@ fn start_time(dir: &Path) -> Duration {
         .stderr(Stdio::null())
         .spawn()
         .expect("starting lecteurd");
+    let _child = Killed(child);
     while std::os::unix::net::UnixStream::connect(&socket).is_err() {
         assert!(
             t.elapsed() < Duration::from_secs(10),
@@ -60,10 +71,7 @@ fn start_time(dir: &Path) -> Duration {
         );
         std::thread::sleep(Duration::from_micros(200));
     }
-    let took = t.elapsed();
-    let _ = child.kill();
-    let _ = child.wait();
-    took
+    t.elapsed()
 }
 
 fn main() {
@@ -128,7 +136,7 @@ fn main() {
     let dir = std::env::temp_dir().join(format!("lecteur-bench-rss-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let socket = dir.join("lecteur.sock");
-    let mut daemon = Command::new(env!("CARGO_BIN_EXE_lecteurd"))
+    let daemon = Command::new(env!("CARGO_BIN_EXE_lecteurd"))
         .args(["--no-pcsc", "--sim", "--socket"])
         .arg(&socket)
         .env("LECTEUR_LOG", "warn")
@@ -136,6 +144,7 @@ fn main() {
         .stderr(Stdio::null())
         .spawn()
         .expect("starting lecteurd");
+    let daemon = Killed(daemon);
     let t = Instant::now();
     while std::os::unix::net::UnixStream::connect(&socket).is_err() {
         assert!(
@@ -144,7 +153,7 @@ fn main() {
         );
         std::thread::sleep(Duration::from_millis(1));
     }
-    let pid = daemon.id().to_string();
+    let pid = daemon.0.id().to_string();
     let mut runs = Vec::new();
     for _ in 0..2 {
         runs.push(load(&[
@@ -160,8 +169,7 @@ fn main() {
             "list=4,vitale=4,info=2,sign=1",
         ]));
     }
-    let _ = daemon.kill();
-    let _ = daemon.wait();
+    drop(daemon);
     let _ = std::fs::remove_dir_all(&dir);
     let kib = |r: &Value, k: &str| r["rss_kib"][k].as_f64().unwrap_or(0.0);
     let (first, second) = (&runs[0], &runs[1]);
