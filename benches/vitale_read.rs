@@ -184,7 +184,7 @@ fn main() {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    let params = json!({ "reader": reader_id.expect("lecteurd sees the card") });
+    let params = json!({ "reader": reader_id.expect("lecteurd sees the card"), "fresh": true });
     client.call("vitale.read", params.clone()).expect("warm-up read");
 
     // One raw read, then lecteur's card code on the raw card, then one

@@ -57,6 +57,10 @@ enum Command {
         /// Unix socket for insert/remove/status (and keypad) commands.
         #[arg(long)]
         control: Option<PathBuf>,
+        /// Time the line as a real one at this speed (8N2, 11 bits a byte);
+        /// by default bytes cross the pty as fast as it goes.
+        #[arg(long)]
+        baud: Option<u32>,
     },
     /// Sends one command to a running simulator's control socket and prints the answer.
     Control {
@@ -130,6 +134,7 @@ fn run_serial(
     slots: &[String],
     profile: Profile,
     control: Option<&PathBuf>,
+    baud: Option<u32>,
     verbose: bool,
 ) -> Result<(), String> {
     let count = profile.default_slots();
@@ -149,6 +154,7 @@ fn run_serial(
     }
     let mut device = serial::Reader::open(link, profile, reader).map_err(|e| e.to_string())?;
     device.set_verbose(verbose);
+    device.set_baud(baud);
     let bay = bay.with_keypad(device.keypad());
     let _control = start_control(control, &bay)?;
     install_signal_handlers();
@@ -205,7 +211,8 @@ fn main() -> ExitCode {
             slots,
             reader,
             control,
-        } => run_serial(link, slots, *reader, control.as_ref(), cli.verbose),
+            baud,
+        } => run_serial(link, slots, *reader, control.as_ref(), *baud, cli.verbose),
         Command::Control { socket, command } => run_control_client(socket, command),
         Command::GenFixtures { out } => lecteur_sim::pki::generate_fixtures(out)
             .map(|()| eprintln!("lecteur-sim: fixtures written to {}", out.display()))

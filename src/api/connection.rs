@@ -45,10 +45,13 @@ pub async fn run(stream: UnixStream, api: Arc<Api>) {
         api.service.disconnect(conn);
         return;
     }
-    let (out, mut outgoing) = mpsc::channel::<Value>(64);
+    let (out, mut outgoing) = mpsc::channel::<Outgoing>(64);
     let writer = tokio::spawn(async move {
         while let Some(msg) = outgoing.recv().await {
-            let mut line = msg.to_string();
+            let mut line = match msg {
+                Outgoing::Message(v) => v.to_string(),
+                Outgoing::Line(l) => l,
+            };
             line.push('\n');
             if write.write_all(line.as_bytes()).await.is_err() {
                 break;
@@ -72,7 +75,7 @@ pub async fn run(stream: UnixStream, api: Arc<Api>) {
             Ok(line) => zeroize::Zeroizing::new(line), // it may carry a PIN
             Err(message) => {
                 let err = rpc::RpcError::new(rpc::INVALID_REQUEST, "invalid_request", message);
-                let _ = out.send(rpc::failure(Value::Null, err)).await;
+                let _ = out.send(rpc::failure(Value::Null, err).into()).await;
                 continue;
             }
         };
@@ -106,7 +109,7 @@ pub async fn run(stream: UnixStream, api: Arc<Api>) {
 }
 
 /// Answers a request over the connection's rate without running it.
-async fn refuse_over_rate(line: &str, max_rate: u32, out: &mpsc::Sender<Value>) {
+async fn refuse_over_rate(line: &str, max_rate: u32, out: &mpsc::Sender<Outgoing>) {
     let id = match rpc::parse(line) {
         Ok(req) => req.id,
         Err((id, _)) => Some(id),
@@ -117,22 +120,36 @@ async fn refuse_over_rate(line: &str, max_rate: u32, out: &mpsc::Sender<Value>) 
             "rate_limited",
             format!("more than {max_rate} requests per second on this connection"),
         );
-        let _ = out.send(rpc::failure(id, err)).await;
+        let _ = out.send(rpc::failure(id, err).into()).await;
     }
 }
 
-async fn handle(api: &Api, conn: u64, line: &str, out: &mpsc::Sender<Value>) -> Option<Value> {
+/// What the writer sends: a message to serialise, or a line made already.
+enum Outgoing {
+    Message(Value),
+    Line(String),
+}
+
+impl From<Value> for Outgoing {
+    fn from(v: Value) -> Self {
+        Outgoing::Message(v)
+    }
+}
+
+async fn handle(api: &Api, conn: u64, line: &str, out: &mpsc::Sender<Outgoing>) -> Option<Outgoing> {
     let req = match rpc::parse(line) {
         Ok(req) => req,
-        Err((id, err)) => return Some(rpc::failure(id, err)),
+        Err((id, err)) => return Some(rpc::failure(id, err).into()),
     };
     if req.method == "events.subscribe" {
         if req.params.as_object().is_some_and(|p| !p.is_empty()) {
             let err = rpc::RpcError::invalid_params("events.subscribe takes no parameters");
-            return req.id.map(|id| rpc::failure(id, err));
+            return req.id.map(|id| rpc::failure(id, err).into());
         }
         if let Some(id) = req.id {
-            let _ = out.send(rpc::success(id, json!({ "subscribed": true }))).await;
+            let _ = out
+                .send(rpc::success(id, json!({ "subscribed": true })).into())
+                .await;
         }
         forward_events(api, out).await;
         return None;
@@ -140,13 +157,14 @@ async fn handle(api: &Api, conn: u64, line: &str, out: &mpsc::Sender<Value>) -> 
     let result = methods::call(api, conn, &req.method, req.params).await;
     let id = req.id?;
     Some(match result {
-        Ok(v) => rpc::success(id, v),
-        Err(e) => rpc::failure(id, e),
+        Ok(methods::Reply::Value(v)) => rpc::success(id, v).into(),
+        Ok(methods::Reply::Json(json)) => Outgoing::Line(rpc::success_line(&id, &json)),
+        Err(e) => rpc::failure(id, e).into(),
     })
 }
 
 /// Forwards events to the client; the task is aborted when the client goes.
-async fn forward_events(api: &Api, out: &mpsc::Sender<Value>) {
+async fn forward_events(api: &Api, out: &mpsc::Sender<Outgoing>) {
     let mut events = api.service.subscribe();
     loop {
         let ev = match events.recv().await {
@@ -155,7 +173,7 @@ async fn forward_events(api: &Api, out: &mpsc::Sender<Value>) {
             Err(_) => break,
         };
         let note = json!({ "jsonrpc": "2.0", "method": "event", "params": ev });
-        if out.send(note).await.is_err() {
+        if out.send(note.into()).await.is_err() {
             break;
         }
     }

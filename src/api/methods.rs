@@ -6,11 +6,12 @@ use super::Api;
 use crate::card::cps::KeyUsage;
 use crate::card::cps::SignScheme;
 use crate::dmp::vihf::{Lps, Request};
-use crate::service::{AuthInput, ConnId, LastTry, PinEntry, SignInput, SituationPick};
+use crate::service::{AuthInput, ConnId, Freshness, LastTry, PinEntry, SignInput, SituationPick};
 use base64::Engine;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use std::sync::Arc;
 use zeroize::Zeroizing;
 
 /// Every method name, in the order of docs/openrpc.json.
@@ -47,6 +48,15 @@ struct NoParams {}
 #[serde(deny_unknown_fields)]
 struct ReaderParams {
     reader: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VitaleParams {
+    reader: Option<String>,
+    /// Read the card even when it has not moved since the last read.
+    #[serde(default)]
+    fresh: bool,
 }
 
 #[derive(Deserialize)]
@@ -195,8 +205,33 @@ fn scheme(algorithm: &str) -> Result<SignScheme, RpcError> {
     }
 }
 
+/// A method's result: a JSON value, or JSON text serialised once and shared
+/// (a cached Vitale read goes out as it was serialised when the card was read).
+pub enum Reply {
+    Value(Value),
+    Json(Arc<str>),
+}
+
 /// Runs one method.
-pub async fn call(api: &Api, conn: ConnId, method: &str, p: Value) -> Result<Value, RpcError> {
+pub async fn call(api: &Api, conn: ConnId, method: &str, p: Value) -> Result<Reply, RpcError> {
+    if method == "vitale.read" {
+        let p: VitaleParams = params(p)?;
+        let freshness = if p.fresh {
+            Freshness::Fresh
+        } else {
+            Freshness::Cached
+        };
+        let read = api
+            .service
+            .vitale_read(conn, p.reader.as_deref(), freshness)
+            .await?;
+        return Ok(Reply::Json(read.json.clone()));
+    }
+    call_value(api, conn, method, p).await.map(Reply::Value)
+}
+
+/// Runs one method whose result is built as a JSON value.
+async fn call_value(api: &Api, conn: ConnId, method: &str, p: Value) -> Result<Value, RpcError> {
     let svc = &api.service;
     match method {
         "system.info" => {
@@ -206,10 +241,6 @@ pub async fn call(api: &Api, conn: ConnId, method: &str, p: Value) -> Result<Val
         "readers.list" => {
             params::<NoParams>(p)?;
             to_value(svc.readers())
-        }
-        "vitale.read" => {
-            let p: ReaderParams = params(p)?;
-            to_value(svc.vitale_read(conn, p.reader.as_deref()).await?)
         }
         "cps.info" => {
             let p: ReaderParams = params(p)?;

@@ -112,6 +112,11 @@ pub fn success(id: Value, result: Value) -> Value {
     json!({ "jsonrpc": "2.0", "id": id, "result": result })
 }
 
+/// A success whose result is JSON text already (valid JSON, made by serde_json).
+pub fn success_line(id: &Value, result: &str) -> String {
+    format!(r#"{{"id":{id},"jsonrpc":"2.0","result":{result}}}"#)
+}
+
 pub fn failure(id: Value, error: RpcError) -> Value {
     json!({ "jsonrpc": "2.0", "id": id, "error": error })
 }
@@ -119,6 +124,15 @@ pub fn failure(id: Value, error: RpcError) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_success_line_is_the_success_message() {
+        let result = json!({"card": {"kind": "vitale2"}, "beneficiaries": [1, "é\"\n"]});
+        for id in [json!(7), json!("a\"b"), Value::Null] {
+            let line = success_line(&id, &result.to_string());
+            assert_eq!(line, success(id.clone(), result.clone()).to_string());
+        }
+    }
 
     #[test]
     fn rejects_bad_frames() {

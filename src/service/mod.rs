@@ -13,7 +13,7 @@ pub use cps::{AuthInput, DataObjectView, LastTry, PinEntry, SignInput, SignResul
 pub use dmp::{SituationPick, VihfResult};
 pub use error::ServiceError;
 pub use events::Event;
-pub use vitale::VitaleResult;
+pub use vitale::{Freshness, VitaleRead, VitaleResult};
 pub use worker::ConnId;
 
 use crate::card::atr::{identify, CardKind};
@@ -186,6 +186,8 @@ impl Service {
             ReaderEvent::CardRemoved { id } => {
                 if let Some(slot) = self.slots().get_mut(&id) {
                     slot.epoch.fetch_add(1, Ordering::SeqCst);
+                    // The patient data read from the card leaves with it.
+                    slot.worker.post(|ctx| *ctx.vitale_cache = None);
                     slot.atr = None;
                 } else {
                     return;

@@ -28,6 +28,7 @@ struct SlotState {
     verified: Option<Verified>,
     epoch: Arc<AtomicU64>,
     cps_cache: Option<super::cps::CpsCache>,
+    vitale_cache: Option<super::vitale::VitaleCache>,
 }
 
 /// What a card operation sees: the channel (for PC/SC, the card held in a
@@ -37,6 +38,8 @@ pub struct SlotCtx<'a> {
     pub channel: &'a mut dyn CardChannel,
     /// What was read of the CPS in the slot (see `cps::cached_info`).
     pub cps_cache: &'a mut Option<super::cps::CpsCache>,
+    /// The last Vitale read in the slot (see `vitale::cached_read`).
+    pub vitale_cache: &'a mut Option<super::vitale::VitaleCache>,
     verified: &'a mut Option<Verified>,
     epoch: &'a AtomicU64,
 }
@@ -75,6 +78,8 @@ impl SlotCtx<'_> {
     /// the card so that it forgets it too.
     pub fn drop_verification(&mut self) -> Result<(), TransportError> {
         if self.verified.take().is_some() {
+            // A reset card is read again.
+            *self.vitale_cache = None;
             self.channel.reset()?;
         }
         Ok(())
@@ -131,6 +136,7 @@ impl Worker {
             verified: None,
             epoch,
             cps_cache: None,
+            vitale_cache: None,
         };
         std::thread::Builder::new()
             .name(format!("slot {name}"))
@@ -141,6 +147,7 @@ impl Worker {
                         verified,
                         epoch,
                         cps_cache,
+                        vitale_cache,
                     } = &mut state;
                     let deliver = if job.exclusive {
                         let mut session = channel.session();
@@ -148,6 +155,7 @@ impl Worker {
                         (job.run)(&mut SlotCtx {
                             channel,
                             cps_cache,
+                            vitale_cache,
                             verified,
                             epoch,
                         })
@@ -156,6 +164,7 @@ impl Worker {
                         (job.run)(&mut SlotCtx {
                             channel,
                             cps_cache,
+                            vitale_cache,
                             verified,
                             epoch,
                         })

@@ -11,6 +11,7 @@ pub mod firmware;
 pub mod frame;
 pub mod keypad;
 pub mod link;
+pub mod pace;
 pub mod pinpad;
 mod pty;
 
@@ -130,6 +131,7 @@ pub struct Reader {
     link_path: PathBuf,
     link: Link,
     backlog: Vec<u8>,
+    pace: pace::Pacer,
 }
 
 impl Reader {
@@ -162,11 +164,22 @@ impl Reader {
             link_path: link_path.to_path_buf(),
             link: Link::new(profile, reader),
             backlog: Vec::new(),
+            pace: pace::Pacer::new(),
         })
     }
 
     pub fn set_verbose(&mut self, verbose: bool) {
         self.link.set_verbose(verbose);
+    }
+
+    /// Times the line as a real one at `baud` would (none: as fast as the pty).
+    pub fn set_baud(&mut self, baud: Option<u32>) {
+        self.pace.set_baud(baud);
+    }
+
+    /// Bytes that crossed the line so far, each way.
+    pub fn line_counts(&self) -> std::sync::Arc<pace::LineCounts> {
+        self.pace.counts.clone()
     }
 
     /// The reader's keypad (PIN-pad profile only), for the control socket.
@@ -200,10 +213,15 @@ impl Reader {
 
     fn flush(&mut self) -> Result<(), SerialError> {
         // Each write either makes progress or stops on WouldBlock.
+        if !self.backlog.is_empty() {
+            self.pace.begin();
+        }
         while !self.backlog.is_empty() {
-            match self.pty.master.write(&self.backlog) {
+            let due = self.pace.sendable(self.backlog.len());
+            match self.pty.master.write(&self.backlog[..due]) {
                 Ok(0) => break,
                 Ok(n) => {
+                    self.pace.sent(n);
                     self.backlog.drain(..n);
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
@@ -244,6 +262,7 @@ impl Reader {
             if pfd.revents & libc::POLLIN != 0 {
                 match self.pty.master.read(&mut buf) {
                     Ok(n) if n > 0 => {
+                        self.pace.received(n);
                         let out = self.link.receive(&buf[..n], Instant::now());
                         self.queue(out);
                     }
