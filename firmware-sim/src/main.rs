@@ -57,13 +57,19 @@ enum Command {
         /// Unix socket for insert/remove/status (and keypad) commands.
         #[arg(long)]
         control: Option<PathBuf>,
+        /// Line faults from the start, e.g. "ber=1e-4 seed=7" (ber=P rx-ber=P
+        /// drop=P dup=P garbage=P nak-storm time-ext[=MS] mute-after=N
+        /// delay=MS unplug seed=S); changed at run time with the control
+        /// command `fault SPEC` (`fault none` clears them).
+        #[arg(long, value_name = "SPEC")]
+        fault: Option<String>,
     },
     /// Sends one command to a running simulator's control socket and prints the answer.
     Control {
         /// The socket given to --control.
         #[arg(long)]
         socket: PathBuf,
-        /// The command: insert SLOT SPEC, remove SLOT, status, help; keys DIGITS, cancel, timeout, keypad.
+        /// The command: insert SLOT SPEC, remove SLOT, status, counters, help; keys DIGITS, cancel, timeout, keypad; fault SPEC.
         #[arg(required = true, trailing_var_arg = true)]
         command: Vec<String>,
     },
@@ -130,6 +136,7 @@ fn run_serial(
     slots: &[String],
     profile: Profile,
     control: Option<&PathBuf>,
+    fault: Option<&str>,
     verbose: bool,
 ) -> Result<(), String> {
     let count = profile.default_slots();
@@ -149,7 +156,14 @@ fn run_serial(
     }
     let mut device = serial::Reader::open(link, profile, reader).map_err(|e| e.to_string())?;
     device.set_verbose(verbose);
-    let bay = bay.with_keypad(device.keypad());
+    if let Some(spec) = fault {
+        let spec = serial::FaultSpec::parse(spec).map_err(|e| format!("--fault: {e}"))?;
+        eprintln!("lecteur-sim: serial: fault: {}", spec.describe());
+        device.faults().set(spec);
+    }
+    let bay = bay
+        .with_keypad(device.keypad())
+        .with_faults(Some(device.faults()));
     let _control = start_control(control, &bay)?;
     install_signal_handlers();
     device.run(&STOP).map_err(|e| e.to_string())
@@ -205,7 +219,8 @@ fn main() -> ExitCode {
             slots,
             reader,
             control,
-        } => run_serial(link, slots, *reader, control.as_ref(), cli.verbose),
+            fault,
+        } => run_serial(link, slots, *reader, control.as_ref(), fault.as_deref(), cli.verbose),
         Command::Control { socket, command } => run_control_client(socket, command),
         Command::GenFixtures { out } => lecteur_sim::pki::generate_fixtures(out)
             .map(|()| eprintln!("lecteur-sim: fixtures written to {}", out.display()))
