@@ -331,6 +331,8 @@ impl Reader {
                 };
                 match read {
                     Ok(n) if n > 0 => {
+                        // The faults of this very moment (set while we polled).
+                        self.link.set_faults(self.faults.nak_storm(), self.faults.time_ext());
                         let bytes = self.faults.rx(&buf[..n]);
                         let out = self.link.receive(&bytes, Instant::now());
                         self.queue(out);

@@ -29,6 +29,7 @@ fn cfg() -> SerialConfig {
         poll_interval: Duration::from_millis(50),
         idle_tick: Duration::from_millis(10),
         max_poll_failures: 3,
+        probe_timeout: Duration::from_millis(200),
         reopen_interval: Duration::from_millis(100),
         max_power_on_attempts: 3,
         pinpad_min_wait: Duration::from_millis(1500),
