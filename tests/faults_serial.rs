@@ -9,7 +9,8 @@
 //! leaks no descriptor or thread over many fault cycles.
 //!
 //! Tunables: `LECTEUR_FAULT_READS` (reads per bit error rate, default 40),
-//! `LECTEUR_FAULT_CYCLES` (fault cycles of the leak test, default 1000).
+//! `LECTEUR_FAULT_CYCLES` (fault cycles of the leak test, default 200;
+//! `scripts/test.sh` runs 1000), `LECTEUR_FAULT_VERBOSE` (print each error).
 
 mod common;
 
@@ -105,6 +106,9 @@ impl Bench {
             Err(e) => {
                 let k = kind(&e).to_string();
                 assert!(TYPED.contains(&k.as_str()), "untyped or unexpected error {e} ({k})");
+                if std::env::var_os("LECTEUR_FAULT_VERBOSE").is_some() {
+                    eprintln!("{k}: {e} after {elapsed:?}");
+                }
                 (Err(k), elapsed)
             }
         }
@@ -367,11 +371,12 @@ fn proc_count(pid: u32, what: &str) -> usize {
 #[test]
 fn no_leak_after_fault_cycles() {
     let b = Bench::start();
-    let cycles = env_count("LECTEUR_FAULT_CYCLES", 1000);
+    // 1000 cycles take about 3 minutes here: scripts/test.sh asks for them.
+    let cycles = env_count("LECTEUR_FAULT_CYCLES", 200);
     let pid = b.d.proc.0.id();
     let mut c = b.d.client();
     // One warm-up cycle of each kind so that lazily made things exist.
-    let kinds = ["ber=1e-2", "nak-storm", "garbage=1e-2", "drop=1e-2"];
+    let kinds = ["nak-storm", "ber=1e-3", "garbage=1e-3", "drop=1e-3"];
     for k in kinds {
         b.fault(k);
         let _ = b.read(&mut c);
