@@ -234,6 +234,25 @@ fn corrupted_answer_is_nakked_and_never_delivered() {
 }
 
 #[test]
+fn noisy_line_answers_are_confirmed() {
+    let (fake, _ev, mut ch) = sim_pro(one_card_two_slots());
+    ch[0].connect().unwrap();
+    // A clean line: one copy is enough.
+    assert_eq!(ch[0].transmit(SELECT).unwrap(), expected(SELECT));
+    assert_eq!(fake.script().naks_received, 0);
+    // A line error makes the line noisy; then a corruption the LRC cannot
+    // see is caught because the retransmitted copy differs.
+    fake.script().corrupt_answers = 1;
+    assert_eq!(ch[0].transmit(SELECT).unwrap(), expected(SELECT));
+    let naks = fake.script().naks_received;
+    fake.script().lrc_blind_answers = 1;
+    assert_eq!(ch[0].transmit(SELECT).unwrap(), expected(SELECT));
+    // First copy (bad), second (good, differs), third (equals the second).
+    assert_eq!(fake.script().naks_received, naks + 2);
+    assert_eq!(fake.script().executed_of(0x6F), 3, "each command ran once");
+}
+
+#[test]
 fn reader_nak_makes_us_resend() {
     let (fake, _ev, mut ch) = sim_pro(one_card_two_slots());
     fake.script().nak_commands = 1;
