@@ -26,7 +26,13 @@ const BOUND: Duration = Duration::from_secs(3 + 2);
 /// Time-extension ceiling per command (`SerialConfig::default().max_extensions`).
 const MAX_EXTENSIONS: u32 = 30;
 /// The typed errors a faulty line may give.
-const TYPED: &[&str] = &["transport", "reader_gone", "card_removed", "no_card", "reader_busy"];
+const TYPED: &[&str] = &[
+    "transport",
+    "reader_gone",
+    "card_removed",
+    "no_card",
+    "reader_busy",
+];
 
 fn env_count(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -85,7 +91,11 @@ impl Bench {
     }
 
     fn fault(&self, spec: &str) {
-        assert_eq!(control(&self.control, &format!("fault {spec}")), "ok", "fault {spec}");
+        assert_eq!(
+            control(&self.control, &format!("fault {spec}")),
+            "ok",
+            "fault {spec}"
+        );
     }
 
     /// VERIFY commands carrying a PIN that the simulated cards received.
@@ -100,12 +110,18 @@ impl Bench {
         let elapsed = t.elapsed();
         match r {
             Ok(v) => {
-                assert_eq!(v, self.reference, "a read on a faulty line differs from the card's data");
+                assert_eq!(
+                    v, self.reference,
+                    "a read on a faulty line differs from the card's data"
+                );
                 (Ok(()), elapsed)
             }
             Err(e) => {
                 let k = kind(&e).to_string();
-                assert!(TYPED.contains(&k.as_str()), "untyped or unexpected error {e} ({k})");
+                assert!(
+                    TYPED.contains(&k.as_str()),
+                    "untyped or unexpected error {e} ({k})"
+                );
                 if std::env::var_os("LECTEUR_FAULT_VERBOSE").is_some() {
                     eprintln!("{k}: {e} after {elapsed:?}");
                 }
@@ -180,7 +196,12 @@ fn dropped_duplicated_and_garbage_bytes() {
     let b = Bench::start();
     let reads = env_count("LECTEUR_FAULT_READS", 40) / 2;
     let mut c = b.d.client();
-    for (spec, seed) in [("drop=1e-3", 21), ("dup=1e-3", 22), ("garbage=1e-3", 23), ("rx-ber=1e-4", 24)] {
+    for (spec, seed) in [
+        ("drop=1e-3", 21),
+        ("dup=1e-3", 22),
+        ("garbage=1e-3", 23),
+        ("rx-ber=1e-4", 24),
+    ] {
         b.fault(&format!("{spec} seed={seed}"));
         let mut ok = 0;
         for _ in 0..reads {
@@ -206,7 +227,10 @@ fn fails_typed_then_recovers(spec: &str, bound: Duration) -> (String, Duration) 
     b.fault(spec);
     let (r, elapsed) = b.read(&mut c);
     let kind = r.expect_err("the read must fail under this fault");
-    assert!(elapsed <= bound, "{spec}: the typed error took {elapsed:?} (bound {bound:?})");
+    assert!(
+        elapsed <= bound,
+        "{spec}: the typed error took {elapsed:?} (bound {bound:?})"
+    );
     eprintln!("{spec}: {kind} after {elapsed:?}");
     b.recovers();
     (kind, elapsed)
@@ -225,7 +249,10 @@ fn endless_time_extension_ends_at_the_ceiling() {
     let ceiling = Duration::from_millis(200) * (MAX_EXTENSIONS + 1);
     let (kind, elapsed) = fails_typed_then_recovers("time-ext=200", ceiling + Duration::from_secs(2));
     assert_eq!(kind, "transport");
-    assert!(elapsed >= Duration::from_millis(200) * MAX_EXTENSIONS, "ended early: {elapsed:?}");
+    assert!(
+        elapsed >= Duration::from_millis(200) * MAX_EXTENSIONS,
+        "ended early: {elapsed:?}"
+    );
 }
 
 #[test]
@@ -266,7 +293,9 @@ fn port_vanishes_and_comes_back() {
     expect_event(&mut events, "reader.removed", &b.vitale);
     // The slot is gone with its reader: a request for any Vitale card.
     let t = Instant::now();
-    let e = c.call("vitale.read", json!({})).expect_err("no reader while unplugged");
+    let e = c
+        .call("vitale.read", json!({}))
+        .expect_err("no reader while unplugged");
     assert!(matches!(kind(&e), "reader_gone" | "no_card"), "{e}");
     assert!(t.elapsed() <= BOUND, "{:?}", t.elapsed());
     b.recovers();
@@ -300,7 +329,11 @@ fn card_pulled_mid_read() {
             Err(e) => {
                 let k = kind(&e);
                 assert!(matches!(k, "card_removed" | "no_card"), "{e}");
-                assert!(pulled.elapsed() <= BOUND, "error {:?} after the pull", pulled.elapsed());
+                assert!(
+                    pulled.elapsed() <= BOUND,
+                    "error {:?} after the pull",
+                    pulled.elapsed()
+                );
                 removed_mid_read += usize::from(k == "card_removed");
             }
         }
@@ -320,9 +353,17 @@ fn pin_is_never_sent_twice_on_a_noisy_line() {
     let b = Bench::start();
     let mut c = b.d.client();
     let mut outcomes = Vec::new();
-    for (i, spec) in ["ber=1e-3", "ber=3e-3", "garbage=3e-3", "drop=2e-3", "dup=2e-3", "nak-storm", "mute-after"]
-        .iter()
-        .enumerate()
+    for (i, spec) in [
+        "ber=1e-3",
+        "ber=3e-3",
+        "garbage=3e-3",
+        "drop=2e-3",
+        "dup=2e-3",
+        "nak-storm",
+        "mute-after",
+    ]
+    .iter()
+    .enumerate()
     {
         for round in 0..4u64 {
             // The silence starts at a different byte each round: before,
@@ -339,7 +380,10 @@ fn pin_is_never_sent_twice_on_a_noisy_line() {
             let elapsed = t.elapsed();
             b.fault("none");
             let sent = b.verifies() - before;
-            assert!(sent <= 1, "{spec}: the PIN reached the card {sent} times in one request");
+            assert!(
+                sent <= 1,
+                "{spec}: the PIN reached the card {sent} times in one request"
+            );
             match &r {
                 Ok(v) => {
                     assert_eq!(sent, 1, "verified without the card seeing the PIN");
@@ -350,7 +394,11 @@ fn pin_is_never_sent_twice_on_a_noisy_line() {
                     assert!(elapsed <= BOUND, "{spec}: the typed error took {elapsed:?}");
                 }
             }
-            outcomes.push(format!("{spec}: sent {sent}, {}", r.map(|_| "ok".to_string()).unwrap_or_else(|e| kind(&e).to_string())));
+            outcomes.push(format!(
+                "{spec}: sent {sent}, {}",
+                r.map(|_| "ok".to_string())
+                    .unwrap_or_else(|e| kind(&e).to_string())
+            ));
             b.d.wait_cards(2);
         }
     }
@@ -412,5 +460,8 @@ fn no_leak_after_fault_cycles() {
         "{cycles} fault cycles in {:?} ({failures} failed reads): fds {fds} -> {fds_after}, threads {tasks} -> {tasks_after}",
         started.elapsed()
     );
-    assert!(ok, "leak: fds {fds} -> {fds_after}, threads {tasks} -> {tasks_after}");
+    assert!(
+        ok,
+        "leak: fds {fds} -> {fds_after}, threads {tasks} -> {tasks_after}"
+    );
 }

@@ -382,7 +382,10 @@ impl CardBay {
                     return Err(ControlError::Usage("counters"));
                 }
                 let c = self.reader.counters();
-                Ok(vec![format!("apdus {}", c.apdus), format!("verify {}", c.verify_with_pin)])
+                Ok(vec![
+                    format!("apdus {}", c.apdus),
+                    format!("verify {}", c.verify_with_pin),
+                ])
             }
             "help" => {
                 let mut lines = vec![

@@ -220,7 +220,14 @@ fn main() -> ExitCode {
             reader,
             control,
             fault,
-        } => run_serial(link, slots, *reader, control.as_ref(), fault.as_deref(), cli.verbose),
+        } => run_serial(
+            link,
+            slots,
+            *reader,
+            control.as_ref(),
+            fault.as_deref(),
+            cli.verbose,
+        ),
         Command::Control { socket, command } => run_control_client(socket, command),
         Command::GenFixtures { out } => lecteur_sim::pki::generate_fixtures(out)
             .map(|()| eprintln!("lecteur-sim: fixtures written to {}", out.display()))

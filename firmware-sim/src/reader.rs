@@ -3,8 +3,8 @@
 //! `lecteurd --sim` all drive cards through it.
 
 use crate::card::SimCard;
-use std::sync::mpsc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// A card moved in or out of a slot.

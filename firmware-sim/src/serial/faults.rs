@@ -54,7 +54,9 @@ fn probability(key: &str, value: &str) -> Result<f64, FaultParseError> {
         .parse()
         .map_err(|_| FaultParseError(format!("{key}: {value:?} is not a number")))?;
     if !(0.0..=1.0).contains(&p) {
-        return Err(FaultParseError(format!("{key}: {p} is not a probability (0 to 1)")));
+        return Err(FaultParseError(format!(
+            "{key}: {p} is not a probability (0 to 1)"
+        )));
     }
     Ok(p)
 }
@@ -64,7 +66,9 @@ fn millis(key: &str, value: &str) -> Result<Duration, FaultParseError> {
         .parse()
         .map_err(|_| FaultParseError(format!("{key}: {value:?} is not a number of milliseconds")))?;
     if ms == 0 || ms > MAX_INTERVAL_MS {
-        return Err(FaultParseError(format!("{key}: {ms} ms is outside 1..={MAX_INTERVAL_MS}")));
+        return Err(FaultParseError(format!(
+            "{key}: {ms} ms is outside 1..={MAX_INTERVAL_MS}"
+        )));
     }
     Ok(Duration::from_millis(ms))
 }
@@ -98,10 +102,10 @@ impl FaultSpec {
                 }
                 "mute-after" => {
                     let n = need()?;
-                    spec.mute_after = Some(
-                        n.parse()
-                            .map_err(|_| FaultParseError(format!("mute-after: {n:?} is not a byte count")))?,
-                    );
+                    spec.mute_after =
+                        Some(n.parse().map_err(|_| {
+                            FaultParseError(format!("mute-after: {n:?} is not a byte count"))
+                        })?);
                 }
                 "delay" => spec.delay = Some(millis(key, need()?)?),
                 "unplug" => spec.unplug = true,
@@ -340,7 +344,16 @@ mod tests {
         assert_eq!(s.mute_after, Some(12));
         assert_eq!(s.delay, Some(Duration::from_millis(30)));
         assert_eq!(FaultSpec::parse(&s.describe()).unwrap(), s);
-        for bad in ["ber=2", "ber=x", "ber", "frob", "time-ext=0", "mute-after=-1", "seed=q", "delay=99999999"] {
+        for bad in [
+            "ber=2",
+            "ber=x",
+            "ber",
+            "frob",
+            "time-ext=0",
+            "mute-after=-1",
+            "seed=q",
+            "delay=99999999",
+        ] {
             assert!(FaultSpec::parse(bad).is_err(), "{bad}");
         }
     }

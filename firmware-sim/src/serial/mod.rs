@@ -20,8 +20,8 @@ pub use keypad::Keypad;
 pub use link::Link;
 
 use crate::reader::SimReader;
-use std::fmt;
 use std::collections::VecDeque;
+use std::fmt;
 use std::io::{self, Read, Write};
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
@@ -296,7 +296,8 @@ impl Reader {
         let mut buf = [0u8; 1024];
         while !stop.load(Ordering::SeqCst) {
             self.follow_plug()?;
-            self.link.set_faults(self.faults.nak_storm(), self.faults.time_ext());
+            self.link
+                .set_faults(self.faults.nak_storm(), self.faults.time_ext());
             let Some(fd) = self.pty.as_ref().map(|p| p.master.as_raw_fd()) else {
                 std::thread::sleep(TICK / 4);
                 continue;
@@ -332,7 +333,8 @@ impl Reader {
                 match read {
                     Ok(n) if n > 0 => {
                         // The faults of this very moment (set while we polled).
-                        self.link.set_faults(self.faults.nak_storm(), self.faults.time_ext());
+                        self.link
+                            .set_faults(self.faults.nak_storm(), self.faults.time_ext());
                         let bytes = self.faults.rx(&buf[..n]);
                         let out = self.link.receive(&bytes, Instant::now());
                         self.queue(out);

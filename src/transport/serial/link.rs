@@ -123,7 +123,10 @@ impl<P: Port> Link<P> {
             if self.decoder.take_skipped() > 0 {
                 self.mark_noisy();
                 if let Some(Item::SlotChange(state)) = item {
-                    debug!(state = format_args!("0x{state:02X}"), "ignoring a card movement byte amid garbage");
+                    debug!(
+                        state = format_args!("0x{state:02X}"),
+                        "ignoring a card movement byte amid garbage"
+                    );
                     continue;
                 }
             }

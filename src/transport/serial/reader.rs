@@ -244,9 +244,7 @@ impl ReaderThread {
         self.apply_movements(link);
         match result {
             Err(LinkError::Gone(why)) => Err(Stop::Gone(why)),
-            Err(LinkError::Timeout) => {
-                Err(Stop::Gone("the reader stopped answering".into()))
-            }
+            Err(LinkError::Timeout) => Err(Stop::Gone("the reader stopped answering".into())),
             // It answered (maybe badly): it is there.
             _ => Ok(()),
         }

@@ -355,7 +355,10 @@ fn silent_reader_gives_timeout() {
     let t = Instant::now();
     // The command times out; the probe that follows (GetSlotStatus) is not
     // answered either, so the reader is gone, not merely slow.
-    assert!(matches!(ch[0].transmit(SELECT), Err(TransportError::ReaderGone(_))));
+    assert!(matches!(
+        ch[0].transmit(SELECT),
+        Err(TransportError::ReaderGone(_))
+    ));
     assert!(t.elapsed() < Duration::from_secs(2));
 }
 
