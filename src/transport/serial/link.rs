@@ -374,6 +374,21 @@ impl<P: Port> Link<P> {
                             m.zeroize();
                             continue;
                         }
+                        if m.first().is_some_and(|&t| t >= 0x80) && !is_answer_to(&m, cmd, seq) {
+                            // A reader message (RDR_to_PC types are 0x80 and
+                            // up) cannot be the echo of ours: a late copy of
+                            // an earlier answer. Skip it, still awaiting the echo.
+                            awaiting_echo = true;
+                            strays += 1;
+                            debug!(seq, "skipping a stale answer before the echo");
+                            m.zeroize();
+                            if strays > MAX_STRAY_FRAMES {
+                                return Err(LinkError::Protocol(
+                                    "too many frames that do not answer the command".into(),
+                                ));
+                            }
+                            continue;
+                        }
                         if !is_answer_to(&m, cmd, seq) {
                             warn!(seq, "the reader's echo differs from our frame");
                             echo_ok = false;
