@@ -139,6 +139,11 @@ fn run_serial(
     fault: Option<&str>,
     verbose: bool,
 ) -> Result<(), String> {
+    // Checked before anything is created.
+    let fault = fault
+        .map(serial::FaultSpec::parse)
+        .transpose()
+        .map_err(|e| format!("--fault: {e}"))?;
     let count = profile.default_slots();
     if slots.len() > count {
         return Err(format!(
@@ -157,7 +162,6 @@ fn run_serial(
     let mut device = serial::Reader::open(link, profile, reader).map_err(|e| e.to_string())?;
     device.set_verbose(verbose);
     if let Some(spec) = fault {
-        let spec = serial::FaultSpec::parse(spec).map_err(|e| format!("--fault: {e}"))?;
         eprintln!("lecteur-sim: serial: fault: {}", spec.describe());
         device.faults().set(spec);
     }
