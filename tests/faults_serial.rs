@@ -315,6 +315,7 @@ fn port_vanishes_and_comes_back() {
         Err(e) => {
             assert!(TYPED.contains(&kind(&e)), "{e}");
             assert!(elapsed <= BOUND, "in-flight read ended after {elapsed:?}");
+            eprintln!("unplugged during a read: {} after {elapsed:?}", kind(&e));
         }
     }
     expect_event(&mut events, "reader.removed", &b.vitale);
@@ -359,6 +360,10 @@ fn card_pulled_mid_read() {
                 assert!(
                     pulled.elapsed() <= BOUND,
                     "error {:?} after the pull",
+                    pulled.elapsed()
+                );
+                eprintln!(
+                    "card pulled during a read: {k} {:?} after the pull",
                     pulled.elapsed()
                 );
                 removed_mid_read += usize::from(k == "card_removed");
