@@ -675,6 +675,34 @@ mod tests {
     }
 
     #[test]
+    fn fault_and_counter_commands() {
+        let b = bay(1);
+        assert_eq!(
+            b.execute("fault ber=1e-4"),
+            vec!["error: line faults exist on the serial reader only"]
+        );
+        assert_eq!(b.execute("counters"), vec!["apdus 0", "verify 0", "ok"]);
+        assert_eq!(b.execute("insert 0 echo"), vec!["ok"]);
+        let (generation, _) = b.reader().connect(0).unwrap();
+        b.reader().transmit(0, generation, &[0, 0x20, 0, 1]).unwrap();
+        b.reader()
+            .transmit(0, generation, &[0, 0x20, 0, 1, 4, 1, 2, 3, 4])
+            .unwrap();
+        assert_eq!(b.execute("counters"), vec!["apdus 2", "verify 1", "ok"]);
+        let faults = Faults::default();
+        let b = b.with_faults(Some(faults.clone()));
+        assert_eq!(b.execute("fault ber=1e-4 seed=7"), vec!["ok"]);
+        assert_eq!(faults.spec().seed, 7);
+        let status = b.execute("fault");
+        assert_eq!(status[0], "ber=1e-4 seed=7");
+        assert!(status[1].starts_with("applied: "), "{status:?}");
+        assert!(b.execute("fault ber=7")[0].starts_with("error: ber: 7 is not a probability"));
+        assert_eq!(b.execute("fault none"), vec!["ok"]);
+        assert_eq!(b.execute("fault")[0], "none");
+        assert!(b.execute("help").iter().any(|l| l.starts_with("fault ")));
+    }
+
+    #[test]
     fn keypad_commands() {
         let keypad = Keypad::new();
         let b = bay(1).with_keypad(Some(keypad.clone()));
