@@ -295,7 +295,12 @@ impl Reader {
     pub fn run(&mut self, stop: &AtomicBool) -> Result<(), SerialError> {
         let mut buf = [0u8; 1024];
         while !stop.load(Ordering::SeqCst) {
-            self.follow_plug()?;
+            if let Err(e) = self.follow_plug() {
+                // The port stays away; the next turn tries again.
+                eprintln!("lecteur-sim: serial: fault: cannot bring the port back: {e}");
+                std::thread::sleep(TICK);
+                continue;
+            }
             self.link
                 .set_faults(self.faults.nak_storm(), self.faults.time_ext());
             let Some(fd) = self.pty.as_ref().map(|p| p.master.as_raw_fd()) else {
