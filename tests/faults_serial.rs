@@ -19,12 +19,20 @@ use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-/// lecteurd's serial answer timeout (`SerialConfig::default().answer_timeout`).
+/// lecteurd's serial answer timeout.
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(3);
 /// The bound: a failed request ends at most 2 s past the timeout.
 const BOUND: Duration = Duration::from_secs(3 + 2);
-/// Time-extension ceiling per command (`SerialConfig::default().max_extensions`).
+/// Time-extension ceiling per command.
 const MAX_EXTENSIONS: u32 = 30;
+
+#[test]
+fn bounds_follow_lecteurd_defaults() {
+    // The bounds above are lecteurd's own settings, not numbers of ours.
+    let cfg = lecteur::transport::serial::SerialConfig::default();
+    assert_eq!(cfg.answer_timeout, ANSWER_TIMEOUT);
+    assert_eq!(cfg.max_extensions, MAX_EXTENSIONS);
+}
 /// The typed errors a faulty line may give.
 const TYPED: &[&str] = &[
     "transport",
