@@ -28,6 +28,9 @@ cleanup() {
 trap cleanup EXIT
 
 export LECTEUR_REQUIRE_PCSCD=1
+# The serial fault-injection leak test runs 1000 fault cycles here (about 3
+# minutes; a plain `cargo test` runs 200).
+export LECTEUR_FAULT_CYCLES=${LECTEUR_FAULT_CYCLES:-1000}
 export LECTEUR_TEST_OWNS_PCSCD=$started_pcscd
 mkdir -p target
 set +e

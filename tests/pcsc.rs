@@ -182,7 +182,7 @@ fn pcscd_restart_is_survived() {
     d.wait_cards(2);
     let mut ok = false;
     for _ in 0..40 {
-        if c.call("vitale.read", json!({})).is_ok() {
+        if c.call("vitale.read", json!({ "fresh": true })).is_ok() {
             ok = true;
             break;
         }

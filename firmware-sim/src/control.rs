@@ -22,9 +22,20 @@
 //! timeout            lets the entry time out
 //! keypad             prints `entering` or `idle` and the actions queued, then ok
 //! ```
+//!
+//! A serial reader also takes line faults (see [`crate::serial::faults`])
+//! and tells what the cards received:
+//!
+//! ```text
+//! fault SPEC...      replaces the faults: ber=P rx-ber=P drop=P dup=P garbage=P
+//!                    nak-storm time-ext[=MS] mute-after=N delay=MS unplug seed=S, or none
+//! fault              prints the faults in force and the faults applied so far
+//! counters           prints `apdus N` and `verify N` (VERIFY commands with a PIN)
+//! ```
 
 use crate::card::{self, SimCard};
 use crate::reader::{SimReader, SlotError};
+use crate::serial::faults::{FaultParseError, FaultSpec, Faults};
 use crate::serial::keypad::{Keypad, KeypadError};
 use std::io::{self, Read, Write};
 use std::os::fd::AsRawFd;
@@ -52,10 +63,14 @@ pub enum ControlError {
     BadSlot(String),
     #[error("cannot load card {spec:?}: {message}")]
     Load { spec: String, message: String },
-    #[error("unknown command {0:?} (commands: insert SLOT SPEC, remove SLOT, status, help; keypad readers: keys DIGITS, cancel, timeout, keypad)")]
+    #[error("unknown command {0:?} (commands: insert SLOT SPEC, remove SLOT, status, counters, help; keypad readers: keys DIGITS, cancel, timeout, keypad; serial readers: fault SPEC)")]
     UnknownCommand(String),
     #[error("this reader has no keypad")]
     NoKeypad,
+    #[error("line faults exist on the serial reader only")]
+    NoFaults,
+    #[error(transparent)]
+    Fault(#[from] FaultParseError),
     #[error(transparent)]
     Keypad(#[from] KeypadError),
     #[error("usage: {0}")]
@@ -152,6 +167,8 @@ pub struct CardBay {
     loader: Loader,
     /// The reader's keypad, for `keys`, `cancel`, `timeout`.
     keypad: Option<Keypad>,
+    /// The serial line's faults, for `fault`.
+    faults: Option<Faults>,
 }
 
 impl CardBay {
@@ -168,7 +185,14 @@ impl CardBay {
             labels: Arc::new(Mutex::new(labels)),
             loader,
             keypad: None,
+            faults: None,
         }
+    }
+
+    /// The same bay, with the line faults of a serial reader.
+    pub fn with_faults(mut self, faults: Option<Faults>) -> Self {
+        self.faults = faults;
+        self
     }
 
     /// The same bay, with the keypad of a PIN-pad reader (or none).
@@ -336,13 +360,47 @@ impl CardBay {
                     if entering { "entering" } else { "idle" }
                 )])
             }
+            "fault" => {
+                let faults = self.faults.as_ref().ok_or(ControlError::NoFaults)?;
+                if rest.is_empty() {
+                    let c = faults.counts();
+                    return Ok(vec![
+                        faults.spec().describe(),
+                        format!(
+                            "applied: {} bit(s) flipped, {} received bit(s) flipped, {} dropped, {} duplicated, {} garbage, {} muted",
+                            c.bits_flipped, c.rx_bits_flipped, c.dropped, c.duplicated, c.garbage, c.muted
+                        ),
+                    ]);
+                }
+                let spec = FaultSpec::parse(rest)?;
+                eprintln!("lecteur-sim: control: fault: {}", spec.describe());
+                faults.set(spec);
+                Ok(Vec::new())
+            }
+            "counters" => {
+                if !rest.is_empty() {
+                    return Err(ControlError::Usage("counters"));
+                }
+                let c = self.reader.counters();
+                Ok(vec![
+                    format!("apdus {}", c.apdus),
+                    format!("verify {}", c.verify_with_pin),
+                ])
+            }
             "help" => {
                 let mut lines = vec![
                     "insert SLOT SPEC  (SPEC: cps3, vitale2, unknown, FILE.toml, echo[:ATRHEX], none)"
                         .to_string(),
                     "remove SLOT".to_string(),
                     "status".to_string(),
+                    "counters  (APDUs and VERIFY commands with a PIN the cards received)".to_string(),
                 ];
+                if self.faults.is_some() {
+                    lines.push(
+                        "fault [ber=P rx-ber=P drop=P dup=P garbage=P nak-storm time-ext[=MS] mute-after=N delay=MS unplug seed=S | none]"
+                            .to_string(),
+                    );
+                }
                 if self.keypad.is_some() {
                     lines.extend([
                         "keys DIGITS  (typed at the next or current PIN entry, then validated)".to_string(),
@@ -614,6 +672,34 @@ mod tests {
         assert!(b.execute("remove 99999999999999999999")[0].starts_with("error: invalid slot"));
         assert_eq!(b.execute("keys 1234"), vec!["error: this reader has no keypad"]);
         assert_eq!(b.execute("cancel"), vec!["error: this reader has no keypad"]);
+    }
+
+    #[test]
+    fn fault_and_counter_commands() {
+        let b = bay(1);
+        assert_eq!(
+            b.execute("fault ber=1e-4"),
+            vec!["error: line faults exist on the serial reader only"]
+        );
+        assert_eq!(b.execute("counters"), vec!["apdus 0", "verify 0", "ok"]);
+        assert_eq!(b.execute("insert 0 echo"), vec!["ok"]);
+        let (generation, _) = b.reader().connect(0).unwrap();
+        b.reader().transmit(0, generation, &[0, 0x20, 0, 1]).unwrap();
+        b.reader()
+            .transmit(0, generation, &[0, 0x20, 0, 1, 4, 1, 2, 3, 4])
+            .unwrap();
+        assert_eq!(b.execute("counters"), vec!["apdus 2", "verify 1", "ok"]);
+        let faults = Faults::default();
+        let b = b.with_faults(Some(faults.clone()));
+        assert_eq!(b.execute("fault ber=1e-4 seed=7"), vec!["ok"]);
+        assert_eq!(faults.spec().seed, 7);
+        let status = b.execute("fault");
+        assert_eq!(status[0], "ber=1e-4 seed=7");
+        assert!(status[1].starts_with("applied: "), "{status:?}");
+        assert!(b.execute("fault ber=7")[0].starts_with("error: ber: 7 is not a probability"));
+        assert_eq!(b.execute("fault none"), vec!["ok"]);
+        assert_eq!(b.execute("fault")[0], "none");
+        assert!(b.execute("help").iter().any(|l| l.starts_with("fault ")));
     }
 
     #[test]

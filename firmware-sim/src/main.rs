@@ -61,13 +61,19 @@ enum Command {
         /// by default bytes cross the pty as fast as it goes.
         #[arg(long)]
         baud: Option<u32>,
+        /// Line faults from the start, e.g. "ber=1e-4 seed=7" (ber=P rx-ber=P
+        /// drop=P dup=P garbage=P nak-storm time-ext[=MS] mute-after=N
+        /// delay=MS unplug seed=S); changed at run time with the control
+        /// command `fault SPEC` (`fault none` clears them).
+        #[arg(long, value_name = "SPEC")]
+        fault: Option<String>,
     },
     /// Sends one command to a running simulator's control socket and prints the answer.
     Control {
         /// The socket given to --control.
         #[arg(long)]
         socket: PathBuf,
-        /// The command: insert SLOT SPEC, remove SLOT, status, help; keys DIGITS, cancel, timeout, keypad.
+        /// The command: insert SLOT SPEC, remove SLOT, status, counters, help; keys DIGITS, cancel, timeout, keypad; fault SPEC.
         #[arg(required = true, trailing_var_arg = true)]
         command: Vec<String>,
     },
@@ -135,8 +141,14 @@ fn run_serial(
     profile: Profile,
     control: Option<&PathBuf>,
     baud: Option<u32>,
+    fault: Option<&str>,
     verbose: bool,
 ) -> Result<(), String> {
+    // Checked before anything is created.
+    let fault = fault
+        .map(serial::FaultSpec::parse)
+        .transpose()
+        .map_err(|e| format!("--fault: {e}"))?;
     let count = profile.default_slots();
     if slots.len() > count {
         return Err(format!(
@@ -155,7 +167,13 @@ fn run_serial(
     let mut device = serial::Reader::open(link, profile, reader).map_err(|e| e.to_string())?;
     device.set_verbose(verbose);
     device.set_baud(baud);
-    let bay = bay.with_keypad(device.keypad());
+    if let Some(spec) = fault {
+        eprintln!("lecteur-sim: serial: fault: {}", spec.describe());
+        device.faults().set(spec);
+    }
+    let bay = bay
+        .with_keypad(device.keypad())
+        .with_faults(Some(device.faults()));
     let _control = start_control(control, &bay)?;
     install_signal_handlers();
     device.run(&STOP).map_err(|e| e.to_string())
@@ -212,7 +230,16 @@ fn main() -> ExitCode {
             reader,
             control,
             baud,
-        } => run_serial(link, slots, *reader, control.as_ref(), *baud, cli.verbose),
+            fault,
+        } => run_serial(
+            link,
+            slots,
+            *reader,
+            control.as_ref(),
+            *baud,
+            fault.as_deref(),
+            cli.verbose,
+        ),
         Command::Control { socket, command } => run_control_client(socket, command),
         Command::GenFixtures { out } => lecteur_sim::pki::generate_fixtures(out)
             .map(|()| eprintln!("lecteur-sim: fixtures written to {}", out.display()))

@@ -3,6 +3,7 @@
 //! `lecteurd --sim` all drive cards through it.
 
 use crate::card::SimCard;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -34,6 +35,24 @@ struct Slot {
 struct Inner {
     slots: Vec<Mutex<Slot>>,
     watchers: Mutex<Vec<mpsc::Sender<SlotChange>>>,
+    counters: Counters,
+}
+
+/// What the cards received, for tests that must prove a command was not
+/// repeated (a PIN sent twice costs a try).
+#[derive(Debug, Default)]
+pub struct Counters {
+    apdus: AtomicU64,
+    verify_with_pin: AtomicU64,
+}
+
+/// A snapshot of [`Counters`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CounterValues {
+    /// APDUs that reached a card.
+    pub apdus: u64,
+    /// VERIFY commands (INS 20) that carried data, i.e. a PIN, that reached a card.
+    pub verify_with_pin: u64,
 }
 
 /// A simulated multi-slot reader, cheap to clone and share between threads.
@@ -57,6 +76,7 @@ impl SimReader {
             inner: Arc::new(Inner {
                 slots,
                 watchers: Mutex::new(Vec::new()),
+                counters: Counters::default(),
             }),
         }
     }
@@ -122,6 +142,13 @@ impl SimReader {
             return Err(SlotError::CardChanged);
         }
         let card = s.card.as_mut().ok_or(SlotError::CardChanged)?;
+        let c = &self.inner.counters;
+        c.apdus.fetch_add(1, Ordering::Relaxed);
+        // INS 20 with Lc: a PIN goes to the card (without data it only asks
+        // for the tries left).
+        if apdu.len() > 5 && apdu[1] == 0x20 {
+            c.verify_with_pin.fetch_add(1, Ordering::Relaxed);
+        }
         Ok(card.transmit(apdu))
     }
 
@@ -145,6 +172,15 @@ impl SimReader {
     /// The ATR of the card in the slot, without powering anything.
     pub fn atr(&self, slot: usize) -> Option<Vec<u8>> {
         self.slot(slot).ok()?.card.as_ref().map(|c| c.atr())
+    }
+
+    /// What the cards received so far (all slots).
+    pub fn counters(&self) -> CounterValues {
+        let c = &self.inner.counters;
+        CounterValues {
+            apdus: c.apdus.load(Ordering::Relaxed),
+            verify_with_pin: c.verify_with_pin.load(Ordering::Relaxed),
+        }
     }
 
     /// Card movements from now on.

@@ -23,6 +23,7 @@ const SET_PARAMS: u8 = 0x61;
 struct Sim {
     link: PathBuf,
     bay: CardBay,
+    faults: lecteur_sim::serial::Faults,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
     _dir: PathBuf,
@@ -40,12 +41,14 @@ impl Sim {
         }
         let mut reader = Reader::open(&link, profile, bay.reader().clone()).unwrap();
         reader.set_verbose(true);
+        let faults = reader.faults();
         let stop = Arc::new(AtomicBool::new(false));
         let s = Arc::clone(&stop);
         let thread = std::thread::spawn(move || reader.run(&s).unwrap());
         Sim {
             link,
             bay,
+            faults,
             stop,
             thread: Some(thread),
             _dir: dir,
@@ -382,4 +385,66 @@ fn stale_link_is_replaced_and_removed_on_drop() {
     assert!(Reader::open(&link, Profile::GemPcTwin, lecteur_sim::SimReader::new(1)).is_err());
     assert_eq!(std::fs::read(&link).unwrap(), b"keep");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn faults_nak_storm_time_extension_mute_and_unplug() {
+    use lecteur_sim::serial::FaultSpec;
+    let sim = Sim::start(Profile::GemCoreSimPro, &[Some(&ATR_A), None]);
+    let set = |spec: &str| sim.faults.set(FaultSpec::parse(spec).unwrap());
+    let mut host = sim.host();
+    host.call(&msg(POWER_ON, 0, 1, [1, 0, 0], &[]));
+
+    // NAK storm: every frame is NAKed, nothing runs.
+    set("nak-storm");
+    host.send_msg(&msg(XFR, 0, 2, [0; 3], &[0x00, 0xB0, 0x00, 0x00, 0x02]));
+    assert_eq!(host.item(), Item::Nak);
+    let apdus = sim.bay.reader().counters().apdus;
+    set("none");
+    let (.., seq, _, _, _, _) = parts(&host.call(&msg(XFR, 0, 3, [0; 3], &[0x00, 0xB0, 0x00, 0x00, 0x02])));
+    assert_eq!(seq, 3);
+    assert_eq!(sim.bay.reader().counters().apdus, apdus + 1);
+
+    // Endless time extension: extension bytes, never the answer.
+    set("time-ext=20");
+    host.send_msg(&msg(XFR, 0, 4, [0; 3], &[0x00, 0xB0, 0x00, 0x00, 0x02]));
+    for _ in 0..5 {
+        assert_eq!(host.item(), Item::TimeExtension(0x80));
+    }
+    set("none");
+    // An extension byte may have left just before.
+    host.discard(Duration::from_millis(60));
+    host.expect_silence(Duration::from_millis(100));
+
+    // Silent after 5 bytes: the answer stops in the middle.
+    set("mute-after=5");
+    host.send_msg(&msg(SLOT_STATUS, 0, 5, [0; 3], &[]));
+    host.expect_silence_after(5, Duration::from_millis(300));
+    set("none");
+
+    // The port vanishes, then a new pty comes behind the same link.
+    let old = std::fs::read_link(&sim.link).unwrap();
+    set("unplug");
+    assert!(
+        wait(|| std::fs::symlink_metadata(&sim.link).is_err()),
+        "the link stays while unplugged"
+    );
+    set("none");
+    assert!(wait(|| std::fs::read_link(&sim.link).is_ok()), "the link is back");
+    assert_ne!(std::fs::read_link(&sim.link).unwrap(), old, "a new pty");
+    let mut host = sim.host();
+    // Power-cycled: the card is present but unpowered.
+    let (t, _, s, _, status, ..) = parts(&host.call(&msg(SLOT_STATUS, 0, 6, [0; 3], &[])));
+    assert_eq!((t, s, status), (0x81, 0, 0x01));
+}
+
+fn wait(mut f: impl FnMut() -> bool) -> bool {
+    let end = std::time::Instant::now() + Duration::from_secs(3);
+    while std::time::Instant::now() < end {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    false
 }

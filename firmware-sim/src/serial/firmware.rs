@@ -427,6 +427,18 @@ impl Firmware {
         self.verbose = verbose;
     }
 
+    /// Power lost and back (the port vanished): cards unpowered, no
+    /// notifications until the host turns them on again, no PIN entry.
+    pub fn power_cycle(&mut self) {
+        self.end_entry();
+        self.sync_changes();
+        for s in &mut self.slots {
+            *s = SlotState::new();
+        }
+        self.notify = Notify::Off;
+        self.changed = 0;
+    }
+
     pub fn notify_mode(&self) -> Notify {
         self.notify
     }

@@ -38,7 +38,16 @@ pub struct Link {
     resync: Option<Resync>,
     last_rx: Option<Instant>,
     verbose: bool,
+    /// Fault: NAK every frame from the host.
+    nak_storm: bool,
+    /// Fault: XfrBlocks get time-extension bytes at this interval, never an answer.
+    time_ext: Option<Duration>,
+    /// When the next endless time-extension byte is due.
+    stalled: Option<Instant>,
 }
+
+/// `PC_to_RDR_XfrBlock`: the command a card can take forever to answer.
+const XFR_BLOCK: u8 = 0x6F;
 
 impl Link {
     /// A reader with the profile's behaviour over the slots of `reader`.
@@ -51,7 +60,32 @@ impl Link {
             resync: None,
             last_rx: None,
             verbose: false,
+            nak_storm: false,
+            time_ext: None,
+            stalled: None,
         }
+    }
+
+    /// Line faults that need the link's knowledge of frames (see
+    /// [`super::faults`]): a NAK storm, endless time extensions.
+    pub fn set_faults(&mut self, nak_storm: bool, time_ext: Option<Duration>) {
+        self.nak_storm = nak_storm;
+        self.time_ext = time_ext;
+        if time_ext.is_none() {
+            self.stalled = None;
+        }
+    }
+
+    /// The port vanished and came back: the reader was power-cycled, so
+    /// half-received frames, the last answer, card power and the
+    /// notification mode are gone.
+    pub fn power_cycle(&mut self) {
+        self.deframer.clear();
+        self.last_answer = None;
+        self.resync = None;
+        self.last_rx = None;
+        self.stalled = None;
+        self.firmware.power_cycle();
     }
 
     pub fn set_verbose(&mut self, verbose: bool) {
@@ -116,6 +150,19 @@ impl Link {
                     if self.profile.echoes() {
                         out.extend_from_slice(&raw);
                     }
+                    if self.nak_storm {
+                        eprintln!("lecteur-sim: serial: fault: NAK storm: NAK");
+                        out.extend_from_slice(&NAK_FRAME);
+                        continue;
+                    }
+                    if let (Some(every), Some(&XFR_BLOCK)) = (self.time_ext, message.first()) {
+                        // The card asks for more time, again and again.
+                        eprintln!("lecteur-sim: serial: fault: endless time extension");
+                        out.push(TIME_EXTENSION);
+                        self.stalled = Some(now + every);
+                        continue;
+                    }
+                    self.stalled = None;
                     let answer = self.firmware.receive(&message, now).map(|m| frame::encode(&m));
                     if let Some(n) = self.firmware.take_notification() {
                         if self.verbose {
@@ -179,6 +226,12 @@ impl Link {
         if self.firmware.entering() {
             self.pinpad(now, &mut out);
         }
+        if let (Some(due), Some(every)) = (self.stalled, self.time_ext) {
+            if now >= due {
+                out.push(TIME_EXTENSION);
+                self.stalled = Some(now + every);
+            }
+        }
         if let Some(r) = self.resync {
             if now >= r.quiet_until || now.duration_since(r.started) >= RESYNC_MAX {
                 self.resync = None;
@@ -222,10 +275,7 @@ impl Link {
         } else {
             None
         };
-        match (entry, line) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [entry, line, self.stalled].into_iter().flatten().min()
     }
 }
 

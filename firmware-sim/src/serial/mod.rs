@@ -7,6 +7,7 @@
 //! adds echo, NAK, retransmission, card-movement and time-extension bytes (no
 //! I/O, usable in-process), and [`Reader`] runs a link on a pty.
 
+pub mod faults;
 pub mod firmware;
 pub mod frame;
 pub mod keypad;
@@ -15,10 +16,12 @@ pub mod pace;
 pub mod pinpad;
 mod pty;
 
+pub use faults::{FaultSpec, Faults};
 pub use keypad::Keypad;
 pub use link::Link;
 
 use crate::reader::SimReader;
+use std::collections::VecDeque;
 use std::fmt;
 use std::io::{self, Read, Write};
 use std::os::fd::AsRawFd;
@@ -127,11 +130,17 @@ pub enum SerialError {
 /// A simulated serial reader on a pseudo-terminal. The slave is reachable at
 /// the link path given to [`Reader::open`]; the link is removed on drop.
 pub struct Reader {
-    pty: pty::Pty,
+    /// `None` while the `unplug` fault holds the port away.
+    pty: Option<pty::Pty>,
     link_path: PathBuf,
+    /// The slave path of the last pty (kept while unplugged).
+    slave_path: PathBuf,
     link: Link,
     backlog: Vec<u8>,
     pace: pace::Pacer,
+    faults: Faults,
+    /// Output held back by the `delay` fault, with when it may leave.
+    delayed: VecDeque<(Instant, Vec<u8>)>,
 }
 
 impl Reader {
@@ -160,12 +169,53 @@ impl Reader {
             if profile.has_keypad() { ", keypad" } else { "" }
         );
         Ok(Reader {
-            pty,
+            slave_path: pty.slave_path.clone(),
+            pty: Some(pty),
             link_path: link_path.to_path_buf(),
             link: Link::new(profile, reader),
             backlog: Vec::new(),
             pace: pace::Pacer::new(),
+            faults: Faults::default(),
+            delayed: VecDeque::new(),
         })
+    }
+
+    /// The line faults of this reader, for the control socket and `--fault`.
+    pub fn faults(&self) -> Faults {
+        self.faults.clone()
+    }
+
+    /// Closes the pty (the host sees its port vanish) or opens a new one
+    /// behind the same link, as the `unplug` fault says.
+    fn follow_plug(&mut self) -> Result<(), SerialError> {
+        let unplugged = self.faults.unplugged();
+        if unplugged && self.pty.is_some() {
+            if let Some(pty) = self.pty.take() {
+                pty::remove_link(&self.link_path, &pty.slave_path);
+            }
+            self.backlog.clear();
+            self.delayed.clear();
+            eprintln!("lecteur-sim: serial: fault: port unplugged");
+        } else if !unplugged && self.pty.is_none() {
+            let pty = pty::Pty::open().map_err(SerialError::Pty)?;
+            pty::make_link(&self.link_path, &pty.slave_path).map_err(|e| match e {
+                pty::LinkError::Occupied => SerialError::LinkOccupied {
+                    path: self.link_path.clone(),
+                },
+                pty::LinkError::Io(source) => SerialError::Link {
+                    path: self.link_path.clone(),
+                    source,
+                },
+            })?;
+            self.link.power_cycle();
+            eprintln!(
+                "lecteur-sim: serial: fault: port back on {}",
+                pty.slave_path.display()
+            );
+            self.slave_path = pty.slave_path.clone();
+            self.pty = Some(pty);
+        }
+        Ok(())
     }
 
     pub fn set_verbose(&mut self, verbose: bool) {
@@ -189,7 +239,7 @@ impl Reader {
 
     /// The pty slave, e.g. `/dev/pts/3`.
     pub fn slave_path(&self) -> &Path {
-        &self.pty.slave_path
+        &self.slave_path
     }
 
     /// The symbolic link given to [`Reader::open`].
@@ -197,7 +247,30 @@ impl Reader {
         &self.link_path
     }
 
+    /// Output goes through the line faults, then waits for its delay.
     fn queue(&mut self, bytes: Vec<u8>) {
+        if bytes.is_empty() {
+            return;
+        }
+        let bytes = self.faults.tx(&bytes);
+        if let Some(delay) = self.faults.delay() {
+            self.delayed.push_back((Instant::now() + delay, bytes));
+            return;
+        }
+        self.send(bytes);
+    }
+
+    /// Moves delayed output whose time has come to the backlog.
+    fn release_delayed(&mut self, now: Instant) {
+        // Bounded by the queue's length; each turn pops one entry.
+        while self.delayed.front().is_some_and(|(at, _)| *at <= now) {
+            if let Some((_, bytes)) = self.delayed.pop_front() {
+                self.send(bytes);
+            }
+        }
+    }
+
+    fn send(&mut self, bytes: Vec<u8>) {
         if bytes.is_empty() {
             return;
         }
@@ -212,13 +285,17 @@ impl Reader {
     }
 
     fn flush(&mut self) -> Result<(), SerialError> {
+        let Some(pty) = self.pty.as_mut() else {
+            self.backlog.clear();
+            return Ok(());
+        };
         // Each write either makes progress or stops on WouldBlock.
         if !self.backlog.is_empty() {
             self.pace.begin();
         }
         while !self.backlog.is_empty() {
             let due = self.pace.sendable(self.backlog.len());
-            match self.pty.master.write(&self.backlog[..due]) {
+            match pty.master.write(&self.backlog[..due]) {
                 Ok(0) => break,
                 Ok(n) => {
                     self.pace.sent(n);
@@ -234,13 +311,25 @@ impl Reader {
 
     /// Serves the host until `stop` is set.
     pub fn run(&mut self, stop: &AtomicBool) -> Result<(), SerialError> {
-        let fd = self.pty.master.as_raw_fd();
         let mut buf = [0u8; 1024];
         while !stop.load(Ordering::SeqCst) {
+            if let Err(e) = self.follow_plug() {
+                // The port stays away; the next turn tries again.
+                eprintln!("lecteur-sim: serial: fault: cannot bring the port back: {e}");
+                std::thread::sleep(TICK);
+                continue;
+            }
+            self.link
+                .set_faults(self.faults.nak_storm(), self.faults.time_ext());
+            let Some(fd) = self.pty.as_ref().map(|p| p.master.as_raw_fd()) else {
+                std::thread::sleep(TICK / 4);
+                continue;
+            };
             let now = Instant::now();
-            let wait = self
-                .link
-                .next_deadline()
+            let wait = [self.link.next_deadline(), self.delayed.front().map(|(at, _)| *at)]
+                .into_iter()
+                .flatten()
+                .min()
                 .map(|d| d.saturating_duration_since(now).min(TICK))
                 .unwrap_or(TICK);
             let mut pfd = libc::pollfd {
@@ -260,10 +349,18 @@ impl Reader {
                 return Err(SerialError::Io(e));
             }
             if pfd.revents & libc::POLLIN != 0 {
-                match self.pty.master.read(&mut buf) {
+                let read = match self.pty.as_mut() {
+                    Some(pty) => pty.master.read(&mut buf),
+                    None => Ok(0),
+                };
+                match read {
                     Ok(n) if n > 0 => {
                         self.pace.received(n);
-                        let out = self.link.receive(&buf[..n], Instant::now());
+                        // The faults of this very moment (set while we polled).
+                        self.link
+                            .set_faults(self.faults.nak_storm(), self.faults.time_ext());
+                        let bytes = self.faults.rx(&buf[..n]);
+                        let out = self.link.receive(&bytes, Instant::now());
                         self.queue(out);
                     }
                     Ok(_) => std::thread::sleep(TICK),
@@ -275,8 +372,10 @@ impl Reader {
             } else if pfd.revents & (libc::POLLHUP | libc::POLLERR) != 0 {
                 std::thread::sleep(TICK);
             }
-            let out = self.link.tick(Instant::now());
+            let now = Instant::now();
+            let out = self.link.tick(now);
             self.queue(out);
+            self.release_delayed(now);
             self.flush()?;
         }
         eprintln!("lecteur-sim: serial: stopping");
@@ -286,6 +385,8 @@ impl Reader {
 
 impl Drop for Reader {
     fn drop(&mut self) {
-        pty::remove_link(&self.link_path, &self.pty.slave_path);
+        if let Some(pty) = &self.pty {
+            pty::remove_link(&self.link_path, &pty.slave_path);
+        }
     }
 }

@@ -238,6 +238,25 @@ impl Host {
         self.answer()
     }
 
+    /// Drops whatever arrives within `d`.
+    pub fn discard(&mut self, d: Duration) {
+        let deadline = Instant::now() + d;
+        while Instant::now() < deadline {
+            self.fill(deadline.saturating_duration_since(Instant::now()));
+        }
+        self.buf.clear();
+    }
+
+    /// Exactly `n` bytes arrive within `d`, then nothing.
+    pub fn expect_silence_after(&mut self, n: usize, d: Duration) {
+        let deadline = Instant::now() + d;
+        while Instant::now() < deadline {
+            self.fill(deadline.saturating_duration_since(Instant::now()));
+        }
+        assert_eq!(self.buf.len(), n, "bytes from the reader: {:02X?}", self.buf);
+        self.buf.clear();
+    }
+
     /// Nothing arrives for `d`.
     pub fn expect_silence(&mut self, d: Duration) {
         let deadline = Instant::now() + d;

@@ -34,6 +34,11 @@ pub struct SerialConfig {
     pub idle_tick: Duration,
     /// Consecutive failed polls after which the reader is declared gone.
     pub max_poll_failures: u32,
+    /// After a command timed out, the reader must answer a GetSlotStatus
+    /// within this (a reader answers it at once, even while a card is slow),
+    /// or the link is declared gone at once instead of letting every queued
+    /// request wait its own timeout.
+    pub probe_timeout: Duration,
     /// Delay between attempts to reopen a vanished reader.
     pub reopen_interval: Duration,
     /// Power-on attempts for a newly seen card before giving up until it moves.
@@ -70,6 +75,7 @@ impl Default for SerialConfig {
             poll_interval: Duration::from_millis(250),
             idle_tick: Duration::from_millis(50),
             max_poll_failures: 3,
+            probe_timeout: Duration::from_millis(500),
             reopen_interval: Duration::from_secs(1),
             max_power_on_attempts: 3,
             pinpad_min_wait: Duration::from_secs(90),

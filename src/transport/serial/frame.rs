@@ -75,6 +75,10 @@ pub enum Corruption {
     Oversize(usize),
     /// The line went quiet in the middle of a frame.
     Truncated,
+    /// An unframed byte (card movement, time request) came right after
+    /// bytes that fit no frame: it is most likely the body of a frame whose
+    /// start was garbled, so it is not believed.
+    OutOfSync(usize),
 }
 
 impl fmt::Display for Corruption {
@@ -87,6 +91,7 @@ impl fmt::Display for Corruption {
                 write!(f, "frame length {n} above the {MAX_DATA_LEN}-byte limit")
             }
             Corruption::Truncated => write!(f, "truncated frame"),
+            Corruption::OutOfSync(n) => write!(f, "out of step with the frames ({n} stray byte(s))"),
         }
     }
 }

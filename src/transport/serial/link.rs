@@ -6,11 +6,11 @@ use std::io;
 use std::time::{Duration, Instant};
 
 use tracing::{debug, trace, warn};
-use zeroize::Zeroize;
+use zeroize::{Zeroize, Zeroizing};
 
 use super::ccid::{Answer, Command, CommandStatus};
 use super::config::SerialConfig;
-use super::frame::{self, Decoder, Item, NAK_FRAME};
+use super::frame::{self, Corruption, Decoder, Item, NAK_FRAME};
 use super::port::Port;
 
 /// Why an exchange failed at the link level.
@@ -35,6 +35,14 @@ const MAX_STRAY_FRAMES: u32 = 8;
 const MAX_DRAIN_BYTES: usize = 8 * 1024;
 /// Bound on the time spent draining a garbled frame.
 const MAX_DRAIN_TIME: Duration = Duration::from_secs(1);
+/// How long a command may overrun its answer timeout while it recovers
+/// from line errors (NAKs, resends, confirmations).
+const RECOVERY_GRACE: Duration = Duration::from_secs(1);
+/// The least wait for a retransmission after a NAK or a resend.
+const RETRANSMIT_WAIT: Duration = Duration::from_millis(250);
+/// After a line error, answers are confirmed for this long (see
+/// [`Link::confirming`]).
+const NOISY_HOLD: Duration = Duration::from_secs(10);
 
 /// How long one command may take: the wait for each item of the answer, the
 /// hard ceiling on the whole exchange, and the time extensions accepted.
@@ -56,6 +64,8 @@ pub struct Link<P: Port> {
     movements: Vec<u8>,
     warned_missing_echo: bool,
     warned_stray_echo: bool,
+    /// Until when the line counts as noisy (the last error seen + [`NOISY_HOLD`]).
+    noisy_until: Option<Instant>,
 }
 
 impl<P: Port> Link<P> {
@@ -69,7 +79,27 @@ impl<P: Port> Link<P> {
             movements: Vec::new(),
             warned_missing_echo: false,
             warned_stray_echo: false,
+            noisy_until: None,
         }
+    }
+
+    /// A line error was seen: the line is noisy for a while.
+    fn mark_noisy(&mut self) {
+        if !self.confirming() {
+            debug!("line errors: answers are confirmed by a retransmission for a while");
+        }
+        self.noisy_until = Some(Instant::now() + NOISY_HOLD);
+    }
+
+    /// True while answers must be confirmed. The 8-bit LRC misses two bit
+    /// errors in the same bit column of a frame, which a noisy line makes
+    /// likely on long frames (about 4 % of 260-byte frames at a bit error
+    /// rate of 1e-3). So, after any line error, an answer is only accepted
+    /// when the reader's retransmission of it (asked with a NAK, which
+    /// does not run the command again) is identical: two copies corrupted
+    /// the same way are far less likely than the miss itself.
+    pub fn confirming(&self) -> bool {
+        self.noisy_until.is_some_and(|t| Instant::now() < t)
     }
 
     /// Card-movement notifications seen since the last call, oldest first.
@@ -89,7 +119,18 @@ impl<P: Port> Link<P> {
             }
         }
         for _ in 0..MAX_ITEMS_PER_COMMAND {
-            match self.decoder.next_item() {
+            let item = self.decoder.next_item();
+            if self.decoder.take_skipped() > 0 {
+                self.mark_noisy();
+                if let Some(Item::SlotChange(state)) = item {
+                    debug!(
+                        state = format_args!("0x{state:02X}"),
+                        "ignoring a card movement byte amid garbage"
+                    );
+                    continue;
+                }
+            }
+            match item {
                 Some(Item::SlotChange(state)) => {
                     debug!(state = format_args!("0x{state:02X}"), "card movement notified");
                     self.movements.push(state);
@@ -188,7 +229,19 @@ impl<P: Port> Link<P> {
         } = budget;
         // No wait reaches beyond the ceiling.
         let end = started + ceiling;
-        let until = |at: Instant| (at + timeout).min(end);
+        // The answer is due `timeout` after the command or after the last
+        // time extension; NAKs and resends do not move that, so recovering
+        // from line errors never stretches a command by more than
+        // RECOVERY_GRACE beyond it.
+        let mut answer_end = started + timeout;
+        let recovery_end = |answer_end: Instant| (answer_end + RECOVERY_GRACE).min(end);
+        // After a NAK or a resend, the retransmission gets at least
+        // RETRANSMIT_WAIT, within the recovery grace.
+        let after_retry = |deadline: Instant, answer_end: Instant| {
+            deadline
+                .max(Instant::now() + RETRANSMIT_WAIT)
+                .min(recovery_end(answer_end))
+        };
         let mut resends = 0u32; // the reader NAKed our frame
         let mut naks = 0u32; // we NAKed the reader's frame
         let mut extensions = 0u32;
@@ -203,12 +256,17 @@ impl<P: Port> Link<P> {
         // Non-echo profile: tolerate one unexpected echo per send.
         let mut stray_echo_allowed = !self.echo;
 
+        // Confirmation on a noisy line: the first copy of the answer, and
+        // how many copies were asked for.
+        let mut first_copy: Option<Zeroizing<Vec<u8>>> = None;
+        let mut copies = 0u32;
+
         self.write(frame)?;
-        let mut deadline = until(Instant::now());
+        let mut deadline = answer_end.min(end);
         // Every extension is an item; the noise around them stays bounded.
         let max_items = MAX_ITEMS_PER_COMMAND.saturating_add(max_extensions);
         for _ in 0..max_items {
-            if started.elapsed() > ceiling {
+            if started.elapsed() > ceiling || Instant::now() > recovery_end(answer_end) {
                 debug!(seq, "command ceiling reached");
                 self.drain_quiet()?;
                 return Err(if moved {
@@ -235,8 +293,6 @@ impl<P: Port> Link<P> {
                     if watch_movement && slot_changed(state, cmd.slot) {
                         moved = true;
                         deadline = deadline.min(now + self.cfg.movement_grace);
-                    } else if !moved {
-                        deadline = until(now);
                     }
                 }
                 Item::TimeRequest(b) => {
@@ -248,7 +304,8 @@ impl<P: Port> Link<P> {
                         return Err(LinkError::Timeout);
                     }
                     if !moved {
-                        deadline = until(now);
+                        answer_end = now + timeout;
+                        deadline = answer_end.min(end);
                     }
                 }
                 Item::Nak => {
@@ -260,6 +317,7 @@ impl<P: Port> Link<P> {
                     if moved {
                         return Err(LinkError::CardMoved);
                     }
+                    self.mark_noisy();
                     resends += 1;
                     if resends > self.cfg.max_retries {
                         return Err(LinkError::Protocol(format!(
@@ -273,9 +331,10 @@ impl<P: Port> Link<P> {
                     awaiting_echo = self.echo;
                     echo_ok = true;
                     stray_echo_allowed = !self.echo;
-                    deadline = until(Instant::now());
+                    deadline = after_retry(deadline, answer_end);
                 }
                 Item::Corrupt(why) => {
+                    self.mark_noisy();
                     if moved {
                         self.drain_quiet()?;
                         return Err(LinkError::CardMoved);
@@ -285,7 +344,6 @@ impl<P: Port> Link<P> {
                         warn!(seq, %why, "garbled echo of our frame");
                         awaiting_echo = false;
                         echo_ok = false;
-                        deadline = until(now);
                         continue;
                     }
                     naks += 1;
@@ -305,7 +363,7 @@ impl<P: Port> Link<P> {
                     self.drain_quiet()?;
                     self.write(&NAK_FRAME)?;
                     awaiting_nak_echo = self.echo;
-                    deadline = until(Instant::now());
+                    deadline = after_retry(deadline, answer_end);
                 }
                 Item::Message(mut m) => {
                     awaiting_nak_echo = false;
@@ -314,14 +372,27 @@ impl<P: Port> Link<P> {
                         if m == message {
                             trace!(seq, "echo ok");
                             m.zeroize();
-                            deadline = until(now);
+                            continue;
+                        }
+                        if m.first().is_some_and(|&t| t >= 0x80) && !is_answer_to(&m, cmd, seq) {
+                            // A reader message (RDR_to_PC types are 0x80 and
+                            // up) cannot be the echo of ours: a late copy of
+                            // an earlier answer. Skip it, still awaiting the echo.
+                            awaiting_echo = true;
+                            strays += 1;
+                            debug!(seq, "skipping a stale answer before the echo");
+                            m.zeroize();
+                            if strays > MAX_STRAY_FRAMES {
+                                return Err(LinkError::Protocol(
+                                    "too many frames that do not answer the command".into(),
+                                ));
+                            }
                             continue;
                         }
                         if !is_answer_to(&m, cmd, seq) {
                             warn!(seq, "the reader's echo differs from our frame");
                             echo_ok = false;
                             m.zeroize();
-                            deadline = until(now);
                             continue;
                         }
                         // No echo at all but our answer, intact (LRC, seq,
@@ -337,7 +408,6 @@ impl<P: Port> Link<P> {
                             warn!(seq, "the reader echoes our frames: is the profile right?");
                         }
                         m.zeroize();
-                        deadline = until(now);
                         continue;
                     }
                     let answer = match Answer::parse(&m) {
@@ -381,7 +451,8 @@ impl<P: Port> Link<P> {
                             return Err(LinkError::Timeout);
                         }
                         if !moved {
-                            deadline = until(now);
+                            answer_end = now + timeout;
+                            deadline = answer_end.min(end);
                         }
                         continue;
                     }
@@ -394,6 +465,32 @@ impl<P: Port> Link<P> {
                             cmd.name()
                         )));
                     }
+                    if self.confirming() {
+                        let same = first_copy.as_ref().is_some_and(|c| c.as_slice() == m.as_slice());
+                        if !same {
+                            if first_copy.is_some() {
+                                // Two copies differ: one of them was corrupted
+                                // in a way the LRC missed.
+                                debug!(seq, "the answer's copies differ");
+                            }
+                            copies += 1;
+                            if copies > self.cfg.max_retries + 1 {
+                                self.drain_quiet()?;
+                                return Err(LinkError::Protocol(format!(
+                                    "the {} answer could not be confirmed on a noisy line",
+                                    cmd.name()
+                                )));
+                            }
+                            trace!(seq, "noisy line: asking for the answer again to confirm it");
+                            first_copy = Some(Zeroizing::new(std::mem::take(&mut m)));
+                            self.write(&NAK_FRAME)?;
+                            awaiting_nak_echo = self.echo;
+                            deadline = after_retry(deadline, answer_end);
+                            continue;
+                        }
+                        trace!(seq, "answer confirmed");
+                    }
+                    m.zeroize();
                     return Ok(answer);
                 }
             }
@@ -423,6 +520,12 @@ impl<P: Port> Link<P> {
                 let skipped = self.decoder.take_skipped();
                 if skipped > 0 {
                     debug!(skipped, "discarded garbage bytes");
+                    self.mark_noisy();
+                    // A lone byte after garbage is likely the body of a
+                    // frame whose start was hit: not a real notification.
+                    if matches!(item, Item::SlotChange(_) | Item::TimeRequest(_)) {
+                        return Ok(Some(Item::Corrupt(Corruption::OutOfSync(skipped))));
+                    }
                 }
                 return Ok(Some(item));
             }

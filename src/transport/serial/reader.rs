@@ -71,6 +71,10 @@ impl Fail {
             _ => None,
         }
     }
+
+    fn timed_out(&self) -> bool {
+        matches!(self, Fail::Link(LinkError::Timeout))
+    }
 }
 
 pub struct ReaderThread {
@@ -190,6 +194,11 @@ impl ReaderThread {
                         if let Some(why) = fail.gone() {
                             return Stop::Gone(why);
                         }
+                        if fail.timed_out() {
+                            if let Err(stop) = self.probe(&mut link) {
+                                return stop;
+                            }
+                        }
                         poll_failures += 1;
                         let why = fail.into_transport();
                         debug!(%why, poll_failures, "presence poll failed");
@@ -222,6 +231,22 @@ impl ReaderThread {
             if let Err(stop) = self.after_activity(&mut link) {
                 return stop;
             }
+        }
+    }
+
+    /// After a command timed out: is the reader itself still there? It
+    /// answers GetSlotStatus at once even while a card is slow, so silence
+    /// means a dead, mute or unplugged reader. Then the link is given up at
+    /// once (queued requests get `ReaderGone` and the device is reopened)
+    /// rather than every queued request waiting its own full timeout.
+    fn probe<P: Port>(&mut self, link: &mut Link<P>) -> Result<(), Stop> {
+        let result = link.transact(&Command::get_slot_status(0), self.cfg.probe_timeout, false);
+        self.apply_movements(link);
+        match result {
+            Err(LinkError::Gone(why)) => Err(Stop::Gone(why)),
+            Err(LinkError::Timeout) => Err(Stop::Gone("the reader stopped answering".into())),
+            // It answered (maybe badly): it is there.
+            _ => Ok(()),
         }
     }
 
@@ -298,7 +323,14 @@ impl ReaderThread {
                 Ok(())
             }
             Err(fail) => {
-                let gone = fail.gone();
+                let mut gone = fail.gone();
+                // Probed before answering, so that the request learns the
+                // reader is gone rather than merely slow.
+                if gone.is_none() && fail.timed_out() {
+                    if let Err(Stop::Gone(why)) = self.probe(link) {
+                        gone = Some(why);
+                    }
+                }
                 let error = match &gone {
                     Some(why) => TransportError::ReaderGone(format!("{}: {why}", self.path)),
                     None => fail.into_transport(),

@@ -53,6 +53,9 @@ pub struct Script {
     pub power_ons: Vec<u32>,
     /// Send the next N answers with a flipped bit (then the good one on NAK).
     pub corrupt_answers: usize,
+    /// Send the next N answers with two bits flipped in the same bit column
+    /// of two bytes: the LRC still checks (then the good one on NAK).
+    pub lrc_blind_answers: usize,
     /// NAK the next N host frames instead of executing them.
     pub nak_commands: usize,
     /// Echo the next N frames with a byte changed.
@@ -342,6 +345,12 @@ fn send_answer(master: &mut TTYPort, s: &mut Script, mut frame: Vec<u8>) {
         s.corrupt_answers -= 1;
         let i = frame.len() - 2;
         frame[i] ^= 0x10;
+    } else if s.lrc_blind_answers > 0 && frame.len() >= 15 {
+        s.lrc_blind_answers -= 1;
+        // Two data bytes (the status word), the same bit: XOR unchanged.
+        let i = frame.len() - 3;
+        frame[i] ^= 0x01;
+        frame[i + 1] ^= 0x01;
     }
     let _ = master.write_all(&frame);
 }

@@ -29,6 +29,7 @@ fn cfg() -> SerialConfig {
         poll_interval: Duration::from_millis(50),
         idle_tick: Duration::from_millis(10),
         max_poll_failures: 3,
+        probe_timeout: Duration::from_millis(200),
         reopen_interval: Duration::from_millis(100),
         max_power_on_attempts: 3,
         pinpad_min_wait: Duration::from_millis(1500),
@@ -216,7 +217,9 @@ fn corrupted_answer_is_nakked_and_never_delivered() {
     let (fake, _ev, mut ch) = sim_pro(one_card_two_slots());
     fake.script().corrupt_answers = 1;
     assert_eq!(ch[0].transmit(SELECT).unwrap(), expected(SELECT));
-    assert_eq!(fake.script().naks_received, 1);
+    // One NAK for the corrupted copy, one to confirm the good copy (the
+    // line is noisy now): the command itself ran once.
+    assert_eq!(fake.script().naks_received, 2);
     assert_eq!(fake.script().executed_of(0x6F), 1, "executed once");
 
     // A reader that never gets it right: typed error after the NAK budget.
@@ -225,9 +228,28 @@ fn corrupted_answer_is_nakked_and_never_delivered() {
         Err(TransportError::Protocol(m)) => assert!(m.contains("corrupted"), "{m}"),
         other => panic!("expected a protocol error, got {other:?}"),
     }
-    assert_eq!(fake.script().naks_received, 1 + 3);
+    assert_eq!(fake.script().naks_received, 2 + 3);
     fake.script().corrupt_answers = 0;
     assert_eq!(ch[0].transmit(SELECT).unwrap(), expected(SELECT));
+}
+
+#[test]
+fn noisy_line_answers_are_confirmed() {
+    let (fake, _ev, mut ch) = sim_pro(one_card_two_slots());
+    ch[0].connect().unwrap();
+    // A clean line: one copy is enough.
+    assert_eq!(ch[0].transmit(SELECT).unwrap(), expected(SELECT));
+    assert_eq!(fake.script().naks_received, 0);
+    // A line error makes the line noisy; then a corruption the LRC cannot
+    // see is caught because the retransmitted copy differs.
+    fake.script().corrupt_answers = 1;
+    assert_eq!(ch[0].transmit(SELECT).unwrap(), expected(SELECT));
+    let naks = fake.script().naks_received;
+    fake.script().lrc_blind_answers = 1;
+    assert_eq!(ch[0].transmit(SELECT).unwrap(), expected(SELECT));
+    // First copy (bad), second (good, differs), third (equals the second).
+    assert_eq!(fake.script().naks_received, naks + 2);
+    assert_eq!(fake.script().executed_of(0x6F), 3, "each command ran once");
 }
 
 #[test]
@@ -265,7 +287,8 @@ fn echo_profile() {
     // Corrupted answer, NAK (echoed back by the reader), good answer.
     fake.script().corrupt_answers = 1;
     assert_eq!(c0.transmit(SELECT).unwrap(), expected(SELECT));
-    assert_eq!(fake.script().naks_received, 1);
+    // The NAK for the corrupted copy, then one to confirm the good copy.
+    assert_eq!(fake.script().naks_received, 2);
 
     // The reader NAKs our frame after echoing it.
     fake.script().nak_commands = 1;
@@ -330,7 +353,12 @@ fn silent_reader_gives_timeout() {
     ch[0].connect().unwrap();
     fake.script().silent = true;
     let t = Instant::now();
-    assert_eq!(ch[0].transmit(SELECT), Err(TransportError::Timeout));
+    // The command times out; the probe that follows (GetSlotStatus) is not
+    // answered either, so the reader is gone, not merely slow.
+    assert!(matches!(
+        ch[0].transmit(SELECT),
+        Err(TransportError::ReaderGone(_))
+    ));
     assert!(t.elapsed() < Duration::from_secs(2));
 }
 
