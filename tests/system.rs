@@ -192,3 +192,105 @@ fn the_service_unit_is_hardened() {
     assert!(socket_unit.contains("ListenStream=/run/lecteur/lecteur.sock"));
     assert!(socket_unit.contains("SocketMode=0660") && socket_unit.contains("SocketGroup=lecteur"));
 }
+
+/// One rule of a udev rules file: its `(key, operator, value)` parts.
+fn udev_rule(line: &str) -> Result<Vec<(String, String, String)>, String> {
+    let mut parts = Vec::new();
+    let mut rest = line.trim();
+    while !rest.is_empty() {
+        let op_at = rest
+            .find(['=', '!', '+', '-', ':'])
+            .ok_or_else(|| format!("no operator in {rest:?}"))?;
+        let key = rest[..op_at].trim().to_string();
+        let after = &rest[op_at..];
+        let op = ["==", "!=", "+=", "-=", ":=", "="]
+            .into_iter()
+            .find(|op| after.starts_with(op))
+            .ok_or_else(|| format!("bad operator in {after:?}"))?;
+        let value_part = after[op.len()..].trim_start();
+        let value_part = value_part
+            .strip_prefix('"')
+            .ok_or_else(|| format!("unquoted value after {key}"))?;
+        let end = value_part
+            .find('"')
+            .ok_or_else(|| format!("unterminated value of {key}"))?;
+        let known = [
+            "SUBSYSTEM",
+            "ATTRS{",
+            "ENV{",
+            "GROUP",
+            "MODE",
+            "SYMLINK",
+            "KERNEL",
+            "TAG",
+        ];
+        if !known.iter().any(|k| key.starts_with(k)) {
+            return Err(format!("unexpected key {key}"));
+        }
+        parts.push((key, op.to_string(), value_part[..end].to_string()));
+        rest = value_part[end + 1..].trim_start();
+        rest = rest.strip_prefix(',').unwrap_or(rest).trim_start();
+    }
+    Ok(parts)
+}
+
+#[test]
+fn the_udev_rules_give_readers_to_the_group_and_keep_modemmanager_away() {
+    let path = root().join("udev/60-lecteur.rules");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let rules: Vec<_> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        .map(|l| udev_rule(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+        .collect();
+    assert!(rules.len() >= 4, "{rules:?}");
+    let get = |r: &Vec<(String, String, String)>, k: &str| {
+        r.iter()
+            .find(|(key, _, _)| key == k)
+            .map(|(_, op, v)| (op.clone(), v.clone()))
+    };
+    for r in &rules {
+        assert_eq!(get(r, "GROUP"), Some(("=".into(), "lecteur".into())), "{r:?}");
+        assert_eq!(get(r, "MODE"), Some(("=".into(), "0660".into())), "{r:?}");
+        let vendor = get(r, "ATTRS{idVendor}").expect("matched by vendor id").1;
+        assert!(
+            vendor.len() == 4
+                && vendor
+                    .chars()
+                    .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+        );
+        match get(r, "SUBSYSTEM").expect("a subsystem").1.as_str() {
+            "tty" => {
+                assert_eq!(
+                    get(r, "ENV{ID_MM_DEVICE_IGNORE}"),
+                    Some(("=".into(), "1".into())),
+                    "{r:?}"
+                );
+                assert!(
+                    get(r, "SYMLINK").is_some_and(|(op, v)| op == "+=" && v.starts_with("lecteur-serial-"))
+                );
+            }
+            "hidraw" => assert_ne!(vendor, "046a", "a keyboard maker's hidraw"),
+            other => panic!("unexpected subsystem {other}"),
+        }
+    }
+    // Where udev's own checker exists (systemd ≥ 253), it must agree.
+    if let Ok(out) = Command::new("udevadm")
+        .args(["verify", "--no-summary"])
+        .arg(&path)
+        .output()
+    {
+        let help = String::from_utf8_lossy(&out.stderr);
+        if !help.contains("Unknown command") && !help.contains("unknown command") {
+            assert!(out.status.success(), "udevadm verify: {help}");
+        }
+    }
+}
+
+#[test]
+fn the_rule_checker_refuses_broken_rules() {
+    assert!(udev_rule(r#"SUBSYSTEM=="tty", GROUP="lecteur""#).is_ok());
+    assert!(udev_rule(r#"SUBSYSTEM=="tty", GROUP=lecteur"#).is_err());
+    assert!(udev_rule(r#"SUBSYSTEM=="tty", GROUP="lecteur"#).is_err());
+    assert!(udev_rule(r#"SUBSYSTEM=="tty", RUN+="/bin/sh""#).is_err());
+}
