@@ -3,6 +3,7 @@
 
 mod atr;
 mod demo;
+mod diag;
 mod dmp;
 mod show;
 
@@ -49,6 +50,8 @@ enum Command {
     },
     /// Run a daemon on the simulated reader and show a Vitale read and a CPS signature.
     Demo,
+    /// Diagnose lecteurd, pcscd, readers, cards, USB, serial ports and permissions.
+    Diag(diag::DiagArgs),
     /// Decode an ATR and identify the card (no daemon or reader needed).
     Atr {
         /// The ATR in hex, with or without spaces or colons: 3B 75 13 00 00 44 09 EA 90 00
@@ -163,13 +166,20 @@ fn run(cli: Cli) -> Result<(), String> {
         return dmp::verify(file, cli.json);
     }
     let path = lecteur::api::socket::resolve(cli.socket.as_deref());
+    if let Command::Diag(args) = cli.command {
+        // Findings are printed either way; errors among them give status 1.
+        return match diag::run(&path, cli.json, args)? {
+            true => Ok(()),
+            false => std::process::exit(1),
+        };
+    }
     let mut client = Client::connect(&path).map_err(|e| format!("{e} ({})", path.display()))?;
     let call = |client: &mut Client, method: &str, params: Value| -> Result<Value, String> {
         client.call(method, params).map_err(|e| describe(&e))
     };
     let (result, human): (Value, fn(&Value) -> String) = match cli.command {
         Command::Demo => unreachable!("handled above"),
-        Command::Atr { .. } => unreachable!("handled above"),
+        Command::Atr { .. } | Command::Diag(_) => unreachable!("handled above"),
         Command::Dmp { command } => (dmp::vihf(&mut client, command, pin_or_prompt)?, dmp::written),
         Command::Readers => (call(&mut client, "readers.list", json!({}))?, show::readers),
         Command::Watch => {

@@ -1,0 +1,64 @@
+//! `--bundle FILE`: a .tar.gz for a support ticket with the report (text and
+//! JSON) and lecteurd's recent log, every file through the one redaction.
+//! Archived by the system's `tar` (essential on Debian/Ubuntu, always
+//! present): two crates for one archive of three small files is not worth it.
+
+use super::probe::command_output;
+use super::redact::Redactor;
+use std::os::unix::fs::DirBuilderExt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub fn write(file: &Path, text: &str, json: &str, names: &[String]) -> Result<(), String> {
+    let redactor = Redactor::new(names);
+    let mut rnd = [0u8; 8];
+    let _ = getrandom::getrandom(&mut rnd);
+    let work = std::env::temp_dir().join(format!("lecteur-diag-{}-{}", std::process::id(), hex::encode(rnd)));
+    let dir = work.join("lecteur-diag");
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?;
+    let result = fill(&dir, text, json, &redactor).and_then(|()| archive(&work, file));
+    let _ = std::fs::remove_dir_all(&work);
+    result
+}
+
+fn fill(dir: &Path, text: &str, json: &str, r: &Redactor) -> Result<(), String> {
+    let put = |name: &str, content: &str| -> Result<(), String> {
+        let path: PathBuf = dir.join(name);
+        std::fs::write(&path, r.redact(content)).map_err(|e| format!("{}: {e}", path.display()))
+    };
+    put("report.txt", text)?;
+    put("report.json", json)?;
+    let log = command_output(
+        "journalctl",
+        &["-u", "lecteurd", "-n", "500", "--no-pager"],
+        Duration::from_secs(10),
+    );
+    put(
+        "lecteurd.log",
+        &log.unwrap_or_else(|| "journalctl is not available or did not answer in 10 s: no lecteurd log\n".into()),
+    )?;
+    put(
+        "README.txt",
+        "lecteur diag bundle. NIRs are masked, names replaced by salted hashes (name#...), no PIN.\n",
+    )
+}
+
+fn archive(work: &Path, file: &Path) -> Result<(), String> {
+    let out = std::process::Command::new("tar")
+        .arg("-czf")
+        .arg(file)
+        .arg("-C")
+        .arg(work)
+        .arg("lecteur-diag")
+        .output()
+        .map_err(|e| format!("cannot run tar: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!("tar failed: {}", String::from_utf8_lossy(&out.stderr).trim()))
+    }
+}

@@ -1,0 +1,111 @@
+//! Serial ports: the configured ones (`lecteur.toml` or `--serial`) and
+//! `/dev/lecteur-serial-*`; their device nodes, and whether a CCID-serial
+//! reader answers the firmware-version escape (through lecteur's own serial
+//! transport, bounded) when lecteurd does not hold the port.
+
+use super::node;
+use super::report::Report;
+use lecteur::transport::{serial, ReaderEvent};
+use serde_json::json;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+const PROBE_BUDGET: Duration = Duration::from_secs(4);
+
+/// `held_by_lecteurd`: lecteurd runs with its serial transport, so the
+/// configured ports are its own and are not opened a second time.
+pub fn check(extra: &[String], held_by_lecteurd: bool, report: &mut Report) {
+    let mut specs: Vec<String> = Vec::new();
+    let config = std::env::var_os("LECTEUR_CONFIG")
+        .map_or_else(|| PathBuf::from(lecteur::config::DEFAULT_PATH), PathBuf::from);
+    match lecteur::config::FileConfig::load(&config, false) {
+        Ok(Some(c)) => specs.extend(c.serial.iter().map(|p| p.spec())),
+        Ok(None) => {}
+        Err(e) => report.error(
+            "serial",
+            format!("{}: {e}", config.display()),
+            "fix the configuration: lecteurd refuses to start with it",
+        ),
+    }
+    specs.extend(extra.iter().cloned());
+    if let Ok(dev) = std::fs::read_dir("/dev") {
+        let mut links: Vec<String> = dev
+            .flatten()
+            .map(|e| e.path().display().to_string())
+            .filter(|p| p.starts_with("/dev/lecteur-serial-"))
+            .collect();
+        links.sort();
+        for l in links {
+            if !specs.iter().any(|s| s == &l || s.starts_with(&format!("{l}:"))) {
+                specs.push(l);
+            }
+        }
+    }
+    if specs.is_empty() {
+        report.info("serial", "no serial reader configured or found");
+        return;
+    }
+    for (i, spec) in specs.iter().enumerate() {
+        let path = PathBuf::from(spec.split(':').next().unwrap_or(spec));
+        let mut entry = json!({ "spec": spec, "node": node::describe(&path) });
+        let Some(n) = entry["node"].as_object().cloned() else {
+            report.error("serial", format!("{}: no such device", path.display()), "plug the reader in; check the cable and the USB-serial adapter");
+            report.serial.push(entry);
+            continue;
+        };
+        let owner = format!("group {}, mode {}", n["group"].as_str().unwrap_or("?"), n["mode"].as_str().unwrap_or("?"));
+        if n["can_open"] != true {
+            report.warning(
+                "serial",
+                format!("{}: this user may not open it ({owner})", path.display()),
+                "install lecteur's udev rules and join the group lecteur (lecteurd itself runs as lecteur)",
+            );
+        } else {
+            report.ok("serial", format!("{}: {owner}", path.display()));
+        }
+        if held_by_lecteurd {
+            report.info("serial", format!("{spec}: not probed, lecteurd holds its serial ports (see readers)"));
+        } else if n["can_open"] == true {
+            entry["probe"] = probe(i, spec, report);
+        }
+        report.serial.push(entry);
+    }
+}
+
+/// Starts lecteur's serial transport on `spec` and waits (bounded) for the
+/// reader to answer its start-up escapes; stops it by closing the sink.
+fn probe(index: usize, spec: &str, report: &mut Report) -> serde_json::Value {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let cfg = serial::SerialConfig {
+        startup_timeout: Duration::from_millis(1500),
+        ..serial::SerialConfig::default()
+    };
+    if let Err(e) = serial::start_with_config(index, spec, tx, cfg) {
+        report.error("serial", format!("{spec}: {e}"), "PATH[:PROFILE], profiles GemPCTwin, GemCoreSIMPro, GemCorePOSPro, GemPCPinPad");
+        return json!({ "answered": false, "error": e.to_string() });
+    }
+    let end = Instant::now() + PROBE_BUDGET;
+    let mut slots = Vec::new();
+    while Instant::now() < end {
+        match rx.try_recv() {
+            Ok(ReaderEvent::Added { slot, .. }) => slots.push(slot.name),
+            Ok(_) => {}
+            Err(tokio::sync::mpsc::error::TryRecvError::Empty) if slots.is_empty() => {
+                std::thread::sleep(Duration::from_millis(50))
+            }
+            Err(_) => break,
+        }
+    }
+    drop(rx);
+    if slots.is_empty() {
+        report.error(
+            "serial",
+            format!("{spec}: no CCID-serial reader answered within {} s", PROBE_BUDGET.as_secs()),
+            "check the reader is powered, the cable, the profile (PATH:PROFILE) and that no other program holds the port",
+        );
+        json!({ "answered": false })
+    } else {
+        report.ok("serial", format!("{spec}: a CCID-serial reader answered, {} slot(s)", slots.len()));
+        json!({ "answered": true, "slots": slots })
+    }
+}
