@@ -55,7 +55,12 @@ fn reports_a_running_lecteurd_its_slots_and_the_cps() {
     assert_eq!(readers.len(), 2, "{v:#}");
     let kinds: Vec<(&str, &str)> = readers
         .iter()
-        .map(|r| (r["card"]["kind"].as_str().unwrap(), r["role"].as_str().unwrap_or("none")))
+        .map(|r| {
+            (
+                r["card"]["kind"].as_str().unwrap(),
+                r["role"].as_str().unwrap_or("none"),
+            )
+        })
         .collect();
     assert!(kinds.contains(&("cps3", "cps")), "{kinds:?}");
     assert!(kinds.contains(&("vitale2", "vitale")), "{kinds:?}");
@@ -63,8 +68,12 @@ fn reports_a_running_lecteurd_its_slots_and_the_cps() {
     assert_eq!(cps["pin"]["tries_left"], 3, "{cps:#}");
     let certs = cps["certificates"].as_array().unwrap();
     assert_eq!(certs.len(), 2, "{cps:#}");
-    assert!(certs.iter().all(|c| c["expired"] == false && c["days_left"].as_i64().unwrap() > 30));
-    assert!(findings(&v, "cps", "ok").iter().any(|m| m.contains("3 PIN tries left")));
+    assert!(certs
+        .iter()
+        .all(|c| c["expired"] == false && c["days_left"].as_i64().unwrap() > 30));
+    assert!(findings(&v, "cps", "ok")
+        .iter()
+        .any(|m| m.contains("3 PIN tries left")));
     // Figures per card slot, and no patient data in the report.
     assert_eq!(v["latency"].as_array().unwrap().len(), 3, "{v:#}");
     let text = v.to_string();
@@ -89,10 +98,21 @@ fn without_lecteurd_says_so_and_goes_on() {
         .collect();
     assert_eq!(errors.len(), 1, "{v:#}");
     assert!(errors[0]["message"].as_str().unwrap().contains("not running"));
-    assert!(errors[0]["remedy"].as_str().unwrap().contains("systemctl start lecteurd.socket"));
+    assert!(errors[0]["remedy"]
+        .as_str()
+        .unwrap()
+        .contains("systemctl start lecteurd.socket"));
     // The rest is still reported.
-    assert!(v["findings"].as_array().unwrap().iter().any(|f| f["topic"] == "pcscd"));
-    assert!(v["findings"].as_array().unwrap().iter().any(|f| f["topic"] == "permissions"));
+    assert!(v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["topic"] == "pcscd"));
+    assert!(v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["topic"] == "permissions"));
 }
 
 #[test]
@@ -125,8 +145,22 @@ fn usb_device(sys: &Path, bus_id: &str, vid: &str, pid: &str, product: &str, cla
 #[test]
 fn known_usb_readers_from_sysfs_and_the_ingenico_that_is_not_ccid() {
     let sys = empty_sysfs();
-    usb_device(sys.path(), "1-1", "2947", "0105", "KAP-LINK2", &["0b", "0b", "03"]);
-    usb_device(sys.path(), "1-2", "0b00", "0090", "Lecteur SESAM VITALE", &["02", "0a"]);
+    usb_device(
+        sys.path(),
+        "1-1",
+        "2947",
+        "0105",
+        "KAP-LINK2",
+        &["0b", "0b", "03"],
+    );
+    usb_device(
+        sys.path(),
+        "1-2",
+        "0b00",
+        "0090",
+        "Lecteur SESAM VITALE",
+        &["02", "0a"],
+    );
     usb_device(sys.path(), "1-3", "046d", "c31c", "Keyboard", &["03"]);
     std::fs::write(sys.path().join("bus/usb/devices/1-4"), "not a directory").unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -136,10 +170,14 @@ fn known_usb_readers_from_sysfs_and_the_ingenico_that_is_not_ccid() {
     let kap = usb.iter().find(|d| d["vid"] == "2947").unwrap();
     assert_eq!(kap["ccid_interfaces"], 2);
     assert_eq!(kap["hid_interfaces"], 1);
-    assert!(findings(&v, "usb", "ok").iter().any(|m| m.contains("2947:0105") && m.contains("2 CCID")));
+    assert!(findings(&v, "usb", "ok")
+        .iter()
+        .any(|m| m.contains("2947:0105") && m.contains("2 CCID")));
     let warnings = findings(&v, "usb", "warning");
     assert!(
-        warnings.iter().any(|m| m.contains("0B00:0090") && m.contains("not CCID")),
+        warnings
+            .iter()
+            .any(|m| m.contains("0B00:0090") && m.contains("not CCID")),
         "{warnings:?}"
     );
     assert!(!warnings.iter().any(|m| m.contains("2947")), "{warnings:?}");
@@ -175,8 +213,12 @@ fn a_bundle_is_redacted() {
     for n in &names {
         all += &std::fs::read_to_string(base.join(n)).unwrap();
     }
-    assert!(all.contains("cps3") && all.contains("vitale2"), "the report is in: {all}");
-    let report: Value = serde_json::from_str(&std::fs::read_to_string(base.join("report.json")).unwrap()).unwrap();
+    assert!(
+        all.contains("cps3") && all.contains("vitale2"),
+        "the report is in: {all}"
+    );
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(base.join("report.json")).unwrap()).unwrap();
     assert_eq!(report["lecteurd"]["running"], true);
     // Each line is scanned whole (the scanner skips a log line's first word).
     let lines: String = all.lines().map(|l| format!("- {l}\n")).collect();

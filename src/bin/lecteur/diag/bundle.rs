@@ -13,7 +13,11 @@ pub fn write(file: &Path, text: &str, json: &str, names: &[String]) -> Result<()
     let redactor = Redactor::new(names);
     let mut rnd = [0u8; 8];
     let _ = getrandom::getrandom(&mut rnd);
-    let work = std::env::temp_dir().join(format!("lecteur-diag-{}-{}", std::process::id(), hex::encode(rnd)));
+    let work = std::env::temp_dir().join(format!(
+        "lecteur-diag-{}-{}",
+        std::process::id(),
+        hex::encode(rnd)
+    ));
     let dir = work.join("lecteur-diag");
     std::fs::DirBuilder::new()
         .recursive(true)
@@ -39,7 +43,9 @@ fn fill(dir: &Path, text: &str, json: &str, r: &Redactor) -> Result<(), String> 
     );
     put(
         "lecteurd.log",
-        &log.unwrap_or_else(|| "journalctl is not available or did not answer in 10 s: no lecteurd log\n".into()),
+        &log.unwrap_or_else(|| {
+            "journalctl is not available or did not answer in 10 s: no lecteurd log\n".into()
+        }),
     )?;
     put(
         "README.txt",
@@ -59,6 +65,9 @@ fn archive(work: &Path, file: &Path) -> Result<(), String> {
     if out.status.success() {
         Ok(())
     } else {
-        Err(format!("tar failed: {}", String::from_utf8_lossy(&out.stderr).trim()))
+        Err(format!(
+            "tar failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
     }
 }

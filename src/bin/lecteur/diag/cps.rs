@@ -19,7 +19,9 @@ pub fn check(client: &mut Client, report: &mut Report) -> Vec<String> {
         .filter(|r| r["card"]["kind"].as_str().is_some_and(|k| k.starts_with("cps")))
         .filter_map(|r| r["id"].as_str().map(str::to_string))
         .collect();
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
     for id in slots {
         let mut entry = json!({ "reader": id });
         match client.call("cps.info", json!({ "reader": id })) {
@@ -31,7 +33,11 @@ pub fn check(client: &mut Client, report: &mut Report) -> Vec<String> {
                 }
                 entry["pin"] = pin(&id, &info["pin"], report);
             }
-            Err(e) => report.error("cps", format!("{id}: cps.info failed: {e}"), "pull the CPS out and insert it again"),
+            Err(e) => report.error(
+                "cps",
+                format!("{id}: cps.info failed: {e}"),
+                "pull the CPS out and insert it again",
+            ),
         }
         match client.call("cps.certificates", json!({ "reader": id })) {
             Ok(certs) => {
@@ -42,11 +48,19 @@ pub fn check(client: &mut Client, report: &mut Report) -> Vec<String> {
                     .map(|c| certificate(&id, c, now, report))
                     .collect();
                 if list.is_empty() {
-                    report.warning("cps", format!("{id}: the CPS holds no certificate"), "ask the ANS for a new card");
+                    report.warning(
+                        "cps",
+                        format!("{id}: the CPS holds no certificate"),
+                        "ask the ANS for a new card",
+                    );
                 }
                 entry["certificates"] = json!(list);
             }
-            Err(e) => report.error("cps", format!("{id}: cps.certificates failed: {e}"), "pull the CPS out and insert it again"),
+            Err(e) => report.error(
+                "cps",
+                format!("{id}: cps.certificates failed: {e}"),
+                "pull the CPS out and insert it again",
+            ),
         }
         report.cps.push(entry);
     }
@@ -69,7 +83,11 @@ fn pin(id: &str, pin: &Value, report: &mut Report) -> Value {
             "a wrong PIN blocks the card: make sure of the PIN first",
         ),
         Some(n) => report.ok("cps", format!("{id}: {n} PIN tries left{of}")),
-        None => report.warning("cps", format!("{id}: PIN state unknown"), "pull the CPS out and insert it again"),
+        None => report.warning(
+            "cps",
+            format!("{id}: PIN state unknown"),
+            "pull the CPS out and insert it again",
+        ),
     }
     json!({ "tries_left": left, "tries_max": max })
 }
@@ -90,7 +108,10 @@ fn certificate(id: &str, c: &Value, now: i64, report: &mut Report) -> Value {
             format!("{id}: the {usage} certificate expires in {d} day(s) ({not_after})"),
             "order the renewal of the card from the ANS now",
         ),
-        Some(d) => report.ok("cps", format!("{id}: {usage} certificate valid until {not_after} ({d} days)")),
+        Some(d) => report.ok(
+            "cps",
+            format!("{id}: {usage} certificate valid until {not_after} ({d} days)"),
+        ),
         None => report.warning(
             "cps",
             format!("{id}: the {usage} certificate's expiry is unreadable"),
@@ -103,7 +124,14 @@ fn certificate(id: &str, c: &Value, now: i64, report: &mut Report) -> Value {
 /// `YYYY-MM-DDTHH:MM:SSZ` to seconds since the epoch.
 pub fn parse_utc(s: &str) -> Option<i64> {
     let b = s.as_bytes();
-    if b.len() != 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' || b[19] != b'Z' {
+    if b.len() != 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b'T'
+        || b[13] != b':'
+        || b[16] != b':'
+        || b[19] != b'Z'
+    {
         return None;
     }
     let n = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();

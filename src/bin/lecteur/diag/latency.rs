@@ -16,11 +16,18 @@ pub fn check(client: &mut Client, report: &mut Report) {
     if let Some(ms) = &base {
         report.info("latency", format!("readers.list (no card I/O): {}", figures(ms)));
     }
-    report.latency.push(json!({ "method": "readers.list", "ms": base }));
+    report
+        .latency
+        .push(json!({ "method": "readers.list", "ms": base }));
     let slots: Vec<(String, String)> = report
         .readers
         .iter()
-        .filter_map(|r| Some((r["id"].as_str()?.to_string(), r["card"]["kind"].as_str()?.to_string())))
+        .filter_map(|r| {
+            Some((
+                r["id"].as_str()?.to_string(),
+                r["card"]["kind"].as_str()?.to_string(),
+            ))
+        })
         .collect();
     for (id, kind) in slots {
         let (method, params) = match kind.as_str() {
@@ -32,9 +39,15 @@ pub fn check(client: &mut Client, report: &mut Report) {
         let ms = time(RUNS, || client.call(method, params.clone()).map(drop));
         match &ms {
             Some(ms) => report.info("latency", format!("{id} {method}: {}", figures(ms))),
-            None => report.warning("latency", format!("{id} {method} failed"), "pull the card out and insert it again"),
+            None => report.warning(
+                "latency",
+                format!("{id} {method} failed"),
+                "pull the card out and insert it again",
+            ),
         }
-        report.latency.push(json!({ "reader": id, "method": method, "ms": ms }));
+        report
+            .latency
+            .push(json!({ "reader": id, "method": method, "ms": ms }));
     }
 }
 
@@ -53,4 +66,3 @@ fn figures(ms: &[f64]) -> String {
     let list: Vec<String> = ms.iter().map(|m| format!("{m:.2}")).collect();
     format!("{} ms", list.join(" / "))
 }
-

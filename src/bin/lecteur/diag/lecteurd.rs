@@ -20,7 +20,11 @@ pub fn check(path: &Path, report: &mut Report) -> Option<Client> {
     let meta = match std::fs::symlink_metadata(path) {
         Ok(m) => m,
         Err(e) if e.kind() == ErrorKind::NotFound => {
-            report.error("lecteurd", format!("lecteurd is not running: no socket at {shown}"), START);
+            report.error(
+                "lecteurd",
+                format!("lecteurd is not running: no socket at {shown}"),
+                START,
+            );
             return None;
         }
         Err(e) => {
@@ -81,7 +85,10 @@ pub fn check(path: &Path, report: &mut Report) -> Option<Client> {
             report.lecteurd["transports"] = json!(transports);
             report.ok(
                 "lecteurd",
-                format!("lecteurd {version} running on {shown}, transports: {}", transports.join(", ")),
+                format!(
+                    "lecteurd {version} running on {shown}, transports: {}",
+                    transports.join(", ")
+                ),
             );
             if transports.is_empty() {
                 report.warning(
@@ -108,7 +115,11 @@ pub fn readers(client: &mut Client, report: &mut Report) -> Option<Vec<Value>> {
     match client.call("readers.list", json!({})) {
         Ok(Value::Array(list)) => Some(list),
         Ok(other) => {
-            report.error("readers", format!("readers.list answered a non-list: {}", kind(&other)), "report this bug");
+            report.error(
+                "readers",
+                format!("readers.list answered a non-list: {}", kind(&other)),
+                "report this bug",
+            );
             None
         }
         Err(e) => {

@@ -64,10 +64,15 @@ pub fn run(socket: &Path, json: bool, args: DiagArgs) -> Result<bool, String> {
         }
     };
     usb::check(&mut report);
-    let serial_held = transports.as_ref().is_some_and(|t| t.iter().any(|t| t == "serial"));
+    let serial_held = transports
+        .as_ref()
+        .is_some_and(|t| t.iter().any(|t| t == "serial"));
     serial::check(&args.serial, serial_held, &mut report);
     permissions::check(socket, &mut report);
-    let (text, json_text) = (report.to_text(), serde_json::to_string_pretty(&report.to_json()).unwrap_or_default());
+    let (text, json_text) = (
+        report.to_text(),
+        serde_json::to_string_pretty(&report.to_json()).unwrap_or_default(),
+    );
     if let Some(file) = &args.bundle {
         bundle::write(file, &text, &json_text, &names)?;
         eprintln!("bundle written: {}", file.display());

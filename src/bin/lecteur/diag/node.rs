@@ -13,7 +13,9 @@ pub fn group_name(gid: u32) -> String {
         if g.is_null() || (*g).gr_name.is_null() {
             return gid.to_string();
         }
-        std::ffi::CStr::from_ptr((*g).gr_name).to_string_lossy().into_owned()
+        std::ffi::CStr::from_ptr((*g).gr_name)
+            .to_string_lossy()
+            .into_owned()
     }
 }
 

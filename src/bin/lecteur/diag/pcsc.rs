@@ -16,8 +16,11 @@ pub fn check(report: &mut Report, lecteurd_uses_pcsc: Option<bool>) {
     let socket = Path::new(PCSCD_SOCKET).exists();
     let process = super::probe::process_running("pcscd");
     let version = if installed {
-        command_output(PCSCD, &["--version"], Duration::from_secs(3))
-            .and_then(|out| out.lines().find(|l| l.contains("pcsc-lite")).map(|l| l.trim().to_string()))
+        command_output(PCSCD, &["--version"], Duration::from_secs(3)).and_then(|out| {
+            out.lines()
+                .find(|l| l.contains("pcsc-lite"))
+                .map(|l| l.trim().to_string())
+        })
     } else {
         None
     };
@@ -38,7 +41,11 @@ pub fn check(report: &mut Report, lecteurd_uses_pcsc: Option<bool>) {
         None => report.ok("pcscd", "pcscd installed"),
     }
     if process || socket {
-        let how = if process { "process running" } else { "socket-activated" };
+        let how = if process {
+            "process running"
+        } else {
+            "socket-activated"
+        };
         report.ok("pcscd", format!("pcscd available ({how}, {PCSCD_SOCKET})"));
     } else if lecteurd_uses_pcsc != Some(false) {
         report.warning(

@@ -18,15 +18,26 @@ const JOIN: &str = "sudo usermod -aG lecteur $USER, then log out and in again";
 pub fn check(socket: &Path, report: &mut Report) {
     let sock = node::describe(socket);
     if let Some(s) = &sock {
-        let msg = format!("socket {}: group {}, mode {}", s["path"].as_str().unwrap_or("?"), s["group"], s["mode"]);
+        let msg = format!(
+            "socket {}: group {}, mode {}",
+            s["path"].as_str().unwrap_or("?"),
+            s["group"],
+            s["mode"]
+        );
         if s["can_open"] == true {
             report.ok("permissions", msg.replace('"', ""));
         } else {
-            report.error("permissions", format!("{msg}: this user may not use it").replace('"', ""), JOIN);
+            report.error(
+                "permissions",
+                format!("{msg}: this user may not use it").replace('"', ""),
+                JOIN,
+            );
         }
     }
     let group = lecteur_group();
-    let member = group.as_ref().map(|(gid, listed)| (in_process_groups(*gid), *listed));
+    let member = group
+        .as_ref()
+        .map(|(gid, listed)| (in_process_groups(*gid), *listed));
     match member {
         None => report.warning(
             "permissions",
@@ -41,7 +52,10 @@ pub fn check(socket: &Path, report: &mut Report) {
         ),
         Some((false, false)) => {
             // root, or a socket open to all, needs no group: only say so.
-            report.info("permissions", format!("this user is not in the group lecteur (to join: {JOIN})"))
+            report.info(
+                "permissions",
+                format!("this user is not in the group lecteur (to join: {JOIN})"),
+            )
         }
     }
     let rules = RULES.iter().find(|p| Path::new(p).exists());
@@ -59,7 +73,10 @@ pub fn check(socket: &Path, report: &mut Report) {
     let mm = process_running("ModemManager");
     match (mm, keeps_mm) {
         (false, _) => report.ok("permissions", "ModemManager is not running"),
-        (true, true) => report.ok("permissions", "ModemManager runs; the udev rules keep it away from the readers"),
+        (true, true) => report.ok(
+            "permissions",
+            "ModemManager runs; the udev rules keep it away from the readers",
+        ),
         (true, false) => report.warning(
             "permissions",
             "ModemManager runs and nothing keeps it away from serial readers (it probes them)",
@@ -78,7 +95,9 @@ pub fn check(socket: &Path, report: &mut Report) {
 
 /// The group `lecteur`: its gid and whether this user is listed as a member.
 fn lecteur_group() -> Option<(u32, bool)> {
-    let user = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_default();
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_default();
     // SAFETY: getgrnam returns null or static storage, read before any other call.
     unsafe {
         let g = libc::getgrnam(c"lecteur".as_ptr());

@@ -27,14 +27,28 @@ pub fn check(list: &[Value], source: &str, report: &mut Report) {
             report.info("readers", format!("{id} {name}{role}: no card"));
         } else {
             let kind = str_of(&card["kind"]);
-            let what = card["generation"].as_str().unwrap_or("not a CPS or carte Vitale lecteur knows");
+            let what = card["generation"]
+                .as_str()
+                .unwrap_or("not a CPS or carte Vitale lecteur knows");
             let msg = format!("{id} {name}{role}: {kind} ({what}), ATR {}", str_of(&card["atr"]));
             if kind == "unknown" {
-                report.warning("readers", msg, "insert a CPS or a carte Vitale; check the card is the right way up");
+                report.warning(
+                    "readers",
+                    msg,
+                    "insert a CPS or a carte Vitale; check the card is the right way up",
+                );
             } else if kind == "vitale1" {
-                report.warning("readers", msg, "a Vitale 1 is not supported (layout not public): the holder needs a Vitale 2");
+                report.warning(
+                    "readers",
+                    msg,
+                    "a Vitale 1 is not supported (layout not public): the holder needs a Vitale 2",
+                );
             } else if let Some(wrong) = misplaced(entry["role"].as_str(), kind) {
-                report.warning("readers", format!("{msg}: {wrong}"), "swap the cards between the two slots");
+                report.warning(
+                    "readers",
+                    format!("{msg}: {wrong}"),
+                    "swap the cards between the two slots",
+                );
             } else {
                 report.ok("readers", msg);
             }
@@ -51,7 +65,11 @@ fn describe(r: &Value) -> Value {
             let bytes = hex::decode(atr_hex).unwrap_or_default();
             let (kind, generation, valid) = match atr::parse(&bytes) {
                 Ok(a) => (a.kind.as_str(), a.generation, true),
-                Err(_) => (atr::identify(&bytes).as_str(), atr::lookup(&bytes).map(|e| e.generation), false),
+                Err(_) => (
+                    atr::identify(&bytes).as_str(),
+                    atr::lookup(&bytes).map(|e| e.generation),
+                    false,
+                ),
             };
             json!({
                 "atr": atr_hex.to_ascii_uppercase(),

@@ -71,7 +71,12 @@ impl Report {
     }
 
     fn push(&mut self, topic: &'static str, severity: Severity, message: String, remedy: Option<String>) {
-        self.findings.push(Finding { topic, severity, message, remedy });
+        self.findings.push(Finding {
+            topic,
+            severity,
+            message,
+            remedy,
+        });
     }
 
     pub fn ok(&mut self, topic: &'static str, message: impl Into<String>) {
@@ -92,7 +97,11 @@ impl Report {
 
     /// The worst severity found (what the exit status says).
     pub fn worst(&self) -> Severity {
-        self.findings.iter().map(|f| f.severity).max().unwrap_or(Severity::Ok)
+        self.findings
+            .iter()
+            .map(|f| f.severity)
+            .max()
+            .unwrap_or(Severity::Ok)
     }
 
     pub fn to_json(&self) -> Value {
@@ -133,7 +142,11 @@ mod tests {
     fn text_groups_by_topic_and_shows_remedies() {
         let mut r = Report::new();
         r.ok("pcscd", "pcscd installed");
-        r.error("lecteurd", "lecteurd is not running", "systemctl start lecteurd.socket");
+        r.error(
+            "lecteurd",
+            "lecteurd is not running",
+            "systemctl start lecteurd.socket",
+        );
         let text = r.to_text();
         let l = text.find("== lecteurd").unwrap();
         let p = text.find("== pcscd").unwrap();

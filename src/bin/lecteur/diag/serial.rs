@@ -49,11 +49,19 @@ pub fn check(extra: &[String], held_by_lecteurd: bool, report: &mut Report) {
         let path = PathBuf::from(spec.split(':').next().unwrap_or(spec));
         let mut entry = json!({ "spec": spec, "node": node::describe(&path) });
         let Some(n) = entry["node"].as_object().cloned() else {
-            report.error("serial", format!("{}: no such device", path.display()), "plug the reader in; check the cable and the USB-serial adapter");
+            report.error(
+                "serial",
+                format!("{}: no such device", path.display()),
+                "plug the reader in; check the cable and the USB-serial adapter",
+            );
             report.serial.push(entry);
             continue;
         };
-        let owner = format!("group {}, mode {}", n["group"].as_str().unwrap_or("?"), n["mode"].as_str().unwrap_or("?"));
+        let owner = format!(
+            "group {}, mode {}",
+            n["group"].as_str().unwrap_or("?"),
+            n["mode"].as_str().unwrap_or("?")
+        );
         if n["can_open"] != true {
             report.warning(
                 "serial",
@@ -64,7 +72,10 @@ pub fn check(extra: &[String], held_by_lecteurd: bool, report: &mut Report) {
             report.ok("serial", format!("{}: {owner}", path.display()));
         }
         if held_by_lecteurd {
-            report.info("serial", format!("{spec}: not probed, lecteurd holds its serial ports (see readers)"));
+            report.info(
+                "serial",
+                format!("{spec}: not probed, lecteurd holds its serial ports (see readers)"),
+            );
         } else if n["can_open"] == true {
             entry["probe"] = probe(i, spec, report);
         }
@@ -81,7 +92,11 @@ fn probe(index: usize, spec: &str, report: &mut Report) -> serde_json::Value {
         ..serial::SerialConfig::default()
     };
     if let Err(e) = serial::start_with_config(index, spec, tx, cfg) {
-        report.error("serial", format!("{spec}: {e}"), "PATH[:PROFILE], profiles GemPCTwin, GemCoreSIMPro, GemCorePOSPro, GemPCPinPad");
+        report.error(
+            "serial",
+            format!("{spec}: {e}"),
+            "PATH[:PROFILE], profiles GemPCTwin, GemCoreSIMPro, GemCorePOSPro, GemPCPinPad",
+        );
         return json!({ "answered": false, "error": e.to_string() });
     }
     let end = Instant::now() + PROBE_BUDGET;
@@ -105,7 +120,10 @@ fn probe(index: usize, spec: &str, report: &mut Report) -> serde_json::Value {
         );
         json!({ "answered": false })
     } else {
-        report.ok("serial", format!("{spec}: a CCID-serial reader answered, {} slot(s)", slots.len()));
+        report.ok(
+            "serial",
+            format!("{spec}: a CCID-serial reader answered, {} slot(s)", slots.len()),
+        );
         json!({ "answered": true, "slots": slots })
     }
 }

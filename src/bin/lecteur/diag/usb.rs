@@ -16,12 +16,36 @@ struct Maker {
 }
 
 const MAKERS: &[Maker] = &[
-    Maker { vid: 0x2947, pid: None, name: "Kapelse" },
-    Maker { vid: 0x0F14, pid: None, name: "Ingenico/Xiring" },
-    Maker { vid: 0x076B, pid: Some(0xA022), name: "Xiring Teo" },
-    Maker { vid: 0x046A, pid: None, name: "Cherry" },
-    Maker { vid: 0x08E6, pid: None, name: "Gemalto" },
-    Maker { vid: 0x0B00, pid: None, name: "Ingenico" },
+    Maker {
+        vid: 0x2947,
+        pid: None,
+        name: "Kapelse",
+    },
+    Maker {
+        vid: 0x0F14,
+        pid: None,
+        name: "Ingenico/Xiring",
+    },
+    Maker {
+        vid: 0x076B,
+        pid: Some(0xA022),
+        name: "Xiring Teo",
+    },
+    Maker {
+        vid: 0x046A,
+        pid: None,
+        name: "Cherry",
+    },
+    Maker {
+        vid: 0x08E6,
+        pid: None,
+        name: "Gemalto",
+    },
+    Maker {
+        vid: 0x0B00,
+        pid: None,
+        name: "Ingenico",
+    },
 ];
 
 /// Ingenico healthcare terminals that are not CCID (their own PSS protocol).
@@ -48,11 +72,17 @@ pub fn check(report: &mut Report) {
     let entries = match std::fs::read_dir(&devices) {
         Ok(e) => e,
         Err(e) => {
-            report.info("usb", format!("USB devices cannot be listed ({}: {e})", devices.display()));
+            report.info(
+                "usb",
+                format!("USB devices cannot be listed ({}: {e})", devices.display()),
+            );
             return;
         }
     };
-    let mut names: Vec<String> = entries.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    let mut names: Vec<String> = entries
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
     names.sort();
     let mut found = 0;
     for dev in names.iter().filter(|n| !n.contains(':')) {
@@ -60,7 +90,10 @@ pub fn check(report: &mut Report) {
         let (Some(vid), Some(pid)) = (hex16(&dir, "idVendor"), hex16(&dir, "idProduct")) else {
             continue;
         };
-        let Some(maker) = MAKERS.iter().find(|m| m.vid == vid && m.pid.is_none_or(|p| p == pid)) else {
+        let Some(maker) = MAKERS
+            .iter()
+            .find(|m| m.vid == vid && m.pid.is_none_or(|p| p == pid))
+        else {
             continue;
         };
         found += 1;
@@ -102,7 +135,10 @@ pub fn check(report: &mut Report) {
             );
         }
         if hid > 0 {
-            report.info("usb", format!("{label}: {hid} HID interface(s) (keyboard mode or PIN pad)"));
+            report.info(
+                "usb",
+                format!("{label}: {hid} HID interface(s) (keyboard mode or PIN pad)"),
+            );
         }
     }
     if found == 0 {
@@ -111,5 +147,9 @@ pub fn check(report: &mut Report) {
 }
 
 fn hexes(classes: &[u8]) -> String {
-    classes.iter().map(|c| format!("{c:02X}")).collect::<Vec<_>>().join(" ")
+    classes
+        .iter()
+        .map(|c| format!("{c:02X}"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
