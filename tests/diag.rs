@@ -228,3 +228,48 @@ fn a_bundle_is_redacted() {
         assert!(!all.to_uppercase().contains(name), "{name} in the bundle");
     }
 }
+
+#[test]
+fn a_serial_reader_is_probed_when_lecteurd_does_not_hold_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let link = dir.path().join("ttySIM");
+    let control = dir.path().join("serial.ctl");
+    let _sim = start_sim(
+        dir.path(),
+        "sim-serial.log",
+        &[
+            "serial",
+            "--link",
+            link.to_str().unwrap(),
+            "--slots",
+            "cps3,vitale2",
+            "--control",
+            control.to_str().unwrap(),
+        ],
+    );
+    wait_for_path(&link);
+    wait_for_path(&control);
+    let sys = empty_sysfs();
+    let spec = format!("{}:GemCoreSIMPro", link.display());
+    let missing = dir.path().join("ttyNONE");
+    let (_, v) = diag(
+        &dir.path().join("none.sock"),
+        sys.path(),
+        &["--serial", &spec, "--serial", missing.to_str().unwrap()],
+    );
+    let probed = v["serial"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["spec"] == spec.as_str())
+        .unwrap_or_else(|| panic!("{v:#}"));
+    assert_eq!(probed["probe"]["answered"], true, "{v:#}");
+    assert_eq!(probed["probe"]["slots"].as_array().unwrap().len(), 2, "{v:#}");
+    let errors = findings(&v, "serial", "error");
+    assert!(
+        errors
+            .iter()
+            .any(|m| m.contains("ttyNONE") && m.contains("no such device")),
+        "{errors:?}"
+    );
+}

@@ -101,12 +101,20 @@ fn probe(index: usize, spec: &str, report: &mut Report) -> serde_json::Value {
     }
     let end = Instant::now() + PROBE_BUDGET;
     let mut slots = Vec::new();
+    // Slots are announced one after the other: a short quiet gap ends the wait.
+    let mut last = Instant::now();
     while Instant::now() < end {
         match rx.try_recv() {
-            Ok(ReaderEvent::Added { slot, .. }) => slots.push(slot.name),
+            Ok(ReaderEvent::Added { slot, .. }) => {
+                slots.push(slot.name);
+                last = Instant::now();
+            }
             Ok(_) => {}
-            Err(tokio::sync::mpsc::error::TryRecvError::Empty) if slots.is_empty() => {
-                std::thread::sleep(Duration::from_millis(50))
+            Err(tokio::sync::mpsc::error::TryRecvError::Empty) => {
+                if !slots.is_empty() && last.elapsed() > Duration::from_millis(300) {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(20));
             }
             Err(_) => break,
         }
