@@ -18,20 +18,17 @@ const JOIN: &str = "sudo usermod -aG lecteur $USER, then log out and in again";
 pub fn check(socket: &Path, report: &mut Report) {
     let sock = node::describe(socket);
     if let Some(s) = &sock {
+        let field = |k: &str| s[k].as_str().unwrap_or("?").to_string();
         let msg = format!(
             "socket {}: group {}, mode {}",
-            s["path"].as_str().unwrap_or("?"),
-            s["group"],
-            s["mode"]
+            field("path"),
+            field("group"),
+            field("mode")
         );
         if s["can_open"] == true {
-            report.ok("permissions", msg.replace('"', ""));
+            report.ok("permissions", msg);
         } else {
-            report.error(
-                "permissions",
-                format!("{msg}: this user may not use it").replace('"', ""),
-                JOIN,
-            );
+            report.error("permissions", format!("{msg}: this user may not use it"), JOIN);
         }
     }
     let group = lecteur_group();
