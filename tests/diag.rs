@@ -265,6 +265,10 @@ fn a_serial_reader_is_probed_when_lecteurd_does_not_hold_it() {
         .unwrap_or_else(|| panic!("{v:#}"));
     assert_eq!(probed["probe"]["answered"], true, "{v:#}");
     assert_eq!(probed["probe"]["slots"].as_array().unwrap().len(), 2, "{v:#}");
+    let firmware = probed["probe"]["firmware"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{v:#}"));
+    assert!(!firmware.is_empty(), "{v:#}");
     let errors = findings(&v, "serial", "error");
     assert!(
         errors

@@ -4,6 +4,7 @@
 
 mod bundle;
 mod cps;
+mod firmware;
 mod latency;
 mod lecteurd;
 mod node;

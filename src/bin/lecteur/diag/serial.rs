@@ -86,6 +86,7 @@ pub fn check(extra: &[String], held_by_lecteurd: bool, report: &mut Report) {
 /// Starts lecteur's serial transport on `spec` and waits (bounded) for the
 /// reader to answer its start-up escapes; stops it by closing the sink.
 fn probe(index: usize, spec: &str, report: &mut Report) -> serde_json::Value {
+    super::firmware::listen();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let cfg = serial::SerialConfig {
         startup_timeout: Duration::from_millis(1500),
@@ -128,10 +129,18 @@ fn probe(index: usize, spec: &str, report: &mut Report) -> serde_json::Value {
         );
         json!({ "answered": false })
     } else {
+        let firmware = super::firmware::of(index);
+        let fw = firmware
+            .as_deref()
+            .map(|f| format!(", firmware {f}"))
+            .unwrap_or_default();
         report.ok(
             "serial",
-            format!("{spec}: a CCID-serial reader answered, {} slot(s)", slots.len()),
+            format!(
+                "{spec}: a CCID-serial reader answered, {} slot(s){fw}",
+                slots.len()
+            ),
         );
-        json!({ "answered": true, "slots": slots })
+        json!({ "answered": true, "slots": slots, "firmware": firmware })
     }
 }
