@@ -229,13 +229,12 @@ fn a_bundle_is_redacted() {
     }
 }
 
-#[test]
-fn a_serial_reader_is_probed_when_lecteurd_does_not_hold_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let link = dir.path().join("ttySIM");
-    let control = dir.path().join("serial.ctl");
-    let _sim = start_sim(
-        dir.path(),
+/// `lecteur-sim serial` on a pty in `dir`: its link path.
+fn serial_sim(dir: &Path) -> (Proc, std::path::PathBuf) {
+    let link = dir.join("ttySIM");
+    let control = dir.join("serial.ctl");
+    let sim = start_sim(
+        dir,
         "sim-serial.log",
         &[
             "serial",
@@ -249,6 +248,13 @@ fn a_serial_reader_is_probed_when_lecteurd_does_not_hold_it() {
     );
     wait_for_path(&link);
     wait_for_path(&control);
+    (sim, link)
+}
+
+#[test]
+fn a_serial_reader_is_probed_when_lecteurd_does_not_hold_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_sim, link) = serial_sim(dir.path());
     let sys = empty_sysfs();
     let spec = format!("{}:GemCoreSIMPro", link.display());
     let missing = dir.path().join("ttyNONE");
@@ -275,5 +281,50 @@ fn a_serial_reader_is_probed_when_lecteurd_does_not_hold_it() {
             .iter()
             .any(|m| m.contains("ttyNONE") && m.contains("no such device")),
         "{errors:?}"
+    );
+}
+
+#[test]
+fn a_port_lecteurd_holds_is_not_probed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_sim, link) = serial_sim(dir.path());
+    let spec = format!("{}:GemCoreSIMPro", link.display());
+    let d = Daemon::start(&["--no-pcsc", "--serial", &spec]);
+    d.wait_cards(2);
+    let sys = empty_sysfs();
+    let (_, v) = diag(&d.socket, sys.path(), &["--serial", &spec]);
+    let entry = &v["serial"][0];
+    assert_eq!(entry["spec"], spec.as_str(), "{v:#}");
+    assert!(entry.get("probe").is_none(), "{v:#}");
+    assert!(
+        findings(&v, "serial", "info")
+            .iter()
+            .any(|m| m.contains("lecteurd holds it")),
+        "{v:#}"
+    );
+    // lecteurd still reads its cards: the port was not taken from it.
+    assert_eq!(v["readers"].as_array().unwrap().len(), 2, "{v:#}");
+    assert_eq!(
+        cards(&d.client().call("readers.list", serde_json::json!({})).unwrap()),
+        2
+    );
+}
+
+#[test]
+fn cards_in_the_wrong_slots_are_a_warning() {
+    let d = Daemon::start(&["--no-pcsc", "--sim", "--sim-cards", "vitale2,cps3"]);
+    d.wait_cards(2);
+    let sys = empty_sysfs();
+    let (_, v) = diag(&d.socket, sys.path(), &[]);
+    let warnings = findings(&v, "readers", "warning");
+    assert!(
+        warnings
+            .iter()
+            .any(|m| m.contains("a carte Vitale in the CPS slot")),
+        "{v:#}"
+    );
+    assert!(
+        warnings.iter().any(|m| m.contains("a CPS in the Vitale slot")),
+        "{v:#}"
     );
 }

@@ -12,14 +12,19 @@ use std::time::{Duration, Instant};
 
 const PROBE_BUDGET: Duration = Duration::from_secs(4);
 
-/// `held_by_lecteurd`: lecteurd runs with its serial transport, so the
-/// configured ports are its own and are not opened a second time.
-pub fn check(extra: &[String], held_by_lecteurd: bool, report: &mut Report) {
+/// `lecteurd_serial`: lecteurd runs with its serial transport. It then holds
+/// the ports of its configuration (retrying absent readers every second) and
+/// those its readers are named after: they are not opened a second time.
+pub fn check(extra: &[String], lecteurd_serial: bool, report: &mut Report) {
     let mut specs: Vec<String> = Vec::new();
+    let mut configured = 0;
     let config = std::env::var_os("LECTEUR_CONFIG")
         .map_or_else(|| PathBuf::from(lecteur::config::DEFAULT_PATH), PathBuf::from);
     match lecteur::config::FileConfig::load(&config, false) {
-        Ok(Some(c)) => specs.extend(c.serial.iter().map(|p| p.spec())),
+        Ok(Some(c)) => {
+            specs.extend(c.serial.iter().map(|p| p.spec()));
+            configured = specs.len();
+        }
         Ok(None) => {}
         Err(e) => report.error(
             "serial",
@@ -71,10 +76,16 @@ pub fn check(extra: &[String], held_by_lecteurd: bool, report: &mut Report) {
         } else {
             report.ok("serial", format!("{}: {owner}", path.display()));
         }
-        if held_by_lecteurd {
+        let in_use = format!("({})", path.display());
+        let held = lecteurd_serial
+            && (i < configured
+                || report.readers.iter().any(|r| {
+                    r["transport"] == "serial" && r["name"].as_str().is_some_and(|n| n.contains(&in_use))
+                }));
+        if held {
             report.info(
                 "serial",
-                format!("{spec}: not probed, lecteurd holds its serial ports (see readers)"),
+                format!("{spec}: not probed, lecteurd holds it (see readers)"),
             );
         } else if n["can_open"] == true {
             entry["probe"] = probe(i, spec, report);
