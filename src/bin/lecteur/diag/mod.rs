@@ -74,14 +74,15 @@ pub fn run(socket: &Path, json: bool, args: DiagArgs) -> Result<bool, String> {
         report.to_text(),
         serde_json::to_string_pretty(&report.to_json()).unwrap_or_default(),
     );
-    if let Some(file) = &args.bundle {
-        bundle::write(file, &text, &json_text, &names)?;
-        eprintln!("bundle written: {}", file.display());
-    }
     if json {
         println!("{json_text}");
     } else {
         print!("{text}");
+    }
+    // After the report, so that a failed bundle still leaves the findings shown.
+    if let Some(file) = &args.bundle {
+        bundle::write(file, &text, &json_text, &names)?;
+        eprintln!("bundle written: {}", file.display());
     }
     Ok(report.worst() < Severity::Error)
 }
