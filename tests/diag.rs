@@ -163,6 +163,19 @@ fn known_usb_readers_from_sysfs_and_the_ingenico_that_is_not_ccid() {
     );
     usb_device(sys.path(), "1-3", "046d", "c31c", "Keyboard", &["03"]);
     std::fs::write(sys.path().join("bus/usb/devices/1-4"), "not a directory").unwrap();
+    // Its HID interface as a hidraw node, and a keyboard's that is not listed.
+    for (hidraw, id) in [
+        ("hidraw97", "0003:00002947:00000105"),
+        ("hidraw98", "0003:0000046D:0000C31C"),
+    ] {
+        let dev = sys.path().join("class/hidraw").join(hidraw).join("device");
+        std::fs::create_dir_all(&dev).unwrap();
+        std::fs::write(
+            dev.join("uevent"),
+            format!("DRIVER=hid-generic\nHID_ID={id}\nHID_NAME=x\n"),
+        )
+        .unwrap();
+    }
     let dir = tempfile::tempdir().unwrap();
     let (_, v) = diag(&dir.path().join("none.sock"), sys.path(), &[]);
     let usb = v["usb"].as_array().unwrap();
@@ -181,6 +194,10 @@ fn known_usb_readers_from_sysfs_and_the_ingenico_that_is_not_ccid() {
         "{warnings:?}"
     );
     assert!(!warnings.iter().any(|m| m.contains("2947")), "{warnings:?}");
+    let hid = v["hid"].as_array().unwrap();
+    assert_eq!(hid.len(), 1, "{hid:#?}");
+    assert_eq!(hid[0]["hidraw"], "hidraw97");
+    assert_eq!(hid[0]["maker"], "Kapelse");
 }
 
 #[test]

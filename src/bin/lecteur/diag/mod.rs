@@ -5,6 +5,7 @@
 mod bundle;
 mod cps;
 mod firmware;
+mod hid;
 mod latency;
 mod lecteurd;
 mod node;
@@ -65,6 +66,7 @@ pub fn run(socket: &Path, json: bool, args: DiagArgs) -> Result<bool, String> {
         }
     };
     usb::check(&mut report);
+    hid::check(&mut report);
     let serial_held = transports
         .as_ref()
         .is_some_and(|t| t.iter().any(|t| t == "serial"));

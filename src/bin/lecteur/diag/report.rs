@@ -53,6 +53,7 @@ pub struct Report {
     pub readers: Vec<Value>,
     pub cps: Vec<Value>,
     pub usb: Vec<Value>,
+    pub hid: Vec<Value>,
     pub serial: Vec<Value>,
     pub permissions: Value,
     pub latency: Vec<Value>,

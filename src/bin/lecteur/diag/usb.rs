@@ -51,6 +51,14 @@ const MAKERS: &[Maker] = &[
 /// Ingenico healthcare terminals that are not CCID (their own PSS protocol).
 const NOT_CCID: &[(u16, u16)] = &[(0x0B00, 0x0090)];
 
+/// The maker of a known reader, by VID:PID.
+pub fn maker(vid: u16, pid: u16) -> Option<&'static str> {
+    MAKERS
+        .iter()
+        .find(|m| m.vid == vid && m.pid.is_none_or(|p| p == pid))
+        .map(|m| m.name)
+}
+
 pub fn sysfs_root() -> PathBuf {
     std::env::var_os("LECTEUR_SYSFS").map_or_else(|| PathBuf::from("/sys"), PathBuf::from)
 }
@@ -90,10 +98,7 @@ pub fn check(report: &mut Report) {
         let (Some(vid), Some(pid)) = (hex16(&dir, "idVendor"), hex16(&dir, "idProduct")) else {
             continue;
         };
-        let Some(maker) = MAKERS
-            .iter()
-            .find(|m| m.vid == vid && m.pid.is_none_or(|p| p == pid))
-        else {
+        let Some(maker_name) = maker(vid, pid) else {
             continue;
         };
         found += 1;
@@ -109,10 +114,10 @@ pub fn check(report: &mut Report) {
         let ccid = classes.iter().filter(|&&c| c == 0x0B).count();
         let hid = classes.iter().filter(|&&c| c == 0x03).count();
         let id = format!("{vid:04X}:{pid:04X}");
-        let label = format!("{id} {} {}", maker.name, product).trim_end().to_string();
+        let label = format!("{id} {} {}", maker_name, product).trim_end().to_string();
         report.usb.push(json!({
             "bus_id": dev, "vid": format!("{vid:04X}"), "pid": format!("{pid:04X}"),
-            "maker": maker.name, "manufacturer": manufacturer, "product": product,
+            "maker": maker_name, "manufacturer": manufacturer, "product": product,
             "interface_classes": classes.iter().map(|c| format!("{c:02X}")).collect::<Vec<_>>(),
             "ccid_interfaces": ccid, "hid_interfaces": hid,
             "not_ccid": NOT_CCID.contains(&(vid, pid)),
