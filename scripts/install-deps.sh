@@ -2,7 +2,8 @@
 # Installs the Debian/Ubuntu packages lecteur needs to build and test, when missing.
 set -euo pipefail
 packages=(pkg-config libpcsclite-dev pcscd vsmartcard-vpcd libccid pcsc-tools openssl
-  xmlsec1 opensc gnutls-bin libengine-pkcs11-openssl python3 nodejs curl)
+  xmlsec1 opensc gnutls-bin libengine-pkcs11-openssl python3 nodejs curl
+  dpkg-dev file)  # the last two for scripts/deb (dpkg-shlibdeps) and scripts/check-deb
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

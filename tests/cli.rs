@@ -87,3 +87,39 @@ fn a_user_reads_and_signs_from_the_command_line() {
     let (ok, _, err) = lecteur(&["--socket", socket, "cps", "verify", "--pin", "0000"]);
     assert!(!ok && err.contains("pin_incorrect"), "{err}");
 }
+
+#[test]
+fn packaging_assets_come_from_the_command_definitions() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("assets");
+    let (ok, _, err) = lecteur(&["generate-assets", out.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    let read = |p: &str| std::fs::read_to_string(out.join(p)).unwrap_or_else(|e| panic!("{p}: {e}"));
+    let lecteurd8 = read("man/lecteurd.8");
+    assert!(lecteurd8.contains(".TH lecteurd 8"), "{lecteurd8}");
+    for opt in ["socket", "config", "serial", "allow\\-uid"] {
+        assert!(
+            lecteurd8.contains(&format!("\\-\\-{opt}")),
+            "lecteurd.8 lacks --{opt}"
+        );
+    }
+    let lecteur1 = read("man/lecteur.1");
+    assert!(
+        lecteur1.contains(".TH lecteur 1") && lecteur1.contains("vitale"),
+        "{lecteur1}"
+    );
+    for name in ["lecteur", "lecteurd"] {
+        let bash = read(&format!("completions/bash/{name}"));
+        let zsh = read(&format!("completions/zsh/_{name}"));
+        let fish = read(&format!("completions/fish/{name}.fish"));
+        for script in [&bash, &zsh, &fish] {
+            assert!(script.contains("socket"), "{name}: {script}");
+            // The packaging word is outside clap: no page or shell offers it.
+            assert!(!script.contains("generate-assets"), "{name}: {script}");
+        }
+    }
+    assert!(!lecteur1.contains("generate"));
+    // Without its directory it is not the packaging command but a clap error.
+    let (ok, _, err) = lecteur(&["generate-assets"]);
+    assert!(!ok && err.contains("unrecognized subcommand"), "{err}");
+}

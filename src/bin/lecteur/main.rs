@@ -1,6 +1,7 @@
 //! lecteur: the command line of lecteurd, for practice-software developers and
 //! technicians.
 
+mod assets;
 mod atr;
 mod demo;
 mod diag;
@@ -119,6 +120,16 @@ impl Key {
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
 fn main() {
+    // Packaging only, outside clap so that neither the help, the man page nor
+    // the completions offer it.
+    let args: Vec<_> = std::env::args_os().collect();
+    if args.len() == 3 && args[1] == "generate-assets" {
+        if let Err(e) = assets::run(std::path::Path::new(&args[2])) {
+            eprintln!("lecteur: generate-assets: {e}");
+            std::process::exit(1);
+        }
+        return;
+    }
     let cli = Cli::parse();
     if let Err(e) = run(cli) {
         eprintln!("lecteur: {e}");
