@@ -92,14 +92,16 @@ fn the_socket_belongs_to_the_group_given() {
 fn requests_over_the_rate_are_answered_rate_limited_and_none_is_lost() {
     let d = Daemon::start(&["--no-pcsc", "--sim", "--max-rate", "5"]);
     let mut s = UnixStream::connect(&d.socket).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
     let mut r = BufReader::new(s.try_clone().unwrap());
-    // 20 requests at once: a burst of 5 is served, the rest refused, each answered.
+    // 20 requests at once: a burst of 5 is served; beyond, each refusal holds
+    // the connection until its next token (backpressure), then serves again.
     let mut batch = String::new();
     for id in 0..20 {
         batch.push_str(&json!({"jsonrpc": "2.0", "id": id, "method": "system.info"}).to_string());
         batch.push('\n');
     }
+    let start = std::time::Instant::now();
     s.write_all(batch.as_bytes()).unwrap();
     let (mut served, mut limited, mut ids) = (0, 0, Vec::new());
     for _ in 0..20 {
@@ -115,17 +117,15 @@ fn requests_over_the_rate_are_answered_rate_limited_and_none_is_lost() {
             limited += 1;
         }
     }
+    let took = start.elapsed();
     ids.sort();
-    assert_eq!(ids, (0..20).collect::<Vec<_>>());
-    assert!((5..=6).contains(&served), "served {served}");
-    assert_eq!(served + limited, 20);
-    // A second later the connection is served again.
-    std::thread::sleep(Duration::from_millis(1100));
-    s.write_all(b"{\"jsonrpc\":\"2.0\",\"id\":99,\"method\":\"system.info\"}\n")
-        .unwrap();
-    let mut line = String::new();
-    r.read_line(&mut line).unwrap();
-    assert!(line.contains("\"result\""), "{line}");
-    // Another connection has its own budget.
+    assert_eq!(ids, (0..20).collect::<Vec<_>>(), "every request answered once");
+    assert!(served >= 5 && limited >= 5, "served {served}, limited {limited}");
+    // 15 requests past the burst at 5 a second: held back, not answered in a rush.
+    assert!(
+        took >= Duration::from_secs(1),
+        "the flood was answered in {took:?}"
+    );
+    // Another connection has its own budget, and is served at once meanwhile.
     assert!(d.client().call("system.info", json!({})).is_ok());
 }

@@ -87,6 +87,14 @@ impl RateLimit {
             false
         }
     }
+
+    /// How long until the next token (as of the last `take`).
+    pub fn until_next(&self) -> Duration {
+        if self.rate == 0.0 || self.tokens >= 1.0 {
+            return Duration::ZERO;
+        }
+        Duration::from_secs_f64((1.0 - self.tokens) / self.rate)
+    }
 }
 
 #[cfg(test)]
@@ -102,6 +110,16 @@ mod tests {
         // 0.25 s later: 2.5 tokens came back, 2 whole ones usable.
         let t1 = t0 + Duration::from_millis(250);
         assert_eq!((0..5).filter(|_| r.take(t1)).count(), 2);
+    }
+
+    #[test]
+    fn the_next_token_is_due_at_the_rate() {
+        let t0 = Instant::now();
+        let mut r = RateLimit::new(4);
+        while r.take(t0) {}
+        assert_eq!(r.until_next(), Duration::from_millis(250));
+        assert!(r.take(t0 + Duration::from_millis(250)));
+        assert_eq!(RateLimit::new(0).until_next(), Duration::ZERO);
     }
 
     #[test]

@@ -84,6 +84,10 @@ pub async fn run(stream: UnixStream, api: Arc<Api>) {
         }
         if !rate.take(Instant::now()) {
             refuse_over_rate(&line, api.access.max_rate, &out).await;
+            // Backpressure: this connection is not read again before its next
+            // token, so a flood costs one refusal per token, not one per line,
+            // and the other clients do not pay for it.
+            tokio::time::sleep(rate.until_next()).await;
             continue;
         }
         let Ok(permit) = slots.clone().acquire_owned().await else {
