@@ -2,7 +2,8 @@
 //! (run by scripts/bench; docs/performance.md keeps the results):
 //! - start to socket ready, median of several starts;
 //! - cached `vitale.read` over 32 clients: APDUs sent, requests/s, p99;
-//! - idle RSS, and RSS growth over 100 000 mixed requests.
+//! - idle RSS, and RSS growth over 100 000 mixed requests;
+//! - 32 clients' latency beside a client flooding lecteurd with requests.
 //!
 //! The load comes from `lecteur-load` (src/bin/lecteur-load), which starts
 //! `lecteurd --no-pcsc --sim` itself. QUICK=1 runs fewer iterations.
@@ -72,6 +73,35 @@ fn start_time(dir: &Path) -> Duration {
         std::thread::sleep(Duration::from_micros(200));
     }
     t.elapsed()
+}
+
+/// A client that writes `readers.list` requests as fast as lecteurd takes
+/// them, never waiting for an answer (a second thread drains the answers),
+/// until `stop`. Returns how many it wrote.
+fn flood(socket: &Path, stop: std::sync::Arc<std::sync::atomic::AtomicBool>) -> std::thread::JoinHandle<u64> {
+    use std::io::{Read, Write};
+    let mut s = std::os::unix::net::UnixStream::connect(socket).expect("flooder connects");
+    let mut drain = s.try_clone().unwrap();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 65536];
+        while matches!(drain.read(&mut buf), Ok(n) if n > 0) {}
+    });
+    std::thread::spawn(move || {
+        let line = b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"readers.list\"}\n".repeat(64);
+        let mut sent = 0u64;
+        s.set_write_timeout(Some(Duration::from_millis(100))).unwrap();
+        while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+            match s.write(&line) {
+                Ok(n) => sent += (n / (line.len() / 64)) as u64,
+                Err(e)
+                    if e.kind() == std::io::ErrorKind::WouldBlock
+                        || e.kind() == std::io::ErrorKind::TimedOut => {}
+                Err(_) => break,
+            }
+        }
+        let _ = s.shutdown(std::net::Shutdown::Both);
+        sent
+    })
 }
 
 fn main() {
@@ -169,8 +199,44 @@ fn main() {
             "list=4,vitale=4,info=2,sign=1",
         ]));
     }
+    // A flood: one client writing requests without waiting, beside 32 polite
+    // ones (each well under the rate limit: ~1 000 requests/s); lecteurd's
+    // default rate limit (with backpressure) is on.
+    let flood_for = if quick { "2s" } else { "5s" };
+    let polite = |socket: &Path| {
+        load(&[
+            "--socket",
+            socket.to_str().unwrap(),
+            "--pid",
+            &pid,
+            "--clients",
+            "32",
+            "--duration",
+            flood_for,
+            "--mix",
+            "list",
+        ])
+    };
+    let alone = polite(&socket);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flooder = flood(&socket, stop.clone());
+    let beside = polite(&socket);
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let sent = flooder.join().unwrap_or(0);
     drop(daemon);
     let _ = std::fs::remove_dir_all(&dir);
+    let p99 = |r: &Value| r["overall"]["p99_ms"].as_f64().unwrap_or(f64::MAX);
+    let ratio = p99(&beside) / p99(&alone).max(0.001);
+    println!(
+        "32 clients' readers.list beside a flooding client ({sent} requests written): p99 {:.2} ms vs {:.2} ms alone (×{ratio:.2}), {:.0} vs {:.0} requests/s{} {}",
+        p99(&beside),
+        p99(&alone),
+        beside["overall"]["per_second"].as_f64().unwrap_or(0.0),
+        alone["overall"]["per_second"].as_f64().unwrap_or(0.0),
+        errors(&beside),
+        verdict(ratio <= 1.5, "p99 ≤ 1.5 × alone")
+    );
+
     let kib = |r: &Value, k: &str| r["rss_kib"][k].as_f64().unwrap_or(0.0);
     let (first, second) = (&runs[0], &runs[1]);
     let growth = kib(first, "end") - kib(first, "after_warmup");
