@@ -157,8 +157,8 @@ fn main() {
     let socket = dir.path().join("lecteur.sock");
     children.0.push(spawn(
         Command::new("taskset")
-            .args(["-c", "1"])
-            .arg(env!("CARGO_BIN_EXE_lecteurd"))
+            .args(["-c", &std::env::var("LECTEURD_CPUS").unwrap_or("1".into())])
+            .arg(std::env::var("LECTEURD_BIN").unwrap_or(env!("CARGO_BIN_EXE_lecteurd").into()))
             .arg("--socket")
             .arg(&socket)
             .env("LECTEUR_LOG", "warn"),
