@@ -108,8 +108,10 @@ pub async fn run(stream: UnixStream, api: Arc<Api>) {
     tasks.abort_all();
     api.service.disconnect(conn);
     outbox.finish();
-    if tokio::time::timeout(LAST_FLUSH, flusher).await.is_err() {
-        outbox.close();
+    let mut flusher = flusher;
+    if tokio::time::timeout(LAST_FLUSH, &mut flusher).await.is_err() {
+        // Its socket half goes with it.
+        flusher.abort();
     }
     tracing::info!(conn, ?uid, ?pid, "client disconnected");
 }

@@ -130,12 +130,4 @@ impl Outbox {
         self.lock().finishing = true;
         self.flush.notify_one();
     }
-
-    /// Stops sending: what waits is dropped, later lines too (the client is gone).
-    pub fn close(&self) {
-        let mut st = self.lock();
-        st.closed = true;
-        st.pending = Vec::new();
-        self.flush.notify_one();
-    }
 }
