@@ -191,6 +191,23 @@ fn default_algorithm() -> String {
     "rsa-pkcs1-sha256".into()
 }
 
+/// What to sign: the data itself, or what the caller made of it (a digest).
+enum Input {
+    Data(Vec<u8>),
+    Other(Vec<u8>),
+}
+
+/// `data_b64` or `other` (named `other_name`), decoded: exactly one of them.
+fn data_or(data: &Option<String>, other: &Option<String>, other_name: &str) -> Result<Input, RpcError> {
+    match (data, other) {
+        (Some(d), None) => Ok(Input::Data(b64("data_b64", d)?)),
+        (None, Some(o)) => Ok(Input::Other(b64(other_name, o)?)),
+        _ => Err(RpcError::invalid_params(format!(
+            "give exactly one of data_b64 and {other_name}"
+        ))),
+    }
+}
+
 fn b64(field: &str, s: &str) -> Result<Vec<u8>, RpcError> {
     base64::engine::general_purpose::STANDARD
         .decode(s)
@@ -281,20 +298,12 @@ async fn call_value(api: &Api, conn: ConnId, method: &str, p: Value) -> Result<V
                 k => return Err(RpcError::invalid_params(format!("unknown key {k:?}"))),
             };
             let scheme = scheme(&p.algorithm)?;
-            let input = match (&p.data_b64, &p.digest_b64) {
-                (Some(d), None) => SignInput::Data(b64("data_b64", d)?),
-                (None, Some(d)) => {
-                    let digest = b64("digest_b64", d)?;
-                    if digest.len() != 32 {
-                        return Err(RpcError::invalid_params(
-                            "digest_b64 must be a 32-byte SHA-256 digest",
-                        ));
-                    }
-                    SignInput::Digest(digest)
-                }
-                _ => {
+            let input = match data_or(&p.data_b64, &p.digest_b64, "digest_b64")? {
+                Input::Data(data) => SignInput::Data(data),
+                Input::Other(digest) if digest.len() == 32 => SignInput::Digest(digest),
+                Input::Other(_) => {
                     return Err(RpcError::invalid_params(
-                        "give exactly one of data_b64 and digest_b64",
+                        "digest_b64 must be a 32-byte SHA-256 digest",
                     ))
                 }
             };
@@ -312,20 +321,12 @@ async fn call_value(api: &Api, conn: ConnId, method: &str, p: Value) -> Result<V
                 "rsa-pkcs1" => SignScheme::Pkcs1Sha256,
                 a => scheme(a)?,
             };
-            let input = match (&p.data_b64, &p.digest_info_b64) {
-                (Some(d), None) => AuthInput::Data(b64("data_b64", d)?),
-                (None, Some(d)) => {
-                    let di = b64("digest_info_b64", d)?;
-                    if crate::card::cps::parse_digest_info(&di).is_none() {
-                        return Err(RpcError::invalid_params(
-                            "digest_info_b64 must be a PKCS#1 DigestInfo (SHA-1, SHA-224, SHA-256, SHA-384 or SHA-512)",
-                        ));
-                    }
-                    AuthInput::DigestInfo(di)
-                }
-                _ => {
+            let input = match data_or(&p.data_b64, &p.digest_info_b64, "digest_info_b64")? {
+                Input::Data(data) => AuthInput::Data(data),
+                Input::Other(di) if crate::card::cps::parse_digest_info(&di).is_some() => AuthInput::DigestInfo(di),
+                Input::Other(_) => {
                     return Err(RpcError::invalid_params(
-                        "give exactly one of data_b64 and digest_info_b64",
+                        "digest_info_b64 must be a PKCS#1 DigestInfo (SHA-1, SHA-224, SHA-256, SHA-384 or SHA-512)",
                     ))
                 }
             };
