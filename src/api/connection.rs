@@ -129,7 +129,7 @@ async fn refuse_over_rate(line: &str, max_rate: u32, out: &mpsc::Sender<Outgoing
 }
 
 /// What the writer sends: a message to serialise, or a line made already.
-enum Outgoing {
+pub(super) enum Outgoing {
     Message(Value),
     Line(String),
 }
@@ -156,6 +156,10 @@ async fn handle(api: &Api, conn: u64, line: &str, out: &mpsc::Sender<Outgoing>) 
                 .await;
         }
         forward_events(api, out).await;
+        return None;
+    }
+    if req.method == "diag.trace" {
+        super::trace::serve(api, req.id, req.params, out).await;
         return None;
     }
     let result = methods::call(api, conn, &req.method, req.params).await;
