@@ -127,6 +127,8 @@ fn a_follower_sees_other_connections_apdus_masked() {
     let seqs: Vec<u64> = live.iter().map(seq).collect();
     let first = start.map_or(0, |s| s + 1);
     assert_eq!(seqs, (first..=last).collect::<Vec<_>>());
+    assert_no_secrets(&live);
+    assert_no_secrets(&recent(&d));
 
     // The Vitale read: SELECTs with their file ids, READ BINARY with lengths only.
     let selects: Vec<&Value> = on(&live, &vitale).filter(|r| ins(r) == "A4").collect();
@@ -171,9 +173,6 @@ fn a_follower_sees_other_connections_apdus_masked() {
     assert!(live
         .iter()
         .all(|r| r["us"].is_u64() && r["time_ms"].as_u64() > Some(1_600_000_000_000)));
-
-    assert_no_secrets(&live);
-    assert_no_secrets(&recent(&d));
 }
 
 #[test]
@@ -360,4 +359,61 @@ fn the_bundle_holds_the_trace() {
     let scanned: String = lines.iter().map(|l| data_part(l)).collect();
     let leaks = privacy::leaks(&scanned);
     assert!(leaks.is_empty(), "{leaks:?}");
+}
+
+#[test]
+fn a_serial_pinpad_verification_is_traced_without_its_pin() {
+    let dir = tempfile::tempdir().unwrap();
+    let link = dir.path().join("ttyPINPAD");
+    let control_socket = dir.path().join("pinpad.ctl");
+    let _sim = start_sim(
+        dir.path(),
+        "sim-pinpad.log",
+        &[
+            "serial",
+            "--reader",
+            "gempc-pinpad",
+            "--link",
+            link.to_str().unwrap(),
+            "--slots",
+            "cps3",
+            "--control",
+            control_socket.to_str().unwrap(),
+        ],
+    );
+    wait_for_path(&link);
+    wait_for_path(&control_socket);
+    let d = Daemon::start(&[
+        "--no-pcsc",
+        "--serial",
+        &format!("{}:GemPCPinPad", link.display()),
+    ]);
+    let readers = d.wait_cards(1);
+    let reader = reader_with(&readers, "cps3").unwrap();
+    let f = follow(&d);
+
+    let mut c = d.client();
+    assert_eq!(control(&control_socket, "keys 0000"), "ok");
+    let e = c.call("cps.verify_pin", json!({ "pinpad": true })).unwrap_err();
+    assert_eq!(kind(&e), "pin_incorrect", "{e}");
+    assert_eq!(control(&control_socket, "keys 1234"), "ok");
+    c.call("cps.verify_pin", json!({ "pinpad": true })).unwrap();
+
+    let live = f.until(last_seq(&d).unwrap());
+    assert_no_secrets(&live);
+    assert!(live.iter().all(|r| r["reader"] == reader.as_str()));
+    // The serial transport's exchanges are traced like any other.
+    assert!(
+        live.iter().any(|r| ins(r) == "A4" && r["body"] == "shown"),
+        "{live:#?}"
+    );
+    let pinpad: Vec<(&str, &str)> = live
+        .iter()
+        .filter(|r| r["kind"] == "pinpad_verify")
+        .map(|r| (r["body"].as_str().unwrap(), r["sw"].as_str().unwrap()))
+        .collect();
+    assert_eq!(pinpad.len(), 2, "{live:#?}");
+    assert!(pinpad.iter().all(|(body, _)| *body == "secret"));
+    assert!(pinpad[0].1.starts_with("63C"), "the wrong PIN: {pinpad:?}");
+    assert_eq!(pinpad[1].1, "9000");
 }

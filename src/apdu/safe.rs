@@ -36,7 +36,7 @@ impl Body {
     }
 
     /// The data length, unless it is a secret.
-    pub fn len(&self) -> Option<u16> {
+    pub fn data_len(&self) -> Option<u16> {
         match self {
             Body::Empty => Some(0),
             Body::Shown { len, .. } => Some(u16::from(*len)),
@@ -148,7 +148,7 @@ mod tests {
         let c = cmd("00A4040C07A0000000041010");
         assert_eq!(c.header, [0, 0xA4, 4, 0x0C]);
         assert_eq!(c.body.shown(), Some(&hex::decode("A0000000041010").unwrap()[..]));
-        assert_eq!(c.body.len(), Some(7));
+        assert_eq!(c.body.data_len(), Some(7));
         assert_eq!(c.le, None);
         let c = cmd("00A4000402200100");
         assert_eq!(c.body.shown(), Some(&[0x20, 0x01][..]));
@@ -167,7 +167,7 @@ mod tests {
         ] {
             let c = cmd(apdu);
             assert_eq!(c.body, Body::Secret, "{apdu}");
-            assert_eq!(c.body.len(), None);
+            assert_eq!(c.body.data_len(), None);
             assert_eq!(c.body.shown(), None);
         }
         // VERIFY without data asks the tries left: nothing to hide.
@@ -202,6 +202,6 @@ mod tests {
         let c = cmd(&path);
         assert_eq!(c.body.shown().map(<[u8]>::len), Some(SHOWN_MAX));
         assert!(c.body.truncated());
-        assert_eq!(c.body.len(), Some(40));
+        assert_eq!(c.body.data_len(), Some(40));
     }
 }

@@ -111,7 +111,7 @@ impl Serialize for Record {
                 Body::Masked { .. } => "masked",
                 Body::Secret => "secret",
             },
-            lc: body.len().filter(|n| *n > 0),
+            lc: body.data_len().filter(|n| *n > 0),
             data: body.shown().map(hex::encode_upper),
             truncated: body.truncated(),
             le: self.command.le,
