@@ -51,7 +51,9 @@ fn fill(dir: &Path, text: &str, json: &str, trace: &str, r: &Redactor) -> Result
     )?;
     put(
         "README.txt",
-        "lecteur diag bundle. NIRs are masked, names replaced by salted hashes (name#...), no PIN.\n",
+        "lecteur diag bundle. NIRs are masked, names replaced by salted hashes (name#...), no PIN.\n\
+         trace.txt: lecteurd's recent APDU exchanges, command data shown only when known safe, \
+         response data never.\n",
     )
 }
 
