@@ -133,5 +133,8 @@ mod tests {
             "00:00:00.000 sim:0 \"r\" 00 20 00 81 PIN pad [PIN data hidden]  → 63 C2 (0 bytes) 9 µs"
         );
         assert!(line(&json!({"lost": 4})).contains("4 exchange(s)"));
+        let failed = json!({"time_ms": 0, "reader": "serial:0", "reader_name": "r", "kind": "apdu",
+            "header": "00B00000", "body": "empty", "le": 256, "sw": null, "error": "timeout", "us": 4_000_000});
+        assert!(line(&failed).ends_with("00 B0 00 00 Le=256  → error timeout 4000000 µs"));
     }
 }

@@ -123,3 +123,59 @@ impl Serialize for Record {
         .serialize(s)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::apdu::safe_command;
+    use serde_json::json;
+
+    fn record(apdu: &[u8], answer: Result<Vec<u8>, TransportError>) -> serde_json::Value {
+        let mut rec = Record {
+            seq: 7,
+            time_ms: 1,
+            slot: Arc::new(SlotLabel {
+                id: "serial:0".into(),
+                name: "GemPC".into(),
+            }),
+            kind: Kind::Apdu,
+            command: safe_command(apdu),
+            resp_len: 0,
+            sw: None,
+            error: None,
+            micros: 3,
+        };
+        rec.answered(&answer);
+        serde_json::to_value(&rec).unwrap()
+    }
+
+    #[test]
+    fn a_verify_shows_neither_pin_nor_length() {
+        let v = record(
+            &[0, 0x20, 0, 0x81, 4, b'1', b'2', b'3', b'4'],
+            Ok(vec![0x63, 0xC2]),
+        );
+        assert_eq!(v["body"], "secret");
+        assert_eq!((&v["lc"], &v["data"]), (&json!(null), &json!(null)));
+        assert_eq!((&v["sw"], &v["resp_len"]), (&json!("63C2"), &json!(0)));
+        assert!(!v.to_string().contains("31323334"));
+    }
+
+    #[test]
+    fn response_data_is_a_length() {
+        let v = record(&[0, 0xB0, 0, 0, 0], Ok(b"LEGRAND\x90\x00".to_vec()));
+        assert_eq!(
+            (&v["resp_len"], &v["sw"], &v["le"]),
+            (&json!(7), &json!("9000"), &json!(256))
+        );
+        assert!(!v.to_string().contains("LEGRAND"));
+    }
+
+    #[test]
+    fn a_failed_exchange_says_why() {
+        let v = record(&[0, 0xB0, 0, 0, 0], Err(TransportError::Timeout));
+        assert_eq!((&v["sw"], &v["error"]), (&json!(null), &json!("timeout")));
+        let v = record(&[0, 0xB0, 0, 0, 0], Ok(vec![0x90]));
+        assert_eq!(v["error"], "no status word");
+    }
+}
