@@ -5,20 +5,25 @@
 
 use lecteur::client::{Client, ClientError};
 use serde_json::{json, Value};
+use std::io::Write;
 
 pub fn run(client: &mut Client, json_out: bool, recent_only: bool) -> Result<(), String> {
     let answer = client
         .call("diag.trace", json!({ "follow": !recent_only }))
         .map_err(|e| e.to_string())?;
     for rec in answer["recent"].as_array().into_iter().flatten() {
-        print(rec, json_out);
+        if !print(rec, json_out) {
+            return Ok(());
+        }
     }
     if recent_only {
         return Ok(());
     }
     loop {
         match client.next_event() {
-            Ok(ev) => print(&ev, json_out),
+            Ok(ev) if print(&ev, json_out) => {}
+            // Whoever read the output is gone (`| head`): so are we.
+            Ok(_) => return Ok(()),
             // lecteurd stopped: the trace ends with it.
             Err(ClientError::Protocol(m)) if m == "connection closed" => return Ok(()),
             Err(e) => return Err(e.to_string()),
@@ -26,12 +31,10 @@ pub fn run(client: &mut Client, json_out: bool, recent_only: bool) -> Result<(),
     }
 }
 
-fn print(v: &Value, json_out: bool) {
-    if json_out {
-        println!("{v}");
-    } else {
-        println!("{}", line(v));
-    }
+/// Prints one line; false when stdout is closed.
+fn print(v: &Value, json_out: bool) -> bool {
+    let text = if json_out { v.to_string() } else { line(v) };
+    writeln!(std::io::stdout(), "{text}").is_ok()
 }
 
 /// The recent exchanges as text, for the support bundle.
