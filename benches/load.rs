@@ -52,27 +52,32 @@ fn errors(r: &Value) -> String {
     }
 }
 
-/// Time from spawning lecteurd to its socket accepting a connection.
-fn start_time(dir: &Path) -> Duration {
-    let socket = dir.join("start.sock");
+/// `lecteurd --no-pcsc --sim` on `socket`, once the socket accepts a
+/// connection (polled every `poll`), and the time that took.
+fn start_lecteurd(socket: &Path, poll: Duration) -> (Killed, Duration) {
     let t = Instant::now();
     let child = Command::new(env!("CARGO_BIN_EXE_lecteurd"))
         .args(["--no-pcsc", "--sim", "--socket"])
-        .arg(&socket)
+        .arg(socket)
         .env("LECTEUR_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .expect("starting lecteurd");
-    let _child = Killed(child);
-    while std::os::unix::net::UnixStream::connect(&socket).is_err() {
+    let child = Killed(child);
+    while std::os::unix::net::UnixStream::connect(socket).is_err() {
         assert!(
             t.elapsed() < Duration::from_secs(10),
             "lecteurd never opened its socket"
         );
-        std::thread::sleep(Duration::from_micros(200));
+        std::thread::sleep(poll);
     }
-    t.elapsed()
+    (child, t.elapsed())
+}
+
+/// Time from spawning lecteurd to its socket accepting a connection.
+fn start_time(dir: &Path) -> Duration {
+    start_lecteurd(&dir.join("start.sock"), Duration::from_micros(200)).1
 }
 
 /// A client that writes `readers.list` requests as fast as lecteurd takes
@@ -166,23 +171,7 @@ fn main() {
     let dir = std::env::temp_dir().join(format!("lecteur-bench-rss-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let socket = dir.join("lecteur.sock");
-    let daemon = Command::new(env!("CARGO_BIN_EXE_lecteurd"))
-        .args(["--no-pcsc", "--sim", "--socket"])
-        .arg(&socket)
-        .env("LECTEUR_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("starting lecteurd");
-    let daemon = Killed(daemon);
-    let t = Instant::now();
-    while std::os::unix::net::UnixStream::connect(&socket).is_err() {
-        assert!(
-            t.elapsed() < Duration::from_secs(10),
-            "lecteurd never opened its socket"
-        );
-        std::thread::sleep(Duration::from_millis(1));
-    }
+    let (daemon, _) = start_lecteurd(&socket, Duration::from_millis(1));
     let pid = daemon.0.id().to_string();
     let mut runs = Vec::new();
     for _ in 0..2 {

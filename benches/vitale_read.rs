@@ -8,7 +8,9 @@
 //! Needs pcscd running with the vpcd driver (`scripts/bench` starts one) and
 //! `lecteur-sim` built in release (`cargo build --release --workspace`).
 //! Uses vpcd slots "Virtual PCD 00 00" (CPS3) and "Virtual PCD 00 01" (Vitale 2).
-//! Run: `cargo bench --bench vitale_read` (ROUNDS and CALLS tune it).
+//! Run: `cargo bench --bench vitale_read` (ROUNDS and CALLS tune it;
+//! LECTEURD_BIN runs another lecteurd binary, for an A/B comparison;
+//! LECTEURD_CPUS is its CPU list, default "1").
 
 use lecteur::apdu::Exchange;
 use lecteur::client::Client;
@@ -157,8 +159,11 @@ fn main() {
     let socket = dir.path().join("lecteur.sock");
     children.0.push(spawn(
         Command::new("taskset")
-            .args(["-c", "1"])
-            .arg(env!("CARGO_BIN_EXE_lecteurd"))
+            .args([
+                "-c",
+                &std::env::var("LECTEURD_CPUS").unwrap_or_else(|_| "1".into()),
+            ])
+            .arg(std::env::var("LECTEURD_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_lecteurd").into()))
             .arg("--socket")
             .arg(&socket)
             .env("LECTEUR_LOG", "warn"),

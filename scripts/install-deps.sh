@@ -3,7 +3,8 @@
 set -euo pipefail
 packages=(pkg-config libpcsclite-dev pcscd vsmartcard-vpcd libccid pcsc-tools openssl
   xmlsec1 opensc gnutls-bin libengine-pkcs11-openssl python3 nodejs curl
-  dpkg-dev file)  # the last two for scripts/deb (dpkg-shlibdeps) and scripts/check-deb
+  dpkg-dev file  # for scripts/deb (dpkg-shlibdeps) and scripts/check-deb
+  udev)          # udevadm checks udev/60-lecteur.rules (tests/system.rs)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

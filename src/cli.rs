@@ -5,7 +5,11 @@ use clap::Parser;
 use std::path::PathBuf;
 
 #[derive(Parser)]
-#[command(version, about = "Daemon for French health smart cards (CPS, carte Vitale)")]
+#[command(
+    name = "lecteurd",
+    version,
+    about = "Daemon for French health smart cards (CPS, carte Vitale)"
+)]
 pub struct LecteurdArgs {
     /// Socket path (default: $LECTEUR_SOCKET, $XDG_RUNTIME_DIR/lecteur.sock, /run/lecteur/lecteur.sock).
     #[arg(long)]

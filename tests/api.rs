@@ -271,6 +271,55 @@ fn bad_requests_get_errors_and_the_daemon_keeps_serving() {
     assert_eq!(c.call("cps.info", json!({})).unwrap()["pin"]["tries_left"], 3);
 }
 
+/// `echo '{…}' | socat - UNIX-CONNECT:…` (the README's example) writes its
+/// requests and closes its side at once: every request is still answered,
+/// card operations included, before lecteurd closes the connection.
+#[test]
+fn a_client_that_closes_its_side_gets_its_answers() {
+    let d = sim_daemon();
+    let mut s = UnixStream::connect(&d.socket).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    let requests = concat!(
+        r#"{"jsonrpc":"2.0","id":1,"method":"vitale.read","params":{"fresh":true}}"#,
+        "\n",
+        r#"{"jsonrpc":"2.0","id":2,"method":"cps.info"}"#,
+        "\n",
+        r#"{"jsonrpc":"2.0","id":3,"method":"readers.list"}"#,
+        "\n",
+    );
+    s.write_all(requests.as_bytes()).unwrap();
+    s.shutdown(std::net::Shutdown::Write).unwrap();
+    let mut answers: Vec<Value> = BufReader::new(s)
+        .lines()
+        .map(|l| serde_json::from_str(&l.unwrap()).unwrap())
+        .collect();
+    answers.sort_by_key(|a| a["id"].as_u64());
+    assert_eq!(answers.len(), 3, "{answers:?}");
+    assert_eq!(answers[0]["result"]["card"]["kind"], "vitale2", "{}", answers[0]);
+    assert!(answers[1]["result"]["holder"].is_object(), "{}", answers[1]);
+    assert!(answers[2]["result"].is_array(), "{}", answers[2]);
+}
+
+/// A client that sends and never reads is not buffered without limit: once
+/// 4 MiB of answers wait for it, lecteurd closes its connection; the others
+/// are served as before.
+#[test]
+fn a_client_that_never_reads_is_cut_off() {
+    let d = Daemon::start(&["--no-pcsc", "--sim", "--max-rate", "0"]);
+    d.wait_cards(2);
+    let mut s = UnixStream::connect(&d.socket).unwrap();
+    s.set_write_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    let request = concat!(r#"{"jsonrpc":"2.0","id":1,"method":"readers.list"}"#, "\n");
+    // About 700 bytes of answer each: 4 MiB after some 6 000 requests.
+    let cut = (0..50_000).position(|_| s.write_all(request.as_bytes()).is_err());
+    assert!(cut.is_some_and(|n| n > 5_000), "cut off after {cut:?} requests");
+    let mut c = d.client();
+    assert!(c.call("readers.list", json!({})).is_ok());
+    assert!(d.log().contains("client does not read its answers"));
+}
+
 #[test]
 fn many_clients_at_once() {
     let d = sim_daemon();

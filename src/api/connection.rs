@@ -1,16 +1,18 @@
 //! One client connection: lines in, lines out. Requests run concurrently (a
 //! slow card never blocks `readers.list`); answers and event notifications
-//! share one writer.
+//! go out through the connection's [`Outbox`], a card operation's answer
+//! straight from the slot's thread.
 
 use super::access::RateLimit;
+use super::outbox::Outbox;
 use super::{methods, rpc, Api};
 use futures_util::StreamExt;
 use serde_json::{json, Value};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::io::AsyncWriteExt;
 use tokio::net::UnixStream;
-use tokio::sync::{mpsc, Semaphore};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 use tokio_util::bytes::BytesMut;
 use tokio_util::codec::{Decoder, FramedRead, LinesCodec, LinesCodecError};
@@ -18,7 +20,9 @@ use tokio_util::codec::{Decoder, FramedRead, LinesCodec, LinesCodecError};
 /// Longest request line (a VIHF or a document digest fits many times over).
 pub const MAX_LINE: usize = 1024 * 1024;
 /// Requests of one connection running at once; reading pauses beyond.
-const MAX_IN_FLIGHT: usize = 16;
+const MAX_IN_FLIGHT: u32 = 16;
+/// How long answers still waiting are offered to a client that closed its side.
+const LAST_FLUSH: Duration = Duration::from_secs(5);
 
 pub async fn run(stream: UnixStream, api: Arc<Api>) {
     // Who is calling, for the log and the allow-list (SO_PEERCRED).
@@ -45,22 +49,21 @@ pub async fn run(stream: UnixStream, api: Arc<Api>) {
         api.service.disconnect(conn);
         return;
     }
-    let (out, mut outgoing) = mpsc::channel::<Outgoing>(64);
-    let writer = tokio::spawn(async move {
-        while let Some(msg) = outgoing.recv().await {
-            let mut line = match msg {
-                Outgoing::Message(v) => v.to_string(),
-                Outgoing::Line(l) => l,
-            };
-            line.push('\n');
-            if write.write_all(line.as_bytes()).await.is_err() {
-                break;
-            }
+    let outbox = match Outbox::new(&write) {
+        Ok(outbox) => Arc::new(outbox),
+        Err(e) => {
+            tracing::warn!(conn, "client dropped: {e}");
+            api.service.disconnect(conn);
+            return;
         }
-    });
+    };
+    let flusher = {
+        let outbox = outbox.clone();
+        tokio::spawn(async move { outbox.flusher(&write).await })
+    };
 
     let mut lines = FramedRead::new(read, Lines(LinesCodec::new_with_max_length(MAX_LINE)));
-    let slots = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
+    let in_flight = Arc::new(Semaphore::new(MAX_IN_FLIGHT as usize));
     let mut rate = RateLimit::new(api.access.max_rate);
     let mut tasks = JoinSet::new();
     while let Some(item) = lines.next().await {
@@ -75,7 +78,7 @@ pub async fn run(stream: UnixStream, api: Arc<Api>) {
             Ok(line) => zeroize::Zeroizing::new(line), // it may carry a PIN
             Err(message) => {
                 let err = rpc::RpcError::new(rpc::INVALID_REQUEST, "invalid_request", message);
-                let _ = out.send(rpc::failure(Value::Null, err).into()).await;
+                outbox.send(rpc::failure(Value::Null, err).to_string());
                 continue;
             }
         };
@@ -83,37 +86,38 @@ pub async fn run(stream: UnixStream, api: Arc<Api>) {
             continue;
         }
         if !rate.take(Instant::now()) {
-            refuse_over_rate(&line, api.access.max_rate, &out).await;
+            refuse_over_rate(&line, api.access.max_rate, &outbox);
             // Backpressure: this connection is not read again before its next
             // token, so a flood costs one refusal per token, not one per line,
             // and the other clients do not pay for it.
             tokio::time::sleep(rate.until_next()).await;
             continue;
         }
-        let Ok(permit) = slots.clone().acquire_owned().await else {
+        let Ok(permit) = in_flight.clone().acquire_owned().await else {
             break;
         };
-        let (api, out) = (api.clone(), out.clone());
-        tasks.spawn(async move {
-            let answer = handle(&api, conn, &line, &out).await;
-            if let Some(answer) = answer {
-                let _ = out.send(answer).await;
-            }
-            drop(permit);
-        });
+        let (api, outbox) = (api.clone(), outbox.clone());
+        tasks.spawn(async move { handle(&api, conn, &line, outbox, permit).await });
         // Reap finished requests so the set does not grow with the connection.
         while tasks.try_join_next().is_some() {}
     }
-    // The client is gone: stop its requests and subscriptions, drop its PIN state.
+    // The client closed its side (or is gone): what it asked is answered
+    // (a card operation runs whole anyway), then its subscriptions stop and
+    // its PIN state is dropped.
+    let _ = in_flight.acquire_many(MAX_IN_FLIGHT).await;
     tasks.abort_all();
     api.service.disconnect(conn);
-    drop(out);
-    let _ = writer.await;
+    outbox.finish();
+    let mut flusher = flusher;
+    if tokio::time::timeout(LAST_FLUSH, &mut flusher).await.is_err() {
+        // Its socket half goes with it.
+        flusher.abort();
+    }
     tracing::info!(conn, ?uid, ?pid, "client disconnected");
 }
 
 /// Answers a request over the connection's rate without running it.
-async fn refuse_over_rate(line: &str, max_rate: u32, out: &mpsc::Sender<Outgoing>) {
+fn refuse_over_rate(line: &str, max_rate: u32, outbox: &Outbox) {
     let id = match rpc::parse(line) {
         Ok(req) => req.id,
         Err((id, _)) => Some(id),
@@ -124,55 +128,51 @@ async fn refuse_over_rate(line: &str, max_rate: u32, out: &mpsc::Sender<Outgoing
             "rate_limited",
             format!("more than {max_rate} requests per second on this connection"),
         );
-        let _ = out.send(rpc::failure(id, err).into()).await;
+        outbox.send(rpc::failure(id, err).to_string());
     }
 }
 
-/// What the writer sends: a message to serialise, or a line made already.
-pub(super) enum Outgoing {
-    Message(Value),
-    Line(String),
-}
-
-impl From<Value> for Outgoing {
-    fn from(v: Value) -> Self {
-        Outgoing::Message(v)
-    }
-}
-
-async fn handle(api: &Api, conn: u64, line: &str, out: &mpsc::Sender<Outgoing>) -> Option<Outgoing> {
+/// Runs one request; its answer goes out when the method has it, from
+/// whichever thread that is, and only then is its place in flight released.
+async fn handle(api: &Api, conn: u64, line: &str, outbox: Arc<Outbox>, permit: OwnedSemaphorePermit) {
     let req = match rpc::parse(line) {
         Ok(req) => req,
-        Err((id, err)) => return Some(rpc::failure(id, err).into()),
+        Err((id, err)) => return outbox.send(rpc::failure(id, err).to_string()),
     };
     if req.method == "events.subscribe" {
+        // A subscription lasts: it does not count as a request in flight.
+        drop(permit);
         if req.params.as_object().is_some_and(|p| !p.is_empty()) {
             let err = rpc::RpcError::invalid_params("events.subscribe takes no parameters");
-            return req.id.map(|id| rpc::failure(id, err).into());
+            if let Some(id) = req.id {
+                outbox.send(rpc::failure(id, err).to_string());
+            }
+            return;
         }
         if let Some(id) = req.id {
-            let _ = out
-                .send(rpc::success(id, json!({ "subscribed": true })).into())
-                .await;
+            outbox.send(rpc::success(id, json!({ "subscribed": true })).to_string());
         }
-        forward_events(api, out).await;
-        return None;
+        return forward_events(api, &outbox).await;
     }
     if req.method == "diag.trace" {
-        super::trace::serve(api, req.id, req.params, out).await;
-        return None;
+        return super::trace::serve(api, req.id, req.params, &outbox, permit).await;
     }
-    let result = methods::call(api, conn, &req.method, req.params).await;
-    let id = req.id?;
-    Some(match result {
-        Ok(methods::Reply::Value(v)) => rpc::success(id, v).into(),
-        Ok(methods::Reply::Json(json)) => Outgoing::Line(rpc::success_line(&id, &json)),
-        Err(e) => rpc::failure(id, e).into(),
-    })
+    let id = req.id;
+    let respond: methods::Respond = Box::new(move |result| {
+        if let Some(id) = id {
+            outbox.send(match result {
+                Ok(methods::Reply::Value(v)) => rpc::success(id, v).to_string(),
+                Ok(methods::Reply::Json(json)) => rpc::success_line(&id, &json),
+                Err(e) => rpc::failure(id, e).to_string(),
+            });
+        }
+        drop(permit);
+    });
+    methods::call(api, conn, &req.method, req.params, respond).await;
 }
 
 /// Forwards events to the client; the task is aborted when the client goes.
-async fn forward_events(api: &Api, out: &mpsc::Sender<Outgoing>) {
+async fn forward_events(api: &Api, outbox: &Outbox) {
     let mut events = api.service.subscribe();
     loop {
         let ev = match events.recv().await {
@@ -181,9 +181,7 @@ async fn forward_events(api: &Api, out: &mpsc::Sender<Outgoing>) {
             Err(_) => break,
         };
         let note = json!({ "jsonrpc": "2.0", "method": "event", "params": ev });
-        if out.send(note.into()).await.is_err() {
-            break;
-        }
+        outbox.send(note.to_string());
     }
 }
 

@@ -6,7 +6,9 @@ use super::Api;
 use crate::card::cps::KeyUsage;
 use crate::card::cps::SignScheme;
 use crate::dmp::vihf::{Lps, Request};
-use crate::service::{AuthInput, ConnId, Freshness, LastTry, PinEntry, SignInput, SituationPick};
+use crate::service::{
+    AuthInput, ConnId, Freshness, LastTry, PinEntry, ServiceError, SignInput, SituationPick, VitaleRead,
+};
 use base64::Engine;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -190,6 +192,23 @@ fn default_algorithm() -> String {
     "rsa-pkcs1-sha256".into()
 }
 
+/// What to sign: the data itself, or what the caller made of it (a digest).
+enum Input {
+    Data(Vec<u8>),
+    Other(Vec<u8>),
+}
+
+/// `data_b64` or `other` (named `other_name`), decoded: exactly one of them.
+fn data_or(data: &Option<String>, other: &Option<String>, other_name: &str) -> Result<Input, RpcError> {
+    match (data, other) {
+        (Some(d), None) => Ok(Input::Data(b64("data_b64", d)?)),
+        (None, Some(o)) => Ok(Input::Other(b64(other_name, o)?)),
+        _ => Err(RpcError::invalid_params(format!(
+            "give exactly one of data_b64 and {other_name}"
+        ))),
+    }
+}
+
 fn b64(field: &str, s: &str) -> Result<Vec<u8>, RpcError> {
     base64::engine::general_purpose::STANDARD
         .decode(s)
@@ -213,22 +232,33 @@ pub enum Reply {
     Json(Arc<str>),
 }
 
+/// Where a method's result goes: called once, from whichever thread has it
+/// (a card operation's, from the slot's thread once the card is released).
+pub type Respond = Box<dyn FnOnce(Result<Reply, RpcError>) + Send>;
+
 /// Runs one method.
-pub async fn call(api: &Api, conn: ConnId, method: &str, p: Value) -> Result<Reply, RpcError> {
+pub async fn call(api: &Api, conn: ConnId, method: &str, p: Value, respond: Respond) {
     if method == "vitale.read" {
-        let p: VitaleParams = params(p)?;
+        let p: VitaleParams = match params(p) {
+            Ok(p) => p,
+            Err(e) => return respond(Err(e)),
+        };
         let freshness = if p.fresh {
             Freshness::Fresh
         } else {
             Freshness::Cached
         };
-        let read = api
+        let reply = move |read: Result<Arc<VitaleRead>, ServiceError>| {
+            respond(
+                read.map(|read| Reply::Json(read.json.clone()))
+                    .map_err(RpcError::from),
+            )
+        };
+        return api
             .service
-            .vitale_read(conn, p.reader.as_deref(), freshness)
-            .await?;
-        return Ok(Reply::Json(read.json.clone()));
+            .vitale_read(conn, p.reader.as_deref(), freshness, reply);
     }
-    call_value(api, conn, method, p).await.map(Reply::Value)
+    respond(call_value(api, conn, method, p).await.map(Reply::Value))
 }
 
 /// Runs one method whose result is built as a JSON value.
@@ -269,20 +299,12 @@ async fn call_value(api: &Api, conn: ConnId, method: &str, p: Value) -> Result<V
                 k => return Err(RpcError::invalid_params(format!("unknown key {k:?}"))),
             };
             let scheme = scheme(&p.algorithm)?;
-            let input = match (&p.data_b64, &p.digest_b64) {
-                (Some(d), None) => SignInput::Data(b64("data_b64", d)?),
-                (None, Some(d)) => {
-                    let digest = b64("digest_b64", d)?;
-                    if digest.len() != 32 {
-                        return Err(RpcError::invalid_params(
-                            "digest_b64 must be a 32-byte SHA-256 digest",
-                        ));
-                    }
-                    SignInput::Digest(digest)
-                }
-                _ => {
+            let input = match data_or(&p.data_b64, &p.digest_b64, "digest_b64")? {
+                Input::Data(data) => SignInput::Data(data),
+                Input::Other(digest) if digest.len() == 32 => SignInput::Digest(digest),
+                Input::Other(_) => {
                     return Err(RpcError::invalid_params(
-                        "give exactly one of data_b64 and digest_b64",
+                        "digest_b64 must be a 32-byte SHA-256 digest",
                     ))
                 }
             };
@@ -300,20 +322,12 @@ async fn call_value(api: &Api, conn: ConnId, method: &str, p: Value) -> Result<V
                 "rsa-pkcs1" => SignScheme::Pkcs1Sha256,
                 a => scheme(a)?,
             };
-            let input = match (&p.data_b64, &p.digest_info_b64) {
-                (Some(d), None) => AuthInput::Data(b64("data_b64", d)?),
-                (None, Some(d)) => {
-                    let di = b64("digest_info_b64", d)?;
-                    if crate::card::cps::parse_digest_info(&di).is_none() {
-                        return Err(RpcError::invalid_params(
-                            "digest_info_b64 must be a PKCS#1 DigestInfo (SHA-1, SHA-224, SHA-256, SHA-384 or SHA-512)",
-                        ));
-                    }
-                    AuthInput::DigestInfo(di)
-                }
-                _ => {
+            let input = match data_or(&p.data_b64, &p.digest_info_b64, "digest_info_b64")? {
+                Input::Data(data) => AuthInput::Data(data),
+                Input::Other(di) if crate::card::cps::parse_digest_info(&di).is_some() => AuthInput::DigestInfo(di),
+                Input::Other(_) => {
                     return Err(RpcError::invalid_params(
-                        "give exactly one of data_b64 and digest_info_b64",
+                        "digest_info_b64 must be a PKCS#1 DigestInfo (SHA-1, SHA-224, SHA-256, SHA-384 or SHA-512)",
                     ))
                 }
             };

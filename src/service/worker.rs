@@ -113,13 +113,43 @@ impl SlotCtx<'_> {
 /// disconnect) runs on the channel as it is.
 struct Job {
     exclusive: bool,
+    task: Box<dyn Task>,
+}
+
+/// The work of a job and where its result goes.
+trait Task: Send {
     /// Does the card work and returns how to hand its result over, which the
     /// slot's thread calls once the card is released: a client that gets its
     /// answer and goes to the card itself never finds it still held by us.
-    run: Box<dyn FnOnce(&mut SlotCtx<'_>) -> Deliver + Send>,
+    fn run(self: Box<Self>, ctx: &mut SlotCtx<'_>) -> Deliver;
+    /// The job will not run (the slot is gone).
+    fn refuse(self: Box<Self>, e: ServiceError);
 }
 
 type Deliver = Box<dyn FnOnce() + Send>;
+
+/// A card operation `f` whose result goes to `then`.
+struct Op<F, T> {
+    f: F,
+    then: T,
+}
+
+impl<R, F, T> Task for Op<F, T>
+where
+    R: Send + 'static,
+    F: FnOnce(&mut SlotCtx) -> R + Send,
+    T: FnOnce(Result<R, ServiceError>) + Send + 'static,
+{
+    fn run(self: Box<Self>, ctx: &mut SlotCtx<'_>) -> Deliver {
+        let result = (self.f)(ctx);
+        let then = self.then;
+        Box::new(move || then(Ok(result)))
+    }
+
+    fn refuse(self: Box<Self>, e: ServiceError) {
+        (self.then)(Err(e))
+    }
+}
 
 #[derive(Clone)]
 pub struct Worker {
@@ -138,6 +168,11 @@ impl Worker {
         trace: Arc<Trace>,
     ) -> Worker {
         let (tx, rx) = mpsc::channel::<Job>();
+        let queued = Arc::new(AtomicUsize::new(0));
+        let worker = Worker {
+            tx,
+            queued: queued.clone(),
+        };
         let mut channel = channel;
         let mut state = SlotState {
             verified: None,
@@ -150,6 +185,9 @@ impl Worker {
             .spawn(move || {
                 // Ends when the service forgets the slot (every sender dropped).
                 for job in rx {
+                    if job.exclusive {
+                        queued.fetch_sub(1, Ordering::SeqCst);
+                    }
                     let SlotState {
                         verified,
                         epoch,
@@ -159,7 +197,7 @@ impl Worker {
                     let deliver = if job.exclusive {
                         let mut session = channel.session();
                         let mut tap = Tap::new(session.as_mut(), &trace, &slot);
-                        (job.run)(&mut SlotCtx {
+                        job.task.run(&mut SlotCtx {
                             channel: &mut tap,
                             cps_cache,
                             vitale_cache,
@@ -168,7 +206,7 @@ impl Worker {
                         })
                     } else {
                         let mut tap = Tap::new(channel.as_mut(), &trace, &slot);
-                        (job.run)(&mut SlotCtx {
+                        job.task.run(&mut SlotCtx {
                             channel: &mut tap,
                             cps_cache,
                             vitale_cache,
@@ -181,10 +219,7 @@ impl Worker {
                 channel.disconnect();
             })
             .expect("spawning a slot thread");
-        Worker {
-            tx,
-            queued: Arc::new(AtomicUsize::new(0)),
-        }
+        worker
     }
 
     /// Runs `f` on the slot's thread and waits for its result.
@@ -193,27 +228,35 @@ impl Worker {
         R: Send + 'static,
         F: FnOnce(&mut SlotCtx) -> R + Send + 'static,
     {
+        let (done, result) = oneshot::channel();
+        // The requester may have gone (client vanished): the work is still
+        // done whole, its result dropped.
+        self.run_then(f, move |r| drop(done.send(r)));
+        result.await.map_err(|_| ServiceError::ReaderGone)?
+    }
+
+    /// Runs `f` on the slot's thread and hands its result to `then` on that
+    /// thread once the card is released, so that an answer can leave without
+    /// a hop back to the runtime. `then` is called exactly once: with
+    /// `reader_busy` or `reader_gone` at once when the job cannot be queued.
+    pub fn run_then<R, F, T>(&self, f: F, then: T)
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut SlotCtx) -> R + Send + 'static,
+        T: FnOnce(Result<R, ServiceError>) + Send + 'static,
+    {
         if self.queued.fetch_add(1, Ordering::SeqCst) >= MAX_QUEUED {
             self.queued.fetch_sub(1, Ordering::SeqCst);
-            return Err(ServiceError::ReaderBusy);
+            return then(Err(ServiceError::ReaderBusy));
         }
-        let (done, result) = oneshot::channel();
-        let queued = self.queued.clone();
         let job = Job {
             exclusive: true,
-            run: Box::new(move |ctx| {
-                queued.fetch_sub(1, Ordering::SeqCst);
-                let result = f(ctx);
-                // The requester may have gone (client vanished): the work is
-                // still done whole, its result dropped.
-                Box::new(move || drop(done.send(result)))
-            }),
+            task: Box::new(Op { f, then }),
         };
-        if self.tx.send(job).is_err() {
+        if let Err(mpsc::SendError(job)) = self.tx.send(job) {
             self.queued.fetch_sub(1, Ordering::SeqCst);
-            return Err(ServiceError::ReaderGone);
+            job.task.refuse(ServiceError::ReaderGone);
         }
-        result.await.map_err(|_| ServiceError::ReaderGone)
     }
 
     /// Queues `f` without waiting for it.
@@ -223,10 +266,7 @@ impl Worker {
     {
         let _ = self.tx.send(Job {
             exclusive: false,
-            run: Box::new(|ctx| {
-                f(ctx);
-                Box::new(|| ())
-            }),
+            task: Box::new(Op { f, then: |_| () }),
         });
     }
 }
