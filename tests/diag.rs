@@ -225,7 +225,16 @@ fn a_bundle_is_redacted() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(names, ["README.txt", "lecteurd.log", "report.json", "report.txt"]);
+    assert_eq!(
+        names,
+        [
+            "README.txt",
+            "lecteurd.log",
+            "report.json",
+            "report.txt",
+            "trace.txt"
+        ]
+    );
     let mut all = String::new();
     for n in &names {
         all += &std::fs::read_to_string(base.join(n)).unwrap();

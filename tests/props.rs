@@ -1,6 +1,8 @@
 //! Property tests of the parsers that take outside bytes: the ATR parser
-//! (never panics, round-trips well-formed ATRs) and the NIR key.
+//! (never panics, round-trips well-formed ATRs) and the NIR key; and the
+//! trace's masking of commands (never panics, never shows PIN data).
 
+use lecteur::apdu::{safe_command, Body, SHOWN_MAX};
 use lecteur::card::atr::{self, AtrError, CardKind, Convention, Protocol};
 use lecteur::card::nir;
 use proptest::prelude::*;
@@ -251,5 +253,47 @@ fn kinds_cover_every_family() {
         CardKind::Vitale2,
     ] {
         assert!(kinds.contains(&k), "{k:?}");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(4096))]
+
+    /// Any command, well-formed or not: no panic; PIN commands never show
+    /// data nor its length; shown data is the command's own, cut at SHOWN_MAX.
+    #[test]
+    fn the_trace_masks_any_command(
+        cla: u8,
+        ins in prop::sample::select(vec![0x20u8, 0x21, 0x24, 0x25, 0x2C, 0x2D, 0xA4, 0x22, 0xCA, 0xCB, 0x2A, 0x88, 0xB0]),
+        p1: u8,
+        p2: u8,
+        tail in prop::collection::vec(any::<u8>(), 0..300),
+        well_formed: bool,
+        le: Option<u8>,
+    ) {
+        let mut apdu = vec![cla, ins, p1, p2];
+        if well_formed {
+            let data = &tail[..tail.len().min(255)];
+            if !data.is_empty() {
+                apdu.push(data.len() as u8);
+                apdu.extend_from_slice(data);
+            }
+            apdu.extend(le);
+        } else {
+            apdu.extend_from_slice(&tail);
+        }
+        let c = safe_command(&apdu);
+        prop_assert_eq!(c.header, [cla, ins, p1, p2]);
+        let secret = [0x20, 0x21, 0x24, 0x25, 0x2C, 0x2D].contains(&ins);
+        if secret {
+            prop_assert!(matches!(c.body, Body::Secret | Body::Empty));
+        }
+        if let Some(shown) = c.body.shown() {
+            prop_assert!(!secret && cla < 0x80);
+            let lc = usize::from(apdu[4]);
+            prop_assert_eq!(shown, &apdu[5..5 + lc.min(SHOWN_MAX)]);
+        } else if well_formed && cla < 0x80 && [0xA4, 0x22, 0xCA, 0xCB].contains(&ins) && !tail.is_empty() {
+            prop_assert!(false, "safe data hidden: {:02X?}", apdu);
+        }
     }
 }

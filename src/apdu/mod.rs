@@ -1,12 +1,15 @@
 //! Command and response APDUs, status words, and the exchange trait through
-//! which card logic reaches a card. T=0 rules live here ([`transmit`]).
+//! which card logic reaches a card. T=0 rules live here ([`transmit`]); what
+//! a trace may show of a command, in [`safe_command`].
 
 mod command;
 pub mod replay;
+mod safe;
 mod status;
 mod t0;
 
 pub use command::Command;
+pub use safe::{safe_command, Body, SafeCommand, SHOWN_MAX};
 pub use status::StatusWord;
 pub use t0::transmit;
 

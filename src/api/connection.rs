@@ -154,6 +154,9 @@ async fn handle(api: &Api, conn: u64, line: &str, outbox: Arc<Outbox>, permit: O
         }
         return forward_events(api, &outbox).await;
     }
+    if req.method == "diag.trace" {
+        return super::trace::serve(api, req.id, req.params, &outbox, permit).await;
+    }
     let id = req.id;
     let respond: methods::Respond = Box::new(move |result| {
         if let Some(id) = id {

@@ -32,6 +32,7 @@ pub const METHODS: &[&str] = &[
     "cps.logout",
     "dmp.vihf",
     "events.subscribe",
+    "diag.trace",
 ];
 
 fn params<T: DeserializeOwned>(v: Value) -> Result<T, RpcError> {

@@ -1,7 +1,8 @@
 //! The local socket API: JSON-RPC 2.0, one JSON object per line, on a Unix
 //! socket. [`socket`] finds and binds the path, [`connection`] reads lines and
 //! runs them, [`outbox`] writes lines from any thread, [`access`] says who
-//! may connect and how often, [`rpc`] is the frame, [`methods`] maps methods onto the service.
+//! may connect and how often, [`rpc`] is the frame, [`methods`] maps methods
+//! onto the service, `trace` serves the APDU trace.
 
 pub mod access;
 pub mod connection;
@@ -9,6 +10,7 @@ pub mod methods;
 pub mod outbox;
 pub mod rpc;
 pub mod socket;
+mod trace;
 
 use crate::service::Service;
 use std::sync::Arc;

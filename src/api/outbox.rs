@@ -125,6 +125,11 @@ impl Outbox {
         }
     }
 
+    /// Bytes waiting for the client (a trace follower drops records past a bound).
+    pub fn waiting(&self) -> usize {
+        self.lock().pending.len()
+    }
+
     /// Lets the flusher end once what waits is written.
     pub fn finish(&self) {
         self.lock().finishing = true;

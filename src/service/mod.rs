@@ -6,6 +6,7 @@ mod cps;
 mod dmp;
 mod error;
 mod events;
+pub mod trace;
 mod vitale;
 mod worker;
 
@@ -90,6 +91,7 @@ struct Inner {
     profiles: Arc<Profiles>,
     events: broadcast::Sender<Event>,
     next_conn: AtomicU64,
+    trace: Arc<trace::Trace>,
 }
 
 /// Cheap to clone; shared by every connection.
@@ -113,6 +115,7 @@ impl Service {
                 profiles,
                 events,
                 next_conn: AtomicU64::new(1),
+                trace: Arc::new(trace::Trace::default()),
             }),
         };
         let s = service.clone();
@@ -142,7 +145,11 @@ impl Service {
         match ev {
             ReaderEvent::Added { slot, channel } => {
                 let epoch = Arc::new(AtomicU64::new(0));
-                let worker = Worker::spawn(&slot.id, channel, epoch.clone());
+                let label = Arc::new(trace::SlotLabel {
+                    id: slot.id.clone(),
+                    name: slot.name.clone(),
+                });
+                let worker = Worker::spawn(label, channel, epoch.clone(), self.inner.trace.clone());
                 let pinpad = Arc::new(AtomicBool::new(false));
                 let flag = pinpad.clone();
                 worker.post(move |ctx| flag.store(ctx.channel.has_pinpad(), Ordering::SeqCst));
@@ -233,6 +240,11 @@ impl Service {
 
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
         self.inner.events.subscribe()
+    }
+
+    /// The APDU trace of every slot (`diag.trace`).
+    pub fn trace(&self) -> &trace::Trace {
+        &self.inner.trace
     }
 
     pub fn readers(&self) -> Vec<ReaderView> {

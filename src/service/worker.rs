@@ -1,6 +1,7 @@
 //! One OS thread per slot owns the slot's transport channel and runs card
 //! operations one at a time, in arrival order. A slow slot never holds up another.
 
+use super::trace::{SlotLabel, Tap, Trace};
 use super::ServiceError;
 use crate::transport::{CardChannel, TransportError};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -158,8 +159,14 @@ pub struct Worker {
 
 impl Worker {
     /// Starts the slot's thread. `epoch` is bumped by the service at every card
-    /// movement, which voids any PIN verification.
-    pub fn spawn(name: &str, channel: Box<dyn CardChannel>, epoch: Arc<AtomicU64>) -> Worker {
+    /// movement, which voids any PIN verification. Every exchange of the slot
+    /// goes to `trace`.
+    pub fn spawn(
+        slot: Arc<SlotLabel>,
+        channel: Box<dyn CardChannel>,
+        epoch: Arc<AtomicU64>,
+        trace: Arc<Trace>,
+    ) -> Worker {
         let (tx, rx) = mpsc::channel::<Job>();
         let queued = Arc::new(AtomicUsize::new(0));
         let worker = Worker {
@@ -174,7 +181,7 @@ impl Worker {
             vitale_cache: None,
         };
         std::thread::Builder::new()
-            .name(format!("slot {name}"))
+            .name(format!("slot {}", slot.id))
             .spawn(move || {
                 // Ends when the service forgets the slot (every sender dropped).
                 for job in rx {
@@ -189,18 +196,18 @@ impl Worker {
                     } = &mut state;
                     let deliver = if job.exclusive {
                         let mut session = channel.session();
-                        let channel = session.as_mut();
+                        let mut tap = Tap::new(session.as_mut(), &trace, &slot);
                         job.task.run(&mut SlotCtx {
-                            channel,
+                            channel: &mut tap,
                             cps_cache,
                             vitale_cache,
                             verified,
                             epoch,
                         })
                     } else {
-                        let channel = channel.as_mut();
+                        let mut tap = Tap::new(channel.as_mut(), &trace, &slot);
                         job.task.run(&mut SlotCtx {
-                            channel,
+                            channel: &mut tap,
                             cps_cache,
                             vitale_cache,
                             verified,

@@ -7,6 +7,7 @@ mod demo;
 mod diag;
 mod dmp;
 mod show;
+mod trace;
 
 use base64::Engine;
 use clap::{Parser, Subcommand, ValueEnum};
@@ -34,6 +35,12 @@ enum Command {
     Readers,
     /// Print reader and card events until Ctrl-C.
     Watch,
+    /// Print lecteurd's APDU exchanges (masked), the recent ones then live until Ctrl-C.
+    Trace {
+        /// Print the recent exchanges only, do not follow.
+        #[arg(long)]
+        recent_only: bool,
+    },
     /// Read the carte Vitale.
     Vitale {
         #[arg(long)]
@@ -204,6 +211,7 @@ fn run(cli: Cli) -> Result<(), String> {
                 }
             }
         }
+        Command::Trace { recent_only } => return trace::run(&mut client, cli.json, recent_only),
         Command::Vitale { reader } => (
             call(&mut client, "vitale.read", with_reader(json!({}), reader))?,
             show::vitale,

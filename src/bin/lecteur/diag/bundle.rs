@@ -1,7 +1,8 @@
 //! `--bundle FILE`: a .tar.gz for a support ticket with the report (text and
-//! JSON) and lecteurd's recent log, every file through the one redaction.
+//! JSON), lecteurd's recent log and its APDU trace (masked by lecteurd
+//! already), every file through the one redaction.
 //! Archived by the system's `tar` (essential on Debian/Ubuntu, always
-//! present): two crates for one archive of three small files is not worth it.
+//! present): two crates for one archive of a few small files is not worth it.
 
 use super::probe::command_output;
 use super::redact::Redactor;
@@ -9,7 +10,7 @@ use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-pub fn write(file: &Path, text: &str, json: &str, names: &[String]) -> Result<(), String> {
+pub fn write(file: &Path, text: &str, json: &str, trace: &str, names: &[String]) -> Result<(), String> {
     let redactor = Redactor::new(names);
     let mut rnd = [0u8; 8];
     let _ = getrandom::getrandom(&mut rnd);
@@ -24,18 +25,19 @@ pub fn write(file: &Path, text: &str, json: &str, names: &[String]) -> Result<()
         .mode(0o700)
         .create(&dir)
         .map_err(|e| format!("{}: {e}", dir.display()))?;
-    let result = fill(&dir, text, json, &redactor).and_then(|()| archive(&work, file));
+    let result = fill(&dir, text, json, trace, &redactor).and_then(|()| archive(&work, file));
     let _ = std::fs::remove_dir_all(&work);
     result
 }
 
-fn fill(dir: &Path, text: &str, json: &str, r: &Redactor) -> Result<(), String> {
+fn fill(dir: &Path, text: &str, json: &str, trace: &str, r: &Redactor) -> Result<(), String> {
     let put = |name: &str, content: &str| -> Result<(), String> {
         let path: PathBuf = dir.join(name);
         std::fs::write(&path, r.redact(content)).map_err(|e| format!("{}: {e}", path.display()))
     };
     put("report.txt", text)?;
     put("report.json", json)?;
+    put("trace.txt", trace)?;
     let log = command_output(
         "journalctl",
         &["-u", "lecteurd", "-n", "500", "--no-pager"],
@@ -49,7 +51,9 @@ fn fill(dir: &Path, text: &str, json: &str, r: &Redactor) -> Result<(), String> 
     )?;
     put(
         "README.txt",
-        "lecteur diag bundle. NIRs are masked, names replaced by salted hashes (name#...), no PIN.\n",
+        "lecteur diag bundle. NIRs are masked, names replaced by salted hashes (name#...), no PIN.\n\
+         trace.txt: lecteurd's recent APDU exchanges, command data shown only when known safe, \
+         response data never.\n",
     )
 }
 

@@ -46,14 +46,19 @@ pub fn run(socket: &Path, json: bool, args: DiagArgs) -> Result<bool, String> {
     });
     let uses_pcsc = transports.as_ref().map(|t| t.iter().any(|t| t == "pcsc"));
     pcsc::check(&mut report, uses_pcsc);
-    let names = match client {
+    let (names, trace) = match client {
         Some(mut client) => {
             if let Some(list) = lecteurd::readers(&mut client, &mut report) {
                 readers::check(&list, "readers.list of lecteurd", &mut report);
             }
             let names = cps::check(&mut client, &mut report);
             latency::check(&mut client, &mut report);
-            names
+            // After the latency reads, so that the trace shows them too.
+            let trace = args
+                .bundle
+                .is_some()
+                .then(|| crate::trace::recent_text(&mut client));
+            (names, trace)
         }
         None => {
             // Tests set this: they must not depend on the machine's readers.
@@ -62,7 +67,7 @@ pub fn run(socket: &Path, json: bool, args: DiagArgs) -> Result<bool, String> {
                 readers::check(&list, "pcscd, asked directly", &mut report);
             }
             report.info("cps", "CPS not checked: lecteurd is not running");
-            Vec::new()
+            (Vec::new(), None)
         }
     };
     usb::check(&mut report);
@@ -83,7 +88,8 @@ pub fn run(socket: &Path, json: bool, args: DiagArgs) -> Result<bool, String> {
     }
     // After the report, so that a failed bundle still leaves the findings shown.
     if let Some(file) = &args.bundle {
-        bundle::write(file, &text, &json_text, &names)?;
+        let trace = trace.unwrap_or_else(|| "lecteurd is not running: no APDU trace\n".into());
+        bundle::write(file, &text, &json_text, &trace, &names)?;
         eprintln!("bundle written: {}", file.display());
     }
     Ok(report.worst() < Severity::Error)
