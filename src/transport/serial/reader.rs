@@ -2,22 +2,26 @@
 //! channels' requests one at a time, polls card presence when idle, turns card
 //! movements into events, and reopens the device when it vanishes.
 
-use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::mpsc::{self, RecvTimeoutError, TryRecvError};
 use std::time::{Duration, Instant};
 
 use serialport::TTYPort;
 use tracing::{debug, info, warn};
 
-use super::ccid::{
-    self, Answer, Command, CommandStatus, IccStatus, ESCAPE_CARD_MOVEMENT_SYNC, ESCAPE_FIRMWARE,
-    MAX_APDU_LEN, MAX_ATR_LEN,
-};
-use super::channel::{Connected, Op, Reply, Request, SerialChannel};
+use super::ccid::{self, Answer, Command, CommandStatus, IccStatus, MAX_APDU_LEN, MAX_ATR_LEN};
+use super::channel::{Connected, Op, Reply, Request, RequestTx, SerialChannel};
 use super::config::SerialConfig;
 use super::link::{slot_changed, slot_present, Budget, Link, LinkError};
 use super::port::{open_tty, Port};
+use super::presence::poll_period;
 use super::profile::Profile;
+use super::startup::{startup, Notification};
+use super::wake::{self, WakeRx};
 use crate::transport::{EventSink, PinpadVerify, ReaderEvent, SlotInfo, TransportError, TransportKind};
+
+/// Hang-ups reported by `poll(2)` in a row, with nothing read, before the
+/// device counts as gone.
+const MAX_HANGUPS: u32 = 3;
 
 /// What the link thread knows about one slot.
 #[derive(Debug, Default)]
@@ -84,7 +88,9 @@ pub struct ReaderThread {
     cfg: SerialConfig,
     sink: EventSink,
     requests: mpsc::Receiver<Request>,
-    request_tx: mpsc::Sender<Request>,
+    request_tx: RequestTx,
+    /// Woken by every request (see [`wake`]).
+    wake: WakeRx,
     /// Counts successful start-ups; channels carry the session they were made in.
     session: u64,
     slots: Vec<SlotState>,
@@ -92,20 +98,28 @@ pub struct ReaderThread {
 }
 
 impl ReaderThread {
-    pub fn new(index: usize, path: String, profile: Profile, cfg: SerialConfig, sink: EventSink) -> Self {
-        let (request_tx, requests) = mpsc::channel();
-        Self {
+    pub fn new(
+        index: usize,
+        path: String,
+        profile: Profile,
+        cfg: SerialConfig,
+        sink: EventSink,
+    ) -> std::io::Result<Self> {
+        let (queue, requests) = mpsc::channel();
+        let (waker, wake) = wake::pair()?;
+        Ok(Self {
             index,
             path,
             profile,
             cfg,
             sink,
             requests,
-            request_tx,
+            request_tx: RequestTx::new(queue, waker),
+            wake,
             session: 0,
             slots: (0..profile.slots).map(|_| SlotState::default()).collect(),
             gone_reason: "not connected yet".into(),
-        }
+        })
     }
 
     /// The thread body: connect, serve, and reconnect until the sink closes.
@@ -116,10 +130,10 @@ impl ReaderThread {
                 break;
             }
             match self.open_and_start() {
-                Ok(link) => {
+                Ok((link, notification)) => {
                     quiet_failures = false;
                     self.session += 1;
-                    match self.serve(link) {
+                    match self.serve(link, notification) {
                         Stop::SinkClosed => break,
                         Stop::Gone(why) => {
                             warn!(path = %self.path, %why, "serial reader gone");
@@ -153,16 +167,23 @@ impl ReaderThread {
         let _ = self.sink.send(event);
     }
 
-    fn open_and_start(&mut self) -> Result<Link<TTYPort>, String> {
+    fn open_and_start(&mut self) -> Result<(Link<TTYPort>, Notification), String> {
         let port =
             open_tty(&self.path, self.cfg.baud_rate).map_err(|e| format!("cannot open the device: {e}"))?;
         let mut link = Link::new(port, self.profile.echo, self.cfg.clone());
-        startup(&mut link, &self.cfg)?;
-        Ok(link)
+        let notification = startup(&mut link, &self.cfg)?;
+        Ok((link, notification))
     }
 
     /// Serves one link session until the device goes or the sink closes.
-    fn serve<P: Port>(&mut self, mut link: Link<P>) -> Stop {
+    ///
+    /// Idle, the thread sleeps on the tty and on its wake socket at once:
+    /// a card-movement byte from the reader is acted on as soon as it
+    /// arrives (the card powered and announced), and a request is served
+    /// as soon as it is queued. Everything on the line still happens on
+    /// this thread, one exchange at a time, so neither polling nor
+    /// notifications can come between a command and its answer.
+    fn serve<P: Port>(&mut self, mut link: Link<P>, notification: Notification) -> Stop {
         for slot in 0..self.slots.len() {
             let info = SlotInfo {
                 id: self.slot_id(slot),
@@ -180,14 +201,20 @@ impl ReaderThread {
                 channel: Box::new(channel),
             });
         }
+        let period = poll_period(&self.cfg, self.profile.slots, self.profile.echo, notification);
+        info!(
+            ?notification,
+            period_ms = period.as_millis(),
+            "card movements: presence polled"
+        );
         let mut poll_failures = 0u32;
+        let mut hangups = 0u32;
         let mut next_poll = Instant::now();
         loop {
             if self.sink.is_closed() {
                 return Stop::SinkClosed;
             }
-            let now = Instant::now();
-            if now >= next_poll {
+            if Instant::now() >= next_poll {
                 match self.poll_all(&mut link) {
                     Ok(()) => poll_failures = 0,
                     Err(fail) => {
@@ -210,26 +237,53 @@ impl ReaderThread {
                 if let Err(stop) = self.after_activity(&mut link) {
                     return stop;
                 }
-                next_poll = Instant::now() + self.cfg.poll_interval;
+                next_poll = Instant::now() + period;
                 continue;
             }
-            let wait = next_poll.saturating_duration_since(now).min(self.cfg.idle_tick);
-            match self.requests.recv_timeout(wait) {
+            match self.requests.try_recv() {
                 Ok(request) => {
                     if let Err(stop) = self.handle(&mut link, request) {
                         return stop;
                     }
+                    if let Err(stop) = self.after_activity(&mut link) {
+                        return stop;
+                    }
+                    continue;
                 }
-                Err(RecvTimeoutError::Timeout) => match link.poll_unsolicited() {
-                    Ok(()) => {}
-                    Err(LinkError::Gone(why)) => return Stop::Gone(why),
-                    Err(other) => return Stop::Gone(other.to_string()),
-                },
+                Err(TryRecvError::Empty) => {}
                 // We hold a sender ourselves; this cannot happen.
-                Err(RecvTimeoutError::Disconnected) => return Stop::SinkClosed,
+                Err(TryRecvError::Disconnected) => return Stop::SinkClosed,
+            }
+            // What the reader sent on its own: card movements act at once.
+            match link.poll_unsolicited() {
+                Ok(()) => {}
+                Err(LinkError::Gone(why)) => return Stop::Gone(why),
+                Err(other) => return Stop::Gone(other.to_string()),
             }
             if let Err(stop) = self.after_activity(&mut link) {
                 return stop;
+            }
+            let wait = next_poll
+                .saturating_duration_since(Instant::now())
+                .min(self.cfg.idle_tick);
+            match wake::wait(link.input_fd(), &self.wake, wait) {
+                Ok(ready) => {
+                    if ready.woken {
+                        self.wake.drain();
+                    }
+                    // A hang-up with nothing to read: the next read fails
+                    // if the device is gone; if it keeps not failing, the
+                    // wait must not turn into a spin.
+                    hangups = if ready.hangup && !ready.input {
+                        hangups + 1
+                    } else {
+                        0
+                    };
+                    if hangups > MAX_HANGUPS {
+                        return Stop::Gone("the device keeps hanging up".into());
+                    }
+                }
+                Err(e) => return Stop::Gone(format!("cannot wait on the device: {e}")),
             }
         }
     }
@@ -701,45 +755,4 @@ fn check_pinpad_request(request: &PinpadVerify) -> Result<(), TransportError> {
 /// budget's time ceiling is what really bounds the wait.
 fn pinpad_extensions(budget: Duration) -> u32 {
     u32::try_from(budget.as_millis() / 100).unwrap_or(u32::MAX).max(8)
-}
-
-/// The start-up sequence: firmware-version escape (proves a reader is
-/// there), then card-movement notification in synchronous mode.
-fn startup<P: Port>(link: &mut Link<P>, cfg: &SerialConfig) -> Result<(), String> {
-    let firmware = link
-        .transact(&Command::escape(ESCAPE_FIRMWARE), cfg.startup_timeout, false)
-        .map_err(|e| format!("reader not connected ({e})"))?;
-    if firmware.command != CommandStatus::Processed {
-        return Err(format!(
-            "reader not connected (firmware escape failed: {})",
-            ccid::error_name(firmware.error)
-        ));
-    }
-    let version: String = firmware
-        .data
-        .iter()
-        .take(64)
-        .map(|&b| {
-            if b.is_ascii_graphic() || b == b' ' {
-                b as char
-            } else {
-                '.'
-            }
-        })
-        .collect();
-    info!(firmware = %version.trim_end_matches('.'), "serial reader answered");
-    let notify = link
-        .transact(
-            &Command::escape(ESCAPE_CARD_MOVEMENT_SYNC),
-            cfg.answer_timeout,
-            false,
-        )
-        .map_err(|e| format!("card-movement notification set-up failed ({e})"))?;
-    if notify.command != CommandStatus::Processed {
-        return Err(format!(
-            "card-movement notification set-up failed: {}",
-            ccid::error_name(notify.error)
-        ));
-    }
-    Ok(())
 }
