@@ -263,6 +263,13 @@ impl Reader {
             self.delayed.push_back((Instant::now() + delay, bytes));
             return;
         }
+        // A line never reorders bytes: once the delay is lifted, new output
+        // still leaves behind what it held back (an asynchronous card
+        // notification must not be overtaken by a later answer).
+        if let Some(&(at, _)) = self.delayed.back() {
+            self.delayed.push_back((at, bytes));
+            return;
+        }
         self.send(bytes);
     }
 
