@@ -8,16 +8,21 @@ use std::time::{Duration, Instant};
 use serialport::TTYPort;
 use tracing::{debug, info, warn};
 
-use super::ccid::{self, Answer, Command, CommandStatus, IccStatus, MAX_APDU_LEN, MAX_ATR_LEN};
-use super::channel::{Connected, Op, Reply, Request, RequestTx, SerialChannel};
-use super::config::SerialConfig;
-use super::link::{slot_changed, slot_present, Budget, Link, LinkError};
-use super::port::{open_tty, Port};
-use super::presence::poll_period;
-use super::profile::Profile;
-use super::startup::{startup, Notification};
-use super::wake::{self, WakeRx};
-use crate::transport::{EventSink, PinpadVerify, ReaderEvent, SlotInfo, TransportError, TransportKind};
+use crate::transport::serial::ccid::{
+    self, Answer, Command, CommandStatus, IccStatus, MAX_APDU_LEN, MAX_ATR_LEN,
+};
+use crate::transport::serial::channel::{Connected, Op, Reply, Request, RequestTx, SerialChannel};
+use crate::transport::serial::config::SerialConfig;
+use crate::transport::serial::link::{Budget, Link, LinkError};
+use crate::transport::serial::port::{open_tty, Port};
+use crate::transport::serial::presence::poll_period;
+use crate::transport::serial::profile::Profile;
+use crate::transport::serial::startup::{startup, Notification};
+
+mod movements;
+mod pinpad;
+use crate::transport::serial::wake::{self, WakeRx};
+use crate::transport::{EventSink, ReaderEvent, SlotInfo, TransportError, TransportKind};
 
 /// Hang-ups reported by `poll(2)` in a row, with nothing read, before the
 /// device counts as gone.
@@ -457,51 +462,6 @@ impl ReaderThread {
         Ok(())
     }
 
-    /// PIN verification on the reader's keypad: `PC_to_RDR_Secure` with the
-    /// APDU template, waited for within the PIN-pad budget (not the APDU
-    /// timeout). Returns the card's SW1 SW2; the reader's cancel and timeout
-    /// (bError EF / F0, or SW `64 01` / `64 00`) are typed errors.
-    fn verify_pinpad<P: Port>(
-        &mut self,
-        link: &mut Link<P>,
-        slot: usize,
-        request: &PinpadVerify,
-        generation: u64,
-    ) -> Result<Vec<u8>, Fail> {
-        if !self.profile.pinpad {
-            return Err(Fail::Transport(TransportError::NoPinpad));
-        }
-        check_pinpad_request(request).map_err(Fail::Transport)?;
-        self.check_session(slot, generation)?;
-        let wait = self.cfg.pinpad_budget(request.timeout_secs);
-        let budget = Budget {
-            timeout: wait,
-            ceiling: wait,
-            max_extensions: pinpad_extensions(wait),
-        };
-        info!(
-            slot,
-            timeout_secs = request.timeout_secs,
-            budget_secs = wait.as_secs(),
-            "PIN entry on the reader's keypad"
-        );
-        let answer =
-            self.exchange_within(link, &Command::secure_verify(slot as u8, request), budget, true)?;
-        if answer.command == CommandStatus::Failed
-            && answer.error == ccid::CMD_NOT_SUPPORTED
-            && answer.icc != IccStatus::Absent
-        {
-            return Err(Fail::Transport(TransportError::NoPinpad));
-        }
-        self.check_answer(slot, &answer, true)?;
-        let result = crate::transport::pinpad_answer(&answer.data);
-        match &result {
-            Ok(sw) => debug!(slot, sw = %hex::encode_upper(sw), "PIN entry done"),
-            Err(e) => debug!(slot, error = %e, "PIN entry ended"),
-        }
-        result.map_err(Fail::Transport)
-    }
-
     fn reset<P: Port>(&mut self, link: &mut Link<P>, slot: usize) -> Result<Connected, Fail> {
         if !self.slots[slot].present {
             return Err(Fail::Transport(TransportError::NoCard));
@@ -594,59 +554,6 @@ impl ReaderThread {
         }
     }
 
-    /// GetSlotStatus on every slot, then power on new cards.
-    fn poll_all<P: Port>(&mut self, link: &mut Link<P>) -> Result<(), Fail> {
-        for slot in 0..self.slots.len() {
-            let answer = self.exchange(link, &Command::get_slot_status(slot as u8), false)?;
-            self.observe(slot, answer.icc);
-        }
-        self.settle(link)
-    }
-
-    /// Presence as polled.
-    fn observe(&mut self, slot: usize, icc: IccStatus) {
-        let s = &self.slots[slot];
-        match icc {
-            IccStatus::Absent => self.card_gone(slot),
-            IccStatus::Inactive if s.present && s.powered => {
-                // Powered by us, now inactive: pulled and put back between
-                // two polls, or reset by the reader. Either way a new card.
-                self.card_gone(slot);
-                self.card_seen(slot);
-            }
-            IccStatus::Inactive | IccStatus::Active => {
-                if !s.present {
-                    self.card_seen(slot);
-                }
-            }
-        }
-    }
-
-    fn card_gone(&mut self, slot: usize) {
-        let s = &mut self.slots[slot];
-        if s.present || s.powered || s.announced {
-            s.generation += 1;
-        }
-        s.present = false;
-        s.powered = false;
-        s.atr = None;
-        s.power_attempts = 0;
-        if s.announced {
-            s.announced = false;
-            self.emit(ReaderEvent::CardRemoved {
-                id: self.slot_id(slot),
-            });
-        }
-    }
-
-    fn card_seen(&mut self, slot: usize) {
-        let s = &mut self.slots[slot];
-        s.present = true;
-        s.powered = false;
-        s.atr = None;
-        s.power_attempts = 0;
-    }
-
     /// One exchange on the line, then the card movements notified during it
     /// are applied: they are older than the answer (the reader sends them
     /// after our command and before its answer), so they must be taken into
@@ -674,85 +581,4 @@ impl ReaderThread {
         self.apply_movements(link);
         Ok(result?)
     }
-
-    /// Applies the card-movement notifications the link collected (state and
-    /// `CardRemoved` events; new cards are powered by [`Self::settle`]).
-    fn apply_movements<P: Port>(&mut self, link: &mut Link<P>) {
-        for state in link.take_movements() {
-            for slot in 0..self.slots.len() {
-                let Some(present) = slot_present(state, slot as u8) else {
-                    continue;
-                };
-                if slot_changed(state, slot as u8) {
-                    self.card_gone(slot);
-                    if present {
-                        self.card_seen(slot);
-                    }
-                } else if present != self.slots[slot].present {
-                    if present {
-                        self.card_seen(slot);
-                    } else {
-                        self.card_gone(slot);
-                    }
-                }
-            }
-        }
-    }
-
-    /// Movements read while idle, then power-on of new cards.
-    fn after_activity<P: Port>(&mut self, link: &mut Link<P>) -> Result<(), Stop> {
-        self.apply_movements(link);
-        match self.settle(link) {
-            Err(fail) => match fail.gone() {
-                Some(why) => Err(Stop::Gone(why)),
-                None => Ok(()),
-            },
-            Ok(()) => Ok(()),
-        }
-    }
-
-    /// Powers on present cards that have not been announced yet (bounded
-    /// attempts per insertion), which sends `CardInserted` with the ATR.
-    fn settle<P: Port>(&mut self, link: &mut Link<P>) -> Result<(), Fail> {
-        for slot in 0..self.slots.len() {
-            let s = &mut self.slots[slot];
-            if !s.present || s.announced || s.power_attempts >= self.cfg.max_power_on_attempts {
-                continue;
-            }
-            s.power_attempts += 1;
-            let attempt = s.power_attempts;
-            match self.power_on(link, slot) {
-                Ok(_) => {}
-                Err(fail) => {
-                    if fail.gone().is_some() {
-                        return Err(fail);
-                    }
-                    let why = fail.into_transport();
-                    warn!(slot, attempt, %why, "cannot power on the inserted card");
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
-/// Longest PIN a keypad verification may ask for (digits, one byte each).
-const MAX_PINPAD_DIGITS: u8 = 64;
-
-/// Checks a keypad verification request before it goes on the line.
-fn check_pinpad_request(request: &PinpadVerify) -> Result<(), TransportError> {
-    let PinpadVerify { min_len, max_len, .. } = *request;
-    if min_len == 0 || min_len > max_len || max_len > MAX_PINPAD_DIGITS {
-        return Err(TransportError::Protocol(format!(
-            "invalid PIN-pad request: PIN length {min_len} to {max_len} (1 to {MAX_PINPAD_DIGITS} digits)"
-        )));
-    }
-    Ok(())
-}
-
-/// Time extensions accepted while the holder types: up to ten a second over
-/// the whole budget (a reader sends about one a second, or none at all); the
-/// budget's time ceiling is what really bounds the wait.
-fn pinpad_extensions(budget: Duration) -> u32 {
-    u32::try_from(budget.as_millis() / 100).unwrap_or(u32::MAX).max(8)
 }
