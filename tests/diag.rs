@@ -289,34 +289,12 @@ fn a_bundle_is_redacted() {
     }
 }
 
-/// `lecteur-sim serial` on a pty in `dir`: its link path.
-fn serial_sim(dir: &Path) -> (Proc, std::path::PathBuf) {
-    let link = dir.join("ttySIM");
-    let control = dir.join("serial.ctl");
-    let sim = start_sim(
-        dir,
-        "sim-serial.log",
-        &[
-            "serial",
-            "--link",
-            link.to_str().unwrap(),
-            "--slots",
-            "cps3,vitale2",
-            "--control",
-            control.to_str().unwrap(),
-        ],
-    );
-    wait_for_path(&link);
-    wait_for_path(&control);
-    (sim, link)
-}
-
 #[test]
 fn a_serial_reader_is_probed_when_lecteurd_does_not_hold_it() {
     let dir = tempfile::tempdir().unwrap();
-    let (_sim, link) = serial_sim(dir.path());
+    let sim = SerialSim::two_cards(dir.path());
     let sys = empty_sysfs();
-    let spec = format!("{}:GemCoreSIMPro", link.display());
+    let spec = sim.spec.clone();
     let missing = dir.path().join("ttyNONE");
     let (_, v) = diag(
         &dir.path().join("none.sock"),
@@ -347,9 +325,9 @@ fn a_serial_reader_is_probed_when_lecteurd_does_not_hold_it() {
 #[test]
 fn a_port_lecteurd_holds_is_not_probed() {
     let dir = tempfile::tempdir().unwrap();
-    let (_sim, link) = serial_sim(dir.path());
-    let spec = format!("{}:GemCoreSIMPro", link.display());
-    let d = Daemon::start(&["--no-pcsc", "--serial", &spec]);
+    let sim = SerialSim::two_cards(dir.path());
+    let spec = sim.spec.clone();
+    let d = sim.daemon();
     d.wait_cards(2);
     let sys = empty_sysfs();
     let (_, v) = diag(&d.socket, sys.path(), &["--serial", &spec]);
