@@ -198,6 +198,49 @@ fn known_usb_readers_from_sysfs_and_the_ingenico_that_is_not_ccid() {
     assert_eq!(hid.len(), 1, "{hid:#?}");
     assert_eq!(hid[0]["hidraw"], "hidraw97");
     assert_eq!(hid[0]["maker"], "Kapelse");
+    // A fake tree: sysfs is the source, not hidapi (which sees the machine).
+    assert_eq!(v["hid_source"], "sysfs");
+    assert_eq!(hid[0]["source"], "sysfs");
+    assert_eq!(hid[0]["path"], "/dev/hidraw97");
+    assert_eq!(hid[0]["vid"], "2947");
+}
+
+#[test]
+fn hid_interfaces_through_hidapi_without_a_fake_sysfs() {
+    // The machine's own HID devices, through hidapi: no reader is expected
+    // here, but the listing must run, name its source, and list only the
+    // known makers' interfaces; a hidapi failure is a finding, not a crash.
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_lecteur"))
+        .args(["--socket", dir.path().join("none.sock").to_str().unwrap()])
+        .args(["diag", "--json"])
+        .env_remove("LECTEUR_SYSFS")
+        .env("LECTEUR_CONFIG", dir.path().join("no-lecteur.toml"))
+        .env("LECTEUR_DIAG_NO_PCSC", "1")
+        .output()
+        .expect("run lecteur diag");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let v: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"));
+    let hidapi_failed = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["message"].as_str().unwrap().contains("through hidapi"));
+    let expected = if hidapi_failed { "sysfs" } else { "hidapi" };
+    assert_eq!(v["hid_source"], expected, "{:#}", v["findings"]);
+    let known = [
+        "Kapelse",
+        "Ingenico/Xiring",
+        "Xiring Teo",
+        "Cherry",
+        "Gemalto",
+        "Ingenico",
+    ];
+    for h in v["hid"].as_array().unwrap() {
+        assert_eq!(h["source"], expected, "{h:#}");
+        assert!(h["path"].as_str().unwrap().starts_with("/dev/hidraw"), "{h:#}");
+        assert!(known.contains(&h["maker"].as_str().unwrap_or("")), "{h:#}");
+    }
 }
 
 #[test]
@@ -255,34 +298,12 @@ fn a_bundle_is_redacted() {
     }
 }
 
-/// `lecteur-sim serial` on a pty in `dir`: its link path.
-fn serial_sim(dir: &Path) -> (Proc, std::path::PathBuf) {
-    let link = dir.join("ttySIM");
-    let control = dir.join("serial.ctl");
-    let sim = start_sim(
-        dir,
-        "sim-serial.log",
-        &[
-            "serial",
-            "--link",
-            link.to_str().unwrap(),
-            "--slots",
-            "cps3,vitale2",
-            "--control",
-            control.to_str().unwrap(),
-        ],
-    );
-    wait_for_path(&link);
-    wait_for_path(&control);
-    (sim, link)
-}
-
 #[test]
 fn a_serial_reader_is_probed_when_lecteurd_does_not_hold_it() {
     let dir = tempfile::tempdir().unwrap();
-    let (_sim, link) = serial_sim(dir.path());
+    let sim = SerialSim::two_cards(dir.path());
     let sys = empty_sysfs();
-    let spec = format!("{}:GemCoreSIMPro", link.display());
+    let spec = sim.spec.clone();
     let missing = dir.path().join("ttyNONE");
     let (_, v) = diag(
         &dir.path().join("none.sock"),
@@ -313,9 +334,9 @@ fn a_serial_reader_is_probed_when_lecteurd_does_not_hold_it() {
 #[test]
 fn a_port_lecteurd_holds_is_not_probed() {
     let dir = tempfile::tempdir().unwrap();
-    let (_sim, link) = serial_sim(dir.path());
-    let spec = format!("{}:GemCoreSIMPro", link.display());
-    let d = Daemon::start(&["--no-pcsc", "--serial", &spec]);
+    let sim = SerialSim::two_cards(dir.path());
+    let spec = sim.spec.clone();
+    let d = sim.daemon();
     d.wait_cards(2);
     let sys = empty_sysfs();
     let (_, v) = diag(&d.socket, sys.path(), &["--serial", &spec]);

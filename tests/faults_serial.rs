@@ -53,7 +53,7 @@ fn env_count(name: &str, default: usize) -> usize {
 struct Bench {
     // Daemon first: it is dropped (and its log scanned) before the simulator.
     d: Daemon,
-    _sim: Proc,
+    _sim: SerialSim,
     _dir: tempfile::TempDir,
     control: PathBuf,
     /// Cards in the reader.
@@ -65,32 +65,13 @@ struct Bench {
 impl Bench {
     /// A GemCore SIM Pro (no echo) with a CPS3 and a Vitale 2.
     fn start() -> Bench {
-        Self::start_with("gemcore-sim-pro", "GemCoreSIMPro", "cps3,vitale2", 2)
+        Self::start_with("gemcore-sim-pro", "cps3,vitale2", 2)
     }
 
-    fn start_with(reader: &str, profile: &str, slots: &str, cards: usize) -> Bench {
+    fn start_with(reader: &str, slots: &str, cards: usize) -> Bench {
         let dir = tempfile::tempdir().unwrap();
-        let link = dir.path().join("ttySIM");
-        let control = dir.path().join("serial.ctl");
-        let sim = start_sim(
-            dir.path(),
-            "sim-serial.log",
-            &[
-                "serial",
-                "--link",
-                link.to_str().unwrap(),
-                "--reader",
-                reader,
-                "--slots",
-                slots,
-                "--control",
-                control.to_str().unwrap(),
-            ],
-        );
-        wait_for_path(&link);
-        wait_for_path(&control);
-        let spec = format!("{}:{profile}", link.display());
-        let d = Daemon::start(&["--no-pcsc", "--serial", &spec]);
+        let sim = SerialSim::start(dir.path(), reader, slots);
+        let d = sim.daemon();
         let readers = d.wait_cards(cards);
         let vitale = reader_with(&readers, "vitale2").expect("a Vitale reader");
         let mut c = d.client();
@@ -99,9 +80,9 @@ impl Bench {
             .unwrap_or_else(|e| panic!("fault-free read: {e}; log: {}", d.log()));
         Bench {
             d,
+            control: sim.control.clone(),
             _sim: sim,
             _dir: dir,
-            control,
             cards,
             vitale,
             reference,
@@ -188,7 +169,7 @@ fn bit_errors_never_deliver_corrupted_data() {
 fn bit_errors_on_an_echoing_reader() {
     // GemPC Twin: every host frame comes back first, so noise hits the
     // echoes too.
-    let b = Bench::start_with("gempc-twin", "GemPCTwin", "vitale2", 1);
+    let b = Bench::start_with("gempc-twin", "vitale2", 1);
     bit_errors(&b, "GemPC Twin", &[("1e-5", 31), ("1e-4", 32)]);
 }
 

@@ -7,47 +7,13 @@ mod common;
 
 use common::*;
 use serde_json::json;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-struct PinpadReader {
-    _proc: Proc,
-    link: PathBuf,
-    control: PathBuf,
-}
-
-/// A GemPC PinPad with a CPS3 (PIN 1234, 3 tries).
-fn pinpad_reader(dir: &Path) -> PinpadReader {
-    let link = dir.join("ttyPINPAD");
-    let control = dir.join("pinpad.ctl");
-    let proc = start_sim(
-        dir,
-        "sim-pinpad.log",
-        &[
-            "serial",
-            "--reader",
-            "gempc-pinpad",
-            "--link",
-            link.to_str().unwrap(),
-            "--slots",
-            "cps3",
-            "--control",
-            control.to_str().unwrap(),
-        ],
-    );
-    wait_for_path(&link);
-    wait_for_path(&control);
-    PinpadReader {
-        _proc: proc,
-        link,
-        control,
-    }
-}
-
-fn start(dir: &Path) -> (PinpadReader, Daemon) {
-    let reader = pinpad_reader(dir);
-    let spec = format!("{}:GemPCPinPad", reader.link.display());
-    let d = Daemon::start(&["--no-pcsc", "--serial", &spec]);
+/// A GemPC PinPad with a CPS3 (PIN 1234, 3 tries), and lecteurd on it.
+fn start(dir: &Path) -> (SerialSim, Daemon) {
+    let reader = SerialSim::start(dir, "gempc-pinpad", "cps3");
+    let d = reader.daemon();
     (reader, d)
 }
 

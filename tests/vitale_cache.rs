@@ -50,25 +50,9 @@ fn a_card_that_stays_in_is_read_once() {
 #[test]
 fn a_card_put_back_or_swapped_is_read_again() {
     let dir = tempfile::tempdir().unwrap();
-    let link = dir.path().join("ttySIM");
-    let control_socket = dir.path().join("serial.ctl");
-    let _sim = start_sim(
-        dir.path(),
-        "sim-serial.log",
-        &[
-            "serial",
-            "--link",
-            link.to_str().unwrap(),
-            "--slots",
-            "cps3,vitale2",
-            "--control",
-            control_socket.to_str().unwrap(),
-        ],
-    );
-    wait_for_path(&link);
-    wait_for_path(&control_socket);
-    let spec = format!("{}:GemCoreSIMPro", link.display());
-    let d = Daemon::start(&["--no-pcsc", "--serial", &spec]);
+    let sim = SerialSim::two_cards(dir.path());
+    let control_socket = sim.control.clone();
+    let d = sim.daemon();
     let readers = d.wait_cards(2);
     let reader = reader_with(&readers, "vitale2").expect("a Vitale reader");
     let mut events = d.client();

@@ -32,9 +32,14 @@ struct Slot {
     generation: u64,
 }
 
+/// Called after each card movement (once the watchers have it); false
+/// when it wants no more calls.
+type Wake = Box<dyn Fn() -> bool + Send>;
+
 struct Inner {
     slots: Vec<Mutex<Slot>>,
     watchers: Mutex<Vec<mpsc::Sender<SlotChange>>>,
+    wakers: Mutex<Vec<Wake>>,
     counters: Counters,
 }
 
@@ -76,6 +81,7 @@ impl SimReader {
             inner: Arc::new(Inner {
                 slots,
                 watchers: Mutex::new(Vec::new()),
+                wakers: Mutex::new(Vec::new()),
                 counters: Counters::default(),
             }),
         }
@@ -94,6 +100,9 @@ impl SimReader {
     fn notify(&self, change: SlotChange) {
         let mut w = self.inner.watchers.lock().unwrap_or_else(|e| e.into_inner());
         w.retain(|tx| tx.send(change).is_ok());
+        drop(w);
+        let mut w = self.inner.wakers.lock().unwrap_or_else(|e| e.into_inner());
+        w.retain(|wake| wake());
     }
 
     /// Puts a card in a slot (replacing any card there).
@@ -181,6 +190,17 @@ impl SimReader {
             apdus: c.apdus.load(Ordering::Relaxed),
             verify_with_pin: c.verify_with_pin.load(Ordering::Relaxed),
         }
+    }
+
+    /// Calls `wake` after every card movement from now on, once the
+    /// [`subscribe`](Self::subscribe)rs have it (to end a front-end's poll
+    /// at once), until it returns false.
+    pub fn on_change(&self, wake: impl Fn() -> bool + Send + 'static) {
+        self.inner
+            .wakers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(Box::new(wake));
     }
 
     /// Card movements from now on.

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 const POWER_ON: u8 = 0x62;
 const POWER_OFF: u8 = 0x63;
@@ -369,6 +369,35 @@ fn async_notification_arrives_without_a_command() {
     assert_eq!(host.item_within(Duration::from_secs(2)), Item::Notify(0x02));
     sim.bay.insert_card(0, "test", TestCard::boxed(&ATR_A)).unwrap();
     assert_eq!(host.item_within(Duration::from_secs(2)), Item::Notify(0x03));
+}
+
+#[test]
+fn async_notification_goes_out_as_soon_as_the_card_moves() {
+    // A real reader notices a card at once; the simulator's loop must not
+    // sleep through a movement until its next 100 ms tick.
+    let sim = Sim::start(Profile::GemCoreSimPro, &[Some(&ATR_A), None]);
+    let mut host = sim.host();
+    let m = msg(ESCAPE, 0, 0, [0; 3], &[0x01, 0x01, 0x00]);
+    host.send_msg(&m);
+    host.answer();
+    let mut slowest = Duration::ZERO;
+    for round in 0..10u64 {
+        // At varying moments of the loop's tick.
+        std::thread::sleep(Duration::from_millis(13 * round % 100));
+        let t = Instant::now();
+        if round % 2 == 0 {
+            sim.bay.insert_card(1, "test", TestCard::boxed(&ATR_A)).unwrap();
+            assert_eq!(host.item_within(Duration::from_secs(2)), Item::Notify(0x0D));
+        } else {
+            sim.bay.remove(1).unwrap();
+            assert_eq!(host.item_within(Duration::from_secs(2)), Item::Notify(0x09));
+        }
+        slowest = slowest.max(t.elapsed());
+    }
+    assert!(
+        slowest < Duration::from_millis(50),
+        "a notification took {slowest:?}"
+    );
 }
 
 #[test]

@@ -3,6 +3,11 @@
 #![allow(dead_code)]
 
 pub mod privacy;
+mod serial;
+
+// Each test binary uses part of the harness (as `dead_code` above).
+#[allow(unused_imports)]
+pub use serial::SerialSim;
 
 use lecteur::client::{Client, ClientError};
 use serde_json::{json, Value};

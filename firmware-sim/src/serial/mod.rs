@@ -25,6 +25,7 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::io::{self, Read, Write};
 use std::os::fd::AsRawFd;
+use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -141,6 +142,9 @@ pub struct Reader {
     faults: Faults,
     /// Output held back by the `delay` fault, with when it may leave.
     delayed: VecDeque<(Instant, Vec<u8>)>,
+    /// Readable when a card moved: a real reader notices at once, so the
+    /// loop must not sleep through a movement until its next tick.
+    moved: UnixStream,
 }
 
 impl Reader {
@@ -151,6 +155,7 @@ impl Reader {
         if !(1..=4).contains(&slots) {
             return Err(SerialError::SlotCount(slots));
         }
+        let moved = movement_wake(&reader).map_err(SerialError::Io)?;
         let pty = pty::Pty::open().map_err(SerialError::Pty)?;
         pty::make_link(link_path, &pty.slave_path).map_err(|e| match e {
             pty::LinkError::Occupied => SerialError::LinkOccupied {
@@ -177,6 +182,7 @@ impl Reader {
             pace: pace::Pacer::new(),
             faults: Faults::default(),
             delayed: VecDeque::new(),
+            moved,
         })
     }
 
@@ -257,6 +263,13 @@ impl Reader {
             self.delayed.push_back((Instant::now() + delay, bytes));
             return;
         }
+        // A line never reorders bytes: once the delay is lifted, new output
+        // still leaves behind what it held back (an asynchronous card
+        // notification must not be overtaken by a later answer).
+        if let Some(&(at, _)) = self.delayed.back() {
+            self.delayed.push_back((at, bytes));
+            return;
+        }
         self.send(bytes);
     }
 
@@ -332,15 +345,22 @@ impl Reader {
                 .min()
                 .map(|d| d.saturating_duration_since(now).min(TICK))
                 .unwrap_or(TICK);
-            let mut pfd = libc::pollfd {
-                fd,
-                events: libc::POLLIN | if self.backlog.is_empty() { 0 } else { libc::POLLOUT },
-                revents: 0,
-            };
+            let mut pfds = [
+                libc::pollfd {
+                    fd,
+                    events: libc::POLLIN | if self.backlog.is_empty() { 0 } else { libc::POLLOUT },
+                    revents: 0,
+                },
+                libc::pollfd {
+                    fd: self.moved.as_raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                },
+            ];
             // Rounded up so a deadline 0.4 ms away does not spin.
             let ms = libc::c_int::try_from(wait.as_millis() + 1).unwrap_or(100);
-            // SAFETY: one valid pollfd, count 1.
-            let r = unsafe { libc::poll(&mut pfd, 1, ms) };
+            // SAFETY: two valid pollfds, count 2.
+            let r = unsafe { libc::poll(pfds.as_mut_ptr(), 2, ms) };
             if r < 0 {
                 let e = io::Error::last_os_error();
                 if e.kind() == io::ErrorKind::Interrupted {
@@ -348,6 +368,10 @@ impl Reader {
                 }
                 return Err(SerialError::Io(e));
             }
+            if pfds[1].revents & libc::POLLIN != 0 {
+                drain(&self.moved);
+            }
+            let pfd = pfds[0];
             if pfd.revents & libc::POLLIN != 0 {
                 let read = match self.pty.as_mut() {
                     Some(pty) => pty.master.read(&mut buf),
@@ -380,6 +404,39 @@ impl Reader {
         }
         eprintln!("lecteur-sim: serial: stopping");
         Ok(())
+    }
+}
+
+/// A socket made readable by every card movement in `reader`.
+fn movement_wake(reader: &SimReader) -> io::Result<UnixStream> {
+    let (tx, rx) = UnixStream::pair()?;
+    tx.set_nonblocking(true)?;
+    rx.set_nonblocking(true)?;
+    reader.on_change(move || {
+        // MSG_NOSIGNAL: a closed peer (the reader dropped) must not raise
+        // SIGPIPE; a full buffer is still a wake-up.
+        // SAFETY: a valid descriptor and a one-byte buffer.
+        let r = unsafe {
+            libc::send(
+                tx.as_raw_fd(),
+                [1u8].as_ptr().cast(),
+                1,
+                libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT,
+            )
+        };
+        r == 1 || io::Error::last_os_error().kind() == io::ErrorKind::WouldBlock
+    });
+    Ok(rx)
+}
+
+/// Empties the movement socket (bounded).
+fn drain(mut socket: &UnixStream) {
+    let mut buf = [0u8; 256];
+    for _ in 0..64 {
+        match socket.read(&mut buf) {
+            Ok(n) if n == buf.len() => continue,
+            _ => break,
+        }
     }
 }
 

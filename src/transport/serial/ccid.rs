@@ -26,6 +26,9 @@ pub const MAX_ATR_LEN: usize = 33;
 
 /// Escape data asking for the firmware version.
 pub const ESCAPE_FIRMWARE: &[u8] = &[0x02];
+/// Escape data switching card-movement notification on, asynchronous: the
+/// reader sends `50 xx` as soon as a card moves (`01 <on> <synchronous>`).
+pub const ESCAPE_CARD_MOVEMENT_ASYNC: &[u8] = &[0x01, 0x01, 0x00];
 /// Escape data switching card-movement notification to synchronous mode.
 pub const ESCAPE_CARD_MOVEMENT_SYNC: &[u8] = &[0x01, 0x01, 0x01];
 

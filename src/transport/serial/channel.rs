@@ -6,6 +6,7 @@ use std::sync::mpsc;
 
 use zeroize::Zeroize;
 
+use super::wake::Waker;
 use crate::transport::{CardChannel, PinpadVerify, TransportError};
 
 /// What a channel asks the link thread to do.
@@ -52,11 +53,32 @@ impl Drop for Request {
     }
 }
 
+/// Where channels send their requests: the link thread's queue, and a
+/// nudge that ends its wait on the line.
+#[derive(Clone)]
+pub struct RequestTx {
+    queue: mpsc::Sender<Request>,
+    waker: Waker,
+}
+
+impl RequestTx {
+    pub fn new(queue: mpsc::Sender<Request>, waker: Waker) -> Self {
+        Self { queue, waker }
+    }
+
+    /// Queues `request` and wakes the link thread; fails when it has stopped.
+    fn send(&self, request: Request) -> Result<(), ()> {
+        self.queue.send(request).map_err(|_| ())?;
+        self.waker.wake();
+        Ok(())
+    }
+}
+
 /// A slot of a serial reader.
 pub struct SerialChannel {
     slot: u8,
     session: u64,
-    requests: mpsc::Sender<Request>,
+    requests: RequestTx,
     /// Generation of the card we are connected to.
     connected: Option<u64>,
     /// The reader has a keypad (from its profile).
@@ -64,7 +86,7 @@ pub struct SerialChannel {
 }
 
 impl SerialChannel {
-    pub fn new(slot: u8, session: u64, requests: mpsc::Sender<Request>, pinpad: bool) -> Self {
+    pub fn new(slot: u8, session: u64, requests: RequestTx, pinpad: bool) -> Self {
         Self {
             slot,
             session,
@@ -94,7 +116,7 @@ impl SerialChannel {
             reply,
         };
         let gone = || TransportError::ReaderGone("the serial link thread has stopped".into());
-        self.requests.send(request).map_err(|_| gone())?;
+        self.requests.send(request).map_err(|()| gone())?;
         // The link thread answers every request within its bounded command
         // ceiling and retry budget; if it dies, the sender is dropped.
         answer.recv().map_err(|_| gone())?

@@ -28,9 +28,16 @@ pub struct SerialConfig {
     pub max_extensions: u32,
     /// Hard ceiling on the total duration of one command.
     pub command_ceiling: Duration,
-    /// Presence polling (GetSlotStatus per slot) when idle.
+    /// Presence polling (GetSlotStatus per slot) when the reader notifies
+    /// card movements at once: a safety net, longer on slow lines
+    /// (`presence::poll_period`).
     pub poll_interval: Duration,
-    /// How often unsolicited input (card-movement bytes) is read when idle.
+    /// The shortest polling period when the reader does not notify card
+    /// movements between commands (then polling finds them; the period
+    /// follows the line speed, `presence::poll_period`).
+    pub fast_poll_interval: Duration,
+    /// Longest idle sleep before the thread looks at the event sink again;
+    /// bytes from the reader and requests end the sleep at once.
     pub idle_tick: Duration,
     /// Consecutive failed polls after which the reader is declared gone.
     pub max_poll_failures: u32,
@@ -73,6 +80,7 @@ impl Default for SerialConfig {
             max_extensions: 30,
             command_ceiling: Duration::from_secs(60),
             poll_interval: Duration::from_millis(250),
+            fast_poll_interval: Duration::from_millis(10),
             idle_tick: Duration::from_millis(50),
             max_poll_failures: 3,
             probe_timeout: Duration::from_millis(500),

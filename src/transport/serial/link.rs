@@ -102,6 +102,11 @@ impl<P: Port> Link<P> {
         self.noisy_until.is_some_and(|t| Instant::now() < t)
     }
 
+    /// The tty's descriptor, for the idle wait.
+    pub fn input_fd(&self) -> Option<std::os::fd::RawFd> {
+        self.port.input_fd()
+    }
+
     /// Card-movement notifications seen since the last call, oldest first.
     pub fn take_movements(&mut self) -> Vec<u8> {
         std::mem::take(&mut self.movements)

@@ -19,8 +19,11 @@ mod config;
 mod frame;
 mod link;
 mod port;
+mod presence;
 mod profile;
 mod reader;
+mod startup;
+mod wake;
 
 #[cfg(test)]
 mod tests;
@@ -49,7 +52,8 @@ pub fn start_with_config(
     config: SerialConfig,
 ) -> Result<(), TransportError> {
     let (path, profile) = profile::parse_spec(spec)?;
-    let thread = reader::ReaderThread::new(index, path, profile, config, sink);
+    let thread = reader::ReaderThread::new(index, path, profile, config, sink)
+        .map_err(|e| TransportError::Protocol(format!("cannot make the serial thread's wake socket: {e}")))?;
     std::thread::Builder::new()
         .name(format!("serial-{index}"))
         .spawn(move || thread.run())

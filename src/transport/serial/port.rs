@@ -1,6 +1,7 @@
 //! The tty itself: opening it raw at 115200 8N2 and byte I/O with timeouts.
 
 use std::io::{self, Read, Write};
+use std::os::fd::{AsRawFd, RawFd};
 use std::time::Duration;
 
 use serialport::{ClearBuffer, DataBits, FlowControl, Parity, SerialPort, StopBits, TTYPort};
@@ -12,6 +13,11 @@ pub trait Port: Send {
     /// Reads what is available, waiting at most `timeout`. `Ok(None)` is a
     /// timeout; end of file is an error (`UnexpectedEof`).
     fn read_some(&mut self, buf: &mut [u8], timeout: Duration) -> io::Result<Option<usize>>;
+    /// The descriptor to wait on for input, if the port has one; without
+    /// it, the idle link looks for input at every idle tick.
+    fn input_fd(&self) -> Option<RawFd> {
+        None
+    }
 }
 
 /// Opens the device raw at `baud` 8N2, no flow control, RTS low, flushed.
@@ -56,5 +62,9 @@ impl Port for TTYPort {
             };
         }
         Ok(None)
+    }
+
+    fn input_fd(&self) -> Option<RawFd> {
+        Some(self.as_raw_fd())
     }
 }

@@ -54,6 +54,8 @@ pub struct Report {
     pub cps: Vec<Value>,
     pub usb: Vec<Value>,
     pub hid: Vec<Value>,
+    /// Where `hid` comes from: `hidapi`, or `sysfs` (tests, or hidapi failed).
+    pub hid_source: Option<&'static str>,
     pub serial: Vec<Value>,
     pub permissions: Value,
     pub latency: Vec<Value>,

@@ -73,6 +73,9 @@ pub struct Script {
     pub notify_before_next_answer: Option<u8>,
     /// Answer nothing at all.
     pub silent: bool,
+    /// Fail the escape asking for asynchronous card-movement notification
+    /// (`01 01 00`), as a reader that only notifies synchronously would.
+    pub refuse_async_notify: bool,
     /// Executed commands: (message type, slot, data) — test-only log.
     pub executed: Vec<(u8, u8, Vec<u8>)>,
     /// NAK frames received from the host.
@@ -266,6 +269,9 @@ fn command(master: &mut TTYPort, s: &mut Script, host_frame: &[u8], last_answer:
         }
     };
     let reply = match kind {
+        0x6B if data == [0x01, 0x01, 0x00] && s.refuse_async_notify => {
+            answer(0x83, slot, seq, 0x40 | icc(s), 0x00, &[])
+        }
         0x6B => {
             let out: &[u8] = if data == [0x02] { b"GemPC Fake 1.00" } else { b"" };
             answer(0x83, slot, seq, 0, 0, out)

@@ -27,6 +27,7 @@ fn cfg() -> SerialConfig {
         max_extensions: 5,
         command_ceiling: Duration::from_secs(5),
         poll_interval: Duration::from_millis(50),
+        fast_poll_interval: Duration::from_millis(10),
         idle_tick: Duration::from_millis(10),
         max_poll_failures: 3,
         probe_timeout: Duration::from_millis(200),
@@ -147,7 +148,7 @@ fn startup_two_slots_power_on_and_exchange() {
         // Start-up escapes come first, in order.
         let s = fake.script();
         assert_eq!(s.executed[0], (0x6B, 0, vec![0x02]));
-        assert_eq!(s.executed[1], (0x6B, 0, vec![0x01, 0x01, 0x01]));
+        assert_eq!(s.executed[1], (0x6B, 0, vec![0x01, 0x01, 0x00]));
     }
     assert_eq!(c0.connect().unwrap(), ATR);
     assert_eq!(fake.script().executed_of(0x62), 1, "connect reuses the power-on");
@@ -404,6 +405,92 @@ fn card_movement_notification_when_idle() {
     c0.connect().unwrap();
     assert_eq!(c0.transmit(SELECT).unwrap(), expected(SELECT));
     assert_eq!(c1.transmit(SELECT).unwrap(), expected(SELECT));
+}
+
+#[test]
+fn idle_link_wakes_for_notifications_and_requests() {
+    let fake = FakeReader::spawn(one_card_two_slots());
+    // Neither polling nor the idle tick can explain a quick event or answer:
+    // the thread must wake on the tty's bytes and on the request itself.
+    let config = SerialConfig {
+        poll_interval: Duration::from_secs(30),
+        idle_tick: Duration::from_secs(5),
+        ..cfg()
+    };
+    let mut ev = start(8, &format!("{}:GemCoreSIMPro", fake.path), config);
+    let (_, mut c0) = ev.added();
+    let _ = ev.added();
+    assert_eq!(ev.inserted("serial:8.0"), ATR);
+    std::thread::sleep(Duration::from_millis(100));
+    let t = Instant::now();
+    assert_eq!(c0.connect().unwrap(), ATR);
+    assert_eq!(c0.transmit(SELECT).unwrap(), expected(SELECT));
+    assert!(t.elapsed() < Duration::from_millis(500), "{:?}", t.elapsed());
+    for round in 0..3 {
+        std::thread::sleep(Duration::from_millis(100));
+        let t = Instant::now();
+        {
+            let mut s = fake.script();
+            s.cards[1] = Some(ATR2.to_vec());
+            s.outbox = vec![0x50, 0x0D];
+        }
+        // The fake varies the ATR's last byte at every power-on.
+        assert_eq!(ev.inserted("serial:8.1")[..4], ATR2[..4]);
+        let took = t.elapsed();
+        assert!(
+            took < Duration::from_millis(500),
+            "round {round}: insertion seen after {took:?}"
+        );
+        let t = Instant::now();
+        {
+            let mut s = fake.script();
+            s.cards[1] = None;
+            s.outbox = vec![0x50, 0x09];
+        }
+        ev.removed_card("serial:8.1");
+        let took = t.elapsed();
+        assert!(
+            took < Duration::from_millis(500),
+            "round {round}: removal seen after {took:?}"
+        );
+    }
+    let s = fake.script();
+    assert_eq!(
+        s.executed[1],
+        (0x6B, 0, vec![0x01, 0x01, 0x00]),
+        "asynchronous notification asked"
+    );
+}
+
+#[test]
+fn reader_without_async_notification_is_polled_fast() {
+    let mut script = one_card_two_slots();
+    script.refuse_async_notify = true;
+    let fake = FakeReader::spawn(script);
+    let config = SerialConfig {
+        poll_interval: Duration::from_secs(30),
+        fast_poll_interval: Duration::from_millis(20),
+        ..cfg()
+    };
+    let mut ev = start(9, &format!("{}:GemCoreSIMPro", fake.path), config);
+    let _ = ev.added();
+    let _ = ev.added();
+    assert_eq!(ev.inserted("serial:9.0"), ATR);
+    {
+        // Asked asynchronous, refused, then synchronous (pcscd's choice).
+        let s = fake.script();
+        assert_eq!(s.executed[1], (0x6B, 0, vec![0x01, 0x01, 0x00]));
+        assert_eq!(s.executed[2], (0x6B, 0, vec![0x01, 0x01, 0x01]));
+    }
+    // No notification at all: only a fast poll finds the card in time.
+    let t = Instant::now();
+    fake.script().cards[1] = Some(ATR2.to_vec());
+    assert_eq!(ev.inserted("serial:9.1"), ATR2);
+    assert!(t.elapsed() < Duration::from_secs(1), "{:?}", t.elapsed());
+    let t = Instant::now();
+    fake.script().cards[1] = None;
+    ev.removed_card("serial:9.1");
+    assert!(t.elapsed() < Duration::from_secs(1), "{:?}", t.elapsed());
 }
 
 #[test]

@@ -2,22 +2,31 @@
 //! channels' requests one at a time, polls card presence when idle, turns card
 //! movements into events, and reopens the device when it vanishes.
 
-use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::mpsc::{self, RecvTimeoutError, TryRecvError};
 use std::time::{Duration, Instant};
 
 use serialport::TTYPort;
 use tracing::{debug, info, warn};
 
-use super::ccid::{
-    self, Answer, Command, CommandStatus, IccStatus, ESCAPE_CARD_MOVEMENT_SYNC, ESCAPE_FIRMWARE,
-    MAX_APDU_LEN, MAX_ATR_LEN,
+use crate::transport::serial::ccid::{
+    self, Answer, Command, CommandStatus, IccStatus, MAX_APDU_LEN, MAX_ATR_LEN,
 };
-use super::channel::{Connected, Op, Reply, Request, SerialChannel};
-use super::config::SerialConfig;
-use super::link::{slot_changed, slot_present, Budget, Link, LinkError};
-use super::port::{open_tty, Port};
-use super::profile::Profile;
-use crate::transport::{EventSink, PinpadVerify, ReaderEvent, SlotInfo, TransportError, TransportKind};
+use crate::transport::serial::channel::{Connected, Op, Reply, Request, RequestTx, SerialChannel};
+use crate::transport::serial::config::SerialConfig;
+use crate::transport::serial::link::{Budget, Link, LinkError};
+use crate::transport::serial::port::{open_tty, Port};
+use crate::transport::serial::presence::poll_period;
+use crate::transport::serial::profile::Profile;
+use crate::transport::serial::startup::{startup, Notification};
+
+mod movements;
+mod pinpad;
+use crate::transport::serial::wake::{self, WakeRx};
+use crate::transport::{EventSink, ReaderEvent, SlotInfo, TransportError, TransportKind};
+
+/// Hang-ups reported by `poll(2)` in a row, with nothing read, before the
+/// device counts as gone.
+const MAX_HANGUPS: u32 = 3;
 
 /// What the link thread knows about one slot.
 #[derive(Debug, Default)]
@@ -84,7 +93,9 @@ pub struct ReaderThread {
     cfg: SerialConfig,
     sink: EventSink,
     requests: mpsc::Receiver<Request>,
-    request_tx: mpsc::Sender<Request>,
+    request_tx: RequestTx,
+    /// Woken by every request (see [`wake`]).
+    wake: WakeRx,
     /// Counts successful start-ups; channels carry the session they were made in.
     session: u64,
     slots: Vec<SlotState>,
@@ -92,20 +103,28 @@ pub struct ReaderThread {
 }
 
 impl ReaderThread {
-    pub fn new(index: usize, path: String, profile: Profile, cfg: SerialConfig, sink: EventSink) -> Self {
-        let (request_tx, requests) = mpsc::channel();
-        Self {
+    pub fn new(
+        index: usize,
+        path: String,
+        profile: Profile,
+        cfg: SerialConfig,
+        sink: EventSink,
+    ) -> std::io::Result<Self> {
+        let (queue, requests) = mpsc::channel();
+        let (waker, wake) = wake::pair()?;
+        Ok(Self {
             index,
             path,
             profile,
             cfg,
             sink,
             requests,
-            request_tx,
+            request_tx: RequestTx::new(queue, waker),
+            wake,
             session: 0,
             slots: (0..profile.slots).map(|_| SlotState::default()).collect(),
             gone_reason: "not connected yet".into(),
-        }
+        })
     }
 
     /// The thread body: connect, serve, and reconnect until the sink closes.
@@ -116,10 +135,10 @@ impl ReaderThread {
                 break;
             }
             match self.open_and_start() {
-                Ok(link) => {
+                Ok((link, notification)) => {
                     quiet_failures = false;
                     self.session += 1;
-                    match self.serve(link) {
+                    match self.serve(link, notification) {
                         Stop::SinkClosed => break,
                         Stop::Gone(why) => {
                             warn!(path = %self.path, %why, "serial reader gone");
@@ -153,16 +172,23 @@ impl ReaderThread {
         let _ = self.sink.send(event);
     }
 
-    fn open_and_start(&mut self) -> Result<Link<TTYPort>, String> {
+    fn open_and_start(&mut self) -> Result<(Link<TTYPort>, Notification), String> {
         let port =
             open_tty(&self.path, self.cfg.baud_rate).map_err(|e| format!("cannot open the device: {e}"))?;
         let mut link = Link::new(port, self.profile.echo, self.cfg.clone());
-        startup(&mut link, &self.cfg)?;
-        Ok(link)
+        let notification = startup(&mut link, &self.cfg)?;
+        Ok((link, notification))
     }
 
     /// Serves one link session until the device goes or the sink closes.
-    fn serve<P: Port>(&mut self, mut link: Link<P>) -> Stop {
+    ///
+    /// Idle, the thread sleeps on the tty and on its wake socket at once:
+    /// a card-movement byte from the reader is acted on as soon as it
+    /// arrives (the card powered and announced), and a request is served
+    /// as soon as it is queued. Everything on the line still happens on
+    /// this thread, one exchange at a time, so neither polling nor
+    /// notifications can come between a command and its answer.
+    fn serve<P: Port>(&mut self, mut link: Link<P>, notification: Notification) -> Stop {
         for slot in 0..self.slots.len() {
             let info = SlotInfo {
                 id: self.slot_id(slot),
@@ -180,14 +206,20 @@ impl ReaderThread {
                 channel: Box::new(channel),
             });
         }
+        let period = poll_period(&self.cfg, self.profile.slots, self.profile.echo, notification);
+        info!(
+            ?notification,
+            period_ms = period.as_millis(),
+            "card movements: presence polled"
+        );
         let mut poll_failures = 0u32;
+        let mut hangups = 0u32;
         let mut next_poll = Instant::now();
         loop {
             if self.sink.is_closed() {
                 return Stop::SinkClosed;
             }
-            let now = Instant::now();
-            if now >= next_poll {
+            if Instant::now() >= next_poll {
                 match self.poll_all(&mut link) {
                     Ok(()) => poll_failures = 0,
                     Err(fail) => {
@@ -210,26 +242,53 @@ impl ReaderThread {
                 if let Err(stop) = self.after_activity(&mut link) {
                     return stop;
                 }
-                next_poll = Instant::now() + self.cfg.poll_interval;
+                next_poll = Instant::now() + period;
                 continue;
             }
-            let wait = next_poll.saturating_duration_since(now).min(self.cfg.idle_tick);
-            match self.requests.recv_timeout(wait) {
+            match self.requests.try_recv() {
                 Ok(request) => {
                     if let Err(stop) = self.handle(&mut link, request) {
                         return stop;
                     }
+                    if let Err(stop) = self.after_activity(&mut link) {
+                        return stop;
+                    }
+                    continue;
                 }
-                Err(RecvTimeoutError::Timeout) => match link.poll_unsolicited() {
-                    Ok(()) => {}
-                    Err(LinkError::Gone(why)) => return Stop::Gone(why),
-                    Err(other) => return Stop::Gone(other.to_string()),
-                },
+                Err(TryRecvError::Empty) => {}
                 // We hold a sender ourselves; this cannot happen.
-                Err(RecvTimeoutError::Disconnected) => return Stop::SinkClosed,
+                Err(TryRecvError::Disconnected) => return Stop::SinkClosed,
+            }
+            // What the reader sent on its own: card movements act at once.
+            match link.poll_unsolicited() {
+                Ok(()) => {}
+                Err(LinkError::Gone(why)) => return Stop::Gone(why),
+                Err(other) => return Stop::Gone(other.to_string()),
             }
             if let Err(stop) = self.after_activity(&mut link) {
                 return stop;
+            }
+            let wait = next_poll
+                .saturating_duration_since(Instant::now())
+                .min(self.cfg.idle_tick);
+            match wake::wait(link.input_fd(), &self.wake, wait) {
+                Ok(ready) => {
+                    if ready.woken {
+                        self.wake.drain();
+                    }
+                    // A hang-up with nothing to read: the next read fails
+                    // if the device is gone; if it keeps not failing, the
+                    // wait must not turn into a spin.
+                    hangups = if ready.hangup && !ready.input {
+                        hangups + 1
+                    } else {
+                        0
+                    };
+                    if hangups > MAX_HANGUPS {
+                        return Stop::Gone("the device keeps hanging up".into());
+                    }
+                }
+                Err(e) => return Stop::Gone(format!("cannot wait on the device: {e}")),
             }
         }
     }
@@ -403,51 +462,6 @@ impl ReaderThread {
         Ok(())
     }
 
-    /// PIN verification on the reader's keypad: `PC_to_RDR_Secure` with the
-    /// APDU template, waited for within the PIN-pad budget (not the APDU
-    /// timeout). Returns the card's SW1 SW2; the reader's cancel and timeout
-    /// (bError EF / F0, or SW `64 01` / `64 00`) are typed errors.
-    fn verify_pinpad<P: Port>(
-        &mut self,
-        link: &mut Link<P>,
-        slot: usize,
-        request: &PinpadVerify,
-        generation: u64,
-    ) -> Result<Vec<u8>, Fail> {
-        if !self.profile.pinpad {
-            return Err(Fail::Transport(TransportError::NoPinpad));
-        }
-        check_pinpad_request(request).map_err(Fail::Transport)?;
-        self.check_session(slot, generation)?;
-        let wait = self.cfg.pinpad_budget(request.timeout_secs);
-        let budget = Budget {
-            timeout: wait,
-            ceiling: wait,
-            max_extensions: pinpad_extensions(wait),
-        };
-        info!(
-            slot,
-            timeout_secs = request.timeout_secs,
-            budget_secs = wait.as_secs(),
-            "PIN entry on the reader's keypad"
-        );
-        let answer =
-            self.exchange_within(link, &Command::secure_verify(slot as u8, request), budget, true)?;
-        if answer.command == CommandStatus::Failed
-            && answer.error == ccid::CMD_NOT_SUPPORTED
-            && answer.icc != IccStatus::Absent
-        {
-            return Err(Fail::Transport(TransportError::NoPinpad));
-        }
-        self.check_answer(slot, &answer, true)?;
-        let result = crate::transport::pinpad_answer(&answer.data);
-        match &result {
-            Ok(sw) => debug!(slot, sw = %hex::encode_upper(sw), "PIN entry done"),
-            Err(e) => debug!(slot, error = %e, "PIN entry ended"),
-        }
-        result.map_err(Fail::Transport)
-    }
-
     fn reset<P: Port>(&mut self, link: &mut Link<P>, slot: usize) -> Result<Connected, Fail> {
         if !self.slots[slot].present {
             return Err(Fail::Transport(TransportError::NoCard));
@@ -540,59 +554,6 @@ impl ReaderThread {
         }
     }
 
-    /// GetSlotStatus on every slot, then power on new cards.
-    fn poll_all<P: Port>(&mut self, link: &mut Link<P>) -> Result<(), Fail> {
-        for slot in 0..self.slots.len() {
-            let answer = self.exchange(link, &Command::get_slot_status(slot as u8), false)?;
-            self.observe(slot, answer.icc);
-        }
-        self.settle(link)
-    }
-
-    /// Presence as polled.
-    fn observe(&mut self, slot: usize, icc: IccStatus) {
-        let s = &self.slots[slot];
-        match icc {
-            IccStatus::Absent => self.card_gone(slot),
-            IccStatus::Inactive if s.present && s.powered => {
-                // Powered by us, now inactive: pulled and put back between
-                // two polls, or reset by the reader. Either way a new card.
-                self.card_gone(slot);
-                self.card_seen(slot);
-            }
-            IccStatus::Inactive | IccStatus::Active => {
-                if !s.present {
-                    self.card_seen(slot);
-                }
-            }
-        }
-    }
-
-    fn card_gone(&mut self, slot: usize) {
-        let s = &mut self.slots[slot];
-        if s.present || s.powered || s.announced {
-            s.generation += 1;
-        }
-        s.present = false;
-        s.powered = false;
-        s.atr = None;
-        s.power_attempts = 0;
-        if s.announced {
-            s.announced = false;
-            self.emit(ReaderEvent::CardRemoved {
-                id: self.slot_id(slot),
-            });
-        }
-    }
-
-    fn card_seen(&mut self, slot: usize) {
-        let s = &mut self.slots[slot];
-        s.present = true;
-        s.powered = false;
-        s.atr = None;
-        s.power_attempts = 0;
-    }
-
     /// One exchange on the line, then the card movements notified during it
     /// are applied: they are older than the answer (the reader sends them
     /// after our command and before its answer), so they must be taken into
@@ -620,126 +581,4 @@ impl ReaderThread {
         self.apply_movements(link);
         Ok(result?)
     }
-
-    /// Applies the card-movement notifications the link collected (state and
-    /// `CardRemoved` events; new cards are powered by [`Self::settle`]).
-    fn apply_movements<P: Port>(&mut self, link: &mut Link<P>) {
-        for state in link.take_movements() {
-            for slot in 0..self.slots.len() {
-                let Some(present) = slot_present(state, slot as u8) else {
-                    continue;
-                };
-                if slot_changed(state, slot as u8) {
-                    self.card_gone(slot);
-                    if present {
-                        self.card_seen(slot);
-                    }
-                } else if present != self.slots[slot].present {
-                    if present {
-                        self.card_seen(slot);
-                    } else {
-                        self.card_gone(slot);
-                    }
-                }
-            }
-        }
-    }
-
-    /// Movements read while idle, then power-on of new cards.
-    fn after_activity<P: Port>(&mut self, link: &mut Link<P>) -> Result<(), Stop> {
-        self.apply_movements(link);
-        match self.settle(link) {
-            Err(fail) => match fail.gone() {
-                Some(why) => Err(Stop::Gone(why)),
-                None => Ok(()),
-            },
-            Ok(()) => Ok(()),
-        }
-    }
-
-    /// Powers on present cards that have not been announced yet (bounded
-    /// attempts per insertion), which sends `CardInserted` with the ATR.
-    fn settle<P: Port>(&mut self, link: &mut Link<P>) -> Result<(), Fail> {
-        for slot in 0..self.slots.len() {
-            let s = &mut self.slots[slot];
-            if !s.present || s.announced || s.power_attempts >= self.cfg.max_power_on_attempts {
-                continue;
-            }
-            s.power_attempts += 1;
-            let attempt = s.power_attempts;
-            match self.power_on(link, slot) {
-                Ok(_) => {}
-                Err(fail) => {
-                    if fail.gone().is_some() {
-                        return Err(fail);
-                    }
-                    let why = fail.into_transport();
-                    warn!(slot, attempt, %why, "cannot power on the inserted card");
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
-/// Longest PIN a keypad verification may ask for (digits, one byte each).
-const MAX_PINPAD_DIGITS: u8 = 64;
-
-/// Checks a keypad verification request before it goes on the line.
-fn check_pinpad_request(request: &PinpadVerify) -> Result<(), TransportError> {
-    let PinpadVerify { min_len, max_len, .. } = *request;
-    if min_len == 0 || min_len > max_len || max_len > MAX_PINPAD_DIGITS {
-        return Err(TransportError::Protocol(format!(
-            "invalid PIN-pad request: PIN length {min_len} to {max_len} (1 to {MAX_PINPAD_DIGITS} digits)"
-        )));
-    }
-    Ok(())
-}
-
-/// Time extensions accepted while the holder types: up to ten a second over
-/// the whole budget (a reader sends about one a second, or none at all); the
-/// budget's time ceiling is what really bounds the wait.
-fn pinpad_extensions(budget: Duration) -> u32 {
-    u32::try_from(budget.as_millis() / 100).unwrap_or(u32::MAX).max(8)
-}
-
-/// The start-up sequence: firmware-version escape (proves a reader is
-/// there), then card-movement notification in synchronous mode.
-fn startup<P: Port>(link: &mut Link<P>, cfg: &SerialConfig) -> Result<(), String> {
-    let firmware = link
-        .transact(&Command::escape(ESCAPE_FIRMWARE), cfg.startup_timeout, false)
-        .map_err(|e| format!("reader not connected ({e})"))?;
-    if firmware.command != CommandStatus::Processed {
-        return Err(format!(
-            "reader not connected (firmware escape failed: {})",
-            ccid::error_name(firmware.error)
-        ));
-    }
-    let version: String = firmware
-        .data
-        .iter()
-        .take(64)
-        .map(|&b| {
-            if b.is_ascii_graphic() || b == b' ' {
-                b as char
-            } else {
-                '.'
-            }
-        })
-        .collect();
-    info!(firmware = %version.trim_end_matches('.'), "serial reader answered");
-    let notify = link
-        .transact(
-            &Command::escape(ESCAPE_CARD_MOVEMENT_SYNC),
-            cfg.answer_timeout,
-            false,
-        )
-        .map_err(|e| format!("card-movement notification set-up failed ({e})"))?;
-    if notify.command != CommandStatus::Processed {
-        return Err(format!(
-            "card-movement notification set-up failed: {}",
-            ccid::error_name(notify.error)
-        ));
-    }
-    Ok(())
 }

@@ -1,0 +1,69 @@
+//! The start-up sequence: the firmware-version escape (proves a reader is
+//! there), then card-movement notification, asynchronous if the reader
+//! takes it.
+
+use tracing::info;
+
+use super::ccid::{
+    self, Command, CommandStatus, ESCAPE_CARD_MOVEMENT_ASYNC, ESCAPE_CARD_MOVEMENT_SYNC, ESCAPE_FIRMWARE,
+};
+use super::config::SerialConfig;
+use super::link::Link;
+use super::port::Port;
+
+/// How the reader reports card movements, as agreed at start-up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Notification {
+    /// `50 <bmSlotICCState>` as soon as a card moves, also between commands:
+    /// the idle link reads it at once, polling is only a safety net.
+    Async,
+    /// Only after the host's next command (what pcscd's driver asks for):
+    /// presence polling is what finds card movements.
+    Sync,
+}
+
+/// Runs the start-up escapes; says how card movements will be reported.
+pub fn startup<P: Port>(link: &mut Link<P>, cfg: &SerialConfig) -> Result<Notification, String> {
+    let firmware = link
+        .transact(&Command::escape(ESCAPE_FIRMWARE), cfg.startup_timeout, false)
+        .map_err(|e| format!("reader not connected ({e})"))?;
+    if firmware.command != CommandStatus::Processed {
+        return Err(format!(
+            "reader not connected (firmware escape failed: {})",
+            ccid::error_name(firmware.error)
+        ));
+    }
+    let version: String = firmware
+        .data
+        .iter()
+        .take(64)
+        .map(|&b| {
+            if b.is_ascii_graphic() || b == b' ' {
+                b as char
+            } else {
+                '.'
+            }
+        })
+        .collect();
+    info!(firmware = %version.trim_end_matches('.'), "serial reader answered");
+    let asked = |link: &mut Link<P>, data: &[u8]| {
+        link.transact(&Command::escape(data), cfg.answer_timeout, false)
+            .map_err(|e| format!("card-movement notification set-up failed ({e})"))
+    };
+    let notify = asked(link, ESCAPE_CARD_MOVEMENT_ASYNC)?;
+    if notify.command == CommandStatus::Processed {
+        return Ok(Notification::Async);
+    }
+    info!(
+        error = %ccid::error_name(notify.error),
+        "no asynchronous card-movement notification: presence is polled fast"
+    );
+    let notify = asked(link, ESCAPE_CARD_MOVEMENT_SYNC)?;
+    if notify.command != CommandStatus::Processed {
+        return Err(format!(
+            "card-movement notification set-up failed: {}",
+            ccid::error_name(notify.error)
+        ));
+    }
+    Ok(Notification::Sync)
+}

@@ -1,0 +1,133 @@
+//! Waking the link thread: it sleeps in `poll(2)` on the tty and on a wake
+//! socket, so a byte from the reader (a card movement) and a request from a
+//! slot channel both end its wait at once, and an idle link costs no line
+//! time and no busy wake-ups.
+
+use std::io::{self, Read};
+use std::os::fd::{AsRawFd, RawFd};
+use std::os::unix::net::UnixStream;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The sending side, cloned into every slot channel.
+#[derive(Clone)]
+pub struct Waker(Arc<UnixStream>);
+
+/// The receiving side, owned by the link thread.
+pub struct WakeRx(UnixStream);
+
+/// A connected waker and its receiver.
+pub fn pair() -> io::Result<(Waker, WakeRx)> {
+    let (tx, rx) = UnixStream::pair()?;
+    tx.set_nonblocking(true)?;
+    rx.set_nonblocking(true)?;
+    Ok((Waker(Arc::new(tx)), WakeRx(rx)))
+}
+
+impl Waker {
+    /// Makes the receiver readable. A full buffer already means "awake";
+    /// a gone receiver means no one is left to wake: both are fine.
+    pub fn wake(&self) {
+        // MSG_NOSIGNAL: a closed peer must not raise SIGPIPE.
+        // SAFETY: a valid descriptor and a one-byte buffer that outlives the call.
+        unsafe {
+            libc::send(
+                self.0.as_raw_fd(),
+                [1u8].as_ptr().cast(),
+                1,
+                libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT,
+            );
+        }
+    }
+}
+
+impl WakeRx {
+    pub fn fd(&self) -> RawFd {
+        self.0.as_raw_fd()
+    }
+
+    /// Empties the socket (bounded: its buffer is finite, and each turn
+    /// reads or stops).
+    pub fn drain(&mut self) {
+        let mut buf = [0u8; 256];
+        for _ in 0..64 {
+            match (&self.0).read(&mut buf) {
+                Ok(n) if n == buf.len() => continue,
+                _ => break,
+            }
+        }
+    }
+}
+
+/// What ended a [`wait`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Ready {
+    /// The tty has bytes (or hung up: the next read says which).
+    pub input: bool,
+    /// The tty reported an error or a hang-up.
+    pub hangup: bool,
+    /// Someone called [`Waker::wake`].
+    pub woken: bool,
+}
+
+/// Waits until `tty` (if any) is readable, `wake` is woken, or `timeout`.
+pub fn wait(tty: Option<RawFd>, wake: &WakeRx, timeout: Duration) -> io::Result<Ready> {
+    let mut fds = [
+        libc::pollfd {
+            fd: wake.fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        },
+        libc::pollfd {
+            // A negative descriptor is ignored by poll(2).
+            fd: tty.unwrap_or(-1),
+            events: libc::POLLIN,
+            revents: 0,
+        },
+    ];
+    // Rounded up, so that a wait of 0.4 ms does not spin.
+    let ms = libc::c_int::try_from(timeout.as_micros().div_ceil(1000)).unwrap_or(libc::c_int::MAX);
+    // SAFETY: two valid pollfd entries, count 2.
+    let r = unsafe { libc::poll(fds.as_mut_ptr(), 2, ms) };
+    if r < 0 {
+        let e = io::Error::last_os_error();
+        return if e.kind() == io::ErrorKind::Interrupted {
+            Ok(Ready::default())
+        } else {
+            Err(e)
+        };
+    }
+    let bad = libc::POLLERR | libc::POLLHUP | libc::POLLNVAL;
+    Ok(Ready {
+        input: fds[1].revents & libc::POLLIN != 0,
+        hangup: fds[1].revents & bad != 0,
+        woken: fds[0].revents & libc::POLLIN != 0,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Instant;
+
+    #[test]
+    fn wake_ends_the_wait_and_drains() {
+        let (waker, mut rx) = pair().unwrap();
+        let t = Instant::now();
+        assert_eq!(
+            wait(None, &rx, Duration::from_millis(30)).unwrap(),
+            Ready::default()
+        );
+        assert!(t.elapsed() >= Duration::from_millis(25));
+        for _ in 0..10_000 {
+            waker.wake(); // far beyond the socket's buffer: never blocks
+        }
+        let r = wait(None, &rx, Duration::from_secs(5)).unwrap();
+        assert!(r.woken && !r.input);
+        rx.drain();
+        rx.drain();
+        assert!(!wait(None, &rx, Duration::ZERO).unwrap().woken);
+        drop(rx);
+        waker.wake(); // no one left: no signal, no error
+    }
+}
