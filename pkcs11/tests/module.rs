@@ -36,20 +36,27 @@ impl Drop for Loaded {
 }
 
 fn slots(token_present: bool) -> Vec<CK_SLOT_ID> {
-    let mut n: CK_ULONG = 0;
-    unsafe {
-        assert_eq!(
-            C_GetSlotList(token_present as CK_BBOOL, null_mut(), &mut n),
-            CKR_OK
-        );
-        let mut list = vec![0; n as usize];
-        assert_eq!(
-            C_GetSlotList(token_present as CK_BBOOL, list.as_mut_ptr(), &mut n),
-            CKR_OK
-        );
-        list.truncate(n as usize);
-        list
+    // A token that comes between the two calls makes the list grow: the
+    // module answers CKR_BUFFER_TOO_SMALL, and the caller asks again.
+    for _ in 0..10 {
+        let mut n: CK_ULONG = 0;
+        unsafe {
+            assert_eq!(
+                C_GetSlotList(token_present as CK_BBOOL, null_mut(), &mut n),
+                CKR_OK
+            );
+            let mut list = vec![0; n as usize];
+            match C_GetSlotList(token_present as CK_BBOOL, list.as_mut_ptr(), &mut n) {
+                CKR_OK => {
+                    list.truncate(n as usize);
+                    return list;
+                }
+                CKR_BUFFER_TOO_SMALL => continue,
+                rv => panic!("C_GetSlotList: {rv:#x}"),
+            }
+        }
     }
+    panic!("the slot list never held still");
 }
 
 fn the_slot() -> CK_SLOT_ID {
