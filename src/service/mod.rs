@@ -14,7 +14,7 @@ pub use dmp::{SituationPick, VihfResult};
 pub use error::ServiceError;
 pub use events::Event;
 pub use vitale::{Freshness, VitaleRead, VitaleResult};
-pub use worker::ConnId;
+pub use worker::{ConnId, CARD_WAIT};
 
 use crate::card::atr::{identify, CardKind};
 use crate::card::profile::SlotRole;
@@ -62,6 +62,9 @@ pub struct Options {
     pub pin_idle_timeout: Duration,
     /// Directory whose profiles replace the built-in ones, file by file.
     pub profiles_dir: Option<std::path::PathBuf>,
+    /// How long a request waits while another application holds the card
+    /// (a PC/SC transaction) before it is answered `reader_busy`.
+    pub card_wait: Duration,
 }
 
 impl Default for Options {
@@ -69,6 +72,7 @@ impl Default for Options {
         Options {
             pin_idle_timeout: Duration::from_secs(15 * 60),
             profiles_dir: None,
+            card_wait: CARD_WAIT,
         }
     }
 }
@@ -90,6 +94,7 @@ struct Inner {
     profiles: Arc<Profiles>,
     events: broadcast::Sender<Event>,
     next_conn: AtomicU64,
+    card_wait: Duration,
 }
 
 /// Cheap to clone; shared by every connection.
@@ -113,6 +118,7 @@ impl Service {
                 profiles,
                 events,
                 next_conn: AtomicU64::new(1),
+                card_wait: options.card_wait,
             }),
         };
         let s = service.clone();
@@ -142,7 +148,7 @@ impl Service {
         match ev {
             ReaderEvent::Added { slot, channel } => {
                 let epoch = Arc::new(AtomicU64::new(0));
-                let worker = Worker::spawn(&slot.id, channel, epoch.clone());
+                let worker = Worker::spawn(&slot.id, channel, epoch.clone(), self.inner.card_wait);
                 let pinpad = Arc::new(AtomicBool::new(false));
                 let flag = pinpad.clone();
                 worker.post(move |ctx| flag.store(ctx.channel.has_pinpad(), Ordering::SeqCst));
