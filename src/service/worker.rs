@@ -376,7 +376,7 @@ mod tests {
 
     /// A channel whose card another application holds until the gate opens.
     struct Gated {
-        gate: Arc<(Mutex<bool>, Condvar)>,
+        gate: Gate,
         apdus: Arc<AtomicUsize>,
     }
 
@@ -406,7 +406,9 @@ mod tests {
         }
     }
 
-    fn gated(wait: Duration) -> (Worker, Arc<(Mutex<bool>, Condvar)>, Arc<AtomicUsize>) {
+    type Gate = Arc<(Mutex<bool>, Condvar)>;
+
+    fn gated(wait: Duration) -> (Worker, Gate, Arc<AtomicUsize>) {
         let gate = Arc::new((Mutex::new(false), Condvar::new()));
         let apdus = Arc::new(AtomicUsize::new(0));
         let channel = Gated {
@@ -450,8 +452,13 @@ mod tests {
             assert!(t.elapsed() < Duration::from_millis(100), "{:?}", t.elapsed());
             assert_eq!(worker.shared.queued.load(Ordering::SeqCst), 0);
 
-            // Released: the abandoned operation never runs, the next one does.
+            // Released: the abandoned operation never runs, the next one does
+            // (once the slot's thread has the card: until then it is refused).
             open(&gate);
+            let end = Instant::now() + Duration::from_secs(10);
+            while worker.shared.waiting_since().is_some() && Instant::now() < end {
+                std::thread::sleep(Duration::from_millis(10));
+            }
             let r = worker.run(apdu).await;
             assert_eq!(r.unwrap(), Ok(vec![0x90, 0x00]));
             assert_eq!(apdus.load(Ordering::SeqCst), 1, "an abandoned operation ran");

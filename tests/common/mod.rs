@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod privacy;
+pub mod vpcd;
 
 use lecteur::client::{Client, ClientError};
 use serde_json::{json, Value};
