@@ -148,15 +148,43 @@ impl Bench {
             std::thread::sleep(Duration::from_millis(100));
         }
         panic!(
-            "no successful read after the fault: {last:?}; log: {}",
+            "no successful read after the fault: {last:?}; simulators: {}; log: {}",
+            self.sim_logs(),
             self.w.d.log()
         );
+    }
+
+    fn sim_logs(&self) -> String {
+        ["sim-cps.log", "sim-vitale.log"]
+            .iter()
+            .map(|f| {
+                let text = std::fs::read_to_string(self.w.dir.path().join(f)).unwrap_or_default();
+                format!("--- {f}:\n{text}")
+            })
+            .collect()
     }
 
     /// Puts a card back in the simulator `socket` and waits for lecteurd to see it.
     fn reinsert(&self, socket: &Path, card: &str, events: &mut Client, reader: &str) {
         assert_eq!(control(socket, &format!("insert 0 {card}")), "ok");
-        expect_event(events, "card.inserted", reader);
+        self.event(events, "card.inserted", reader);
+    }
+
+    /// Waits for the next event of `kind` on `reader` (10 s at most).
+    fn event(&self, events: &mut Client, kind: &str, reader: &str) {
+        events.set_timeout(Some(Duration::from_secs(10))).unwrap();
+        for _ in 0..20 {
+            match events.next_event() {
+                Ok(ev) if ev["type"] == kind && ev["reader"] == reader => return,
+                Ok(_) => {}
+                Err(e) => panic!(
+                    "no {kind} event for {reader} ({e}); simulators: {}; log: {}",
+                    self.sim_logs(),
+                    self.w.d.log()
+                ),
+            }
+        }
+        panic!("no {kind} event for {reader} in 20 events");
     }
 }
 
@@ -321,7 +349,7 @@ fn a_short_hold_is_waited_for() {
     let holder = Holder::hold(VPCD_READERS[1], Duration::from_millis(1500));
     let (r, took) = b.read(&mut c);
     holder.release();
-    assert_eq!(r, Ok(()));
+    assert_eq!(r, Ok(()), "after {took:?}; log: {}", b.w.d.log());
     assert!(took >= Duration::from_millis(1000), "did not wait: {took:?}");
 }
 
@@ -344,7 +372,7 @@ fn card_pulled_mid_read() {
             assert!(elapsed <= BOUND, "the typed error took {elapsed:?}");
             eprintln!("card pulled: {k} after {elapsed:?}");
             failed += 1;
-            expect_event(&mut ev, "card.removed", &b.vitale);
+            b.event(&mut ev, "card.removed", &b.vitale);
             b.reinsert(b.vitale_ctl(), "vitale2", &mut ev, &b.vitale);
         } else {
             assert_eq!(r, Ok(()), "the read needed fewer than {k} APDUs");
@@ -388,7 +416,7 @@ fn card_pulled_mid_signature() {
             "card pulled at INS {ins}: {} after {elapsed:?}, PIN sent {sent}",
             kind(&e)
         );
-        expect_event(&mut ev, "card.removed", &b.cps);
+        b.event(&mut ev, "card.removed", &b.cps);
         b.reinsert(b.cps_ctl(), "cps3", &mut ev, &b.cps);
 
         // The next signature succeeds, its PIN sent exactly once.
@@ -420,7 +448,7 @@ fn card_swapped_between_requests() {
     // Vitale A read (and cached), Vitale B put in its place.
     let a = c.call("vitale.read", json!({ "reader": b.vitale })).unwrap();
     assert_eq!(control(b.vitale_ctl(), "insert 0 vitale2-lunar"), "ok");
-    expect_event(&mut ev, "card.inserted", &b.vitale);
+    b.event(&mut ev, "card.inserted", &b.vitale);
     let mut swapped = None;
     for _ in 0..3 {
         match c.call("vitale.read", json!({ "reader": b.vitale })) {
@@ -442,7 +470,7 @@ fn card_swapped_between_requests() {
     let info_a = c.call("cps.info", json!({})).unwrap();
     c.call("cps.verify_pin", json!({ "pin": TEST_PIN })).unwrap();
     assert_eq!(control(b.cps_ctl(), "insert 0 cps3-adeli"), "ok");
-    expect_event(&mut ev, "card.inserted", &b.cps);
+    b.event(&mut ev, "card.inserted", &b.cps);
     let data = b64(b"prescription");
     let before = counter(b.cps_ctl(), "verify");
     for _ in 0..2 {
@@ -471,8 +499,8 @@ fn vpcd_card_disconnects() {
 
     // Idle: pcscd sees the card go and come back.
     fault(b.vitale_ctl(), "disconnect");
-    expect_event(&mut ev, "card.removed", &b.vitale);
-    expect_event(&mut ev, "card.inserted", &b.vitale);
+    b.event(&mut ev, "card.removed", &b.vitale);
+    b.event(&mut ev, "card.inserted", &b.vitale);
     let took = b.recovers(&mut c);
     eprintln!("disconnected while idle: read again after {took:?}");
 
@@ -491,7 +519,7 @@ fn vpcd_card_disconnects() {
             eprintln!("disconnected during a read: {k} {after:?} after");
         }
     }
-    expect_event(&mut ev, "card.inserted", &b.vitale);
+    b.event(&mut ev, "card.inserted", &b.vitale);
     let took = b.recovers(&mut c);
     eprintln!("recovered in {took:?}");
 }
@@ -637,8 +665,8 @@ fn no_leak_after_fault_cycles() {
             _ => {
                 let mut ev = events(d);
                 fault(b.cps_ctl(), "disconnect");
-                expect_event(&mut ev, "card.removed", &b.cps);
-                expect_event(&mut ev, "card.inserted", &b.cps);
+                b.event(&mut ev, "card.removed", &b.cps);
+                b.event(&mut ev, "card.inserted", &b.cps);
                 let mut r = c.call("cps.info", json!({ "reader": b.cps }));
                 if r.is_err() {
                     r = c.call("cps.info", json!({ "reader": b.cps }));

@@ -106,17 +106,29 @@ impl PcscChannel {
 }
 
 impl PcscChannel {
+    /// Lets go of the card handle, leaving the card as it is. Dropping a
+    /// `pcsc::Card` would reset it: a reset aimed at a card that went away
+    /// makes pcscd clear the reader's state, and the next card inserted was
+    /// then never reported (seen with vpcd: the slot stayed empty).
+    fn release_card(&mut self) {
+        if let Some((card, _)) = self.card.take() {
+            // On failure (pcscd gone, handle void) the card comes back and
+            // is dropped: the reset it tries fails the same way.
+            let _ = card.disconnect(Disposition::LeaveCard);
+        }
+    }
+
     fn forget_after(&mut self, e: Error) -> TransportError {
         match e {
             // NotTransacted: the exchange with the card failed (a mute card, a
             // vpcd card gone); reconnect next time rather than reuse the handle.
             Error::RemovedCard | Error::ResetCard | Error::NoSmartcard | Error::NotTransacted => {
                 self.moved |= self.card.is_some();
-                self.card = None
+                self.release_card();
             }
             e if is_service_gone(e) || matches!(e, Error::UnknownReader | Error::ReaderUnavailable) => {
                 self.moved |= self.card.is_some();
-                self.card = None;
+                self.release_card();
                 self.ctx = None;
                 self.pin_verify = None;
             }
@@ -239,10 +251,7 @@ impl CardChannel for PcscChannel {
     }
 
     fn disconnect(&mut self) {
-        if let Some((card, _)) = self.card.take() {
-            // Leave the card as it is; on failure the Drop resets it, which is safe.
-            let _ = card.disconnect(Disposition::LeaveCard);
-        }
+        self.release_card();
     }
 
     fn has_pinpad(&mut self) -> bool {
