@@ -32,8 +32,8 @@ export LECTEUR_REQUIRE_PCSCD=1
 # minutes; a plain `cargo test` runs 200).
 export LECTEUR_FAULT_CYCLES=${LECTEUR_FAULT_CYCLES:-1000}
 # The PC/SC fault cycles (tests/faults_pcsc.rs, through this pcscd) stay at
-# their default of 200, about 40 s: each slow cycle waits for pcscd's vpcd
-# polling. LECTEUR_PCSC_FAULT_CYCLES=1000 takes about 3.5 minutes.
+# their default of 200, about 35 s: each slow cycle waits for pcscd's vpcd
+# polling. LECTEUR_PCSC_FAULT_CYCLES=1000 takes about 3 minutes.
 export LECTEUR_TEST_OWNS_PCSCD=$started_pcscd
 mkdir -p target
 set +e
