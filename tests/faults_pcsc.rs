@@ -341,6 +341,40 @@ fn another_application_holds_the_card() {
 }
 
 #[test]
+fn a_signature_given_up_never_sends_its_pin() {
+    // The CPS held elsewhere: cps.sign with a PIN gets reader_busy, and the
+    // PIN never reaches the card, not even once the card is free.
+    let Some(b) = Bench::start() else { return };
+    let d = &b.w.d;
+    let mut c = d.client();
+    let data = b64(b"prescription");
+    let sign =
+        json!({ "pin": TEST_PIN, "key": "signature", "algorithm": "rsa-pkcs1-sha256", "data_b64": data });
+    c.call("cps.info", json!({})).unwrap();
+    let before = counter(b.cps_ctl(), "verify");
+    let holder = Holder::hold(VPCD_READERS[0], CARD_WAIT + Duration::from_millis(1500));
+    let t = Instant::now();
+    let e = c
+        .call("cps.sign", sign.clone())
+        .expect_err("the CPS is held elsewhere");
+    assert_eq!(kind(&e), "reader_busy", "{e}");
+    assert!(t.elapsed() <= CARD_WAIT + BOUND, "{:?}", t.elapsed());
+    holder.join();
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(
+        counter(b.cps_ctl(), "verify"),
+        before,
+        "the abandoned request's PIN was sent"
+    );
+    // Free again: the next signature sends its PIN once.
+    let r = c
+        .call("cps.sign", sign)
+        .unwrap_or_else(|e| panic!("cps.sign after the release: {e}; log: {}", d.log()));
+    assert!(r["signature_b64"].is_string());
+    assert_eq!(counter(b.cps_ctl(), "verify"), before + 1);
+}
+
+#[test]
 fn card_pulled_mid_read() {
     let Some(b) = Bench::start() else { return };
     let d = &b.w.d;
