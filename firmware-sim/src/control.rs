@@ -32,11 +32,16 @@
 //! fault              prints the faults in force and the faults applied so far
 //! counters           prints `apdus N` and `verify N` (VERIFY commands with a PIN)
 //! ```
+//!
+//! The vpcd front-end takes its own faults with the same `fault` command
+//! (see [`crate::vpcd_faults`]): `delay=MS pull-after=N pull-on=INS
+//! disconnect`, or `none`; `counters` works there too.
 
 use crate::card::{self, SimCard};
 use crate::reader::{SimReader, SlotError};
 use crate::serial::faults::{FaultParseError, FaultSpec, Faults};
 use crate::serial::keypad::{Keypad, KeypadError};
+use crate::vpcd_faults::{VpcdFaultParseError, VpcdFaultSpec, VpcdFaults};
 use std::io::{self, Read, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
@@ -67,10 +72,12 @@ pub enum ControlError {
     UnknownCommand(String),
     #[error("this reader has no keypad")]
     NoKeypad,
-    #[error("line faults exist on the serial reader only")]
+    #[error("faults exist on the serial reader and the vpcd card only")]
     NoFaults,
     #[error(transparent)]
     Fault(#[from] FaultParseError),
+    #[error(transparent)]
+    VpcdFault(#[from] VpcdFaultParseError),
     #[error(transparent)]
     Keypad(#[from] KeypadError),
     #[error("usage: {0}")]
@@ -169,6 +176,8 @@ pub struct CardBay {
     keypad: Option<Keypad>,
     /// The serial line's faults, for `fault`.
     faults: Option<Faults>,
+    /// The vpcd front-end's faults, for `fault`.
+    vpcd_faults: Option<VpcdFaults>,
 }
 
 impl CardBay {
@@ -186,12 +195,19 @@ impl CardBay {
             loader,
             keypad: None,
             faults: None,
+            vpcd_faults: None,
         }
     }
 
     /// The same bay, with the line faults of a serial reader.
     pub fn with_faults(mut self, faults: Option<Faults>) -> Self {
         self.faults = faults;
+        self
+    }
+
+    /// The same bay, with the faults of the vpcd front-end.
+    pub fn with_vpcd_faults(mut self, faults: Option<VpcdFaults>) -> Self {
+        self.vpcd_faults = faults;
         self
     }
 
@@ -360,6 +376,20 @@ impl CardBay {
                     if entering { "entering" } else { "idle" }
                 )])
             }
+            "fault" if self.faults.is_none() && self.vpcd_faults.is_some() => {
+                let faults = self.vpcd_faults.as_ref().ok_or(ControlError::NoFaults)?;
+                if rest.is_empty() {
+                    let (pulls, disconnects) = faults.counts();
+                    return Ok(vec![
+                        faults.spec().describe(),
+                        format!("applied: {pulls} card(s) pulled, {disconnects} disconnection(s)"),
+                    ]);
+                }
+                let spec = VpcdFaultSpec::parse(rest)?;
+                eprintln!("lecteur-sim: control: fault: {}", spec.describe());
+                faults.set(spec);
+                Ok(Vec::new())
+            }
             "fault" => {
                 let faults = self.faults.as_ref().ok_or(ControlError::NoFaults)?;
                 if rest.is_empty() {
@@ -400,6 +430,9 @@ impl CardBay {
                         "fault [ber=P rx-ber=P drop=P dup=P garbage=P nak-storm time-ext[=MS] mute-after=N delay=MS unplug seed=S | none]"
                             .to_string(),
                     );
+                }
+                if self.vpcd_faults.is_some() {
+                    lines.push("fault [delay=MS pull-after=N pull-on=INS disconnect | none]".to_string());
                 }
                 if self.keypad.is_some() {
                     lines.extend([
@@ -679,7 +712,7 @@ mod tests {
         let b = bay(1);
         assert_eq!(
             b.execute("fault ber=1e-4"),
-            vec!["error: line faults exist on the serial reader only"]
+            vec!["error: faults exist on the serial reader and the vpcd card only"]
         );
         assert_eq!(b.execute("counters"), vec!["apdus 0", "verify 0", "ok"]);
         assert_eq!(b.execute("insert 0 echo"), vec!["ok"]);

@@ -6,6 +6,7 @@ pub mod pki;
 pub mod reader;
 pub mod serial;
 pub mod vpcd;
+pub mod vpcd_faults;
 
 pub use card::SimCard;
 pub use reader::{SimReader, SlotChange, SlotError};

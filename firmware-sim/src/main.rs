@@ -37,7 +37,8 @@ enum Command {
         /// cps3, vitale2, unknown, a TOML card file, echo[:ATRHEX], or none.
         #[arg(long)]
         card: String,
-        /// Unix socket for insert/remove/status commands.
+        /// Unix socket for insert/remove/status/counters commands and faults
+        /// (`fault delay=MS pull-after=N pull-on=INS disconnect`, `fault none`).
         #[arg(long)]
         control: Option<PathBuf>,
     },
@@ -121,7 +122,8 @@ fn run_vpcd(
 ) -> Result<(), String> {
     let addr = resolve(host, port)?;
     let reader = SimReader::new(1);
-    let bay = CardBay::new(reader.clone());
+    let faults = lecteur_sim::vpcd_faults::VpcdFaults::default();
+    let bay = CardBay::new(reader.clone()).with_vpcd_faults(Some(faults.clone()));
     if !is_empty_spec(card) {
         bay.insert_spec(0, card).map_err(|e| e.to_string())?;
         eprintln!("lecteur-sim: vpcd: card {card} in the slot");
@@ -130,6 +132,7 @@ fn run_vpcd(
     install_signal_handlers();
     let opts = vpcd::Options {
         verbose,
+        faults,
         ..vpcd::Options::default()
     };
     vpcd::run_with(reader, addr, &STOP, &opts).map_err(|e| e.to_string())

@@ -9,9 +9,12 @@
 //!
 //! [`run`] serves slot 0 of a [`SimReader`]: it connects while the slot holds
 //! a card, closes the connection when the card is removed, and reconnects
-//! every 200 ms while pcscd is away.
+//! every 200 ms while pcscd is away. Faults set through the control socket
+//! ([`crate::vpcd_faults`]) delay answers, pull the card at a chosen APDU or
+//! close the connection.
 
 use crate::reader::{SimReader, SlotChange, SlotError};
+use crate::vpcd_faults::{ApduFault, VpcdFaults};
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -55,6 +58,8 @@ enum SessionEnd {
     CardRemoved,
     #[error("vpcd closed the connection")]
     PeerClosed,
+    #[error("connection closed by a disconnect fault")]
+    Disconnected,
     #[error("a frame from vpcd stalled ({got} of {want} bytes after {} s)", FRAME_STALL.as_secs())]
     Stalled { got: usize, want: usize },
     #[error("connection error: {0}")]
@@ -70,6 +75,8 @@ pub struct Options {
     pub slot: usize,
     /// Log every control byte and APDU header (never APDU data).
     pub verbose: bool,
+    /// Faults in force (none by default), shared with the control socket.
+    pub faults: VpcdFaults,
 }
 
 impl Default for Options {
@@ -78,6 +85,7 @@ impl Default for Options {
             retry: Duration::from_millis(200),
             slot: 0,
             verbose: false,
+            faults: VpcdFaults::default(),
         }
     }
 }
@@ -157,6 +165,7 @@ pub fn run_with(
             changes: &changes,
             stop,
             verbose: opts.verbose,
+            faults: &opts.faults,
             generation: 0,
             powered: false,
         };
@@ -165,6 +174,10 @@ pub fn run_with(
             SessionEnd::Stopped => break,
             SessionEnd::CardRemoved => {
                 eprintln!("lecteur-sim: vpcd: card removed: disconnected from {addr}")
+            }
+            SessionEnd::Disconnected => {
+                eprintln!("lecteur-sim: vpcd: fault: disconnected from {addr}; reconnecting");
+                wait(&changes, None, opts.retry, stop);
             }
             SessionEnd::PeerClosed => {
                 eprintln!("lecteur-sim: vpcd: {addr} closed the connection (pcscd gone?); reconnecting");
@@ -186,6 +199,7 @@ struct Session<'a> {
     changes: &'a Receiver<SlotChange>,
     stop: &'a AtomicBool,
     verbose: bool,
+    faults: &'a VpcdFaults,
     generation: u64,
     powered: bool,
 }
@@ -226,6 +240,9 @@ impl Session<'_> {
     fn check_slot(&self) -> Result<(), SessionEnd> {
         if self.stop.load(Ordering::SeqCst) {
             return Err(SessionEnd::Stopped);
+        }
+        if self.faults.take_disconnect() {
+            return Err(SessionEnd::Disconnected);
         }
         for _ in 0..MAX_DRAIN {
             match self.changes.try_recv() {
@@ -339,10 +356,28 @@ impl Session<'_> {
                     eprintln!("lecteur-sim: vpcd: APDU to an unpowered card: powering it first");
                     self.power(true)?;
                 }
+                let delay = match self.faults.on_apdu(apdu) {
+                    ApduFault::Pull => {
+                        // Mid-APDU: the command arrived, no answer ever leaves.
+                        let _ = self.reader.remove(self.slot);
+                        eprintln!(
+                            "lecteur-sim: vpcd: fault: card pulled at APDU {}",
+                            hex::encode_upper(&apdu[..apdu.len().min(4)])
+                        );
+                        return Err(SessionEnd::CardRemoved);
+                    }
+                    ApduFault::Answer(delay) => delay,
+                };
                 let mut answer = self
                     .reader
                     .transmit(self.slot, self.generation, apdu)
                     .map_err(|e| self.card_gone(e))?;
+                if let Some(d) = delay {
+                    std::thread::sleep(d);
+                    // A card pulled (or a disconnect) meanwhile: the answer
+                    // never leaves.
+                    self.check_slot()?;
+                }
                 if answer.len() < 2 || answer.len() > MAX_FRAME {
                     eprintln!(
                         "lecteur-sim: vpcd: the card answered {} bytes (must be 2 to {MAX_FRAME}): sending 6F00",

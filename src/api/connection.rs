@@ -1,7 +1,6 @@
 //! One client connection: lines in, lines out. Requests run concurrently (a
 //! slow card never blocks `readers.list`); answers and event notifications
-//! go out through the connection's [`Outbox`], a card operation's answer
-//! straight from the slot's thread.
+//! go out through the connection's [`Outbox`], which never makes them wait.
 
 use super::access::RateLimit;
 use super::outbox::Outbox;
@@ -49,17 +48,10 @@ pub async fn run(stream: UnixStream, api: Arc<Api>) {
         api.service.disconnect(conn);
         return;
     }
-    let outbox = match Outbox::new(&write) {
-        Ok(outbox) => Arc::new(outbox),
-        Err(e) => {
-            tracing::warn!(conn, "client dropped: {e}");
-            api.service.disconnect(conn);
-            return;
-        }
-    };
+    let outbox = Arc::new(Outbox::new(write));
     let flusher = {
         let outbox = outbox.clone();
-        tokio::spawn(async move { outbox.flusher(&write).await })
+        tokio::spawn(async move { outbox.flusher().await })
     };
 
     let mut lines = FramedRead::new(read, Lines(LinesCodec::new_with_max_length(MAX_LINE)));
@@ -110,7 +102,7 @@ pub async fn run(stream: UnixStream, api: Arc<Api>) {
     outbox.finish();
     let mut flusher = flusher;
     if tokio::time::timeout(LAST_FLUSH, &mut flusher).await.is_err() {
-        // Its socket half goes with it.
+        // The socket closes with the last reference to the outbox.
         flusher.abort();
     }
     tracing::info!(conn, ?uid, ?pid, "client disconnected");
@@ -132,8 +124,7 @@ fn refuse_over_rate(line: &str, max_rate: u32, outbox: &Outbox) {
     }
 }
 
-/// Runs one request; its answer goes out when the method has it, from
-/// whichever thread that is, and only then is its place in flight released.
+/// Runs one request; its place in flight is released once it is answered.
 async fn handle(api: &Api, conn: u64, line: &str, outbox: Arc<Outbox>, permit: OwnedSemaphorePermit) {
     let req = match rpc::parse(line) {
         Ok(req) => req,
@@ -157,18 +148,15 @@ async fn handle(api: &Api, conn: u64, line: &str, outbox: Arc<Outbox>, permit: O
     if req.method == "diag.trace" {
         return super::trace::serve(api, req.id, req.params, &outbox, permit).await;
     }
-    let id = req.id;
-    let respond: methods::Respond = Box::new(move |result| {
-        if let Some(id) = id {
-            outbox.send(match result {
-                Ok(methods::Reply::Value(v)) => rpc::success(id, v).to_string(),
-                Ok(methods::Reply::Json(json)) => rpc::success_line(&id, &json),
-                Err(e) => rpc::failure(id, e).to_string(),
-            });
-        }
-        drop(permit);
-    });
-    methods::call(api, conn, &req.method, req.params, respond).await;
+    let result = methods::call(api, conn, &req.method, req.params).await;
+    if let Some(id) = req.id {
+        outbox.send(match result {
+            Ok(methods::Reply::Value(v)) => rpc::success(id, v).to_string(),
+            Ok(methods::Reply::Json(json)) => rpc::success_line(&id, &json),
+            Err(e) => rpc::failure(id, e).to_string(),
+        });
+    }
+    drop(permit);
 }
 
 /// Forwards events to the client; the task is aborted when the client goes.

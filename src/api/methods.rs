@@ -6,9 +6,7 @@ use super::Api;
 use crate::card::cps::KeyUsage;
 use crate::card::cps::SignScheme;
 use crate::dmp::vihf::{Lps, Request};
-use crate::service::{
-    AuthInput, ConnId, Freshness, LastTry, PinEntry, ServiceError, SignInput, SituationPick, VitaleRead,
-};
+use crate::service::{AuthInput, ConnId, Freshness, LastTry, PinEntry, SignInput, SituationPick};
 use base64::Engine;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -232,33 +230,22 @@ pub enum Reply {
     Json(Arc<str>),
 }
 
-/// Where a method's result goes: called once, from whichever thread has it
-/// (a card operation's, from the slot's thread once the card is released).
-pub type Respond = Box<dyn FnOnce(Result<Reply, RpcError>) + Send>;
-
 /// Runs one method.
-pub async fn call(api: &Api, conn: ConnId, method: &str, p: Value, respond: Respond) {
+pub async fn call(api: &Api, conn: ConnId, method: &str, p: Value) -> Result<Reply, RpcError> {
     if method == "vitale.read" {
-        let p: VitaleParams = match params(p) {
-            Ok(p) => p,
-            Err(e) => return respond(Err(e)),
-        };
+        let p: VitaleParams = params(p)?;
         let freshness = if p.fresh {
             Freshness::Fresh
         } else {
             Freshness::Cached
         };
-        let reply = move |read: Result<Arc<VitaleRead>, ServiceError>| {
-            respond(
-                read.map(|read| Reply::Json(read.json.clone()))
-                    .map_err(RpcError::from),
-            )
-        };
-        return api
+        let read = api
             .service
-            .vitale_read(conn, p.reader.as_deref(), freshness, reply);
+            .vitale_read(conn, p.reader.as_deref(), freshness)
+            .await?;
+        return Ok(Reply::Json(read.json.clone()));
     }
-    respond(call_value(api, conn, method, p).await.map(Reply::Value))
+    call_value(api, conn, method, p).await.map(Reply::Value)
 }
 
 /// Runs one method whose result is built as a JSON value.

@@ -1,13 +1,12 @@
-//! A connection's outgoing lines, written by whichever thread has one: a card
-//! operation's answer straight from the slot's thread (no hop back to the
-//! runtime on the way out), everything else from the runtime. Lines never
-//! interleave. What the socket does not take at once waits, in order, for
-//! the connection's flusher task; a client that stops reading is cut off past
-//! a bound rather than buffered without limit.
+//! A connection's outgoing lines: answers and notifications are handed over
+//! without waiting (a request task or an event forwarder never blocks on a
+//! slow client), written at once when the socket takes them, and otherwise
+//! kept, in order, for the connection's flusher task. Lines never interleave.
+//! A client that stops reading is cut off past a bound rather than buffered
+//! without limit.
 
-use std::io::{ErrorKind, Write};
-use std::os::fd::AsFd;
-use std::os::unix::net::UnixStream as StdStream;
+use std::io::ErrorKind;
+use std::os::fd::AsRawFd;
 use std::sync::{Mutex, MutexGuard};
 use tokio::net::unix::OwnedWriteHalf;
 use tokio::sync::Notify;
@@ -17,9 +16,7 @@ use tokio::sync::Notify;
 pub const MAX_PENDING: usize = 4 * 1024 * 1024;
 
 pub struct Outbox {
-    /// The connection's socket, duplicated: non-blocking like the original
-    /// (the flag belongs to the shared open file), writable from any thread.
-    sock: StdStream,
+    write: OwnedWriteHalf,
     state: Mutex<State>,
     flush: Notify,
 }
@@ -33,21 +30,28 @@ struct State {
     finishing: bool,
 }
 
+fn would_block(e: &std::io::Error) -> bool {
+    matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted)
+}
+
 impl Outbox {
-    pub fn new(write: &OwnedWriteHalf) -> std::io::Result<Outbox> {
-        let fd = AsRef::<tokio::net::UnixStream>::as_ref(write)
-            .as_fd()
-            .try_clone_to_owned()?;
-        Ok(Outbox {
-            sock: StdStream::from(fd),
+    pub fn new(write: OwnedWriteHalf) -> Outbox {
+        Outbox {
+            write,
             state: Mutex::new(State::default()),
             flush: Notify::new(),
-        })
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
         // A panic elsewhere while holding it leaves nothing half-written we rely on.
         self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Bytes waiting for the client (for senders that would rather drop
+    /// their own lines than have the connection cut off).
+    pub fn waiting(&self) -> usize {
+        self.lock().pending.len()
     }
 
     /// Sends one line (the newline is added); never blocks.
@@ -59,9 +63,9 @@ impl Outbox {
         }
         let mut rest = line.as_bytes();
         if st.pending.is_empty() {
-            match (&self.sock).write(rest) {
+            match self.write.try_write(rest) {
                 Ok(n) => rest = &rest[n..],
-                Err(e) if e.kind() == ErrorKind::WouldBlock || e.kind() == ErrorKind::Interrupted => {}
+                Err(e) if would_block(&e) => {}
                 Err(_) => {
                     // The client is gone; its reader sees it too.
                     st.closed = true;
@@ -79,7 +83,9 @@ impl Outbox {
             );
             st.closed = true;
             st.pending = Vec::new();
-            let _ = self.sock.shutdown(std::net::Shutdown::Both);
+            // Both ways, so that the connection's reader ends too.
+            // SAFETY: shutdown(2) on the connection's own open socket.
+            unsafe { libc::shutdown(self.write.as_ref().as_raw_fd(), libc::SHUT_RDWR) };
             return;
         }
         st.pending.extend_from_slice(rest);
@@ -87,7 +93,7 @@ impl Outbox {
 
     /// Writes what waits whenever the socket takes it; ends when the client
     /// is gone, the outbox is closed, or it is finished and all is written.
-    pub async fn flusher(&self, write: &OwnedWriteHalf) {
+    pub async fn flusher(&self) {
         loop {
             self.flush.notified().await;
             loop {
@@ -102,32 +108,25 @@ impl Outbox {
                         }
                         break;
                     }
-                    // Through tokio's half, so that a full socket clears its
-                    // readiness and `writable` below waits for real.
-                    match write.try_write(&st.pending) {
+                    match self.write.try_write(&st.pending) {
                         Ok(n) => {
                             st.pending.drain(..n);
                             continue;
                         }
-                        Err(e) if e.kind() == ErrorKind::WouldBlock || e.kind() == ErrorKind::Interrupted => {
-                        }
+                        Err(e) if would_block(&e) => {}
                         Err(_) => {
                             st.closed = true;
                             return;
                         }
                     }
                 }
-                if write.writable().await.is_err() {
+                // A full socket cleared tokio's readiness: this waits for real.
+                if self.write.writable().await.is_err() {
                     self.lock().closed = true;
                     return;
                 }
             }
         }
-    }
-
-    /// Bytes waiting for the client (a trace follower drops records past a bound).
-    pub fn waiting(&self) -> usize {
-        self.lock().pending.len()
     }
 
     /// Lets the flusher end once what waits is written.

@@ -59,6 +59,7 @@ fn merge(args: Args, file: FileConfig) -> daemon::Config {
                 args.pin_idle_timeout.or(file.pin_idle_timeout).unwrap_or(900),
             ),
             profiles_dir: args.profiles.or(file.profiles),
+            ..lecteur::service::Options::default()
         },
         access: api::access::Access {
             group: args.socket_group.or(file.socket_group),

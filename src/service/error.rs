@@ -30,6 +30,10 @@ pub enum ServiceError {
     PinRequired,
     #[error("the reader is busy")]
     ReaderBusy,
+    /// The slot waited for the card longer than the bound while another
+    /// application held it (a PC/SC transaction): `reader_busy` too.
+    #[error("another application holds the card (waited {0} s)")]
+    HeldElsewhere(u64),
     #[error("the reader is gone")]
     ReaderGone,
     #[error("reader transport error: {0}")]
@@ -88,7 +92,7 @@ impl ServiceError {
             ServiceError::PinCancelled => "pin_cancelled",
             ServiceError::PinTimeout => "pin_timeout",
             ServiceError::PinRequired => "pin_required",
-            ServiceError::ReaderBusy => "reader_busy",
+            ServiceError::ReaderBusy | ServiceError::HeldElsewhere(_) => "reader_busy",
             ServiceError::ReaderGone => "reader_gone",
             ServiceError::Transport(_) => "transport",
             ServiceError::InvalidParams(_) => "invalid_params",

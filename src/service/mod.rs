@@ -15,7 +15,7 @@ pub use dmp::{SituationPick, VihfResult};
 pub use error::ServiceError;
 pub use events::Event;
 pub use vitale::{Freshness, VitaleRead, VitaleResult};
-pub use worker::ConnId;
+pub use worker::{ConnId, CARD_WAIT};
 
 use crate::card::atr::{identify, CardKind};
 use crate::card::profile::SlotRole;
@@ -63,6 +63,9 @@ pub struct Options {
     pub pin_idle_timeout: Duration,
     /// Directory whose profiles replace the built-in ones, file by file.
     pub profiles_dir: Option<std::path::PathBuf>,
+    /// How long a request waits while another application holds the card
+    /// (a PC/SC transaction) before it is answered `reader_busy`.
+    pub card_wait: Duration,
 }
 
 impl Default for Options {
@@ -70,6 +73,7 @@ impl Default for Options {
         Options {
             pin_idle_timeout: Duration::from_secs(15 * 60),
             profiles_dir: None,
+            card_wait: CARD_WAIT,
         }
     }
 }
@@ -92,6 +96,7 @@ struct Inner {
     events: broadcast::Sender<Event>,
     next_conn: AtomicU64,
     trace: Arc<trace::Trace>,
+    card_wait: Duration,
 }
 
 /// Cheap to clone; shared by every connection.
@@ -116,6 +121,7 @@ impl Service {
                 events,
                 next_conn: AtomicU64::new(1),
                 trace: Arc::new(trace::Trace::default()),
+                card_wait: options.card_wait,
             }),
         };
         let s = service.clone();
@@ -149,7 +155,8 @@ impl Service {
                     id: slot.id.clone(),
                     name: slot.name.clone(),
                 });
-                let worker = Worker::spawn(label, channel, epoch.clone(), self.inner.trace.clone());
+                let trace = self.inner.trace.clone();
+                let worker = Worker::spawn(label, channel, epoch.clone(), self.inner.card_wait, trace);
                 let pinpad = Arc::new(AtomicBool::new(false));
                 let flag = pinpad.clone();
                 worker.post(move |ctx| flag.store(ctx.channel.has_pinpad(), Ordering::SeqCst));

@@ -91,26 +91,24 @@ fn cached_read(
 impl Service {
     /// Reads every beneficiary of the carte Vitale, from the card or, when it
     /// has not moved since the last read and `freshness` allows, from the cache.
-    /// The result goes to `then`, on the slot's thread once the card is
-    /// released (or at once when the read cannot start).
-    pub fn vitale_read<T>(&self, conn: ConnId, reader: Option<&str>, freshness: Freshness, then: T)
-    where
-        T: FnOnce(Result<Arc<VitaleRead>, ServiceError>) + Send + 'static,
-    {
-        let worker = match self.pick(reader, VITALE, "Vitale") {
-            Ok(worker) => worker,
-            Err(e) => return then(Err(e)),
-        };
+    pub async fn vitale_read(
+        &self,
+        conn: ConnId,
+        reader: Option<&str>,
+        freshness: Freshness,
+    ) -> Result<Arc<VitaleRead>, ServiceError> {
+        let worker = self.pick(reader, VITALE, "Vitale")?;
         let profiles = self.inner.profiles.clone();
-        let read = move |ctx: &mut SlotCtx| {
-            let read = cached_read(ctx, conn, &profiles, freshness);
-            if read.is_err() {
-                // The card or the channel failed (a reset by another
-                // application, a card pulled): read it anew next time.
-                *ctx.vitale_cache = None;
-            }
-            read
-        };
-        worker.run_then(read, move |r| then(r.and_then(|read| read)))
+        worker
+            .run(move |ctx| {
+                let read = cached_read(ctx, conn, &profiles, freshness);
+                if read.is_err() {
+                    // The card or the channel failed (a reset by another
+                    // application, a card pulled): read it anew next time.
+                    *ctx.vitale_cache = None;
+                }
+                read
+            })
+            .await?
     }
 }

@@ -82,6 +82,13 @@ pub trait CardChannel: Send {
     fn verify_pin_pinpad(&mut self, _request: &PinpadVerify) -> Result<Vec<u8>, TransportError> {
         Err(TransportError::NoPinpad)
     }
+    /// Whether the card was found gone, swapped or reset (by another
+    /// application) since the last call: what was known of it (a PIN
+    /// verification, data read) is void, even before the reader's event
+    /// reaches the service.
+    fn card_moved(&mut self) -> bool {
+        false
+    }
     /// The channel for one card operation. On PC/SC it holds the card in a
     /// transaction for the operation's duration, so that no other
     /// application's command comes between ours (an MSE and its PSO, say);
@@ -125,6 +132,9 @@ impl<C: CardChannel + ?Sized> CardChannel for Direct<'_, C> {
     }
     fn verify_pin_pinpad(&mut self, request: &PinpadVerify) -> Result<Vec<u8>, TransportError> {
         self.0.verify_pin_pinpad(request)
+    }
+    fn card_moved(&mut self) -> bool {
+        self.0.card_moved()
     }
     fn session(&mut self) -> Box<dyn CardChannel + '_> {
         Box::new(Direct(&mut *self.0))

@@ -4,6 +4,7 @@
 
 pub mod privacy;
 mod serial;
+pub mod vpcd;
 
 // Each test binary uses part of the harness (as `dead_code` above).
 #[allow(unused_imports)]

@@ -49,6 +49,8 @@ struct PcscChannel {
     pin_verify: Option<Option<u32>>,
     /// An error met inside a session, acted on when the session is over.
     failed: Option<Error>,
+    /// The card handle was found void (card removed, swapped or reset).
+    moved: bool,
 }
 
 impl PcscChannel {
@@ -104,15 +106,29 @@ impl PcscChannel {
 }
 
 impl PcscChannel {
+    /// Lets go of the card handle, leaving the card as it is. Dropping a
+    /// `pcsc::Card` would reset it: a reset aimed at a card that went away
+    /// makes pcscd clear the reader's state, and the next card inserted was
+    /// then never reported (seen with vpcd: the slot stayed empty).
+    fn release_card(&mut self) {
+        if let Some((card, _)) = self.card.take() {
+            // On failure (pcscd gone, handle void) the card comes back and
+            // is dropped: the reset it tries fails the same way.
+            let _ = card.disconnect(Disposition::LeaveCard);
+        }
+    }
+
     fn forget_after(&mut self, e: Error) -> TransportError {
         match e {
             // NotTransacted: the exchange with the card failed (a mute card, a
             // vpcd card gone); reconnect next time rather than reuse the handle.
             Error::RemovedCard | Error::ResetCard | Error::NoSmartcard | Error::NotTransacted => {
-                self.card = None
+                self.moved |= self.card.is_some();
+                self.release_card();
             }
             e if is_service_gone(e) || matches!(e, Error::UnknownReader | Error::ReaderUnavailable) => {
-                self.card = None;
+                self.moved |= self.card.is_some();
+                self.release_card();
                 self.ctx = None;
                 self.pin_verify = None;
             }
@@ -124,6 +140,30 @@ impl PcscChannel {
 
 fn card_atr(card: &pcsc::Card) -> Result<Vec<u8>, Error> {
     Ok(card.status2_owned()?.atr().to_vec())
+}
+
+/// A response shorter than a status word is no card's answer: pcscd hands
+/// one over (as a success) when the card goes away in the middle of a
+/// command (seen with vpcd). It must never reach the card code as data:
+/// what became of the card says which error it is, and the handle is
+/// dropped either way.
+fn check_response(card: &pcsc::Card, resp: &[u8]) -> Result<(), (Error, TransportError)> {
+    if resp.len() >= 2 {
+        return Ok(());
+    }
+    let e = match card.status2_owned() {
+        Err(e) => e,
+        Ok(s) if !s.status().contains(pcsc::Status::PRESENT) => Error::RemovedCard,
+        Ok(_) => Error::NotTransacted,
+    };
+    let err = match e {
+        Error::NotTransacted => TransportError::Protocol(format!(
+            "PC/SC: the reader answered {} byte(s), no status word",
+            resp.len()
+        )),
+        e => map_error(e),
+    };
+    Err((e, err))
 }
 
 impl CardChannel for PcscChannel {
@@ -183,9 +223,16 @@ impl CardChannel for PcscChannel {
         let (card, _) = self.card.as_ref().ok_or(TransportError::NoCard)?;
         // Short APDUs only (apdu::Command refuses extended ones): 256 + SW fits.
         let mut buf = [0u8; pcsc::MAX_BUFFER_SIZE];
-        match card.transmit(apdu, &mut buf) {
-            Ok(resp) => Ok(resp.to_vec()),
-            Err(e) => Err(self.forget_after(e)),
+        let resp = match card.transmit(apdu, &mut buf) {
+            Ok(resp) => resp,
+            Err(e) => return Err(self.forget_after(e)),
+        };
+        match check_response(card, resp) {
+            Ok(()) => Ok(resp.to_vec()),
+            Err((e, err)) => {
+                let _ = self.forget_after(e);
+                Err(err)
+            }
         }
     }
 
@@ -204,14 +251,18 @@ impl CardChannel for PcscChannel {
     }
 
     fn disconnect(&mut self) {
-        if let Some((card, _)) = self.card.take() {
-            // Leave the card as it is; on failure the Drop resets it, which is safe.
-            let _ = card.disconnect(Disposition::LeaveCard);
-        }
+        self.release_card();
     }
 
     fn has_pinpad(&mut self) -> bool {
         self.pin_verify_code().is_some()
+    }
+
+    fn card_moved(&mut self) -> bool {
+        if let Some(e) = self.failed.take() {
+            let _ = self.forget_after(e);
+        }
+        std::mem::take(&mut self.moved)
     }
 
     fn verify_pin_pinpad(&mut self, request: &PinpadVerify) -> Result<Vec<u8>, TransportError> {
@@ -253,9 +304,16 @@ impl CardChannel for Held<'_> {
     fn transmit(&mut self, apdu: &[u8]) -> Result<Vec<u8>, TransportError> {
         // Short APDUs only (apdu::Command refuses extended ones): 256 + SW fits.
         let mut buf = [0u8; pcsc::MAX_BUFFER_SIZE];
-        match self.tx.transmit(apdu, &mut buf) {
-            Ok(resp) => Ok(resp.to_vec()),
-            Err(e) => Err(self.fail(e)),
+        let resp = match self.tx.transmit(apdu, &mut buf) {
+            Ok(resp) => resp,
+            Err(e) => return Err(self.fail(e)),
+        };
+        match check_response(&self.tx, resp) {
+            Ok(()) => Ok(resp.to_vec()),
+            Err((e, err)) => {
+                *self.failed = Some(e);
+                Err(err)
+            }
         }
     }
 
@@ -392,6 +450,7 @@ fn watch(
                 card: None,
                 pin_verify: None,
                 failed: None,
+                moved: false,
             });
             let _ = sink.send(ReaderEvent::Added { slot, channel });
             states.push(ReaderState::new(name.clone(), State::UNAWARE));

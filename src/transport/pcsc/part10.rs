@@ -146,6 +146,7 @@ mod tests {
             card: None,
             pin_verify: None,
             failed: None,
+            moved: false,
         };
         let pinpad = channel.has_pinpad();
         eprintln!("has_pinpad: {pinpad} (control code {:08X?})", channel.pin_verify);

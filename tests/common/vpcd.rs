@@ -1,0 +1,158 @@
+//! lecteurd through the real pcscd with two `lecteur-sim vpcd` cards in
+//! pcscd's vpcd readers ("Virtual PCD 00 00" on 35963, "00 01" on 35964),
+//! shared by `tests/pcsc.rs` and `tests/faults_pcsc.rs`.
+
+use super::*;
+use std::sync::Mutex;
+
+/// The vpcd ports are one per machine: the tests of a binary take turns
+/// (cargo runs test binaries one after the other).
+static VPCD: Mutex<()> = Mutex::new(());
+
+pub const PCSCD_SOCKET: &str = "/run/pcscd/pcscd.comm";
+
+/// The vpcd readers pcscd shows, empty or not: the CPS's, then the Vitale's.
+pub const VPCD_READERS: [&str; 2] = ["Virtual PCD 00 00", "Virtual PCD 00 01"];
+
+/// Whether pcscd runs; the test suite (scripts/test.sh) requires it.
+pub fn pcscd_ready() -> bool {
+    if Path::new(PCSCD_SOCKET).exists() {
+        return true;
+    }
+    assert!(
+        std::env::var("LECTEUR_REQUIRE_PCSCD").as_deref() != Ok("1"),
+        "pcscd is not running"
+    );
+    eprintln!("SKIPPED: pcscd is not running (scripts/test.sh starts it)");
+    false
+}
+
+/// Whether this pcscd is the test suite's own, which a test may kill.
+pub fn owns_pcscd() -> bool {
+    if std::env::var("LECTEUR_TEST_OWNS_PCSCD").as_deref() == Ok("1") {
+        return true;
+    }
+    eprintln!("SKIPPED: this pcscd is not the test suite's own; not restarting it");
+    false
+}
+
+pub struct Cards {
+    pub procs: Vec<Proc>,
+    pub cps_control: PathBuf,
+    pub vitale_control: PathBuf,
+}
+
+impl Drop for Cards {
+    /// Pulls the cards and waits until pcscd has seen them go, so that the
+    /// next test does not meet this test's cards.
+    fn drop(&mut self) {
+        self.procs.clear();
+        let Ok(ctx) = pcsc::Context::establish(pcsc::Scope::User) else {
+            return;
+        };
+        let names: Vec<std::ffi::CString> = VPCD_READERS
+            .iter()
+            .map(|n| std::ffi::CString::new(*n).unwrap())
+            .collect();
+        wait_until(Duration::from_secs(10), || {
+            let mut states: Vec<pcsc::ReaderState> = names
+                .iter()
+                .map(|n| pcsc::ReaderState::new(n.clone(), pcsc::State::UNAWARE))
+                .collect();
+            ctx.get_status_change(Duration::from_millis(100), &mut states)
+                .is_ok()
+                && states
+                    .iter()
+                    .all(|s| !s.event_state().contains(pcsc::State::PRESENT))
+        });
+    }
+}
+
+pub fn vpcd_cards(dir: &Path) -> Cards {
+    let cps_control = dir.join("cps.ctl");
+    let vitale_control = dir.join("vitale.ctl");
+    let procs = vec![
+        start_sim(
+            dir,
+            "sim-cps.log",
+            &[
+                "vpcd",
+                "--port",
+                "35963",
+                "--card",
+                "cps3",
+                "--control",
+                cps_control.to_str().unwrap(),
+            ],
+        ),
+        start_sim(
+            dir,
+            "sim-vitale.log",
+            &[
+                "vpcd",
+                "--port",
+                "35964",
+                "--card",
+                "vitale2",
+                "--control",
+                vitale_control.to_str().unwrap(),
+            ],
+        ),
+    ];
+    wait_for_path(&cps_control);
+    wait_for_path(&vitale_control);
+    Cards {
+        procs,
+        cps_control,
+        vitale_control,
+    }
+}
+
+/// A test's world: lecteurd on PC/SC with the two vpcd cards. Fields drop in
+/// order: the daemon, then the cards (waiting for pcscd to see them go), and
+/// only then the next test may take its turn.
+pub struct World {
+    pub d: Daemon,
+    pub cards: Cards,
+    pub dir: tempfile::TempDir,
+    _turn: std::sync::MutexGuard<'static, ()>,
+}
+
+/// `None` (the test is skipped) when pcscd does not run and is not required.
+pub fn world() -> Option<World> {
+    let turn = VPCD.lock().unwrap_or_else(|e| e.into_inner());
+    if !pcscd_ready() {
+        return None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let cards = vpcd_cards(dir.path());
+    Some(World {
+        d: Daemon::start(&[]),
+        cards,
+        dir,
+        _turn: turn,
+    })
+}
+
+/// Kills the suite's pcscd by its pid file (a pkill would also hit the
+/// pcscds that other scripts run in their own mount namespaces) and starts
+/// another, detached: it outlives the test, and scripts/test.sh stops it.
+pub fn restart_pcscd() {
+    let pid = std::fs::read_to_string("/run/pcscd/pcscd.pid").expect("pcscd pid file");
+    let pid = pid
+        .trim_matches(|c: char| c.is_whitespace() || c == '\0')
+        .to_string();
+    let killed = std::process::Command::new("kill").arg(&pid).status().unwrap();
+    assert!(killed.success());
+    let proc_dir = format!("/proc/{pid}");
+    assert!(wait_until(Duration::from_secs(10), || !Path::new(&proc_dir).exists()));
+    let _ = std::fs::remove_file(PCSCD_SOCKET);
+    let pcscd = std::process::Command::new("pcscd")
+        .arg("-f")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start pcscd");
+    std::mem::forget(pcscd);
+    assert!(wait_until(Duration::from_secs(10), || Path::new(PCSCD_SOCKET).exists()));
+}
