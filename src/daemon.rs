@@ -98,10 +98,9 @@ pub fn start(config: &Config) -> Result<Ready, String> {
 }
 
 /// The runtime lecteurd serves on: **one thread**. Card I/O runs on each slot's
-/// own thread, so nothing on the socket side blocks; on one thread a request,
-/// its answer and the connection's writer wake no other thread, which is most
-/// of lecteurd's fixed cost on a fast card (benches/vitale_read.rs, see
-/// docs/performance.md).
+/// own thread, so nothing on the socket side blocks; on one thread a request
+/// and its answer wake no other runtime thread, a fixed cost that counts on a
+/// fast card (benches/vitale_read.rs, see docs/performance.md).
 pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread().enable_all().build()
 }
