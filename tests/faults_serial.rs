@@ -16,7 +16,7 @@ mod common;
 
 use common::*;
 use serde_json::{json, Value};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 /// lecteurd's serial answer timeout.
@@ -41,13 +41,6 @@ const TYPED: &[&str] = &[
     "no_card",
     "reader_busy",
 ];
-
-fn env_count(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 /// The simulator, lecteurd on it, and a fault-free reference read.
 struct Bench {
@@ -138,22 +131,6 @@ impl Bench {
         let v = r.unwrap_or_else(|e| panic!("read after the fault was cleared: {e}; log: {}", self.d.log()));
         assert_eq!(v, self.reference);
     }
-}
-
-/// A value of the simulator's `counters` answer (`apdus N`, `verify N`).
-fn counter(socket: &Path, name: &str) -> u64 {
-    use std::io::{BufRead, BufReader, Write};
-    let mut s = std::os::unix::net::UnixStream::connect(socket).expect("control socket");
-    s.write_all(b"counters\n").unwrap();
-    let mut lines = BufReader::new(s).lines();
-    for _ in 0..8 {
-        let line = lines.next().expect("an answer line").unwrap();
-        if let Some(v) = line.strip_prefix(&format!("{name} ")) {
-            return v.parse().expect("a number");
-        }
-        assert_ne!(line, "ok", "no counter {name}");
-    }
-    panic!("no counter {name}");
 }
 
 #[test]

@@ -171,6 +171,30 @@ pub fn control(socket: &Path, line: &str) -> String {
     answer.trim().to_string()
 }
 
+/// A value of the simulator's `counters` answer (`apdus N`, `verify N`).
+pub fn counter(socket: &Path, name: &str) -> u64 {
+    use std::io::{BufRead, BufReader, Write};
+    let mut s = std::os::unix::net::UnixStream::connect(socket).expect("control socket");
+    s.write_all(b"counters\n").unwrap();
+    let mut lines = BufReader::new(s).lines();
+    for _ in 0..8 {
+        let line = lines.next().expect("an answer line").unwrap();
+        if let Some(v) = line.strip_prefix(&format!("{name} ")) {
+            return v.parse().expect("a number");
+        }
+        assert_ne!(line, "ok", "no counter {name}");
+    }
+    panic!("no counter {name}");
+}
+
+/// A count from the environment (how many fault cycles, say), or `default`.
+pub fn env_count(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 pub fn wait_for_path(p: &Path) {
     assert!(
         wait_until(Duration::from_secs(10), || p.exists()),
