@@ -29,6 +29,9 @@ pub struct LecteurdArgs {
     /// Drop a PIN verification unused for this many seconds (the card is reset) [default: 900].
     #[arg(long, value_name = "SECONDS")]
     pub pin_idle_timeout: Option<u64>,
+    /// Answer `reader_busy` to a request that waited this long for a card another application holds [default: 5].
+    #[arg(long, value_name = "SECONDS")]
+    pub card_wait: Option<u64>,
     /// Directory of card profiles (cps3.toml, cps4.toml, vitale2.toml, readers.toml, vihf.toml) replacing the built-in ones.
     #[arg(long, value_name = "DIR")]
     pub profiles: Option<PathBuf>,

@@ -21,6 +21,8 @@ pub struct FileConfig {
     pub max_rate: Option<u32>,
     /// Seconds an unused PIN verification is kept.
     pub pin_idle_timeout: Option<u64>,
+    /// Seconds a request waits for a card another application holds.
+    pub card_wait: Option<u64>,
     /// Log filter (`info`, `debug`, `lecteur=trace`…); `LECTEUR_LOG` wins.
     pub log: Option<String>,
     /// Use PC/SC (pcscd); default true.
@@ -113,6 +115,7 @@ socket_group = "lecteur"
 allowed_uids = [1000, 1001]
 max_rate = 500
 pin_idle_timeout = 600
+card_wait = 10
 log = "info,lecteur=debug"
 pcsc = true
 
@@ -126,6 +129,7 @@ port = "/dev/ttyS0"
         )
         .unwrap();
         assert_eq!(c.allowed_uids, Some(vec![1000, 1001]));
+        assert_eq!(c.card_wait, Some(10));
         assert_eq!(c.serial[0].spec(), "/dev/lecteur-serial-0:GemCoreSIMPro");
         assert_eq!(c.serial[1].spec(), "/dev/ttyS0");
         assert_eq!(FileConfig::parse("").unwrap(), FileConfig::default());

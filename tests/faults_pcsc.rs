@@ -248,6 +248,33 @@ fn transaction_free(reader: &str, within: Duration) -> bool {
     rx.recv_timeout(within).unwrap_or(false)
 }
 
+/// `--card-wait` (or `card_wait` in lecteur.toml) sets the bound.
+#[test]
+fn the_card_wait_is_lecteurd_s_option() {
+    let Some(w) = world_with(&["--card-wait", "2"]) else {
+        return;
+    };
+    let readers = w.d.wait_cards(2);
+    let vitale = reader_with(&readers, "vitale2").expect("a Vitale reader");
+    let mut c = w.d.client();
+    let holder = Holder::hold(VPCD_READERS[1], Duration::from_secs(4));
+    let t = Instant::now();
+    let e = c
+        .call("vitale.read", json!({ "reader": vitale, "fresh": true }))
+        .unwrap_err();
+    let waited = t.elapsed();
+    assert_eq!(e.kind(), Some("reader_busy"), "{e}");
+    assert!(
+        waited >= Duration::from_millis(1800) && waited <= Duration::from_secs(2) + BOUND,
+        "reader_busy after {waited:?}"
+    );
+    holder.join();
+    // Refused at once until the slot's thread has the card back.
+    assert!(wait_until(Duration::from_secs(5), || c
+        .call("vitale.read", json!({ "reader": vitale, "fresh": true }))
+        .is_ok()));
+}
+
 #[test]
 fn another_application_holds_the_card() {
     let Some(b) = Bench::start() else { return };

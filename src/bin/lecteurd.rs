@@ -58,8 +58,11 @@ fn merge(args: Args, file: FileConfig) -> daemon::Config {
             pin_idle_timeout: std::time::Duration::from_secs(
                 args.pin_idle_timeout.or(file.pin_idle_timeout).unwrap_or(900),
             ),
+            card_wait: args
+                .card_wait
+                .or(file.card_wait)
+                .map_or(lecteur::service::CARD_WAIT, std::time::Duration::from_secs),
             profiles_dir: args.profiles.or(file.profiles),
-            ..lecteur::service::Options::default()
         },
         access: api::access::Access {
             group: args.socket_group.or(file.socket_group),

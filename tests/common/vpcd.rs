@@ -120,6 +120,11 @@ pub struct World {
 
 /// `None` (the test is skipped) when pcscd does not run and is not required.
 pub fn world() -> Option<World> {
+    world_with(&[])
+}
+
+/// `world()` with these lecteurd options.
+pub fn world_with(args: &[&str]) -> Option<World> {
     let turn = VPCD.lock().unwrap_or_else(|e| e.into_inner());
     if !pcscd_ready() {
         return None;
@@ -127,7 +132,7 @@ pub fn world() -> Option<World> {
     let dir = tempfile::tempdir().unwrap();
     let cards = vpcd_cards(dir.path());
     Some(World {
-        d: Daemon::start(&[]),
+        d: Daemon::start(args),
         cards,
         dir,
         _turn: turn,
