@@ -637,12 +637,6 @@ fn has_card(c: &mut Client, reader: &str) -> bool {
         .is_some_and(|r| !r["card"].is_null())
 }
 
-fn proc_count(pid: u32, what: &str) -> usize {
-    std::fs::read_dir(format!("/proc/{pid}/{what}"))
-        .map(|dir| dir.count())
-        .unwrap_or(0)
-}
-
 #[test]
 fn no_leak_after_fault_cycles() {
     let Some(b) = Bench::start() else { return };
@@ -704,23 +698,17 @@ fn no_leak_after_fault_cycles() {
         run(i, &mut c);
     }
     b.recovers(&mut c);
-    let (fds, tasks) = (proc_count(pid, "fd"), proc_count(pid, "task"));
+    let before = Resources::of(pid);
     let started = Instant::now();
     let mut failures = 0;
     for i in 0..cycles {
         failures += usize::from(run(i, &mut c));
     }
     b.recovers(&mut c);
-    let ok = wait_until(Duration::from_secs(10), || {
-        proc_count(pid, "fd") <= fds && proc_count(pid, "task") <= tasks
-    });
-    let (fds_after, tasks_after) = (proc_count(pid, "fd"), proc_count(pid, "task"));
+    let (ok, counts) = before.settled();
     eprintln!(
-        "{cycles} PC/SC fault cycles in {:?} ({failures} failed requests): fds {fds} -> {fds_after}, threads {tasks} -> {tasks_after}",
+        "{cycles} PC/SC fault cycles in {:?} ({failures} failed requests): {counts}",
         started.elapsed()
     );
-    assert!(
-        ok,
-        "leak: fds {fds} -> {fds_after}, threads {tasks} -> {tasks_after}"
-    );
+    assert!(ok, "leak: {counts}");
 }

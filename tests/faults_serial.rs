@@ -408,12 +408,6 @@ fn pin_is_never_sent_twice_on_a_noisy_line() {
     assert_eq!(v["tries_left"], 3, "{v}");
 }
 
-fn proc_count(pid: u32, what: &str) -> usize {
-    std::fs::read_dir(format!("/proc/{pid}/{what}"))
-        .map(|d| d.count())
-        .unwrap_or(0)
-}
-
 #[test]
 fn no_leak_after_fault_cycles() {
     let b = Bench::start();
@@ -430,7 +424,7 @@ fn no_leak_after_fault_cycles() {
     }
     b.d.wait_cards(2);
     let _ = b.read(&mut c);
-    let (fds, tasks) = (proc_count(pid, "fd"), proc_count(pid, "task"));
+    let before = Resources::of(pid);
     let started = Instant::now();
     let mut failures = 0;
     for i in 0..cycles {
@@ -450,16 +444,10 @@ fn no_leak_after_fault_cycles() {
     b.d.wait_cards(2);
     let (r, _) = b.read(&mut c);
     assert!(r.is_ok(), "{r:?}");
-    let ok = wait_until(Duration::from_secs(10), || {
-        proc_count(pid, "fd") <= fds && proc_count(pid, "task") <= tasks
-    });
-    let (fds_after, tasks_after) = (proc_count(pid, "fd"), proc_count(pid, "task"));
+    let (ok, counts) = before.settled();
     eprintln!(
-        "{cycles} fault cycles in {:?} ({failures} failed reads): fds {fds} -> {fds_after}, threads {tasks} -> {tasks_after}",
+        "{cycles} fault cycles in {:?} ({failures} failed reads): {counts}",
         started.elapsed()
     );
-    assert!(
-        ok,
-        "leak: fds {fds} -> {fds_after}, threads {tasks} -> {tasks_after}"
-    );
+    assert!(ok, "leak: {counts}");
 }

@@ -187,6 +187,44 @@ pub fn counter(socket: &Path, name: &str) -> u64 {
     panic!("no counter {name}");
 }
 
+/// A process's open descriptors and threads, for leak checks.
+pub struct Resources {
+    pid: u32,
+    fds: usize,
+    tasks: usize,
+}
+
+impl Resources {
+    pub fn of(pid: u32) -> Resources {
+        let count = |what| {
+            std::fs::read_dir(format!("/proc/{pid}/{what}"))
+                .map(|d| d.count())
+                .unwrap_or(0)
+        };
+        Resources {
+            pid,
+            fds: count("fd"),
+            tasks: count("task"),
+        }
+    }
+
+    /// Whether the process is back to at most these counts within 10 s,
+    /// and the counts before and after, for the message.
+    pub fn settled(&self) -> (bool, String) {
+        let back = || {
+            let now = Resources::of(self.pid);
+            now.fds <= self.fds && now.tasks <= self.tasks
+        };
+        let ok = wait_until(Duration::from_secs(10), back);
+        let now = Resources::of(self.pid);
+        let counts = format!(
+            "fds {} -> {}, threads {} -> {}",
+            self.fds, now.fds, self.tasks, now.tasks
+        );
+        (ok, counts)
+    }
+}
+
 /// A count from the environment (how many fault cycles, say), or `default`.
 pub fn env_count(name: &str, default: usize) -> usize {
     std::env::var(name)
