@@ -37,7 +37,7 @@ export LECTEUR_PCSC_FAULT_CYCLES=${LECTEUR_PCSC_FAULT_CYCLES:-1000}
 export LECTEUR_TEST_OWNS_PCSCD=$started_pcscd
 mkdir -p target
 set +e
-cargo test --workspace 2>&1 | tee target/test-output.log
+cargo test --workspace --no-fail-fast 2>&1 | tee target/test-output.log
 status=${PIPESTATUS[0]}
 set -e
 [ "$status" -eq 0 ] || { echo "cargo test failed"; exit "$status"; }

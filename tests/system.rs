@@ -293,17 +293,28 @@ fn the_udev_rules_give_readers_to_the_group_and_keep_modemmanager_away() {
 /// `rules` installed as /etc/udev/rules.d/60-lecteur.rules, in a private
 /// mount namespace so that the system's rules directory is left alone: the
 /// complaints about that file, or `None` where it cannot run (not root, no
-/// udevadm, no unshare).
+/// udevadm, no unshare). The group `lecteur` is the package's (its postinst
+/// makes it): where the package was never installed, the namespace sees an
+/// /etc/group that has it, so the check holds on any machine.
 fn udevadm_complaints(rules: &str) -> Option<Vec<String>> {
     let is_root = Command::new("id").arg("-u").output().ok()?.stdout == b"0\n";
     if !is_root || Command::new("udevadm").arg("--version").output().is_err() {
         return None;
     }
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("60-lecteur.rules"), rules).unwrap();
+    let rules_dir = dir.path().join("rules.d");
+    std::fs::create_dir(&rules_dir).unwrap();
+    std::fs::write(rules_dir.join("60-lecteur.rules"), rules).unwrap();
+    let group = dir.path().join("group");
+    std::fs::write(
+        &group,
+        group_file_with_lecteur(&std::fs::read_to_string("/etc/group").ok()?),
+    )
+    .unwrap();
     let script = format!(
-        "mount --bind {} /etc/udev/rules.d && udevadm test --action=add /sys/class/tty/tty0",
-        dir.path().display()
+        "mount --bind {} /etc/udev/rules.d && mount --bind {} /etc/group && udevadm test --action=add /sys/class/tty/tty0",
+        rules_dir.display(),
+        group.display()
     );
     let out = Command::new("unshare")
         .args(["--mount", "--propagation", "private", "sh", "-c", &script])
@@ -321,6 +332,31 @@ fn udevadm_complaints(rules: &str) -> Option<Vec<String>> {
             .map(str::to_string)
             .collect(),
     )
+}
+
+/// `/etc/group`'s text with a group `lecteur` (a gid no other group has)
+/// when it has none.
+fn group_file_with_lecteur(etc_group: &str) -> String {
+    let entries: Vec<Vec<&str>> = etc_group.lines().map(|l| l.split(':').collect()).collect();
+    if entries.iter().any(|e| e[0] == "lecteur") {
+        return etc_group.to_string();
+    }
+    let used = |gid: u32| {
+        entries
+            .iter()
+            .any(|e| e.get(2) == Some(&gid.to_string().as_str()))
+    };
+    let gid = (60_000..65_000).find(|&g| !used(g)).unwrap();
+    let mut text = etc_group.trim_end().to_string();
+    text.push_str(&format!("\nlecteur:x:{gid}:\n"));
+    text
+}
+
+#[test]
+fn a_scratch_group_file_gets_lecteur_once() {
+    let with = group_file_with_lecteur("root:x:0:\nusers:x:60000:\n");
+    assert!(with.ends_with("lecteur:x:60001:\n"), "{with}");
+    assert_eq!(group_file_with_lecteur(&with), with);
 }
 
 /// udev itself reads the rules without a complaint, and does complain about a
