@@ -17,7 +17,8 @@ pub struct LecteurdArgs {
     /// Do not use PC/SC (pcscd).
     #[arg(long)]
     pub no_pcsc: bool,
-    /// A CCID-over-serial reader, PATH[:PROFILE] (GemPCTwin, GemCoreSIMPro, GemCorePOSPro, GemPCPinPad).
+    /// A CCID-over-serial reader, PATH[:PROFILE] (GemPCTwin, GemCoreSIMPro, GemCorePOSPro, GemPCPinPad;
+    /// without PROFILE, the model the reader's firmware names).
     #[arg(long, value_name = "PATH[:PROFILE]")]
     pub serial: Vec<String>,
     /// Add the built-in simulated two-slot reader (CPS3 in slot 0, Vitale 2 in slot 1).

@@ -303,7 +303,8 @@ fn a_serial_reader_is_probed_when_lecteurd_does_not_hold_it() {
     let dir = tempfile::tempdir().unwrap();
     let sim = SerialSim::two_cards(dir.path());
     let sys = empty_sysfs();
-    let spec = sim.spec.clone();
+    // No `:PROFILE`: the firmware names the model.
+    let spec = sim.link.display().to_string();
     let missing = dir.path().join("ttyNONE");
     let (_, v) = diag(
         &dir.path().join("none.sock"),
@@ -321,7 +322,14 @@ fn a_serial_reader_is_probed_when_lecteurd_does_not_hold_it() {
     let firmware = probed["probe"]["firmware"]
         .as_str()
         .unwrap_or_else(|| panic!("{v:#}"));
-    assert!(!firmware.is_empty(), "{v:#}");
+    assert!(firmware.contains("GemCore SIM Pro"), "{v:#}");
+    assert_eq!(probed["probe"]["model"]["profile"], "GemCoreSIMPro", "{v:#}");
+    assert!(
+        findings(&v, "serial", "ok")
+            .iter()
+            .any(|m| m.contains("profile GemCoreSIMPro (named by the firmware)")),
+        "{v:#}"
+    );
     let errors = findings(&v, "serial", "error");
     assert!(
         errors
@@ -344,11 +352,12 @@ fn a_port_lecteurd_holds_is_not_probed() {
     assert_eq!(entry["spec"], spec.as_str(), "{v:#}");
     assert!(entry.get("probe").is_none(), "{v:#}");
     assert!(
-        findings(&v, "serial", "info")
+        findings(&v, "serial", "ok")
             .iter()
-            .any(|m| m.contains("lecteurd holds it")),
+            .any(|m| m.contains("lecteurd holds it") && m.contains("profile GemCoreSIMPro (configured")),
         "{v:#}"
     );
+    assert_eq!(entry["model"]["chosen_by"], "configured", "{v:#}");
     // lecteurd still reads its cards: the port was not taken from it.
     assert_eq!(v["readers"].as_array().unwrap().len(), 2, "{v:#}");
     assert_eq!(

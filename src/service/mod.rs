@@ -54,6 +54,17 @@ pub struct ReaderView {
     /// `cps` or `vitale` when the reader profile names the slot's purpose.
     pub role: Option<&'static str>,
     pub card: Option<CardView>,
+    /// A serial reader's firmware and the profile lecteurd drives it with
+    /// (and why); absent on other transports.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<ModelView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelView {
+    pub firmware: String,
+    pub profile: &'static str,
+    pub chosen_by: &'static str,
 }
 
 /// Service settings.
@@ -264,6 +275,11 @@ impl Service {
                 pinpad: s.pinpad.load(Ordering::SeqCst),
                 role: s.role.map(SlotRole::as_str),
                 card: s.atr.as_deref().map(CardView::new),
+                model: s.info.model.as_ref().map(|m| ModelView {
+                    firmware: m.firmware.clone(),
+                    profile: m.profile,
+                    chosen_by: m.chosen_by,
+                }),
             })
             .collect()
     }

@@ -179,6 +179,21 @@ pub struct SlotInfo {
     /// Human name (the PC/SC reader name, the serial device and slot, ...).
     pub name: String,
     pub kind: TransportKind,
+    /// A serial reader's firmware and the profile chosen for it.
+    pub model: Option<ReaderModel>,
+}
+
+/// What a serial reader answered to the firmware-version escape, and the
+/// reader profile lecteurd drives it with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReaderModel {
+    /// The firmware-version string (printable ASCII, at most 64 characters).
+    pub firmware: String,
+    /// The profile's key (`GemCoreSIMPro`, ...).
+    pub profile: &'static str,
+    /// Why that profile: `configured` (`PATH:PROFILE`), `firmware` (named by
+    /// the firmware string), `default` (the firmware names no known model).
+    pub chosen_by: &'static str,
 }
 
 /// Where backends send their events. Sending never blocks.

@@ -61,6 +61,7 @@ pub fn start(reader: SimReader, sink: EventSink) {
             id: format!("sim:{slot}"),
             name: format!("lecteur simulated reader, slot {slot}"),
             kind: TransportKind::Sim,
+            model: None,
         };
         let channel = Box::new(SimChannel {
             reader: reader.clone(),

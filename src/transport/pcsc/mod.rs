@@ -443,6 +443,7 @@ fn watch(
                 id: id.clone(),
                 name: name.to_string_lossy().into_owned(),
                 kind: TransportKind::Pcsc,
+                model: None,
             };
             let channel = Box::new(PcscChannel {
                 reader: name.clone(),

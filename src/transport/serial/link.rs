@@ -62,6 +62,9 @@ pub struct Link<P: Port> {
     seq: u8,
     /// `bmSlotICCState` bytes received and not yet consumed by the caller.
     movements: Vec<u8>,
+    /// False while the reader's model (so its echo) is not known yet:
+    /// an echo or its absence is then taken without a warning.
+    echo_known: bool,
     warned_missing_echo: bool,
     warned_stray_echo: bool,
     /// Until when the line counts as noisy (the last error seen + [`NOISY_HOLD`]).
@@ -69,11 +72,17 @@ pub struct Link<P: Port> {
 }
 
 impl<P: Port> Link<P> {
-    pub fn new(port: P, echo: bool, cfg: SerialConfig) -> Self {
+    /// A link to a reader that echoes (`Some(true)`) or not, or whose model
+    /// is not known yet (`None`: start-up asks its firmware, then
+    /// [`Link::set_echo`]).
+    pub fn new(port: P, echo: Option<bool>, cfg: SerialConfig) -> Self {
         Self {
             port,
             decoder: Decoder::new(),
-            echo,
+            // Unknown: expect one (the GemPC Twin, the default profile, echoes);
+            // an answer without it is taken all the same.
+            echo: echo.unwrap_or(true),
+            echo_known: echo.is_some(),
             cfg,
             seq: 0,
             movements: Vec::new(),
@@ -81,6 +90,12 @@ impl<P: Port> Link<P> {
             warned_stray_echo: false,
             noisy_until: None,
         }
+    }
+
+    /// The reader's profile is known: it echoes or not.
+    pub fn set_echo(&mut self, echo: bool) {
+        self.echo = echo;
+        self.echo_known = true;
     }
 
     /// A line error was seen: the line is noisy for a while.
@@ -402,13 +417,13 @@ impl<P: Port> Link<P> {
                         }
                         // No echo at all but our answer, intact (LRC, seq,
                         // slot, type): accept it.
-                        if !self.warned_missing_echo {
+                        if self.echo_known && !self.warned_missing_echo {
                             self.warned_missing_echo = true;
                             warn!(seq, "the reader does not echo our frames: is the profile right?");
                         }
                     } else if stray_echo_allowed && m == message {
                         stray_echo_allowed = false;
-                        if !self.warned_stray_echo {
+                        if self.echo_known && !self.warned_stray_echo {
                             self.warned_stray_echo = true;
                             warn!(seq, "the reader echoes our frames: is the profile right?");
                         }

@@ -10,8 +10,9 @@
 //! bytes (with a ceiling), and matches the answer's sequence number and slot.
 //! Corrupted answers are never delivered. APDU payloads are never logged.
 //!
-//! Spec: `PATH[:PROFILE]`, PROFILE one of `GemPCTwin` (default), `GemCoreSIMPro`,
-//! `GemCorePOSPro`, `GemPCPinPad` ([`profile`]).
+//! Spec: `PATH[:PROFILE]`, PROFILE one of `GemPCTwin`, `GemCoreSIMPro`,
+//! `GemCorePOSPro`, `GemPCPinPad` ([`profile`]); without it, the model the
+//! reader's firmware-version string names, else `GemPCTwin` ([`startup`]).
 
 mod ccid;
 mod channel;

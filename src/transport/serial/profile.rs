@@ -58,13 +58,93 @@ impl Profile {
             .copied()
             .find(|p| p.key.eq_ignore_ascii_case(name))
     }
+
+    /// The model a firmware-version string (the answer to Escape `02`)
+    /// names: the family's model names, compared without case, spaces or
+    /// dashes ("GemCore SIM Pro v1.0", "GEMCORE-SIM-PRO"). Real readers'
+    /// exact strings have not been seen here; the model name is what their
+    /// firmware reports (ccid-serial.md), so an unknown string is `None`.
+    pub fn by_firmware(firmware: &str) -> Option<Profile> {
+        let folded: String = firmware
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
+        const NAMES: [(&str, Profile); 5] = [
+            ("simpro", GEMCORE_SIM_PRO),
+            ("pospro", GEMCORE_POS_PRO),
+            ("pinpad", GEMPC_PINPAD),
+            ("gempctwin", GEMPC_TWIN),
+            ("gemtwin", GEMPC_TWIN),
+        ];
+        NAMES
+            .iter()
+            .find(|(name, _)| folded.contains(name))
+            .map(|&(_, p)| p)
+    }
 }
 
-/// Splits `PATH[:PROFILE]`. Device paths may themselves contain colons
+/// How a serial reader's profile was chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProfileChoice {
+    /// Given as `PATH:PROFILE`: it wins over the firmware.
+    Configured,
+    /// Named by the reader's firmware-version string.
+    Firmware,
+    /// The firmware names no known model: the default (GemPC Twin).
+    Default,
+}
+
+impl ProfileChoice {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProfileChoice::Configured => "configured",
+            ProfileChoice::Firmware => "firmware",
+            ProfileChoice::Default => "default",
+        }
+    }
+}
+
+/// The profile for a reader whose firmware answered `firmware`: the
+/// configured one if any, else the one the firmware names, else the
+/// default, with a warning where the two disagree or the firmware is unknown.
+pub fn choose(configured: Option<Profile>, firmware: &str) -> (Profile, ProfileChoice) {
+    let named = Profile::by_firmware(firmware);
+    match (configured, named) {
+        (Some(c), named) => {
+            if let Some(n) = named.filter(|n| n != &c) {
+                tracing::warn!(
+                    firmware,
+                    configured = c.key,
+                    named = n.key,
+                    "the reader's firmware names another model than the configured profile; the configured one is used"
+                );
+            }
+            (c, ProfileChoice::Configured)
+        }
+        (None, Some(n)) => (n, ProfileChoice::Firmware),
+        (None, None) => {
+            let known: Vec<&str> = PROFILES.iter().map(|p| p.key).collect();
+            tracing::warn!(
+                firmware,
+                "the reader's firmware names no known model: {} assumed; give PATH:PROFILE (profiles {}) if it is another",
+                DEFAULT.key,
+                known.join(", ")
+            );
+            (DEFAULT, ProfileChoice::Default)
+        }
+    }
+}
+
+/// What a reader that names no known model is taken for.
+pub const DEFAULT: Profile = GEMPC_TWIN;
+
+/// Splits `PATH[:PROFILE]`; no PROFILE is `None` (the firmware will tell).
+/// Device paths may themselves contain colons
 /// (`/dev/serial/by-path/pci-0000:00:14.0-usb-0:1:1.0-port0`), so only a last
 /// component made of letters is taken as a profile name, and it must be a
 /// known one.
-pub fn parse_spec(spec: &str) -> Result<(String, Profile), TransportError> {
+pub fn parse_spec(spec: &str) -> Result<(String, Option<Profile>), TransportError> {
     let spec = spec.trim();
     let (path, profile) = match spec.rsplit_once(':') {
         Some((path, name)) if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphabetic()) => {
@@ -75,9 +155,9 @@ pub fn parse_spec(spec: &str) -> Result<(String, Profile), TransportError> {
                     known.join(", ")
                 ))
             })?;
-            (path, profile)
+            (path, Some(profile))
         }
-        _ => (spec, GEMPC_TWIN),
+        _ => (spec, None),
     };
     if path.is_empty() {
         return Err(TransportError::Protocol(format!(
@@ -93,20 +173,20 @@ mod tests {
 
     #[test]
     fn specs() {
-        assert_eq!(
-            parse_spec("/dev/ttyUSB0").unwrap(),
-            ("/dev/ttyUSB0".into(), GEMPC_TWIN)
-        );
+        assert_eq!(parse_spec("/dev/ttyUSB0").unwrap(), ("/dev/ttyUSB0".into(), None));
         assert_eq!(
             parse_spec("/dev/ttyUSB0:gemcoresimpro").unwrap(),
-            ("/dev/ttyUSB0".into(), GEMCORE_SIM_PRO)
+            ("/dev/ttyUSB0".into(), Some(GEMCORE_SIM_PRO))
         );
-        assert_eq!(parse_spec("/dev/ttyS1:GemCorePOSPro").unwrap().1.slots, 5);
-        assert!(parse_spec("/dev/ttyS1:GemPCPinPad").unwrap().1.echo);
-        assert!(parse_spec("/dev/ttyS1:gempcpinpad").unwrap().1.pinpad);
+        assert_eq!(
+            parse_spec("/dev/ttyS1:GemCorePOSPro").unwrap().1.unwrap().slots,
+            5
+        );
+        assert!(parse_spec("/dev/ttyS1:GemPCPinPad").unwrap().1.unwrap().echo);
+        assert!(parse_spec("/dev/ttyS1:gempcpinpad").unwrap().1.unwrap().pinpad);
         assert!(PROFILES.iter().filter(|p| p.pinpad).count() == 1);
         let by_path = "/dev/serial/by-path/pci-0000:00:14.0-usb-0:1:1.0-port0";
-        assert_eq!(parse_spec(by_path).unwrap(), (by_path.into(), GEMPC_TWIN));
+        assert_eq!(parse_spec(by_path).unwrap(), (by_path.into(), None));
         assert_eq!(
             parse_spec(&format!("{by_path}:GemCoreSIMPro")).unwrap().0,
             by_path
@@ -117,5 +197,25 @@ mod tests {
         ));
         assert!(parse_spec(":GemPCTwin").is_err());
         assert!(parse_spec("").is_err());
+    }
+
+    #[test]
+    fn firmware_names_the_model() {
+        assert_eq!(
+            Profile::by_firmware("GemCore SIM Pro v1.0-lecteur-sim"),
+            Some(GEMCORE_SIM_PRO)
+        );
+        assert_eq!(Profile::by_firmware("GEMCORE-POS-PRO 2.1"), Some(GEMCORE_POS_PRO));
+        assert_eq!(Profile::by_firmware("GemPC PinPad v1.0"), Some(GEMPC_PINPAD));
+        assert_eq!(Profile::by_firmware("GemPC Twin v1.0"), Some(GEMPC_TWIN));
+        assert_eq!(Profile::by_firmware("GemPC Fake 1.00"), None);
+        assert_eq!(Profile::by_firmware(""), None);
+        let sim_pro = "GemCore SIM Pro v1.0";
+        assert_eq!(choose(None, sim_pro), (GEMCORE_SIM_PRO, ProfileChoice::Firmware));
+        assert_eq!(
+            choose(Some(GEMPC_TWIN), sim_pro),
+            (GEMPC_TWIN, ProfileChoice::Configured)
+        );
+        assert_eq!(choose(None, "OS-X 3.3"), (DEFAULT, ProfileChoice::Default));
     }
 }

@@ -1,6 +1,6 @@
 //! The start-up sequence: the firmware-version escape (proves a reader is
-//! there), then card-movement notification, asynchronous if the reader
-//! takes it.
+//! there and names its model, hence the profile), then card-movement
+//! notification, asynchronous if the reader takes it.
 
 use tracing::info;
 
@@ -10,6 +10,7 @@ use super::ccid::{
 use super::config::SerialConfig;
 use super::link::Link;
 use super::port::Port;
+use super::profile::{self, Profile, ProfileChoice};
 
 /// How the reader reports card movements, as agreed at start-up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,8 +23,23 @@ pub enum Notification {
     Sync,
 }
 
-/// Runs the start-up escapes; says how card movements will be reported.
-pub fn startup<P: Port>(link: &mut Link<P>, cfg: &SerialConfig) -> Result<Notification, String> {
+/// What start-up learnt of the reader.
+#[derive(Debug, Clone)]
+pub struct Started {
+    pub notification: Notification,
+    pub firmware: String,
+    pub profile: Profile,
+    pub chosen_by: ProfileChoice,
+}
+
+/// Runs the start-up escapes with the `configured` profile, or the one the
+/// firmware names (the link's echo is taken either way until then); says
+/// what was learnt.
+pub fn startup<P: Port>(
+    link: &mut Link<P>,
+    cfg: &SerialConfig,
+    configured: Option<Profile>,
+) -> Result<Started, String> {
     let firmware = link
         .transact(&Command::escape(ESCAPE_FIRMWARE), cfg.startup_timeout, false)
         .map_err(|e| format!("reader not connected ({e})"))?;
@@ -45,14 +61,28 @@ pub fn startup<P: Port>(link: &mut Link<P>, cfg: &SerialConfig) -> Result<Notifi
             }
         })
         .collect();
-    info!(firmware = %version.trim_end_matches('.'), "serial reader answered");
+    let version = version.trim_end_matches('.').to_string();
+    info!(firmware = %version, "serial reader answered");
+    let (profile, chosen_by) = profile::choose(configured, &version);
+    info!(
+        profile = profile.key,
+        chosen_by = chosen_by.as_str(),
+        "serial reader profile"
+    );
+    link.set_echo(profile.echo);
+    let started = |notification| Started {
+        notification,
+        firmware: version.clone(),
+        profile,
+        chosen_by,
+    };
     let asked = |link: &mut Link<P>, data: &[u8]| {
         link.transact(&Command::escape(data), cfg.answer_timeout, false)
             .map_err(|e| format!("card-movement notification set-up failed ({e})"))
     };
     let notify = asked(link, ESCAPE_CARD_MOVEMENT_ASYNC)?;
     if notify.command == CommandStatus::Processed {
-        return Ok(Notification::Async);
+        return Ok(started(Notification::Async));
     }
     info!(
         error = %ccid::error_name(notify.error),
@@ -65,5 +95,5 @@ pub fn startup<P: Port>(link: &mut Link<P>, cfg: &SerialConfig) -> Result<Notifi
             ccid::error_name(notify.error)
         ));
     }
-    Ok(Notification::Sync)
+    Ok(started(Notification::Sync))
 }

@@ -4,7 +4,6 @@
 
 mod bundle;
 mod cps;
-mod firmware;
 mod hid;
 mod latency;
 mod lecteurd;

@@ -83,7 +83,7 @@ fn describe(r: &Value) -> Value {
     };
     json!({
         "id": r["id"], "name": r["name"], "transport": r["transport"],
-        "role": r["role"], "pinpad": r["pinpad"], "card": card,
+        "role": r["role"], "pinpad": r["pinpad"], "card": card, "model": r["model"],
     })
 }
 

@@ -1,7 +1,9 @@
 //! Serial ports: the configured ones (`lecteur.toml` or `--serial`) and
 //! `/dev/lecteur-serial-*`; their device nodes, and whether a CCID-serial
 //! reader answers the firmware-version escape (through lecteur's own serial
-//! transport, bounded) when lecteurd does not hold the port.
+//! transport, bounded) when lecteurd does not hold the port; the firmware
+//! and the reader profile chosen, and why (from lecteurd's `readers.list`
+//! when it holds the port).
 
 use super::node;
 use super::report::Report;
@@ -83,10 +85,21 @@ pub fn check(extra: &[String], lecteurd_serial: bool, report: &mut Report) {
                     r["transport"] == "serial" && r["name"].as_str().is_some_and(|n| n.contains(&in_use))
                 }));
         if held {
-            report.info(
-                "serial",
-                format!("{spec}: not probed, lecteurd holds it (see readers)"),
-            );
+            let model = report
+                .readers
+                .iter()
+                .find(|r| r["name"].as_str().is_some_and(|n| n.contains(&in_use)) && r["model"].is_object())
+                .map(|r| r["model"].clone());
+            match model {
+                Some(m) => {
+                    model_finding(spec, &m, "lecteurd holds it", report);
+                    entry["model"] = m;
+                }
+                None => report.info(
+                    "serial",
+                    format!("{spec}: not probed, lecteurd holds it (see readers)"),
+                ),
+            }
         } else if n["can_open"] == true {
             entry["probe"] = probe(i, spec, report);
         }
@@ -97,7 +110,6 @@ pub fn check(extra: &[String], lecteurd_serial: bool, report: &mut Report) {
 /// Starts lecteur's serial transport on `spec` and waits (bounded) for the
 /// reader to answer its start-up escapes; stops it by closing the sink.
 fn probe(index: usize, spec: &str, report: &mut Report) -> serde_json::Value {
-    super::firmware::listen();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let cfg = serial::SerialConfig {
         startup_timeout: Duration::from_millis(1500),
@@ -113,12 +125,14 @@ fn probe(index: usize, spec: &str, report: &mut Report) -> serde_json::Value {
     }
     let end = Instant::now() + PROBE_BUDGET;
     let mut slots = Vec::new();
+    let mut model = None;
     // Slots are announced one after the other: a short quiet gap ends the wait.
     let mut last = Instant::now();
     while Instant::now() < end {
         match rx.try_recv() {
             Ok(ReaderEvent::Added { slot, .. }) => {
                 slots.push(slot.name);
+                model = slot.model.or(model);
                 last = Instant::now();
             }
             Ok(_) => {}
@@ -140,18 +154,35 @@ fn probe(index: usize, spec: &str, report: &mut Report) -> serde_json::Value {
         );
         json!({ "answered": false })
     } else {
-        let firmware = super::firmware::of(index);
-        let fw = firmware
-            .as_deref()
-            .map(|f| format!(", firmware {f}"))
-            .unwrap_or_default();
-        report.ok(
+        let model =
+            model.map(|m| json!({ "firmware": m.firmware, "profile": m.profile, "chosen_by": m.chosen_by }));
+        let answered = format!("a CCID-serial reader answered, {} slot(s)", slots.len());
+        match &model {
+            Some(m) => model_finding(spec, m, &answered, report),
+            None => report.ok("serial", format!("{spec}: {answered}")),
+        }
+        json!({ "answered": true, "slots": slots, "firmware": model.as_ref().map(|m| m["firmware"].clone()), "model": model })
+    }
+}
+
+/// The finding on a reader's model: its firmware, the profile chosen and
+/// why; a warning when the firmware names no known model.
+fn model_finding(spec: &str, model: &serde_json::Value, what: &str, report: &mut Report) {
+    let firmware = model["firmware"].as_str().unwrap_or("?");
+    let profile = model["profile"].as_str().unwrap_or("?");
+    let why = match model["chosen_by"].as_str() {
+        Some("configured") => "configured as PATH:PROFILE",
+        Some("firmware") => "named by the firmware",
+        _ => "the firmware names no known model: the default",
+    };
+    let msg = format!("{spec}: {what}, firmware {firmware:?}, profile {profile} ({why})");
+    if model["chosen_by"] == "default" {
+        report.warning(
             "serial",
-            format!(
-                "{spec}: a CCID-serial reader answered, {} slot(s){fw}",
-                slots.len()
-            ),
+            msg,
+            "if the reader is not a GemPC Twin, give its profile as PATH:PROFILE (GemPCTwin, GemCoreSIMPro, GemCorePOSPro, GemPCPinPad)",
         );
-        json!({ "answered": true, "slots": slots, "firmware": firmware })
+    } else {
+        report.ok("serial", msg);
     }
 }

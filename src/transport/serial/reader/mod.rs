@@ -16,13 +16,13 @@ use crate::transport::serial::config::SerialConfig;
 use crate::transport::serial::link::{Budget, Link, LinkError};
 use crate::transport::serial::port::{open_tty, Port};
 use crate::transport::serial::presence::poll_period;
-use crate::transport::serial::profile::Profile;
+use crate::transport::serial::profile::{self, Profile};
 use crate::transport::serial::startup::{startup, Notification};
 
 mod movements;
 mod pinpad;
 use crate::transport::serial::wake::{self, WakeRx};
-use crate::transport::{EventSink, ReaderEvent, SlotInfo, TransportError, TransportKind};
+use crate::transport::{EventSink, ReaderEvent, ReaderModel, SlotInfo, TransportError, TransportKind};
 
 /// Hang-ups reported by `poll(2)` in a row, with nothing read, before the
 /// device counts as gone.
@@ -89,7 +89,13 @@ impl Fail {
 pub struct ReaderThread {
     index: usize,
     path: String,
+    /// The profile given as `PATH:PROFILE`, if any.
+    configured: Option<Profile>,
+    /// The profile of the current (or last) link session: the configured
+    /// one, or the one the reader's firmware named at start-up.
     profile: Profile,
+    /// The firmware string and how the profile was chosen, for `readers.list`.
+    model: Option<ReaderModel>,
     cfg: SerialConfig,
     sink: EventSink,
     requests: mpsc::Receiver<Request>,
@@ -106,16 +112,19 @@ impl ReaderThread {
     pub fn new(
         index: usize,
         path: String,
-        profile: Profile,
+        configured: Option<Profile>,
         cfg: SerialConfig,
         sink: EventSink,
     ) -> std::io::Result<Self> {
+        let profile = configured.unwrap_or(profile::DEFAULT);
         let (queue, requests) = mpsc::channel();
         let (waker, wake) = wake::pair()?;
         Ok(Self {
             index,
             path,
+            configured,
             profile,
+            model: None,
             cfg,
             sink,
             requests,
@@ -175,9 +184,20 @@ impl ReaderThread {
     fn open_and_start(&mut self) -> Result<(Link<TTYPort>, Notification), String> {
         let port =
             open_tty(&self.path, self.cfg.baud_rate).map_err(|e| format!("cannot open the device: {e}"))?;
-        let mut link = Link::new(port, self.profile.echo, self.cfg.clone());
-        let notification = startup(&mut link, &self.cfg)?;
-        Ok((link, notification))
+        let mut link = Link::new(port, self.configured.map(|p| p.echo), self.cfg.clone());
+        let started = startup(&mut link, &self.cfg, self.configured)?;
+        if started.profile.slots != self.profile.slots {
+            // Another model than last time (or than assumed): the last
+            // session's slots were retired with it.
+            self.slots = (0..started.profile.slots).map(|_| SlotState::default()).collect();
+        }
+        self.profile = started.profile;
+        self.model = Some(ReaderModel {
+            firmware: started.firmware,
+            profile: started.profile.key,
+            chosen_by: started.chosen_by.as_str(),
+        });
+        Ok((link, started.notification))
     }
 
     /// Serves one link session until the device goes or the sink closes.
@@ -194,6 +214,7 @@ impl ReaderThread {
                 id: self.slot_id(slot),
                 name: format!("{} ({}) slot {slot}", self.profile.display, self.path),
                 kind: TransportKind::Serial,
+                model: self.model.clone(),
             };
             let channel = SerialChannel::new(
                 slot as u8,
