@@ -1,5 +1,7 @@
 //! The mechanisms of a token: RSA PKCS#1 v1.5 on both generations, RSA-PSS
-//! (SHA-256, MGF1-SHA-256, salt 32) only on a CPS4, the one that can.
+//! (SHA-256, MGF1-SHA-256, salt 32) only on a CPS4, the one that can. Each
+//! signs on the card and verifies in the module (with the public key
+//! objects).
 
 use cryptoki_sys::*;
 
@@ -26,6 +28,8 @@ pub fn info(cps4: bool, m: CK_MECHANISM_TYPE) -> Option<CK_MECHANISM_INFO> {
     list(cps4).contains(&m).then_some(CK_MECHANISM_INFO {
         ulMinKeySize: KEY_BITS,
         ulMaxKeySize: KEY_BITS,
-        flags: CKF_HW | CKF_SIGN,
+        // CKF_HW: the signature is the card's (verification is not, but the
+        // flags are per mechanism).
+        flags: CKF_HW | CKF_SIGN | CKF_VERIFY,
     })
 }
