@@ -5,10 +5,14 @@
 
 use cryptoki_sys::*;
 
-const PKCS1: [CK_MECHANISM_TYPE; 2] = [CKM_RSA_PKCS, CKM_SHA256_RSA_PKCS];
+// SHA256-RSA-PKCS first: the one mechanism both keys do whatever the input
+// (CKM_RSA_PKCS takes only a SHA-256 DigestInfo with the signature key), so
+// the first that a generic tool picks (OpenSC's `pkcs11-tool --test` takes
+// the first of the list for its multi-part test).
+const PKCS1: [CK_MECHANISM_TYPE; 2] = [CKM_SHA256_RSA_PKCS, CKM_RSA_PKCS];
 const ALL: [CK_MECHANISM_TYPE; 4] = [
-    CKM_RSA_PKCS,
     CKM_SHA256_RSA_PKCS,
+    CKM_RSA_PKCS,
     CKM_RSA_PKCS_PSS,
     CKM_SHA256_RSA_PKCS_PSS,
 ];

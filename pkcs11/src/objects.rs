@@ -167,12 +167,21 @@ impl Objects {
             .iter()
             .flat_map(|m| m.to_ne_bytes())
             .collect();
-        for c in certs.as_array()? {
-            let usage = match c.get("usage").and_then(Value::as_str) {
-                Some("signature") => Usage::Signature,
-                Some("authentication") => Usage::Authentication,
-                _ => continue,
-            };
+        // The authentication key first: it signs any DigestInfo (a TLS
+        // client's), so a generic tool that takes the token's first key (as
+        // OpenSC's `pkcs11-tool --test` does) gets the one that can.
+        let usage_of = |c: &Value| match c.get("usage").and_then(Value::as_str) {
+            Some("signature") => Some(Usage::Signature),
+            Some("authentication") => Some(Usage::Authentication),
+            _ => None,
+        };
+        let mut certs: Vec<(Usage, &Value)> = certs
+            .as_array()?
+            .iter()
+            .filter_map(|c| Some((usage_of(c)?, c)))
+            .collect();
+        certs.sort_by_key(|(u, _)| *u != Usage::Authentication);
+        for (usage, c) in certs {
             let p = cert_parts(b64(c.get("der_b64")?)?)?;
             let id = [&AID[..], &[usage.key_id(cps4)]].concat();
             let (cert_label, key_label) = match usage {
@@ -383,11 +392,12 @@ mod tests {
         let mut next = 0;
         let o = Objects::from_certificates(&certs, false, &mut next).expect("a token");
         let classes: Vec<_> = o.list.iter().map(class_of).collect();
+        // The authentication key's objects first.
         assert_eq!(
             classes,
-            [CKO_CERTIFICATE, CKO_PRIVATE_KEY, CKO_PUBLIC_KEY, CKO_CERTIFICATE, CKO_PRIVATE_KEY]
+            [CKO_CERTIFICATE, CKO_PRIVATE_KEY, CKO_CERTIFICATE, CKO_PRIVATE_KEY, CKO_PUBLIC_KEY]
         );
-        let (cert, private, public) = (&o.list[0], &o.list[1], &o.list[2]);
+        let (cert, private, public) = (&o.list[2], &o.list[3], &o.list[4]);
         let n = lecteur_sim::pki::ca_key().n().to_bytes_be();
         assert!(public.matches(&[
             (CKA_LABEL, b"Cle publique - Certificat de Signature CPS".to_vec()),
@@ -406,7 +416,7 @@ mod tests {
         assert!(public.public.is_some() && !public.private);
         // The ECDSA certificate: its private key keeps the card's size for
         // the signature, and has no modulus.
-        let ec_key = &o.list[4];
+        let ec_key = &o.list[1];
         assert!(ec_key.get(CKA_MODULUS).is_none());
         assert_eq!(ec_key.key.map(|k| k.modulus_len), Some(256));
     }
