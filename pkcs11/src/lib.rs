@@ -11,13 +11,13 @@
 
 mod client;
 mod error;
+mod log;
 mod mechanisms;
 mod module;
 mod objects;
 mod session;
 mod sign;
 mod slots;
-mod log;
 mod token;
 mod unsupported;
 mod verify;
@@ -469,7 +469,11 @@ pub unsafe extern "C" fn C_Verify(
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn C_VerifyUpdate(session: CK_SESSION_HANDLE, data: *mut CK_BYTE, len: CK_ULONG) -> CK_RV {
+pub unsafe extern "C" fn C_VerifyUpdate(
+    session: CK_SESSION_HANDLE,
+    data: *mut CK_BYTE,
+    len: CK_ULONG,
+) -> CK_RV {
     entry(|m| m.verify_update(session, input(data, len)?))
 }
 

@@ -415,7 +415,12 @@ impl Module {
 
     /// C_VerifyInit: a public key object of the session's token (no login
     /// needed: they are public), a mechanism of the token.
-    pub fn verify_init(&mut self, h: CK_SESSION_HANDLE, m: &CK_MECHANISM, key: CK_OBJECT_HANDLE) -> Result<()> {
+    pub fn verify_init(
+        &mut self,
+        h: CK_SESSION_HANDLE,
+        m: &CK_MECHANISM,
+        key: CK_OBJECT_HANDLE,
+    ) -> Result<()> {
         let id = self.live(h)?;
         if self.session(h)?.verify.is_some() {
             return Err(CKR_OPERATION_ACTIVE);

@@ -395,7 +395,13 @@ mod tests {
         // The authentication key's objects first.
         assert_eq!(
             classes,
-            [CKO_CERTIFICATE, CKO_PRIVATE_KEY, CKO_CERTIFICATE, CKO_PRIVATE_KEY, CKO_PUBLIC_KEY]
+            [
+                CKO_CERTIFICATE,
+                CKO_PRIVATE_KEY,
+                CKO_CERTIFICATE,
+                CKO_PRIVATE_KEY,
+                CKO_PUBLIC_KEY
+            ]
         );
         let (cert, private, public) = (&o.list[2], &o.list[3], &o.list[4]);
         let n = lecteur_sim::pki::ca_key().n().to_bytes_be();
@@ -410,7 +416,9 @@ mod tests {
         ]));
         assert!(private.matches(&[(CKA_MODULUS, n)]));
         for other in [cert, private] {
-            let Some(Attr::Value(id)) = other.get(CKA_ID) else { panic!() };
+            let Some(Attr::Value(id)) = other.get(CKA_ID) else {
+                panic!()
+            };
             assert!(public.matches(&[(CKA_ID, id.clone())]));
         }
         assert!(public.public.is_some() && !public.private);

@@ -124,7 +124,10 @@ mod tests {
             op(key, CKM_SHA256_RSA_PKCS, b"ordonnancE").verify(&sig),
             Err(CKR_SIGNATURE_INVALID)
         );
-        assert_eq!(op(key, CKM_RSA_PKCS, &digest).verify(&sig), Err(CKR_SIGNATURE_INVALID));
+        assert_eq!(
+            op(key, CKM_RSA_PKCS, &digest).verify(&sig),
+            Err(CKR_SIGNATURE_INVALID)
+        );
         assert_eq!(
             op(key, CKM_SHA256_RSA_PKCS, b"ordonnance").verify(&sig[1..]),
             Err(CKR_SIGNATURE_LEN_RANGE)

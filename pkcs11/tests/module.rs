@@ -412,7 +412,10 @@ fn public_keys_verify_in_the_module() {
     let _m = load(&d);
     let slot = the_slot();
     let certs = [
-        ("Certificat d'Authentification CPS", d.certificate("authentication")),
+        (
+            "Certificat d'Authentification CPS",
+            d.certificate("authentication"),
+        ),
         ("Certificat de Signature CPS", d.certificate("signature")),
     ];
     let h = open(slot);
@@ -475,9 +478,15 @@ fn public_keys_verify_in_the_module() {
     let mut bad = sig.clone();
     bad[100] ^= 1;
     assert_eq!(verify(h, m, auth_pub, b"ordonnance", &bad), CKR_SIGNATURE_INVALID);
-    assert_eq!(verify(h, m, auth_pub, b"ordonnance", &sig[..255]), CKR_SIGNATURE_LEN_RANGE);
+    assert_eq!(
+        verify(h, m, auth_pub, b"ordonnance", &sig[..255]),
+        CKR_SIGNATURE_LEN_RANGE
+    );
     // The other key's public key does not verify it.
-    assert_eq!(verify(h, m, public[1].0, b"ordonnance", &sig), CKR_SIGNATURE_INVALID);
+    assert_eq!(
+        verify(h, m, public[1].0, b"ordonnance", &sig),
+        CKR_SIGNATURE_INVALID
+    );
     // CKM_RSA_PKCS over the DigestInfo, as signed.
     let di = [
         &rsa::pkcs1v15::Pkcs1v15Sign::new::<sha2::Sha256>().prefix[..],
@@ -486,8 +495,14 @@ fn public_keys_verify_in_the_module() {
     .concat();
     assert_eq!(verify(h, mechanism(CKM_RSA_PKCS), auth_pub, &di, &sig), CKR_OK);
     // A certificate, a private key: no verification.
-    assert_eq!(verify(h, m, cert, b"ordonnance", &sig), CKR_KEY_FUNCTION_NOT_PERMITTED);
-    assert_eq!(verify(h, m, key, b"ordonnance", &sig), CKR_KEY_FUNCTION_NOT_PERMITTED);
+    assert_eq!(
+        verify(h, m, cert, b"ordonnance", &sig),
+        CKR_KEY_FUNCTION_NOT_PERMITTED
+    );
+    assert_eq!(
+        verify(h, m, key, b"ordonnance", &sig),
+        CKR_KEY_FUNCTION_NOT_PERMITTED
+    );
     // No PSS on a CPS3; multi-part; the operation ends with the answer.
     assert_eq!(
         verify(h, mechanism(CKM_SHA256_RSA_PKCS_PSS), auth_pub, b"x", &sig),
@@ -612,7 +627,11 @@ fn cps4_signs_with_pss() {
         };
         let sig = sign(h, m, key, b"tls 1.3").unwrap();
         // The module verifies it with the public key object, in software.
-        let public = find(h, CKO_PUBLIC_KEY, &format!("Cle publique - {}", cert_label(label)))[0];
+        let public = find(
+            h,
+            CKO_PUBLIC_KEY,
+            &format!("Cle publique - {}", cert_label(label)),
+        )[0];
         assert_eq!(verify(h, m, public, b"tls 1.3", &sig), CKR_OK, "{label}");
         assert_eq!(verify(h, m, public, b"tls 1.2", &sig), CKR_SIGNATURE_INVALID);
         public_key(cert)

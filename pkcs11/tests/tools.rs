@@ -298,14 +298,19 @@ fn nss_lists_certificates_and_keys_and_signs() {
         .to_string();
     assert!(token.starts_with("CPS "), "{modules}");
 
-    let certs = run(nss("certutil").args(["-L", "-d", &db, "-h", "all", "-f"]).arg(&pw));
+    let certs = run(nss("certutil")
+        .args(["-L", "-d", &db, "-h", "all", "-f"])
+        .arg(&pw));
     for label in ["Certificat d'Authentification CPS", "Certificat de Signature CPS"] {
         assert!(certs.contains(&format!("{token}:{label}")), "{label}: {certs}");
     }
-    let keys = run(nss("certutil").args(["-K", "-d", &db, "-h", &token, "-f"]).arg(&pw));
+    let keys = run(nss("certutil")
+        .args(["-K", "-d", &db, "-h", &token, "-f"])
+        .arg(&pw));
     for (id, label) in [(AUTH_ID, "CPS_PRIV_AUT"), (SIG_ID, "CPS_PRIV_SIG")] {
         assert!(
-            keys.lines().any(|l| l.contains("rsa") && l.contains(id) && l.contains(label)),
+            keys.lines()
+                .any(|l| l.contains("rsa") && l.contains(id) && l.contains(label)),
             "{label}: {keys}"
         );
     }
