@@ -317,48 +317,61 @@ fn nss_lists_certificates_and_keys_and_signs() {
 
     let data = dir.join("ordonnance.txt");
     std::fs::write(&data, b"ordonnance du jour\n").unwrap();
-    let cms = dir.join("ordonnance.p7s");
-    run(nss("cmsutil")
-        .args(["-S", "-d", &db, "-T", "-Y", "NONE", "-N"])
-        .arg(format!("{token}:Certificat de Signature CPS"))
-        .arg("-f")
-        .arg(&pw)
-        .arg("-i")
-        .arg(&data)
-        .arg("-o")
-        .arg(&cms));
     let ca = dir.join("ca.pem");
     std::fs::write(&ca, lecteur_sim::pki::CA_CERT_PEM).unwrap();
-    let signer = dir.join("signer.pem");
-    let cms_verify = |content: &Path| {
-        openssl()
-            .args(["cms", "-verify", "-binary", "-inform", "DER", "-purpose", "any"])
-            .arg("-in")
-            .arg(&cms)
-            .arg("-content")
-            .arg(content)
-            .arg("-CAfile")
-            .arg(&ca)
-            .arg("-signer")
-            .arg(&signer)
-            .args(["-out", "/dev/null"])
-            .stdin(Stdio::null())
-            .output()
-            .expect("openssl cms")
-    };
-    let out = cms_verify(&data);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    // Signed by the signature certificate's key.
-    let signer_der = dir.join("signer.der");
-    run(openssl()
-        .args(["x509", "-outform", "DER", "-in"])
-        .arg(&signer)
-        .arg("-out")
-        .arg(&signer_der));
-    assert_eq!(std::fs::read(&signer_der).unwrap(), d.certificate("signature"));
     let other = dir.join("other.txt");
     std::fs::write(&other, b"ordonnance du jouR\n").unwrap();
-    assert!(!cms_verify(&other).status.success(), "a changed text verifies");
+    // Each key through NSS: the signature certificate as an e-mail signer
+    // (cmsutil's default usage), the authentication one as a TLS client
+    // (usage 0) as a browser takes it; NSS signs a DigestInfo it builds
+    // with CKM_RSA_PKCS.
+    for (label, usage, nss_usage) in [
+        ("Certificat de Signature CPS", "signature", "4"),
+        ("Certificat d'Authentification CPS", "authentication", "0"),
+    ] {
+        let cms = dir.join(format!("{usage}.p7s"));
+        run(nss("cmsutil")
+            .args(["-S", "-d", &db, "-T", "-Y", "NONE", "-u", nss_usage, "-N"])
+            .arg(format!("{token}:{label}"))
+            .arg("-f")
+            .arg(&pw)
+            .arg("-i")
+            .arg(&data)
+            .arg("-o")
+            .arg(&cms));
+        let signer = dir.join("signer.pem");
+        let cms_verify = |content: &Path| {
+            openssl()
+                .args(["cms", "-verify", "-binary", "-inform", "DER", "-purpose", "any"])
+                .arg("-in")
+                .arg(&cms)
+                .arg("-content")
+                .arg(content)
+                .arg("-CAfile")
+                .arg(&ca)
+                .arg("-signer")
+                .arg(&signer)
+                .args(["-out", "/dev/null"])
+                .stdin(Stdio::null())
+                .output()
+                .expect("openssl cms")
+        };
+        let out = cms_verify(&data);
+        assert!(
+            out.status.success(),
+            "{usage}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // Signed with that certificate's key.
+        let signer_der = dir.join("signer.der");
+        run(openssl()
+            .args(["x509", "-outform", "DER", "-in"])
+            .arg(&signer)
+            .arg("-out")
+            .arg(&signer_der));
+        assert_eq!(std::fs::read(&signer_der).unwrap(), d.certificate(usage));
+        assert!(!cms_verify(&other).status.success(), "a changed text verifies");
+    }
 }
 
 /// A server certificate and key made with the openssl CLI, and the
