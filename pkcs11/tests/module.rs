@@ -634,6 +634,14 @@ fn cps4_signs_with_pss() {
         )[0];
         assert_eq!(verify(h, m, public, b"tls 1.3", &sig), CKR_OK, "{label}");
         assert_eq!(verify(h, m, public, b"tls 1.2", &sig), CKR_SIGNATURE_INVALID);
+        // CKM_RSA_PKCS_PSS over the digest, as signed.
+        let raw = CK_MECHANISM {
+            mechanism: CKM_RSA_PKCS_PSS,
+            ..m
+        };
+        let digest = sha2::Sha256::digest(b"tls 1.3");
+        assert_eq!(verify(h, raw, public, &digest, &sig), CKR_OK, "{label}");
+        assert_eq!(verify(h, raw, public, &digest[..31], &sig), CKR_DATA_LEN_RANGE);
         public_key(cert)
             .verify(
                 rsa::Pss::new::<sha2::Sha256>(),
