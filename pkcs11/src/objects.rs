@@ -279,9 +279,14 @@ impl Objects {
                 out.push(next, false, None, Some(r.key), attrs);
             }
         }
-        // Both keys or nothing: a CPS without them is no token.
-        let keys = out.list.iter().filter(|o| o.key.is_some()).count();
-        (keys == 2).then_some(out)
+        // Both keys, once each, or nothing: a CPS without them is no token.
+        let count = |u| {
+            out.list
+                .iter()
+                .filter(|o| o.key.is_some_and(|k| k.usage == u))
+                .count()
+        };
+        (count(Usage::Signature) == 1 && count(Usage::Authentication) == 1).then_some(out)
     }
 
     fn push(
@@ -356,6 +361,10 @@ mod tests {
             json!([{"usage": "signature", "der_b64": "not base64"}]),
             json!([{"usage": "signature", "der_b64": "AAAA"}]),
             json!([]),
+            json!([
+                {"usage": "signature", "der_b64": EC_CERT_B64},
+                {"usage": "signature", "der_b64": EC_CERT_B64},
+            ]),
         ] {
             assert!(Objects::from_certificates(&certs, false, &mut next).is_none());
         }
