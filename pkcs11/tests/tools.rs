@@ -17,6 +17,9 @@ use std::time::Duration;
 /// Cryptolib's CKA_ID of the CPS3 keys: PKCS#15 AID ‖ key id.
 const SIG_ID: &str = "e828bd080f8025000001ff001001";
 const AUTH_ID: &str = "e828bd080f8025000001ff001002";
+/// The CPS4's: key ids 10 and 20 (Cryptolib's).
+const CPS4_SIG_ID: &str = "e828bd080f8025000001ff001010";
+const CPS4_AUTH_ID: &str = "e828bd080f8025000001ff001020";
 
 fn pkcs11_tool(d: &Daemon) -> Command {
     let mut c = tool("pkcs11-tool", "opensc");
@@ -209,14 +212,21 @@ fn opensc_pkcs11_test_finds_no_other_fault() {
 
 /// The public keys as pkcs11-tool reads them are the certificates' (openssl
 /// reads both), and pkcs11-tool verifies through the module what the card
-/// signed, without logging in.
+/// signed, without logging in. On a CPS3 and on a CPS4.
 #[test]
 fn public_keys_are_the_certificates_and_verify() {
-    let d = Daemon::start(&["cps3", "vitale2"]);
+    public_keys_on("cps3", [SIG_ID, AUTH_ID]);
+    public_keys_on("cps4", [CPS4_SIG_ID, CPS4_AUTH_ID]);
+}
+
+/// The public key checks on a card; `ids`: the signature and authentication
+/// keys'.
+fn public_keys_on(card: &str, ids: [&str; 2]) {
+    let d = Daemon::start(&[card, "vitale2"]);
     let dir = d.dir.path();
     let data = dir.join("ordonnance.txt");
     std::fs::write(&data, b"ordonnance du jour").unwrap();
-    for (id, usage) in [(SIG_ID, "signature"), (AUTH_ID, "authentication")] {
+    for (id, usage) in ids.into_iter().zip(["signature", "authentication"]) {
         let key = dir.join(format!("{usage}.pub.der"));
         run(pkcs11_tool(&d)
             .args(["--read-object", "--type", "pubkey", "--id", id, "-o"])
@@ -260,21 +270,27 @@ fn public_keys_are_the_certificates_and_verify() {
                 .arg(&sig))
         };
         let out = verify(&data);
-        assert!(out.contains("Signature is valid"), "{usage}: {out}");
+        assert!(out.contains("Signature is valid"), "{card} {usage}: {out}");
         let other = dir.join("other.txt");
         std::fs::write(&other, b"ordonnance du jouR").unwrap();
         let out = verify(&other);
-        assert!(out.contains("Invalid signature"), "{usage}: {out}");
+        assert!(out.contains("Invalid signature"), "{card} {usage}: {out}");
     }
 }
 
 /// NSS as a browser loads the module: modutil adds it to a throwaway
 /// database, certutil lists the CPS certificates and, with the PIN, the
-/// keys; cmsutil signs with the signature certificate's key, and openssl
-/// verifies the CMS signature up to the simulator's CA.
+/// keys; cmsutil signs with each key, and openssl verifies the CMS
+/// signatures up to the simulator's CA. On a CPS3 and on a CPS4.
 #[test]
 fn nss_lists_certificates_and_keys_and_signs() {
-    let d = Daemon::start(&["cps3", "vitale2"]);
+    nss_on("cps3", [AUTH_ID, SIG_ID]);
+    nss_on("cps4", [CPS4_AUTH_ID, CPS4_SIG_ID]);
+}
+
+/// The NSS checks on a card; `ids`: the authentication and signature keys'.
+fn nss_on(card: &str, ids: [&str; 2]) {
+    let d = Daemon::start(&[card, "vitale2"]);
     let dir = d.dir.path();
     let db = format!("sql:{}", dir.join("nssdb").display());
     std::fs::create_dir(dir.join("nssdb")).unwrap();
@@ -297,6 +313,10 @@ fn nss_lists_certificates_and_keys_and_signs() {
         .unwrap_or_else(|| panic!("no token: {modules}"))
         .to_string();
     assert!(token.starts_with("CPS "), "{modules}");
+    assert!(
+        modules.contains(&format!("Token Model: {}", card.to_uppercase())),
+        "{modules}"
+    );
 
     let certs = run(nss("certutil")
         .args(["-L", "-d", &db, "-h", "all", "-f"])
@@ -307,7 +327,7 @@ fn nss_lists_certificates_and_keys_and_signs() {
     let keys = run(nss("certutil")
         .args(["-K", "-d", &db, "-h", &token, "-f"])
         .arg(&pw));
-    for (id, label) in [(AUTH_ID, "CPS_PRIV_AUT"), (SIG_ID, "CPS_PRIV_SIG")] {
+    for (id, label) in ids.into_iter().zip(["CPS_PRIV_AUT", "CPS_PRIV_SIG"]) {
         assert!(
             keys.lines()
                 .any(|l| l.contains("rsa") && l.contains(id) && l.contains(label)),
@@ -359,7 +379,7 @@ fn nss_lists_certificates_and_keys_and_signs() {
         let out = cms_verify(&data);
         assert!(
             out.status.success(),
-            "{usage}: {}",
+            "{card} {usage}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
         // Signed with that certificate's key.
