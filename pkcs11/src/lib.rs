@@ -11,6 +11,7 @@
 
 mod client;
 mod error;
+mod log;
 mod mechanisms;
 mod module;
 mod objects;
@@ -19,6 +20,7 @@ mod sign;
 mod slots;
 mod token;
 mod unsupported;
+mod verify;
 
 use cryptoki_sys::*;
 use error::Result;
@@ -431,6 +433,60 @@ pub unsafe extern "C" fn C_SignFinal(
     len: *mut CK_ULONG,
 ) -> CK_RV {
     entry(|m| finish(m, session, out, len))
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn C_VerifyInit(
+    session: CK_SESSION_HANDLE,
+    mechanism: *mut CK_MECHANISM,
+    key: CK_OBJECT_HANDLE,
+) -> CK_RV {
+    entry(|m| {
+        if mechanism.is_null() {
+            return Err(CKR_ARGUMENTS_BAD);
+        }
+        m.verify_init(session, &*mechanism, key)
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn C_Verify(
+    session: CK_SESSION_HANDLE,
+    data: *mut CK_BYTE,
+    data_len: CK_ULONG,
+    signature: *mut CK_BYTE,
+    signature_len: CK_ULONG,
+) -> CK_RV {
+    entry(|m| {
+        let (data, signature) = match (input(data, data_len), input(signature, signature_len)) {
+            (Ok(d), Ok(s)) => (d, s),
+            // A bad call ends the operation too (C_Verify always does).
+            _ => return m.verify_abort(session).and(Err(CKR_ARGUMENTS_BAD)),
+        };
+        m.verify_update(session, data)?;
+        m.verify_final(session, signature)
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn C_VerifyUpdate(
+    session: CK_SESSION_HANDLE,
+    data: *mut CK_BYTE,
+    len: CK_ULONG,
+) -> CK_RV {
+    entry(|m| m.verify_update(session, input(data, len)?))
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn C_VerifyFinal(
+    session: CK_SESSION_HANDLE,
+    signature: *mut CK_BYTE,
+    len: CK_ULONG,
+) -> CK_RV {
+    entry(|m| match input(signature, len) {
+        Ok(s) => m.verify_final(session, s),
+        Err(rv) => m.verify_abort(session).and(Err(rv)),
+    })
 }
 
 static FUNCTION_LIST: CK_FUNCTION_LIST = CK_FUNCTION_LIST {

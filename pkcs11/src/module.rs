@@ -9,6 +9,7 @@ use crate::session::Session;
 use crate::sign::{self, SignOp};
 use crate::slots::{Card, Slot, Slots};
 use crate::token::{self, Counts};
+use crate::verify::VerifyOp;
 use cryptoki_sys::*;
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -410,6 +411,65 @@ impl Module {
             }
         }
         sign::signature(answer, len)
+    }
+
+    /// C_VerifyInit: a public key object of the session's token (no login
+    /// needed: they are public), a mechanism of the token.
+    pub fn verify_init(
+        &mut self,
+        h: CK_SESSION_HANDLE,
+        m: &CK_MECHANISM,
+        key: CK_OBJECT_HANDLE,
+    ) -> Result<()> {
+        let id = self.live(h)?;
+        if self.session(h)?.verify.is_some() {
+            return Err(CKR_OPERATION_ACTIVE);
+        }
+        let card = self.card(id)?;
+        if !mechanisms::list(card.is_cps4()).contains(&m.mechanism) {
+            return Err(CKR_MECHANISM_INVALID);
+        }
+        let logged_in = card.logged_in;
+        let public = self
+            .objects(id)?
+            .visible(logged_in)
+            .find(|x| x.handle == key)
+            .ok_or(CKR_KEY_HANDLE_INVALID)?
+            .public
+            .clone()
+            .ok_or(CKR_KEY_FUNCTION_NOT_PERMITTED)?;
+        let op = VerifyOp::new(m, public)?;
+        self.session(h)?.verify = Some(op);
+        Ok(())
+    }
+
+    /// Feeds the operation; an error ends it.
+    pub fn verify_update(&mut self, h: CK_SESSION_HANDLE, data: &[u8]) -> Result<()> {
+        self.live(h)?;
+        let s = self.session(h)?;
+        let op = s.verify.as_mut().ok_or(CKR_OPERATION_NOT_INITIALIZED)?;
+        let r = op.update(data);
+        if r.is_err() {
+            s.verify = None;
+        }
+        r
+    }
+
+    /// Ends the operation: `Ok` for a good signature.
+    pub fn verify_final(&mut self, h: CK_SESSION_HANDLE, signature: &[u8]) -> Result<()> {
+        self.live(h)?;
+        let op = self
+            .session(h)?
+            .verify
+            .take()
+            .ok_or(CKR_OPERATION_NOT_INITIALIZED)?;
+        op.verify(signature)
+    }
+
+    /// Ends the operation after a bad call.
+    pub fn verify_abort(&mut self, h: CK_SESSION_HANDLE) -> Result<()> {
+        self.session(h)?.verify = None;
+        Ok(())
     }
 }
 

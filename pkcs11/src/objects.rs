@@ -1,7 +1,9 @@
 //! The token's objects, built from what lecteurd gives: the two certificates
 //! (`cps.certificates`), a private key for each (attributes from the
-//! certificate; the key never leaves the card), and the data objects
-//! (`cps.data_objects`, raw bytes). Labels are Cryptolib's.
+//! certificate; the key never leaves the card), a public key for each (from
+//! the certificate, for C_Verify in software), and the data objects
+//! (`cps.data_objects`, raw bytes, whatever labels lecteurd lists). Labels
+//! are Cryptolib's.
 
 use crate::mechanisms;
 use base64::Engine;
@@ -14,6 +16,10 @@ pub const LABEL_AUTH_CERT: &str = "Certificat d'Authentification CPS";
 pub const LABEL_SIG_CERT: &str = "Certificat de Signature CPS";
 pub const LABEL_AUTH_KEY: &str = "CPS_PRIV_AUT";
 pub const LABEL_SIG_KEY: &str = "CPS_PRIV_SIG";
+/// Cryptolib labels a public key taken from a certificate with this prefix
+/// and the certificate's label (its `framework-pkcs15.c`, public key
+/// CKA_LABEL when no PuKDF entry names it).
+pub const PUBLIC_KEY_PREFIX: &str = "Cle publique - ";
 
 /// The CPS3 PKCS#15 application id: Cryptolib's CKA_ID is this ‖ key id.
 const AID: [u8; 13] = [
@@ -56,7 +62,10 @@ pub struct Object {
     pub handle: CK_OBJECT_HANDLE,
     /// Visible only after C_Login.
     pub private: bool,
+    /// A private key: what signing with it needs.
     pub key: Option<KeyRef>,
+    /// A public key: what verifying with it needs.
+    pub public: Option<rsa::RsaPublicKey>,
     attrs: Vec<(CK_ATTRIBUTE_TYPE, Attr)>,
 }
 
@@ -103,8 +112,27 @@ struct CertParts {
     subject: Vec<u8>,
     issuer: Vec<u8>,
     serial: Vec<u8>,
-    modulus: Vec<u8>,
-    exponent: Vec<u8>,
+    /// `None` when the certificate's key is not RSA.
+    rsa: Option<RsaParts>,
+}
+
+/// An RSA public key and its encodings.
+struct RsaParts {
+    key: rsa::RsaPublicKey,
+    /// The SubjectPublicKeyInfo (CKA_PUBLIC_KEY_INFO).
+    spki: Vec<u8>,
+}
+
+impl RsaParts {
+    /// CKA_MODULUS, CKA_MODULUS_BITS, CKA_PUBLIC_EXPONENT, CKA_PUBLIC_KEY_INFO.
+    fn attrs(&self) -> Vec<(CK_ATTRIBUTE_TYPE, Attr)> {
+        vec![
+            (CKA_MODULUS, bytes(self.key.n().to_bytes_be())),
+            (CKA_MODULUS_BITS, ulong(self.key.n().bits() as CK_ULONG)),
+            (CKA_PUBLIC_EXPONENT, bytes(self.key.e().to_bytes_be())),
+            (CKA_PUBLIC_KEY_INFO, bytes(self.spki.clone())),
+        ]
+    }
 }
 
 fn cert_parts(der: Vec<u8>) -> Option<CertParts> {
@@ -112,13 +140,21 @@ fn cert_parts(der: Vec<u8>) -> Option<CertParts> {
     let cert = x509_cert::Certificate::from_der(&der).ok()?;
     let tbs = &cert.tbs_certificate;
     let spki = tbs.subject_public_key_info.to_der().ok()?;
-    let key = rsa::RsaPublicKey::from_public_key_der(&spki).ok()?;
+    let rsa = match rsa::RsaPublicKey::from_public_key_der(&spki) {
+        Ok(key) => Some(RsaParts { key, spki }),
+        Err(e) => {
+            crate::log::warn(&format!(
+                "the certificate's key ({}) is not RSA ({e}): no public key object, no modulus on its private key",
+                tbs.subject_public_key_info.algorithm.oid
+            ));
+            None
+        }
+    };
     Some(CertParts {
         subject: tbs.subject.to_der().ok()?,
         issuer: tbs.issuer.to_der().ok()?,
         serial: tbs.serial_number.to_der().ok()?,
-        modulus: key.n().to_bytes_be(),
-        exponent: key.e().to_bytes_be(),
+        rsa,
         der,
     })
 }
@@ -127,24 +163,44 @@ impl Objects {
     /// The certificates and their private keys, from `cps.certificates`.
     pub fn from_certificates(certs: &Value, cps4: bool, next: &mut CK_OBJECT_HANDLE) -> Option<Objects> {
         let mut out = Objects::default();
-        for c in certs.as_array()? {
-            let usage = match c.get("usage").and_then(Value::as_str) {
-                Some("signature") => Usage::Signature,
-                Some("authentication") => Usage::Authentication,
-                _ => continue,
-            };
+        let allowed: Vec<u8> = mechanisms::list(cps4)
+            .iter()
+            .flat_map(|m| m.to_ne_bytes())
+            .collect();
+        // The authentication key first: it signs any DigestInfo (a TLS
+        // client's), so a generic tool that takes the token's first key (as
+        // OpenSC's `pkcs11-tool --test` does) gets the one that can.
+        let usage_of = |c: &Value| match c.get("usage").and_then(Value::as_str) {
+            Some("signature") => Some(Usage::Signature),
+            Some("authentication") => Some(Usage::Authentication),
+            _ => None,
+        };
+        let mut certs: Vec<(Usage, &Value)> = certs
+            .as_array()?
+            .iter()
+            .filter_map(|c| Some((usage_of(c)?, c)))
+            .collect();
+        certs.sort_by_key(|(u, _)| *u != Usage::Authentication);
+        for (usage, c) in certs {
             let p = cert_parts(b64(c.get("der_b64")?)?)?;
             let id = [&AID[..], &[usage.key_id(cps4)]].concat();
             let (cert_label, key_label) = match usage {
                 Usage::Signature => (LABEL_SIG_CERT, LABEL_SIG_KEY),
                 Usage::Authentication => (LABEL_AUTH_CERT, LABEL_AUTH_KEY),
             };
-            *next += 1;
-            out.list.push(Object {
-                handle: *next,
-                private: false,
-                key: None,
-                attrs: vec![
+            let rsa_attrs = p.rsa.as_ref().map(RsaParts::attrs).unwrap_or_default();
+            // The card's keys are RSA-2048: the signature's length even when
+            // the certificate does not say.
+            let modulus_len = p
+                .rsa
+                .as_ref()
+                .map_or(mechanisms::KEY_BITS as usize / 8, |r| r.key.size());
+            out.push(
+                next,
+                false,
+                None,
+                None,
+                vec![
                     (CKA_CLASS, ulong(CKO_CERTIFICATE)),
                     (CKA_TOKEN, flag(true)),
                     (CKA_PRIVATE, flag(false)),
@@ -163,62 +219,92 @@ impl Objects {
                     (CKA_SERIAL_NUMBER, bytes(p.serial)),
                     (CKA_VALUE, bytes(p.der)),
                 ],
-            });
-            let allowed: Vec<u8> = mechanisms::list(cps4)
-                .iter()
-                .flat_map(|m| m.to_ne_bytes())
-                .collect();
-            *next += 1;
-            out.list.push(Object {
-                handle: *next,
-                // A private object: found after C_Login only, as the
-                // specification says and as OpenSSL's pkcs11 engine expects
-                // (it logs in when it does not find the key without).
-                private: true,
-                key: Some(KeyRef {
-                    usage,
-                    modulus_len: p.modulus.len(),
-                }),
-                attrs: vec![
-                    (CKA_CLASS, ulong(CKO_PRIVATE_KEY)),
+            );
+            // The attributes every key object of this token has.
+            let key_common = |class: CK_OBJECT_CLASS, private: bool, label: &str| {
+                vec![
+                    (CKA_CLASS, ulong(class)),
                     (CKA_TOKEN, flag(true)),
-                    (CKA_PRIVATE, flag(true)),
+                    (CKA_PRIVATE, flag(private)),
                     (CKA_MODIFIABLE, flag(false)),
                     (CKA_COPYABLE, flag(false)),
                     (CKA_DESTROYABLE, flag(false)),
-                    (CKA_LABEL, bytes(key_label)),
+                    (CKA_LABEL, bytes(label)),
                     (CKA_KEY_TYPE, ulong(CKK_RSA)),
-                    (CKA_ID, bytes(id)),
-                    (CKA_SUBJECT, bytes(p.subject)),
+                    (CKA_ID, bytes(id.clone())),
+                    (CKA_SUBJECT, bytes(p.subject.clone())),
                     (CKA_LOCAL, flag(false)),
                     (CKA_KEY_GEN_MECHANISM, ulong(CK_UNAVAILABLE_INFORMATION)),
-                    (CKA_ALLOWED_MECHANISMS, bytes(allowed)),
-                    (CKA_SENSITIVE, flag(true)),
-                    (CKA_ALWAYS_SENSITIVE, flag(true)),
-                    (CKA_EXTRACTABLE, flag(false)),
-                    (CKA_NEVER_EXTRACTABLE, flag(true)),
-                    (CKA_SIGN, flag(true)),
-                    (CKA_SIGN_RECOVER, flag(false)),
-                    (CKA_DECRYPT, flag(false)),
-                    (CKA_UNWRAP, flag(false)),
+                    (CKA_ALLOWED_MECHANISMS, bytes(allowed.clone())),
                     (CKA_DERIVE, flag(false)),
-                    (CKA_WRAP_WITH_TRUSTED, flag(false)),
-                    (CKA_ALWAYS_AUTHENTICATE, flag(false)),
-                    (CKA_MODULUS_BITS, ulong((p.modulus.len() * 8) as CK_ULONG)),
-                    (CKA_MODULUS, bytes(p.modulus)),
-                    (CKA_PUBLIC_EXPONENT, bytes(p.exponent)),
-                    (CKA_PRIVATE_EXPONENT, Attr::Sensitive),
-                    (CKA_PRIME_1, Attr::Sensitive),
-                    (CKA_PRIME_2, Attr::Sensitive),
-                    (CKA_EXPONENT_1, Attr::Sensitive),
-                    (CKA_EXPONENT_2, Attr::Sensitive),
-                    (CKA_COEFFICIENT, Attr::Sensitive),
-                    (CKA_VALUE, Attr::Sensitive),
-                ],
-            });
+                ]
+            };
+            let mut attrs = key_common(CKO_PRIVATE_KEY, true, key_label);
+            attrs.extend([
+                (CKA_SENSITIVE, flag(true)),
+                (CKA_ALWAYS_SENSITIVE, flag(true)),
+                (CKA_EXTRACTABLE, flag(false)),
+                (CKA_NEVER_EXTRACTABLE, flag(true)),
+                (CKA_SIGN, flag(true)),
+                (CKA_SIGN_RECOVER, flag(false)),
+                (CKA_DECRYPT, flag(false)),
+                (CKA_UNWRAP, flag(false)),
+                (CKA_WRAP_WITH_TRUSTED, flag(false)),
+                (CKA_ALWAYS_AUTHENTICATE, flag(false)),
+                (CKA_PRIVATE_EXPONENT, Attr::Sensitive),
+                (CKA_PRIME_1, Attr::Sensitive),
+                (CKA_PRIME_2, Attr::Sensitive),
+                (CKA_EXPONENT_1, Attr::Sensitive),
+                (CKA_EXPONENT_2, Attr::Sensitive),
+                (CKA_COEFFICIENT, Attr::Sensitive),
+                (CKA_VALUE, Attr::Sensitive),
+            ]);
+            attrs.extend(p.rsa.as_ref().map(RsaParts::attrs).unwrap_or_default());
+            // A private object: found after C_Login only, as the
+            // specification says and as OpenSSL's pkcs11 engine expects (it
+            // logs in when it does not find the key without).
+            out.push(next, true, Some(KeyRef { usage, modulus_len }), None, attrs);
+            // The public key: public, verifies only (in the module).
+            if let Some(r) = p.rsa {
+                let label = format!("{PUBLIC_KEY_PREFIX}{cert_label}");
+                let mut attrs = key_common(CKO_PUBLIC_KEY, false, &label);
+                attrs.extend([
+                    (CKA_VERIFY, flag(true)),
+                    (CKA_VERIFY_RECOVER, flag(false)),
+                    (CKA_ENCRYPT, flag(false)),
+                    (CKA_WRAP, flag(false)),
+                    (CKA_TRUSTED, flag(false)),
+                ]);
+                attrs.extend(rsa_attrs);
+                out.push(next, false, None, Some(r.key), attrs);
+            }
         }
-        // Both keys or nothing: a CPS without them is no token.
-        (out.list.len() == 4).then_some(out)
+        // Both keys, once each, or nothing: a CPS without them is no token.
+        let count = |u| {
+            out.list
+                .iter()
+                .filter(|o| o.key.is_some_and(|k| k.usage == u))
+                .count()
+        };
+        (count(Usage::Signature) == 1 && count(Usage::Authentication) == 1).then_some(out)
+    }
+
+    fn push(
+        &mut self,
+        next: &mut CK_OBJECT_HANDLE,
+        private: bool,
+        key: Option<KeyRef>,
+        public: Option<rsa::RsaPublicKey>,
+        attrs: Vec<(CK_ATTRIBUTE_TYPE, Attr)>,
+    ) {
+        *next += 1;
+        self.list.push(Object {
+            handle: *next,
+            private,
+            key,
+            public,
+            attrs,
+        });
     }
 
     /// Adds the data objects of `cps.data_objects` not already there.
@@ -234,12 +320,12 @@ impl Objects {
             if known {
                 continue;
             }
-            *next += 1;
-            self.list.push(Object {
-                handle: *next,
+            self.push(
+                next,
                 private,
-                key: None,
-                attrs: vec![
+                None,
+                None,
+                vec![
                     (CKA_CLASS, ulong(CKO_DATA)),
                     (CKA_TOKEN, flag(true)),
                     (CKA_PRIVATE, flag(private)),
@@ -251,7 +337,7 @@ impl Objects {
                     (CKA_OBJECT_ID, bytes(Vec::new())),
                     (CKA_VALUE, bytes(value)),
                 ],
-            });
+            );
         }
         Some(())
     }
@@ -275,6 +361,10 @@ mod tests {
             json!([{"usage": "signature", "der_b64": "not base64"}]),
             json!([{"usage": "signature", "der_b64": "AAAA"}]),
             json!([]),
+            json!([
+                {"usage": "signature", "der_b64": EC_CERT_B64},
+                {"usage": "signature", "der_b64": EC_CERT_B64},
+            ]),
         ] {
             assert!(Objects::from_certificates(&certs, false, &mut next).is_none());
         }
@@ -288,5 +378,84 @@ mod tests {
         assert_eq!(o.list.len(), 1, "an object is added once");
         assert!(o.list[0].matches(&[(CKA_VALUE, vec![1, 2])]));
         assert!(!o.list[0].matches(&[(CKA_VALUE, vec![1])]));
+    }
+
+    /// A self-signed ECDSA P-256 certificate (made with the openssl CLI).
+    const EC_CERT_B64: &str = "MIIBbzCCARWgAwIBAgIUE+8BTHVq9bHQc3D7HstkMlHQ958wCgYIKoZIzj0EAwIwDTELMAkGA1UEAwwCZWMwHhcNMjYxMjA3MjI0ODE4WhcNMjYxMjA4MjI0ODE4WjANMQswCQYDVQQDDAJlYzBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABOAM+Nd2uF0jOr8Y602xZJ54qKPtgIHPLLlplr6IF4T1WQxWWbxPdlOF8LbZcAwtL0ChXT5EovwvsckmEwkBvXqjUzBRMB0GA1UdDgQWBBQCsbgGvSa8sD3XpShyxPh1BFfIqjAfBgNVHSMEGDAWgBQCsbgGvSa8sD3XpShyxPh1BFfIqjAPBgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMCA0gAMEUCIQCKvSigiJgudEU1ANtG6VhxmAIDdIXApIjUMdKNJv5gyAIgNu8yIUTAp7plnuy5As/9MyoLw1ZBQTiFebW1TYtGym0=";
+
+    fn class_of(o: &Object) -> CK_ULONG {
+        match o.get(CKA_CLASS) {
+            Some(Attr::Value(v)) => CK_ULONG::from_ne_bytes(v.as_slice().try_into().unwrap()),
+            _ => panic!("no class"),
+        }
+    }
+
+    #[test]
+    fn a_public_key_per_rsa_certificate_and_none_for_another_key() {
+        use base64::engine::general_purpose::STANDARD;
+        let rsa_cert = lecteur_sim::pki::CA_CERT_DER;
+        let certs = json!([
+            {"usage": "signature", "der_b64": STANDARD.encode(rsa_cert)},
+            {"usage": "authentication", "der_b64": EC_CERT_B64},
+        ]);
+        let mut next = 0;
+        let o = Objects::from_certificates(&certs, false, &mut next).expect("a token");
+        let classes: Vec<_> = o.list.iter().map(class_of).collect();
+        // The authentication key's objects first.
+        assert_eq!(
+            classes,
+            [
+                CKO_CERTIFICATE,
+                CKO_PRIVATE_KEY,
+                CKO_CERTIFICATE,
+                CKO_PRIVATE_KEY,
+                CKO_PUBLIC_KEY
+            ]
+        );
+        let (cert, private, public) = (&o.list[2], &o.list[3], &o.list[4]);
+        let n = lecteur_sim::pki::ca_key().n().to_bytes_be();
+        assert!(public.matches(&[
+            (CKA_LABEL, b"Cle publique - Certificat de Signature CPS".to_vec()),
+            (CKA_MODULUS, n.clone()),
+            (CKA_MODULUS_BITS, 2048u64.to_ne_bytes().to_vec()),
+            (CKA_PUBLIC_EXPONENT, vec![1, 0, 1]),
+            (CKA_VERIFY, vec![CK_TRUE]),
+            (CKA_PRIVATE, vec![CK_FALSE]),
+            (CKA_TOKEN, vec![CK_TRUE]),
+        ]));
+        assert!(private.matches(&[(CKA_MODULUS, n)]));
+        for other in [cert, private] {
+            let Some(Attr::Value(id)) = other.get(CKA_ID) else {
+                panic!()
+            };
+            assert!(public.matches(&[(CKA_ID, id.clone())]));
+        }
+        assert!(public.public.is_some() && !public.private);
+        // The ECDSA certificate: its private key keeps the card's size for
+        // the signature, and has no modulus.
+        let ec_key = &o.list[1];
+        assert!(ec_key.get(CKA_MODULUS).is_none());
+        assert_eq!(ec_key.key.map(|k| k.modulus_len), Some(256));
+    }
+
+    #[test]
+    fn data_objects_come_with_their_labels_private_ones_after_login() {
+        let mut o = Objects::default();
+        let mut next = 0;
+        let answer = json!({"objects": [
+            {"label": "CPS_ID_CARD", "private": false, "value_b64": "AQI="},
+            {"label": "CPS_SIT_FACT", "private": true, "value_b64": "AwQ="},
+        ]});
+        o.add_data_objects(&answer, &mut next).unwrap();
+        let labels = |logged_in| {
+            o.visible(logged_in)
+                .filter_map(|x| match x.get(CKA_LABEL) {
+                    Some(Attr::Value(v)) => Some(String::from_utf8(v.clone()).unwrap()),
+                    _ => None,
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(labels(false), ["CPS_ID_CARD"]);
+        assert_eq!(labels(true), ["CPS_ID_CARD", "CPS_SIT_FACT"]);
     }
 }

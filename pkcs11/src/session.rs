@@ -1,6 +1,7 @@
 //! A session: its slot and card, and the operation under way.
 
 use crate::sign::SignOp;
+use crate::verify::VerifyOp;
 use cryptoki_sys::CK_OBJECT_HANDLE;
 
 pub struct Session {
@@ -11,6 +12,7 @@ pub struct Session {
     /// The handles a search has still to give, last first.
     pub find: Option<Vec<CK_OBJECT_HANDLE>>,
     pub sign: Option<SignOp>,
+    pub verify: Option<VerifyOp>,
 }
 
 impl Session {
@@ -21,6 +23,7 @@ impl Session {
             rw,
             find: None,
             sign: None,
+            verify: None,
         }
     }
 }

@@ -27,7 +27,7 @@ pub struct SignOp {
 }
 
 /// Checks the PSS parameters: the card does SHA-256, MGF1-SHA-256, salt 32.
-fn pss_params(m: &CK_MECHANISM) -> Result<()> {
+pub fn pss_params(m: &CK_MECHANISM) -> Result<()> {
     if m.pParameter.is_null() || m.ulParameterLen as usize != std::mem::size_of::<CK_RSA_PKCS_PSS_PARAMS>() {
         return Err(CKR_MECHANISM_PARAM_INVALID);
     }

@@ -162,6 +162,28 @@ fn sign(
     }
 }
 
+fn verify(
+    h: CK_SESSION_HANDLE,
+    mut m: CK_MECHANISM,
+    key: CK_OBJECT_HANDLE,
+    data: &[u8],
+    sig: &[u8],
+) -> CK_RV {
+    let (mut data, mut sig) = (data.to_vec(), sig.to_vec());
+    unsafe {
+        match C_VerifyInit(h, &mut m, key) {
+            CKR_OK => C_Verify(
+                h,
+                data.as_mut_ptr(),
+                data.len() as CK_ULONG,
+                sig.as_mut_ptr(),
+                sig.len() as CK_ULONG,
+            ),
+            rv => rv,
+        }
+    }
+}
+
 fn mechanism(m: CK_MECHANISM_TYPE) -> CK_MECHANISM {
     CK_MECHANISM {
         mechanism: m,
@@ -176,6 +198,14 @@ fn public_key(cert_der: &[u8]) -> rsa::RsaPublicKey {
     let cert = x509_cert::Certificate::from_der(cert_der).unwrap();
     let spki = cert.tbs_certificate.subject_public_key_info.to_der().unwrap();
     rsa::RsaPublicKey::from_public_key_der(&spki).unwrap()
+}
+
+/// The certificate label that goes with a private key label.
+fn cert_label(key_label: &str) -> &'static str {
+    match key_label {
+        "CPS_PRIV_AUT" => "Certificat d'Authentification CPS",
+        _ => "Certificat de Signature CPS",
+    }
 }
 
 fn tries_left(d: &Daemon) -> u64 {
@@ -377,6 +407,130 @@ fn attributes_and_signatures_through_the_c_abi() {
 }
 
 #[test]
+fn public_keys_verify_in_the_module() {
+    let d = Daemon::start(&["cps3", "vitale2"]);
+    let _m = load(&d);
+    let slot = the_slot();
+    let certs = [
+        (
+            "Certificat d'Authentification CPS",
+            d.certificate("authentication"),
+        ),
+        ("Certificat de Signature CPS", d.certificate("signature")),
+    ];
+    let h = open(slot);
+    // Mechanism info: the card's key size, sign and verify.
+    for m in [CKM_RSA_PKCS, CKM_SHA256_RSA_PKCS] {
+        let mut info = CK_MECHANISM_INFO::default();
+        assert_eq!(unsafe { C_GetMechanismInfo(slot, m, &mut info) }, CKR_OK);
+        assert_eq!((info.ulMinKeySize, info.ulMaxKeySize), (2048, 2048));
+        assert_eq!(info.flags, CKF_HW | CKF_SIGN | CKF_VERIFY);
+    }
+    let mut info = CK_MECHANISM_INFO::default();
+    assert_eq!(
+        unsafe { C_GetMechanismInfo(slot, CKM_RSA_PKCS_PSS, &mut info) },
+        CKR_MECHANISM_INVALID
+    );
+
+    // Before login: a public key per certificate, its modulus and the
+    // certificate's CKA_ID, labelled as Cryptolib labels one.
+    let mut public = Vec::new();
+    for (label, der) in &certs {
+        let key = find(h, CKO_PUBLIC_KEY, &format!("Cle publique - {label}"));
+        assert_eq!(key.len(), 1, "{label}");
+        let cert = find(h, CKO_CERTIFICATE, label)[0];
+        let k = public_key(der);
+        assert_eq!(attr(h, key[0], CKA_ID).unwrap(), attr(h, cert, CKA_ID).unwrap());
+        assert_eq!(attr(h, key[0], CKA_MODULUS).unwrap(), k.n().to_bytes_be());
+        assert_eq!(attr(h, key[0], CKA_PUBLIC_EXPONENT).unwrap(), k.e().to_bytes_be());
+        assert_eq!(attr(h, key[0], CKA_MODULUS_BITS).unwrap(), ulong(2048));
+        assert_eq!(attr(h, key[0], CKA_KEY_TYPE).unwrap(), ulong(CKK_RSA));
+        assert_eq!(attr(h, key[0], CKA_PRIVATE).unwrap(), [CK_FALSE]);
+        assert_eq!(attr(h, key[0], CKA_TOKEN).unwrap(), [CK_TRUE]);
+        assert_eq!(attr(h, key[0], CKA_VERIFY).unwrap(), [CK_TRUE]);
+        assert_eq!(attr(h, key[0], CKA_ENCRYPT).unwrap(), [CK_FALSE]);
+        let spki = {
+            use der::{Decode, Encode};
+            let c = x509_cert::Certificate::from_der(der).unwrap();
+            c.tbs_certificate.subject_public_key_info.to_der().unwrap()
+        };
+        assert_eq!(attr(h, key[0], CKA_PUBLIC_KEY_INFO).unwrap(), spki);
+        public.push((key[0], cert));
+    }
+    assert_eq!(login(h, TEST_PIN), CKR_OK);
+    // The private keys carry the same modulus, exponent and bits.
+    for (label, (public, _)) in ["CPS_PRIV_AUT", "CPS_PRIV_SIG"].into_iter().zip(&public) {
+        let private = find(h, CKO_PRIVATE_KEY, label)[0];
+        for t in [CKA_MODULUS, CKA_PUBLIC_EXPONENT, CKA_MODULUS_BITS, CKA_ID] {
+            assert_eq!(attr(h, private, t), attr(h, *public, t), "{label} {t:#x}");
+        }
+        assert_eq!(attr(h, private, CKA_SENSITIVE).unwrap(), [CK_TRUE]);
+        assert_eq!(attr(h, private, CKA_EXTRACTABLE).unwrap(), [CK_FALSE]);
+    }
+
+    // What the card signs, the module verifies; anything else it refuses.
+    let (auth_pub, cert) = public[0];
+    let key = find(h, CKO_PRIVATE_KEY, "CPS_PRIV_AUT")[0];
+    let sig = sign(h, mechanism(CKM_SHA256_RSA_PKCS), key, b"ordonnance").unwrap();
+    let m = mechanism(CKM_SHA256_RSA_PKCS);
+    assert_eq!(verify(h, m, auth_pub, b"ordonnance", &sig), CKR_OK);
+    assert_eq!(verify(h, m, auth_pub, b"ordonnancE", &sig), CKR_SIGNATURE_INVALID);
+    let mut bad = sig.clone();
+    bad[100] ^= 1;
+    assert_eq!(verify(h, m, auth_pub, b"ordonnance", &bad), CKR_SIGNATURE_INVALID);
+    assert_eq!(
+        verify(h, m, auth_pub, b"ordonnance", &sig[..255]),
+        CKR_SIGNATURE_LEN_RANGE
+    );
+    // The other key's public key does not verify it.
+    assert_eq!(
+        verify(h, m, public[1].0, b"ordonnance", &sig),
+        CKR_SIGNATURE_INVALID
+    );
+    // CKM_RSA_PKCS over the DigestInfo, as signed.
+    let di = [
+        &rsa::pkcs1v15::Pkcs1v15Sign::new::<sha2::Sha256>().prefix[..],
+        &sha2::Sha256::digest(b"ordonnance"),
+    ]
+    .concat();
+    assert_eq!(verify(h, mechanism(CKM_RSA_PKCS), auth_pub, &di, &sig), CKR_OK);
+    // A certificate, a private key: no verification.
+    assert_eq!(
+        verify(h, m, cert, b"ordonnance", &sig),
+        CKR_KEY_FUNCTION_NOT_PERMITTED
+    );
+    assert_eq!(
+        verify(h, m, key, b"ordonnance", &sig),
+        CKR_KEY_FUNCTION_NOT_PERMITTED
+    );
+    // No PSS on a CPS3; multi-part; the operation ends with the answer.
+    assert_eq!(
+        verify(h, mechanism(CKM_SHA256_RSA_PKCS_PSS), auth_pub, b"x", &sig),
+        CKR_MECHANISM_INVALID
+    );
+    let mut m = mechanism(CKM_SHA256_RSA_PKCS);
+    let mut data = b"ordonnance".to_vec();
+    let mut sig = sig;
+    unsafe {
+        assert_eq!(C_VerifyInit(h, &mut m, auth_pub), CKR_OK);
+        assert_eq!(C_VerifyInit(h, &mut m, auth_pub), CKR_OPERATION_ACTIVE);
+        assert_eq!(C_VerifyUpdate(h, data.as_mut_ptr(), 4), CKR_OK);
+        assert_eq!(C_VerifyUpdate(h, data.as_mut_ptr().add(4), 6), CKR_OK);
+        assert_eq!(C_VerifyFinal(h, sig.as_mut_ptr(), 256), CKR_OK);
+        assert_eq!(
+            C_VerifyFinal(h, sig.as_mut_ptr(), 256),
+            CKR_OPERATION_NOT_INITIALIZED
+        );
+    }
+    // Verification needs no login.
+    assert_eq!(unsafe { C_Logout(h) }, CKR_OK);
+    assert_eq!(
+        verify(h, mechanism(CKM_SHA256_RSA_PKCS), auth_pub, b"ordonnance", &sig),
+        CKR_OK
+    );
+}
+
+#[test]
 fn a_pulled_card_ends_the_sessions() {
     let d = Daemon::start(&["cps3", "vitale2"]);
     let _m = load(&d);
@@ -452,7 +606,7 @@ fn cps4_signs_with_pss() {
         assert!(list.contains(&CKM_SHA256_RSA_PKCS_PSS) && list.contains(&CKM_RSA_PKCS_PSS));
         let mut info = CK_MECHANISM_INFO::default();
         assert_eq!(C_GetMechanismInfo(slot, CKM_RSA_PKCS_PSS, &mut info), CKR_OK);
-        assert_ne!(info.flags & CKF_SIGN, 0);
+        assert_eq!(info.flags, CKF_HW | CKF_SIGN | CKF_VERIFY);
     }
     // Read before logging in: another connection's operation on the card
     // closes this one's verification (lecteurd's policy).
@@ -472,6 +626,22 @@ fn cps4_signs_with_pss() {
             ulParameterLen: std::mem::size_of::<CK_RSA_PKCS_PSS_PARAMS>() as CK_ULONG,
         };
         let sig = sign(h, m, key, b"tls 1.3").unwrap();
+        // The module verifies it with the public key object, in software.
+        let public = find(
+            h,
+            CKO_PUBLIC_KEY,
+            &format!("Cle publique - {}", cert_label(label)),
+        )[0];
+        assert_eq!(verify(h, m, public, b"tls 1.3", &sig), CKR_OK, "{label}");
+        assert_eq!(verify(h, m, public, b"tls 1.2", &sig), CKR_SIGNATURE_INVALID);
+        // CKM_RSA_PKCS_PSS over the digest, as signed.
+        let raw = CK_MECHANISM {
+            mechanism: CKM_RSA_PKCS_PSS,
+            ..m
+        };
+        let digest = sha2::Sha256::digest(b"tls 1.3");
+        assert_eq!(verify(h, raw, public, &digest, &sig), CKR_OK, "{label}");
+        assert_eq!(verify(h, raw, public, &digest[..31], &sig), CKR_DATA_LEN_RANGE);
         public_key(cert)
             .verify(
                 rsa::Pss::new::<sha2::Sha256>(),
@@ -551,6 +721,21 @@ fn bad_calls_get_codes_not_crashes() {
             CKR_ARGUMENTS_BAD
         );
         assert_eq!(f.C_SignInit.unwrap()(h, null_mut(), 1), CKR_ARGUMENTS_BAD);
+        assert_eq!(f.C_VerifyInit.unwrap()(h, null_mut(), 1), CKR_ARGUMENTS_BAD);
+        assert_eq!(
+            f.C_Verify.unwrap()(h, null_mut(), 5, null_mut(), 0),
+            CKR_ARGUMENTS_BAD
+        );
+        assert_eq!(
+            f.C_VerifyFinal.unwrap()(h, null_mut(), 0),
+            CKR_OPERATION_NOT_INITIALIZED
+        );
+        // No random number generator on the token (CKF_RNG is not set).
+        let mut random = [0u8; 8];
+        assert_eq!(
+            f.C_GenerateRandom.unwrap()(h, random.as_mut_ptr(), 8),
+            CKR_RANDOM_NO_RNG
+        );
         assert_eq!(
             f.C_Sign.unwrap()(h, null_mut(), 5, null_mut(), &mut n),
             CKR_ARGUMENTS_BAD

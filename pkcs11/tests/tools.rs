@@ -1,8 +1,10 @@
 //! The module as independent clients load it: OpenSC's pkcs11-tool (slots,
 //! objects, login, signatures with both keys checked by openssl against the
-//! certificate read through the module) and a mutual TLS 1.2 handshake where
-//! gnutls-cli takes its client key through the module and `openssl s_server`
-//! demands a certificate from the simulator's CA.
+//! certificate read through the module, the public keys, its own `--test`),
+//! NSS as a browser loads it (modutil, certutil, a CMS signature by cmsutil
+//! that openssl verifies), and a mutual TLS 1.2 handshake where gnutls-cli
+//! takes its client key through the module and `openssl s_server` demands a
+//! certificate from the simulator's CA.
 
 mod common;
 
@@ -15,6 +17,9 @@ use std::time::Duration;
 /// Cryptolib's CKA_ID of the CPS3 keys: PKCS#15 AID ‖ key id.
 const SIG_ID: &str = "e828bd080f8025000001ff001001";
 const AUTH_ID: &str = "e828bd080f8025000001ff001002";
+/// The CPS4's: key ids 10 and 20 (Cryptolib's).
+const CPS4_SIG_ID: &str = "e828bd080f8025000001ff001010";
+const CPS4_AUTH_ID: &str = "e828bd080f8025000001ff001020";
 
 fn pkcs11_tool(d: &Daemon) -> Command {
     let mut c = tool("pkcs11-tool", "opensc");
@@ -81,6 +86,12 @@ fn pkcs11_tool_lists_logs_in_and_signs_with_both_keys() {
     for label in ["CPS_PRIV_AUT", "CPS_PRIV_SIG", "CPS_ACTIVITY_01_PS"] {
         assert!(!objects.contains(label), "{label} before login: {objects}");
     }
+    // The public keys are public.
+    assert_eq!(
+        objects.matches("Public Key Object; RSA 2048 bits").count(),
+        2,
+        "{objects}"
+    );
     let logged = run(pkcs11_tool(&d).args(["--login", "--pin", TEST_PIN, "--list-objects"]));
     for label in ["CPS_PRIV_AUT", "CPS_PRIV_SIG", "CPS_ACTIVITY_01_PS"] {
         assert!(logged.contains(label), "{label} missing after login: {logged}");
@@ -148,6 +159,239 @@ fn pkcs11_tool_lists_logs_in_and_signs_with_both_keys() {
     assert!(!out.status.success());
     let text = String::from_utf8_lossy(&out.stderr);
     assert!(text.contains("CKR_PIN_INCORRECT"), "{text}");
+}
+
+/// OpenSC's own PKCS#11 test (`pkcs11-tool --test`), which reports its
+/// findings on stdout (its exit status does not count them). On this token
+/// it signs with the authentication key by every mechanism both know, then
+/// with the signature key, checking each signature with openssl; then signs
+/// and verifies through the module (C_Verify on the public key object). The
+/// one error it finds is the signature key's CKM_RSA_PKCS over a SHA-1
+/// DigestInfo: lecteur signs with that key over SHA-256 only (the card builds
+/// the DigestInfo). Anything else it reports is a failure here.
+#[test]
+fn opensc_pkcs11_test_finds_no_other_fault() {
+    let d = Daemon::start(&["cps3", "vitale2"]);
+    let out = run(pkcs11_tool(&d).args(["--test", "--login", "--pin", TEST_PIN]));
+    let lines: Vec<&str> = out.lines().map(str::trim).collect();
+    let after = |heading: &str, n: usize| -> Vec<&str> {
+        let at = lines
+            .iter()
+            .position(|l| l.starts_with(heading))
+            .unwrap_or_else(|| panic!("no {heading:?}: {out}"));
+        lines[at + 1..].iter().take(n).copied().collect()
+    };
+    assert_eq!(
+        after("Signatures", 7),
+        [
+            "testing key 0 (CPS_PRIV_AUT)",
+            "all 4 signature functions seem to work",
+            "testing signature mechanisms:",
+            "RSA-PKCS: OK",
+            "SHA256-RSA-PKCS: OK",
+            "testing key 1 (CPS_PRIV_SIG) with 1 mechanism",
+            "SHA256-RSA-PKCS: OK",
+        ],
+        "{out}"
+    );
+    assert_eq!(
+        after("Verify", 4),
+        [
+            "testing key 0 (CPS_PRIV_AUT)",
+            "RSA-PKCS: OK",
+            "testing key 1 (CPS_PRIV_SIG) with 1 mechanism",
+            "RSA-PKCS:   ERR: C_Sign() returned CKR_DATA_INVALID (0x20)",
+        ],
+        "{out}"
+    );
+    let errors: Vec<&&str> = lines.iter().filter(|l| l.contains("ERR")).collect();
+    assert_eq!(errors.len(), 1, "{out}");
+    assert!(lines.contains(&"RNG not available"), "{out}");
+    assert!(lines.contains(&"1 errors"), "{out}");
+}
+
+/// The public keys as pkcs11-tool reads them are the certificates' (openssl
+/// reads both), and pkcs11-tool verifies through the module what the card
+/// signed, without logging in. On a CPS3 and on a CPS4.
+#[test]
+fn public_keys_are_the_certificates_and_verify() {
+    public_keys_on("cps3", [SIG_ID, AUTH_ID]);
+    public_keys_on("cps4", [CPS4_SIG_ID, CPS4_AUTH_ID]);
+}
+
+/// The public key checks on a card; `ids`: the signature and authentication
+/// keys'.
+fn public_keys_on(card: &str, ids: [&str; 2]) {
+    let d = Daemon::start(&[card, "vitale2"]);
+    let dir = d.dir.path();
+    let data = dir.join("ordonnance.txt");
+    std::fs::write(&data, b"ordonnance du jour").unwrap();
+    for (id, usage) in ids.into_iter().zip(["signature", "authentication"]) {
+        let key = dir.join(format!("{usage}.pub.der"));
+        run(pkcs11_tool(&d)
+            .args(["--read-object", "--type", "pubkey", "--id", id, "-o"])
+            .arg(&key));
+        // openssl parses it and writes it back the same.
+        let again = dir.join("again.der");
+        run(openssl()
+            .args(["pkey", "-pubin", "-inform", "DER", "-outform", "DER", "-in"])
+            .arg(&key)
+            .arg("-out")
+            .arg(&again));
+        let cert = dir.join(format!("{usage}.der"));
+        std::fs::write(&cert, d.certificate(usage)).unwrap();
+        let from_cert = run(openssl()
+            .args(["x509", "-inform", "der", "-pubkey", "-noout", "-in"])
+            .arg(&cert));
+        let pem = dir.join("cert.pub.pem");
+        std::fs::write(&pem, from_cert).unwrap();
+        let cert_key = dir.join("cert.pub.der");
+        run(openssl()
+            .args(["pkey", "-pubin", "-outform", "DER", "-in"])
+            .arg(&pem)
+            .arg("-out")
+            .arg(&cert_key));
+        let read = std::fs::read(&key).unwrap();
+        assert_eq!(read, std::fs::read(&again).unwrap(), "{usage}");
+        assert_eq!(read, std::fs::read(&cert_key).unwrap(), "{usage}");
+
+        let sig = dir.join(format!("{usage}.sig"));
+        run(pkcs11_tool(&d)
+            .args(["--login", "--pin", TEST_PIN, "--sign", "-m", "SHA256-RSA-PKCS"])
+            .args(["--id", id, "-i"])
+            .arg(&data)
+            .arg("-o")
+            .arg(&sig));
+        let verify = |file: &Path| {
+            run(pkcs11_tool(&d)
+                .args(["--verify", "-m", "SHA256-RSA-PKCS", "--id", id, "-i"])
+                .arg(file)
+                .arg("--signature-file")
+                .arg(&sig))
+        };
+        let out = verify(&data);
+        assert!(out.contains("Signature is valid"), "{card} {usage}: {out}");
+        let other = dir.join("other.txt");
+        std::fs::write(&other, b"ordonnance du jouR").unwrap();
+        let out = verify(&other);
+        assert!(out.contains("Invalid signature"), "{card} {usage}: {out}");
+    }
+}
+
+/// NSS as a browser loads the module: modutil adds it to a throwaway
+/// database, certutil lists the CPS certificates and, with the PIN, the
+/// keys; cmsutil signs with each key, and openssl verifies the CMS
+/// signatures up to the simulator's CA. On a CPS3 and on a CPS4.
+#[test]
+fn nss_lists_certificates_and_keys_and_signs() {
+    nss_on("cps3", [AUTH_ID, SIG_ID]);
+    nss_on("cps4", [CPS4_AUTH_ID, CPS4_SIG_ID]);
+}
+
+/// The NSS checks on a card; `ids`: the authentication and signature keys'.
+fn nss_on(card: &str, ids: [&str; 2]) {
+    let d = Daemon::start(&[card, "vitale2"]);
+    let dir = d.dir.path();
+    let db = format!("sql:{}", dir.join("nssdb").display());
+    std::fs::create_dir(dir.join("nssdb")).unwrap();
+    let pw = dir.join("pin.txt");
+    std::fs::write(&pw, format!("{TEST_PIN}\n")).unwrap();
+    let nss = |name: &str| {
+        let mut c = tool(name, "libnss3-tools");
+        c.env("LECTEUR_SOCKET", &d.socket);
+        c
+    };
+    run(nss("certutil").args(["-N", "-d", &db, "--empty-password"]));
+    run(nss("modutil")
+        .args(["-dbdir", &db, "-add", "lecteur", "-force", "-libfile"])
+        .arg(module_path()));
+    let modules = run(nss("modutil").args(["-dbdir", &db, "-list", "lecteur"]));
+    let token = modules
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Token Name:"))
+        .map(str::trim)
+        .unwrap_or_else(|| panic!("no token: {modules}"))
+        .to_string();
+    assert!(token.starts_with("CPS "), "{modules}");
+    assert!(
+        modules.contains(&format!("Token Model: {}", card.to_uppercase())),
+        "{modules}"
+    );
+
+    let certs = run(nss("certutil")
+        .args(["-L", "-d", &db, "-h", "all", "-f"])
+        .arg(&pw));
+    for label in ["Certificat d'Authentification CPS", "Certificat de Signature CPS"] {
+        assert!(certs.contains(&format!("{token}:{label}")), "{label}: {certs}");
+    }
+    let keys = run(nss("certutil")
+        .args(["-K", "-d", &db, "-h", &token, "-f"])
+        .arg(&pw));
+    for (id, label) in ids.into_iter().zip(["CPS_PRIV_AUT", "CPS_PRIV_SIG"]) {
+        assert!(
+            keys.lines()
+                .any(|l| l.contains("rsa") && l.contains(id) && l.contains(label)),
+            "{label}: {keys}"
+        );
+    }
+
+    let data = dir.join("ordonnance.txt");
+    std::fs::write(&data, b"ordonnance du jour\n").unwrap();
+    let ca = dir.join("ca.pem");
+    std::fs::write(&ca, lecteur_sim::pki::CA_CERT_PEM).unwrap();
+    let other = dir.join("other.txt");
+    std::fs::write(&other, b"ordonnance du jouR\n").unwrap();
+    // Each key through NSS: the signature certificate as an e-mail signer
+    // (cmsutil's default usage), the authentication one as a TLS client
+    // (usage 0) as a browser takes it; NSS signs a DigestInfo it builds
+    // with CKM_RSA_PKCS.
+    for (label, usage, nss_usage) in [
+        ("Certificat de Signature CPS", "signature", "4"),
+        ("Certificat d'Authentification CPS", "authentication", "0"),
+    ] {
+        let cms = dir.join(format!("{usage}.p7s"));
+        run(nss("cmsutil")
+            .args(["-S", "-d", &db, "-T", "-Y", "NONE", "-u", nss_usage, "-N"])
+            .arg(format!("{token}:{label}"))
+            .arg("-f")
+            .arg(&pw)
+            .arg("-i")
+            .arg(&data)
+            .arg("-o")
+            .arg(&cms));
+        let signer = dir.join("signer.pem");
+        let cms_verify = |content: &Path| {
+            openssl()
+                .args(["cms", "-verify", "-binary", "-inform", "DER", "-purpose", "any"])
+                .arg("-in")
+                .arg(&cms)
+                .arg("-content")
+                .arg(content)
+                .arg("-CAfile")
+                .arg(&ca)
+                .arg("-signer")
+                .arg(&signer)
+                .args(["-out", "/dev/null"])
+                .stdin(Stdio::null())
+                .output()
+                .expect("openssl cms")
+        };
+        let out = cms_verify(&data);
+        assert!(
+            out.status.success(),
+            "{card} {usage}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // Signed with that certificate's key.
+        let signer_der = dir.join("signer.der");
+        run(openssl()
+            .args(["x509", "-outform", "DER", "-in"])
+            .arg(&signer)
+            .arg("-out")
+            .arg(&signer_der));
+        assert_eq!(std::fs::read(&signer_der).unwrap(), d.certificate(usage));
+        assert!(!cms_verify(&other).status.success(), "a changed text verifies");
+    }
 }
 
 /// A server certificate and key made with the openssl CLI, and the
