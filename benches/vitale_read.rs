@@ -1,5 +1,7 @@
-//! `vitale.read` through lecteurd against a raw `pcsc` replay of the same APDUs
-//! on the same vpcd card, in one run; prints the ratio (target ≤ 1.10).
+//! `vitale.read` through lecteurd against the same read without it, on the
+//! same vpcd card, in one run: a raw `pcsc` replay of the read's APDUs, and
+//! lecteur's card code called directly on a raw PC/SC card; prints both
+//! ratios (targets ≤ 1.05).
 //!
 //! Everything runs as in production: `lecteur-sim vpcd` (the cards) and
 //! `lecteurd` are processes of their own, both talking to the system's pcscd;
@@ -8,12 +10,19 @@
 //! Needs pcscd running with the vpcd driver (`scripts/bench` starts one) and
 //! `lecteur-sim` built in release (`cargo build --release --workspace`).
 //! Uses vpcd slots "Virtual PCD 00 00" (CPS3) and "Virtual PCD 00 01" (Vitale 2).
-//! Each of PLACEMENTS (default 5) starts the raw client's PC/SC context and
-//! lecteurd anew (where the kernel puts their threads and pcscd's moves the
-//! ratio by several per cent); the last line is the median placement's ratio.
-//! Run: `cargo bench --bench vitale_read` (ROUNDS and CALLS tune it;
-//! LECTEURD_BIN runs another lecteurd binary, for an A/B comparison;
-//! LECTEURD_CPUS pins it to a CPU list, which production does not do).
+//!
+//! The statistic that holds still on a shared 2-vCPU machine: each of
+//! PLACEMENTS (default 5) starts the raw client's PC/SC context and lecteurd
+//! anew (where the kernel puts their threads and pcscd's moves the ratio by
+//! several per cent); each placement runs ROUNDS (default 20) rounds of CALLS
+//! (default 40) reads each way, interleaved read by read in an order that
+//! rotates; a round's ratio is of its medians, so load that comes and goes
+//! touches both sides of it. The figure is the median of all rounds' ratios,
+//! printed with its spread (10th–90th percentile of the rounds) and the
+//! placements' medians.
+//! Run: `cargo bench --bench vitale_read` (LECTEURD_BIN runs another lecteurd
+//! binary, for an A/B comparison; LECTEURD_CPUS pins it to a CPU list, which
+//! production does not do).
 
 use lecteur::apdu::Exchange;
 use lecteur::client::Client;
@@ -91,8 +100,13 @@ fn spawn(cmd: &mut Command) -> Child {
         .unwrap_or_else(|e| panic!("starting {cmd:?}: {e}"))
 }
 
-/// What one placement measured: medians per read, and the fixed costs.
+/// What one placement measured: per-round ratios, medians per read over
+/// the whole placement, and the fixed costs.
 struct Placement {
+    /// lecteurd ÷ raw replay, one per round.
+    vs_raw: Vec<f64>,
+    /// lecteurd ÷ card code direct, one per round.
+    vs_direct: Vec<f64>,
     raw: Duration,
     direct: Duration,
     daemon: Duration,
@@ -102,10 +116,12 @@ struct Placement {
     apdu: Duration,
 }
 
-impl Placement {
-    fn ratio(&self) -> f64 {
-        self.daemon.as_secs_f64() / self.raw.as_secs_f64()
-    }
+/// The median and the 10th–90th percentile spread of `v`.
+fn summary(v: &[f64]) -> (f64, f64, f64) {
+    let mut v = v.to_vec();
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    (v[n / 2], v[n / 10], v[n - 1 - n / 10])
 }
 
 /// A raw PC/SC connection to the Vitale, in a context of its own (pcscd
@@ -130,7 +146,7 @@ fn main() {
         println!("SKIPPED: pcscd is not running (start it with `pcscd -f &`)");
         return;
     }
-    let (rounds, calls) = (env_or("ROUNDS", 20), env_or("CALLS", 40));
+    let (rounds, calls) = (env_or("ROUNDS", 20).max(1), env_or("CALLS", 40).max(1));
     let placements = env_or("PLACEMENTS", 5).max(1);
     let mut children = Children(Vec::new());
 
@@ -174,10 +190,9 @@ fn main() {
     drop(tx);
     drop(card);
     println!(
-        "one vitale.read = {} APDUs, {} beneficiaries; {} reads each way, interleaved, in each of {placements} placements",
+        "one vitale.read = {} APDUs, {} beneficiaries; {rounds} rounds of {calls} reads each way, interleaved, in each of {placements} placements",
         commands.len(),
         data.beneficiaries.len(),
-        rounds * calls
     );
 
     // Where the kernel puts the threads of the raw client, of lecteurd and of
@@ -185,17 +200,24 @@ fn main() {
     // one run to the next on a 2-vCPU VM: each placement starts them anew.
     let mut runs = Vec::new();
     for n in 1..=placements {
-        let p = placement(&name, &commands, &profile, rounds * calls, calls);
+        let p = placement(&name, &commands, &profile, rounds, calls);
         println!(
-            "placement {n}        : raw {:.1} µs, card code direct {:.1} µs, lecteurd {:.1} µs: ratio {:.3}",
+            "placement {n}        : raw {:.1} µs, card code direct {:.1} µs, lecteurd {:.1} µs: ratios {:.3} (raw), {:.3} (direct), medians of {rounds} rounds",
             micros(p.raw),
             micros(p.direct),
             micros(p.daemon),
-            p.ratio()
+            summary(&p.vs_raw).0,
+            summary(&p.vs_direct).0,
         );
         runs.push(p);
     }
-    runs.sort_by(|a, b| a.ratio().total_cmp(&b.ratio()));
+    let all = |f: fn(&Placement) -> &Vec<f64>| {
+        runs.iter()
+            .flat_map(|p| f(p).iter().copied())
+            .collect::<Vec<f64>>()
+    };
+    let (vs_raw, vs_direct) = (summary(&all(|p| &p.vs_raw)), summary(&all(|p| &p.vs_direct)));
+    runs.sort_by(|a, b| summary(&a.vs_raw).0.total_cmp(&summary(&b.vs_raw).0));
     let p = &runs[runs.len() / 2];
     println!(
         "readers.list     : {:>8.1} µs per call (the socket round trip, no card I/O)",
@@ -222,20 +244,24 @@ fn main() {
         "lecteurd         : {:>8.1} µs per vitale.read (median)",
         micros(p.daemon)
     );
+    let rounds_all = placements * rounds;
     println!(
-        "vitale.read via lecteurd / raw pcsc replay: {:.3} (target ≤ 1.10; the median placement of {})",
-        p.ratio(),
-        runs.len()
+        "vitale.read via lecteurd / card code direct: {:.3} (target ≤ 1.05; median of {rounds_all} rounds, spread {:.3}–{:.3})",
+        vs_direct.0, vs_direct.1, vs_direct.2
+    );
+    println!(
+        "vitale.read via lecteurd / raw pcsc replay: {:.3} (target ≤ 1.05; median of {rounds_all} rounds, spread {:.3}–{:.3})",
+        vs_raw.0, vs_raw.1, vs_raw.2
     );
 }
 
-/// One placement: a raw client and a lecteurd started anew, `reads`
-/// interleaved reads each way.
+/// One placement: a raw client and a lecteurd started anew, `rounds` rounds
+/// of `calls` interleaved reads each way.
 fn placement(
     name: &CString,
     commands: &[Vec<u8>],
     profile: &lecteur::card::profile::VitaleProfile,
-    reads: usize,
+    rounds: usize,
     calls: usize,
 ) -> Placement {
     let (_ctx, mut card) = raw_card(name);
@@ -291,26 +317,46 @@ fn placement(
     let params = json!({ "reader": reader_id.expect("lecteurd sees the card"), "fresh": true });
     client.call("vitale.read", params.clone()).expect("warm-up read");
 
-    // One raw read, then lecteur's card code on the raw card, then one
-    // lecteurd read, many times: all see the same machine load, and medians
-    // ignore the odd preemption.
+    // A raw read, lecteur's card code on the raw card, and a lecteurd read,
+    // in an order that rotates read by read, many times: all see the same
+    // machine load, and medians ignore the odd preemption.
     let mut buf = [0u8; pcsc::MAX_BUFFER_SIZE];
-    let (mut raw, mut direct, mut daemon) = (Vec::new(), Vec::new(), Vec::new());
-    for _ in 0..reads {
-        let t = Instant::now();
-        // A careful PC/SC client holds the card for the whole read, as lecteurd does.
-        let tx = card.transaction().expect("transaction");
-        for c in commands {
-            tx.transmit(c, &mut buf).expect("raw transmit");
+    let (mut vs_raw, mut vs_direct) = (Vec::new(), Vec::new());
+    let (mut all_raw, mut all_direct, mut all_daemon) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        let mut times: [Vec<Duration>; 3] = Default::default();
+        for i in 0..calls {
+            for way in (0..3).map(|k| (i + k) % 3) {
+                let t = Instant::now();
+                match way {
+                    0 => {
+                        // A careful PC/SC client holds the card for the whole
+                        // read, as lecteurd does.
+                        let tx = card.transaction().expect("transaction");
+                        for c in commands {
+                            tx.transmit(c, &mut buf).expect("raw transmit");
+                        }
+                        drop(tx);
+                    }
+                    1 => read(&mut card),
+                    _ => {
+                        client.call("vitale.read", params.clone()).expect("vitale.read");
+                    }
+                }
+                times[way].push(t.elapsed());
+            }
         }
-        drop(tx);
-        raw.push(t.elapsed());
-        let t = Instant::now();
-        read(&mut card);
-        direct.push(t.elapsed());
-        let t = Instant::now();
-        client.call("vitale.read", params.clone()).expect("vitale.read");
-        daemon.push(t.elapsed());
+        let [raw, direct, daemon] = times;
+        let (raw_m, direct_m, daemon_m) = (
+            median(raw.clone()),
+            median(direct.clone()),
+            median(daemon.clone()),
+        );
+        vs_raw.push(daemon_m.as_secs_f64() / raw_m.as_secs_f64());
+        vs_direct.push(daemon_m.as_secs_f64() / direct_m.as_secs_f64());
+        all_raw.extend(raw);
+        all_direct.extend(direct);
+        all_daemon.extend(daemon);
     }
     let per_call = |t: Instant| t.elapsed() / (calls * 5) as u32;
     let t = Instant::now();
@@ -335,9 +381,11 @@ fn placement(
     }
     let apdu = per_call(t);
     Placement {
-        raw: median(raw),
-        direct: median(direct),
-        daemon: median(daemon),
+        vs_raw,
+        vs_direct,
+        raw: median(all_raw),
+        direct: median(all_direct),
+        daemon: median(all_daemon),
         list,
         logout,
         transaction,
