@@ -327,6 +327,22 @@ fn cps4_authentication_is_pso_decipher_in_the_trace_and_openssl_verifies_it() {
         "{records:#?}"
     );
     assert_cryptolib_shape(&records);
+    // `lecteur trace` shows the same.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_lecteur"))
+        .args(["--socket", d.socket.to_str().unwrap(), "trace", "--recent-only"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains(" 01 22 41 B8 Lc=3 83 01 20 "), "{text}");
+    assert!(text.contains(" 11 2A 80 86 Lc=255 [data masked]"), "{text}");
+    assert!(text.contains(" 01 2A 80 86 Lc=1 [data masked]"), "{text}");
+    assert!(
+        !text
+            .lines()
+            .any(|l| l.contains(" A4 09 ") && l.contains(" 3F 00")),
+        "{text}"
+    );
 
     // Everything else lecteur sent this CPS4 since it came (cps.info, the
     // certificates, the data objects, the situations, both signatures) keeps
