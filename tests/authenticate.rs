@@ -228,7 +228,7 @@ fn trace_after(c: &mut lecteur::client::Client, reader: &str, after: Option<u64>
         .as_array()
         .unwrap()
         .iter()
-        .filter(|r| r["reader"] == reader && after.map_or(true, |a| r["seq"].as_u64().unwrap() > a))
+        .filter(|r| r["reader"] == reader && after.is_none_or(|a| r["seq"].as_u64().unwrap() > a))
         .cloned()
         .collect()
 }
