@@ -23,6 +23,45 @@ fn pcsc_card_movements_give_events() {
     card_movement(d, &cards.cps_control, 0, "cps3");
 }
 
+/// A CPS4 through pcscd: its authentication key signs by MSE 41 B8 and PSO
+/// DECIPHER in two chained commands (CLA 11 then 01), as Cryptolib drives it.
+#[test]
+fn pcsc_cps4_authenticates_by_chained_pso_decipher() {
+    let Some(w) = world() else { return };
+    let (d, cards) = (&w.d, &w.cards);
+    let mut events = d.client();
+    events.call("events.subscribe", json!({})).unwrap();
+    let reader = reader_with(&d.wait_cards(2), "cps3").expect("the CPS3 reader");
+    assert_eq!(control(&cards.cps_control, "remove 0"), "ok");
+    expect_event(&mut events, "card.removed", &reader);
+    assert_eq!(control(&cards.cps_control, "insert 0 cps4"), "ok");
+    let ev = expect_event(&mut events, "card.inserted", &reader);
+    assert_eq!(ev["card"]["kind"], "cps4");
+    let mut c = d.client();
+    let r = c
+        .call(
+            "cps.authenticate",
+            json!({"reader": reader, "pin": TEST_PIN, "data_b64": b64(b"through pcscd")}),
+        )
+        .unwrap_or_else(|e| panic!("cps.authenticate: {e}; log: {}", d.log()));
+    assert!(verify_signature(
+        &unb64(&r["certificate_der_b64"]),
+        b"through pcscd",
+        &unb64(&r["signature_b64"])
+    ));
+    let trace = c.call("diag.trace", json!({})).unwrap();
+    let headers: Vec<&str> = trace["recent"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["reader"] == reader.as_str())
+        .filter_map(|r| r["header"].as_str())
+        .collect();
+    for h in ["012241B8", "112A8086", "012A8086"] {
+        assert!(headers.contains(&h), "{h} not in {headers:?}");
+    }
+}
+
 #[test]
 fn pcscd_restart_is_survived() {
     if !owns_pcscd() {

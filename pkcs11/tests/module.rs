@@ -658,6 +658,18 @@ fn cps4_signs_with_pss() {
     };
     let key = find(h, CKO_PRIVATE_KEY, "CPS_PRIV_AUT")[0];
     assert_eq!(sign(h, m, key, &[0; 32]), Err(CKR_MECHANISM_PARAM_INVALID));
+    // CKM_RSA_PKCS with the authentication key: the CPS4 deciphers a block
+    // lecteurd pads (Cryptolib's way), so any TLS DigestInfo fits.
+    let d384 = sha2::Sha384::digest(b"handshake");
+    let di384 = [
+        &rsa::pkcs1v15::Pkcs1v15Sign::new::<sha2::Sha384>().prefix[..],
+        &d384,
+    ]
+    .concat();
+    let sig = sign(h, mechanism(CKM_RSA_PKCS), key, &di384).unwrap();
+    public_key(&certs[0])
+        .verify(rsa::pkcs1v15::Pkcs1v15Sign::new::<sha2::Sha384>(), &d384, &sig)
+        .expect("CPS4 SHA-384 DigestInfo signature verifies");
 }
 
 #[test]

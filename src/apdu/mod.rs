@@ -2,12 +2,14 @@
 //! which card logic reaches a card. T=0 rules live here ([`transmit`]); what
 //! a trace may show of a command, in [`safe_command`].
 
+mod chain;
 mod command;
 pub mod replay;
 mod safe;
 mod status;
 mod t0;
 
+pub use chain::transmit_chained;
 pub use command::Command;
 pub use safe::{safe_command, Body, SafeCommand, SHOWN_MAX};
 pub use status::StatusWord;

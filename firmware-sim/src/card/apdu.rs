@@ -12,6 +12,7 @@ impl Sw {
     pub const OK: Sw = Sw(0x9000);
     pub const WRONG_LENGTH: Sw = Sw(0x6700);
     pub const CHANNEL_NOT_SUPPORTED: Sw = Sw(0x6881);
+    pub const CHAINING_NOT_SUPPORTED: Sw = Sw(0x6884);
     pub const SECURITY_NOT_SATISFIED: Sw = Sw(0x6982);
     pub const AUTH_BLOCKED: Sw = Sw(0x6983);
     pub const CONDITIONS_NOT_SATISFIED: Sw = Sw(0x6985);

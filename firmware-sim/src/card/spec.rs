@@ -62,6 +62,19 @@ struct CpsSpec {
     certificates: CertSpec,
     actua: ActuaSpec,
     situations: Vec<SituationSpec>,
+    /// CPS4 only.
+    #[serde(default)]
+    chipdoc: Option<ChipDocSpec>,
+}
+
+/// `[chipdoc]` of a CPS4: `reselect_required = true` makes SELECT ChipDoc
+/// answer `69 85` after each reset until the ISD then the CPS2ter applet
+/// have been selected.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChipDocSpec {
+    #[serde(default)]
+    reselect_required: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -419,8 +432,13 @@ fn build_cps(spec: CpsSpec, generation: Generation) -> Result<Box<dyn SimCard>, 
         },
     };
     let error = |e| format!("certificates: {e}");
+    let reselect_required = spec.chipdoc.as_ref().is_some_and(|c| c.reselect_required);
     Ok(match generation {
+        Generation::Cps3 if spec.chipdoc.is_some() => return Err("[chipdoc] is for a cps4 card".into()),
         Generation::Cps3 => Box::new(Cps3Card::new(config).map_err(error)?),
+        Generation::Cps4 if reselect_required => {
+            Box::new(Cps4Card::new(config).map_err(error)?.reselect_required())
+        }
         Generation::Cps4 => Box::new(Cps4Card::new(config).map_err(error)?),
     })
 }

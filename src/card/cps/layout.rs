@@ -34,6 +34,7 @@ pub fn reader(profile: &CpsProfile) -> Reader {
     Reader {
         cla: profile.application.cla,
         chunk: profile.read.chunk,
+        select: profile.read.select,
     }
 }
 
@@ -71,7 +72,7 @@ pub fn resolve(ex: &mut dyn Exchange, profile: &CpsProfile) -> Result<Layout, Ca
     }
     let start = Start {
         dir: &profile.discovery.dir.0,
-        aid: &profile.application.aid.0,
+        aid: profile.discovery.dir_aid(&profile.application),
         default_app: &profile.application.path.0,
         odf: profile.discovery.odf.0,
     };
@@ -176,6 +177,53 @@ mod tests {
         // A card pulled out: the error goes up.
         let mut r = Replay::new(Vec::<(String, String)>::new());
         assert!(matches!(resolve(&mut r, p), Err(CardError::Transport(_))));
+    }
+
+    #[test]
+    fn a_cps4_finds_its_application_by_the_cps3_pkcs15_aid() {
+        use crate::card::testutil::{cons, hx, tlv};
+        let p = &Profiles::builtin().unwrap().cps4;
+        // EF.DIR lists the PKCS#15 AID (not ChipDoc's) with a DF that is not
+        // the profile's default: discovery must go there.
+        let dir = cons(
+            &[0x61],
+            &[
+                tlv(&[0x4F], &h("E828BD080F8025000001FF0010")),
+                tlv(&[0x51], &h("3F000002")),
+            ],
+        );
+        let mut r = Replay::new([
+            (
+                "01A4000402 2F00".to_string(),
+                format!("6204 8002{:04X} 9000", dir.len()),
+            ),
+            (format!("01B00000{:02X}", dir.len()), format!("{}9000", hx(&dir))),
+            ("01A4090402 5031".into(), "6A82".into()),
+            ("01A4000C02 0002".into(), "9000".into()),
+            ("01A4090402 5031".into(), "6204 80020002 9000".into()),
+            ("01B0000002".into(), "00009000".into()),
+        ]);
+        let l = resolve(&mut r, p).unwrap();
+        r.finish();
+        assert_eq!(l.pkcs15.unwrap().application_path, h("3F000002"));
+        // The ChipDoc AID alone in EF.DIR: not the PKCS#15 application, so
+        // the profile's default DF.
+        let dir = cons(
+            &[0x61],
+            &[tlv(&[0x4F], &h("8025000001FF0100")), tlv(&[0x51], &h("3F000002"))],
+        );
+        let mut r = Replay::new([
+            (
+                "01A4000402 2F00".to_string(),
+                format!("6204 8002{:04X} 9000", dir.len()),
+            ),
+            (format!("01B00000{:02X}", dir.len()), format!("{}9000", hx(&dir))),
+            ("01A4090402 5031".into(), "6204 80020002 9000".into()),
+            ("01B0000002".into(), "00009000".into()),
+        ]);
+        let l = resolve(&mut r, p).unwrap();
+        r.finish();
+        assert_eq!(l.pkcs15.unwrap().application_path, h("3F000001"));
     }
 
     #[test]

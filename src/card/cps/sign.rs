@@ -1,9 +1,10 @@
 //! Signatures. The card builds the padding from a SHA-256 digest.
 //! - CPS3 signature key: MSE `41 B6 {80 alg, 84 key}` then PSO CDS.
-//! - CPS3 authentication key: MSE `41 A4` then INTERNAL AUTHENTICATE over a
-//!   DigestInfo (PKCS#1 type 01 by the card). No RSA-PSS.
-//! - CPS4, both keys: MSE `81 B6 {91 02 alg key}` then PSO CDS, PKCS#1 v1.5
-//!   or RSA-PSS.
+//! - CPS4, the signature key with PKCS#1 v1.5 or RSA-PSS, and the
+//!   authentication key with RSA-PSS: MSE `81 B6 {91 02 alg key}` then PSO CDS.
+//! - The authentication key with PKCS#1 v1.5: the command the profile names
+//!   (`super::authenticate`): INTERNAL AUTHENTICATE on a CPS3, PSO DECIPHER of
+//!   a host-built block on a CPS4.
 
 use super::super::CardError;
 use super::KeyUsage;
@@ -37,40 +38,48 @@ pub fn sign(
     if digest.len() != 32 {
         return Err(CardError::Unsupported("a SHA-256 digest is 32 bytes".into()));
     }
+    match (usage, scheme) {
+        (KeyUsage::Authentication, SignScheme::Pkcs1Sha256) => {
+            super::authenticate::pkcs1(ex, profile, &[&SHA256_DIGEST_INFO[..], digest].concat())
+        }
+        _ => pso_cds(ex, profile, usage, scheme, digest),
+    }
+}
+
+/// MSE SET for signature in the generation's dialect, then PSO COMPUTE
+/// DIGITAL SIGNATURE over the digest (the card pads).
+pub(super) fn pso_cds(
+    ex: &mut dyn Exchange,
+    profile: &CpsProfile,
+    usage: KeyUsage,
+    scheme: SignScheme,
+    digest: &[u8],
+) -> Result<Vec<u8>, CardError> {
     let cla = profile.application.cla;
     let key = match usage {
         KeyUsage::Signature => profile.keys.signature,
         KeyUsage::Authentication => profile.keys.authentication,
     };
-    let resp =
-        match (profile.generation, usage, scheme) {
-            (Generation::Cps3, _, SignScheme::PssSha256) => {
-                return Err(CardError::Unsupported("RSA-PSS signatures need a CPS4".into()))
-            }
-            (Generation::Cps3, KeyUsage::Signature, SignScheme::Pkcs1Sha256) => {
-                let alg = profile.algorithms.sha256_pkcs1;
-                set_env(ex, cla, 0x41, 0xB6, &[0x80, 0x01, alg, 0x84, 0x01, key.reference])?;
-                transmit(ex, &Command::new(cla, 0x2A, 0x9E, 0x9A).data(digest).le(256))?
-            }
-            (Generation::Cps3, KeyUsage::Authentication, SignScheme::Pkcs1Sha256) => {
-                let alg = profile.algorithms.authentication_pkcs1.ok_or_else(|| {
-                    CardError::Unsupported("no authentication algorithm in the profile".into())
-                })?;
-                set_env(ex, cla, 0x41, 0xA4, &[0x80, 0x01, alg, 0x84, 0x01, key.reference])?;
-                let di = [&SHA256_DIGEST_INFO[..], digest].concat();
-                transmit(ex, &Command::new(cla, 0x88, 0x00, 0x00).data(di).le(256))?
-            }
-            (Generation::Cps4, _, scheme) => {
-                let alg = match scheme {
-                    SignScheme::Pkcs1Sha256 => profile.algorithms.sha256_pkcs1,
-                    SignScheme::PssSha256 => profile.algorithms.sha256_pss.ok_or_else(|| {
-                        CardError::Unsupported("no RSA-PSS algorithm in the profile".into())
-                    })?,
-                };
-                set_env(ex, cla, 0x81, 0xB6, &[0x91, 0x02, alg, key.reference])?;
-                transmit(ex, &Command::new(cla, 0x2A, 0x9E, 0x9A).data(digest).le(256))?
-            }
-        };
+    match (profile.generation, scheme) {
+        (Generation::Cps3, SignScheme::PssSha256) => {
+            return Err(CardError::Unsupported("RSA-PSS signatures need a CPS4".into()))
+        }
+        (Generation::Cps3, SignScheme::Pkcs1Sha256) => {
+            let alg = profile.algorithms.sha256_pkcs1;
+            set_env(ex, cla, 0x41, 0xB6, &[0x80, 0x01, alg, 0x84, 0x01, key.reference])?;
+        }
+        (Generation::Cps4, scheme) => {
+            let alg = match scheme {
+                SignScheme::Pkcs1Sha256 => profile.algorithms.sha256_pkcs1,
+                SignScheme::PssSha256 => profile
+                    .algorithms
+                    .sha256_pss
+                    .ok_or_else(|| CardError::Unsupported("no RSA-PSS algorithm in the profile".into()))?,
+            };
+            set_env(ex, cla, 0x81, 0xB6, &[0x91, 0x02, alg, key.reference])?;
+        }
+    }
+    let resp = transmit(ex, &Command::new(cla, 0x2A, 0x9E, 0x9A).data(digest).le(256))?;
     signature_of(resp, key.modulus_bits / 8)
 }
 
@@ -152,10 +161,10 @@ mod tests {
         assert!(sign(&mut r, p, KeyUsage::Signature, SignScheme::PssSha256, &d).is_ok());
         r.finish();
         let mut r = Replay::new([
-            ("012281B6049102 28A0".replace(' ', ""), "9000".into()),
+            ("012281B6049102 2CA0".replace(' ', ""), "9000".into()),
             (format!("012A9E9A20{D}"), "AB9000".into()),
         ]);
-        let e = sign(&mut r, p, KeyUsage::Authentication, SignScheme::Pkcs1Sha256, &d);
+        let e = sign(&mut r, p, KeyUsage::Authentication, SignScheme::PssSha256, &d);
         assert!(matches!(e, Err(CardError::Malformed(_))));
         let e = sign(
             &mut r,

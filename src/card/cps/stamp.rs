@@ -2,7 +2,6 @@
 //! of everything read from a CPS: Cryptolib re-reads its cache when EF_ACTUA
 //! changes (reference §1.3).
 
-use super::super::files::Reader;
 use super::super::{tlv, CardError};
 use crate::apdu::Exchange;
 use crate::card::profile::CpsProfile;
@@ -95,10 +94,7 @@ pub(super) fn read_stamp_selected(
     ex: &mut dyn Exchange,
     profile: &CpsProfile,
 ) -> Result<CardStamp, CardError> {
-    let reader = Reader {
-        cla: profile.application.cla,
-        chunk: profile.read.chunk,
-    };
+    let reader = super::layout::reader(profile);
     let serial = parse_serial(&reader.read(ex, &profile.files.serial.0, "READ EF.SN.ICC")?)?;
     let actua = reader.read_optional(ex, &profile.files.actua.0, "READ EF_ACTUA")?;
     Ok(CardStamp { serial, actua })
@@ -109,7 +105,7 @@ mod tests {
     use super::*;
     use crate::apdu::replay::Replay;
     use crate::card::profile::Profiles;
-    use crate::card::testutil::{absent_step, h, read_steps, Rng};
+    use crate::card::testutil::{h, Rng};
 
     #[test]
     fn serial_and_actua() {
@@ -131,15 +127,13 @@ mod tests {
     #[test]
     fn the_stamp_costs_two_reads_on_the_right_channel() {
         let p = &Profiles::builtin().unwrap().cps4;
-        let mut steps = vec![("01A4040C08 8025000001FF0100".to_string(), "9000".to_string())];
-        steps.extend(read_steps(
-            1,
-            &h("3F00D003"),
-            &h("5A0A 8025000001 2500577253"),
-            0xE7,
-        ));
-        steps.push(absent_step(1, &h("3F00D010")));
-        let mut r = Replay::new(steps);
+        // A CPS4 selects an MF file by its file id alone (P1 00).
+        let mut r = Replay::new([
+            ("01A4040C08 8025000001FF0100", "9000"),
+            ("01A4000402 D003", "6204 8002000C 9000"),
+            ("01B000000C", "5A0A 8025000001 2500577253 9000"),
+            ("01A4000402 D010", "6A82"),
+        ]);
         let s = read_stamp(&mut r, p).unwrap();
         r.finish();
         assert_eq!(

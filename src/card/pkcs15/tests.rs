@@ -1,6 +1,7 @@
 use super::parse;
 use super::*;
 use crate::apdu::replay::Replay;
+use crate::card::profile::PathSelection;
 use crate::card::testutil::{cons, h, read_steps, tlv, Rng};
 
 const APP: [u8; 4] = [0x3F, 0x00, 0x00, 0x01];
@@ -247,7 +248,11 @@ fn discovers_through_the_card() {
     steps.extend(read_steps(0, &h("3F0000015003"), &aodf(), chunk));
     steps.extend(read_steps(0, &h("3F0000015004"), &dodf(), chunk));
     let mut r = Replay::new(steps);
-    let reader = Reader { cla: 0, chunk };
+    let reader = Reader {
+        cla: 0,
+        chunk,
+        select: PathSelection::MfPath,
+    };
     let start = Start {
         dir: &h("3F002F00"),
         aid: &h("E828BD080F8025000001FF0010"),
@@ -280,7 +285,16 @@ fn without_ef_dir_the_default_application_is_used() {
         default_app: &APP,
         odf: [0x50, 0x31],
     };
-    let p = discover(&mut r, &Reader { cla: 0, chunk: 0xE7 }, &start).unwrap();
+    let p = discover(
+        &mut r,
+        &Reader {
+            cla: 0,
+            chunk: 0xE7,
+            select: PathSelection::MfPath,
+        },
+        &start,
+    )
+    .unwrap();
     assert_eq!(p.application_path, APP);
     assert!(p.certificates.is_empty());
     // No ODF: an error the caller turns into a fallback.
@@ -288,7 +302,16 @@ fn without_ef_dir_the_default_application_is_used() {
         ("00A4090404 3F002F00", "6A82"),
         ("00A4090406 3F0000015031", "6A82"),
     ]);
-    assert!(discover(&mut r, &Reader { cla: 0, chunk: 0xE7 }, &start).is_err());
+    assert!(discover(
+        &mut r,
+        &Reader {
+            cla: 0,
+            chunk: 0xE7,
+            select: PathSelection::MfPath
+        },
+        &start
+    )
+    .is_err());
 }
 
 #[test]

@@ -11,7 +11,9 @@ pub enum Generation {
     /// IAS-ECC: MSE `41`, PSO CDS for the signature key, INTERNAL
     /// AUTHENTICATE for the authentication key, PKCS#1 v1.5 only.
     Cps3,
-    /// ChipDoc: MSE `81 B6 91 02`, PSO CDS for both keys, RSA-PSS too.
+    /// ChipDoc: MSE `81 B6 91 02` + PSO CDS (the signature key, and RSA-PSS
+    /// with either key), RSA-PSS too; the authentication key's PKCS#1 v1.5
+    /// signature as [`CpsProfile::authentication`] says.
     Cps4,
 }
 
@@ -27,7 +29,35 @@ pub struct CpsProfile {
     pub labels: Labels,
     pub keys: Keys,
     pub algorithms: Algorithms,
+    /// How the authentication key makes a PKCS#1 v1.5 signature; absent = the
+    /// generation's usual command (see [`CpsProfile::authentication_pkcs1`]).
+    #[serde(default)]
+    pub authentication: Option<Authentication>,
     pub objects: Objects,
+}
+
+/// The command that makes a PKCS#1 v1.5 signature with the authentication key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthPkcs1 {
+    /// MSE `41 A4 {80 alg, 84 key}` + INTERNAL AUTHENTICATE over the
+    /// DigestInfo; the card pads (IAS-ECC).
+    InternalAuthenticate,
+    /// MSE `81 B6 {91 02 alg key}` + PSO CDS over the SHA-256 digest.
+    PsoCds,
+    /// MSE `41 B8 {83 01 key}` + PSO DECIPHER (`2A 80 86`, chained) over a
+    /// PKCS#1 type-01 block the host builds around the DigestInfo; the card's
+    /// raw RSA result is the signature (ChipDoc, Cryptolib `card-cps4.c`).
+    Decipher,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Authentication {
+    pub pkcs1: AuthPkcs1,
+    /// The key id in MSE `41 B8 {83 01 <id>}` (needed by `decipher`).
+    #[serde(default)]
+    pub decipher_key: Option<u8>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -36,12 +66,49 @@ pub struct Application {
     pub aid: Hex,
     pub cla: u8,
     pub path: FilePath,
+    /// What to select before selecting the application again when its
+    /// SELECT answers a given status (absent: no second try).
+    #[serde(default)]
+    pub reselect: Option<Reselect>,
+}
+
+/// A recovery for an application that refuses to be selected: SELECT each
+/// step's AID (P1 04 P2 0C) on its CLA, then the application again, once.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reselect {
+    /// The status word of the application's SELECT that starts it (`69 85`).
+    pub status: Hex,
+    pub steps: Vec<SelectStep>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SelectStep {
+    pub cla: u8,
+    pub aid: Hex,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Read {
     pub chunk: usize,
+    /// How a file is selected by its path (absent: `mf_path`).
+    #[serde(default)]
+    pub select: PathSelection,
+}
+
+/// How SELECT names a file given by its path from the MF.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PathSelection {
+    /// P1 09 with the whole path, `3F00` first (IAS-ECC, CPS3).
+    #[default]
+    MfPath,
+    /// `3F00` left out; one file id: P1 00; more: the last file id with P1 09
+    /// (from the current DF), and on `6A 82` the first file id with P1 00
+    /// then the rest with P1 09 (Cryptolib `card-cps4.c`, CPS4).
+    Relative,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -86,6 +153,17 @@ pub struct Discovery {
     pub pkcs15: bool,
     pub dir: FilePath,
     pub odf: Fid,
+    /// The AID of the PKCS#15 application's EF.DIR entry (absent: the
+    /// application's own AID).
+    #[serde(default)]
+    pub dir_aid: Option<Hex>,
+}
+
+impl Discovery {
+    /// The AID to look for in EF.DIR.
+    pub fn dir_aid<'a>(&'a self, application: &'a Application) -> &'a [u8] {
+        self.dir_aid.as_ref().unwrap_or(&application.aid).0.as_slice()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -219,6 +297,17 @@ pub struct Objects {
 }
 
 impl CpsProfile {
+    /// How the authentication key signs with PKCS#1 v1.5: the profile's
+    /// `[authentication]`, else what the generation's dialect had before
+    /// the profile said it.
+    pub fn authentication_pkcs1(&self) -> AuthPkcs1 {
+        match (self.authentication, self.generation) {
+            (Some(a), _) => a.pkcs1,
+            (None, Generation::Cps3) => AuthPkcs1::InternalAuthenticate,
+            (None, Generation::Cps4) => AuthPkcs1::PsoCds,
+        }
+    }
+
     /// Checks what serde cannot: ranges and consistency.
     pub fn validate(&self) -> Result<(), String> {
         let p = &self.pin;
@@ -251,8 +340,23 @@ impl CpsProfile {
         if !self.labels.situation.contains("{nn}") {
             return Err("labels.situation must contain {nn}".into());
         }
-        if self.generation == Generation::Cps3 && self.algorithms.authentication_pkcs1.is_none() {
-            return Err("a cps3 profile needs algorithms.authentication_pkcs1".into());
+        if self.authentication_pkcs1() == AuthPkcs1::InternalAuthenticate
+            && self.algorithms.authentication_pkcs1.is_none()
+        {
+            return Err("internal_authenticate needs algorithms.authentication_pkcs1".into());
+        }
+        if self.authentication_pkcs1() == AuthPkcs1::Decipher
+            && self.authentication.and_then(|a| a.decipher_key).is_none()
+        {
+            return Err("authentication.pkcs1 = \"decipher\" needs authentication.decipher_key".into());
+        }
+        if let Some(r) = &self.application.reselect {
+            if r.status.0.len() != 2 {
+                return Err("application.reselect.status is a status word (two bytes)".into());
+            }
+            if r.steps.is_empty() || r.steps.len() > 4 {
+                return Err("application.reselect.steps: 1 to 4 steps".into());
+            }
         }
         Ok(())
     }

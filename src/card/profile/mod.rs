@@ -176,6 +176,60 @@ mod tests {
     }
 
     #[test]
+    fn the_cps4_profile_says_how_cryptolib_drives_it() {
+        let p = Profiles::builtin().unwrap();
+        let (c3, c4) = (&p.cps3, &p.cps4);
+        assert_eq!(
+            (c3.read.select, c4.read.select),
+            (PathSelection::MfPath, PathSelection::Relative)
+        );
+        assert_eq!((c3.read.chunk, c4.read.chunk), (0xE7, 256));
+        assert_eq!(c3.discovery.dir_aid(&c3.application), c3.application.aid.0);
+        assert_eq!(c4.discovery.dir_aid(&c4.application), c3.application.aid.0);
+        assert_eq!(c3.authentication_pkcs1(), AuthPkcs1::InternalAuthenticate);
+        assert_eq!(c4.authentication_pkcs1(), AuthPkcs1::Decipher);
+        assert_eq!(c4.authentication.unwrap().decipher_key, Some(0x20));
+        let r = c4.application.reselect.as_ref().unwrap();
+        assert_eq!(r.status.0, [0x69, 0x85]);
+        assert_eq!(
+            r.steps,
+            [
+                SelectStep {
+                    cla: 0x01,
+                    aid: Hex(vec![0xA0, 0x00, 0x00, 0x01, 0x51, 0x00, 0x00])
+                },
+                SelectStep {
+                    cla: 0x00,
+                    aid: Hex(vec![0x80, 0x25, 0x00, 0x00, 0x01, 0xFF, 0x00, 0x02])
+                },
+            ]
+        );
+        assert!(c3.application.reselect.is_none());
+
+        // A replacement written before these fields keeps the old commands.
+        let old = CPS4_TOML
+            .replace("select = \"relative\"", "")
+            .replace("[authentication]\npkcs1 = \"decipher\"\ndecipher_key = 0x20", "");
+        let o = parse::<CpsProfile>("f", &old, CpsProfile::validate).unwrap();
+        assert_eq!(
+            (o.read.select, o.authentication_pkcs1()),
+            (PathSelection::MfPath, AuthPkcs1::PsoCds)
+        );
+        // Inconsistent ones are refused.
+        for (from, to) in [
+            ("decipher_key = 0x20", ""),
+            ("status = \"69 85\"", "status = \"69\""),
+            ("pkcs1 = \"decipher\"", "pkcs1 = \"internal_authenticate\""),
+        ] {
+            let text = CPS4_TOML.replace(from, to);
+            assert!(
+                parse::<CpsProfile>("f", &text, CpsProfile::validate).is_err(),
+                "{to}"
+            );
+        }
+    }
+
+    #[test]
     fn a_directory_overrides_file_by_file() {
         let dir = tempfile::tempdir().unwrap();
         let text = CPS3_TOML.replace(

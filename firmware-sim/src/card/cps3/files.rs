@@ -13,8 +13,10 @@ pub enum PathRule {
     Cps3,
     /// CPS4 (ISO 7816-4): P1 00 searches the current DF, its children, its
     /// parent and siblings, and the MF's children; P1 08 = path from the MF
-    /// without `3F00`; P1 09 = path from the current DF (one starting with
-    /// `3F00` is taken from the MF, as on the CPS3).
+    /// without `3F00`; P1 09 = path from the current DF, so one starting with
+    /// `3F00` names a child `3F00` that no DF has: `6A 82`. (Cryptolib never
+    /// sends that to a CPS4, public-sources §1.6.2; what the ChipDoc answers
+    /// is not public, `6A 82` is what ISO's definition of P1 09 gives.)
     Iso,
 }
 
@@ -49,10 +51,7 @@ pub fn select(fs: &FileSystem, cursor: &mut Cursor, apdu: &Apdu, rule: PathRule)
         (0x04, _) if !apdu.data.is_empty() => fs.by_aid(apdu.data).ok_or(Sw::FILE_NOT_FOUND)?,
         (0x09, PathRule::Cps3) => fs.by_path_from_mf(apdu.data)?,
         (0x08, PathRule::Iso) if !apdu.data.is_empty() => fs.by_path_from(FileSystem::MF, apdu.data)?,
-        (0x09, PathRule::Iso) if !apdu.data.is_empty() => match apdu.data {
-            [0x3F, 0x00, ..] => fs.by_path_from_mf(apdu.data)?,
-            _ => fs.by_path_from(cursor.df, apdu.data)?,
-        },
+        (0x09, PathRule::Iso) if !apdu.data.is_empty() => fs.by_path_from(cursor.df, apdu.data)?,
         (0x03 | 0x04, _) | (0x08 | 0x09, PathRule::Iso) => return Err(Sw::WRONG_LENGTH),
         _ => return Err(Sw::WRONG_P1P2),
     };
@@ -68,6 +67,17 @@ pub fn select(fs: &FileSystem, cursor: &mut Cursor, apdu: &Apdu, rule: PathRule)
 /// (`B0 8x off Le`, which makes the EF current). A PIN-protected EF answers
 /// `69 82` until the PIN is verified.
 pub fn read_binary(fs: &FileSystem, cursor: &mut Cursor, apdu: &Apdu, verified: bool) -> Result<Reply, Sw> {
+    read_binary_up_to(fs, cursor, apdu, verified, MAX_READ)
+}
+
+/// [`read_binary`] for a card that sends at most `max` bytes at once.
+pub fn read_binary_up_to(
+    fs: &FileSystem,
+    cursor: &mut Cursor,
+    apdu: &Apdu,
+    verified: bool,
+    max: usize,
+) -> Result<Reply, Sw> {
     let wanted = apdu.expected_len()?;
     let (ef, offset) = if apdu.p1 & 0x80 != 0 {
         if apdu.p1 & 0x60 != 0 {
@@ -86,5 +96,5 @@ pub fn read_binary(fs: &FileSystem, cursor: &mut Cursor, apdu: &Apdu, verified: 
     if fs.read_needs_pin(ef) && !verified {
         return Err(Sw::SECURITY_NOT_SATISFIED);
     }
-    read_chunk(data, offset, wanted, MAX_READ).map(Reply::Data)
+    read_chunk(data, offset, wanted, max).map(Reply::Data)
 }

@@ -130,9 +130,14 @@ fn integer(v: &[u8]) -> u32 {
 }
 
 /// Selects `path` (from the MF, `3F00` first) with `cla`, reads it whole;
-/// `None` on `69 82`.
+/// `None` on `69 82`. On channel 1 (a CPS4, which takes no `3F00` path under
+/// P1 09) the path goes without `3F00` under P1 08.
 pub fn read_path(card: &mut dyn SimCard, cla: u8, path: &[u8]) -> Option<Vec<u8>> {
-    let mut select = vec![cla, 0xA4, 0x09, 0x0C, path.len() as u8];
+    let (p1, path) = match (cla, path) {
+        (0x01, [0x3F, 0x00, rest @ ..]) => (0x08, rest),
+        _ => (0x09, path),
+    };
+    let mut select = vec![cla, 0xA4, p1, 0x0C, path.len() as u8];
     select.extend_from_slice(path);
     assert_eq!(card.transmit(&select), [0x90, 0x00], "select {path:02X?}");
     let mut out = Vec::new();

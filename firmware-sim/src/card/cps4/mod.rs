@@ -11,6 +11,16 @@
 //! the Issuer Security Domain), SELECT answers `6A 82` and other commands
 //! `69 85` (which makes Cryptolib run its reselect sequence). The PIN's
 //! verified state belongs to the card, not to a channel (unverified).
+//!
+//! Stricter than a card that takes anything, where Cryptolib (public-sources
+//! §1.5.7, §1.6) shows what the real card is sent: PSO CDS with the
+//! authentication key under PKCS#1 v1.5 is refused (`69 85`; that key signs
+//! PKCS#1 through MSE `41 B8` + PSO DECIPHER), P1 09 with a `3F00…` path is
+//! `6A 82` (see [`PathRule::Iso`]), READ BINARY gives up to 256 bytes.
+//! [`Cps4Card::reselect_required`] makes SELECT ChipDoc answer `69 85` after
+//! each reset until the ISD then the CPS2ter applet have been selected, the
+//! case Cryptolib's reselect sequence is for (`card-cps4.c`, §1.1.4; what
+//! brings a real card there is not public).
 
 pub mod crypto;
 
@@ -36,6 +46,22 @@ pub const AID_CPS2TER: [u8; 8] = [0x80, 0x25, 0x00, 0x00, 0x01, 0xFF, 0x00, 0x02
 pub const AID_ISD: [u8; 7] = [0xA0, 0x00, 0x00, 0x01, 0x51, 0x00, 0x00];
 /// The class byte of logical channel 1.
 pub const CLA_CHANNEL_1: u8 = 0x01;
+/// Channel 1 with the command-chaining bit (ISO 7816-4 §5.3.3).
+const CLA_CHANNEL_1_CHAINED: u8 = 0x11;
+/// Largest READ BINARY answer: 256 (Le 00), as Cryptolib reads a CPS4
+/// (`max_recv_size` = `SC_DEFAULT_MAX_RECV_SIZE`, public-sources §1.6.3).
+pub const MAX_READ: usize = 256;
+
+/// Where the reselect sequence stands when SELECT ChipDoc is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lock {
+    /// SELECT ChipDoc works.
+    Open,
+    /// SELECT ChipDoc answers `69 85`.
+    Locked,
+    /// The ISD has been selected on channel 1; the CPS2ter applet is next.
+    IsdSelected,
+}
 
 /// What logical channel 1 holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +86,9 @@ pub struct Cps4Card {
     certs: CardCertificates,
     /// PSS salts.
     rng: ChaCha20Rng,
+    /// Whether each reset locks SELECT ChipDoc (see the module docs).
+    reselect_required: bool,
+    lock: Lock,
 }
 
 fn key_of(slot: KeySlot) -> &'static rsa::RsaPrivateKey {
@@ -89,7 +118,18 @@ impl Cps4Card {
             env: Cps4Env::default(),
             certs,
             rng: ChaCha20Rng::from_seed(seed),
+            reselect_required: false,
+            lock: Lock::Open,
         })
+    }
+
+    /// From now on and after every reset, SELECT ChipDoc answers `69 85`
+    /// until the ISD (channel 1) then the CPS2ter applet (basic channel) have
+    /// been selected (card spec `[chipdoc] reselect_required = true`).
+    pub fn reselect_required(mut self) -> Self {
+        self.reselect_required = true;
+        self.lock = Lock::Locked;
+        self
     }
 
     /// The DER certificates in `3F00/0001/E001` (signature) and `E002` (authentication).
@@ -98,9 +138,20 @@ impl Cps4Card {
     }
 
     fn dispatch(&mut self, apdu: &Apdu) -> Result<Reply, Sw> {
+        let decipher = apdu.ins == 0x2A && (apdu.p1, apdu.p2) == (0x80, 0x86);
+        // A chain goes on with PSO DECIPHER on channel 1 only.
+        if self.env.chaining() && !(decipher && apdu.cla & 0xEF == CLA_CHANNEL_1) {
+            self.env.end_chain();
+        }
         match apdu.cla {
             0x00 => self.basic_channel(apdu),
             CLA_CHANNEL_1 => self.channel_one(apdu),
+            CLA_CHANNEL_1_CHAINED if self.channel1 != Channel1::App => Err(Sw::CONDITIONS_NOT_SATISFIED),
+            CLA_CHANNEL_1_CHAINED if decipher => {
+                self.env.pso_decipher(apdu, true, self.pins.verified(), key_of)
+            }
+            // Only PSO DECIPHER takes command chaining.
+            CLA_CHANNEL_1_CHAINED => Err(Sw::CHAINING_NOT_SUPPORTED),
             0x02 | 0x03 => Err(Sw::CHANNEL_NOT_SUPPORTED),
             _ => Err(Sw::CLA_NOT_SUPPORTED),
         }
@@ -114,7 +165,12 @@ impl Cps4Card {
         }
         let fci = match (apdu.p1, apdu.data) {
             (0x00, [0x3F, 0x00]) => self.fs.fcp(FileSystem::MF),
-            (0x04, aid) if aid == AID_CPS2TER => fci(&AID_CPS2TER),
+            (0x04, aid) if aid == AID_CPS2TER => {
+                if self.lock == Lock::IsdSelected {
+                    self.lock = Lock::Open;
+                }
+                fci(&AID_CPS2TER)
+            }
             _ => return Err(Sw::CONDITIONS_NOT_SATISFIED),
         };
         match apdu.p2 {
@@ -133,7 +189,9 @@ impl Cps4Card {
             return Err(Sw::CONDITIONS_NOT_SATISFIED);
         }
         match apdu.ins {
-            0xB0 => files::read_binary(&self.fs, &mut self.cursor, apdu, self.pins.verified()),
+            0xB0 => {
+                files::read_binary_up_to(&self.fs, &mut self.cursor, apdu, self.pins.verified(), MAX_READ)
+            }
             0x20 => self.pins.verify(apdu),
             0x24 if apdu.p1 == 0x01 => self.pins.change_new_only(apdu),
             0x24 => self.pins.change(apdu),
@@ -146,6 +204,7 @@ impl Cps4Card {
                 (0x9E, 0x9A) => self
                     .env
                     .pso_cds(apdu, self.pins.verified(), key_of, &mut self.rng),
+                (0x80, 0x86) => self.env.pso_decipher(apdu, false, self.pins.verified(), key_of),
                 _ => Err(Sw::WRONG_P1P2),
             },
             // No INTERNAL AUTHENTICATE on the CPS4.
@@ -162,12 +221,19 @@ impl Cps4Card {
                 0x04 => true,
                 _ => return Err(Sw::WRONG_P1P2),
             };
+            if apdu.data == AID_CPS4 && self.lock != Lock::Open {
+                self.lock = Lock::Locked;
+                return Err(Sw::CONDITIONS_NOT_SATISFIED);
+            }
             let reply = if apdu.data == AID_CPS4 {
                 self.channel1 = Channel1::App;
                 self.cursor = Cursor::default();
                 self.fs.fcp(FileSystem::MF)
             } else {
                 self.channel1 = Channel1::Isd;
+                if self.lock == Lock::Locked {
+                    self.lock = Lock::IsdSelected;
+                }
                 fci(&AID_ISD)
             };
             return Ok(if with_fci {
@@ -194,6 +260,9 @@ impl SimCard for Cps4Card {
         self.t0.clear();
         self.pins.reset();
         self.env = Cps4Env::default();
+        if self.reselect_required {
+            self.lock = Lock::Locked;
+        }
     }
 
     fn transmit(&mut self, apdu: &[u8]) -> Vec<u8> {

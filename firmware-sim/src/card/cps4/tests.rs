@@ -93,10 +93,10 @@ fn atr_and_channel_rules() {
     // Still nothing but SELECT on the basic channel.
     assert_eq!(send(&mut *card, "00 B0 00 00 0C"), [0x69, 0x85]);
     // GET RESPONSE belongs to the channel of the command.
-    assert_eq!(send(&mut *card, "01 A4 09 04 04 3F 00 D0 03")[0], 0x61);
+    assert_eq!(send(&mut *card, "01 A4 00 04 02 D0 03")[0], 0x61);
     assert_eq!(send(&mut *card, "00 C0 00 00 0D"), [0x69, 0x85]);
     assert_eq!(send(&mut *card, "01 C0 00 00 0D"), [0x69, 0x85]);
-    assert_eq!(send(&mut *card, "01 A4 09 04 04 3F 00 D0 03"), [0x61, 0x0D]);
+    assert_eq!(send(&mut *card, "01 A4 00 04 02 D0 03"), [0x61, 0x0D]);
     assert_eq!(send(&mut *card, "01 C0 00 00 0D").len(), 0x0F);
     assert_eq!(
         data(&mut *card, "01 B0 00 00 0C"),
@@ -114,7 +114,7 @@ fn atr_and_channel_rules() {
     assert_eq!(send(&mut *card, "01 B0 00 00 0C"), [0x69, 0x85]);
     assert_eq!(send(&mut *card, SELECT_CPS2TER), [0x90, 0x00]);
     assert_eq!(send(&mut *card, SELECT_APP), [0x90, 0x00]);
-    assert_eq!(send(&mut *card, "01 A4 09 0C 04 3F 00 D0 03"), [0x90, 0x00]);
+    assert_eq!(send(&mut *card, "01 A4 00 0C 02 D0 03"), [0x90, 0x00]);
     // A reset closes channel 1.
     card.reset();
     assert_eq!(send(&mut *card, "01 B0 00 00 0C"), [0x69, 0x85]);
@@ -124,7 +124,7 @@ fn atr_and_channel_rules() {
 fn file_selection_as_iso_and_cryptolib_do_it() {
     let mut card = app_card();
     // No EF.ATR on the CPS4.
-    assert_eq!(send(&mut *card, "01 A4 09 0C 04 3F 00 2F 01"), [0x6A, 0x82]);
+    assert_eq!(send(&mut *card, "01 A4 00 0C 02 2F 01"), [0x6A, 0x82]);
     // Cryptolib strips the MF and keeps the last FID: from the MF, E001 is not
     // found; it selects 0001 and tries again.
     assert_eq!(send(&mut *card, "01 A4 09 04 02 E0 01"), [0x6A, 0x82]);
@@ -138,10 +138,16 @@ fn file_selection_as_iso_and_cryptolib_do_it() {
     data(&mut *card, "01 A4 00 0C 02 E0 01");
     assert_eq!(send(&mut *card, "01 A4 00 0C 02 E0 02"), [0x90, 0x00]);
     assert_eq!(send(&mut *card, "01 A4 00 0C 02 E0 09"), [0x6A, 0x82]);
-    // P1 08: from the MF without 3F00; P1 09 with 3F00: from the MF.
+    // P1 08: from the MF without 3F00; P1 09: from the current DF, so a
+    // path that starts with 3F00 is not found (Cryptolib never sends one).
     assert_eq!(send(&mut *card, "01 A4 08 0C 04 00 01 D1 01"), [0x90, 0x00]);
     assert_eq!(data(&mut *card, "01 B0 00 00 02"), h("E1 28"));
-    assert_eq!(send(&mut *card, "01 A4 09 0C 06 3F 00 00 01 D1 02"), [0x90, 0x00]);
+    for path in ["3F 00 00 01 D1 02", "3F 00 D0 03", "3F 00 2F 00", "3F 00"] {
+        let apdu = format!("01 A4 09 0C {:02X} {path}", h(path).len());
+        assert_eq!(send(&mut *card, &apdu), [0x6A, 0x82], "{apdu}");
+        assert_eq!(send(&mut *card, &apdu.replace("09 0C", "09 04")), [0x6A, 0x82]);
+    }
+    assert_eq!(send(&mut *card, "01 A4 09 0C 02 D1 02"), [0x90, 0x00]);
     assert_eq!(send(&mut *card, "01 A4 08 0C 00"), [0x67, 0x00]);
     // The PKCS#15 DF by AID.
     assert_eq!(
@@ -237,17 +243,10 @@ fn signatures_pkcs1_and_pss_with_both_keys() {
     sig_key
         .verify(Pkcs1v15Sign::new::<Sha256>(), &hash, &sig)
         .unwrap();
-    // SHA-256 PSS and PKCS#1 with the authentication key.
+    // SHA-256 PSS with the authentication key; PKCS#1 with it is PSO
+    // DECIPHER only (refused_as_cryptolib_never_sends_it).
     data(&mut *card, "01 22 81 B6 04 91 02 2C A0");
     verify_pss_sha256(&auth_key, &hash, &sign_hash(&mut *card, &hash));
-    data(&mut *card, "01 22 81 B6 04 91 02 28 A0");
-    auth_key
-        .verify(
-            Pkcs1v15Sign::new::<Sha256>(),
-            &hash,
-            &sign_hash(&mut *card, &hash),
-        )
-        .unwrap();
     // SHA-1, PKCS#1 and PSS (salt 20).
     let sha1 = sha1::Sha1::digest(b"ordonnance");
     data(&mut *card, "01 22 81 B6 04 91 02 0A 90");
@@ -273,7 +272,7 @@ fn signatures_pkcs1_and_pss_with_both_keys() {
         ("01 22 81 B6 03 91 02 2C", [0x6A, 0x80]),
         ("01 22 81 B6 04 90 02 2C 90", [0x6A, 0x80]),
         ("01 22 41 B6 06 80 01 42 84 01 81", [0x6A, 0x86]),
-        ("01 22 41 B8 03 83 01 20", [0x6A, 0x86]),
+        ("01 22 41 A4 06 80 01 02 84 01 82", [0x6A, 0x86]),
     ] {
         assert_eq!(send(&mut *card, bad), sw, "{bad}");
     }
@@ -312,7 +311,8 @@ fn pso_hash_then_signature() {
     assert_eq!(r.split_off(256), [0x90, 0x00]);
     verify_pss_sha256(&key, &Sha256::digest(msg), &r);
     assert_eq!(send(&mut *card, "01 2A 90 A0 02 80 00"), [0x6A, 0x80]);
-    assert_eq!(send(&mut *card, "01 2A 80 86 02 81 00"), [0x6A, 0x86]);
+    // PSO DECIPHER without its MSE 41 B8.
+    assert_eq!(send(&mut *card, "01 2A 80 86 02 81 00"), [0x69, 0x85]);
 }
 
 #[test]
@@ -381,10 +381,7 @@ fn files_and_pkcs15_like_the_cps3() {
     let mut other = load("cps4").unwrap();
     assert_eq!(other.atr(), card.atr());
     assert_eq!(send(&mut *other, SELECT_APP), [0x90, 0x00]);
-    assert_eq!(
-        exchange(&mut *other, "01 A4 09 04 04 3F 00 D0 03")[..2],
-        [0x62, 0x0B]
-    );
+    assert_eq!(exchange(&mut *other, "01 A4 00 04 02 D0 03")[..2], [0x62, 0x0B]);
 }
 
 /// Random bytes, and random bodies behind every known header on both
@@ -393,7 +390,7 @@ fn files_and_pkcs15_like_the_cps3() {
 fn garbage_never_panics() {
     let mut card = app_card();
     let mut rng = rand_chacha::ChaCha20Rng::from_seed([4; 32]);
-    let headers: [&[u8]; 14] = [
+    let headers: [&[u8]; 16] = [
         &[0x01, 0xA4],
         &[0x01, 0xB0],
         &[0x01, 0x20],
@@ -408,6 +405,8 @@ fn garbage_never_panics() {
         &[0x01, 0x2A, 0x9E, 0x9A],
         &[0x00, 0xA4],
         &[0x00, 0xC0],
+        &[0x11, 0x2A, 0x80, 0x86],
+        &[0x01, 0x2A, 0x80, 0x86],
     ];
     data(&mut *card, VERIFY_1234);
     for len in 0..300 {
@@ -425,8 +424,140 @@ fn garbage_never_panics() {
             if round == 3 {
                 send(&mut *card, SELECT_APP);
                 send(&mut *card, "01 22 81 B6 04 91 02 2C 90");
-                send(&mut *card, "01 A4 09 0C 06 3F 00 00 01 D1 20");
+                send(&mut *card, "01 22 41 B8 03 83 01 20");
+                send(&mut *card, "01 A4 08 0C 04 00 01 D1 20");
             }
         }
     }
+}
+
+/// MSE 41 B8 {83 01 20} then PSO DECIPHER of a 256-byte block in two chained
+/// commands (`11 2A 80 86 FF …`, `01 2A 80 86 01 …`): `61 00`, then the raw
+/// RSA result.
+fn decipher(card: &mut dyn SimCard, block: &[u8]) -> Vec<u8> {
+    assert_eq!(send(card, "01 22 41 B8 03 83 01 20"), [0x90, 0x00]);
+    let mut first = vec![0x11, 0x2A, 0x80, 0x86, 0xFF];
+    first.extend_from_slice(&block[..255]);
+    assert_eq!(card.transmit(&first), [0x90, 0x00]);
+    let last = [&[0x01, 0x2A, 0x80, 0x86, 0x01][..], &block[255..]].concat();
+    assert_eq!(card.transmit(&last), [0x61, 0x00]);
+    let mut r = card.transmit(&h("01 C0 00 00 00"));
+    assert_eq!(r.split_off(256), [0x90, 0x00]);
+    r
+}
+
+/// The PKCS#1 v1.5 type 01 block of a DigestInfo for a 2048-bit key.
+fn type01(digest_info: &[u8]) -> Vec<u8> {
+    let mut block = vec![0x00, 0x01];
+    block.resize(256 - digest_info.len() - 1, 0xFF);
+    block.push(0x00);
+    block.extend_from_slice(digest_info);
+    block
+}
+
+#[test]
+fn authentication_key_signs_pkcs1_by_pso_decipher_as_cryptolib_does() {
+    let mut card = app_card();
+    let auth_key = public_key(&read_cert(&mut *card, "E002"));
+    let hash = Sha256::digest(b"tls");
+    let di = [&Pkcs1v15Sign::new::<Sha256>().prefix[..], &hash].concat();
+    let block = type01(&di);
+    // No PIN yet: the last part says so.
+    assert_eq!(send(&mut *card, "01 22 41 B8 03 83 01 20"), [0x90, 0x00]);
+    let first = [&[0x11, 0x2A, 0x80, 0x86, 0xFF][..], &block[..255]].concat();
+    let last = [&[0x01, 0x2A, 0x80, 0x86, 0x01][..], &block[255..]].concat();
+    assert_eq!(card.transmit(&first), [0x90, 0x00]);
+    assert_eq!(card.transmit(&last), [0x69, 0x82]);
+    data(&mut *card, VERIFY_1234);
+    let sig = decipher(&mut *card, &block);
+    auth_key
+        .verify(Pkcs1v15Sign::new::<Sha256>(), &hash, &sig)
+        .unwrap();
+    // The result is raw RSA: whatever the block, no padding check.
+    let raw = decipher(&mut *card, &[0x00; 256]);
+    assert_eq!(raw, [0x00; 256]);
+    // The environment stays for another signature.
+    assert_eq!(card.transmit(&first), [0x90, 0x00]);
+    assert_eq!(card.transmit(&last), [0x61, 0x00]);
+    // A chain broken by another command is forgotten: the last part alone
+    // is one byte, not a cryptogram.
+    assert_eq!(card.transmit(&first), [0x90, 0x00]);
+    assert_eq!(send(&mut *card, PIN_STATUS), [0x90, 0x00]);
+    assert_eq!(card.transmit(&last), [0x67, 0x00]);
+    // Too long, not the modulus' length, not below the modulus.
+    assert_eq!(card.transmit(&first), [0x90, 0x00]);
+    assert_eq!(card.transmit(&first), [0x67, 0x00]);
+    let whole = [&[0x01, 0x2A, 0x80, 0x86, 0xFF][..], &block[..255]].concat();
+    assert_eq!(card.transmit(&whole), [0x67, 0x00]);
+    let ff = [&[0x11, 0x2A, 0x80, 0x86, 0xFF][..], &[0xFF; 255][..]].concat();
+    assert_eq!(card.transmit(&ff), [0x90, 0x00]);
+    assert_eq!(card.transmit(&h("01 2A 80 86 01 FF")), [0x6A, 0x80]);
+    // Only PSO DECIPHER takes chaining; only the authentication key deciphers.
+    assert_eq!(send(&mut *card, "11 2A 9E 9A 02 01 02"), [0x68, 0x84]);
+    assert_eq!(send(&mut *card, "11 B0 00 00 02"), [0x68, 0x84]);
+    for bad in [
+        "01 22 41 B8 03 83 01 10",
+        "01 22 41 B8 03 83 01 A0",
+        "01 22 41 B8 03 84 01 20",
+    ] {
+        assert_eq!(send(&mut *card, bad), [0x6A, 0x80], "{bad}");
+    }
+    assert_eq!(card.transmit(&first), [0x69, 0x85]);
+    // A reset forgets the environment.
+    card.reset();
+    send(&mut *card, SELECT_APP);
+    assert_eq!(card.transmit(&first), [0x69, 0x85]);
+}
+
+#[test]
+fn refused_as_cryptolib_never_sends_it() {
+    let mut card = app_card();
+    data(&mut *card, VERIFY_1234);
+    let hash = Sha256::digest(b"tls");
+    let cds = format!("01 2A 9E 9A 20 {} 00", hex::encode(hash));
+    // PSO CDS with the authentication key under PKCS#1 v1.5 (SHA-256 or
+    // SHA-1): 69 85, with or without PSO HASH first, PIN verified or not.
+    for mse in ["01 22 81 B6 04 91 02 28 A0", "01 22 81 B6 04 91 02 0A A0"] {
+        assert_eq!(send(&mut *card, mse), [0x90, 0x00]);
+        assert_eq!(send(&mut *card, &cds), [0x69, 0x85], "{mse}");
+        assert_eq!(send(&mut *card, "01 2A 9E 9A 00"), [0x69, 0x85], "{mse}");
+    }
+    data(&mut *card, "01 22 81 B6 04 91 02 28 A0");
+    assert_eq!(send(&mut *card, "01 2A 90 A0 05 90 00 80 01 41"), [0x90, 0x00]);
+    assert_eq!(send(&mut *card, "01 2A 9E 9A 00"), [0x69, 0x85]);
+    card.reset();
+    send(&mut *card, SELECT_APP);
+    data(&mut *card, "01 22 81 B6 04 91 02 28 A0");
+    assert_eq!(send(&mut *card, &cds), [0x69, 0x85]);
+    // P1 09 with a path from the MF: not found, whatever the file.
+    assert_eq!(send(&mut *card, "01 A4 09 04 04 3F 00 D0 03"), [0x6A, 0x82]);
+    assert_eq!(send(&mut *card, "01 A4 09 04 06 3F 00 00 01 E0 01"), [0x6A, 0x82]);
+    // READ BINARY: up to 256 bytes at once (Le 00), the CPS3's 0xE7 limit
+    // does not apply.
+    assert_eq!(send(&mut *card, "01 A4 08 0C 04 00 01 E0 01"), [0x90, 0x00]);
+    let r = send(&mut *card, "01 B0 00 00 00");
+    assert_eq!((r.len(), &r[256..]), (258, &[0x90, 0x00][..]));
+    assert_eq!(send(&mut *card, "01 B0 00 00 E8").len(), 0xE8 + 2);
+}
+
+#[test]
+fn chipdoc_refused_until_the_isd_and_the_cps2ter_applet() {
+    let mut card = from_toml_str("kind = \"cps4\"\n[chipdoc]\nreselect_required = true\n").unwrap();
+    for round in 0..2 {
+        assert_eq!(send(&mut *card, SELECT_APP), [0x69, 0x85], "round {round}");
+        // The order matters: the CPS2ter applet first does not open it.
+        assert_eq!(send(&mut *card, SELECT_CPS2TER), [0x90, 0x00]);
+        assert_eq!(send(&mut *card, SELECT_APP), [0x69, 0x85]);
+        assert_eq!(send(&mut *card, SELECT_ISD), [0x90, 0x00]);
+        assert_eq!(send(&mut *card, SELECT_CPS2TER), [0x90, 0x00]);
+        assert_eq!(send(&mut *card, SELECT_APP), [0x90, 0x00]);
+        assert_eq!(send(&mut *card, "01 A4 00 0C 02 D0 03"), [0x90, 0x00]);
+        // Open until the next reset.
+        assert_eq!(send(&mut *card, SELECT_APP), [0x90, 0x00]);
+        card.reset();
+    }
+    // The default card has no such lock; a CPS3 takes no [chipdoc].
+    assert_eq!(send(&mut *default_cps4(), SELECT_APP), [0x90, 0x00]);
+    let e = from_toml_str("kind = \"cps3\"\n[chipdoc]\nreselect_required = true\n").err();
+    assert!(e.is_some());
 }
