@@ -41,6 +41,10 @@ pub fn select(fs: &FileSystem, cursor: &mut Cursor, apdu: &Apdu, rule: PathRule)
         (0x01, _) => Some(child(fid()?)?)
             .filter(|i| fs.is_df(*i))
             .ok_or(Sw::FILE_NOT_FOUND)?,
+        // `3F00` is reserved for the MF (ISO 7816-4): OpenSC's IAS-ECC
+        // driver selects it so (`A4 02 04 02 3F00`) before each PIN
+        // verification, and verifies PINs on real CPS3s (OpenSC issue #2267).
+        (0x02, PathRule::Cps3) if fid()? == MF_FID => FileSystem::MF,
         (0x02, _) => child(fid()?)?,
         (0x03, _) if apdu.data.is_empty() => fs
             .node(cursor.df)
@@ -66,9 +70,11 @@ pub fn select(fs: &FileSystem, cursor: &mut Cursor, apdu: &Apdu, rule: PathRule)
 
 /// READ BINARY on the current EF (`B0 off_hi off_lo Le`), or by SFI
 /// (`B0 8x off Le`, which makes the EF current). A PIN-protected EF answers
-/// `69 82` until the PIN is verified.
+/// `69 82` until the PIN is verified. Le = 00 ("up to 256") is answered with
+/// what remains, at most [`MAX_READ`] bytes: IAS-ECC's chunk, which OpenSC's
+/// IAS-ECC driver expects in answer to Le = 00 and completes by itself.
 pub fn read_binary(fs: &FileSystem, cursor: &mut Cursor, apdu: &Apdu, verified: bool) -> Result<Reply, Sw> {
-    let wanted = apdu.expected_len()?;
+    let asked = apdu.expected_len()?;
     let (ef, offset) = if apdu.p1 & 0x80 != 0 {
         if apdu.p1 & 0x60 != 0 {
             return Err(Sw::WRONG_P1P2);
@@ -86,5 +92,9 @@ pub fn read_binary(fs: &FileSystem, cursor: &mut Cursor, apdu: &Apdu, verified: 
     if fs.read_needs_pin(ef) && !verified {
         return Err(Sw::SECURITY_NOT_SATISFIED);
     }
+    let wanted = match apdu.le {
+        Some(0) => MAX_READ.min(data.len().saturating_sub(offset)),
+        _ => asked,
+    };
     read_chunk(data, offset, wanted, MAX_READ).map(Reply::Data)
 }

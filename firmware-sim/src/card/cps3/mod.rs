@@ -1,13 +1,16 @@
 //! The CPS3 (IAS-ECC) professional card, contact interface: SELECT, READ
 //! BINARY, the PIN commands and the two RSA-2048 keys (81 signature, 82
 //! authentication). Card contents come from [`CpsConfig`]; the file system
-//! (shared with the CPS4) is in [`layout`].
+//! (shared with the CPS4) is in [`layout`], the IAS-ECC access rules its
+//! FCPs and GET DATA show in [`acl`] and [`sdo`].
 
+pub mod acl;
 pub mod crypto;
 pub mod files;
 pub mod hash;
 pub mod layout;
 pub mod pin;
+pub mod sdo;
 
 use super::apdu::{Apdu, Reply, Sw, T0};
 use super::fs::{Cursor, FileSystem};
@@ -94,7 +97,7 @@ impl Cps3Card {
             0x20 => self.pins.verify(apdu),
             0x24 => self.pins.change(apdu),
             0x2C => self.pins.unblock(apdu),
-            0xCB => self.pins.get_data(apdu),
+            0xCB => sdo::get_data(apdu, &self.pins, key_sizes()),
             0x22 => self.env.set(apdu),
             0x2A => match (apdu.p1, apdu.p2) {
                 (0x90, 0xA0) => self.env.pso_hash(apdu),
@@ -110,6 +113,15 @@ impl Cps3Card {
             }
             _ => Err(Sw::INS_NOT_SUPPORTED),
         }
+    }
+}
+
+/// The moduli sizes of the card's two keys, in bytes.
+fn key_sizes() -> sdo::KeySizes {
+    use rsa::traits::PublicKeyParts;
+    sdo::KeySizes {
+        signature: pki::cps3_signature_key().size(),
+        authentication: pki::cps3_authentication_key().size(),
     }
 }
 
