@@ -148,4 +148,6 @@ impl SimCard for Cps3Card {
 #[cfg(test)]
 pub(crate) mod tests;
 #[cfg(test)]
+mod tests_iasecc;
+#[cfg(test)]
 pub(crate) mod walk;
