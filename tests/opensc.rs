@@ -125,6 +125,13 @@ fn opensc_lists_the_keys_and_certificates_of_the_simulated_cps3() {
         assert!(objects.contains(&format!("'{label}'")), "{label}: {objects}");
     }
     assert!(!objects.contains("CPS_ACTIVITY_01_PS"), "{objects}");
+
+    // C_GenerateRandom: GET CHALLENGE, 8 bytes at a time (IAS-ECC).
+    let random = dir.join("random");
+    run(pkcs11_tool(dir)
+        .args(["--generate-random", "20", "-o"])
+        .arg(&random));
+    assert_eq!(std::fs::read(&random).unwrap().len(), 20);
 }
 
 /// Signs `digest_info` with the authentication key (CKM_RSA_PKCS, the card

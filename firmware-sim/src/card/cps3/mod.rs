@@ -20,6 +20,9 @@ use crypto::SecurityEnv;
 use files::PathRule;
 use layout::{CpsData, Generation};
 use pin::{PinState, Secret};
+use rand_chacha::rand_core::{RngCore, SeedableRng};
+use rand_chacha::ChaCha20Rng;
+use sha2::{Digest, Sha256};
 
 /// The largest READ BINARY chunk the card sends (Cryptolib's max_recv).
 pub const MAX_READ: usize = 0xE7;
@@ -64,13 +67,21 @@ pub struct Cps3Card {
     pins: PinState,
     env: SecurityEnv,
     certs: CardCertificates,
+    /// GET CHALLENGE's numbers: seeded from the serial, so runs repeat (a
+    /// simulator's challenges protect nothing).
+    rng: ChaCha20Rng,
 }
+
+/// The only challenge length an IAS-ECC card gives (OpenSC's driver asks for
+/// 8 bytes for that reason).
+const CHALLENGE_LEN: u8 = 8;
 
 impl Cps3Card {
     /// Issues the card's certificates (two RSA signatures by the simulator CA)
     /// and lays out its files.
     pub fn new(config: CpsConfig) -> Result<Self, PkiError> {
         let certs = pki::issue_cps_certificates(&config.holder)?;
+        let seed: [u8; 32] = Sha256::digest(config.holder.card_serial.as_bytes()).into();
         Ok(Cps3Card {
             atr: config.atr,
             fs: layout::build(Generation::Cps3, &config.holder, &config.data, &certs),
@@ -79,6 +90,7 @@ impl Cps3Card {
             pins: config.pin.state(),
             env: SecurityEnv::default(),
             certs,
+            rng: ChaCha20Rng::from_seed(seed),
         })
     }
 
@@ -107,12 +119,26 @@ impl Cps3Card {
                 }
                 _ => Err(Sw::WRONG_P1P2),
             },
+            0x84 => self.get_challenge(apdu),
             0x88 => {
                 let key = pki::cps3_authentication_key();
                 self.env.internal_authenticate(apdu, self.pins.verified(), key)
             }
             _ => Err(Sw::INS_NOT_SUPPORTED),
         }
+    }
+
+    /// GET CHALLENGE `00 84 00 00 08`: 8 random bytes.
+    fn get_challenge(&mut self, apdu: &Apdu) -> Result<Reply, Sw> {
+        if (apdu.p1, apdu.p2) != (0, 0) {
+            return Err(Sw::WRONG_P1P2);
+        }
+        if !apdu.data.is_empty() || apdu.le != Some(CHALLENGE_LEN) {
+            return Err(Sw::WRONG_LENGTH);
+        }
+        let mut challenge = vec![0; usize::from(CHALLENGE_LEN)];
+        self.rng.fill_bytes(&mut challenge);
+        Ok(Reply::Data(challenge))
     }
 }
 

@@ -89,3 +89,16 @@ fn token_info_names_the_real_cards_algorithms() {
     );
     assert_eq!(sha256[4], h("60 86 48 01 65 03 04 02 01"));
 }
+
+#[test]
+fn get_challenge_gives_8_bytes() {
+    let mut card = default_cps3();
+    let a = data(&mut *card, "00 84 00 00 08");
+    let b = data(&mut *card, "00 84 00 00 08");
+    assert_eq!((a.len(), b.len()), (8, 8));
+    assert_ne!(a, b);
+    for bad in ["00 84 00 00 10", "00 84 00 00 00", "00 84 00 00"] {
+        assert_eq!(send(&mut *card, bad), [0x67, 0x00], "{bad}");
+    }
+    assert_eq!(send(&mut *card, "00 84 01 00 08"), [0x6A, 0x86]);
+}
