@@ -1,6 +1,6 @@
 //! The CPS3 (IAS-ECC) professional card, contact interface: SELECT, READ
-//! BINARY, the PIN commands and the two RSA-2048 keys (81 signature, 82
-//! authentication). Card contents come from [`CpsConfig`]; the file system
+//! BINARY, the PIN commands, GET DATA of its security data objects, GET
+//! CHALLENGE and the two RSA-2048 keys (81 signature, 82 authentication). Card contents come from [`CpsConfig`]; the file system
 //! (shared with the CPS4) is in [`layout`], the IAS-ECC access rules its
 //! FCPs and GET DATA show in [`acl`] and [`sdo`].
 
