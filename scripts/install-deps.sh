@@ -2,7 +2,7 @@
 # Installs the Debian/Ubuntu packages lecteur needs to build and test, when missing.
 set -euo pipefail
 packages=(pkg-config libpcsclite-dev pcscd vsmartcard-vpcd libccid pcsc-tools openssl
-  xmlsec1 opensc gnutls-bin libengine-pkcs11-openssl python3 nodejs curl socat
+  xmlsec1 opensc opensc-pkcs11 gnutls-bin libengine-pkcs11-openssl python3 nodejs curl socat
   libnss3-tools  # NSS (modutil, certutil, cmsutil) loads the PKCS#11 module in pkcs11/tests/tools.rs
   dpkg-dev file  # for scripts/deb (dpkg-shlibdeps) and scripts/check-deb
   udev)          # udevadm checks udev/60-lecteur.rules (tests/system.rs)

@@ -161,3 +161,61 @@ pub fn restart_pcscd() {
     std::mem::forget(pcscd);
     assert!(wait_until(Duration::from_secs(10), || Path::new(PCSCD_SOCKET).exists()));
 }
+
+/// A simulated CPS3 alone in "Virtual PCD 00 00", for programs other than
+/// lecteurd (OpenSC). Fields drop in order: the card (waiting for pcscd to
+/// see it go), its directory, then this binary's turn on the vpcd ports.
+pub struct Cps3Alone {
+    pub cards: Cards,
+    pub dir: tempfile::TempDir,
+    _turn: std::sync::MutexGuard<'static, ()>,
+}
+
+/// `None` (the test is skipped) when pcscd does not run and is not required.
+pub fn cps3_alone() -> Option<Cps3Alone> {
+    let turn = VPCD.lock().unwrap_or_else(|e| e.into_inner());
+    if !pcscd_ready() {
+        return None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let cps_control = dir.path().join("cps.ctl");
+    let sim = start_sim(
+        dir.path(),
+        "sim-cps.log",
+        &[
+            "vpcd",
+            "--port",
+            "35963",
+            "--card",
+            "cps3",
+            "--control",
+            cps_control.to_str().unwrap(),
+        ],
+    );
+    wait_for_path(&cps_control);
+    let cards = Cards {
+        procs: vec![sim],
+        cps_control,
+        vitale_control: dir.path().join("none.ctl"),
+    };
+    let present = wait_until(Duration::from_secs(10), || {
+        let Ok(ctx) = pcsc::Context::establish(pcsc::Scope::User) else {
+            return false;
+        };
+        let name = std::ffi::CString::new(VPCD_READERS[0]).unwrap();
+        let mut states = [pcsc::ReaderState::new(name, pcsc::State::UNAWARE)];
+        ctx.get_status_change(Duration::from_millis(100), &mut states)
+            .is_ok()
+            && states[0].event_state().contains(pcsc::State::PRESENT)
+    });
+    assert!(
+        present,
+        "pcscd never saw the simulated CPS3 in {}",
+        VPCD_READERS[0]
+    );
+    Some(Cps3Alone {
+        cards,
+        dir,
+        _turn: turn,
+    })
+}

@@ -18,7 +18,22 @@ pub struct Node {
     pub kind: Kind,
     /// READ BINARY needs the PIN (`69 82` until it is verified).
     pub read_needs_pin: bool,
+    /// IAS-ECC security attributes shown in the FCP (`None`: a card whose
+    /// FCPs carry none).
+    pub security: Option<Security>,
 }
+
+/// A file's IAS-ECC security attributes, each an access-mode byte followed by
+/// one security-condition byte per bit set (ISO 7816-4 compact format). The
+/// FCP shows them as `88 sfi`, `A1 { 8C contact, 9C contactless }`, `8A 05`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Security {
+    pub contact: Vec<u8>,
+    pub contactless: Vec<u8>,
+}
+
+/// Life cycle status "operational, activated" (ISO 7816-4 tag `8A`).
+pub const LIFE_CYCLE_ACTIVATED: u8 = 0x05;
 
 #[derive(Debug, Clone)]
 pub enum Kind {
@@ -48,6 +63,7 @@ impl FileSystem {
                 parent: None,
                 kind: Kind::Df,
                 read_needs_pin: false,
+                security: None,
             }],
         }
     }
@@ -63,6 +79,7 @@ impl FileSystem {
             parent: Some(parent),
             kind: Kind::Df,
             read_needs_pin: false,
+            security: None,
         })
     }
 
@@ -75,6 +92,7 @@ impl FileSystem {
             parent: Some(parent),
             kind: Kind::Ef(data),
             read_needs_pin: false,
+            security: None,
         })
     }
 
@@ -95,6 +113,22 @@ impl FileSystem {
     /// Whether reading `index` needs the PIN.
     pub fn read_needs_pin(&self, index: usize) -> bool {
         self.node(index).is_some_and(|n| n.read_needs_pin)
+    }
+
+    /// Gives a node security attributes, shown from then on in its FCP.
+    pub fn set_security(&mut self, node: usize, security: Security) {
+        if let Some(n) = self.nodes.get_mut(node) {
+            n.security = Some(security);
+        }
+    }
+
+    /// How many nodes the tree has (indexes are `0..len`).
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
     }
 
     pub fn set_sfi(&mut self, node: usize, sfi: u8) {
@@ -196,7 +230,8 @@ impl FileSystem {
     }
 
     /// The FCP template: `62 { 80 size, 82 01 01, 83 fid }` for an EF,
-    /// `62 { 82 01 38, 83 fid, 84 AID }` for a DF.
+    /// `62 { 82 01 38, 83 fid, 84 AID }` for a DF; with security attributes,
+    /// followed by `88 sfi` (EF only, `88 00`: none), `A1 { 8C, 9C }` and `8A 05`.
     pub fn fcp(&self, index: usize) -> Vec<u8> {
         let Some(node) = self.node(index) else {
             return Vec::new();
@@ -217,6 +252,20 @@ impl FileSystem {
                     parts.push(tlv(&[0x84], aid));
                 }
             }
+        }
+        if let Some(security) = &node.security {
+            if let Kind::Ef(_) = node.kind {
+                // ISO 7816-4: the SFI in bits 8-4; `88 00`: the EF has none.
+                parts.push(tlv(&[0x88], &[node.sfi.map_or(0, |s| s << 3)]));
+            }
+            parts.push(constructed(
+                &[0xA1],
+                &[
+                    tlv(&[0x8C], &security.contact),
+                    tlv(&[0x9C], &security.contactless),
+                ],
+            ));
+            parts.push(tlv(&[0x8A], &[LIFE_CYCLE_ACTIVATED]));
         }
         constructed(&[0x62], &parts)
     }
@@ -290,5 +339,37 @@ mod tests {
             fs.fcp(df),
             [0x62, 0x0B, 0x82, 1, 0x38, 0x83, 2, 0, 1, 0x84, 2, 0xA0, 1]
         );
+    }
+
+    /// The EF.SN.ICC FCP of a real CPS3 (OpenSC issue #2275), rebuilt.
+    #[test]
+    fn fcp_with_security_attributes() {
+        let mut fs = FileSystem::new();
+        let ef = fs.add_ef(FileSystem::MF, 0xD003, vec![0; 12]);
+        fs.set_sfi(ef, 0x1C);
+        let acl = vec![0x7B, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x00];
+        fs.set_security(
+            ef,
+            Security {
+                contact: acl.clone(),
+                contactless: acl,
+            },
+        );
+        let real = "62 25 80 02 00 0C 82 01 01 83 02 D0 03 88 01 E0 A1 12 8C 07 7B FF FF FF FF FF 00 \
+                    9C 07 7B FF FF FF FF FF 00 8A 01 05";
+        let real: Vec<u8> = real
+            .split_whitespace()
+            .map(|b| u8::from_str_radix(b, 16).unwrap())
+            .collect();
+        assert_eq!(fs.fcp(ef), real);
+        let other = fs.add_ef(FileSystem::MF, 0x2F00, vec![0; 3]);
+        fs.set_security(
+            other,
+            Security {
+                contact: vec![0x01, 0x00],
+                contactless: vec![0x01, 0xFF],
+            },
+        );
+        assert_eq!(fs.fcp(other)[13..16], [0x88, 0x01, 0x00]);
     }
 }

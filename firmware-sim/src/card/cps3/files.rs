@@ -43,6 +43,10 @@ pub fn select(fs: &FileSystem, cursor: &mut Cursor, apdu: &Apdu, rule: PathRule)
         (0x01, _) => Some(child(fid()?)?)
             .filter(|i| fs.is_df(*i))
             .ok_or(Sw::FILE_NOT_FOUND)?,
+        // `3F00` is reserved for the MF (ISO 7816-4): OpenSC's IAS-ECC
+        // driver selects it so (`A4 02 04 02 3F00`) before each PIN
+        // verification, and verifies PINs on real CPS3s (OpenSC issue #2267).
+        (0x02, PathRule::Cps3) if fid()? == MF_FID => FileSystem::MF,
         (0x02, _) => child(fid()?)?,
         (0x03, _) if apdu.data.is_empty() => fs
             .node(cursor.df)
@@ -65,12 +69,15 @@ pub fn select(fs: &FileSystem, cursor: &mut Cursor, apdu: &Apdu, rule: PathRule)
 
 /// READ BINARY on the current EF (`B0 off_hi off_lo Le`), or by SFI
 /// (`B0 8x off Le`, which makes the EF current). A PIN-protected EF answers
-/// `69 82` until the PIN is verified.
+/// `69 82` until the PIN is verified. Le = 00 ("up to 256") is answered with
+/// what remains, at most [`MAX_READ`] bytes: IAS-ECC's chunk, which OpenSC's
+/// IAS-ECC driver expects in answer to Le = 00 and completes by itself.
 pub fn read_binary(fs: &FileSystem, cursor: &mut Cursor, apdu: &Apdu, verified: bool) -> Result<Reply, Sw> {
     read_binary_up_to(fs, cursor, apdu, verified, MAX_READ)
 }
 
-/// [`read_binary`] for a card that sends at most `max` bytes at once.
+/// [`read_binary`] for a card that sends at most `max` bytes at once (Le =
+/// 00 is answered with at most that much).
 pub fn read_binary_up_to(
     fs: &FileSystem,
     cursor: &mut Cursor,
@@ -78,7 +85,7 @@ pub fn read_binary_up_to(
     verified: bool,
     max: usize,
 ) -> Result<Reply, Sw> {
-    let wanted = apdu.expected_len()?;
+    let asked = apdu.expected_len()?;
     let (ef, offset) = if apdu.p1 & 0x80 != 0 {
         if apdu.p1 & 0x60 != 0 {
             return Err(Sw::WRONG_P1P2);
@@ -96,5 +103,9 @@ pub fn read_binary_up_to(
     if fs.read_needs_pin(ef) && !verified {
         return Err(Sw::SECURITY_NOT_SATISFIED);
     }
+    let wanted = match apdu.le {
+        Some(0) => max.min(data.len().saturating_sub(offset)),
+        _ => asked,
+    };
     read_chunk(data, offset, wanted, max).map(Reply::Data)
 }

@@ -23,6 +23,10 @@ pub const APP_LABEL: &str = "CPX IAS";
 
 pub const FID_EF_DIR: u16 = 0x2F00;
 pub const FID_EF_ATR: u16 = 0x2F01;
+/// The SFIs of EF.DIR and EF.ATR (`88 01 F0`, `88 01 E8` in a real CPS3's FCPs,
+/// OpenSC issue #2223).
+pub const SFI_EF_DIR: u8 = 0x1E;
+pub const SFI_EF_ATR: u8 = 0x1D;
 pub const FID_EF_SN_ICC: u16 = 0xD003;
 pub const SFI_EF_SN_ICC: u8 = 0x1C;
 /// EF_ACTUA, in the MF: `EC { 81 start, 82 end }`, packed BCD `YYYYMMDDhhmmss`.
@@ -258,14 +262,74 @@ fn odf() -> Vec<u8> {
     .concat()
 }
 
+/// TokenFlags bits.
+const TOKEN_READ_ONLY: usize = 0;
+const TOKEN_LOGIN_REQUIRED: usize = 1;
+
 fn token_info(generation: Generation, serial: &str) -> Vec<u8> {
-    seq(&[
+    let mut fields = vec![
         integer(0),                                        // version
         octets(&pan_bcd(serial)),                          // serialNumber
         utf8("lecteur-sim"),                               // manufacturerID
         tlv(&[0x80], generation.token_label().as_bytes()), // label [0]
-        named_bits(&[1]),                                  // tokenflags: loginRequired
-    ])
+    ];
+    match generation {
+        // A real CPS3's TokenInfo (OpenSC issue #2267): read-only, login
+        // required, and the card's algorithms.
+        Generation::Cps3 => {
+            fields.push(named_bits(&[TOKEN_READ_ONLY, TOKEN_LOGIN_REQUIRED]));
+            fields.push(constructed(&[0xA2], &cps3_algorithms()));
+        }
+        Generation::Cps4 => fields.push(named_bits(&[TOKEN_LOGIN_REQUIRED])),
+    }
+    seq(&fields)
+}
+
+/// PKCS#11 mechanism numbers.
+const CKM_RSA_PKCS: u32 = 0x01;
+const CKM_SHA1_RSA_PKCS: u32 = 0x06;
+const CKM_SHA256_RSA_PKCS: u32 = 0x40;
+const CKM_SHA_1: u32 = 0x220;
+const CKM_SHA256: u32 = 0x250;
+/// PKCS#15 supportedOperations bits.
+const OP_COMPUTE_SIGNATURE: usize = 1;
+const OP_HASH: usize = 6;
+
+/// `supportedAlgorithms` of a real CPS3's TokenInfo (OpenSC issue #2267, as
+/// pkcs15-tool lists it): references 1 to 5, each with its PKCS#11 mechanism,
+/// operation, OID and the card's algorithm reference — those of Cryptolib's
+/// MSE SET (public-sources.md 1.5.2). The listing is cut off inside entry 5
+/// after its mechanism (CKM_RSA_PKCS): its operation and algRef are the
+/// authentication key's (INTERNAL AUTHENTICATE, `02`), its OID is left out.
+fn cps3_algorithms() -> Vec<Vec<u8>> {
+    const SHA1: &[u8] = &[0x2B, 0x0E, 0x03, 0x02, 0x1A];
+    const SHA256: &[u8] = &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01];
+    const SHA1_RSA: &[u8] = &[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x05];
+    const SHA256_RSA: &[u8] = &[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x0B];
+    let entries: [(u32, usize, Option<&[u8]>, u32); 5] = [
+        (CKM_SHA_1, OP_HASH, Some(SHA1), 0x10),
+        (CKM_SHA256, OP_HASH, Some(SHA256), 0x40),
+        (CKM_SHA1_RSA_PKCS, OP_COMPUTE_SIGNATURE, Some(SHA1_RSA), 0x12),
+        (CKM_SHA256_RSA_PKCS, OP_COMPUTE_SIGNATURE, Some(SHA256_RSA), 0x42),
+        (CKM_RSA_PKCS, OP_COMPUTE_SIGNATURE, None, 0x02),
+    ];
+    entries
+        .iter()
+        .zip(1..)
+        .map(|(&(mechanism, operation, oid, alg_ref), reference)| {
+            // AlgorithmInfo { reference, algorithm, parameters NULL,
+            //                 supportedOperations, objId?, algRef }
+            let mut info = vec![
+                integer(reference),
+                integer(mechanism),
+                vec![0x05, 0x00],
+                named_bits(&[operation]),
+            ];
+            info.extend(oid.map(|o| tlv(&[0x06], o)));
+            info.push(integer(alg_ref));
+            seq(&info)
+        })
+        .collect()
 }
 
 /// KeyUsageFlags bits.
@@ -490,9 +554,11 @@ pub fn build(
     let mut fs = FileSystem::new();
     let mf = FileSystem::MF;
     fs.set_aid(mf, &AID_IAS);
-    fs.add_ef(mf, FID_EF_DIR, ef_dir());
+    let dir = fs.add_ef(mf, FID_EF_DIR, ef_dir());
     if generation == Generation::Cps3 {
-        fs.add_ef(mf, FID_EF_ATR, EF_ATR.to_vec());
+        fs.set_sfi(dir, SFI_EF_DIR);
+        let atr = fs.add_ef(mf, FID_EF_ATR, EF_ATR.to_vec());
+        fs.set_sfi(atr, SFI_EF_ATR);
     }
     let sn = fs.add_ef(mf, FID_EF_SN_ICC, tlv(&[0x5A], &pan_bcd(serial)));
     fs.set_sfi(sn, SFI_EF_SN_ICC);
@@ -520,6 +586,9 @@ pub fn build(
         };
         let ef = fs.add_ef(app, situation_fid(n), content);
         fs.set_read_needs_pin(ef);
+    }
+    if generation == Generation::Cps3 {
+        super::acl::apply(&mut fs);
     }
     fs
 }

@@ -1,13 +1,16 @@
 //! The CPS3 (IAS-ECC) professional card, contact interface: SELECT, READ
-//! BINARY, the PIN commands and the two RSA-2048 keys (81 signature, 82
-//! authentication). Card contents come from [`CpsConfig`]; the file system
-//! (shared with the CPS4) is in [`layout`].
+//! BINARY, the PIN commands, GET DATA of its security data objects, GET
+//! CHALLENGE and the two RSA-2048 keys (81 signature, 82 authentication). Card contents come from [`CpsConfig`]; the file system
+//! (shared with the CPS4) is in [`layout`], the IAS-ECC access rules its
+//! FCPs and GET DATA show in [`acl`] and [`sdo`].
 
+pub mod acl;
 pub mod crypto;
 pub mod files;
 pub mod hash;
 pub mod layout;
 pub mod pin;
+pub mod sdo;
 
 use super::apdu::{Apdu, Reply, Sw, T0};
 use super::fs::{Cursor, FileSystem};
@@ -17,6 +20,9 @@ use crypto::SecurityEnv;
 use files::PathRule;
 use layout::{CpsData, Generation};
 use pin::{PinState, Secret};
+use rand_chacha::rand_core::{RngCore, SeedableRng};
+use rand_chacha::ChaCha20Rng;
+use sha2::{Digest, Sha256};
 
 /// The largest READ BINARY chunk the card sends (Cryptolib's max_recv).
 pub const MAX_READ: usize = 0xE7;
@@ -61,13 +67,21 @@ pub struct Cps3Card {
     pins: PinState,
     env: SecurityEnv,
     certs: CardCertificates,
+    /// GET CHALLENGE's numbers: seeded from the serial, so runs repeat (a
+    /// simulator's challenges protect nothing).
+    rng: ChaCha20Rng,
 }
+
+/// The only challenge length an IAS-ECC card gives (OpenSC's driver asks for
+/// 8 bytes for that reason).
+const CHALLENGE_LEN: u8 = 8;
 
 impl Cps3Card {
     /// Issues the card's certificates (two RSA signatures by the simulator CA)
     /// and lays out its files.
     pub fn new(config: CpsConfig) -> Result<Self, PkiError> {
         let certs = pki::issue_cps_certificates(&config.holder)?;
+        let seed: [u8; 32] = Sha256::digest(config.holder.card_serial.as_bytes()).into();
         Ok(Cps3Card {
             atr: config.atr,
             fs: layout::build(Generation::Cps3, &config.holder, &config.data, &certs),
@@ -76,6 +90,7 @@ impl Cps3Card {
             pins: config.pin.state(),
             env: SecurityEnv::default(),
             certs,
+            rng: ChaCha20Rng::from_seed(seed),
         })
     }
 
@@ -94,7 +109,7 @@ impl Cps3Card {
             0x20 => self.pins.verify(apdu),
             0x24 => self.pins.change(apdu),
             0x2C => self.pins.unblock(apdu),
-            0xCB => self.pins.get_data(apdu),
+            0xCB => sdo::get_data(apdu, &self.pins, key_sizes()),
             0x22 => self.env.set(apdu),
             0x2A => match (apdu.p1, apdu.p2) {
                 (0x90, 0xA0) => self.env.pso_hash(apdu),
@@ -104,12 +119,35 @@ impl Cps3Card {
                 }
                 _ => Err(Sw::WRONG_P1P2),
             },
+            0x84 => self.get_challenge(apdu),
             0x88 => {
                 let key = pki::cps3_authentication_key();
                 self.env.internal_authenticate(apdu, self.pins.verified(), key)
             }
             _ => Err(Sw::INS_NOT_SUPPORTED),
         }
+    }
+
+    /// GET CHALLENGE `00 84 00 00 08`: 8 random bytes.
+    fn get_challenge(&mut self, apdu: &Apdu) -> Result<Reply, Sw> {
+        if (apdu.p1, apdu.p2) != (0, 0) {
+            return Err(Sw::WRONG_P1P2);
+        }
+        if !apdu.data.is_empty() || apdu.le != Some(CHALLENGE_LEN) {
+            return Err(Sw::WRONG_LENGTH);
+        }
+        let mut challenge = vec![0; usize::from(CHALLENGE_LEN)];
+        self.rng.fill_bytes(&mut challenge);
+        Ok(Reply::Data(challenge))
+    }
+}
+
+/// The moduli sizes of the card's two keys, in bytes.
+fn key_sizes() -> sdo::KeySizes {
+    use rsa::traits::PublicKeyParts;
+    sdo::KeySizes {
+        signature: pki::cps3_signature_key().size(),
+        authentication: pki::cps3_authentication_key().size(),
     }
 }
 
@@ -135,5 +173,7 @@ impl SimCard for Cps3Card {
 
 #[cfg(test)]
 pub(crate) mod tests;
+#[cfg(test)]
+mod tests_iasecc;
 #[cfg(test)]
 pub(crate) mod walk;

@@ -1,9 +1,8 @@
 //! The CPS3 PIN (reference 01) and PUK (reference 02): VERIFY, CHANGE
-//! REFERENCE DATA, RESET RETRY COUNTER and the GET DATA retry-counter read.
+//! REFERENCE DATA, RESET RETRY COUNTER, and the counters GET DATA shows.
 //! Counters live in the card (they survive a reset); the verified state does not.
 
 use crate::card::apdu::{Apdu, Reply, Sw};
-use crate::card::tlv::{constructed, tlv};
 
 pub const PIN_REF: u8 = 0x01;
 pub const PUK_REF: u8 = 0x02;
@@ -183,21 +182,14 @@ impl PinState {
         Ok(Reply::Done)
     }
 
-    /// GET DATA `00 CB 3F FF 0A 4D 08 70 06 BF 81 <ref> 02 A0 80` (the CHV SDO
-    /// read Cryptolib uses for the counters) → `BF 81 ref { A0 { 9A max, 9B left, 9D usage } }`.
-    pub fn get_data(&self, apdu: &Apdu) -> Result<Reply, Sw> {
-        if (apdu.p1, apdu.p2) != (0x3F, 0xFF) {
-            return Err(Sw::WRONG_P1P2);
-        }
-        let reference = match apdu.data {
-            [0x4D, 0x08, 0x70, 0x06, 0xBF, 0x81, r, 0x02, 0xA0, 0x80] => *r,
-            _ => return Err(Sw::REF_NOT_FOUND),
-        };
+    /// The counters of CHV `reference` (PIN or PUK) as the card's GET DATA
+    /// shows them: `None` for another reference.
+    pub fn counters(&self, reference: u8) -> Option<Counters> {
         let (secret, usage) = match reference {
             PIN_REF => (&self.pin, vec![0xFF]),
             // The real PUK shows a two-byte usage counter (00 64).
             PUK_REF => (&self.puk, vec![0x00, 0x64]),
-            _ => return Err(Sw::REF_NOT_FOUND),
+            _ => return None,
         };
         // A zero usage counter is how Cryptolib recognises a blocked PIN.
         let usage = if secret.blocked() {
@@ -205,14 +197,18 @@ impl PinState {
         } else {
             usage
         };
-        let body = constructed(
-            &[0xA0],
-            &[
-                tlv(&[0x9A], &[secret.max]),
-                tlv(&[0x9B], &[secret.left]),
-                tlv(&[0x9D], &usage),
-            ],
-        );
-        Ok(Reply::Later(tlv(&[0xBF, 0x81, reference], &body)))
+        Some(Counters {
+            max: secret.max,
+            left: secret.left,
+            usage,
+        })
     }
+}
+
+/// A CHV's counters: tries allowed, tries left, usage counter (`9A`, `9B`, `9D`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Counters {
+    pub max: u8,
+    pub left: u8,
+    pub usage: Vec<u8>,
 }

@@ -38,6 +38,16 @@ pub(crate) fn data(card: &mut dyn SimCard, apdu: &str) -> Vec<u8> {
 const SELECT_APP: &str = "00 A4 04 0C 0D E8 28 BD 08 0F 80 25 00 00 01 FF 00 10";
 const VERIFY_1234: &str = "00 20 00 01 04 31 32 33 34";
 const PIN_COUNTER: &str = "00 CB 3F FF 0A 4D 08 70 06 BF 81 01 02 A0 80 00";
+/// A DF's security attributes (every operation never), as the FCP shows them.
+const DF_ACL: &str = "A1 14 8C 08 7F FF FF FF FF FF FF FF 9C 08 7F FF FF FF FF FF FF FF 8A 01 05";
+/// The PIN's DOCP around its counters: `70 BF 81 01 { A0 { 9A 9B 9D A1 { 8C } } }`.
+fn pin_docp(left: u8, usage: u8) -> Vec<u8> {
+    h(&format!(
+        "70 19 BF 81 01 15 A0 13 9A 01 03 9B 01 {left:02X} 9D 01 {usage:02X} A1 08 8C 06 F3 00 00 13 FF 00"
+    ))
+}
+/// The offset of `9B`'s value (tries left) in the PIN's DOCP.
+const TRIES_LEFT_AT: usize = 13;
 
 /// Reads the current EF whole, in 0xE7 chunks, using 6Cxx for the tail.
 fn read_all(card: &mut dyn SimCard) -> Vec<u8> {
@@ -79,16 +89,24 @@ fn atr_and_select_variants() {
     assert_eq!(send(&mut *card, &format!("00 A4 04 00 0D {aid}")), [0x6A, 0x86]);
     assert_eq!(send(&mut *card, SELECT_APP), [0x90, 0x00]);
     let fcp = data(&mut *card, &format!("00 A4 04 04 0D {aid}"));
-    assert_eq!(fcp, h(&format!("62 16 82 01 38 83 02 00 01 84 0D {aid}")));
+    assert_eq!(
+        fcp,
+        h(&format!("62 2F 82 01 38 83 02 00 01 84 0D {aid} {DF_ACL}"))
+    );
     // Also with a trailing Le.
     assert_eq!(
         send(&mut *card, &format!("00 A4 04 04 0D {aid} 00")),
-        [0x61, 0x18]
+        [0x61, 0x31]
     );
     assert_eq!(send(&mut *card, "00 A4 04 04 03 E8 28 BD"), [0x6A, 0x82]);
     // By path from the MF; the 3F00 prefix is required.
+    // EF.SN.ICC's FCP is a real CPS3's, byte for byte (OpenSC issue #2275).
     let fcp = data(&mut *card, "00 A4 09 04 04 3F 00 D0 03");
-    assert_eq!(fcp, h("62 0B 80 02 00 0C 82 01 01 83 02 D0 03"));
+    assert_eq!(
+        fcp,
+        h("62 25 80 02 00 0C 82 01 01 83 02 D0 03 88 01 E0 \
+           A1 12 8C 07 7B FF FF FF FF FF 00 9C 07 7B FF FF FF FF FF 00 8A 01 05")
+    );
     assert_eq!(send(&mut *card, "00 A4 09 04 02 D0 03"), [0x6A, 0x82]);
     assert_eq!(send(&mut *card, "00 A4 09 0C 06 3F 00 00 01 E0 09"), [0x6A, 0x82]);
     // By FID, child of the current DF.
@@ -96,7 +114,16 @@ fn atr_and_select_variants() {
     assert_eq!(send(&mut *card, "00 A4 02 0C 02 E0 01"), [0x6A, 0x82]);
     assert_eq!(send(&mut *card, "00 A4 02 0C 02 00 01"), [0x90, 0x00]);
     let fcp = data(&mut *card, "00 A4 02 04 02 E0 02");
-    assert_eq!(fcp[..4], h("62 0B 80 02"));
+    assert_eq!(fcp[..4], h("62 25 80 02"));
+    // 3F00 with P1 02 is the MF, from any DF (OpenSC sends it before VERIFY).
+    let fcp = data(&mut *card, "00 A4 02 04 02 3F 00");
+    assert_eq!(
+        fcp,
+        h(&format!(
+            "62 2A 82 01 38 83 02 3F 00 84 08 80 25 00 00 01 FF 01 00 {DF_ACL}"
+        ))
+    );
+    assert_eq!(send(&mut *card, "00 A4 02 0C 02 00 01"), [0x90, 0x00]);
     assert_eq!(send(&mut *card, "00 A4 02 04 03 E0 02 00"), [0x67, 0x00]);
     assert_eq!(send(&mut *card, "00 A4 07 04 02 E0 02"), [0x6A, 0x86]);
     // The IAS AID named in EF.ATR selects the MF.
@@ -135,14 +162,21 @@ fn read_binary_limits() {
     data(&mut *card, "00 A4 09 0C 06 3F 00 00 01 E0 01");
     assert_eq!(send(&mut *card, "00 B0 00 00 E7").len(), 0xE7 + 2);
     assert_eq!(send(&mut *card, "00 B0 00 00 E8"), [0x67, 0x00]);
-    assert_eq!(send(&mut *card, "00 B0 00 00 00"), [0x67, 0x00]);
+    // Le = 00: up to 256, answered with the card's chunk (IAS-ECC).
+    let first = send(&mut *card, "00 B0 00 00 00");
+    assert_eq!(first.len(), 0xE7 + 2);
+    assert_eq!(first[0xE7..], [0x90, 0x00]);
     assert_eq!(send(&mut *card, "00 B0 00 00"), [0x67, 0x00]);
     let size = read_all(&mut *card).len();
+    assert_eq!(first[..0xE7], read_all(&mut *card)[..0xE7]);
     let [hi, lo] = ((size - 5) as u16).to_be_bytes();
     assert_eq!(card.transmit(&[0, 0xB0, hi, lo, 0x10]), [0x6C, 0x05]);
     assert_eq!(card.transmit(&[0, 0xB0, hi, lo, 0x05]).len(), 7);
+    // Le = 00 near the end: what remains.
+    assert_eq!(card.transmit(&[0, 0xB0, hi, lo, 0x00]).len(), 7);
     let [hi, lo] = (size as u16).to_be_bytes();
     assert_eq!(card.transmit(&[0, 0xB0, hi, lo, 0x01]), [0x6B, 0x00]);
+    assert_eq!(card.transmit(&[0, 0xB0, hi, lo, 0x00]), [0x6B, 0x00]);
     assert_eq!(send(&mut *card, "00 B0 7F FF 01"), [0x6B, 0x00]);
 }
 
@@ -156,14 +190,14 @@ fn status_words_for_bad_commands() {
     // Nothing pending.
     assert_eq!(send(&mut *card, "00 C0 00 00 10"), [0x69, 0x85]);
     // GET RESPONSE with the wrong Le, then the right one; then it is gone.
-    assert_eq!(send(&mut *card, "00 A4 09 04 04 3F 00 D0 03"), [0x61, 0x0D]);
-    assert_eq!(send(&mut *card, "00 C0 00 00 20"), [0x6C, 0x0D]);
-    assert_eq!(send(&mut *card, "00 C0 00 00 0D").len(), 0x0F);
-    assert_eq!(send(&mut *card, "00 C0 00 00 0D"), [0x69, 0x85]);
+    assert_eq!(send(&mut *card, "00 A4 09 04 04 3F 00 D0 03"), [0x61, 0x27]);
+    assert_eq!(send(&mut *card, "00 C0 00 00 30"), [0x6C, 0x27]);
+    assert_eq!(send(&mut *card, "00 C0 00 00 27").len(), 0x29);
+    assert_eq!(send(&mut *card, "00 C0 00 00 27"), [0x69, 0x85]);
     // Another command drops pending data.
-    assert_eq!(send(&mut *card, "00 A4 09 04 04 3F 00 D0 03"), [0x61, 0x0D]);
+    assert_eq!(send(&mut *card, "00 A4 09 04 04 3F 00 D0 03"), [0x61, 0x27]);
     assert_eq!(send(&mut *card, "00 20 00 01"), [0x63, 0xC3]);
-    assert_eq!(send(&mut *card, "00 C0 00 00 0D"), [0x69, 0x85]);
+    assert_eq!(send(&mut *card, "00 C0 00 00 27"), [0x69, 0x85]);
 }
 
 #[test]
@@ -196,14 +230,12 @@ fn certificates_are_the_issued_ones_and_chain() {
 fn pin_counter_behaviour() {
     let mut card = default_cps3();
     let counter = |card: &mut dyn SimCard| data(card, PIN_COUNTER);
-    assert_eq!(
-        counter(&mut *card),
-        h("BF 81 01 0B A0 09 9A 01 03 9B 01 03 9D 01 FF")
-    );
+    // The real card's DOCP (OpenSC issue #2275) with the usage counter.
+    assert_eq!(counter(&mut *card), pin_docp(3, 0xFF));
     // Also accepted without the trailing 00.
     assert_eq!(
         send(&mut *card, &PIN_COUNTER[..PIN_COUNTER.len() - 3]),
-        [0x61, 0x0F]
+        [0x61, 0x1B]
     );
     // A no-data VERIFY tells the tries left without using one.
     for _ in 0..5 {
@@ -211,10 +243,10 @@ fn pin_counter_behaviour() {
     }
     assert_eq!(send(&mut *card, "00 20 00 01 04 31 31 31 31"), [0x63, 0xC2]);
     assert_eq!(send(&mut *card, "00 20 00 01 00"), [0x63, 0xC2]);
-    assert_eq!(counter(&mut *card)[11], 0x02);
+    assert_eq!(counter(&mut *card)[TRIES_LEFT_AT], 0x02);
     assert_eq!(send(&mut *card, VERIFY_1234), [0x90, 0x00]);
     assert_eq!(send(&mut *card, "00 20 00 01"), [0x90, 0x00]);
-    assert_eq!(counter(&mut *card)[11], 0x03);
+    assert_eq!(counter(&mut *card)[TRIES_LEFT_AT], 0x03);
     // A wrong PIN ends the verified state.
     assert_eq!(send(&mut *card, "00 20 00 01 02 31 32"), [0x63, 0xC2]);
     assert_eq!(send(&mut *card, "00 20 00 01"), [0x63, 0xC2]);
@@ -223,10 +255,7 @@ fn pin_counter_behaviour() {
     // Blocked: even the right PIN is refused, and the usage counter shows 0.
     assert_eq!(send(&mut *card, VERIFY_1234), [0x69, 0x83]);
     assert_eq!(send(&mut *card, "00 20 00 01"), [0x69, 0x83]);
-    assert_eq!(
-        counter(&mut *card),
-        h("BF 81 01 0B A0 09 9A 01 03 9B 01 00 9D 01 00")
-    );
+    assert_eq!(counter(&mut *card), pin_docp(0, 0));
     // Blocked state survives a reset.
     card.reset();
     assert_eq!(send(&mut *card, VERIFY_1234), [0x69, 0x83]);
@@ -239,7 +268,10 @@ fn pin_counter_behaviour() {
         [0x63, 0xC9]
     );
     let puk = data(&mut *card, "00 CB 3F FF 0A 4D 08 70 06 BF 81 02 02 A0 80 00");
-    assert_eq!(puk, h("BF 81 02 0C A0 0A 9A 01 0A 9B 01 09 9D 02 00 64"));
+    assert_eq!(
+        puk,
+        h("70 1A BF 81 02 16 A0 14 9A 01 0A 9B 01 09 9D 02 00 64 A1 08 8C 06 F3 FF 00 FF FF 00")
+    );
     assert_eq!(
         send(&mut *card, "00 2C 00 01 0C 31 32 33 34 35 36 37 38 39 39 39 39"),
         [0x90, 0x00]
@@ -558,8 +590,13 @@ fn default_data_objects() {
 fn situations_need_the_pin() {
     let mut card = default_cps3();
     // Selecting is free, reading is not.
+    // The FCP says so: READ after user authentication (SCB 11), contact only.
     let fcp = data(&mut *card, "00 A4 09 04 06 3F 00 00 01 D1 20");
-    assert_eq!(fcp[..2], [0x62, 0x0B]);
+    assert_eq!(fcp[..2], [0x62, 0x25]);
+    assert_eq!(
+        fcp[16..],
+        h("A1 12 8C 07 7B FF FF FF FF FF 11 9C 07 7B FF FF FF FF FF FF 8A 01 05")
+    );
     assert_eq!(send(&mut *card, "00 B0 00 00 04"), [0x69, 0x82]);
     for n in 0..16u8 {
         assert_eq!(
@@ -692,7 +729,7 @@ fn variant_cards() {
 
     let mut card = load("cps3-blocked").unwrap();
     assert_eq!(send(&mut *card, VERIFY_1234), [0x69, 0x83]);
-    assert_eq!(data(&mut *card, PIN_COUNTER)[11], 0);
+    assert_eq!(data(&mut *card, PIN_COUNTER)[TRIES_LEFT_AT], 0);
     assert_eq!(read_file(&mut *card, "3F00 0001 D120"), None);
 
     // Expired: card validity and certificates in the past.
