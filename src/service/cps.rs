@@ -111,6 +111,7 @@ fn gate(ctx: &mut SlotCtx, card: &CpsCard, last_try: LastTry) -> Result<PinStatu
     let status = card.pin_status(ex)?;
     note_pin(ctx, status);
     match status.tries_left {
+        0 if status.usage_spent => Err(ServiceError::PinUsageSpent),
         0 => Err(ServiceError::PinBlocked),
         1 if last_try == LastTry::Refuse => Err(ServiceError::PinLastTry),
         _ => Ok(status),
@@ -431,6 +432,7 @@ impl Service {
                 PinStatus {
                     tries_left: max,
                     tries_max: max,
+                    usage_spent: false,
                 },
             );
             ctx.set_verified(conn);
