@@ -18,10 +18,10 @@ pub enum ServiceError {
     PinBlocked,
     /// The PIN's usage counter (CPS3 GET DATA `9D`) is spent: 0 tries left,
     /// no VERIFY sent.
-    #[error("the PIN can no longer be used: the card's PIN usage counter is spent; unblock it with the PUK (lecteur unblock-pin) or have the card replaced")]
+    #[error("the PIN can no longer be used: the card's PIN usage counter is spent; as for a blocked PIN, unblock it with the PUK (cps.unblock_pin) or ask the ANS")]
     PinUsageSpent,
     /// EF_ACTUA exists but is empty or unreadable (see `CardError::BeingUpdated`).
-    #[error("{0}: an update of the card was interrupted, so its data cannot be trusted and it will not sign; put the card back in a reader connected to the ANS update service (or CPS Gestion) to finish the update, or contact the ANS if it persists")]
+    #[error("{0}: an update of the card was interrupted, so its data cannot be trusted and it will not sign; let the update finish (the card in a reader of a workstation where the ANS's CPS update runs) or contact the ANS if it persists")]
     CardBeingUpdated(String),
     #[error("wrong PUK, {tries_left} tries left")]
     PukIncorrect { tries_left: u8 },
