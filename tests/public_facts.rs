@@ -165,3 +165,23 @@ fn error_code(e: &lecteur::client::ClientError) -> i64 {
         other => panic!("not an API error: {other}"),
     }
 }
+
+#[test]
+fn the_vitale_certificate_objects_are_named_and_the_pan_read() {
+    let d = Daemon::start(&["--no-pcsc", "--sim"]);
+    d.wait_cards(2);
+    let v = d.client().call("vitale.read", json!({})).unwrap();
+    // firmware-sim/cards/vitale2.toml: D003 = 7F21 { 5F37 …, 5F38 … }.
+    assert_eq!(
+        v["certificates"],
+        json!([{
+            "file": "D003",
+            "certificate": "5F37080102030405060708 5F38020A0B".replace(' ', ""),
+            "ca_signature": "0102030405060708",
+            "public_key_remainder": "0A0B"
+        }])
+    );
+    // EF 2F02 of MF_VITALE, not named in POINTERS: 5A <len> <serial BCD>.
+    assert_eq!(v["pan"], "5A054200000001");
+    assert!(v["warnings"].as_array().unwrap().is_empty(), "{v}");
+}
