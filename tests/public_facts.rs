@@ -167,6 +167,27 @@ fn error_code(e: &lecteur::client::ClientError) -> i64 {
 }
 
 #[test]
+fn the_cps2ter_volet_through_a_serial_reader() {
+    // Class A0 and 9F xx through lecteurd's CCID serial transport and the
+    // simulated GemCore SIM Pro's firmware, on a real pty.
+    let dir = tempfile::tempdir().unwrap();
+    let sim = SerialSim::two_cards(dir.path());
+    let d = sim.daemon();
+    d.wait_cards(2);
+    let mut c = d.client();
+    c.call("cps.verify_pin", json!({"pin": TEST_PIN})).unwrap();
+    let info = c.call("cps.info", json!({})).unwrap();
+    let volet: Vec<&str> = info["cps2ter_objects"]
+        .as_array()
+        .expect("after the PIN")
+        .iter()
+        .map(|o| o["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(volet, ["CPS2TER_ACTIVITY_01_PS", "CPS2TER_ACTIVITY_02_PS", "CPS_SIT_FACT"]);
+    assert_eq!(counter(&sim.control, "verify"), 1);
+}
+
+#[test]
 fn the_vitale_certificate_objects_are_named_and_the_pan_read() {
     let d = Daemon::start(&["--no-pcsc", "--sim"]);
     d.wait_cards(2);
