@@ -44,7 +44,10 @@ fn a_spent_usage_counter_means_no_tries_and_no_verify() {
     let info = c.call("cps.info", json!({"reader": reader})).unwrap();
     assert_eq!(info["pin"]["tries_left"], 0, "9D = 0 counts as 0 tries");
     for (method, params) in [
-        ("cps.verify_pin", json!({"reader": reader, "pin": TEST_PIN, "allow_last_try": true})),
+        (
+            "cps.verify_pin",
+            json!({"reader": reader, "pin": TEST_PIN, "allow_last_try": true}),
+        ),
         (
             "cps.sign",
             json!({"reader": reader, "pin": TEST_PIN, "key": "signature",
@@ -54,7 +57,10 @@ fn a_spent_usage_counter_means_no_tries_and_no_verify() {
         let e = c.call(method, params).unwrap_err();
         assert_eq!(kind(&e), "pin_blocked", "{method}: {e}");
         let data = error_data(&e);
-        assert_eq!((data["reason"].as_str(), data["tries_left"].as_u64()), (Some("usage_counter"), Some(0)));
+        assert_eq!(
+            (data["reason"].as_str(), data["tries_left"].as_u64()),
+            (Some("usage_counter"), Some(0))
+        );
         assert!(e.to_string().contains("PUK"), "a remedy: {e}");
     }
     assert_eq!(counter(&sim.control, "verify"), 0, "no VERIFY reached the card");
@@ -71,7 +77,10 @@ fn an_interrupted_update_is_a_typed_error_and_nothing_is_signed() {
     let e = c.call("cps.info", json!({})).unwrap_err();
     assert_eq!(kind(&e), "card_being_updated", "{e}");
     assert_eq!(error_code(&e), -32018);
-    assert!(e.to_string().contains("EF_ACTUA is empty") && e.to_string().contains("ANS"), "{e}");
+    assert!(
+        e.to_string().contains("EF_ACTUA is empty") && e.to_string().contains("ANS"),
+        "{e}"
+    );
     for key in ["signature", "authentication"] {
         let e = c
             .call(
@@ -82,12 +91,19 @@ fn an_interrupted_update_is_a_typed_error_and_nothing_is_signed() {
         assert_eq!(kind(&e), "card_being_updated", "{e}");
     }
     let e = c
-        .call("cps.authenticate", json!({"pin": TEST_PIN, "data_b64": b64(b"x")}))
+        .call(
+            "cps.authenticate",
+            json!({"pin": TEST_PIN, "data_b64": b64(b"x")}),
+        )
         .unwrap_err();
     assert_eq!(kind(&e), "card_being_updated", "{e}");
     assert_eq!(counter(&sim.control, "verify"), 0, "no PIN went to that card");
     assert!(sent(&d, 0xA4) > 0, "the log shows the commands sent");
-    assert_eq!(sent(&d, 0x2A) + sent(&d, 0x88), 0, "no PSO or INTERNAL AUTHENTICATE");
+    assert_eq!(
+        sent(&d, 0x2A) + sent(&d, 0x88),
+        0,
+        "no PSO or INTERNAL AUTHENTICATE"
+    );
     // The Vitale beside it reads as usual.
     assert!(c.call("vitale.read", json!({})).is_ok());
 }
@@ -120,7 +136,9 @@ fn the_cps2ter_objects_come_after_the_pin() {
     d.wait_cards(2);
     let mut c = d.client();
     let before = c.call("cps.data_objects", json!({})).unwrap();
-    assert!(!labels(&before).iter().any(|l| l.starts_with("CPS2TER") || l == "CPS_SIT_FACT"));
+    assert!(!labels(&before)
+        .iter()
+        .any(|l| l.starts_with("CPS2TER") || l == "CPS_SIT_FACT"));
     let info = c.call("cps.info", json!({})).unwrap();
     assert_eq!(info["cps2ter_objects"], Value::Null);
 
@@ -133,7 +151,11 @@ fn the_cps2ter_objects_come_after_the_pin() {
         .filter(|l| l.starts_with("CPS2TER") || *l == "CPS_SIT_FACT")
         .collect();
     // One activity object per situation the card holds (2), then the billing situation.
-    assert_eq!(tail, ["CPS2TER_ACTIVITY_01_PS", "CPS2TER_ACTIVITY_02_PS", "CPS_SIT_FACT"], "{l:?}");
+    assert_eq!(
+        tail,
+        ["CPS2TER_ACTIVITY_01_PS", "CPS2TER_ACTIVITY_02_PS", "CPS_SIT_FACT"],
+        "{l:?}"
+    );
     let find = |label: &str| {
         after["objects"]
             .as_array()
@@ -183,7 +205,10 @@ fn the_cps2ter_volet_through_a_serial_reader() {
         .iter()
         .map(|o| o["label"].as_str().unwrap())
         .collect();
-    assert_eq!(volet, ["CPS2TER_ACTIVITY_01_PS", "CPS2TER_ACTIVITY_02_PS", "CPS_SIT_FACT"]);
+    assert_eq!(
+        volet,
+        ["CPS2TER_ACTIVITY_01_PS", "CPS2TER_ACTIVITY_02_PS", "CPS_SIT_FACT"]
+    );
     assert_eq!(counter(&sim.control, "verify"), 1);
 }
 

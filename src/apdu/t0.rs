@@ -101,7 +101,10 @@ mod tests {
     #[test]
     fn cps2ter_9fxx_is_fetched_with_class_a0_and_bounded() {
         // Case 4 on the CPS2ter volet: 9F xx, then GET RESPONSE A0 C0.
-        let mut r = Replay::new([("A0A4000002 4000", "9F07"), ("A0C0000007", "8505 0040400004 9000")]);
+        let mut r = Replay::new([
+            ("A0A4000002 4000", "9F07"),
+            ("A0C0000007", "8505 0040400004 9000"),
+        ]);
         let cmd = Command::new(0xA0, 0xA4, 0, 0).data([0x40, 0x00]).le(256);
         let resp = transmit(&mut r, &cmd).unwrap();
         assert_eq!((resp.data.len(), resp.sw), (7, StatusWord::Ok));

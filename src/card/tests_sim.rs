@@ -154,12 +154,18 @@ fn cps3_cps2ter_volet_after_the_pin_spent_counter_and_bad_actua() {
         listed(&volet),
         ["CPS2TER_ACTIVITY_01_PS", "CPS2TER_ACTIVITY_02_PS", "CPS_SIT_FACT"]
     );
-    assert_eq!(hex::encode_upper(&volet[2].value), "0109313233343536373839020453413037");
+    assert_eq!(
+        hex::encode_upper(&volet[2].value),
+        "0109313233343536373839020453413037"
+    );
     let all = card.read_data_objects(&mut sim, true).unwrap();
     assert_eq!(listed(&all).last().map(String::as_str), Some("CPS_SIT_FACT"));
     // A reset ends the verification: the volet refuses again.
     sim.0.reset();
-    assert_eq!(card.read_data_objects(&mut sim, true), Err(CardError::PinRequired));
+    assert_eq!(
+        card.read_data_objects(&mut sim, true),
+        Err(CardError::PinRequired)
+    );
 
     let mut sim = load("cps3-usage-spent");
     let card = cps(&sim);
@@ -170,7 +176,10 @@ fn cps3_cps2ter_volet_after_the_pin_spent_counter_and_bad_actua() {
     for name in ["cps3-actua-empty", "cps3-actua-garbled"] {
         let mut sim = load(name);
         let card = cps(&sim);
-        assert!(matches!(card.read_info(&mut sim), Err(CardError::BeingUpdated(_))), "{name}");
+        assert!(
+            matches!(card.read_info(&mut sim), Err(CardError::BeingUpdated(_))),
+            "{name}"
+        );
     }
 }
 

@@ -34,9 +34,18 @@ pub const BUNDLED: [(&str, &str); 16] = [
         include_str!("../../cards/cps3-16-situations.toml"),
     ),
     ("cps3-adeli", include_str!("../../cards/cps3-adeli.toml")),
-    ("cps3-usage-spent", include_str!("../../cards/cps3-usage-spent.toml")),
-    ("cps3-actua-empty", include_str!("../../cards/cps3-actua-empty.toml")),
-    ("cps3-actua-garbled", include_str!("../../cards/cps3-actua-garbled.toml")),
+    (
+        "cps3-usage-spent",
+        include_str!("../../cards/cps3-usage-spent.toml"),
+    ),
+    (
+        "cps3-actua-empty",
+        include_str!("../../cards/cps3-actua-empty.toml"),
+    ),
+    (
+        "cps3-actua-garbled",
+        include_str!("../../cards/cps3-actua-garbled.toml"),
+    ),
     (
         "vitale2-6-beneficiaries",
         include_str!("../../cards/vitale2-6-beneficiaries.toml"),

@@ -89,7 +89,9 @@ fn select(ex: &mut dyn Exchange, path: &[u8], what: &'static str) -> Result<usiz
 /// Reads `size` bytes of the selected EF, `chunk` at a time.
 fn read(ex: &mut dyn Exchange, size: usize, chunk: usize, what: &'static str) -> Result<Vec<u8>, CardError> {
     if size > MAX_FILE {
-        return Err(CardError::Malformed(format!("{what}: file size {size} too large")));
+        return Err(CardError::Malformed(format!(
+            "{what}: file size {size} too large"
+        )));
     }
     let chunk = chunk.clamp(1, 256);
     let mut out = Vec::with_capacity(size);
@@ -197,7 +199,9 @@ mod tests {
         assert!(o.iter().all(|o| o.private));
         // The CPS4 profile has no CPS2ter volet: nothing is sent.
         let mut r = steps(&[]);
-        assert!(read_objects(&mut r, &Profiles::builtin().unwrap().cps4, &[1]).unwrap().is_empty());
+        assert!(read_objects(&mut r, &Profiles::builtin().unwrap().cps4, &[1])
+            .unwrap()
+            .is_empty());
     }
 
     #[test]
@@ -223,23 +227,41 @@ mod tests {
             ("A0C0000007", "8505 0004 4000 04 9000"),
             ("A0B0000004", "AABB 9000"),
         ]);
-        assert!(matches!(read_objects(&mut r, p, &[]), Err(CardError::Malformed(_))));
+        assert!(matches!(
+            read_objects(&mut r, p, &[]),
+            Err(CardError::Malformed(_))
+        ));
         // Header too short, wrong file, a DF, an oversized file.
-        for header in ["8503 0004 40", "8505 0004 4001 04", "8505 0004 4000 02", "8505 FFFF 4000 04", "6F05 0004 4000 04"] {
+        for header in [
+            "8503 0004 40",
+            "8505 0004 4001 04",
+            "8505 0004 4000 02",
+            "8505 FFFF 4000 04",
+            "6F05 0004 4000 04",
+        ] {
             let mut r = steps(&[
                 ("A0A4000002 7F01", "9000"),
                 ("A0A4000002 4000", "9F07"),
                 ("A0C0000007", &format!("{header}9000")),
             ]);
-            assert!(matches!(read_objects(&mut r, p, &[]), Err(CardError::Malformed(_))), "{header}");
+            assert!(
+                matches!(read_objects(&mut r, p, &[]), Err(CardError::Malformed(_))),
+                "{header}"
+            );
         }
         // Before the PIN: 98 04 means PinRequired.
         let mut r = steps(&[("A0A4000002 7F01", "9000"), ("A0A4000002 4000", "9804")]);
         assert_eq!(read_objects(&mut r, p, &[]), Err(CardError::PinRequired));
         let mut r = steps(&[("A0A4000002 7F01", "9240")]);
-        assert!(matches!(read_objects(&mut r, p, &[]), Err(CardError::Malformed(_))));
+        assert!(matches!(
+            read_objects(&mut r, p, &[]),
+            Err(CardError::Malformed(_))
+        ));
         let mut r = steps(&[("A0A4000002 7F01", "6E00")]);
-        assert!(matches!(read_objects(&mut r, p, &[]), Err(CardError::Status { .. })));
+        assert!(matches!(
+            read_objects(&mut r, p, &[]),
+            Err(CardError::Status { .. })
+        ));
     }
 
     #[test]
@@ -253,6 +275,9 @@ mod tests {
             s.push(("A0C0000001".into(), "009F01".into()));
         }
         let mut r = Replay::new(s);
-        assert!(matches!(read_objects(&mut r, p, &[]), Err(CardError::Malformed(_))));
+        assert!(matches!(
+            read_objects(&mut r, p, &[]),
+            Err(CardError::Malformed(_))
+        ));
     }
 }

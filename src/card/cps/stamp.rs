@@ -66,7 +66,9 @@ pub fn parse_actua(raw: &[u8]) -> Result<Actua, CardError> {
     };
     let (start, end) = (date(0x81)?, date(0x82)?);
     if start.is_none() || end.is_none() {
-        return Err(CardError::Malformed("EF_ACTUA lacks its start or end date".into()));
+        return Err(CardError::Malformed(
+            "EF_ACTUA lacks its start or end date".into(),
+        ));
     }
     Ok(Actua { start, end })
 }
@@ -154,7 +156,11 @@ mod tests {
     fn a_bad_actua_on_a_cps3_means_being_updated() {
         let p = &Profiles::builtin().unwrap().cps3;
         let sn = h("5A0A 8025000001 2500577253");
-        for (content, why) in [("", "is empty"), ("FFFFFFFF", "does not parse"), ("EC09 8107 20240115093000", "does not parse")] {
+        for (content, why) in [
+            ("", "is empty"),
+            ("FFFFFFFF", "does not parse"),
+            ("EC09 8107 20240115093000", "does not parse"),
+        ] {
             let mut steps = read_steps(0, &h("3F00D003"), &sn, 0xE7);
             steps.extend(read_steps(0, &h("3F00D010"), &h(content), 0xE7));
             let mut r = Replay::new(steps);

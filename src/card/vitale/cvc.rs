@@ -84,7 +84,11 @@ mod tests {
         let beside = h("7F21 02 0102 5F37 01 AA 5F38 01 BB 80 01 00");
         let c = collect("D001", &tlv::parse_all(&beside).unwrap()).unwrap();
         assert_eq!(
-            (c.certificate.as_deref(), c.ca_signature.as_deref(), c.public_key_remainder.as_deref()),
+            (
+                c.certificate.as_deref(),
+                c.ca_signature.as_deref(),
+                c.public_key_remainder.as_deref()
+            ),
             (Some("0102"), Some("AA"), Some("BB"))
         );
         assert!(collect("D001", &tlv::parse_all(&h("6503 800141")).unwrap()).is_none());

@@ -290,7 +290,9 @@ fn take_file(
         // A file holding the certificate objects gets them named; the file
         // stays in `extra_files`, whole.
         if !cvc::is_raw(&raw) {
-            if let Some(c) = tlv::parse_all(&raw).and_then(|top| cvc::collect(&hex::encode_upper(f.fid), &top)) {
+            if let Some(c) =
+                tlv::parse_all(&raw).and_then(|top| cvc::collect(&hex::encode_upper(f.fid), &top))
+            {
                 out.certificates.push(c);
             }
         }

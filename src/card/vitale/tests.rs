@@ -198,7 +198,11 @@ fn reads_through_pointers() {
     assert_eq!(d.certificates.len(), 1);
     let c = &d.certificates[0];
     assert_eq!(
-        (c.file.as_str(), c.ca_signature.as_deref(), c.public_key_remainder.as_deref()),
+        (
+            c.file.as_str(),
+            c.ca_signature.as_deref(),
+            c.public_key_remainder.as_deref()
+        ),
         ("D003", Some("AABB"), Some("CC"))
     );
     assert_eq!(d.pan.as_deref(), Some("5A054200000001"));
