@@ -37,12 +37,18 @@ fn status_error(sw: StatusWord, what: &'static str) -> CardError {
     }
 }
 
-/// Whether the volet said "no such file" (`94 04`, or ISO `6A 82`).
+/// Whether the volet said "no such file" (`94 04`, or ISO `6A 82`), or that
+/// it is not there at all (class `A0` or its instruction refused: `6E 00`,
+/// `6D 00`): the object is then left out rather than failing the read of
+/// the situations beside it.
 fn is_absent(e: &CardError) -> bool {
     matches!(
         e,
         CardError::Status {
-            sw: StatusWord::Other(0x94, 0x04) | StatusWord::FileNotFound,
+            sw: StatusWord::Other(0x94, 0x04)
+                | StatusWord::FileNotFound
+                | StatusWord::ClaNotSupported
+                | StatusWord::InsNotSupported,
             ..
         }
     )
@@ -257,11 +263,14 @@ mod tests {
             read_objects(&mut r, p, &[]),
             Err(CardError::Malformed(_))
         ));
-        let mut r = steps(&[("A0A4000002 7F01", "6E00")]);
+        let mut r = steps(&[("A0A4000002 7F01", "9408")]);
         assert!(matches!(
             read_objects(&mut r, p, &[]),
             Err(CardError::Status { .. })
         ));
+        // A card without the volet (class A0 refused): no objects, no error.
+        let mut r = steps(&[("A0A4000002 4010", "6E00"), ("A0A4000002 7F01", "6E00")]);
+        assert_eq!(read_objects(&mut r, p, &[1]), Ok(Vec::new()));
     }
 
     #[test]
