@@ -219,7 +219,8 @@ fn cps3_variants() {
     let info = cps(&sim).read_info(&mut sim).unwrap();
     let h = &info.holder;
     assert_eq!(h.id_type.as_ref().unwrap().code, "0");
-    assert_eq!(h.id_number.as_deref(), Some("75912345600"));
+    assert_eq!(h.id_number.as_deref(), Some("759123456"));
+    assert_eq!(h.national_id.as_deref(), Some("0759123456"));
     assert_eq!(h.given_name.as_deref(), Some("HÉLÈNE"));
     assert_eq!(
         info.profession.as_ref().unwrap().label.as_deref(),
