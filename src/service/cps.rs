@@ -110,7 +110,10 @@ fn note_pin(ctx: &mut SlotCtx, pin: PinStatus) {
 }
 
 /// Reads the tries left and applies the policy before a PIN is presented.
+/// The card's data come first (kept once read): a card whose update was
+/// interrupted (bad EF_ACTUA) gets no PIN, as Cryptolib opens no session on it.
 fn gate(ctx: &mut SlotCtx, card: &CpsCard, last_try: LastTry) -> Result<PinStatus, ServiceError> {
+    cached_info(ctx, card)?;
     let ex = &mut Channel(&mut *ctx.channel);
     card.select(ex)?;
     let status = card.pin_status(ex)?;
