@@ -123,3 +123,29 @@ fn card_operations_hold_a_pcsc_transaction() {
     assert!(answer.is_ok(), "{answer:?}");
     assert!(start.elapsed() >= Duration::from_millis(1500));
 }
+
+#[test]
+fn pcsc_cps2ter_objects_after_the_pin() {
+    // The CPS2ter volet (class A0, 9F xx) through pcscd and vpcd.
+    let Some(w) = world() else { return };
+    let d = &w.d;
+    let readers = d.wait_cards(2);
+    let reader = reader_with(&readers, "cps3").expect("a CPS3 reader");
+    let mut c = d.client();
+    let labels = |c: &mut lecteur::client::Client| -> Vec<String> {
+        let o = c.call("cps.data_objects", json!({ "reader": reader })).unwrap();
+        o["objects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["label"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert!(!labels(&mut c).contains(&"CPS_SIT_FACT".to_string()));
+    c.call("cps.verify_pin", json!({ "reader": reader, "pin": TEST_PIN }))
+        .unwrap();
+    let after = labels(&mut c);
+    for l in ["CPS2TER_ACTIVITY_01_PS", "CPS_SIT_FACT"] {
+        assert!(after.iter().any(|x| x == l), "{l} missing: {after:?}");
+    }
+}

@@ -83,7 +83,13 @@ fn pkcs11_tool_lists_logs_in_and_signs_with_both_keys() {
     ] {
         assert!(objects.contains(label), "{label} missing: {objects}");
     }
-    for label in ["CPS_PRIV_AUT", "CPS_PRIV_SIG", "CPS_ACTIVITY_01_PS"] {
+    for label in [
+        "CPS_PRIV_AUT",
+        "CPS_PRIV_SIG",
+        "CPS_ACTIVITY_01_PS",
+        "CPS_SIT_FACT",
+        "CPS2TER_ACTIVITY_01_PS",
+    ] {
         assert!(!objects.contains(label), "{label} before login: {objects}");
     }
     // The public keys are public.
@@ -93,7 +99,13 @@ fn pkcs11_tool_lists_logs_in_and_signs_with_both_keys() {
         "{objects}"
     );
     let logged = run(pkcs11_tool(&d).args(["--login", "--pin", TEST_PIN, "--list-objects"]));
-    for label in ["CPS_PRIV_AUT", "CPS_PRIV_SIG", "CPS_ACTIVITY_01_PS"] {
+    for label in [
+        "CPS_PRIV_AUT",
+        "CPS_PRIV_SIG",
+        "CPS_ACTIVITY_01_PS",
+        "CPS_SIT_FACT",
+        "CPS2TER_ACTIVITY_01_PS",
+    ] {
         assert!(logged.contains(label), "{label} missing after login: {logged}");
     }
 

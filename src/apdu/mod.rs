@@ -13,7 +13,7 @@ pub use chain::transmit_chained;
 pub use command::Command;
 pub use safe::{safe_command, Body, SafeCommand, SHOWN_MAX};
 pub use status::StatusWord;
-pub use t0::transmit;
+pub use t0::{transmit, CLA_CPS2TER};
 
 use crate::transport::{CardChannel, TransportError};
 

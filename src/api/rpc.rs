@@ -30,6 +30,7 @@ pub fn code_of(kind: &str) -> i64 {
         "puk_blocked" => -32015,
         "not_allowed" => -32016,
         "rate_limited" => -32017,
+        "card_being_updated" => -32018,
         "invalid_params" => INVALID_PARAMS,
         _ => INTERNAL_ERROR,
     }
@@ -61,8 +62,15 @@ impl From<ServiceError> for RpcError {
     fn from(e: ServiceError) -> Self {
         let kind = e.kind();
         let mut err = RpcError::new(code_of(kind), kind, e.to_string());
-        if let ServiceError::PinIncorrect { tries_left } | ServiceError::PukIncorrect { tries_left } = e {
-            err.data["tries_left"] = json!(tries_left);
+        match e {
+            ServiceError::PinIncorrect { tries_left } | ServiceError::PukIncorrect { tries_left } => {
+                err.data["tries_left"] = json!(tries_left);
+            }
+            ServiceError::PinUsageSpent => {
+                err.data["tries_left"] = json!(0);
+                err.data["reason"] = json!("usage_counter");
+            }
+            _ => {}
         }
         err
     }

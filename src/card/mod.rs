@@ -43,6 +43,11 @@ pub enum CardError {
     PinFormat(&'static str),
     #[error("{0}")]
     Unsupported(String),
+    /// EF_ACTUA is there but empty or unreadable: an update of the card's
+    /// data was interrupted, and nothing on it can be trusted (Cryptolib's
+    /// "bad actua").
+    #[error("the card's data are being updated (EF_ACTUA {0})")]
+    BeingUpdated(&'static str),
 }
 
 impl From<ApduError> for CardError {

@@ -138,6 +138,52 @@ fn cps3_situations_need_the_pin_then_sign() {
 }
 
 #[test]
+fn cps3_cps2ter_volet_after_the_pin_spent_counter_and_bad_actua() {
+    let mut sim = load("cps3");
+    let card = cps(&sim);
+    // Before the PIN the volet refuses (98 04); none of its objects is listed.
+    let listed = |o: &[crate::card::cps::RawObject]| o.iter().map(|o| o.label.clone()).collect::<Vec<_>>();
+    assert_eq!(card.read_private(&mut sim), Err(CardError::PinRequired));
+    let free = card.read_data_objects(&mut sim, false).unwrap();
+    assert!(!listed(&free).iter().any(|l| l == "CPS_SIT_FACT"));
+    card.select(&mut sim).unwrap();
+    card.verify_pin(&mut sim, b"1234").unwrap();
+    let (situations, volet) = card.read_private(&mut sim).unwrap();
+    assert_eq!(situations.len(), 2);
+    assert_eq!(
+        listed(&volet),
+        ["CPS2TER_ACTIVITY_01_PS", "CPS2TER_ACTIVITY_02_PS", "CPS_SIT_FACT"]
+    );
+    assert_eq!(
+        hex::encode_upper(&volet[2].value),
+        "0109313233343536373839020453413037"
+    );
+    let all = card.read_data_objects(&mut sim, true).unwrap();
+    assert_eq!(listed(&all).last().map(String::as_str), Some("CPS_SIT_FACT"));
+    // A reset ends the verification: the volet refuses again.
+    sim.0.reset();
+    assert_eq!(
+        card.read_data_objects(&mut sim, true),
+        Err(CardError::PinRequired)
+    );
+
+    let mut sim = load("cps3-usage-spent");
+    let card = cps(&sim);
+    card.select(&mut sim).unwrap();
+    let st = card.pin_status(&mut sim).unwrap();
+    assert_eq!((st.tries_left, st.tries_max, st.usage_spent), (0, 3, true));
+
+    for name in ["cps3-actua-empty", "cps3-actua-garbled"] {
+        let mut sim = load(name);
+        let card = cps(&sim);
+        assert!(
+            matches!(card.read_info(&mut sim), Err(CardError::BeingUpdated(_))),
+            "{name}"
+        );
+    }
+}
+
+#[test]
 fn cps3_sixteen_situations_and_latin1() {
     let mut sim = load("cps3-16-situations.toml");
     let card = cps(&sim);
@@ -173,7 +219,8 @@ fn cps3_variants() {
     let info = cps(&sim).read_info(&mut sim).unwrap();
     let h = &info.holder;
     assert_eq!(h.id_type.as_ref().unwrap().code, "0");
-    assert_eq!(h.id_number.as_deref(), Some("75912345600"));
+    assert_eq!(h.id_number.as_deref(), Some("759123456"));
+    assert_eq!(h.national_id.as_deref(), Some("0759123456"));
     assert_eq!(h.given_name.as_deref(), Some("HÉLÈNE"));
     assert_eq!(
         info.profession.as_ref().unwrap().label.as_deref(),
@@ -251,8 +298,12 @@ fn vitale2_cards() {
     );
     assert!(d.beneficiaries[1..].iter().all(|b| b.extra.is_empty()));
     let f = &d.extra_files;
-    assert_eq!(f.len(), 1);
+    assert_eq!(f.len(), 2);
     assert_eq!((f[0].fid.as_str(), f[0].name.as_str()), ("D002", "EXTRA"));
+    // The certificate file: kept whole, and its objects named.
+    assert_eq!((f[1].fid.as_str(), d.certificates.len()), ("D003", 1));
+    assert_eq!(d.certificates[0].public_key_remainder.as_deref(), Some("0A0B"));
+    assert_eq!(d.pan.as_deref(), Some("5A054200000001"));
     assert_eq!(f[0].application, "D2500000024D465F564954414C45");
     assert_eq!(f[0].hex, "E10E80023031A1088102123482025678");
     let b = &d.beneficiaries[1];

@@ -9,7 +9,9 @@
 use super::worker::{ConnId, SlotCtx};
 use super::{open, CardView, Service, ServiceError};
 use crate::apdu::{Channel, StatusWord};
-use crate::card::cps::{CertificateInfo, CpsCard, CpsCardInfo, KeyUsage, PinStatus, SignScheme, Situation};
+use crate::card::cps::{
+    CertificateInfo, CpsCard, CpsCardInfo, KeyUsage, PinStatus, RawObject, SignScheme, Situation,
+};
 use crate::card::{CardError, CardKind};
 use crate::transport::PinpadVerify;
 use base64::Engine;
@@ -32,6 +34,8 @@ pub struct CpsCache {
     epoch: u64,
     pub(super) info: CpsCardInfo,
     pub(super) situations: Option<Vec<Situation>>,
+    /// The CPS2ter volet's objects (CPS3), read with the situations.
+    pub(super) cps2ter: Option<Vec<RawObject>>,
 }
 
 /// Whether a PIN may be presented when one try is left.
@@ -91,6 +95,7 @@ pub(super) fn cached_info<'c>(
             epoch,
             info: card.read_info(ex)?,
             situations: None,
+            cps2ter: None,
         },
     };
     Ok(ctx.cps_cache.insert(cache))
@@ -105,12 +110,16 @@ fn note_pin(ctx: &mut SlotCtx, pin: PinStatus) {
 }
 
 /// Reads the tries left and applies the policy before a PIN is presented.
+/// The card's data come first (kept once read): a card whose update was
+/// interrupted (bad EF_ACTUA) gets no PIN, as Cryptolib opens no session on it.
 fn gate(ctx: &mut SlotCtx, card: &CpsCard, last_try: LastTry) -> Result<PinStatus, ServiceError> {
+    cached_info(ctx, card)?;
     let ex = &mut Channel(&mut *ctx.channel);
     card.select(ex)?;
     let status = card.pin_status(ex)?;
     note_pin(ctx, status);
     match status.tries_left {
+        0 if status.usage_spent => Err(ServiceError::PinUsageSpent),
         0 => Err(ServiceError::PinBlocked),
         1 if last_try == LastTry::Refuse => Err(ServiceError::PinLastTry),
         _ => Ok(status),
@@ -214,8 +223,10 @@ pub(super) fn cache_with_situations<'c>(
     let Some(cache) = ctx.cps_cache.as_mut() else {
         return Err(ServiceError::Internal("card data not kept".into()));
     };
-    if verified && cache.situations.is_none() {
-        cache.situations = Some(card.read_situations(ex)?);
+    if verified && (cache.situations.is_none() || cache.cps2ter.is_none()) {
+        let (situations, volet) = card.read_private(ex)?;
+        cache.situations = Some(situations);
+        cache.cps2ter = Some(volet);
     }
     Ok((cache, verified))
 }
@@ -310,8 +321,13 @@ pub(super) struct Cps<'a, 'b> {
 }
 
 /// `cps.info`'s answer: card, holder, profession, certificates, PIN, and the
-/// situations when this connection has verified the PIN.
-fn info_view(info: &CpsCardInfo, kind: CardKind, atr: &[u8], situations: Option<&Vec<Situation>>) -> Value {
+/// situations and CPS2ter objects when this connection has verified the PIN.
+fn info_view(
+    info: &CpsCardInfo,
+    kind: CardKind,
+    atr: &[u8],
+    private: Option<(&Vec<Situation>, &Vec<RawObject>)>,
+) -> Value {
     let mut v = serde_json::to_value(info).unwrap_or(Value::Null);
     let Some(obj) = v.as_object_mut() else {
         return Value::Null;
@@ -333,7 +349,10 @@ fn info_view(info: &CpsCardInfo, kind: CardKind, atr: &[u8], situations: Option<
     }
     obj.remove("stamp");
     obj.insert("card".into(), card);
-    obj.insert("situations".into(), json!(situations));
+    obj.insert("situations".into(), json!(private.map(|p| p.0)));
+    // No public source says what the CPS2ter objects hold: raw only.
+    let volet = private.map(|p| p.1.iter().map(DataObjectView::of).collect::<Vec<_>>());
+    obj.insert("cps2ter_objects".into(), json!(volet));
     v
 }
 
@@ -364,8 +383,11 @@ impl Service {
     pub async fn cps_info(&self, conn: ConnId, reader: Option<&str>) -> Result<Value, ServiceError> {
         self.with_cps(conn, reader, move |Cps { ctx, card, kind, atr }| {
             let (cache, verified) = cache_with_situations(ctx, conn, &card)?;
-            let situations = cache.situations.as_ref().filter(|_| verified);
-            Ok(info_view(&cache.info, kind, &atr, situations))
+            let private = match (&cache.situations, &cache.cps2ter) {
+                (Some(s), Some(c)) if verified => Some((s, c)),
+                _ => None,
+            };
+            Ok(info_view(&cache.info, kind, &atr, private))
         })
         .await
     }
@@ -431,6 +453,7 @@ impl Service {
                 PinStatus {
                     tries_left: max,
                     tries_max: max,
+                    usage_spent: false,
                 },
             );
             ctx.set_verified(conn);

@@ -16,6 +16,13 @@ pub enum ServiceError {
     PinIncorrect { tries_left: u8 },
     #[error("the PIN is blocked")]
     PinBlocked,
+    /// The PIN's usage counter (CPS3 GET DATA `9D`) is spent: 0 tries left,
+    /// no VERIFY sent.
+    #[error("the PIN can no longer be used: the card's PIN usage counter is spent; as for a blocked PIN, unblock it with the PUK (cps.unblock_pin) or ask the ANS")]
+    PinUsageSpent,
+    /// EF_ACTUA exists but is empty or unreadable (see `CardError::BeingUpdated`).
+    #[error("{0}: an update of the card was interrupted, so its data cannot be trusted and it will not sign; let the update finish (the card in a reader of a workstation where the ANS's CPS update runs) or contact the ANS if it persists")]
+    CardBeingUpdated(String),
     #[error("wrong PUK, {tries_left} tries left")]
     PukIncorrect { tries_left: u8 },
     #[error("the PUK is blocked: the card must be replaced")]
@@ -67,6 +74,7 @@ impl From<CardError> for ServiceError {
             CardError::Transport(t) => t.into(),
             CardError::PinIncorrect { tries_left } => ServiceError::PinIncorrect { tries_left },
             CardError::PinBlocked => ServiceError::PinBlocked,
+            e @ CardError::BeingUpdated(_) => ServiceError::CardBeingUpdated(e.to_string()),
             CardError::PinRequired => ServiceError::PinRequired,
             CardError::PinFormat(m) => ServiceError::InvalidParams(m.to_string()),
             e @ (CardError::Status { .. } | CardError::Malformed(_) | CardError::Unsupported(_)) => {
@@ -85,7 +93,8 @@ impl ServiceError {
             ServiceError::WrongCardType(_) => "wrong_card_type",
             ServiceError::UnsupportedCard(_) => "unsupported_card",
             ServiceError::PinIncorrect { .. } => "pin_incorrect",
-            ServiceError::PinBlocked => "pin_blocked",
+            ServiceError::PinBlocked | ServiceError::PinUsageSpent => "pin_blocked",
+            ServiceError::CardBeingUpdated(_) => "card_being_updated",
             ServiceError::PukIncorrect { .. } => "puk_incorrect",
             ServiceError::PukBlocked => "puk_blocked",
             ServiceError::PinLastTry => "pin_last_try",

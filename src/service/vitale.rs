@@ -1,7 +1,7 @@
 use super::worker::SlotCtx;
 use super::{open, CardView, ConnId, Service, ServiceError};
 use crate::apdu::Channel;
-use crate::card::vitale::{self, Beneficiary, Extra, ExtraFile};
+use crate::card::vitale::{self, Beneficiary, CardCertificate, Extra, ExtraFile};
 use crate::card::{CardKind, Profiles};
 use serde::Serialize;
 use std::sync::Arc;
@@ -17,6 +17,10 @@ pub struct VitaleResult {
     /// What the card holds that the profile does not map: nothing is lost.
     pub extra: Vec<Extra>,
     pub extra_files: Vec<ExtraFile>,
+    /// `7F21`/`5F37`/`5F38` named (cardpeek's names), raw values.
+    pub certificates: Vec<CardCertificate>,
+    /// EF 2F02 (PAN), raw hex, `null` when the card has none.
+    pub pan: Option<String>,
     pub warnings: Vec<String>,
 }
 
@@ -73,6 +77,8 @@ fn cached_read(
         beneficiaries: data.beneficiaries,
         extra: data.extra,
         extra_files: data.extra_files,
+        certificates: data.certificates,
+        pan: data.pan,
         warnings: data.warnings,
     };
     let json = serde_json::to_string(&result).map_err(|e| ServiceError::Internal(e.to_string()))?;

@@ -31,7 +31,7 @@ pub trait SimCard: Send {
 /// Why a card description could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    #[error("unknown card {0:?}: use a TOML file or one of cps3, cps4, vitale2, vitale1, unknown, cps3-blocked, cps3-last-try, cps3-expired, cps3-16-situations, cps3-adeli, vitale2-6-beneficiaries, vitale2-missing-century, vitale2-lunar")]
+    #[error("unknown card {0:?}: use a TOML file or one of cps3, cps4, vitale2, vitale1, unknown, cps3-blocked, cps3-last-try, cps3-expired, cps3-16-situations, cps3-adeli, cps3-usage-spent, cps3-actua-empty, cps3-actua-garbled, vitale2-6-beneficiaries, vitale2-missing-century, vitale2-lunar")]
     Unknown(String),
     #[error("cannot read {path}: {source}")]
     Io { path: String, source: std::io::Error },

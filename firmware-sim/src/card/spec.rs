@@ -2,7 +2,8 @@
 //! model. A file only needs `kind` and the fields it changes: everything left
 //! out is taken from the embedded default card of that kind (`cards/*.toml`).
 
-use super::cps3::layout::{CpsData, Generation, Situation};
+use super::cps3::cps2ter::VoletData;
+use super::cps3::layout::{self, CpsData, Generation, Situation};
 use super::cps3::{Cps3Card, CpsConfig, PinConfig};
 use super::cps4::Cps4Card;
 use super::unknown::UnknownCard;
@@ -19,7 +20,7 @@ pub const VITALE1_TOML: &str = include_str!("../../cards/vitale1.toml");
 pub const UNKNOWN_TOML: &str = include_str!("../../cards/unknown.toml");
 
 /// Every card file of `cards/`, by name (the file stem): `load(name)` finds them.
-pub const BUNDLED: [(&str, &str); 13] = [
+pub const BUNDLED: [(&str, &str); 16] = [
     ("cps3", CPS3_TOML),
     ("cps4", CPS4_TOML),
     ("vitale2", VITALE2_TOML),
@@ -33,6 +34,18 @@ pub const BUNDLED: [(&str, &str); 13] = [
         include_str!("../../cards/cps3-16-situations.toml"),
     ),
     ("cps3-adeli", include_str!("../../cards/cps3-adeli.toml")),
+    (
+        "cps3-usage-spent",
+        include_str!("../../cards/cps3-usage-spent.toml"),
+    ),
+    (
+        "cps3-actua-empty",
+        include_str!("../../cards/cps3-actua-empty.toml"),
+    ),
+    (
+        "cps3-actua-garbled",
+        include_str!("../../cards/cps3-actua-garbled.toml"),
+    ),
     (
         "vitale2-6-beneficiaries",
         include_str!("../../cards/vitale2-6-beneficiaries.toml"),
@@ -65,6 +78,8 @@ struct CpsSpec {
     /// CPS4 only.
     #[serde(default)]
     chipdoc: Option<ChipDocSpec>,
+    #[serde(default)]
+    cps2ter: Cps2terSpec,
 }
 
 /// `[chipdoc]` of a CPS4: `reselect_required = true` makes SELECT ChipDoc
@@ -75,6 +90,15 @@ struct CpsSpec {
 struct ChipDocSpec {
     #[serde(default)]
     reselect_required: bool,
+}
+
+/// The CPS2ter volet's files (a CPS3): raw contents, as no public source
+/// says what they hold.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Cps2terSpec {
+    billing: String,
+    activities: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -113,6 +137,9 @@ struct PinSpec {
     puk: String,
     puk_tries_left: u8,
     puk_tries_max: u8,
+    /// The PIN's usage counter (GET DATA `9D`); 0 = spent.
+    #[serde(default)]
+    usage_counter: Option<u8>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -128,6 +155,10 @@ struct ActuaSpec {
     present: bool,
     start: String,
     end: String,
+    /// The file's content as is, instead of `EC {81 start, 82 end}`: an
+    /// empty or garbled EF_ACTUA (an interrupted update).
+    #[serde(default)]
+    raw: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -362,13 +393,16 @@ fn build_cps(spec: CpsSpec, generation: Generation) -> Result<Box<dyn SimCard>, 
     if not_before >= not_after {
         return Err("certificates.not_before must be before not_after".into());
     }
-    let actua = if spec.actua.present {
-        check_timestamp("actua.start", &spec.actua.start)?;
-        check_timestamp("actua.end", &spec.actua.end)?;
-        Some((spec.actua.start.clone(), spec.actua.end.clone()))
-    } else {
-        None
+    let actua = match (&spec.actua.raw, spec.actua.present) {
+        (_, false) => None,
+        (Some(raw), true) => Some(parse_hex("actua.raw", raw)?),
+        (None, true) => {
+            check_timestamp("actua.start", &spec.actua.start)?;
+            check_timestamp("actua.end", &spec.actua.end)?;
+            Some(layout::actua(&spec.actua.start, &spec.actua.end))
+        }
     };
+    let volet = cps2ter_volet(&spec.cps2ter, generation)?;
     if spec.situations.len() > 16 {
         return Err("a card holds at most 16 [[situations]]".into());
     }
@@ -429,7 +463,9 @@ fn build_cps(spec: CpsSpec, generation: Generation) -> Result<Box<dyn SimCard>, 
             puk: p.puk.clone(),
             puk_tries_left: p.puk_tries_left,
             puk_tries_max: p.puk_tries_max,
+            usage_counter: p.usage_counter,
         },
+        volet,
     };
     let error = |e| format!("certificates: {e}");
     let reselect_required = spec.chipdoc.as_ref().is_some_and(|c| c.reselect_required);
@@ -440,6 +476,34 @@ fn build_cps(spec: CpsSpec, generation: Generation) -> Result<Box<dyn SimCard>, 
             Box::new(Cps4Card::new(config).map_err(error)?.reselect_required())
         }
         Generation::Cps4 => Box::new(Cps4Card::new(config).map_err(error)?),
+    })
+}
+
+fn cps2ter_volet(spec: &Cps2terSpec, generation: Generation) -> Result<VoletData, String> {
+    if generation == Generation::Cps4 {
+        if !spec.billing.is_empty() || !spec.activities.is_empty() {
+            return Err("cps2ter: only a cps3 card has the CPS2ter volet here".into());
+        }
+        return Ok(VoletData::default());
+    }
+    if spec.activities.len() > 16 {
+        return Err("cps2ter.activities: at most 16".into());
+    }
+    let file = |field: String, text: &str| {
+        let b = parse_hex(&field, text)?;
+        if b.len() > 4096 {
+            return Err(format!("{field} holds at most 4096 bytes"));
+        }
+        Ok(b)
+    };
+    Ok(VoletData {
+        billing: file("cps2ter.billing".into(), &spec.billing)?,
+        activities: spec
+            .activities
+            .iter()
+            .enumerate()
+            .map(|(i, a)| file(format!("cps2ter.activities[{i}]"), a))
+            .collect::<Result<_, _>>()?,
     })
 }
 

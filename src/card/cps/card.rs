@@ -191,6 +191,15 @@ impl CpsCard {
         situations::read_situations(ex, &self.profile)
     }
 
+    /// Selects the application and reads the situations and, on a CPS3, the
+    /// CPS2ter volet's objects (PIN verified).
+    pub fn read_private(
+        &self,
+        ex: &mut dyn Exchange,
+    ) -> Result<(Vec<Situation>, Vec<super::RawObject>), CardError> {
+        situations::read_private(ex, &self.profile)
+    }
+
     /// Selects the application and reads the cache stamp (two file reads).
     pub fn read_stamp(&self, ex: &mut dyn Exchange) -> Result<CardStamp, CardError> {
         stamp::read_stamp(ex, &self.profile)

@@ -1,7 +1,9 @@
 //! The CPS data objects as raw bytes, by PKCS#15 label (what Cryptolib gives
 //! as `CKA_VALUE`): every object of the DODF, or, when discovery failed, the
-//! objects whose file ids the profile pins. Private objects (the situations)
-//! are read only when the caller says the PIN is verified.
+//! objects whose file ids the profile pins; then, on a CPS3, the CPS2ter
+//! volet's objects as Cryptolib adds them (`CPS2TER_ACTIVITY_nn_PS`,
+//! `CPS_SIT_FACT`). Private objects (the situations, the CPS2ter ones) are
+//! read only when the caller says the PIN is verified.
 
 use super::super::files;
 use super::super::pkcs15::{read_object, ObjectPath};
@@ -62,6 +64,10 @@ pub fn read_data_objects(
             Err(e) if private && files::is_denied(&e) => return Err(CardError::PinRequired),
             Err(e) => return Err(e),
         }
+    }
+    if verified {
+        let listed: Vec<u8> = l.situations.iter().map(|(i, _)| *i).collect();
+        out.extend(super::cps2ter::read_objects(ex, profile, &listed)?);
     }
     Ok(out)
 }

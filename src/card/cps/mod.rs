@@ -9,6 +9,7 @@
 
 mod authenticate;
 mod card;
+mod cps2ter;
 mod data_objects;
 mod info;
 mod layout;
@@ -155,7 +156,8 @@ mod tests {
             pin_status(&mut r).unwrap(),
             PinStatus {
                 tries_left: 2,
-                tries_max: 3
+                tries_max: 3,
+                ..Default::default()
             }
         );
     }

@@ -6,10 +6,14 @@ use crate::apdu::{transmit, Command, Exchange, StatusWord};
 use crate::card::profile::{CpsProfile, PinEncoding, RetryCounter};
 use zeroize::Zeroizing;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 pub struct PinStatus {
     pub tries_left: u8,
     pub tries_max: u8,
+    /// The CPS3 usage counter (`9D`) is 0: the PIN cannot be used, whatever
+    /// `9B` says (tries_left is then 0).
+    #[serde(skip)]
+    pub usage_spent: bool,
 }
 
 /// Checks a PIN's shape before it goes anywhere near the card.
@@ -83,9 +87,11 @@ pub fn parse_counter(data: &[u8]) -> Result<PinStatus, CardError> {
     };
     let usage = find(0x9D, 1).or_else(|| find(0x9D, 2));
     match (find(0x9A, 1), find(0x9B, 1)) {
+        // Cryptolib: a spent usage counter reports 0 tries (public-sources §1.4.3).
         (Some(max), Some(left)) if left <= max && max <= 15 => Ok(PinStatus {
             tries_left: if usage == Some(0) { 0 } else { left as u8 },
             tries_max: max as u8,
+            usage_spent: usage == Some(0),
         }),
         _ => Err(CardError::Malformed("PIN counter template lacks 9A/9B".into())),
     }
@@ -110,6 +116,7 @@ fn verify_empty(ex: &mut dyn Exchange, profile: &CpsProfile) -> Result<PinStatus
     Ok(PinStatus {
         tries_left,
         tries_max: max,
+        usage_spent: false,
     })
 }
 
@@ -210,7 +217,8 @@ mod tests {
             status(&mut r, &cps3()).unwrap(),
             PinStatus {
                 tries_left: 2,
-                tries_max: 3
+                tries_max: 3,
+                ..Default::default()
             }
         );
         r.finish();
@@ -219,7 +227,11 @@ mod tests {
     #[test]
     fn a_spent_usage_counter_means_blocked() {
         let s = parse_counter(&crate::card::testutil::h("A00B 9A0103 9B0103 9D020000")).unwrap();
-        assert_eq!(s.tries_left, 0);
+        assert_eq!((s.tries_left, s.usage_spent), (0, true));
+        let s = parse_counter(&crate::card::testutil::h("A00B 9A0103 9B0103 9D0100")).unwrap();
+        assert_eq!((s.tries_left, s.usage_spent), (0, true));
+        let s = parse_counter(&crate::card::testutil::h("A00B 9A0103 9B0103 9D0101")).unwrap();
+        assert_eq!((s.tries_left, s.usage_spent), (3, false));
         assert!(parse_counter(&[0x9A, 0x01, 0x03]).is_err());
         assert!(parse_counter(&[0x9A, 0x01, 0x02, 0x9B, 0x01, 0x03]).is_err());
     }
@@ -233,7 +245,8 @@ mod tests {
                 status(&mut r, p).unwrap(),
                 PinStatus {
                     tries_left: left,
-                    tries_max: 3
+                    tries_max: 3,
+                    ..Default::default()
                 }
             );
         }

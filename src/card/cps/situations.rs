@@ -4,7 +4,7 @@
 use super::super::codes::{Coded, Table};
 use super::super::pkcs15::read_object;
 use super::super::{files, CardError};
-use super::{card, layout, objects};
+use super::{card, layout, objects, RawObject};
 use crate::apdu::Exchange;
 use crate::card::profile::CpsProfile;
 use serde::Serialize;
@@ -38,6 +38,29 @@ impl std::fmt::Debug for Situation {
 pub fn read_situations(ex: &mut dyn Exchange, profile: &CpsProfile) -> Result<Vec<Situation>, CardError> {
     card::select_app(ex, profile)?;
     let layout = layout::resolve(ex, profile)?;
+    situations_in(ex, profile, &layout)
+}
+
+/// What a CPS keeps behind the PIN: the situations, and (a CPS3) the
+/// CPS2ter volet's objects, raw (`CPS2TER_ACTIVITY_nn_PS` for each situation
+/// the DODF lists, `CPS_SIT_FACT`), with one layout discovery.
+pub fn read_private(
+    ex: &mut dyn Exchange,
+    profile: &CpsProfile,
+) -> Result<(Vec<Situation>, Vec<RawObject>), CardError> {
+    card::select_app(ex, profile)?;
+    let layout = layout::resolve(ex, profile)?;
+    let situations = situations_in(ex, profile, &layout)?;
+    let listed: Vec<u8> = layout.situations.iter().map(|(i, _)| *i).collect();
+    let volet = super::cps2ter::read_objects(ex, profile, &listed)?;
+    Ok((situations, volet))
+}
+
+fn situations_in(
+    ex: &mut dyn Exchange,
+    profile: &CpsProfile,
+    layout: &layout::Layout,
+) -> Result<Vec<Situation>, CardError> {
     let reader = layout::reader(profile);
     let mut out = Vec::new();
     for (index, path) in &layout.situations {

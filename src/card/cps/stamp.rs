@@ -4,7 +4,7 @@
 
 use super::super::{tlv, CardError};
 use crate::apdu::Exchange;
-use crate::card::profile::CpsProfile;
+use crate::card::profile::{CpsProfile, Generation};
 use serde::{Serialize, Serializer};
 
 /// The ANS issuer prefix of the card serial number (PAN) in EF.SN.ICC.
@@ -49,7 +49,9 @@ pub fn parse_serial(raw: &[u8]) -> Result<String, CardError> {
     }
 }
 
-/// EF_ACTUA: `EC { 81 start, 82 end }`, packed BCD `YYYYMMDDhhmmss`.
+/// EF_ACTUA: `EC { 81 start, 82 end }`, packed BCD `YYYYMMDDhhmmss`. Both
+/// dates must be there: Cryptolib takes a file without a valid start and end
+/// for an interrupted update (public-sources §1.3.2).
 pub fn parse_actua(raw: &[u8]) -> Result<Actua, CardError> {
     let bad = || CardError::Malformed("EF_ACTUA is not an EC template".into());
     let top = tlv::parse_all(raw).ok_or_else(bad)?;
@@ -61,10 +63,29 @@ pub fn parse_actua(raw: &[u8]) -> Result<Actua, CardError> {
             .ok_or_else(|| CardError::Malformed("EF_ACTUA date is not BCD YYYYMMDDhhmmss".into())),
         None => Ok(None),
     };
-    Ok(Actua {
-        start: date(0x81)?,
-        end: date(0x82)?,
-    })
+    let (start, end) = (date(0x81)?, date(0x82)?);
+    if start.is_none() || end.is_none() {
+        return Err(CardError::Malformed(
+            "EF_ACTUA lacks its start or end date".into(),
+        ));
+    }
+    Ok(Actua { start, end })
+}
+
+/// On a CPS3, an EF_ACTUA that exists but is empty or does not parse means
+/// the card is being updated (or its update was interrupted): Cryptolib
+/// then refuses the card ("bad actua", public-sources §1.3.2), and so does
+/// lecteur, before any signature. An absent EF_ACTUA is fine. Cryptolib
+/// never reads EF_ACTUA on a CPS4, so the rule is not applied there.
+fn check_actua(profile: &CpsProfile, actua: Option<&[u8]>) -> Result<(), CardError> {
+    if profile.generation != Generation::Cps3 {
+        return Ok(());
+    }
+    match actua {
+        Some([]) => Err(CardError::BeingUpdated("is empty")),
+        Some(raw) if parse_actua(raw).is_err() => Err(CardError::BeingUpdated("does not parse")),
+        _ => Ok(()),
+    }
 }
 
 fn bcd_timestamp(v: &[u8]) -> Option<String> {
@@ -97,6 +118,7 @@ pub(super) fn read_stamp_selected(
     let reader = super::layout::reader(profile);
     let serial = parse_serial(&reader.read(ex, &profile.files.serial.0, "READ EF.SN.ICC")?)?;
     let actua = reader.read_optional(ex, &profile.files.actua.0, "READ EF_ACTUA")?;
+    check_actua(profile, actua.as_deref())?;
     Ok(CardStamp { serial, actua })
 }
 
@@ -105,7 +127,7 @@ mod tests {
     use super::*;
     use crate::apdu::replay::Replay;
     use crate::card::profile::Profiles;
-    use crate::card::testutil::{h, Rng};
+    use crate::card::testutil::{absent_step, h, read_steps, Rng};
 
     #[test]
     fn serial_and_actua() {
@@ -122,6 +144,28 @@ mod tests {
         assert_eq!(a.end.as_deref(), Some("2024-01-15T09:35:12"));
         assert!(parse_actua(&h("EC09 8107 2024011509300A")).is_err());
         assert!(parse_actua(&h("EB00")).is_err());
+        assert!(parse_actua(&h("EC09 8107 20240115093000")).is_err());
+        assert!(parse_actua(&h("EC00")).is_err());
+    }
+
+    #[test]
+    fn a_bad_actua_on_a_cps3_means_being_updated() {
+        let p = &Profiles::builtin().unwrap().cps3;
+        let sn = h("5A0A 8025000001 2500577253");
+        for (content, why) in [
+            ("", "is empty"),
+            ("FFFFFFFF", "does not parse"),
+            ("EC09 8107 20240115093000", "does not parse"),
+        ] {
+            let mut steps = read_steps(0, &h("3F00D003"), &sn, 0xE7);
+            steps.extend(read_steps(0, &h("3F00D010"), &h(content), 0xE7));
+            let mut r = Replay::new(steps);
+            assert_eq!(read_stamp_selected(&mut r, p), Err(CardError::BeingUpdated(why)));
+        }
+        // Absent: fine.
+        let mut steps = read_steps(0, &h("3F00D003"), &sn, 0xE7);
+        steps.push(absent_step(0, &h("3F00D010")));
+        assert!(read_stamp_selected(&mut Replay::new(steps), p).is_ok());
     }
 
     #[test]

@@ -34,6 +34,23 @@ pub struct CpsProfile {
     #[serde(default)]
     pub authentication: Option<Authentication>,
     pub objects: Objects,
+    /// The CPS2ter volet's objects (a CPS3 only, as in Cryptolib).
+    #[serde(default)]
+    pub cps2ter: Option<Cps2ter>,
+}
+
+/// The CPS2ter volet of a CPS3 (class `A0`): the objects Cryptolib adds
+/// after the DODF's, private (public-sources §1.2.6).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cps2ter {
+    /// `CPS_SIT_FACT`, the billing situation.
+    pub billing: FilePath,
+    pub billing_label: String,
+    /// `CPS2TER_ACTIVITY_nn_PS`, one per `CPS_ACTIVITY_nn_PS` of the DODF.
+    pub activities: Situations,
+    /// `{nn}` = 01 … 16.
+    pub activity_label: String,
 }
 
 /// The command that makes a PKCS#1 v1.5 signature with the authentication key.
@@ -190,10 +207,17 @@ pub struct Files {
 impl Files {
     /// The pinned path of situation `index` (1-based).
     pub fn situation(&self, index: u8) -> Option<Vec<u8>> {
-        if index == 0 || index > self.situations.count {
+        self.situations.path(index)
+    }
+}
+
+impl Situations {
+    /// The path of number `index` (1-based): `first`'s last file id + index - 1.
+    pub fn path(&self, index: u8) -> Option<Vec<u8>> {
+        if index == 0 || index > self.count {
             return None;
         }
-        let mut path = self.situations.first.0.clone();
+        let mut path = self.first.0.clone();
         let n = path.len();
         let fid = u16::from_be_bytes([path[n - 2], path[n - 1]]).checked_add(u16::from(index) - 1)?;
         path[n - 2..].copy_from_slice(&fid.to_be_bytes());
@@ -339,6 +363,14 @@ impl CpsProfile {
         }
         if !self.labels.situation.contains("{nn}") {
             return Err("labels.situation must contain {nn}".into());
+        }
+        if let Some(c) = &self.cps2ter {
+            if c.activities.count > 16 || c.activities.path(c.activities.count.max(1)).is_none() {
+                return Err("cps2ter.activities: at most 16, file ids up to FFFF".into());
+            }
+            if !c.activity_label.contains("{nn}") {
+                return Err("cps2ter.activity_label must contain {nn}".into());
+            }
         }
         if self.authentication_pkcs1() == AuthPkcs1::InternalAuthenticate
             && self.algorithms.authentication_pkcs1.is_none()

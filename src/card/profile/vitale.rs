@@ -10,6 +10,9 @@ pub struct VitaleProfile {
     pub applications: VitaleApplications,
     pub pointers: Pointers,
     pub identity: Identity,
+    /// EF PAN in MF_VITALE, read when present (cardpeek's `2F02`).
+    #[serde(default)]
+    pub pan: Option<Identity>,
     pub read: VitaleRead,
     pub limits: Limits,
     pub tags: VitaleTags,

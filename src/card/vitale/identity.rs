@@ -39,7 +39,11 @@ pub fn decode(
     let t = &profile.tags;
     let top = tlv::parse_all(raw).ok_or_else(|| bad(format!("{file} is not BER-TLV")))?;
     let (mut nb, mut nc) = (0, 0);
-    for obj in &top {
+    // The certificate objects are named, not left in `extra`.
+    if let Some(c) = super::cvc::collect(file, &top) {
+        out.certificates.push(c);
+    }
+    for obj in top.iter().filter(|o| !super::cvc::is_cvc(o)) {
         if obj.is(&t.beneficiary.0) {
             nb += 1;
             if out.beneficiaries.len() >= profile.limits.max_beneficiaries {

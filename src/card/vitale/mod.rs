@@ -3,13 +3,15 @@
 //! beneficiary and a `66` card template; everything else is handed back raw.
 //! Vitale 1's file layout is not public: it is refused, not guessed.
 
+mod cvc;
 mod date;
 mod identity;
 mod pointers;
 
+pub use cvc::CardCertificate;
 pub use date::BirthDate;
 
-use super::{files, nir, CardError, CardKind};
+use super::{files, nir, tlv, CardError, CardKind};
 use crate::apdu::Exchange;
 use crate::card::profile::{Profiles, VitaleProfile};
 use serde::Serialize;
@@ -105,6 +107,12 @@ pub struct VitaleData {
     pub extra: Vec<Extra>,
     /// Other files named in POINTERS.
     pub extra_files: Vec<ExtraFile>,
+    /// The card-verifiable certificate objects (`7F21`, `5F37`, `5F38`),
+    /// one per file that holds them.
+    pub certificates: Vec<CardCertificate>,
+    /// EF `2F02` (PAN) of MF_VITALE, raw hex, when the card has it (cardpeek
+    /// reads it; its layout is not public).
+    pub pan: Option<String>,
     /// What could not be read and what was used instead.
     pub warnings: Vec<String>,
 }
@@ -185,8 +193,37 @@ fn read_v2(ex: &mut dyn Exchange, profile: &VitaleProfile) -> Result<VitaleData,
         let size = files::select_ef(ex, 0x02, &identity_file.fid, "SELECT identity EF")?;
         let raw = files::read_binary(ex, size, profile.read.chunk, "READ identity EF")?;
         identity::decode(&raw, &hex::encode_upper(identity_file.fid), profile, &mut out)?;
+        current_aid = Some(identity_file.aid.clone());
+    }
+    if let Some(pan) = &profile.pan {
+        out.pan = read_pan(ex, profile, pan.fid.0, &mut current_aid, &mut out.warnings)?;
     }
     Ok(out)
+}
+
+/// EF 2F02 (PAN) in MF_VITALE: absent is fine (`None`), any other refusal a
+/// warning; a transport error fails the read.
+fn read_pan(
+    ex: &mut dyn Exchange,
+    profile: &VitaleProfile,
+    fid: [u8; 2],
+    current_aid: &mut Option<Vec<u8>>,
+    warnings: &mut Vec<String>,
+) -> Result<Option<String>, CardError> {
+    let pan = pointers::NamedFile {
+        name: "PAN".into(),
+        aid: profile.applications.mf_vitale.0.clone(),
+        fid,
+    };
+    match read_file(ex, profile, &pan, current_aid) {
+        Ok(raw) => Ok(Some(hex::encode_upper(raw))),
+        Err(e @ CardError::Transport(_)) => Err(e),
+        Err(e) if files::is_absent(&e) => Ok(None),
+        Err(e) => {
+            warnings.push(format!("PAN ({}): {e}", hex::encode_upper(fid)));
+            Ok(None)
+        }
+    }
 }
 
 fn read_pointers(
@@ -212,16 +249,7 @@ fn read_named(
     current_aid: &mut Option<Vec<u8>>,
     warnings: &mut Vec<String>,
 ) -> Result<Option<Vec<u8>>, CardError> {
-    let mut attempt = || -> Result<Vec<u8>, CardError> {
-        if current_aid.as_deref() != Some(&f.aid) {
-            *current_aid = None;
-            files::select_aid(ex, &f.aid, "SELECT Vitale application")?;
-            *current_aid = Some(f.aid.clone());
-        }
-        let size = files::select_ef(ex, 0x02, &f.fid, "SELECT Vitale EF")?;
-        files::read_binary(ex, size, profile.read.chunk, "READ Vitale EF")
-    };
-    match attempt() {
+    match read_file(ex, profile, f, current_aid) {
         Ok(raw) => Ok(Some(raw)),
         Err(e @ CardError::Transport(_)) => Err(e),
         Err(e) => {
@@ -229,6 +257,22 @@ fn read_named(
             Ok(None)
         }
     }
+}
+
+/// Selects `f`'s application (unless it is the current one) and reads `f`.
+fn read_file(
+    ex: &mut dyn Exchange,
+    profile: &VitaleProfile,
+    f: &pointers::NamedFile,
+    current_aid: &mut Option<Vec<u8>>,
+) -> Result<Vec<u8>, CardError> {
+    if current_aid.as_deref() != Some(&f.aid) {
+        *current_aid = None;
+        files::select_aid(ex, &f.aid, "SELECT Vitale application")?;
+        *current_aid = Some(f.aid.clone());
+    }
+    let size = files::select_ef(ex, 0x02, &f.fid, "SELECT Vitale EF")?;
+    files::read_binary(ex, size, profile.read.chunk, "READ Vitale EF")
 }
 
 /// Decodes an identity file, or keeps any other file whole.
@@ -243,6 +287,15 @@ fn take_file(
         identity::decode(&raw, &hex::encode_upper(f.fid), profile, out)?;
         *found_identity = true;
     } else {
+        // A file holding the certificate objects gets them named; the file
+        // stays in `extra_files`, whole.
+        if !cvc::is_raw(&raw) {
+            if let Some(c) =
+                tlv::parse_all(&raw).and_then(|top| cvc::collect(&hex::encode_upper(f.fid), &top))
+            {
+                out.certificates.push(c);
+            }
+        }
         out.extra_files.push(ExtraFile {
             application: hex::encode_upper(&f.aid),
             fid: hex::encode_upper(f.fid),

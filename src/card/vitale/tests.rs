@@ -99,11 +99,12 @@ fn unmapped_objects_come_back_as_extra() {
         .iter()
         .map(|e| (e.path.as_str(), e.tag.as_str()))
         .collect();
-    assert_eq!(e, [("D001/66[1]", "81"), ("D001", "7F21")]);
+    // 7F21 is named (cardpeek's "Certificat"), not left in `extra`.
+    assert_eq!(e, [("D001/66[1]", "81")]);
     let json = serde_json::to_value(&d).unwrap();
     assert_eq!(
-        json["extra"][1],
-        serde_json::json!({"path": "D001", "tag": "7F21", "hex": "010203"})
+        json["certificates"][0],
+        serde_json::json!({"file": "D001", "certificate": "010203", "ca_signature": null, "public_key_remainder": null})
     );
     assert_eq!(
         json["beneficiaries"][0]["rights"]["amo_periods"],
@@ -173,21 +174,38 @@ fn reads_through_pointers() {
     let ptr = pointers(&[
         (b"IDENTITE", [0, 1], [0xD0, 0x01]),
         (b"AUTRE   ", [0, 1], [0xD0, 0x02]),
+        (b"CERTIF  ", [0, 1], [0xD0, 0x03]),
     ]);
     let mut steps = vec![select(VITALE)];
     steps.extend(file("2001", &ptr));
     steps.push(select(MF_VITALE));
     steps.extend(file("D001", &identity()));
     steps.extend(file("D002", &[0x04, 0x00, 0xAA]));
+    let cert = h("7F21 09 5F37 02 AABB 5F38 01 CC");
+    steps.extend(file("D003", &cert));
+    // 2F02 (PAN), which POINTERS does not name, read in MF_VITALE as cardpeek does.
+    steps.extend(file("2F02", &h("5A05 4200000001")));
     let mut r = Replay::new(steps);
     let d = read(&mut r).unwrap();
     r.finish();
     assert_eq!(d.beneficiaries.len(), 2);
-    assert_eq!(d.extra_files.len(), 1);
+    assert_eq!(d.extra_files.len(), 2);
     assert_eq!(
         (d.extra_files[0].name.as_str(), d.extra_files[0].hex.as_str()),
         ("AUTRE", "0400AA")
     );
+    // Shown raw by cardpeek's rule (starts with 04 00): no certificate looked for.
+    assert_eq!(d.certificates.len(), 1);
+    let c = &d.certificates[0];
+    assert_eq!(
+        (
+            c.file.as_str(),
+            c.ca_signature.as_deref(),
+            c.public_key_remainder.as_deref()
+        ),
+        ("D003", Some("AABB"), Some("CC"))
+    );
+    assert_eq!(d.pan.as_deref(), Some("5A054200000001"));
     assert!(d.warnings.is_empty(), "{:?}", d.warnings);
 }
 
@@ -199,11 +217,13 @@ fn without_pointers_the_profile_identity_is_read() {
     )];
     steps.push(select(MF_VITALE));
     steps.extend(file("D001", &identity()));
+    // No PAN on this card: fine, no warning.
+    steps.push(("00A40204022F02".into(), "6A82".into()));
     let mut r = Replay::new(steps);
     let d = read(&mut r).unwrap();
     r.finish();
     assert_eq!(d.beneficiaries.len(), 2);
-    assert_eq!(d.warnings.len(), 1);
+    assert_eq!((d.pan.as_deref(), d.warnings.len()), (None, 1));
     assert!(d.warnings[0].starts_with("POINTERS unusable"));
 
     // POINTERS listing a file the card refuses, and no identity file.
@@ -214,9 +234,13 @@ fn without_pointers_the_profile_identity_is_read() {
     steps.push(("00A4020402D009".into(), "6982".into()));
     steps.push(select(MF_VITALE));
     steps.extend(file("D001", &identity()));
+    // A PAN the card refuses: a warning, the read goes on.
+    steps.push(("00A40204022F02".into(), "6982".into()));
     let mut r = Replay::new(steps);
     let d = read(&mut r).unwrap();
-    assert_eq!(d.warnings.len(), 2, "{:?}", d.warnings);
+    r.finish();
+    assert_eq!(d.warnings.len(), 3, "{:?}", d.warnings);
+    assert!(d.warnings[2].starts_with("PAN (2F02)"));
 }
 
 #[test]

@@ -3,7 +3,7 @@
 
 use super::{authorize, certificate_of, signature, Cps, LastTry, PinEntry, SignResult, B64};
 use crate::apdu::Channel;
-use crate::card::cps::{DigestAlg, KeyUsage, SignScheme};
+use crate::card::cps::{DigestAlg, KeyUsage, RawObject, SignScheme};
 use crate::service::{ConnId, Service, ServiceError};
 use base64::Engine;
 use serde::Serialize;
@@ -23,6 +23,16 @@ pub struct DataObjectView {
     pub label: String,
     pub private: bool,
     pub value_b64: String,
+}
+
+impl DataObjectView {
+    pub fn of(o: &RawObject) -> Self {
+        DataObjectView {
+            label: o.label.clone(),
+            private: o.private,
+            value_b64: B64.encode(&o.value),
+        }
+    }
 }
 
 impl Service {
@@ -71,14 +81,7 @@ impl Service {
                 }
                 Err(e) => return Err(e.into()),
             };
-            Ok(objects
-                .into_iter()
-                .map(|o| DataObjectView {
-                    label: o.label,
-                    private: o.private,
-                    value_b64: B64.encode(o.value),
-                })
-                .collect())
+            Ok(objects.iter().map(DataObjectView::of).collect())
         })
         .await
     }

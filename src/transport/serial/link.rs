@@ -280,6 +280,10 @@ impl<P: Port> Link<P> {
         // how many copies were asked for.
         let mut first_copy: Option<Zeroizing<Vec<u8>>> = None;
         let mut copies = 0u32;
+        // Our last frame was a NAK (asking for the answer again): a NAK from
+        // the reader then rejects that NAK, and resending the command would
+        // run it a second time (a GET RESPONSE would find nothing left).
+        let mut last_sent_nak = false;
 
         self.write(frame)?;
         let mut deadline = answer_end.min(end);
@@ -346,6 +350,13 @@ impl<P: Port> Link<P> {
                             resends
                         )));
                     }
+                    if last_sent_nak {
+                        debug!(seq, resends, "reader NAK after our NAK: sending our NAK again");
+                        self.write(&NAK_FRAME)?;
+                        awaiting_nak_echo = self.echo;
+                        deadline = after_retry(deadline, answer_end);
+                        continue;
+                    }
                     debug!(seq, resends, "reader NAK: resending our frame");
                     self.write(frame)?;
                     awaiting_echo = self.echo;
@@ -382,6 +393,7 @@ impl<P: Port> Link<P> {
                     debug!(seq, %why, naks, "corrupted answer: NAK");
                     self.drain_quiet()?;
                     self.write(&NAK_FRAME)?;
+                    last_sent_nak = true;
                     awaiting_nak_echo = self.echo;
                     deadline = after_retry(deadline, answer_end);
                 }
@@ -504,6 +516,7 @@ impl<P: Port> Link<P> {
                             trace!(seq, "noisy line: asking for the answer again to confirm it");
                             first_copy = Some(Zeroizing::new(std::mem::take(&mut m)));
                             self.write(&NAK_FRAME)?;
+                            last_sent_nak = true;
                             awaiting_nak_echo = self.echo;
                             deadline = after_retry(deadline, answer_end);
                             continue;

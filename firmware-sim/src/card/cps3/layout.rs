@@ -149,8 +149,8 @@ pub struct CpsData {
     pub cps_data: Vec<u8>,
     /// Up to 16, in D120, D121, …
     pub situations: Vec<Situation>,
-    /// EF_ACTUA start and end, 14 digits `YYYYMMDDhhmmss` each; `None`: no EF_ACTUA.
-    pub actua: Option<(String, String)>,
+    /// EF_ACTUA's content (see [`actua`]); `None`: no EF_ACTUA.
+    pub actua: Option<Vec<u8>>,
 }
 
 /// `8025000001` + the 10-digit serial, packed BCD.
@@ -562,8 +562,8 @@ pub fn build(
     }
     let sn = fs.add_ef(mf, FID_EF_SN_ICC, tlv(&[0x5A], &pan_bcd(serial)));
     fs.set_sfi(sn, SFI_EF_SN_ICC);
-    if let Some((start, end)) = &data.actua {
-        fs.add_ef(mf, FID_EF_ACTUA, actua(start, end));
+    if let Some(content) = &data.actua {
+        fs.add_ef(mf, FID_EF_ACTUA, content.clone());
     }
     let app = fs.add_df(mf, Some(FID_APP), Some(&AID_PKCS15));
     fs.add_ef(app, FID_ODF, odf());

@@ -5,6 +5,7 @@
 //! FCPs and GET DATA show in [`acl`] and [`sdo`].
 
 pub mod acl;
+pub mod cps2ter;
 pub mod crypto;
 pub mod files;
 pub mod hash;
@@ -36,14 +37,18 @@ pub struct PinConfig {
     pub puk: String,
     pub puk_tries_left: u8,
     pub puk_tries_max: u8,
+    /// The PIN's usage counter as GET DATA shows it (`9D`); `None`: `FF`.
+    pub usage_counter: Option<u8>,
 }
 
 impl PinConfig {
     pub fn state(&self) -> PinState {
-        PinState::new(
+        let mut state = PinState::new(
             Secret::new(&self.value, self.tries_left, self.tries_max),
             Secret::new(&self.puk, self.puk_tries_left, self.puk_tries_max),
-        )
+        );
+        state.pin_usage = self.usage_counter;
+        state
     }
 }
 
@@ -54,6 +59,8 @@ pub struct CpsConfig {
     pub holder: CpsHolder,
     pub data: CpsData,
     pub pin: PinConfig,
+    /// The CPS2ter volet's files (a CPS3 only).
+    pub volet: cps2ter::VoletData,
 }
 
 /// The former name.
@@ -70,6 +77,7 @@ pub struct Cps3Card {
     /// GET CHALLENGE's numbers: seeded from the serial, so runs repeat (a
     /// simulator's challenges protect nothing).
     rng: ChaCha20Rng,
+    volet: cps2ter::Volet,
 }
 
 /// The only challenge length an IAS-ECC card gives (OpenSC's driver asks for
@@ -91,6 +99,7 @@ impl Cps3Card {
             env: SecurityEnv::default(),
             certs,
             rng: ChaCha20Rng::from_seed(seed),
+            volet: cps2ter::Volet::new(config.volet),
         })
     }
 
@@ -161,9 +170,15 @@ impl SimCard for Cps3Card {
         self.t0.clear();
         self.pins.reset();
         self.env = SecurityEnv::default();
+        self.volet.reset();
     }
 
     fn transmit(&mut self, apdu: &[u8]) -> Vec<u8> {
+        // Class A0: the CPS2ter volet, with its own status words.
+        if apdu.first() == Some(&cps2ter::CLA) {
+            self.t0.clear();
+            return self.volet.transmit(apdu, self.pins.verified());
+        }
         let mut t0 = std::mem::take(&mut self.t0);
         let response = t0.transmit(apdu, |a| self.dispatch(a));
         self.t0 = t0;

@@ -67,6 +67,8 @@ pub struct PinState {
     pub pin: Secret,
     pub puk: Secret,
     verified: bool,
+    /// The PIN's usage counter (`9D`) when the card file sets one; 0 = spent.
+    pub pin_usage: Option<u8>,
 }
 
 impl PinState {
@@ -75,7 +77,15 @@ impl PinState {
             pin,
             puk,
             verified: false,
+            pin_usage: None,
         }
+    }
+
+    /// A spent usage counter: Cryptolib counts 0 tries left (public-sources
+    /// §1.4.3). How the card answers a VERIFY then is not public; this
+    /// simulator refuses it as blocked (`69 83`), using no try.
+    fn usage_spent(&self) -> bool {
+        self.pin_usage == Some(0)
     }
 
     pub fn verified(&self) -> bool {
@@ -108,6 +118,10 @@ impl PinState {
             } else {
                 Err(Sw::tries_left(self.pin.tries_left()))
             };
+        }
+        if self.usage_spent() {
+            self.verified = false;
+            return Err(Sw::AUTH_BLOCKED);
         }
         let result = self.pin.present(apdu.data);
         self.verified = result.is_ok();
@@ -186,7 +200,7 @@ impl PinState {
     /// shows them: `None` for another reference.
     pub fn counters(&self, reference: u8) -> Option<Counters> {
         let (secret, usage) = match reference {
-            PIN_REF => (&self.pin, vec![0xFF]),
+            PIN_REF => (&self.pin, vec![self.pin_usage.unwrap_or(0xFF)]),
             // The real PUK shows a two-byte usage counter (00 64).
             PUK_REF => (&self.puk, vec![0x00, 0x64]),
             _ => return None,

@@ -764,7 +764,7 @@ fn variant_cards() {
     let mut card = load("cps3-adeli").unwrap();
     let name = texts(&read_file(&mut *card, "3F00 0001 D102").unwrap(), 0xE2);
     assert_eq!(name[0], t(0x80, b"0"));
-    assert_eq!(name[1].1.len(), 12);
+    assert_eq!(name[1].1.len(), 10, "ADELI: \"0\" + 9 characters");
     assert_eq!(name[1].1[0], b'0');
     assert_eq!(name[4], t(0x84, b"H\xC9L\xC8NE"));
     let info = texts(&read_file(&mut *card, "3F00 0001 D104").unwrap(), 0xE4);

@@ -226,8 +226,10 @@ fn extra_ef_is_listed_in_pointers_and_readable() {
         .filter(|(t, _)| t == &[0x80])
         .map(|(_, v)| v.clone())
         .collect();
-    assert_eq!(files.len(), 2);
+    // IDENTITE, EXTRA and CERTIF (the card-verifiable certificate's file).
+    assert_eq!(files.len(), 3);
     assert_eq!(files[1], [&b"EXTRA   "[..], &[0x00, 0x01, 0xD0, 0x02]].concat());
+    assert_eq!(files[2], [&b"CERTIF  "[..], &[0x00, 0x01, 0xD0, 0x03]].concat());
     send(&mut *card, SELECT_MF_VITALE);
     assert_eq!(send(&mut *card, "00 A4 02 00 02 D0 02"), [0x61, 0x0D]);
     send(&mut *card, "00 A4 02 0C 02 D0 02");

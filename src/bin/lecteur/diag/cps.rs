@@ -33,6 +33,11 @@ pub fn check(client: &mut Client, report: &mut Report) -> Vec<String> {
                 }
                 entry["pin"] = pin(&id, &info["pin"], report);
             }
+            Err(e) if e.kind() == Some("card_being_updated") => report.error(
+                "cps",
+                format!("{id}: an update of the CPS was interrupted (EF_ACTUA): it will not sign"),
+                "let the update finish where the ANS's CPS update runs, or contact the ANS",
+            ),
             Err(e) => report.error(
                 "cps",
                 format!("{id}: cps.info failed: {e}"),

@@ -58,6 +58,9 @@ pub struct Script {
     pub lrc_blind_answers: usize,
     /// NAK the next N host frames instead of executing them.
     pub nak_commands: usize,
+    /// Answer the next N host NAK frames with a NAK (as if they arrived
+    /// garbled) instead of the answer again.
+    pub nak_naks: usize,
     /// Echo the next N frames with a byte changed.
     pub mangle_echoes: usize,
     /// 0x80.. bytes sent before the next XfrBlock answer, with this gap.
@@ -216,6 +219,11 @@ fn run(mut master: TTYPort, script: Arc<Mutex<Script>>, stop: Arc<AtomicBool>) {
                 s.naks_received += 1;
                 if s.echo && s.echo_naks {
                     let _ = master.write_all(&[0x03, 0x15, 0x16]);
+                }
+                if s.nak_naks > 0 {
+                    s.nak_naks -= 1;
+                    let _ = master.write_all(&[0x03, 0x15, 0x16]);
+                    continue;
                 }
                 let again = last_answer.clone();
                 send_answer(&mut master, &mut s, again);

@@ -270,6 +270,18 @@ fn reader_nak_makes_us_resend() {
 }
 
 #[test]
+fn a_reader_nak_after_our_nak_never_runs_the_command_again() {
+    // Our NAK (for a corrupted answer) reaches the reader garbled: it NAKs
+    // it. Resending the command would run it twice (a GET RESPONSE would
+    // then find nothing); our NAK goes again instead.
+    let (fake, _ev, mut ch) = sim_pro(one_card_two_slots());
+    fake.script().corrupt_answers = 1;
+    fake.script().nak_naks = 1;
+    assert_eq!(ch[0].transmit(SELECT).unwrap(), expected(SELECT));
+    assert_eq!(fake.script().executed_of(0x6F), 1, "executed once");
+}
+
+#[test]
 fn echo_profile() {
     let fake = FakeReader::spawn(Script::new(vec![Some(ATR.to_vec())], true));
     // Default profile: GemPC Twin, one slot, echo. No periodic polling so
