@@ -11,6 +11,7 @@
 
 mod client;
 mod error;
+mod input;
 mod log;
 mod mechanisms;
 mod module;

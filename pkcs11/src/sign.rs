@@ -6,24 +6,19 @@
 //!   must then be a SHA-256 DigestInfo: the card builds the DigestInfo).
 
 use crate::error::{Fail, Result};
+use crate::input::{Gathered, Input, PKCS1_OVERHEAD};
 use crate::objects::{KeyRef, Usage};
 use base64::Engine;
 use cryptoki_sys::*;
 use lecteur::card::cps::{parse_digest_info, DigestAlg};
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
-/// PKCS#1 v1.5 type 01 padding takes at least 11 bytes.
-const PKCS1_OVERHEAD: usize = 11;
 
 pub struct SignOp {
     pub mechanism: CK_MECHANISM_TYPE,
     pub key: KeyRef,
-    /// The hash of the `SHA256_*` mechanisms.
-    hasher: Option<Sha256>,
-    /// The input of the raw mechanisms.
-    input: Vec<u8>,
+    input: Input,
 }
 
 /// Checks the PSS parameters: the card does SHA-256, MGF1-SHA-256, salt 32.
@@ -49,26 +44,15 @@ impl SignOp {
             _ if m.ulParameterLen != 0 => return Err(CKR_MECHANISM_PARAM_INVALID),
             _ => {}
         }
-        let hashed = matches!(m.mechanism, CKM_SHA256_RSA_PKCS | CKM_SHA256_RSA_PKCS_PSS);
         Ok(SignOp {
             mechanism: m.mechanism,
+            input: Input::new(m.mechanism, key.modulus_len),
             key,
-            hasher: hashed.then(Sha256::new),
-            input: Vec::new(),
         })
     }
 
     pub fn update(&mut self, data: &[u8]) -> Result<()> {
-        match &mut self.hasher {
-            Some(h) => h.update(data),
-            None => {
-                self.input.extend_from_slice(data);
-                if self.input.len() > self.key.modulus_len {
-                    return Err(CKR_DATA_LEN_RANGE);
-                }
-            }
-        }
-        Ok(())
+        self.input.update(data)
     }
 
     /// The request to lecteurd for this operation's input.
@@ -76,27 +60,24 @@ impl SignOp {
         let pss = matches!(self.mechanism, CKM_RSA_PKCS_PSS | CKM_SHA256_RSA_PKCS_PSS);
         let algorithm = if pss { "rsa-pss-sha256" } else { "rsa-pkcs1-sha256" };
         // What to sign, as a DigestInfo and, when it is SHA-256, the digest.
-        let (digest_info, sha256) = match (self.hasher, self.mechanism) {
-            (Some(h), _) => {
-                let d = h.finalize().to_vec();
+        let (digest_info, sha256) = match (self.input.finish(), self.mechanism) {
+            (Gathered::Hashed(d), _) => (DigestAlg::Sha256.digest_info(&d), Some(d)),
+            (Gathered::Raw(d), CKM_RSA_PKCS_PSS) => {
+                if d.len() != 32 {
+                    return Err(CKR_DATA_LEN_RANGE);
+                }
                 (DigestAlg::Sha256.digest_info(&d), Some(d))
             }
-            (None, CKM_RSA_PKCS_PSS) => {
-                if self.input.len() != 32 {
+            (Gathered::Raw(input), _) => {
+                if input.len() + PKCS1_OVERHEAD > self.key.modulus_len {
                     return Err(CKR_DATA_LEN_RANGE);
                 }
-                (DigestAlg::Sha256.digest_info(&self.input), Some(self.input))
-            }
-            (None, _) => {
-                if self.input.len() + PKCS1_OVERHEAD > self.key.modulus_len {
-                    return Err(CKR_DATA_LEN_RANGE);
-                }
-                let sha256 = match parse_digest_info(&self.input) {
+                let sha256 = match parse_digest_info(&input) {
                     Some((DigestAlg::Sha256, d)) => Some(d.to_vec()),
                     Some(_) => None,
                     None => return Err(CKR_DATA_INVALID),
                 };
-                (self.input, sha256)
+                (input, sha256)
             }
         };
         Ok(match self.key.usage {

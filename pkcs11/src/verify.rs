@@ -12,24 +12,20 @@
 //! `CKR_SIGNATURE_LEN_RANGE`, a wrong one `CKR_SIGNATURE_INVALID`.
 
 use crate::error::Result;
+use crate::input::{Input, PKCS1_OVERHEAD};
 use crate::sign::pss_params;
 use cryptoki_sys::*;
 use rsa::pkcs1v15::Pkcs1v15Sign;
 use rsa::traits::PublicKeyParts;
 use rsa::{Pss, RsaPublicKey};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 
-/// PKCS#1 v1.5 type 01 padding takes at least 11 bytes.
-const PKCS1_OVERHEAD: usize = 11;
 const SHA256_LEN: usize = 32;
 
 pub struct VerifyOp {
     mechanism: CK_MECHANISM_TYPE,
     key: RsaPublicKey,
-    /// The hash of the `SHA256_*` mechanisms.
-    hasher: Option<Sha256>,
-    /// The input of the raw mechanisms.
-    input: Vec<u8>,
+    input: Input,
 }
 
 impl VerifyOp {
@@ -43,35 +39,21 @@ impl VerifyOp {
             CKM_RSA_PKCS | CKM_SHA256_RSA_PKCS => {}
             _ => return Err(CKR_MECHANISM_INVALID),
         }
-        let hashed = matches!(m.mechanism, CKM_SHA256_RSA_PKCS | CKM_SHA256_RSA_PKCS_PSS);
         Ok(VerifyOp {
             mechanism: m.mechanism,
+            input: Input::new(m.mechanism, key.size()),
             key,
-            hasher: hashed.then(Sha256::new),
-            input: Vec::new(),
         })
     }
 
     pub fn update(&mut self, data: &[u8]) -> Result<()> {
-        match &mut self.hasher {
-            Some(h) => h.update(data),
-            None => {
-                self.input.extend_from_slice(data);
-                if self.input.len() > self.key.size() {
-                    return Err(CKR_DATA_LEN_RANGE);
-                }
-            }
-        }
-        Ok(())
+        self.input.update(data)
     }
 
     /// Checks `signature` over the input given so far; ends the operation.
     pub fn verify(self, signature: &[u8]) -> Result<()> {
         let k = self.key.size();
-        let input = match self.hasher {
-            Some(h) => h.finalize().to_vec(),
-            None => self.input,
-        };
+        let input = self.input.finish().into_bytes();
         let data_ok = match self.mechanism {
             CKM_RSA_PKCS => input.len() + PKCS1_OVERHEAD <= k,
             _ => input.len() == SHA256_LEN,
@@ -97,6 +79,7 @@ impl VerifyOp {
 mod tests {
     use super::*;
     use rsa::RsaPrivateKey;
+    use sha2::Digest;
 
     fn mechanism(mechanism: CK_MECHANISM_TYPE) -> CK_MECHANISM {
         CK_MECHANISM {
