@@ -68,41 +68,32 @@ impl Drop for Cards {
     }
 }
 
+/// `lecteur-sim vpcd` with `card` in the vpcd reader of `port`, its control
+/// socket `dir/<name>.ctl` ready.
+fn card_in_vpcd(dir: &Path, name: &str, port: u16, card: &str) -> (Proc, PathBuf) {
+    let control = dir.join(format!("{name}.ctl"));
+    let proc = start_sim(
+        dir,
+        &format!("sim-{name}.log"),
+        &[
+            "vpcd",
+            "--port",
+            &port.to_string(),
+            "--card",
+            card,
+            "--control",
+            control.to_str().unwrap(),
+        ],
+    );
+    wait_for_path(&control);
+    (proc, control)
+}
+
 pub fn vpcd_cards(dir: &Path) -> Cards {
-    let cps_control = dir.join("cps.ctl");
-    let vitale_control = dir.join("vitale.ctl");
-    let procs = vec![
-        start_sim(
-            dir,
-            "sim-cps.log",
-            &[
-                "vpcd",
-                "--port",
-                "35963",
-                "--card",
-                "cps3",
-                "--control",
-                cps_control.to_str().unwrap(),
-            ],
-        ),
-        start_sim(
-            dir,
-            "sim-vitale.log",
-            &[
-                "vpcd",
-                "--port",
-                "35964",
-                "--card",
-                "vitale2",
-                "--control",
-                vitale_control.to_str().unwrap(),
-            ],
-        ),
-    ];
-    wait_for_path(&cps_control);
-    wait_for_path(&vitale_control);
+    let (cps, cps_control) = card_in_vpcd(dir, "cps", 35963, "cps3");
+    let (vitale, vitale_control) = card_in_vpcd(dir, "vitale", 35964, "vitale2");
     Cards {
-        procs,
+        procs: vec![cps, vitale],
         cps_control,
         vitale_control,
     }
@@ -178,21 +169,7 @@ pub fn cps3_alone() -> Option<Cps3Alone> {
         return None;
     }
     let dir = tempfile::tempdir().unwrap();
-    let cps_control = dir.path().join("cps.ctl");
-    let sim = start_sim(
-        dir.path(),
-        "sim-cps.log",
-        &[
-            "vpcd",
-            "--port",
-            "35963",
-            "--card",
-            "cps3",
-            "--control",
-            cps_control.to_str().unwrap(),
-        ],
-    );
-    wait_for_path(&cps_control);
+    let (sim, cps_control) = card_in_vpcd(dir.path(), "cps", 35963, "cps3");
     let cards = Cards {
         procs: vec![sim],
         cps_control,
