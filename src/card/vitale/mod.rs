@@ -12,7 +12,7 @@ pub use cvc::CardCertificate;
 pub use date::BirthDate;
 
 use super::{files, nir, tlv, CardError, CardKind};
-use crate::apdu::Exchange;
+use crate::apdu::{Exchange, StatusWord};
 use crate::card::profile::{Profiles, VitaleProfile};
 use serde::Serialize;
 
@@ -159,7 +159,11 @@ fn read_v2(ex: &mut dyn Exchange, profile: &VitaleProfile) -> Result<VitaleData,
     };
     let (mut named, pointers_ok) = match read_pointers(ex, profile) {
         Ok(files) => (files, true),
-        Err(e @ CardError::Transport(_)) => return Err(e),
+        // A card without POINTERS (or with one lecteur cannot parse): the
+        // identity EF alone. Any other failure (a transport error, a status
+        // such as 69 85 mid-read) fails the read: the identity EF alone
+        // could miss beneficiaries that POINTERS would have named.
+        Err(e) if !pointers_absent(&e) => return Err(e),
         Err(e) => {
             out.warnings.push(format!(
                 "POINTERS unusable ({e}); reading the profile's identity EF"
@@ -223,6 +227,20 @@ fn read_pan(
             warnings.push(format!("PAN ({}): {e}", hex::encode_upper(fid)));
             Ok(None)
         }
+    }
+}
+
+/// Whether `e`, met reading POINTERS, says the card has none to read: the
+/// application or the file is not there (`6A 82`, `6A 86`, `6A 81`), or its
+/// content is not a POINTERS lecteur can parse.
+fn pointers_absent(e: &CardError) -> bool {
+    match e {
+        CardError::Status { sw, .. } => matches!(
+            sw,
+            StatusWord::FileNotFound | StatusWord::WrongP1P2 | StatusWord::Other(0x6A, 0x81)
+        ),
+        CardError::Malformed(_) => true,
+        _ => false,
     }
 }
 

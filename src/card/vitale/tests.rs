@@ -209,6 +209,30 @@ fn reads_through_pointers() {
     assert!(d.warnings.is_empty(), "{:?}", d.warnings);
 }
 
+/// A POINTERS the card fails to give (here `69 85` on its READ BINARY) is
+/// an error, not a read of the identity EF alone: that could miss the
+/// beneficiaries of the files POINTERS names.
+#[test]
+fn a_pointers_read_that_fails_is_an_error_not_a_partial_read() {
+    let mut r = Replay::new([
+        select(VITALE),
+        ("00A40204022001".to_string(), "9000".to_string()),
+        ("00B0000000".to_string(), "6985".to_string()),
+    ]);
+    let e = read(&mut r).unwrap_err();
+    r.finish();
+    assert!(
+        matches!(
+            e,
+            CardError::Status {
+                sw: crate::apdu::StatusWord::ConditionsNotSatisfied,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+}
+
 #[test]
 fn without_pointers_the_profile_identity_is_read() {
     let mut steps = vec![(
