@@ -425,15 +425,6 @@ fn a_cps4_that_refuses_chipdoc_is_reselected_through_the_isd_and_cps2ter() {
     assert_cryptolib_shape(&records);
 }
 
-fn labels(objects: &Value) -> Vec<String> {
-    objects["objects"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| o["label"].as_str().unwrap().to_string())
-        .collect()
-}
-
 #[test]
 fn data_objects_raw_and_situations_after_the_pin() {
     let d = daemon("cps3,vitale2");

@@ -120,16 +120,6 @@ fn a_garbled_actua_is_refused_an_absent_one_is_fine() {
     assert_eq!(ok["card"]["actua"]["start"], "2024-01-15T09:30:00");
 }
 
-/// The labels of `cps.data_objects`.
-fn labels(objects: &Value) -> Vec<String> {
-    objects["objects"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| o["label"].as_str().unwrap().to_string())
-        .collect()
-}
-
 #[test]
 fn the_cps2ter_objects_come_after_the_pin() {
     let d = Daemon::start(&["--no-pcsc", "--sim"]);

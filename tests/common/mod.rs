@@ -286,6 +286,16 @@ pub fn b64(data: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(data)
 }
 
+/// The labels of a `cps.data_objects` answer.
+pub fn labels(objects: &Value) -> Vec<String> {
+    objects["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["label"].as_str().unwrap().to_string())
+        .collect()
+}
+
 pub fn unb64(v: &Value) -> Vec<u8> {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD
