@@ -31,7 +31,7 @@ export LECTEUR_REQUIRE_PCSCD=1
 # The serial fault-injection leak test runs 1000 fault cycles here (about 3
 # minutes; a plain `cargo test` runs 200).
 export LECTEUR_FAULT_CYCLES=${LECTEUR_FAULT_CYCLES:-1000}
-# So does the PC/SC one (tests/faults_pcsc.rs, through this pcscd), about 3
+# So does the PC/SC one (tests/pcscd/faults_pcsc.rs, through this pcscd), about 3
 # minutes as each slow cycle waits for pcscd's vpcd polling (200 by default).
 export LECTEUR_PCSC_FAULT_CYCLES=${LECTEUR_PCSC_FAULT_CYCLES:-1000}
 export LECTEUR_TEST_OWNS_PCSCD=$started_pcscd

@@ -1,6 +1,6 @@
 //! lecteurd through the real pcscd with two `lecteur-sim vpcd` cards in
 //! pcscd's vpcd readers ("Virtual PCD 00 00" on 35963, "00 01" on 35964),
-//! shared by `tests/pcsc.rs` and `tests/faults_pcsc.rs`.
+//! shared by `tests/pcscd/pcsc.rs` and `tests/pcscd/faults_pcsc.rs`.
 
 use super::*;
 use std::sync::Mutex;

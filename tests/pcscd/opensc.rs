@@ -5,10 +5,8 @@
 //! authentication key; openssl verifies the signature against the
 //! certificate OpenSC read. See docs/opensc.md.
 
-mod common;
-
-use common::vpcd::*;
-use common::*;
+use crate::common::vpcd::*;
+use crate::common::*;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 

@@ -1,9 +1,7 @@
 //! The socket API of a real lecteurd on its built-in simulated reader
 //! (`--no-pcsc --sim`): contract, PIN policy, bad requests.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;

@@ -2,9 +2,7 @@
 //! lecteurd on its simulated reader: what a practice-software developer copies
 //! first must work.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 use std::path::Path;
 use std::process::Command;

@@ -5,9 +5,7 @@
 //! OpenSSL's pkcs11 engine), to the example's local test service, which checks
 //! everything with openssl and xmlsec1.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

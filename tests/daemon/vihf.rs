@@ -2,9 +2,7 @@
 //! assertion verifies with xmlsec1 (trusting the simulator's CA) and with
 //! lecteur's own verifier; a changed one verifies with neither.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use lecteur::dmp::{xmldsig, DmpError};
 use serde_json::{json, Value};
 use std::path::Path;
@@ -259,7 +257,7 @@ profession_label = "Médecin \"généraliste\""
     .unwrap();
     let profiles = cards.path().join("profiles");
     std::fs::create_dir(&profiles).unwrap();
-    let builtin = include_str!("../profiles/vihf.toml");
+    let builtin = include_str!("../../profiles/vihf.toml");
     let vihf = builtin
         .replace("subject_id = false", "subject_id = true")
         .replace("validity_seconds = 0", "validity_seconds = 600")

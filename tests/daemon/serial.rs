@@ -1,9 +1,7 @@
 //! lecteurd's serial transport against `lecteur-sim serial`: a two-slot
 //! GemCore SIM Pro on a real pseudo-terminal.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 #[test]
 fn serial_reads_vitale_and_signs() {

@@ -3,9 +3,7 @@
 //! seen, PIN data and personal data never are, the ring is bounded, and a
 //! slow follower loses records without holding card work up.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use lecteur::service::trace::RING_SIZE;
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader};

@@ -2,9 +2,7 @@
 //! `cps.data_objects`, against a real lecteurd on simulated cards. Every
 //! signature is checked with the `rsa` crate against the certificate.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use rsa::pkcs1v15::Pkcs1v15Sign;
 use serde_json::{json, Value};
 use sha2::Digest;

@@ -2,10 +2,8 @@
 //! (`common::privacy`) finds what it must, and only that; and a daemon driven
 //! through every method at trace level logs no PIN, NIR or name.
 
-mod common;
-
-use common::privacy::leaks;
-use common::*;
+use crate::common::privacy::leaks;
+use crate::common::*;
 use serde_json::json;
 
 #[test]

@@ -2,9 +2,7 @@
 //! (`lecteurd --sim-cards ...`): CPS data and situations, CPS4, caching, PIN
 //! change and unblock, Vitale extras and dates, Vitale 1.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 fn daemon_with(cards: &str, expected: usize) -> Daemon {

@@ -1,8 +1,6 @@
 //! The `lecteur` command line as a person runs it.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::process::Command;
 
 fn lecteur(args: &[&str]) -> (bool, String, String) {

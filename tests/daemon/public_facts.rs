@@ -3,9 +3,7 @@
 //! interrupted update (bad EF_ACTUA), the CPS2ter volet's objects after the
 //! PIN, the Vitale's card-verifiable certificate and PAN.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 /// The commands with instruction `ins` lecteurd logged (`apdu cla=… ins=…`).

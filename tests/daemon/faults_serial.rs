@@ -12,9 +12,7 @@
 //! `LECTEUR_FAULT_CYCLES` (fault cycles of the leak test, default 200;
 //! `scripts/test.sh` runs 1000), `LECTEUR_FAULT_VERBOSE` (print each error).
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};

@@ -2,9 +2,7 @@
 //! trace-level log the privacy scan reads: the PINs it sends never show), and
 //! against one it starts itself (counting APDUs). No timing is asserted.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 use std::process::Command;
 

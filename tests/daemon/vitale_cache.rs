@@ -2,9 +2,7 @@
 //! APDUs), reads the card again after a card movement, and always with
 //! `fresh: true`. APDUs are counted from lecteurd's trace of command headers.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::json;
 
 /// APDUs lecteurd has sent so far (it logs each command header at trace level).

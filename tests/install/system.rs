@@ -1,9 +1,7 @@
 //! lecteurd as a system service: its configuration file, systemd socket
 //! activation and readiness notification, and the hardening of its unit.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::{UnixDatagram, UnixStream};

@@ -1,10 +1,8 @@
 //! lecteurd through the real pcscd: `lecteur-sim vpcd` cards in pcscd's vpcd
 //! readers ("Virtual PCD 00 00" on 35963, "00 01" on 35964).
 
-mod common;
-
-use common::vpcd::*;
-use common::*;
+use crate::common::vpcd::*;
+use crate::common::*;
 use serde_json::json;
 use std::time::Duration;
 

@@ -1,9 +1,7 @@
 //! `lecteur diag` against a real `lecteurd --sim`, and without lecteurd.
 //! Independent of the machine's USB devices: sysfs is a fake tree.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 use std::path::Path;
 use std::process::Command;

@@ -1,9 +1,7 @@
 //! Who may use lecteurd's socket and how hard: socket group, uid allow-list,
 //! peer credentials in the log, per-connection request rate.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::fs::MetadataExt;

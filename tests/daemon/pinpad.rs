@@ -3,9 +3,7 @@
 //! pseudo-terminal, the holder's keys scripted through the simulator's
 //! control socket. The PIN never crosses the host: the API call carries none.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::json;
 use std::path::Path;
 use std::time::{Duration, Instant};

@@ -15,10 +15,8 @@
 //! `LECTEUR_PCSC_FAULT_CYCLES` (fault cycles of the leak test, default 200,
 //! about 40 s; see docs/reliability.md for a 1000-cycle run).
 
-mod common;
-
-use common::vpcd::*;
-use common::*;
+use crate::common::vpcd::*;
+use crate::common::*;
 use lecteur::client::{Client, ClientError};
 use serde_json::{json, Value};
 use std::ffi::CString;
@@ -190,7 +188,7 @@ fn in_flight(
 /// Another PC/SC application: begins a transaction on `reader` (its own
 /// context, in its own thread) and holds it until `hold` has passed or it
 /// is told to let go. Returns once the transaction is held.
-/// (A hold shorter than `CARD_WAIT` is waited for: tests/pcsc.rs,
+/// (A hold shorter than `CARD_WAIT` is waited for: tests/pcscd/pcsc.rs,
 /// `card_operations_hold_a_pcsc_transaction`.)
 struct Holder {
     _release: mpsc::Sender<()>,

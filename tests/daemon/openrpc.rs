@@ -1,9 +1,7 @@
 //! docs/openrpc.json is the API contract: every method it lists exists, takes
 //! the parameters it names, and answers results of the shape it declares.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{json, Map, Value};
 
 fn contract() -> Value {
