@@ -130,18 +130,29 @@ pub fn world_with(args: &[&str]) -> Option<World> {
     })
 }
 
+/// The pcscd that an earlier `restart_pcscd` of this test binary started: a
+/// child of this process, so it is reaped here (killed, it would otherwise stay
+/// a zombie with its /proc entry).
+static RESTARTED: Mutex<Option<std::process::Child>> = Mutex::new(None);
+
 /// Kills the suite's pcscd by its pid file (a pkill would also hit the
 /// pcscds that other scripts run in their own mount namespaces) and starts
 /// another, detached: it outlives the test, and scripts/test.sh stops it.
 pub fn restart_pcscd() {
-    let pid = std::fs::read_to_string("/run/pcscd/pcscd.pid").expect("pcscd pid file");
-    let pid = pid
-        .trim_matches(|c: char| c.is_whitespace() || c == '\0')
-        .to_string();
-    let killed = std::process::Command::new("kill").arg(&pid).status().unwrap();
-    assert!(killed.success());
-    let proc_dir = format!("/proc/{pid}");
-    assert!(wait_until(Duration::from_secs(10), || !Path::new(&proc_dir).exists()));
+    let mut restarted = RESTARTED.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(mut ours) = restarted.take() {
+        let _ = ours.kill();
+        ours.wait().expect("reap the pcscd this binary started");
+    } else {
+        let pid = std::fs::read_to_string("/run/pcscd/pcscd.pid").expect("pcscd pid file");
+        let pid = pid
+            .trim_matches(|c: char| c.is_whitespace() || c == '\0')
+            .to_string();
+        let killed = std::process::Command::new("kill").arg(&pid).status().unwrap();
+        assert!(killed.success());
+        let proc_dir = format!("/proc/{pid}");
+        assert!(wait_until(Duration::from_secs(10), || !Path::new(&proc_dir).exists()));
+    }
     let _ = std::fs::remove_file(PCSCD_SOCKET);
     let pcscd = std::process::Command::new("pcscd")
         .arg("-f")
@@ -149,7 +160,7 @@ pub fn restart_pcscd() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("start pcscd");
-    std::mem::forget(pcscd);
+    *restarted = Some(pcscd);
     assert!(wait_until(Duration::from_secs(10), || Path::new(PCSCD_SOCKET).exists()));
 }
 
