@@ -18,6 +18,24 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// The workspace's root (this package's directory).
+pub fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs the `lecteur` command line: (success, stdout, stderr).
+pub fn lecteur(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_lecteur"))
+        .args(args)
+        .output()
+        .expect("run lecteur");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 /// A child process killed on drop.
 pub struct Proc(pub Child);
 
@@ -116,6 +134,11 @@ impl Daemon {
 
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("lecteurd.log")).unwrap_or_default()
+    }
+
+    /// APDUs sent so far (lecteurd logs each command header at trace level).
+    pub fn apdus_sent(&self) -> usize {
+        self.log().lines().filter(|l| l.contains(" apdu")).count()
     }
 
     /// Waits until readers.list shows `n` cards.

@@ -11,11 +11,6 @@ fn daemon_with(cards: &str, expected: usize) -> Daemon {
     d
 }
 
-/// APDUs lecteurd has sent so far (it logs each command header at trace level).
-fn apdus_sent(d: &Daemon) -> usize {
-    d.log().lines().filter(|l| l.contains(" apdu")).count()
-}
-
 #[test]
 fn cps_info_decodes_the_card_and_situations_need_the_pin() {
     let d = Daemon::start(&["--no-pcsc", "--sim"]);
@@ -53,13 +48,13 @@ fn asking_again_sends_no_apdu() {
     let mut c = d.client();
     let first = c.call("cps.info", json!({})).unwrap();
     let certs = c.call("cps.certificates", json!({})).unwrap();
-    let before = apdus_sent(&d);
+    let before = d.apdus_sent();
     assert!(before > 5, "the first read talks to the card");
     for _ in 0..3 {
         assert_eq!(c.call("cps.info", json!({})).unwrap(), first);
         assert_eq!(c.call("cps.certificates", json!({})).unwrap(), certs);
     }
-    assert_eq!(apdus_sent(&d), before, "an unchanged card is not read again");
+    assert_eq!(d.apdus_sent(), before, "an unchanged card is not read again");
 }
 
 #[test]

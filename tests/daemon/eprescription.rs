@@ -7,12 +7,8 @@
 
 use crate::common::*;
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// The PKCS#11 module, built with the workspace beside this test binary.
 fn module_path() -> PathBuf {

@@ -5,19 +5,14 @@
 use crate::common::*;
 use serde_json::json;
 
-/// APDUs lecteurd has sent so far (it logs each command header at trace level).
-fn apdus_sent(d: &Daemon) -> usize {
-    d.log().lines().filter(|l| l.contains(" apdu")).count()
-}
-
 #[test]
 fn a_card_that_stays_in_is_read_once() {
     let d = Daemon::start(&["--no-pcsc", "--sim"]);
     d.wait_cards(2);
     let mut c = d.client();
-    let before = apdus_sent(&d);
+    let before = d.apdus_sent();
     let first = c.call("vitale.read", json!({})).unwrap();
-    let after_first = apdus_sent(&d);
+    let after_first = d.apdus_sent();
     assert!(after_first > before + 3, "the first read talks to the card");
     // Another connection too gets the cached read.
     let mut other = d.client();
@@ -28,18 +23,18 @@ fn a_card_that_stays_in_is_read_once() {
             first
         );
     }
-    assert_eq!(apdus_sent(&d), after_first, "0 APDUs for a cached read");
+    assert_eq!(d.apdus_sent(), after_first, "0 APDUs for a cached read");
 
     let fresh = c.call("vitale.read", json!({"fresh": true})).unwrap();
     assert_eq!(fresh, first);
-    let after_fresh = apdus_sent(&d);
+    let after_fresh = d.apdus_sent();
     assert_eq!(
         after_fresh - after_first,
         after_first - before,
         "fresh: a whole read"
     );
     c.call("vitale.read", json!({"fresh": false})).unwrap();
-    assert_eq!(apdus_sent(&d), after_fresh);
+    assert_eq!(d.apdus_sent(), after_fresh);
 
     let e = c.call("vitale.read", json!({"fresh": "yes"})).unwrap_err();
     assert_eq!(kind(&e), "invalid_params", "{e}");
@@ -59,9 +54,9 @@ fn a_card_put_back_or_swapped_is_read_again() {
     let params = json!({ "reader": reader });
 
     let first = c.call("vitale.read", params.clone()).unwrap();
-    let read_once = apdus_sent(&d);
+    let read_once = d.apdus_sent();
     c.call("vitale.read", params.clone()).unwrap();
-    assert_eq!(apdus_sent(&d), read_once, "cached");
+    assert_eq!(d.apdus_sent(), read_once, "cached");
 
     // The same card pulled and put back: read again.
     assert_eq!(control(&control_socket, "remove 1"), "ok");
@@ -69,7 +64,7 @@ fn a_card_put_back_or_swapped_is_read_again() {
     assert_eq!(control(&control_socket, "insert 1 vitale2"), "ok");
     expect_event(&mut events, "card.inserted", &reader);
     assert_eq!(c.call("vitale.read", params.clone()).unwrap(), first);
-    let read_twice = apdus_sent(&d);
+    let read_twice = d.apdus_sent();
     assert!(read_twice > read_once + 3, "a card put back is read again");
 
     // Another card in its place: its own data, not the cached one.
@@ -82,5 +77,5 @@ fn a_card_put_back_or_swapped_is_read_again() {
         "{other}"
     );
     assert_ne!(other, first);
-    assert!(apdus_sent(&d) > read_twice);
+    assert!(d.apdus_sent() > read_twice);
 }

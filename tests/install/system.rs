@@ -9,10 +9,6 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
 fn lecteurd() -> Command {
     Command::new(env!("CARGO_BIN_EXE_lecteurd"))
 }
