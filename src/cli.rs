@@ -21,7 +21,8 @@ pub struct LecteurdArgs {
     /// without PROFILE, the model the reader's firmware names).
     #[arg(long, value_name = "PATH[:PROFILE]")]
     pub serial: Vec<String>,
-    /// Add the built-in simulated two-slot reader (CPS3 in slot 0, Vitale 2 in slot 1).
+    /// Add the built-in simulated two-slot reader (CPS3 in slot 0, Vitale 2 in slot 1);
+    /// development builds only (the cargo feature `sim`), not the Debian package.
     #[arg(long)]
     pub sim: bool,
     /// Cards of the simulated reader's slots, e.g. `cps4,vitale2-6-beneficiaries,empty` (implies --sim).

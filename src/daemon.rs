@@ -32,8 +32,15 @@ pub struct Ready {
     pub activated: bool,
 }
 
+/// Whether this build has the simulated reader (the cargo feature `sim`, off
+/// in the Debian package: the simulator's cards carry private keys).
+pub const HAS_SIMULATOR: bool = cfg!(feature = "sim");
+
 /// Binds the socket and starts the transports. Must run inside a tokio runtime.
 pub fn start(config: &Config) -> Result<Ready, String> {
+    if config.sim && !HAS_SIMULATOR {
+        return Err("this build has no simulator (built without the cargo feature `sim`)".into());
+    }
     let (socket, listener, activated) = match crate::systemd::activated_listener() {
         Some(listener) => {
             let path = listener
@@ -73,6 +80,7 @@ pub fn start(config: &Config) -> Result<Ready, String> {
             transports.push("serial");
         }
     }
+    #[cfg(feature = "sim")]
     if config.sim {
         let reader = if config.sim_cards.is_empty() {
             lecteur_sim::default_reader()

@@ -5,6 +5,7 @@
 
 pub mod pcsc;
 pub mod serial;
+#[cfg(feature = "sim")]
 pub mod sim;
 
 use std::fmt;

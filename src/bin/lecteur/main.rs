@@ -56,7 +56,8 @@ enum Command {
         #[command(subcommand)]
         command: dmp::DmpCommand,
     },
-    /// Run a daemon on the simulated reader and show a Vitale read and a CPS signature.
+    /// Run a daemon on the simulated reader and show a Vitale read and a CPS signature
+    /// (development builds only: the cargo feature `sim`).
     Demo,
     /// Diagnose lecteurd, pcscd, readers, cards, USB, serial ports and permissions.
     Diag(diag::DiagArgs),
