@@ -1,12 +1,9 @@
-//! The two pieces of the systemd protocol lecteurd speaks, without a crate
-//! for them: socket activation (`LISTEN_FDS`, sd_listen_fds(3)) and readiness
-//! notification (`NOTIFY_SOCKET`, sd_notify(3)).
+//! The two pieces of the systemd protocol lecteurd speaks: socket activation
+//! (`LISTEN_FDS`, sd_listen_fds(3); `listenfd` takes the inherited descriptor,
+//! which safe Rust cannot claim by itself) and readiness notification
+//! (`NOTIFY_SOCKET`, sd_notify(3)).
 
-use std::os::fd::FromRawFd;
 use std::os::unix::net::{UnixDatagram, UnixListener};
-
-/// The first file descriptor systemd passes.
-const SD_LISTEN_FDS_START: i32 = 3;
 
 /// The listening socket systemd passed to this process, if any.
 pub fn activated_listener() -> Option<UnixListener> {
@@ -15,10 +12,10 @@ pub fn activated_listener() -> Option<UnixListener> {
     if !passed_to_us(&pid, &fds, std::process::id()) {
         return None;
     }
-    // SAFETY: systemd hands this process fd 3 as a listening socket
-    // (LISTEN_PID is ours); nothing else in the process owns it.
-    let listener = unsafe { UnixListener::from_raw_fd(SD_LISTEN_FDS_START) };
-    // A socket unit with another kind of socket would fail here, not later.
+    // The first descriptor systemd passes (3), checked to be a Unix stream
+    // socket: a socket unit with another kind of socket fails here, not later.
+    // listenfd also unsets LISTEN_PID/LISTEN_FDS, as sd_listen_fds(1) does.
+    let listener = listenfd::ListenFd::from_env().take_unix_listener(0).ok()??;
     listener.local_addr().ok()?;
     Some(listener)
 }

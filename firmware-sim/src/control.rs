@@ -42,8 +42,9 @@ use crate::reader::{SimReader, SlotError};
 use crate::serial::faults::{FaultParseError, FaultSpec, Faults};
 use crate::serial::keypad::{Keypad, KeypadError};
 use crate::vpcd_faults::{VpcdFaultParseError, VpcdFaultSpec, VpcdFaults};
+use rustix::event::{PollFd, PollFlags, Timespec};
 use std::io::{self, Read, Write};
-use std::os::fd::AsRawFd;
+use std::os::fd::AsFd;
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
@@ -539,16 +540,10 @@ impl Drop for ControlServer {
 }
 
 /// Waits up to `timeout` for `fd` to become readable; `false` on timeout.
-fn wait_readable(fd: i32, timeout: Duration) -> bool {
-    let mut pfd = libc::pollfd {
-        fd,
-        events: libc::POLLIN,
-        revents: 0,
-    };
-    let ms = libc::c_int::try_from(timeout.as_millis()).unwrap_or(libc::c_int::MAX);
-    // SAFETY: one valid pollfd, count 1.
-    let r = unsafe { libc::poll(&mut pfd, 1, ms) };
-    r > 0
+fn wait_readable(fd: impl AsFd, timeout: Duration) -> bool {
+    let mut pfd = [PollFd::new(&fd, PollFlags::IN)];
+    let timeout = Timespec::try_from(timeout).ok();
+    rustix::event::poll(&mut pfd, timeout.as_ref()).is_ok_and(|n| n > 0)
 }
 
 fn accept_loop(listener: UnixListener, bay: CardBay, stop: Arc<AtomicBool>) {
@@ -556,7 +551,7 @@ fn accept_loop(listener: UnixListener, bay: CardBay, stop: Arc<AtomicBool>) {
     let mut workers: Vec<JoinHandle<()>> = Vec::new();
     while !stop.load(Ordering::SeqCst) {
         workers.retain(|w| !w.is_finished());
-        if !wait_readable(listener.as_raw_fd(), TICK) {
+        if !wait_readable(&listener, TICK) {
             continue;
         }
         let mut stream = match listener.accept() {

@@ -9,7 +9,8 @@ use lecteur_sim::{vpcd, SimReader};
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 
 #[derive(Parser)]
 #[command(
@@ -85,19 +86,13 @@ enum Command {
     },
 }
 
-static STOP: AtomicBool = AtomicBool::new(false);
-
-extern "C" fn on_signal(_signal: libc::c_int) {
-    STOP.store(true, Ordering::SeqCst);
-}
-
-fn install_signal_handlers() {
-    let handler = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
-    // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
-    unsafe {
-        libc::signal(libc::SIGTERM, handler);
-        libc::signal(libc::SIGINT, handler);
+/// Set by SIGTERM and SIGINT: the front-end ends its loop and cleans up.
+fn stop_on_signals() -> Result<Arc<AtomicBool>, String> {
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        signal_hook::flag::register(signal, Arc::clone(&stop)).map_err(|e| format!("signal handler: {e}"))?;
     }
+    Ok(stop)
 }
 
 fn start_control(path: Option<&PathBuf>, bay: &CardBay) -> Result<Option<ControlServer>, String> {
@@ -129,13 +124,13 @@ fn run_vpcd(
         eprintln!("lecteur-sim: vpcd: card {card} in the slot");
     }
     let _control = start_control(control, &bay)?;
-    install_signal_handlers();
+    let stop = stop_on_signals()?;
     let opts = vpcd::Options {
         verbose,
         faults,
         ..vpcd::Options::default()
     };
-    vpcd::run_with(reader, addr, &STOP, &opts).map_err(|e| e.to_string())
+    vpcd::run_with(reader, addr, &stop, &opts).map_err(|e| e.to_string())
 }
 
 fn run_serial(
@@ -178,8 +173,8 @@ fn run_serial(
         .with_keypad(device.keypad())
         .with_faults(Some(device.faults()));
     let _control = start_control(control, &bay)?;
-    install_signal_handlers();
-    device.run(&STOP).map_err(|e| e.to_string())
+    let stop = stop_on_signals()?;
+    device.run(&stop).map_err(|e| e.to_string())
 }
 
 /// Sends `command` and prints the answer lines; an `error:` answer is an error.

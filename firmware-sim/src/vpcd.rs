@@ -406,18 +406,7 @@ impl Session<'_> {
 /// 40 ms: about 40 ms lost per APDU. Quick-ACK mode (which the kernel clears
 /// by itself, hence set before every read) sends the ACK at once.
 fn quick_ack(stream: &TcpStream) {
-    use std::os::fd::AsRawFd;
-    let one: libc::c_int = 1;
-    // SAFETY: a valid socket fd and a c_int option of the right size.
-    unsafe {
-        libc::setsockopt(
-            stream.as_raw_fd(),
-            libc::IPPROTO_TCP,
-            libc::TCP_QUICKACK,
-            (&one as *const libc::c_int).cast(),
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        );
-    }
+    let _ = rustix::net::sockopt::set_tcp_quickack(stream, true);
 }
 
 fn send(stream: &mut TcpStream, payload: &[u8]) -> Result<(), SessionEnd> {

@@ -6,7 +6,6 @@
 //! without limit.
 
 use std::io::ErrorKind;
-use std::os::fd::AsRawFd;
 use std::sync::{Mutex, MutexGuard};
 use tokio::net::unix::OwnedWriteHalf;
 use tokio::sync::Notify;
@@ -84,8 +83,7 @@ impl Outbox {
             st.closed = true;
             st.pending = Vec::new();
             // Both ways, so that the connection's reader ends too.
-            // SAFETY: shutdown(2) on the connection's own open socket.
-            unsafe { libc::shutdown(self.write.as_ref().as_raw_fd(), libc::SHUT_RDWR) };
+            let _ = rustix::net::shutdown(self.write.as_ref(), rustix::net::Shutdown::Both);
             return;
         }
         st.pending.extend_from_slice(rest);

@@ -6,8 +6,8 @@
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::sync::atomic::{compiler_fence, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use zeroize::Zeroize;
 
 /// Longest PIN the keypad takes at once.
 pub const MAX_KEYS: usize = 32;
@@ -46,11 +46,7 @@ impl fmt::Debug for Digits {
 
 /// Overwrites `bytes` with zeros in a way the optimiser keeps.
 pub fn wipe(bytes: &mut [u8]) {
-    for b in bytes.iter_mut() {
-        // SAFETY: `b` is a valid, aligned, exclusive reference to a u8.
-        unsafe { std::ptr::write_volatile(b, 0) };
-    }
-    compiler_fence(Ordering::SeqCst);
+    bytes.zeroize();
 }
 
 /// What the holder does at one PIN entry.

@@ -21,10 +21,11 @@ pub use keypad::Keypad;
 pub use link::Link;
 
 use crate::reader::SimReader;
+use rustix::event::{PollFd, PollFlags, Timespec};
+use rustix::net::SendFlags;
 use std::collections::VecDeque;
 use std::fmt;
 use std::io::{self, Read, Write};
-use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -334,7 +335,7 @@ impl Reader {
             }
             self.link
                 .set_faults(self.faults.nak_storm(), self.faults.time_ext());
-            let Some(fd) = self.pty.as_ref().map(|p| p.master.as_raw_fd()) else {
+            let Some(pty) = self.pty.as_ref() else {
                 std::thread::sleep(TICK / 4);
                 continue;
             };
@@ -345,34 +346,30 @@ impl Reader {
                 .min()
                 .map(|d| d.saturating_duration_since(now).min(TICK))
                 .unwrap_or(TICK);
+            let out = if self.backlog.is_empty() {
+                PollFlags::empty()
+            } else {
+                PollFlags::OUT
+            };
             let mut pfds = [
-                libc::pollfd {
-                    fd,
-                    events: libc::POLLIN | if self.backlog.is_empty() { 0 } else { libc::POLLOUT },
-                    revents: 0,
-                },
-                libc::pollfd {
-                    fd: self.moved.as_raw_fd(),
-                    events: libc::POLLIN,
-                    revents: 0,
-                },
+                PollFd::new(&pty.master, PollFlags::IN | out),
+                PollFd::new(&self.moved, PollFlags::IN),
             ];
             // Rounded up so a deadline 0.4 ms away does not spin.
-            let ms = libc::c_int::try_from(wait.as_millis() + 1).unwrap_or(100);
-            // SAFETY: two valid pollfds, count 2.
-            let r = unsafe { libc::poll(pfds.as_mut_ptr(), 2, ms) };
-            if r < 0 {
-                let e = io::Error::last_os_error();
-                if e.kind() == io::ErrorKind::Interrupted {
-                    continue;
-                }
-                return Err(SerialError::Io(e));
+            let timeout = Timespec::try_from(Duration::from_millis(
+                u64::try_from(wait.as_millis() + 1).unwrap_or(100),
+            ))
+            .ok();
+            match rustix::event::poll(&mut pfds, timeout.as_ref()) {
+                Ok(_) => {}
+                Err(rustix::io::Errno::INTR) => continue,
+                Err(e) => return Err(SerialError::Io(e.into())),
             }
-            if pfds[1].revents & libc::POLLIN != 0 {
+            let (revents, moved) = (pfds[0].revents(), pfds[1].revents());
+            if moved.contains(PollFlags::IN) {
                 drain(&self.moved);
             }
-            let pfd = pfds[0];
-            if pfd.revents & libc::POLLIN != 0 {
+            if revents.contains(PollFlags::IN) {
                 let read = match self.pty.as_mut() {
                     Some(pty) => pty.master.read(&mut buf),
                     None => Ok(0),
@@ -390,10 +387,12 @@ impl Reader {
                     Ok(_) => std::thread::sleep(TICK),
                     Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) => {}
                     // EIO: no slave side; should not happen as we hold one.
-                    Err(e) if e.raw_os_error() == Some(libc::EIO) => std::thread::sleep(TICK),
+                    Err(e) if e.raw_os_error() == Some(rustix::io::Errno::IO.raw_os_error()) => {
+                        std::thread::sleep(TICK)
+                    }
                     Err(e) => return Err(SerialError::Io(e)),
                 }
-            } else if pfd.revents & (libc::POLLHUP | libc::POLLERR) != 0 {
+            } else if revents.intersects(PollFlags::HUP | PollFlags::ERR) {
                 std::thread::sleep(TICK);
             }
             let now = Instant::now();
@@ -415,16 +414,8 @@ fn movement_wake(reader: &SimReader) -> io::Result<UnixStream> {
     reader.on_change(move || {
         // MSG_NOSIGNAL: a closed peer (the reader dropped) must not raise
         // SIGPIPE; a full buffer is still a wake-up.
-        // SAFETY: a valid descriptor and a one-byte buffer.
-        let r = unsafe {
-            libc::send(
-                tx.as_raw_fd(),
-                [1u8].as_ptr().cast(),
-                1,
-                libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT,
-            )
-        };
-        r == 1 || io::Error::last_os_error().kind() == io::ErrorKind::WouldBlock
+        let r = rustix::net::send(&tx, &[1], SendFlags::NOSIGNAL | SendFlags::DONTWAIT);
+        matches!(r, Ok(1) | Err(rustix::io::Errno::WOULDBLOCK))
     });
     Ok(rx)
 }

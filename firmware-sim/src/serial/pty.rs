@@ -1,10 +1,13 @@
 //! A pseudo-terminal whose slave plays the reader's serial port, and the
 //! symbolic link that gives it a stable name.
 
-use std::ffi::CStr;
+use rustix::fs::{Mode, OFlags};
+use rustix::pty::OpenptFlags;
+use rustix::termios::{ControlModes, OptionalActions, SpecialCodeIndex};
 use std::fs::File;
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 /// The master side (the reader end) plus a held slave descriptor.
@@ -17,69 +20,36 @@ pub struct Pty {
     pub slave_path: PathBuf,
 }
 
-fn check(r: libc::c_int) -> io::Result<libc::c_int> {
-    if r < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(r)
-    }
-}
-
 /// Raw mode, 8 data bits, 2 stop bits, 115 200 baud (only cosmetic on a pty).
-fn set_raw(fd: libc::c_int) -> io::Result<()> {
-    // SAFETY: termios is plain data; tcgetattr fills it.
-    let mut t: libc::termios = unsafe { std::mem::zeroed() };
-    // SAFETY: fd is a valid terminal descriptor, t is writable.
-    check(unsafe { libc::tcgetattr(fd, &mut t) })?;
-    // SAFETY: t is a valid termios.
-    unsafe { libc::cfmakeraw(&mut t) };
-    t.c_cflag |= libc::CLOCAL | libc::CREAD | libc::CSTOPB;
-    t.c_cc[libc::VMIN] = 1;
-    t.c_cc[libc::VTIME] = 0;
-    // SAFETY: t is a valid termios.
-    unsafe {
-        libc::cfsetispeed(&mut t, libc::B115200);
-        libc::cfsetospeed(&mut t, libc::B115200);
-    }
-    // SAFETY: fd valid, t initialised.
-    check(unsafe { libc::tcsetattr(fd, libc::TCSANOW, &t) })?;
+fn set_raw(fd: impl AsFd) -> io::Result<()> {
+    let mut t = rustix::termios::tcgetattr(&fd)?;
+    t.make_raw();
+    t.control_modes |= ControlModes::CLOCAL | ControlModes::CREAD | ControlModes::CSTOPB;
+    t.special_codes[SpecialCodeIndex::VMIN] = 1;
+    t.special_codes[SpecialCodeIndex::VTIME] = 0;
+    t.set_speed(115_200)?;
+    rustix::termios::tcsetattr(&fd, OptionalActions::Now, &t)?;
     Ok(())
 }
 
 impl Pty {
     /// Opens a new pseudo-terminal pair; the master is non-blocking.
     pub fn open() -> io::Result<Pty> {
-        // SAFETY: plain libc calls on descriptors we own; each result is checked.
-        let master_fd =
-            check(unsafe { libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC) })?;
-        // SAFETY: master_fd was just returned by posix_openpt and is owned here.
-        let master = unsafe { File::from_raw_fd(master_fd) };
-        // SAFETY: valid master descriptor.
-        check(unsafe { libc::grantpt(master_fd) })?;
-        // SAFETY: valid master descriptor.
-        check(unsafe { libc::unlockpt(master_fd) })?;
-        let mut name = [0 as libc::c_char; 128];
-        // SAFETY: the buffer and its length match; ptsname_r NUL-terminates on success.
-        let r = unsafe { libc::ptsname_r(master_fd, name.as_mut_ptr(), name.len()) };
-        if r != 0 {
-            return Err(io::Error::from_raw_os_error(r));
-        }
-        // SAFETY: ptsname_r succeeded, so name is NUL-terminated.
-        let cname = unsafe { CStr::from_ptr(name.as_ptr()) };
-        let slave_path = PathBuf::from(cname.to_string_lossy().into_owned());
-        // SAFETY: cname is a valid C string.
-        let slave_fd =
-            check(unsafe { libc::open(cname.as_ptr(), libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC) })?;
-        // SAFETY: slave_fd was just opened and is owned here.
-        let slave = unsafe { OwnedFd::from_raw_fd(slave_fd) };
-        set_raw(slave.as_raw_fd())?;
-        // SAFETY: valid descriptor; F_GETFL/F_SETFL on it.
-        unsafe {
-            let flags = check(libc::fcntl(master_fd, libc::F_GETFL))?;
-            check(libc::fcntl(master_fd, libc::F_SETFL, flags | libc::O_NONBLOCK))?;
-        }
+        let master = rustix::pty::openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY | OpenptFlags::CLOEXEC)?;
+        rustix::pty::grantpt(&master)?;
+        rustix::pty::unlockpt(&master)?;
+        let name = rustix::pty::ptsname(&master, Vec::new())?;
+        let slave_path = PathBuf::from(std::ffi::OsStr::from_bytes(name.as_bytes()));
+        let slave = rustix::fs::open(
+            name.as_c_str(),
+            OFlags::RDWR | OFlags::NOCTTY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )?;
+        set_raw(&slave)?;
+        let flags = rustix::fs::fcntl_getfl(&master)?;
+        rustix::fs::fcntl_setfl(&master, flags | OFlags::NONBLOCK)?;
         Ok(Pty {
-            master,
+            master: File::from(master),
             _slave: slave,
             slave_path,
         })

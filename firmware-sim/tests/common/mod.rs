@@ -4,9 +4,11 @@
 
 use lecteur_sim::control::{CardBay, Loader};
 use lecteur_sim::{SimCard, SimReader};
+use rustix::event::{PollFd, PollFlags, Timespec};
+use rustix::fs::OFlags;
+use rustix::termios;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::os::fd::AsRawFd;
 use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
@@ -122,17 +124,13 @@ impl Host {
         let f = std::fs::OpenOptions::new()
             .read(true)
             .write(true)
-            .custom_flags(libc::O_NOCTTY | libc::O_NONBLOCK)
+            .custom_flags((OFlags::NOCTTY | OFlags::NONBLOCK).bits() as i32)
             .open(link)
             .unwrap_or_else(|e| panic!("open {}: {e}", link.display()));
-        // SAFETY: termios is plain data filled by tcgetattr on a valid tty.
-        unsafe {
-            let mut t: libc::termios = std::mem::zeroed();
-            assert_eq!(libc::tcgetattr(f.as_raw_fd(), &mut t), 0);
-            libc::cfmakeraw(&mut t);
-            assert_eq!(libc::tcsetattr(f.as_raw_fd(), libc::TCSANOW, &t), 0);
-            libc::tcflush(f.as_raw_fd(), libc::TCIOFLUSH);
-        }
+        let mut t = termios::tcgetattr(&f).unwrap();
+        t.make_raw();
+        termios::tcsetattr(&f, termios::OptionalActions::Now, &t).unwrap();
+        let _ = termios::tcflush(&f, termios::QueueSelector::IOFlush);
         Host { f, buf: Vec::new() }
     }
 
@@ -146,14 +144,9 @@ impl Host {
 
     /// Reads what is available within `timeout` into the buffer.
     fn fill(&mut self, timeout: Duration) -> bool {
-        let mut pfd = libc::pollfd {
-            fd: self.f.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        // SAFETY: one valid pollfd.
-        let r = unsafe { libc::poll(&mut pfd, 1, timeout.as_millis() as i32) };
-        if r <= 0 {
+        let mut pfd = [PollFd::new(&self.f, PollFlags::IN)];
+        let timeout = Timespec::try_from(Duration::from_millis(timeout.as_millis() as u64)).ok();
+        if !rustix::event::poll(&mut pfd, timeout.as_ref()).is_ok_and(|n| n > 0) {
             return false;
         }
         let mut chunk = [0u8; 1024];

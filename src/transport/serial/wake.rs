@@ -3,6 +3,8 @@
 //! slot channel both end its wait at once, and an idle link costs no line
 //! time and no busy wake-ups.
 
+use nix::poll::{PollFd, PollFlags};
+use rustix::net::SendFlags;
 use std::io::{self, Read};
 use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::net::UnixStream;
@@ -29,15 +31,7 @@ impl Waker {
     /// a gone receiver means no one is left to wake: both are fine.
     pub fn wake(&self) {
         // MSG_NOSIGNAL: a closed peer must not raise SIGPIPE.
-        // SAFETY: a valid descriptor and a one-byte buffer that outlives the call.
-        unsafe {
-            libc::send(
-                self.0.as_raw_fd(),
-                [1u8].as_ptr().cast(),
-                1,
-                libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT,
-            );
-        }
+        let _ = rustix::net::send(&*self.0, &[1], SendFlags::NOSIGNAL | SendFlags::DONTWAIT);
     }
 }
 
@@ -71,37 +65,28 @@ pub struct Ready {
 }
 
 /// Waits until `tty` (if any) is readable, `wake` is woken, or `timeout`.
+/// The tty is a raw descriptor (serialport's `TTYPort` has no `AsFd`), so
+/// this is serialport's own nix, whose `PollFd` takes one.
 pub fn wait(tty: Option<RawFd>, wake: &WakeRx, timeout: Duration) -> io::Result<Ready> {
     let mut fds = [
-        libc::pollfd {
-            fd: wake.fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        },
-        libc::pollfd {
-            // A negative descriptor is ignored by poll(2).
-            fd: tty.unwrap_or(-1),
-            events: libc::POLLIN,
-            revents: 0,
-        },
+        PollFd::new(wake.fd(), PollFlags::POLLIN),
+        // A negative descriptor is ignored by poll(2).
+        PollFd::new(tty.unwrap_or(-1), PollFlags::POLLIN),
     ];
     // Rounded up, so that a wait of 0.4 ms does not spin.
-    let ms = libc::c_int::try_from(timeout.as_micros().div_ceil(1000)).unwrap_or(libc::c_int::MAX);
-    // SAFETY: two valid pollfd entries, count 2.
-    let r = unsafe { libc::poll(fds.as_mut_ptr(), 2, ms) };
-    if r < 0 {
-        let e = io::Error::last_os_error();
-        return if e.kind() == io::ErrorKind::Interrupted {
-            Ok(Ready::default())
-        } else {
-            Err(e)
-        };
+    let ms = i32::try_from(timeout.as_micros().div_ceil(1000)).unwrap_or(i32::MAX);
+    match nix::poll::poll(&mut fds, ms) {
+        Ok(_) => {}
+        Err(nix::errno::Errno::EINTR) => return Ok(Ready::default()),
+        Err(e) => return Err(e.into()),
     }
-    let bad = libc::POLLERR | libc::POLLHUP | libc::POLLNVAL;
+    let events = |fd: &PollFd| fd.revents().unwrap_or(PollFlags::empty());
+    let (woken, tty) = (events(&fds[0]), events(&fds[1]));
+    let bad = PollFlags::POLLERR | PollFlags::POLLHUP | PollFlags::POLLNVAL;
     Ok(Ready {
-        input: fds[1].revents & libc::POLLIN != 0,
-        hangup: fds[1].revents & bad != 0,
-        woken: fds[0].revents & libc::POLLIN != 0,
+        input: tty.contains(PollFlags::POLLIN),
+        hangup: tty.intersects(bad),
+        woken: woken.contains(PollFlags::POLLIN),
     })
 }
 

@@ -95,37 +95,12 @@ fn lecteur_group() -> Option<(u32, bool)> {
     let user = std::env::var("USER")
         .or_else(|_| std::env::var("LOGNAME"))
         .unwrap_or_default();
-    // SAFETY: getgrnam returns null or static storage, read before any other call.
-    unsafe {
-        let g = libc::getgrnam(c"lecteur".as_ptr());
-        if g.is_null() {
-            return None;
-        }
-        let mut listed = false;
-        let mut p = (*g).gr_mem;
-        while !p.is_null() && !(*p).is_null() {
-            if std::ffi::CStr::from_ptr(*p).to_string_lossy() == user {
-                listed = true;
-            }
-            p = p.add(1);
-        }
-        Some(((*g).gr_gid, listed))
-    }
+    let g = nix::unistd::Group::from_name("lecteur").ok()??;
+    Some((g.gid.as_raw(), g.mem.contains(&user)))
 }
 
 /// Whether this process has `gid` (primary or supplementary).
 fn in_process_groups(gid: u32) -> bool {
-    // SAFETY: getgroups with a buffer of the size it reports.
-    unsafe {
-        if libc::getegid() == gid {
-            return true;
-        }
-        let n = libc::getgroups(0, std::ptr::null_mut());
-        if n <= 0 {
-            return false;
-        }
-        let mut groups = vec![0 as libc::gid_t; n as usize];
-        let n = libc::getgroups(n, groups.as_mut_ptr());
-        n > 0 && groups[..n as usize].contains(&gid)
-    }
+    let gid = nix::unistd::Gid::from_raw(gid);
+    nix::unistd::getegid() == gid || nix::unistd::getgroups().is_ok_and(|groups| groups.contains(&gid))
 }
