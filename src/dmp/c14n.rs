@@ -48,7 +48,11 @@ pub fn escape_attr(s: &str, out: &mut String) {
 /// The canonical form of `apex` and its descendants, without `exclude` and
 /// its descendants. `inclusive` is the InclusiveNamespaces PrefixList
 /// (`#default` for the default namespace).
-pub fn canonicalize(apex: Node, exclude: Option<NodeId>, inclusive: &[String]) -> Result<String, DmpError> {
+pub fn canonicalize(
+    apex: Node<'_, '_>,
+    exclude: Option<NodeId>,
+    inclusive: &[String],
+) -> Result<String, DmpError> {
     if !apex.is_element() {
         return Err(DmpError::Structure("canonicalisation of a non-element".into()));
     }
@@ -90,7 +94,7 @@ fn prefix_of(qname: &str) -> &str {
 impl Canon<'_> {
     fn element(
         &self,
-        e: Node,
+        e: Node<'_, '_>,
         rendered: &BTreeMap<String, String>,
         out: &mut String,
         depth: usize,

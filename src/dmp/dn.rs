@@ -18,11 +18,11 @@ use x509_cert::Certificate;
 /// The subject's RDNs, each as encoded in the certificate.
 fn subject_rdns(cert_der: &[u8]) -> Result<Vec<Vec<AttributeTypeAndValue>>, der::Error> {
     let cert = AnyRef::from_der(cert_der)?;
-    let tbs = SliceReader::new(cert.value())?.decode::<AnyRef>()?;
+    let tbs = SliceReader::new(cert.value())?.decode::<AnyRef<'_>>()?;
     let mut r = SliceReader::new(tbs.value())?;
     let mut fields = Vec::new();
     while !r.is_finished() && fields.len() < 7 {
-        fields.push(r.decode::<AnyRef>()?);
+        fields.push(r.decode::<AnyRef<'_>>()?);
     }
     // [0] version, serial, signature algorithm, issuer, validity, subject.
     let skip = usize::from(fields.first().is_some_and(|f| f.tag().is_context_specific()));
@@ -33,7 +33,7 @@ fn subject_rdns(cert_der: &[u8]) -> Result<Vec<Vec<AttributeTypeAndValue>>, der:
     let mut rdns = Vec::new();
     let mut r = SliceReader::new(subject.value())?;
     while !r.is_finished() {
-        let set = r.decode::<AnyRef>()?;
+        let set = r.decode::<AnyRef<'_>>()?;
         set.tag().assert_eq(Tag::Set)?;
         let mut s = SliceReader::new(set.value())?;
         let mut atvs = Vec::new();

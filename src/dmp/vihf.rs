@@ -190,7 +190,7 @@ impl Writer<'_> {
         self.xml.push_str("/></saml2:AttributeValue>");
     }
 
-    fn attributes(&mut self, v: &VihfInput) {
+    fn attributes(&mut self, v: &VihfInput<'_>) {
         let p = self.profile;
         let n = &p.names;
         self.xml.push_str("<saml2:AttributeStatement>");
@@ -258,7 +258,7 @@ pub fn check_request(r: &Request, profile: &VihfProfile) -> Result<(), DmpError>
 }
 
 /// Builds the assertion.
-pub fn build(v: &VihfInput, profile: &VihfProfile) -> Result<Unsigned, DmpError> {
+pub fn build(v: &VihfInput<'_>, profile: &VihfProfile) -> Result<Unsigned, DmpError> {
     check_request(v.request, profile)?;
     // What the card gave: checked too, it is untrusted.
     check_text("the holder's national id", v.national_id)?;

@@ -151,7 +151,7 @@ fn algorithm<'a>(n: Node<'a, '_>) -> Result<&'a str, DmpError> {
 }
 
 /// The base64 content of an element (line breaks and comments allowed).
-fn base64_of(n: Node) -> Result<Vec<u8>, DmpError> {
+fn base64_of(n: Node<'_, '_>) -> Result<Vec<u8>, DmpError> {
     let text: String = n
         .children()
         .filter(Node::is_text)
@@ -164,7 +164,7 @@ fn base64_of(n: Node) -> Result<Vec<u8>, DmpError> {
 }
 
 /// The PrefixList of an exc-c14n method or transform, if it has one.
-fn inclusive_prefixes(method: Node) -> Vec<String> {
+fn inclusive_prefixes(method: Node<'_, '_>) -> Vec<String> {
     method
         .children()
         .find(|c| c.has_tag_name((EXC_C14N, "InclusiveNamespaces")))
@@ -181,7 +181,7 @@ fn id_of<'a>(n: Node<'a, '_>) -> Option<&'a str> {
 /// the RSA signature of SignedInfo with the embedded certificate's key.
 pub fn verify(xml: &str) -> Result<Verified, DmpError> {
     let doc = parse(xml)?;
-    let signatures: Vec<Node> = doc
+    let signatures: Vec<Node<'_, '_>> = doc
         .descendants()
         .filter(|n| n.has_tag_name((DSIG, "Signature")))
         .collect();
@@ -210,7 +210,7 @@ pub fn verify(xml: &str) -> Result<Verified, DmpError> {
         .and_then(|u| u.strip_prefix('#'))
         .filter(|id| !id.is_empty())
         .ok_or_else(|| DmpError::Unsupported("a Reference URI other than #id".into()))?;
-    let transforms: Vec<Node> = child(reference, "Transforms")?
+    let transforms: Vec<Node<'_, '_>> = child(reference, "Transforms")?
         .children()
         .filter(Node::is_element)
         .collect();
@@ -237,7 +237,7 @@ pub fn verify(xml: &str) -> Result<Verified, DmpError> {
     let expected = base64_of(child(reference, "DigestValue")?)?;
 
     // The one element with that ID, and it must hold the signature.
-    let targets: Vec<Node> = doc.descendants().filter(|n| id_of(*n) == Some(id)).collect();
+    let targets: Vec<Node<'_, '_>> = doc.descendants().filter(|n| id_of(*n) == Some(id)).collect();
     let [target] = targets[..] else {
         return Err(DmpError::Structure(format!(
             "{} elements with the referenced ID",

@@ -102,7 +102,7 @@ pub(super) fn cached_info<'c>(
 }
 
 /// Keeps the cached tries in step with what a PIN command just did.
-fn note_pin(ctx: &mut SlotCtx, pin: PinStatus) {
+fn note_pin(ctx: &mut SlotCtx<'_>, pin: PinStatus) {
     let epoch = ctx.epoch();
     if let Some(c) = ctx.cps_cache.as_mut().filter(|c| c.epoch == epoch) {
         c.info.pin = pin;
@@ -112,7 +112,7 @@ fn note_pin(ctx: &mut SlotCtx, pin: PinStatus) {
 /// Reads the tries left and applies the policy before a PIN is presented.
 /// The card's data come first (kept once read): a card whose update was
 /// interrupted (bad EF_ACTUA) gets no PIN, as Cryptolib opens no session on it.
-fn gate(ctx: &mut SlotCtx, card: &CpsCard, last_try: LastTry) -> Result<PinStatus, ServiceError> {
+fn gate(ctx: &mut SlotCtx<'_>, card: &CpsCard, last_try: LastTry) -> Result<PinStatus, ServiceError> {
     cached_info(ctx, card)?;
     let ex = &mut Channel(&mut *ctx.channel);
     card.select(ex)?;
@@ -128,7 +128,7 @@ fn gate(ctx: &mut SlotCtx, card: &CpsCard, last_try: LastTry) -> Result<PinStatu
 
 /// Records the outcome of one presented PIN.
 fn settle(
-    ctx: &mut SlotCtx,
+    ctx: &mut SlotCtx<'_>,
     conn: ConnId,
     status: PinStatus,
     outcome: Result<(), ServiceError>,
@@ -155,7 +155,7 @@ fn settle(
 
 /// Verifies the PIN for `conn` (the slot is already claimed by `open`).
 fn verify(
-    ctx: &mut SlotCtx,
+    ctx: &mut SlotCtx<'_>,
     conn: ConnId,
     card: &CpsCard,
     entry: &PinEntry,
@@ -232,7 +232,7 @@ pub(super) fn cache_with_situations<'c>(
 }
 
 /// The DER certificate of a key, from the card data kept.
-fn certificate_of(ctx: &mut SlotCtx, card: &CpsCard, usage: KeyUsage) -> Result<Vec<u8>, ServiceError> {
+fn certificate_of(ctx: &mut SlotCtx<'_>, card: &CpsCard, usage: KeyUsage) -> Result<Vec<u8>, ServiceError> {
     cached_info(ctx, card)?
         .info
         .certificates
@@ -245,7 +245,7 @@ fn certificate_of(ctx: &mut SlotCtx, card: &CpsCard, usage: KeyUsage) -> Result<
 /// The PIN policy before a signature: with a PIN entry, verify now (once);
 /// without, this connection must hold the verification.
 pub(super) fn authorize(
-    ctx: &mut SlotCtx,
+    ctx: &mut SlotCtx<'_>,
     conn: ConnId,
     card: &CpsCard,
     entry: Option<&PinEntry>,
@@ -266,7 +266,7 @@ pub(super) fn authorize(
 /// After a private-key operation: a `PinRequired` from the card means the
 /// verification is gone; a success restarts the idle timeout.
 fn settle_signature(
-    ctx: &mut SlotCtx,
+    ctx: &mut SlotCtx<'_>,
     conn: ConnId,
     signed: Result<Vec<u8>, CardError>,
 ) -> Result<Vec<u8>, ServiceError> {
@@ -285,7 +285,7 @@ fn settle_signature(
 
 /// Has the card sign a SHA-256 digest (after `authorize`).
 pub(super) fn sign_digest(
-    ctx: &mut SlotCtx,
+    ctx: &mut SlotCtx<'_>,
     conn: ConnId,
     card: &CpsCard,
     usage: KeyUsage,
@@ -300,7 +300,7 @@ pub(super) fn sign_digest(
 
 /// A private-key operation's answer: the signature and the key's certificate.
 fn signature(
-    ctx: &mut SlotCtx,
+    ctx: &mut SlotCtx<'_>,
     conn: ConnId,
     signed: Result<Vec<u8>, CardError>,
     certificate: Vec<u8>,

@@ -333,7 +333,7 @@ impl Service {
 /// Starts an operation of `conn` on a slot: connects to the card, checks it is
 /// still of the kind expected, and closes another connection's verification.
 fn open(
-    ctx: &mut worker::SlotCtx,
+    ctx: &mut worker::SlotCtx<'_>,
     conn: ConnId,
     want: &[CardKind],
 ) -> Result<(Vec<u8>, CardKind), ServiceError> {

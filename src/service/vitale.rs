@@ -53,7 +53,7 @@ pub enum Freshness {
 /// slot (same epoch) since it was read: 0 APDUs. A card movement bumps the
 /// epoch; a reset or any failure drops the cache, so the next read goes to the card.
 fn cached_read(
-    ctx: &mut SlotCtx,
+    ctx: &mut SlotCtx<'_>,
     conn: ConnId,
     profiles: &Profiles,
     freshness: Freshness,

@@ -292,7 +292,7 @@ impl Worker {
     pub async fn run<R, F>(&self, f: F) -> Result<R, ServiceError>
     where
         R: Send + 'static,
-        F: FnOnce(&mut SlotCtx) -> R + Send + 'static,
+        F: FnOnce(&mut SlotCtx<'_>) -> R + Send + 'static,
     {
         if self.shared.stuck() {
             return Err(self.held_elsewhere());
@@ -359,7 +359,7 @@ impl Worker {
     /// Queues `f` without waiting for it.
     pub fn post<F>(&self, f: F)
     where
-        F: FnOnce(&mut SlotCtx) + Send + 'static,
+        F: FnOnce(&mut SlotCtx<'_>) + Send + 'static,
     {
         let _ = self.tx.send(Job {
             exclusive: false,
@@ -439,7 +439,7 @@ mod tests {
             .unwrap()
     }
 
-    fn apdu(ctx: &mut SlotCtx) -> Result<Vec<u8>, TransportError> {
+    fn apdu(ctx: &mut SlotCtx<'_>) -> Result<Vec<u8>, TransportError> {
         ctx.channel.transmit(&[0x00, 0xB0, 0x00, 0x00, 0x00])
     }
 

@@ -39,7 +39,7 @@ fn xmlsec1_verifies(dir: &Path, xml: &str) -> bool {
 }
 
 /// The text of the `saml2:Attribute` named `name` (first value).
-fn attribute(doc: &roxmltree::Document, name: &str) -> Option<String> {
+fn attribute(doc: &roxmltree::Document<'_>, name: &str) -> Option<String> {
     let a = doc
         .descendants()
         .find(|n| n.has_tag_name((SAML, "Attribute")) && n.attribute("Name") == Some(name))?;
@@ -47,7 +47,7 @@ fn attribute(doc: &roxmltree::Document, name: &str) -> Option<String> {
     v.text().map(String::from)
 }
 
-fn text_of(doc: &roxmltree::Document, name: &str) -> Option<String> {
+fn text_of(doc: &roxmltree::Document<'_>, name: &str) -> Option<String> {
     doc.descendants()
         .find(|n| n.has_tag_name((SAML, name)))
         .and_then(|n| n.text())

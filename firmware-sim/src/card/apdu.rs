@@ -141,7 +141,7 @@ impl T0 {
 
     /// Runs one raw command through `handler`, answering GET RESPONSE
     /// (`00 C0 00 00 xx`) itself. Any other command drops the pending data.
-    pub fn transmit(&mut self, raw: &[u8], handler: impl FnOnce(&Apdu) -> Result<Reply, Sw>) -> Vec<u8> {
+    pub fn transmit(&mut self, raw: &[u8], handler: impl FnOnce(&Apdu<'_>) -> Result<Reply, Sw>) -> Vec<u8> {
         self.transmit_on(raw, &[0x00], handler)
     }
 
@@ -152,7 +152,7 @@ impl T0 {
         &mut self,
         raw: &[u8],
         get_response_clas: &[u8],
-        handler: impl FnOnce(&Apdu) -> Result<Reply, Sw>,
+        handler: impl FnOnce(&Apdu<'_>) -> Result<Reply, Sw>,
     ) -> Vec<u8> {
         let apdu = match Apdu::parse(raw) {
             Ok(apdu) => apdu,
@@ -191,7 +191,7 @@ impl T0 {
 
     /// GET RESPONSE: Le equal to what is available → the data; smaller → that
     /// much and `61 <rest>` (ISO 7816-3 chunking); larger → `6C <available>`.
-    fn get_response(&mut self, apdu: &Apdu) -> Vec<u8> {
+    fn get_response(&mut self, apdu: &Apdu<'_>) -> Vec<u8> {
         if self.pending.is_empty() {
             return Sw::CONDITIONS_NOT_SATISFIED.bytes().to_vec();
         }

@@ -150,7 +150,7 @@ impl Vitale2Card {
         }
     }
 
-    fn dispatch(&mut self, apdu: &Apdu) -> Result<Reply, Sw> {
+    fn dispatch(&mut self, apdu: &Apdu<'_>) -> Result<Reply, Sw> {
         if apdu.cla != 0x00 {
             return Err(Sw::CLA_NOT_SUPPORTED);
         }
@@ -163,7 +163,7 @@ impl Vitale2Card {
 
     /// SELECT by AID (P1 04) or FID (P1 00/02, child of the current DF; 3F00 =
     /// MF); P2 00/04 → FCP through `61 xx`, 0C → no data.
-    fn select(&mut self, apdu: &Apdu) -> Result<Reply, Sw> {
+    fn select(&mut self, apdu: &Apdu<'_>) -> Result<Reply, Sw> {
         let with_fcp = match apdu.p2 {
             0x00 | 0x04 => true,
             0x0C => false,
@@ -186,7 +186,7 @@ impl Vitale2Card {
         })
     }
 
-    fn read_binary(&mut self, apdu: &Apdu) -> Result<Reply, Sw> {
+    fn read_binary(&mut self, apdu: &Apdu<'_>) -> Result<Reply, Sw> {
         let wanted = apdu.expected_len()?;
         if apdu.p1 & 0x80 != 0 {
             // No short file identifiers are known for Vitale EFs.

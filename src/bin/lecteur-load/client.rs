@@ -91,7 +91,7 @@ pub struct Plan<'a> {
 
 /// Runs one client. The warm-up (untimed) fills lecteurd's caches and, when
 /// the mix signs, checks the PIN once.
-pub fn run(plan: Plan, ready: &std::sync::Barrier) -> Tally {
+pub fn run(plan: Plan<'_>, ready: &std::sync::Barrier) -> Tally {
     let mut tally = Tally::default();
     let params: Vec<String> = Method::ALL.iter().map(|m| m.params(plan.pin)).collect();
     let mut conn = match Conn::open(plan.socket) {

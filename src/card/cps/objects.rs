@@ -24,7 +24,7 @@ fn fields<'a>(raw: &'a [u8], template: &Option<Tag>, what: &str) -> Result<Vec<T
 }
 
 /// A mapped text field: Latin-1, trailing blanks removed, empty = absent.
-fn text(fields: &[Tlv], tag: &Option<Tag>) -> Option<String> {
+fn text(fields: &[Tlv<'_>], tag: &Option<Tag>) -> Option<String> {
     let tag = tag.as_ref()?;
     let v = tlv::text(tlv::find(fields, &tag.0)?);
     (!v.is_empty()).then_some(v)

@@ -122,7 +122,7 @@ pub struct Start<'a> {
 /// Walks the PKCS#15 structure. Status errors and malformed files are errors
 /// (the caller falls back to pinned file ids); an EF.DIR that cannot be read
 /// only means the default application DF.
-pub fn discover(ex: &mut dyn Exchange, reader: &Reader, start: &Start) -> Result<Pkcs15, CardError> {
+pub fn discover(ex: &mut dyn Exchange, reader: &Reader, start: &Start<'_>) -> Result<Pkcs15, CardError> {
     let app = match reader.read(ex, start.dir, "READ EF.DIR") {
         Ok(data) => parse::dir(&data)?
             .into_iter()

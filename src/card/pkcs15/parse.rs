@@ -80,7 +80,7 @@ pub fn odf(data: &[u8], app: &[u8]) -> Result<Odf, CardError> {
 
 /// A `Path ::= SEQUENCE { efidOrPath OCTET STRING, index INTEGER OPTIONAL,
 /// length [0] INTEGER OPTIONAL }`, made absolute.
-fn path(seq: &Tlv, app: &[u8]) -> Result<ObjectPath, CardError> {
+fn path(seq: &Tlv<'_>, app: &[u8]) -> Result<ObjectPath, CardError> {
     let c = seq.children().ok_or_else(|| bad("path"))?;
     let raw = tlv::find(&c, OCTETS).ok_or_else(|| bad("path without efidOrPath"))?;
     let path = resolve(app, raw).ok_or_else(|| bad("path of odd or excessive length"))?;
@@ -177,7 +177,7 @@ fn type_attributes<'a>(a1: &Tlv<'a>) -> Result<Vec<Tlv<'a>>, CardError> {
 }
 
 /// The first Path among type attributes (the object's value).
-fn value_path(attrs: &[Tlv], app: &[u8]) -> Result<ObjectPath, CardError> {
+fn value_path(attrs: &[Tlv<'_>], app: &[u8]) -> Result<ObjectPath, CardError> {
     if attrs.first().is_some_and(|f| f.is(OCTETS)) {
         // Implicit form: the attributes are the Path's own fields.
         let p = resolve(app, attrs[0].value).ok_or_else(|| bad("object path"))?;

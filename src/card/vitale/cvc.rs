@@ -26,19 +26,19 @@ pub struct CardCertificate {
 }
 
 /// Whether a top-level object is one of the three.
-pub fn is_cvc(t: &Tlv) -> bool {
+pub fn is_cvc(t: &Tlv<'_>) -> bool {
     t.is(&CERTIFICATE) || t.is(&CA_SIGNATURE) || t.is(&KEY_REMAINDER)
 }
 
 /// The certificate objects among a file's top-level objects, `None` when
 /// there are none.
-pub fn collect(file: &str, top: &[Tlv]) -> Option<CardCertificate> {
+pub fn collect(file: &str, top: &[Tlv<'_>]) -> Option<CardCertificate> {
     let mut c = CardCertificate {
         file: file.to_string(),
         ..Default::default()
     };
     let mut found = false;
-    let take = |t: &Tlv, c: &mut CardCertificate| {
+    let take = |t: &Tlv<'_>, c: &mut CardCertificate| {
         let v = Some(hex::encode_upper(t.value));
         if t.is(&CA_SIGNATURE) && c.ca_signature.is_none() {
             c.ca_signature = v;

@@ -13,7 +13,7 @@ fn bad(what: String) -> CardError {
     CardError::Malformed(what)
 }
 
-fn extra(path: &str, t: &Tlv) -> Extra {
+fn extra(path: &str, t: &Tlv<'_>) -> Extra {
     Extra {
         path: path.to_string(),
         tag: t.tag_hex(),
@@ -77,7 +77,7 @@ fn take<'a>(fields: &mut Vec<Tlv<'a>>, tag: &Tag) -> Option<Tlv<'a>> {
     Some(fields.remove(i))
 }
 
-fn take_text(fields: &mut Vec<Tlv>, tag: &Option<Tag>) -> Option<String> {
+fn take_text(fields: &mut Vec<Tlv<'_>>, tag: &Option<Tag>) -> Option<String> {
     take(fields, tag.as_ref()?).map(|f| tlv::text(f.value))
 }
 

@@ -76,7 +76,7 @@ fn simple_tlvs(mut data: &[u8]) -> Result<Vec<(u8, &[u8])>, Sw> {
 
 impl SecurityEnv {
     /// MSE SET `00 22 41 B6|A4|AA Lc …`.
-    pub fn set(&mut self, apdu: &Apdu) -> Result<Reply, Sw> {
+    pub fn set(&mut self, apdu: &Apdu<'_>) -> Result<Reply, Sw> {
         if apdu.p1 != 0x41 {
             return Err(Sw::WRONG_P1P2);
         }
@@ -119,7 +119,7 @@ impl SecurityEnv {
     }
 
     /// PSO HASH `00 2A 90 A0 Lc 90 <L> [state || bit counter] 80 <m> <last block>`.
-    pub fn pso_hash(&mut self, apdu: &Apdu) -> Result<Reply, Sw> {
+    pub fn pso_hash(&mut self, apdu: &Apdu<'_>) -> Result<Reply, Sw> {
         let alg = self.hash.or(self.signature).ok_or(Sw::CONDITIONS_NOT_SATISFIED)?;
         self.digest = None;
         let digest = pso_hash_digest(alg, apdu.data)?;
@@ -130,7 +130,7 @@ impl SecurityEnv {
     /// PSO COMPUTE DIGITAL SIGNATURE `00 2A 9E 9A …`: with the hash as data
     /// (case 4 → `61 00`), or without data after PSO HASH (case 2, Le = 00 →
     /// the 256 bytes at once).
-    pub fn pso_cds(&mut self, apdu: &Apdu, verified: bool, key: &RsaPrivateKey) -> Result<Reply, Sw> {
+    pub fn pso_cds(&mut self, apdu: &Apdu<'_>, verified: bool, key: &RsaPrivateKey) -> Result<Reply, Sw> {
         let alg = self.signature.ok_or(Sw::CONDITIONS_NOT_SATISFIED)?;
         if apdu.data.is_empty() {
             let digest = match &self.digest {
@@ -160,7 +160,7 @@ impl SecurityEnv {
     /// the raw data with key 82.
     pub fn internal_authenticate(
         &mut self,
-        apdu: &Apdu,
+        apdu: &Apdu<'_>,
         verified: bool,
         key: &RsaPrivateKey,
     ) -> Result<Reply, Sw> {

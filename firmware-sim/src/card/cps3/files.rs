@@ -23,7 +23,7 @@ pub enum PathRule {
 /// SELECT: P1 00 (FID), 01 (child DF), 02 (child), 03 (parent), 04 (AID,
 /// searched anywhere), 08/09 (path); P2 04 (FCP through `61 xx`) or 0C (none).
 /// P2 00 → `6A 86`, as the real card answers the AID select with P2 00.
-pub fn select(fs: &FileSystem, cursor: &mut Cursor, apdu: &Apdu, rule: PathRule) -> Result<Reply, Sw> {
+pub fn select(fs: &FileSystem, cursor: &mut Cursor, apdu: &Apdu<'_>, rule: PathRule) -> Result<Reply, Sw> {
     let with_fcp = match apdu.p2 {
         0x04 => true,
         0x0C => false,
@@ -72,7 +72,12 @@ pub fn select(fs: &FileSystem, cursor: &mut Cursor, apdu: &Apdu, rule: PathRule)
 /// `69 82` until the PIN is verified. Le = 00 ("up to 256") is answered with
 /// what remains, at most [`MAX_READ`] bytes: IAS-ECC's chunk, which OpenSC's
 /// IAS-ECC driver expects in answer to Le = 00 and completes by itself.
-pub fn read_binary(fs: &FileSystem, cursor: &mut Cursor, apdu: &Apdu, verified: bool) -> Result<Reply, Sw> {
+pub fn read_binary(
+    fs: &FileSystem,
+    cursor: &mut Cursor,
+    apdu: &Apdu<'_>,
+    verified: bool,
+) -> Result<Reply, Sw> {
     read_binary_up_to(fs, cursor, apdu, verified, MAX_READ)
 }
 
@@ -81,7 +86,7 @@ pub fn read_binary(fs: &FileSystem, cursor: &mut Cursor, apdu: &Apdu, verified: 
 pub fn read_binary_up_to(
     fs: &FileSystem,
     cursor: &mut Cursor,
-    apdu: &Apdu,
+    apdu: &Apdu<'_>,
     verified: bool,
     max: usize,
 ) -> Result<Reply, Sw> {

@@ -108,7 +108,7 @@ impl Cps3Card {
         &self.certs
     }
 
-    fn dispatch(&mut self, apdu: &Apdu) -> Result<Reply, Sw> {
+    fn dispatch(&mut self, apdu: &Apdu<'_>) -> Result<Reply, Sw> {
         if apdu.cla != 0x00 {
             return Err(Sw::CLA_NOT_SUPPORTED);
         }
@@ -138,7 +138,7 @@ impl Cps3Card {
     }
 
     /// GET CHALLENGE `00 84 00 00 08`: 8 random bytes.
-    fn get_challenge(&mut self, apdu: &Apdu) -> Result<Reply, Sw> {
+    fn get_challenge(&mut self, apdu: &Apdu<'_>) -> Result<Reply, Sw> {
         if (apdu.p1, apdu.p2) != (0, 0) {
             return Err(Sw::WRONG_P1P2);
         }

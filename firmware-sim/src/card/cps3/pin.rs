@@ -97,7 +97,7 @@ impl PinState {
         self.verified = false;
     }
 
-    fn check_ref(apdu: &Apdu) -> Result<(), Sw> {
+    fn check_ref(apdu: &Apdu<'_>) -> Result<(), Sw> {
         if apdu.p1 != 0x00 {
             return Err(Sw::WRONG_P1P2);
         }
@@ -108,7 +108,7 @@ impl PinState {
     }
 
     /// VERIFY `00 20 00 01 [Lc PIN]`; without data: the status, using no try.
-    pub fn verify(&mut self, apdu: &Apdu) -> Result<Reply, Sw> {
+    pub fn verify(&mut self, apdu: &Apdu<'_>) -> Result<Reply, Sw> {
         Self::check_ref(apdu)?;
         if apdu.data.is_empty() {
             return if self.pin.blocked() {
@@ -129,7 +129,7 @@ impl PinState {
     }
 
     /// CHANGE REFERENCE DATA `00 24 00 01 Lc old||new`.
-    pub fn change(&mut self, apdu: &Apdu) -> Result<Reply, Sw> {
+    pub fn change(&mut self, apdu: &Apdu<'_>) -> Result<Reply, Sw> {
         Self::check_ref(apdu)?;
         if apdu.data.is_empty() {
             return Err(Sw::WRONG_LENGTH);
@@ -151,7 +151,7 @@ impl PinState {
 
     /// CHANGE REFERENCE DATA with the new PIN only, `24 01 01 Lc new` (the
     /// CPS4 "implicit test" form): the PIN must have been verified.
-    pub fn change_new_only(&mut self, apdu: &Apdu) -> Result<Reply, Sw> {
+    pub fn change_new_only(&mut self, apdu: &Apdu<'_>) -> Result<Reply, Sw> {
         if apdu.p2 != PIN_REF {
             return Err(Sw::REF_NOT_FOUND);
         }
@@ -172,7 +172,7 @@ impl PinState {
     }
 
     /// RESET RETRY COUNTER `00 2C 00 01 Lc PUK||new` or `00 2C 01 01 Lc PUK`.
-    pub fn unblock(&mut self, apdu: &Apdu) -> Result<Reply, Sw> {
+    pub fn unblock(&mut self, apdu: &Apdu<'_>) -> Result<Reply, Sw> {
         if apdu.p2 != PIN_REF {
             return Err(Sw::REF_NOT_FOUND);
         }

@@ -68,7 +68,7 @@ pub struct KeySizes {
 }
 
 /// GET DATA `00 CB 3F FF …`.
-pub fn get_data(apdu: &Apdu, pins: &PinState, keys: KeySizes) -> Result<Reply, Sw> {
+pub fn get_data(apdu: &Apdu<'_>, pins: &PinState, keys: KeySizes) -> Result<Reply, Sw> {
     if (apdu.p1, apdu.p2) != (0x3F, 0xFF) {
         return Err(Sw::WRONG_P1P2);
     }

@@ -68,7 +68,7 @@ impl Cps4Env {
     /// 83 01 20` (decipher, the authentication key only: Cryptolib never
     /// names another, and deciphering with the non-repudiation key is not
     /// what it is for; a real card's answer there is not public).
-    pub fn set(&mut self, apdu: &Apdu) -> Result<Reply, Sw> {
+    pub fn set(&mut self, apdu: &Apdu<'_>) -> Result<Reply, Sw> {
         match (apdu.p1, apdu.p2) {
             (0x81, 0xB6) => self.set_dst(apdu),
             (0x41, 0xB8) => {
@@ -85,7 +85,7 @@ impl Cps4Env {
         }
     }
 
-    fn set_dst(&mut self, apdu: &Apdu) -> Result<Reply, Sw> {
+    fn set_dst(&mut self, apdu: &Apdu<'_>) -> Result<Reply, Sw> {
         self.dst = None;
         let [0x91, 0x02, alg, key] = apdu.data else {
             return Err(Sw::WRONG_DATA);
@@ -108,7 +108,7 @@ impl Cps4Env {
 
     /// PSO HASH `2A 90 A0 Lc 90 <L> [state || bit counter] 80 <m> <last block>`,
     /// with the hash of the signature algorithm.
-    pub fn pso_hash(&mut self, apdu: &Apdu) -> Result<Reply, Sw> {
+    pub fn pso_hash(&mut self, apdu: &Apdu<'_>) -> Result<Reply, Sw> {
         let dst = self.dst.ok_or(Sw::CONDITIONS_NOT_SATISFIED)?;
         self.digest = None;
         let digest = pso_hash_digest(dst.hash, apdu.data)?;
@@ -121,7 +121,7 @@ impl Cps4Env {
     /// `61 00`). `key` gives the private key of a slot.
     pub fn pso_cds(
         &mut self,
-        apdu: &Apdu,
+        apdu: &Apdu<'_>,
         verified: bool,
         key: impl Fn(KeySlot) -> &'static RsaPrivateKey,
         rng: &mut ChaCha20Rng,
@@ -178,7 +178,7 @@ impl Cps4Env {
     /// chose, through `61 00` and GET RESPONSE.
     pub fn pso_decipher(
         &mut self,
-        apdu: &Apdu,
+        apdu: &Apdu<'_>,
         more: bool,
         verified: bool,
         key: impl Fn(KeySlot) -> &'static RsaPrivateKey,

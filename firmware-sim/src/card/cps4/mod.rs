@@ -137,7 +137,7 @@ impl Cps4Card {
         &self.certs
     }
 
-    fn dispatch(&mut self, apdu: &Apdu) -> Result<Reply, Sw> {
+    fn dispatch(&mut self, apdu: &Apdu<'_>) -> Result<Reply, Sw> {
         let decipher = apdu.ins == 0x2A && (apdu.p1, apdu.p2) == (0x80, 0x86);
         // A chain goes on with PSO DECIPHER on channel 1 only.
         if self.env.chaining() && !(decipher && apdu.cla & 0xEF == CLA_CHANNEL_1) {
@@ -159,7 +159,7 @@ impl Cps4Card {
 
     /// CLA 00: SELECT `3F00` (P1 00) or the CPS2ter application (P1 04); the
     /// rest is `69 85`.
-    fn basic_channel(&mut self, apdu: &Apdu) -> Result<Reply, Sw> {
+    fn basic_channel(&mut self, apdu: &Apdu<'_>) -> Result<Reply, Sw> {
         if apdu.ins != 0xA4 {
             return Err(Sw::CONDITIONS_NOT_SATISFIED);
         }
@@ -181,7 +181,7 @@ impl Cps4Card {
     }
 
     /// CLA 01: the CPS4 application.
-    fn channel_one(&mut self, apdu: &Apdu) -> Result<Reply, Sw> {
+    fn channel_one(&mut self, apdu: &Apdu<'_>) -> Result<Reply, Sw> {
         if apdu.ins == 0xA4 {
             return self.select(apdu);
         }
@@ -214,7 +214,7 @@ impl Cps4Card {
 
     /// SELECT on channel 1: the CPS4 application or the ISD by AID at any
     /// time; files (and the PKCS#15 DF by AID) once the application is selected.
-    fn select(&mut self, apdu: &Apdu) -> Result<Reply, Sw> {
+    fn select(&mut self, apdu: &Apdu<'_>) -> Result<Reply, Sw> {
         if apdu.p1 == 0x04 && (apdu.data == AID_CPS4 || apdu.data == AID_ISD) {
             let with_fci = match apdu.p2 {
                 0x0C => false,
