@@ -52,41 +52,70 @@ impl SerialPort {
     }
 }
 
+/// A configuration that does not parse; the message names the line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("line {line}: {message}")]
+    At { line: usize, message: String },
+    /// toml gave no position.
+    #[error("{0}")]
+    Unplaced(String),
+    #[error("line {line}: log filter {filter:?} is not valid")]
+    LogFilter { line: usize, filter: String },
+}
+
+/// A configuration file that cannot be read or used.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {source}", path.display())]
+pub struct LoadError {
+    pub path: std::path::PathBuf,
+    #[source]
+    pub source: LoadErrorKind,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadErrorKind {
+    #[error(transparent)]
+    Read(std::io::Error),
+    #[error(transparent)]
+    Parse(ConfigError),
+}
+
 impl FileConfig {
     /// Parses a configuration; the error names the line.
-    pub fn parse(text: &str) -> Result<FileConfig, String> {
+    pub fn parse(text: &str) -> Result<FileConfig, ConfigError> {
         let config: FileConfig = toml::from_str(text).map_err(|e| {
-            let line = e.span().map(|s| line_of(text, s.start));
-            match line {
-                Some(line) => format!("line {line}: {}", e.message()),
-                None => e.message().to_string(),
+            let message = e.message().to_string();
+            match e.span().map(|s| line_of(text, s.start)) {
+                Some(line) => ConfigError::At { line, message },
+                None => ConfigError::Unplaced(message),
             }
         })?;
-        if config
-            .log
-            .as_deref()
-            .is_some_and(|l| tracing_subscriber_filter_ok(l).is_err())
-        {
+        if let Some(filter) = config.log.as_deref().filter(|l| !filter_ok(l)) {
             let line = text
                 .lines()
                 .position(|l| l.trim_start().starts_with("log"))
                 .map_or(0, |i| i + 1);
-            return Err(format!(
-                "line {line}: log filter {:?} is not valid",
-                config.log.unwrap_or_default()
-            ));
+            return Err(ConfigError::LogFilter {
+                line,
+                filter: filter.to_string(),
+            });
         }
         Ok(config)
     }
 
     /// Reads `path`; `Ok(None)` when it does not exist and `required` is false.
-    pub fn load(path: &Path, required: bool) -> Result<Option<FileConfig>, String> {
+    pub fn load(path: &Path, required: bool) -> Result<Option<FileConfig>, LoadError> {
+        let fail = |source| LoadError {
+            path: path.to_path_buf(),
+            source,
+        };
         match std::fs::read_to_string(path) {
             Ok(text) => Self::parse(&text)
                 .map(Some)
-                .map_err(|e| format!("{}: {e}", path.display())),
+                .map_err(|e| fail(LoadErrorKind::Parse(e))),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => Ok(None),
-            Err(e) => Err(format!("{}: {e}", path.display())),
+            Err(e) => Err(fail(LoadErrorKind::Read(e))),
         }
     }
 }
@@ -96,10 +125,8 @@ fn line_of(text: &str, offset: usize) -> usize {
 }
 
 /// Whether a log filter parses (directives like `info` or `lecteur=trace`).
-fn tracing_subscriber_filter_ok(filter: &str) -> Result<(), String> {
-    tracing_subscriber::EnvFilter::try_new(filter)
-        .map(drop)
-        .map_err(|e| e.to_string())
+fn filter_ok(filter: &str) -> bool {
+    tracing_subscriber::EnvFilter::try_new(filter).is_ok()
 }
 
 #[cfg(test)]
@@ -137,14 +164,15 @@ port = "/dev/ttyS0"
 
     #[test]
     fn errors_name_the_line() {
-        let e = FileConfig::parse("max_rate = 5\nsockett = \"/x\"\n").unwrap_err();
-        assert!(e.starts_with("line 2:") && e.contains("sockett"), "{e}");
-        let e = FileConfig::parse("\n\nmax_rate = \"many\"\n").unwrap_err();
-        assert!(e.starts_with("line 3:"), "{e}");
-        let e = FileConfig::parse("[[serial]]\nprofile = \"GemPCTwin\"\n").unwrap_err();
-        assert!(e.contains("port"), "{e}");
-        let e = FileConfig::parse("pcsc = true\nlog = \"lecteur=nonsense\"\n").unwrap_err();
-        assert!(e.starts_with("line 2:"), "{e}");
+        let e = |text| FileConfig::parse(text).unwrap_err().to_string();
+        let e1 = e("max_rate = 5\nsockett = \"/x\"\n");
+        assert!(e1.starts_with("line 2:") && e1.contains("sockett"), "{e1}");
+        let e2 = e("\n\nmax_rate = \"many\"\n");
+        assert!(e2.starts_with("line 3:"), "{e2}");
+        let e3 = e("[[serial]]\nprofile = \"GemPCTwin\"\n");
+        assert!(e3.contains("port"), "{e3}");
+        let e4 = e("pcsc = true\nlog = \"lecteur=nonsense\"\n");
+        assert!(e4.starts_with("line 2:"), "{e4}");
     }
 
     #[test]
@@ -168,9 +196,10 @@ port = "/dev/ttyS0"
     #[test]
     fn a_missing_file_is_no_configuration_unless_asked_for() {
         let p = Path::new("/nonexistent/lecteur.toml");
-        assert_eq!(FileConfig::load(p, false), Ok(None));
+        assert_eq!(FileConfig::load(p, false).unwrap(), None);
         assert!(FileConfig::load(p, true)
             .unwrap_err()
+            .to_string()
             .contains("/nonexistent/lecteur.toml"));
     }
 }

@@ -23,6 +23,39 @@ pub struct Config {
     pub access: api::access::Access,
 }
 
+/// Why a daemon could not start. The messages are lecteurd's (after `lecteurd: `).
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    #[error("socket from systemd: {0}")]
+    ActivatedSocket(#[source] std::io::Error),
+    #[error(transparent)]
+    Group(#[from] api::access::GroupError),
+    #[error("socket {}: {source}", path.display())]
+    Bind {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("serial {spec}: {source}")]
+    Serial {
+        spec: String,
+        #[source]
+        source: transport::TransportError,
+    },
+    #[error("this build has no simulator (built without the cargo feature `sim`)")]
+    NoSimulator,
+    #[cfg(feature = "sim")]
+    #[error("simulator: {0}")]
+    Simulator(#[source] lecteur_sim::card::LoadError),
+    #[error("profile {0}")]
+    Profile(#[source] crate::card::profile::ProfileError),
+    /// The runtime or the thread of [`spawn`].
+    #[error("{0}")]
+    Thread(#[source] std::io::Error),
+    #[error("the daemon thread ended before it was ready")]
+    NotReady,
+}
+
 /// A daemon ready to serve: call [`api::serve`] with these.
 pub struct Ready {
     pub socket: PathBuf,
@@ -37,9 +70,9 @@ pub struct Ready {
 pub const HAS_SIMULATOR: bool = cfg!(feature = "sim");
 
 /// Binds the socket and starts the transports. Must run inside a tokio runtime.
-pub fn start(config: &Config) -> Result<Ready, String> {
+pub fn start(config: &Config) -> Result<Ready, DaemonError> {
     if config.sim && !HAS_SIMULATOR {
-        return Err("this build has no simulator (built without the cargo feature `sim`)".into());
+        return Err(DaemonError::NoSimulator);
     }
     let (socket, listener, activated) = match crate::systemd::activated_listener() {
         Some(listener) => {
@@ -50,9 +83,8 @@ pub fn start(config: &Config) -> Result<Ready, String> {
                 .unwrap_or_default();
             listener
                 .set_nonblocking(true)
-                .map_err(|e| format!("socket from systemd: {e}"))?;
-            let listener =
-                UnixListener::from_std(listener).map_err(|e| format!("socket from systemd: {e}"))?;
+                .map_err(DaemonError::ActivatedSocket)?;
+            let listener = UnixListener::from_std(listener).map_err(DaemonError::ActivatedSocket)?;
             (path, listener, true)
         }
         None => {
@@ -63,8 +95,10 @@ pub fn start(config: &Config) -> Result<Ready, String> {
                 .as_deref()
                 .map(api::access::gid_of)
                 .transpose()?;
-            let listener =
-                api::socket::bind(&socket, gid).map_err(|e| format!("socket {}: {e}", socket.display()))?;
+            let listener = api::socket::bind(&socket, gid).map_err(|source| DaemonError::Bind {
+                path: socket.clone(),
+                source,
+            })?;
             (socket, listener, false)
         }
     };
@@ -75,7 +109,10 @@ pub fn start(config: &Config) -> Result<Ready, String> {
         transports.push("pcsc");
     }
     for (i, spec) in config.serial.iter().enumerate() {
-        transport::serial::start(i, spec, sink.clone()).map_err(|e| format!("serial {spec}: {e}"))?;
+        transport::serial::start(i, spec, sink.clone()).map_err(|source| DaemonError::Serial {
+            spec: spec.clone(),
+            source,
+        })?;
         if !transports.contains(&"serial") {
             transports.push("serial");
         }
@@ -87,12 +124,12 @@ pub fn start(config: &Config) -> Result<Ready, String> {
         } else {
             lecteur_sim::reader_with(&config.sim_cards)
         }
-        .map_err(|e| format!("simulator: {e}"))?;
+        .map_err(DaemonError::Simulator)?;
         transport::sim::start(reader, sink.clone());
         transports.push("sim");
     }
     drop(sink);
-    let service = Service::start(events, config.service.clone()).map_err(|e| format!("profile {e}"))?;
+    let service = Service::start(events, config.service.clone()).map_err(DaemonError::Profile)?;
     Ok(Ready {
         socket,
         listener,
@@ -116,14 +153,14 @@ pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
 /// Runs a daemon on a thread of its own (for tools and benchmarks that embed
 /// one) and returns its socket path once it accepts connections. The thread
 /// lives as long as the process.
-pub fn spawn(config: Config) -> Result<PathBuf, String> {
+pub fn spawn(config: Config) -> Result<PathBuf, DaemonError> {
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
     std::thread::Builder::new()
         .name("lecteurd".into())
         .spawn(move || {
             let runtime = match runtime() {
                 Ok(r) => r,
-                Err(e) => return drop(ready_tx.send(Err(e.to_string()))),
+                Err(e) => return drop(ready_tx.send(Err(DaemonError::Thread(e)))),
             };
             runtime.block_on(async move {
                 match start(&config) {
@@ -137,8 +174,6 @@ pub fn spawn(config: Config) -> Result<PathBuf, String> {
                 }
             })
         })
-        .map_err(|e| e.to_string())?;
-    ready_rx
-        .recv()
-        .map_err(|_| "the daemon thread ended before it was ready".to_string())?
+        .map_err(DaemonError::Thread)?;
+    ready_rx.recv().map_err(|_| DaemonError::NotReady)?
 }

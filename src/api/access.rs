@@ -35,12 +35,21 @@ impl Access {
     }
 }
 
+/// Why a socket group cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum GroupError {
+    #[error("/etc/group: {0}")]
+    Table(#[source] std::io::Error),
+    #[error("no group named {0:?} in /etc/group")]
+    Unknown(String),
+}
+
 /// The gid of `group`: a number, or a name looked up in /etc/group.
-pub fn gid_of(group: &str) -> Result<u32, String> {
+pub fn gid_of(group: &str) -> Result<u32, GroupError> {
     if let Ok(gid) = group.parse() {
         return Ok(gid);
     }
-    let table = std::fs::read_to_string("/etc/group").map_err(|e| format!("/etc/group: {e}"))?;
+    let table = std::fs::read_to_string("/etc/group").map_err(GroupError::Table)?;
     table
         .lines()
         .filter_map(|l| {
@@ -51,7 +60,7 @@ pub fn gid_of(group: &str) -> Result<u32, String> {
         })
         .find(|(name, _)| *name == group)
         .map(|(_, gid)| gid)
-        .ok_or_else(|| format!("no group named {group:?} in /etc/group"))
+        .ok_or_else(|| GroupError::Unknown(group.to_string()))
 }
 
 /// A token bucket: `rate` tokens a second, at most `rate` kept.
@@ -138,8 +147,8 @@ mod tests {
 
     #[test]
     fn groups_by_number_and_name() {
-        assert_eq!(gid_of("0"), Ok(0));
-        assert_eq!(gid_of("root"), Ok(0));
+        assert_eq!(gid_of("0").unwrap(), 0);
+        assert_eq!(gid_of("root").unwrap(), 0);
         assert!(gid_of("no-such-group-here").is_err());
     }
 }

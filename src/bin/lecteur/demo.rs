@@ -18,7 +18,8 @@ pub fn run() -> Result<(), String> {
         socket: Some(socket.clone()),
         sim: true,
         ..Default::default()
-    })?;
+    })
+    .map_err(|e| e.to_string())?;
     println!(
         "1. lecteurd runs on the simulated reader, socket {}",
         socket.display()

@@ -90,7 +90,7 @@ pub fn decode(bytes: &[u8]) -> Option<Historical> {
             let (objects, status) = rest.split_at(rest.len() - 3);
             match compact_tlv(objects, 1, &mut h.objects) {
                 Ok(()) => h.status = Some(status_of(status)),
-                Err(e) => h.error = Some(e),
+                Err(e) => h.error = Some(e.to_string()),
             }
         }
         0x10 => {
@@ -113,7 +113,7 @@ pub fn decode(bytes: &[u8]) -> Option<Historical> {
                         h.status = hex::decode(&o.value).ok().map(|v| status_of(&v));
                     }
                 }
-                Err(e) => h.error = Some(e),
+                Err(e) => h.error = Some(e.to_string()),
             }
         }
         0x81..=0x8F => h.layout = "RFU category",
@@ -122,18 +122,29 @@ pub fn decode(bytes: &[u8]) -> Option<Historical> {
     Some(h)
 }
 
+/// A compact-TLV object longer than the bytes left.
+#[derive(Debug, thiserror::Error)]
+#[error("object {tl:02X} at historical byte {at} announces {len} byte(s), {remain} remain")]
+struct Truncated {
+    tl: u8,
+    at: usize,
+    len: usize,
+    remain: usize,
+}
+
 /// Parses compact-TLV objects; `base` is the offset of `bytes` in the
 /// historical bytes, for the error message. Objects parsed before an error are kept.
-fn compact_tlv(bytes: &[u8], base: usize, out: &mut Vec<CompactObject>) -> Result<(), String> {
+fn compact_tlv(bytes: &[u8], base: usize, out: &mut Vec<CompactObject>) -> Result<(), Truncated> {
     let mut pos = 0;
     while let Some(&tl) = bytes.get(pos) {
         let (tag, len) = (tl >> 4, usize::from(tl & 0x0F));
         let Some(value) = bytes.get(pos + 1..pos + 1 + len) else {
-            return Err(format!(
-                "object {tl:02X} at historical byte {} announces {len} byte(s), {} remain",
-                base + pos,
-                bytes.len() - pos - 1
-            ));
+            return Err(Truncated {
+                tl,
+                at: base + pos,
+                len,
+                remain: bytes.len() - pos - 1,
+            });
         };
         out.push(CompactObject {
             tag: format!("{tag:X}"),

@@ -2,6 +2,7 @@
 //! CPS generation that is not public. The format is documented in the files.
 
 use super::hex::{Fid, FilePath, Hex, Tag};
+use super::Invalid;
 use serde::Deserialize;
 
 /// Which command dialect the card speaks.
@@ -333,7 +334,7 @@ impl CpsProfile {
     }
 
     /// Checks what serde cannot: ranges and consistency.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), Invalid> {
         let p = &self.pin;
         if !(1..=256).contains(&self.read.chunk) {
             return Err("read.chunk must be 1 to 256".into());

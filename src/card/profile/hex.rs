@@ -3,9 +3,24 @@
 
 use serde::Deserialize;
 
-fn unhex(s: &str) -> Result<Vec<u8>, String> {
+/// A hex value of the wrong shape (the text as written).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HexError {
+    #[error("{0:?} is not hex bytes")]
+    NotHex(String),
+    #[error("{0:?}: expected 1 to 16 bytes")]
+    Length(String),
+    #[error("{0:?} is not a BER tag")]
+    NotTag(String),
+    #[error("{0:?}: a file id is two bytes")]
+    NotFid(String),
+    #[error("{0:?}: a path is 3F00 followed by file ids")]
+    NotPath(String),
+}
+
+fn unhex(s: &str) -> Result<Vec<u8>, HexError> {
     let clean: String = s.chars().filter(|c| !matches!(c, ' ' | ':' | '_')).collect();
-    hex::decode(&clean).map_err(|_| format!("{s:?} is not hex bytes"))
+    hex::decode(&clean).map_err(|_| HexError::NotHex(s.to_string()))
 }
 
 /// Any non-empty byte string (AIDs).
@@ -14,11 +29,11 @@ fn unhex(s: &str) -> Result<Vec<u8>, String> {
 pub struct Hex(pub Vec<u8>);
 
 impl TryFrom<String> for Hex {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
+    type Error = HexError;
+    fn try_from(s: String) -> Result<Self, HexError> {
         let b = unhex(&s)?;
         if b.is_empty() || b.len() > 16 {
-            return Err(format!("{s:?}: expected 1 to 16 bytes"));
+            return Err(HexError::Length(s));
         }
         Ok(Hex(b))
     }
@@ -30,8 +45,8 @@ impl TryFrom<String> for Hex {
 pub struct Tag(pub Vec<u8>);
 
 impl TryFrom<String> for Tag {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
+    type Error = HexError;
+    fn try_from(s: String) -> Result<Self, HexError> {
         let b = unhex(&s)?;
         let ok = match b.as_slice() {
             [t] => t & 0x1F != 0x1F,
@@ -45,7 +60,7 @@ impl TryFrom<String> for Tag {
         if ok {
             Ok(Tag(b))
         } else {
-            Err(format!("{s:?} is not a BER tag"))
+            Err(HexError::NotTag(s))
         }
     }
 }
@@ -56,11 +71,11 @@ impl TryFrom<String> for Tag {
 pub struct Fid(pub [u8; 2]);
 
 impl TryFrom<String> for Fid {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
+    type Error = HexError;
+    fn try_from(s: String) -> Result<Self, HexError> {
         match unhex(&s)?.as_slice() {
             [a, b] => Ok(Fid([*a, *b])),
-            _ => Err(format!("{s:?}: a file id is two bytes")),
+            _ => Err(HexError::NotFid(s)),
         }
     }
 }
@@ -71,11 +86,11 @@ impl TryFrom<String> for Fid {
 pub struct FilePath(pub Vec<u8>);
 
 impl TryFrom<String> for FilePath {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
+    type Error = HexError;
+    fn try_from(s: String) -> Result<Self, HexError> {
         let b = unhex(&s)?;
         if b.len() < 2 || b.len() % 2 != 0 || b.len() > 16 || b[..2] != [0x3F, 0x00] {
-            return Err(format!("{s:?}: a path is 3F00 followed by file ids"));
+            return Err(HexError::NotPath(s));
         }
         Ok(FilePath(b))
     }

@@ -8,7 +8,7 @@ mod readers;
 mod vihf;
 mod vitale;
 
-pub use self::hex::{Fid, FilePath, Hex, Tag};
+pub use self::hex::{Fid, FilePath, Hex, HexError, Tag};
 pub use cps::*;
 pub use readers::{ReaderProfile, ReaderRule, SlotRole};
 pub use vihf::*;
@@ -37,6 +37,23 @@ pub struct ProfileError {
     pub file: String,
     pub line: Option<usize>,
     pub message: String,
+}
+
+/// A profile value out of range or inconsistent: the rule it breaks.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Invalid(pub String);
+
+impl From<&str> for Invalid {
+    fn from(rule: &str) -> Self {
+        Invalid(rule.to_string())
+    }
+}
+
+impl From<String> for Invalid {
+    fn from(rule: String) -> Self {
+        Invalid(rule)
+    }
 }
 
 /// The profiles in use, shared by every slot.
@@ -112,14 +129,14 @@ impl Profiles {
 pub fn parse<T: DeserializeOwned>(
     file: &str,
     text: &str,
-    validate: impl Fn(&T) -> Result<(), String>,
+    validate: impl Fn(&T) -> Result<(), Invalid>,
 ) -> Result<T, ProfileError> {
     let value: T = toml::from_str(text).map_err(|e| ProfileError {
         file: file.to_string(),
         line: e.span().map(|s| line_of(text, s.start)),
         message: e.message().to_string(),
     })?;
-    validate(&value).map_err(|message| ProfileError {
+    validate(&value).map_err(|Invalid(message)| ProfileError {
         file: file.to_string(),
         line: None,
         message,

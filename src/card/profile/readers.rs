@@ -1,6 +1,7 @@
 //! The reader profile: which slot of a multi-slot reader is meant for which
 //! card (not published; see `profiles/readers.toml`).
 
+use super::Invalid;
 use serde::Deserialize;
 
 /// What a slot is meant for.
@@ -41,9 +42,9 @@ impl ReaderProfile {
         self.rules.iter().find(|r| name.contains(&r.name)).map(|r| r.role)
     }
 
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), Invalid> {
         match self.rules.iter().position(|r| r.name.is_empty()) {
-            Some(i) => Err(format!("reader rule {} has an empty name", i + 1)),
+            Some(i) => Err(format!("reader rule {} has an empty name", i + 1).into()),
             None => Ok(()),
         }
     }

@@ -2,6 +2,7 @@
 //! assertion do not settle (attribute-name casing, digest, code systems,
 //! optional parts). Used by `crate::dmp`.
 
+use super::Invalid;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -70,12 +71,13 @@ pub struct VihfProfile {
 pub const VIHF_RSA_SHA256: &str = "rsa-sha256";
 
 impl VihfProfile {
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), Invalid> {
         if self.signature.method != VIHF_RSA_SHA256 {
             return Err(format!(
                 "signature.method {:?}: only \"rsa-sha256\" (the card signs SHA-256 with PKCS#1 v1.5)",
                 self.signature.method
-            ));
+            )
+            .into());
         }
         if self.modes.is_empty() || self.purposes.is_empty() {
             return Err("`modes` and [purposes] must not be empty".into());
@@ -87,14 +89,14 @@ impl VihfProfile {
             .chain(self.purposes.keys());
         for t in texts {
             if t.is_empty() || t.chars().any(char::is_control) {
-                return Err(format!("{t:?}: empty or with a control character"));
+                return Err(format!("{t:?}: empty or with a control character").into());
             }
         }
         for p in &self.signature.inclusive_prefixes {
             let ok = p == "#default"
                 || (!p.is_empty() && p.chars().all(|c| c.is_alphanumeric() || "-_.".contains(c)));
             if !ok {
-                return Err(format!("inclusive prefix {p:?} is not a prefix or #default"));
+                return Err(format!("inclusive prefix {p:?} is not a prefix or #default").into());
             }
         }
         Ok(())

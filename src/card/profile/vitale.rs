@@ -2,6 +2,7 @@
 //! the tag map. Rights tags are not public, so the default maps none.
 
 use super::hex::{Fid, Hex, Tag};
+use super::Invalid;
 use serde::Deserialize;
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -115,7 +116,7 @@ pub struct VitaleTags {
 }
 
 impl VitaleProfile {
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), Invalid> {
         if !(1..=256).contains(&self.read.chunk) {
             return Err("read.chunk must be 1 to 256".into());
         }
@@ -128,7 +129,7 @@ impl VitaleProfile {
         let mapped = self.tags.beneficiary_fields.mapped();
         for (i, t) in mapped.iter().enumerate() {
             if mapped[..i].contains(t) {
-                return Err(format!("tag {} is mapped twice", hex::encode_upper(&t.0)));
+                return Err(format!("tag {} is mapped twice", hex::encode_upper(&t.0)).into());
             }
         }
         if self.tags.beneficiary == self.tags.card {

@@ -8,7 +8,7 @@ use super::ccid::{
     self, Command, CommandStatus, ESCAPE_CARD_MOVEMENT_ASYNC, ESCAPE_CARD_MOVEMENT_SYNC, ESCAPE_FIRMWARE,
 };
 use super::config::SerialConfig;
-use super::link::Link;
+use super::link::{Link, LinkError};
 use super::port::Port;
 use super::profile::{self, Profile, ProfileChoice};
 
@@ -32,6 +32,19 @@ pub struct Started {
     pub chosen_by: ProfileChoice,
 }
 
+/// Why a reader did not start: the reason shown while it is unavailable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StartupError {
+    #[error("reader not connected ({0})")]
+    NotConnected(LinkError),
+    #[error("reader not connected (firmware escape failed: {0})")]
+    FirmwareEscape(String),
+    #[error("card-movement notification set-up failed ({0})")]
+    NotificationLink(LinkError),
+    #[error("card-movement notification set-up failed: {0}")]
+    Notification(String),
+}
+
 /// Runs the start-up escapes with the `configured` profile, or the one the
 /// firmware names (the link's echo is taken either way until then); says
 /// what was learnt.
@@ -39,15 +52,12 @@ pub fn startup<P: Port>(
     link: &mut Link<P>,
     cfg: &SerialConfig,
     configured: Option<Profile>,
-) -> Result<Started, String> {
+) -> Result<Started, StartupError> {
     let firmware = link
         .transact(&Command::escape(ESCAPE_FIRMWARE), cfg.startup_timeout, false)
-        .map_err(|e| format!("reader not connected ({e})"))?;
+        .map_err(StartupError::NotConnected)?;
     if firmware.command != CommandStatus::Processed {
-        return Err(format!(
-            "reader not connected (firmware escape failed: {})",
-            ccid::error_name(firmware.error)
-        ));
+        return Err(StartupError::FirmwareEscape(ccid::error_name(firmware.error)));
     }
     let version: String = firmware
         .data
@@ -78,7 +88,7 @@ pub fn startup<P: Port>(
     };
     let asked = |link: &mut Link<P>, data: &[u8]| {
         link.transact(&Command::escape(data), cfg.answer_timeout, false)
-            .map_err(|e| format!("card-movement notification set-up failed ({e})"))
+            .map_err(StartupError::NotificationLink)
     };
     let notify = asked(link, ESCAPE_CARD_MOVEMENT_ASYNC)?;
     if notify.command == CommandStatus::Processed {
@@ -90,10 +100,7 @@ pub fn startup<P: Port>(
     );
     let notify = asked(link, ESCAPE_CARD_MOVEMENT_SYNC)?;
     if notify.command != CommandStatus::Processed {
-        return Err(format!(
-            "card-movement notification set-up failed: {}",
-            ccid::error_name(notify.error)
-        ));
+        return Err(StartupError::Notification(ccid::error_name(notify.error)));
     }
     Ok(started(Notification::Sync))
 }

@@ -17,12 +17,21 @@ use crate::transport::serial::link::{Budget, Link, LinkError};
 use crate::transport::serial::port::{open_tty, Port};
 use crate::transport::serial::presence::poll_period;
 use crate::transport::serial::profile::{self, Profile};
-use crate::transport::serial::startup::{startup, Notification};
+use crate::transport::serial::startup::{startup, Notification, StartupError};
 
 mod movements;
 mod pinpad;
 use crate::transport::serial::wake::{self, WakeRx};
 use crate::transport::{EventSink, ReaderEvent, ReaderModel, SlotInfo, TransportError, TransportKind};
+
+/// Why a link session could not begin (the device, or the reader on it).
+#[derive(Debug, thiserror::Error)]
+enum OpenError {
+    #[error("cannot open the device: {0}")]
+    Device(#[source] serialport::Error),
+    #[error(transparent)]
+    Startup(#[from] StartupError),
+}
 
 /// Hang-ups reported by `poll(2)` in a row, with nothing read, before the
 /// device counts as gone.
@@ -162,7 +171,7 @@ impl ReaderThread {
                         warn!(path = %self.path, %why, "serial reader unavailable; will retry");
                         quiet_failures = true;
                     }
-                    self.gone_reason = why;
+                    self.gone_reason = why.to_string();
                 }
             }
             if !self.wait_while_gone(self.cfg.reopen_interval) {
@@ -181,9 +190,8 @@ impl ReaderThread {
         let _ = self.sink.send(event);
     }
 
-    fn open_and_start(&mut self) -> Result<(Link<TTYPort>, Notification), String> {
-        let port =
-            open_tty(&self.path, self.cfg.baud_rate).map_err(|e| format!("cannot open the device: {e}"))?;
+    fn open_and_start(&mut self) -> Result<(Link<TTYPort>, Notification), OpenError> {
+        let port = open_tty(&self.path, self.cfg.baud_rate).map_err(OpenError::Device)?;
         let mut link = Link::new(port, self.configured.map(|p| p.echo), self.cfg.clone());
         let started = startup(&mut link, &self.cfg, self.configured)?;
         if started.profile.slots != self.profile.slots {
