@@ -35,8 +35,8 @@ pub struct LecteurdArgs {
     #[arg(long, value_name = "SECONDS")]
     pub card_wait: Option<u64>,
     /// Directory of card profiles (cps3.toml, cps4.toml, vitale2.toml, readers.toml, vihf.toml) replacing the built-in ones.
-    #[arg(long, value_name = "DIR")]
-    pub profiles: Option<PathBuf>,
+    #[arg(long = "profiles", value_name = "DIR")]
+    pub profiles_dir: Option<PathBuf>,
     /// Group owning the socket (mode 0660), by name or number: its members may connect.
     #[arg(long, value_name = "GROUP")]
     pub socket_group: Option<String>,

@@ -27,8 +27,9 @@ pub struct FileConfig {
     pub log: Option<String>,
     /// Use PC/SC (pcscd); default true.
     pub pcsc: Option<bool>,
-    /// Card profiles replacing the built-in ones, file by file.
-    pub profiles: Option<PathBuf>,
+    /// Directory of card profiles replacing the built-in ones, file by file.
+    #[serde(rename = "profiles")]
+    pub profiles_dir: Option<PathBuf>,
     /// CCID-over-serial readers.
     #[serde(default)]
     pub serial: Vec<SerialPort>,
@@ -38,14 +39,16 @@ pub struct FileConfig {
 #[serde(deny_unknown_fields)]
 pub struct SerialPort {
     pub port: PathBuf,
-    /// Reader profile (`GemPCTwin`, `GemCoreSIMPro`, `GemCorePOSPro`, `GemPCPinPad`).
-    pub profile: Option<String>,
+    /// The reader's model (`GemPCTwin`, `GemCoreSIMPro`, `GemCorePOSPro`,
+    /// `GemPCPinPad`), spelt `profile` as in `PATH:PROFILE`.
+    #[serde(rename = "profile")]
+    pub model: Option<String>,
 }
 
 impl SerialPort {
     /// As `--serial` spells it: `PATH[:PROFILE]`.
     pub fn spec(&self) -> String {
-        match &self.profile {
+        match &self.model {
             Some(p) => format!("{}:{p}", self.port.display()),
             None => self.port.display().to_string(),
         }

@@ -62,7 +62,7 @@ fn merge(args: Args, file: FileConfig) -> daemon::Config {
                 .card_wait
                 .or(file.card_wait)
                 .map_or(lecteur::service::CARD_WAIT, std::time::Duration::from_secs),
-            profiles_dir: args.profiles.or(file.profiles),
+            profiles_dir: args.profiles_dir.or(file.profiles_dir),
         },
         access: api::access::Access {
             group: args.socket_group.or(file.socket_group),

@@ -10,7 +10,7 @@ mod vitale;
 
 pub use self::hex::{Fid, FilePath, Hex, HexError, Tag};
 pub use cps::*;
-pub use readers::{ReaderProfile, ReaderRule, SlotRole};
+pub use readers::{ReaderRoles, ReaderRule, SlotRole};
 pub use vihf::*;
 pub use vitale::*;
 
@@ -62,7 +62,7 @@ pub struct Profiles {
     pub cps3: Arc<CpsProfile>,
     pub cps4: Arc<CpsProfile>,
     pub vitale2: Arc<VitaleProfile>,
-    pub readers: Arc<ReaderProfile>,
+    pub readers: Arc<ReaderRoles>,
     pub vihf: Arc<VihfProfile>,
 }
 
@@ -93,7 +93,7 @@ impl Profiles {
         let (f, t) = read(VITALE2_FILE, VITALE2_TOML)?;
         let vitale2: VitaleProfile = parse(&f, &t, VitaleProfile::validate)?;
         let (f, t) = read(READERS_FILE, READERS_TOML)?;
-        let readers: ReaderProfile = parse(&f, &t, ReaderProfile::validate)?;
+        let readers: ReaderRoles = parse(&f, &t, ReaderRoles::validate)?;
         let (f, t) = read(VIHF_FILE, VIHF_TOML)?;
         let vihf: VihfProfile = parse(&f, &t, VihfProfile::validate)?;
         Ok(Profiles {

@@ -1,5 +1,6 @@
-//! The reader profile: which slot of a multi-slot reader is meant for which
-//! card (not published; see `profiles/readers.toml`).
+//! Reader roles (the card profile file `readers.toml`): which slot of a
+//! multi-slot reader is meant for which card (not published; see
+//! `profiles/readers.toml`).
 
 use super::Invalid;
 use serde::Deserialize;
@@ -31,12 +32,12 @@ pub struct ReaderRule {
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ReaderProfile {
+pub struct ReaderRoles {
     #[serde(default, rename = "reader")]
     pub rules: Vec<ReaderRule>,
 }
 
-impl ReaderProfile {
+impl ReaderRoles {
     /// The role of a slot by its name: the first rule that matches.
     pub fn role(&self, name: &str) -> Option<SlotRole> {
         self.rules.iter().find(|r| name.contains(&r.name)).map(|r| r.role)
@@ -56,13 +57,13 @@ mod tests {
 
     #[test]
     fn first_matching_rule_wins() {
-        let p: ReaderProfile = toml::from_str(
+        let p: ReaderRoles = toml::from_str(
             "[[reader]]\nname = \"KAP 00\"\nrole = \"vitale\"\n[[reader]]\nname = \"KAP\"\nrole = \"cps\"\n",
         )
         .unwrap();
         assert_eq!(p.role("Kapelse KAP 00 00"), Some(SlotRole::Vitale));
         assert_eq!(p.role("Kapelse KAP 01 00"), Some(SlotRole::Cps));
         assert_eq!(p.role("Other"), None);
-        assert!(toml::from_str::<ReaderProfile>("[[reader]]\nname = \"x\"\nrole = \"other\"\n").is_err());
+        assert!(toml::from_str::<ReaderRoles>("[[reader]]\nname = \"x\"\nrole = \"other\"\n").is_err());
     }
 }

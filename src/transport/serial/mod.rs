@@ -11,7 +11,7 @@
 //! Corrupted answers are never delivered. APDU payloads are never logged.
 //!
 //! Spec: `PATH[:PROFILE]`, PROFILE one of `GemPCTwin`, `GemCoreSIMPro`,
-//! `GemCorePOSPro`, `GemPCPinPad` ([`profile`]); without it, the model the
+//! `GemCorePOSPro`, `GemPCPinPad` ([`model`]); without it, the model the
 //! reader's firmware-version string names, else `GemPCTwin` ([`startup`]).
 
 mod ccid;
@@ -19,9 +19,9 @@ mod channel;
 mod config;
 mod frame;
 mod link;
+mod model;
 mod port;
 mod presence;
-mod profile;
 mod reader;
 mod startup;
 mod wake;
@@ -30,7 +30,7 @@ mod wake;
 mod tests;
 
 pub use config::SerialConfig;
-pub use profile::{Profile, PROFILES};
+pub use model::{SerialModel, MODELS};
 
 use super::{EventSink, TransportError};
 
@@ -52,8 +52,8 @@ pub fn start_with_config(
     sink: EventSink,
     config: SerialConfig,
 ) -> Result<(), TransportError> {
-    let (path, profile) = profile::parse_spec(spec)?;
-    let thread = reader::ReaderThread::new(index, path, profile, config, sink)
+    let (path, model) = model::parse_spec(spec)?;
+    let thread = reader::ReaderThread::new(index, path, model, config, sink)
         .map_err(|e| TransportError::Protocol(format!("cannot make the serial thread's wake socket: {e}")))?;
     std::thread::Builder::new()
         .name(format!("serial-{index}"))

@@ -9,8 +9,8 @@ use super::ccid::{
 };
 use super::config::SerialConfig;
 use super::link::{Link, LinkError};
+use super::model::{self, ModelChoice, SerialModel};
 use super::port::Port;
-use super::profile::{self, Profile, ProfileChoice};
 
 /// How the reader reports card movements, as agreed at start-up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,8 +28,8 @@ pub enum Notification {
 pub struct Started {
     pub notification: Notification,
     pub firmware: String,
-    pub profile: Profile,
-    pub chosen_by: ProfileChoice,
+    pub model: SerialModel,
+    pub chosen_by: ModelChoice,
 }
 
 /// Why a reader did not start: the reason shown while it is unavailable.
@@ -45,13 +45,13 @@ pub enum StartupError {
     Notification(String),
 }
 
-/// Runs the start-up escapes with the `configured` profile, or the one the
+/// Runs the start-up escapes with the `configured` model, or the one the
 /// firmware names (the link's echo is taken either way until then); says
 /// what was learnt.
 pub fn startup<P: Port>(
     link: &mut Link<P>,
     cfg: &SerialConfig,
-    configured: Option<Profile>,
+    configured: Option<SerialModel>,
 ) -> Result<Started, StartupError> {
     let firmware = link
         .transact(&Command::escape(ESCAPE_FIRMWARE), cfg.startup_timeout, false)
@@ -73,17 +73,17 @@ pub fn startup<P: Port>(
         .collect();
     let version = version.trim_end_matches('.').to_string();
     info!(firmware = %version, "serial reader answered");
-    let (profile, chosen_by) = profile::choose(configured, &version);
+    let (model, chosen_by) = model::choose(configured, &version);
     info!(
-        profile = profile.key,
+        profile = model.key,
         chosen_by = chosen_by.as_str(),
         "serial reader profile"
     );
-    link.set_echo(profile.echo);
+    link.set_echo(model.echo);
     let started = |notification| Started {
         notification,
         firmware: version.clone(),
-        profile,
+        model,
         chosen_by,
     };
     let asked = |link: &mut Link<P>, data: &[u8]| {

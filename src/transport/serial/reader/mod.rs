@@ -14,9 +14,9 @@ use crate::transport::serial::ccid::{
 use crate::transport::serial::channel::{Connected, Op, Reply, Request, RequestTx, SerialChannel};
 use crate::transport::serial::config::SerialConfig;
 use crate::transport::serial::link::{Budget, Link, LinkError};
+use crate::transport::serial::model::{self, SerialModel};
 use crate::transport::serial::port::{open_tty, Port};
 use crate::transport::serial::presence::poll_period;
-use crate::transport::serial::profile::{self, Profile};
 use crate::transport::serial::startup::{startup, Notification, StartupError};
 
 mod movements;
@@ -98,13 +98,13 @@ impl Fail {
 pub struct ReaderThread {
     index: usize,
     path: String,
-    /// The profile given as `PATH:PROFILE`, if any.
-    configured: Option<Profile>,
-    /// The profile of the current (or last) link session: the configured
+    /// The model given as `PATH:PROFILE`, if any.
+    configured: Option<SerialModel>,
+    /// The model of the current (or last) link session: the configured
     /// one, or the one the reader's firmware named at start-up.
-    profile: Profile,
-    /// The firmware string and how the profile was chosen, for `readers.list`.
-    model: Option<ReaderModel>,
+    model: SerialModel,
+    /// The firmware string and how the model was chosen, for `readers.list`.
+    identified: Option<ReaderModel>,
     cfg: SerialConfig,
     sink: EventSink,
     requests: mpsc::Receiver<Request>,
@@ -121,26 +121,26 @@ impl ReaderThread {
     pub fn new(
         index: usize,
         path: String,
-        configured: Option<Profile>,
+        configured: Option<SerialModel>,
         cfg: SerialConfig,
         sink: EventSink,
     ) -> std::io::Result<Self> {
-        let profile = configured.unwrap_or(profile::DEFAULT);
+        let model = configured.unwrap_or(model::DEFAULT);
         let (queue, requests) = mpsc::channel();
         let (waker, wake) = wake::pair()?;
         Ok(Self {
             index,
             path,
             configured,
-            profile,
-            model: None,
+            model,
+            identified: None,
             cfg,
             sink,
             requests,
             request_tx: RequestTx::new(queue, waker),
             wake,
             session: 0,
-            slots: (0..profile.slots).map(|_| SlotState::default()).collect(),
+            slots: (0..model.slots).map(|_| SlotState::default()).collect(),
             gone_reason: "not connected yet".into(),
         })
     }
@@ -194,15 +194,15 @@ impl ReaderThread {
         let port = open_tty(&self.path, self.cfg.baud_rate).map_err(OpenError::Device)?;
         let mut link = Link::new(port, self.configured.map(|p| p.echo), self.cfg.clone());
         let started = startup(&mut link, &self.cfg, self.configured)?;
-        if started.profile.slots != self.profile.slots {
+        if started.model.slots != self.model.slots {
             // Another model than last time (or than assumed): the last
             // session's slots were retired with it.
-            self.slots = (0..started.profile.slots).map(|_| SlotState::default()).collect();
+            self.slots = (0..started.model.slots).map(|_| SlotState::default()).collect();
         }
-        self.profile = started.profile;
-        self.model = Some(ReaderModel {
+        self.model = started.model;
+        self.identified = Some(ReaderModel {
             firmware: started.firmware,
-            profile: started.profile.key,
+            profile: started.model.key,
             chosen_by: started.chosen_by.as_str(),
         });
         Ok((link, started.notification))
@@ -220,22 +220,22 @@ impl ReaderThread {
         for slot in 0..self.slots.len() {
             let info = SlotInfo {
                 id: self.slot_id(slot),
-                name: format!("{} ({}) slot {slot}", self.profile.display, self.path),
+                name: format!("{} ({}) slot {slot}", self.model.display, self.path),
                 kind: TransportKind::Serial,
-                model: self.model.clone(),
+                model: self.identified.clone(),
             };
             let channel = SerialChannel::new(
                 slot as u8,
                 self.session,
                 self.request_tx.clone(),
-                self.profile.pinpad,
+                self.model.pinpad,
             );
             self.emit(ReaderEvent::Added {
                 slot: info,
                 channel: Box::new(channel),
             });
         }
-        let period = poll_period(&self.cfg, self.profile.slots, self.profile.echo, notification);
+        let period = poll_period(&self.cfg, self.model.slots, self.model.echo, notification);
         info!(
             ?notification,
             period_ms = period.as_millis(),

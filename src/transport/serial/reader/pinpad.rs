@@ -23,7 +23,7 @@ impl ReaderThread {
         request: &PinpadVerify,
         generation: u64,
     ) -> Result<Vec<u8>, Fail> {
-        if !self.profile.pinpad {
+        if !self.model.pinpad {
             return Err(Fail::Transport(TransportError::NoPinpad));
         }
         check_pinpad_request(request).map_err(Fail::Transport)?;

@@ -1,12 +1,15 @@
-//! Reader profiles of the GemPC Twin / GemCore family and parsing of the
-//! `PATH[:PROFILE]` device spec (the same convention as pcscd's
-//! `DEVICENAME /dev/ttyS0:GemCoreSIMPro`).
+//! The serial reader models of the GemPC Twin / GemCore family and parsing
+//! of the `PATH[:PROFILE]` device spec (the same convention as pcscd's
+//! `DEVICENAME /dev/ttyS0:GemCoreSIMPro`). Users call a model a "profile"
+//! (the spec, the configuration key `profile`, `readers.list`'s
+//! `model.profile`); in the code, "profile" is a card profile
+//! (`crate::card::profile`) and this is a `SerialModel`.
 
 use crate::transport::TransportError;
 
 /// What the host must know about a serial reader model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Profile {
+pub struct SerialModel {
     /// Name used in the spec (`GemCoreSIMPro`), compared case-insensitively.
     pub key: &'static str,
     /// Human name used in slot names.
@@ -20,28 +23,28 @@ pub struct Profile {
     pub pinpad: bool,
 }
 
-pub const GEMPC_TWIN: Profile = Profile {
+pub const GEMPC_TWIN: SerialModel = SerialModel {
     key: "GemPCTwin",
     display: "GemPC Twin",
     slots: 1,
     echo: true,
     pinpad: false,
 };
-pub const GEMCORE_SIM_PRO: Profile = Profile {
+pub const GEMCORE_SIM_PRO: SerialModel = SerialModel {
     key: "GemCoreSIMPro",
     display: "GemCore SIM Pro",
     slots: 2,
     echo: false,
     pinpad: false,
 };
-pub const GEMCORE_POS_PRO: Profile = Profile {
+pub const GEMCORE_POS_PRO: SerialModel = SerialModel {
     key: "GemCorePOSPro",
     display: "GemCore POS Pro",
     slots: 5,
     echo: false,
     pinpad: false,
 };
-pub const GEMPC_PINPAD: Profile = Profile {
+pub const GEMPC_PINPAD: SerialModel = SerialModel {
     key: "GemPCPinPad",
     display: "GemPC PinPad",
     slots: 1,
@@ -49,14 +52,11 @@ pub const GEMPC_PINPAD: Profile = Profile {
     pinpad: true,
 };
 
-pub const PROFILES: [Profile; 4] = [GEMPC_TWIN, GEMCORE_SIM_PRO, GEMCORE_POS_PRO, GEMPC_PINPAD];
+pub const MODELS: [SerialModel; 4] = [GEMPC_TWIN, GEMCORE_SIM_PRO, GEMCORE_POS_PRO, GEMPC_PINPAD];
 
-impl Profile {
-    pub fn by_name(name: &str) -> Option<Profile> {
-        PROFILES
-            .iter()
-            .copied()
-            .find(|p| p.key.eq_ignore_ascii_case(name))
+impl SerialModel {
+    pub fn by_name(name: &str) -> Option<SerialModel> {
+        MODELS.iter().copied().find(|p| p.key.eq_ignore_ascii_case(name))
     }
 
     /// The model a firmware-version string (the answer to Escape `02`)
@@ -64,13 +64,13 @@ impl Profile {
     /// dashes ("GemCore SIM Pro v1.0", "GEMCORE-SIM-PRO"). Real readers'
     /// exact strings have not been seen here; the model name is what their
     /// firmware reports (ccid-serial.md), so an unknown string is `None`.
-    pub fn by_firmware(firmware: &str) -> Option<Profile> {
+    pub fn by_firmware(firmware: &str) -> Option<SerialModel> {
         let folded: String = firmware
             .chars()
             .filter(char::is_ascii_alphanumeric)
             .map(|c| c.to_ascii_lowercase())
             .collect();
-        const NAMES: [(&str, Profile); 5] = [
+        const NAMES: [(&str, SerialModel); 5] = [
             ("simpro", GEMCORE_SIM_PRO),
             ("pospro", GEMCORE_POS_PRO),
             ("pinpad", GEMPC_PINPAD),
@@ -84,9 +84,9 @@ impl Profile {
     }
 }
 
-/// How a serial reader's profile was chosen.
+/// How a serial reader's model was chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProfileChoice {
+pub enum ModelChoice {
     /// Given as `PATH:PROFILE`: it wins over the firmware.
     Configured,
     /// Named by the reader's firmware-version string.
@@ -95,21 +95,21 @@ pub enum ProfileChoice {
     Default,
 }
 
-impl ProfileChoice {
+impl ModelChoice {
     pub fn as_str(self) -> &'static str {
         match self {
-            ProfileChoice::Configured => "configured",
-            ProfileChoice::Firmware => "firmware",
-            ProfileChoice::Default => "default",
+            ModelChoice::Configured => "configured",
+            ModelChoice::Firmware => "firmware",
+            ModelChoice::Default => "default",
         }
     }
 }
 
-/// The profile for a reader whose firmware answered `firmware`: the
+/// The model for a reader whose firmware answered `firmware`: the
 /// configured one if any, else the one the firmware names, else the
 /// default, with a warning where the two disagree or the firmware is unknown.
-pub fn choose(configured: Option<Profile>, firmware: &str) -> (Profile, ProfileChoice) {
-    let named = Profile::by_firmware(firmware);
+pub fn choose(configured: Option<SerialModel>, firmware: &str) -> (SerialModel, ModelChoice) {
+    let named = SerialModel::by_firmware(firmware);
     match (configured, named) {
         (Some(c), named) => {
             if let Some(n) = named.filter(|n| n != &c) {
@@ -120,42 +120,42 @@ pub fn choose(configured: Option<Profile>, firmware: &str) -> (Profile, ProfileC
                     "the reader's firmware names another model than the configured profile; the configured one is used"
                 );
             }
-            (c, ProfileChoice::Configured)
+            (c, ModelChoice::Configured)
         }
-        (None, Some(n)) => (n, ProfileChoice::Firmware),
+        (None, Some(n)) => (n, ModelChoice::Firmware),
         (None, None) => {
-            let known: Vec<&str> = PROFILES.iter().map(|p| p.key).collect();
+            let known: Vec<&str> = MODELS.iter().map(|p| p.key).collect();
             tracing::warn!(
                 firmware,
                 "the reader's firmware names no known model: {} assumed; give PATH:PROFILE (profiles {}) if it is another",
                 DEFAULT.key,
                 known.join(", ")
             );
-            (DEFAULT, ProfileChoice::Default)
+            (DEFAULT, ModelChoice::Default)
         }
     }
 }
 
 /// What a reader that names no known model is taken for.
-pub const DEFAULT: Profile = GEMPC_TWIN;
+pub const DEFAULT: SerialModel = GEMPC_TWIN;
 
 /// Splits `PATH[:PROFILE]`; no PROFILE is `None` (the firmware will tell).
 /// Device paths may themselves contain colons
 /// (`/dev/serial/by-path/pci-0000:00:14.0-usb-0:1:1.0-port0`), so only a last
-/// component made of letters is taken as a profile name, and it must be a
+/// component made of letters is taken as a model name, and it must be a
 /// known one.
-pub fn parse_spec(spec: &str) -> Result<(String, Option<Profile>), TransportError> {
+pub fn parse_spec(spec: &str) -> Result<(String, Option<SerialModel>), TransportError> {
     let spec = spec.trim();
-    let (path, profile) = match spec.rsplit_once(':') {
+    let (path, model) = match spec.rsplit_once(':') {
         Some((path, name)) if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphabetic()) => {
-            let profile = Profile::by_name(name).ok_or_else(|| {
-                let known: Vec<&str> = PROFILES.iter().map(|p| p.key).collect();
+            let model = SerialModel::by_name(name).ok_or_else(|| {
+                let known: Vec<&str> = MODELS.iter().map(|p| p.key).collect();
                 TransportError::Protocol(format!(
                     "unknown serial reader profile {name:?} (known: {})",
                     known.join(", ")
                 ))
             })?;
-            (path, Some(profile))
+            (path, Some(model))
         }
         _ => (spec, None),
     };
@@ -164,7 +164,7 @@ pub fn parse_spec(spec: &str) -> Result<(String, Option<Profile>), TransportErro
             "serial reader spec {spec:?} has no device path"
         )));
     }
-    Ok((path.to_string(), profile))
+    Ok((path.to_string(), model))
 }
 
 #[cfg(test)]
@@ -184,7 +184,7 @@ mod tests {
         );
         assert!(parse_spec("/dev/ttyS1:GemPCPinPad").unwrap().1.unwrap().echo);
         assert!(parse_spec("/dev/ttyS1:gempcpinpad").unwrap().1.unwrap().pinpad);
-        assert!(PROFILES.iter().filter(|p| p.pinpad).count() == 1);
+        assert!(MODELS.iter().filter(|p| p.pinpad).count() == 1);
         let by_path = "/dev/serial/by-path/pci-0000:00:14.0-usb-0:1:1.0-port0";
         assert_eq!(parse_spec(by_path).unwrap(), (by_path.into(), None));
         assert_eq!(
@@ -202,20 +202,23 @@ mod tests {
     #[test]
     fn firmware_names_the_model() {
         assert_eq!(
-            Profile::by_firmware("GemCore SIM Pro v1.0-lecteur-sim"),
+            SerialModel::by_firmware("GemCore SIM Pro v1.0-lecteur-sim"),
             Some(GEMCORE_SIM_PRO)
         );
-        assert_eq!(Profile::by_firmware("GEMCORE-POS-PRO 2.1"), Some(GEMCORE_POS_PRO));
-        assert_eq!(Profile::by_firmware("GemPC PinPad v1.0"), Some(GEMPC_PINPAD));
-        assert_eq!(Profile::by_firmware("GemPC Twin v1.0"), Some(GEMPC_TWIN));
-        assert_eq!(Profile::by_firmware("GemPC Fake 1.00"), None);
-        assert_eq!(Profile::by_firmware(""), None);
+        assert_eq!(
+            SerialModel::by_firmware("GEMCORE-POS-PRO 2.1"),
+            Some(GEMCORE_POS_PRO)
+        );
+        assert_eq!(SerialModel::by_firmware("GemPC PinPad v1.0"), Some(GEMPC_PINPAD));
+        assert_eq!(SerialModel::by_firmware("GemPC Twin v1.0"), Some(GEMPC_TWIN));
+        assert_eq!(SerialModel::by_firmware("GemPC Fake 1.00"), None);
+        assert_eq!(SerialModel::by_firmware(""), None);
         let sim_pro = "GemCore SIM Pro v1.0";
-        assert_eq!(choose(None, sim_pro), (GEMCORE_SIM_PRO, ProfileChoice::Firmware));
+        assert_eq!(choose(None, sim_pro), (GEMCORE_SIM_PRO, ModelChoice::Firmware));
         assert_eq!(
             choose(Some(GEMPC_TWIN), sim_pro),
-            (GEMPC_TWIN, ProfileChoice::Configured)
+            (GEMPC_TWIN, ModelChoice::Configured)
         );
-        assert_eq!(choose(None, "OS-X 3.3"), (DEFAULT, ProfileChoice::Default));
+        assert_eq!(choose(None, "OS-X 3.3"), (DEFAULT, ModelChoice::Default));
     }
 }
