@@ -46,7 +46,7 @@ pub fn status(ex: &mut dyn Exchange, profile: &CpsProfile) -> Result<PinStatus, 
                 if matches!(st, Err(CardError::Transport(_))) {
                     return st;
                 }
-                super::card::select_app(ex, profile)?;
+                super::select::select_app(ex, profile)?;
                 st
             } else {
                 get_data(ex, profile)
