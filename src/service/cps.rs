@@ -6,7 +6,8 @@
 //! - what the card holds is read once per card and kept (keyed by the card's
 //!   serial and EF_ACTUA stamp): asking again sends no APDU.
 
-use super::worker::{ConnId, SlotCtx};
+use super::cache::CpsCache;
+use super::slot::{ConnId, SlotCtx};
 use super::{open, CardView, Service, ServiceError};
 use crate::apdu::{Channel, StatusWord};
 use crate::card::cps::{
@@ -28,15 +29,6 @@ const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STA
 const CPS: &[CardKind] = &[CardKind::Cps3, CardKind::Cps4];
 /// Seconds the holder has to type the PIN on a reader's keypad.
 const PINPAD_TIMEOUT: u8 = 30;
-
-/// What lecteurd keeps of the CPS in a slot.
-pub struct CpsCache {
-    epoch: u64,
-    pub(super) info: CpsCardInfo,
-    pub(super) situations: Option<Vec<Situation>>,
-    /// The CPS2ter volet's objects (CPS3), read with the situations.
-    pub(super) cps2ter: Option<Vec<RawObject>>,
-}
 
 /// Whether a PIN may be presented when one try is left.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,20 +2,24 @@
 //! events for subscribers, and the operations the API offers, with the PIN
 //! policy (a verification belongs to the connection that made it).
 
+mod cache;
 mod cps;
 mod dmp;
 mod error;
 mod events;
+mod slot;
 pub mod trace;
 mod vitale;
 mod worker;
 
+pub use cache::{VitaleRead, VitaleResult};
 pub use cps::{AuthInput, DataObjectView, LastTry, PinEntry, SignInput, SignResult};
 pub use dmp::{SituationPick, VihfResult};
 pub use error::ServiceError;
 pub use events::Event;
-pub use vitale::{Freshness, VitaleRead, VitaleResult};
-pub use worker::{ConnId, CARD_WAIT};
+pub use slot::ConnId;
+pub use vitale::Freshness;
+pub use worker::CARD_WAIT;
 
 use crate::card::atr::{identify, CardKind};
 use crate::card::profile::SlotRole;
@@ -333,7 +337,7 @@ impl Service {
 /// Starts an operation of `conn` on a slot: connects to the card, checks it is
 /// still of the kind expected, and closes another connection's verification.
 fn open(
-    ctx: &mut worker::SlotCtx,
+    ctx: &mut slot::SlotCtx,
     conn: ConnId,
     want: &[CardKind],
 ) -> Result<(Vec<u8>, CardKind), ServiceError> {

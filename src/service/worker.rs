@@ -13,16 +13,14 @@
 //! (releasing the card without sending anything): an abandoned operation
 //! never runs late.
 
+use super::slot::{SlotCtx, SlotState};
 use super::trace::{SlotLabel, Tap, Trace};
 use super::ServiceError;
-use crate::transport::{CardChannel, TransportError};
+use crate::transport::CardChannel;
 use std::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
-
-/// Identifies a client connection, for the PIN policy.
-pub type ConnId = u64;
 
 /// Operations waiting on one slot beyond which new ones are refused (`reader_busy`).
 const MAX_QUEUED: usize = 64;
@@ -35,99 +33,6 @@ pub const CARD_WAIT: Duration = Duration::from_secs(5);
 const PENDING: u8 = 0;
 const RUNNING: u8 = 1;
 const ABANDONED: u8 = 2;
-
-/// A PIN verification the card holds: whose, on which card insertion, and
-/// when it was last used (for the idle timeout).
-#[derive(Clone, Copy)]
-struct Verified {
-    conn: ConnId,
-    epoch: u64,
-    last_used: Instant,
-}
-
-/// What a slot remembers between card operations.
-struct SlotState {
-    verified: Option<Verified>,
-    epoch: Arc<AtomicU64>,
-    cps_cache: Option<super::cps::CpsCache>,
-    vitale_cache: Option<super::vitale::VitaleCache>,
-}
-
-/// What a card operation sees: the channel (for PC/SC, the card held in a
-/// transaction for the operation) and who verified the PIN. Card operations
-/// run on the slot's thread, so these checks cannot race.
-pub struct SlotCtx<'a> {
-    pub channel: &'a mut dyn CardChannel,
-    /// What was read of the CPS in the slot (see `cps::cached_info`).
-    pub cps_cache: &'a mut Option<super::cps::CpsCache>,
-    /// The last Vitale read in the slot (see `vitale::cached_read`).
-    pub vitale_cache: &'a mut Option<super::vitale::VitaleCache>,
-    verified: &'a mut Option<Verified>,
-    epoch: &'a AtomicU64,
-}
-
-impl SlotCtx<'_> {
-    /// The card insertion now in the slot (bumped at every card movement).
-    pub fn epoch(&self) -> u64 {
-        self.epoch.load(Ordering::SeqCst)
-    }
-
-    fn current(&self) -> Option<Verified> {
-        self.verified
-            .filter(|v| v.epoch == self.epoch.load(Ordering::SeqCst))
-    }
-
-    /// Whether the card in the slot now holds `conn`'s PIN verification.
-    pub fn verified_by(&self, conn: ConnId) -> bool {
-        self.current().is_some_and(|v| v.conn == conn)
-    }
-
-    /// Records `conn`'s verification (or its use) now.
-    pub fn set_verified(&mut self, conn: ConnId) {
-        *self.verified = Some(Verified {
-            conn,
-            epoch: self.epoch.load(Ordering::SeqCst),
-            last_used: Instant::now(),
-        });
-    }
-
-    /// Forgets a verification the card no longer holds (after a failed VERIFY).
-    pub fn forget_verification(&mut self) {
-        *self.verified = None;
-    }
-
-    /// Closes the card's security state: forgets the verification and resets
-    /// the card so that it forgets it too.
-    pub fn drop_verification(&mut self) -> Result<(), TransportError> {
-        if self.verified.take().is_some() {
-            // A reset card is read again.
-            *self.vitale_cache = None;
-            self.channel.reset()?;
-        }
-        Ok(())
-    }
-
-    /// Before an operation of `conn`: a verification that another connection
-    /// left open on this card is closed first, so `conn` can never use it.
-    pub fn claim(&mut self, conn: ConnId) -> Result<(), TransportError> {
-        match self.current() {
-            Some(v) if v.conn != conn => self.drop_verification(),
-            Some(_) => Ok(()),
-            None => {
-                *self.verified = None;
-                Ok(())
-            }
-        }
-    }
-
-    /// Drops a verification unused for `idle`.
-    pub fn expire(&mut self, idle: Duration) {
-        if self.current().is_some_and(|v| v.last_used.elapsed() >= idle) {
-            tracing::info!("PIN verification idle for {idle:?}: card reset");
-            let _ = self.drop_verification();
-        }
-    }
-}
 
 /// A card operation. An exclusive one runs in the channel's session (a PC/SC
 /// transaction); bookkeeping (PIN pad query, idle expiry, logout on
@@ -192,12 +97,7 @@ impl Worker {
     ) -> Worker {
         let (tx, rx) = mpsc::channel::<Job>();
         let mut channel = channel;
-        let mut state = SlotState {
-            verified: None,
-            epoch,
-            cps_cache: None,
-            vitale_cache: None,
-        };
+        let mut state = SlotState::new(epoch);
         let shared = Arc::new(Shared {
             card_wait,
             queued: AtomicUsize::new(0),
@@ -228,12 +128,6 @@ impl Worker {
                         tracing::debug!("an operation given up while it waited for the card is skipped");
                         continue;
                     }
-                    let SlotState {
-                        verified,
-                        epoch,
-                        cps_cache,
-                        vitale_cache,
-                    } = &mut state;
                     let deliver = if job.exclusive {
                         shared.set_waiting(Some(Instant::now()));
                         let mut session = channel.session();
@@ -247,25 +141,13 @@ impl Worker {
                             continue;
                         }
                         let mut tap = Tap::new(session.as_mut(), &trace, &slot);
-                        (job.run)(&mut SlotCtx {
-                            channel: &mut tap,
-                            cps_cache,
-                            vitale_cache,
-                            verified,
-                            epoch,
-                        })
+                        (job.run)(&mut state.ctx(&mut tap))
                     } else {
                         // Bookkeeping outside a transaction (a reset, a PIN
                         // pad query) may wait for the card too.
                         shared.set_waiting(Some(Instant::now()));
                         let mut tap = Tap::new(channel.as_mut(), &trace, &slot);
-                        let deliver = (job.run)(&mut SlotCtx {
-                            channel: &mut tap,
-                            cps_cache,
-                            vitale_cache,
-                            verified,
-                            epoch,
-                        });
+                        let deliver = (job.run)(&mut state.ctx(&mut tap));
                         shared.set_waiting(None);
                         deliver
                     };
@@ -274,8 +156,7 @@ impl Worker {
                         // the reader's event: the card's PIN state and the
                         // data read from it are void now.
                         tracing::debug!("the card moved under the channel: epoch bumped");
-                        epoch.fetch_add(1, Ordering::SeqCst);
-                        *vitale_cache = None;
+                        state.card_moved();
                     }
                     deliver();
                 }
@@ -375,6 +256,7 @@ impl Worker {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::transport::TransportError;
     use std::sync::Condvar;
 
     /// A channel whose card another application holds until the gate opens.
