@@ -24,7 +24,7 @@ pub use worker::CARD_WAIT;
 use crate::card::atr::{identify, CardKind};
 use crate::card::profile::SlotRole;
 use crate::card::Profiles;
-use crate::transport::{ReaderEvent, SlotInfo};
+use crate::transport::{CardChannel, ReaderEvent, SlotInfo};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

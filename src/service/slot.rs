@@ -3,6 +3,7 @@
 //! it, [`SlotCtx`].
 
 use super::cache::{CpsCache, VitaleCache};
+use super::trace::Tap;
 use crate::transport::{CardChannel, TransportError};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -39,7 +40,7 @@ impl SlotState {
     }
 
     /// What an operation on `channel` sees of the slot.
-    pub(super) fn ctx<'a>(&'a mut self, channel: &'a mut dyn CardChannel) -> SlotCtx<'a> {
+    pub(super) fn ctx<'a>(&'a mut self, channel: &'a mut Tap<'a>) -> SlotCtx<'a> {
         SlotCtx {
             channel,
             cps_cache: &mut self.cps_cache,
@@ -58,10 +59,11 @@ impl SlotState {
 }
 
 /// What a card operation sees: the channel (for PC/SC, the card held in a
-/// transaction for the operation) and who verified the PIN. Card operations
-/// run on the slot's thread, so these checks cannot race.
+/// transaction for the operation), traced, and who verified the PIN. Card
+/// operations run on the slot's thread, so these checks cannot race. The
+/// channel is an `apdu::Exchange` for card code as it is.
 pub struct SlotCtx<'a> {
-    pub channel: &'a mut dyn CardChannel,
+    pub channel: &'a mut Tap<'a>,
     /// What was read of the CPS in the slot (see `cps::cached_info`).
     pub cps_cache: &'a mut Option<CpsCache>,
     /// The last Vitale read in the slot (see `vitale::cached_read`).

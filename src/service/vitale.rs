@@ -1,7 +1,6 @@
 use super::cache::{VitaleCache, VitaleRead, VitaleResult};
 use super::slot::{ConnId, SlotCtx};
 use super::{open, CardView, Service, ServiceError};
-use crate::apdu::Channel;
 use crate::card::vitale;
 use crate::card::{CardKind, Profiles};
 use std::sync::Arc;
@@ -39,7 +38,7 @@ fn cached_read(
             return Ok(c.read.clone());
         }
     }
-    let data = vitale::read_card(&mut Channel(&mut *ctx.channel), kind, &profiles.vitale2)?;
+    let data = vitale::read_card(&mut *ctx.channel, kind, &profiles.vitale2)?;
     let result = VitaleResult {
         card: CardView::new(&atr),
         validity_start: data.validity_start,

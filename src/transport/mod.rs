@@ -7,6 +7,7 @@ pub mod pcsc;
 pub mod serial;
 pub mod sim;
 
+use crate::apdu::{Exchange, LinkError};
 use std::fmt;
 
 /// The kind of link a slot sits behind, as the API names it.
@@ -94,6 +95,30 @@ pub trait CardChannel: Send {
     /// application's command comes between ours (an MSE and its PSO, say);
     /// elsewhere lecteurd is the card's only user and it is the channel itself.
     fn session(&mut self) -> Box<dyn CardChannel + '_>;
+}
+
+/// Every slot is a link card code can exchange APDUs over.
+impl<C: CardChannel + ?Sized> Exchange for C {
+    fn exchange(&mut self, apdu: &[u8]) -> Result<Vec<u8>, LinkError> {
+        self.transmit(apdu).map_err(LinkError::from)
+    }
+}
+
+impl From<TransportError> for LinkError {
+    fn from(e: TransportError) -> Self {
+        match e {
+            TransportError::NoCard => LinkError::NoCard,
+            TransportError::CardRemoved => LinkError::CardRemoved,
+            TransportError::ReaderGone(r) => LinkError::ReaderGone(r),
+            TransportError::Busy => LinkError::Busy,
+            TransportError::Timeout => LinkError::Timeout,
+            TransportError::Protocol(m) => LinkError::Protocol(m),
+            // Only a PIN-pad verification ends so, never an exchange.
+            e @ (TransportError::PinCancelled | TransportError::PinTimeout | TransportError::NoPinpad) => {
+                LinkError::Protocol(e.to_string())
+            }
+        }
+    }
 }
 
 /// The reader's answer must be exactly SW1 SW2; `64 00` (timeout) and

@@ -197,7 +197,7 @@ fn object<T>(
             warnings.push(format!("{label} is absent or empty"));
             return Ok(None);
         }
-        Err(e @ CardError::Transport(_)) => return Err(e),
+        Err(e @ CardError::Link(_)) => return Err(e),
         Err(e) => {
             warnings.push(format!("{label}: {e}"));
             return Ok(None);
