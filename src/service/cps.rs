@@ -14,7 +14,7 @@ use crate::card::cps::{
     CertificateInfo, CpsCard, CpsCardInfo, KeyUsage, PinStatus, RawObject, SignScheme, Situation,
 };
 use crate::card::{CardError, CardKind};
-use crate::transport::{CardChannel, PinpadVerify};
+use crate::transport::{PinpadVerify, SlotLink};
 use base64::Engine;
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -65,7 +65,7 @@ pub(super) fn cached_info<'c>(
     card: &CpsCard,
 ) -> Result<&'c mut CpsCache, ServiceError> {
     let epoch = ctx.epoch();
-    let ex = &mut *ctx.channel;
+    let ex = &mut *ctx.link;
     let cache = match ctx.cps_cache.take() {
         Some(c) if c.epoch == epoch => Some(c),
         Some(mut c) => {
@@ -106,7 +106,7 @@ fn note_pin(ctx: &mut SlotCtx, pin: PinStatus) {
 /// interrupted (bad EF_ACTUA) gets no PIN, as Cryptolib opens no session on it.
 fn gate(ctx: &mut SlotCtx, card: &CpsCard, last_try: LastTry) -> Result<PinStatus, ServiceError> {
     cached_info(ctx, card)?;
-    let ex = &mut *ctx.channel;
+    let ex = &mut *ctx.link;
     card.select(ex)?;
     let status = card.pin_status(ex)?;
     note_pin(ctx, status);
@@ -157,11 +157,11 @@ fn verify(
         PinEntry::Given(pin) => {
             card.check_pin_format(pin.as_bytes())?;
             let status = gate(ctx, card, last_try)?;
-            let sent = card.verify_pin(&mut *ctx.channel, pin.as_bytes());
+            let sent = card.verify_pin(&mut *ctx.link, pin.as_bytes());
             (status, sent.map_err(ServiceError::from))
         }
         PinEntry::Pinpad => {
-            if !ctx.channel.has_pinpad() {
+            if !ctx.link.has_pinpad() {
                 return Err(ServiceError::InvalidParams("this reader has no PIN pad".into()));
             }
             let status = gate(ctx, card, last_try)?;
@@ -172,7 +172,7 @@ fn verify(
                 max_len: p.pin.max_length as u8,
                 timeout_secs: PINPAD_TIMEOUT,
             };
-            (status, pinpad_outcome(ctx.channel.verify_pin_pinpad(&request)))
+            (status, pinpad_outcome(ctx.link.verify_pin_pinpad(&request)))
         }
     };
     settle(ctx, conn, outcome.0, outcome.1)
@@ -211,7 +211,7 @@ pub(super) fn cache_with_situations<'c>(
 ) -> Result<(&'c CpsCache, bool), ServiceError> {
     cached_info(ctx, card)?;
     let verified = ctx.verified_by(conn);
-    let ex = &mut *ctx.channel;
+    let ex = &mut *ctx.link;
     let Some(cache) = ctx.cps_cache.as_mut() else {
         return Err(ServiceError::Internal("card data not kept".into()));
     };
@@ -284,7 +284,7 @@ pub(super) fn sign_digest(
     scheme: SignScheme,
     digest: &[u8],
 ) -> Result<Vec<u8>, ServiceError> {
-    let ex = &mut *ctx.channel;
+    let ex = &mut *ctx.link;
     card.select(ex)?;
     let signed = card.sign(ex, usage, scheme, digest);
     settle_signature(ctx, conn, signed)
@@ -412,7 +412,7 @@ impl Service {
             card.check_pin_format(old.as_bytes())?;
             card.check_pin_format(new.as_bytes())?;
             let status = gate(ctx, &card, last_try)?;
-            let done = card.change_pin(&mut *ctx.channel, old.as_bytes(), new.as_bytes());
+            let done = card.change_pin(&mut *ctx.link, old.as_bytes(), new.as_bytes());
             let tries = settle(ctx, conn, status, done.map_err(ServiceError::from))?;
             ctx.drop_verification()?;
             Ok(tries)
@@ -429,7 +429,7 @@ impl Service {
         new: Zeroizing<String>,
     ) -> Result<u8, ServiceError> {
         self.with_cps(conn, reader, move |Cps { ctx, card, .. }| {
-            let ex = &mut *ctx.channel;
+            let ex = &mut *ctx.link;
             card.select(ex)?;
             match card.unblock_pin(ex, puk.as_bytes(), new.as_bytes()) {
                 Ok(()) => {}

@@ -4,7 +4,7 @@
 
 use super::cache::{CpsCache, VitaleCache};
 use super::trace::Tap;
-use crate::transport::{CardChannel, TransportError};
+use crate::transport::{SlotLink, TransportError};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -39,10 +39,10 @@ impl SlotState {
         }
     }
 
-    /// What an operation on `channel` sees of the slot.
-    pub(super) fn ctx<'a>(&'a mut self, channel: &'a mut Tap<'a>) -> SlotCtx<'a> {
+    /// What an operation over `link` sees of the slot.
+    pub(super) fn ctx<'a>(&'a mut self, link: &'a mut Tap<'a>) -> SlotCtx<'a> {
         SlotCtx {
-            channel,
+            link,
             cps_cache: &mut self.cps_cache,
             vitale_cache: &mut self.vitale_cache,
             verified: &mut self.verified,
@@ -50,7 +50,7 @@ impl SlotState {
         }
     }
 
-    /// The card moved under the channel: its PIN state and the data read
+    /// The card moved under the link: its PIN state and the data read
     /// from it are void.
     pub(super) fn card_moved(&mut self) {
         self.epoch.fetch_add(1, Ordering::SeqCst);
@@ -58,12 +58,12 @@ impl SlotState {
     }
 }
 
-/// What a card operation sees: the channel (for PC/SC, the card held in a
-/// transaction for the operation), traced, and who verified the PIN. Card
+/// What a card operation sees: the slot's link (for PC/SC, the card held in
+/// a transaction for the operation), traced, and who verified the PIN. Card
 /// operations run on the slot's thread, so these checks cannot race. The
-/// channel is an `apdu::Exchange` for card code as it is.
+/// link is an `apdu::Exchange` for card code as it is.
 pub struct SlotCtx<'a> {
-    pub channel: &'a mut Tap<'a>,
+    pub link: &'a mut Tap<'a>,
     /// What was read of the CPS in the slot (see `cps::cached_info`).
     pub cps_cache: &'a mut Option<CpsCache>,
     /// The last Vitale read in the slot (see `vitale::cached_read`).
@@ -108,7 +108,7 @@ impl SlotCtx<'_> {
         if self.verified.take().is_some() {
             // A reset card is read again.
             *self.vitale_cache = None;
-            self.channel.reset()?;
+            self.link.reset()?;
         }
         Ok(())
     }

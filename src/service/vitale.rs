@@ -38,7 +38,7 @@ fn cached_read(
             return Ok(c.read.clone());
         }
     }
-    let data = vitale::read_card(&mut *ctx.channel, kind, &profiles.vitale2)?;
+    let data = vitale::read_card(&mut *ctx.link, kind, &profiles.vitale2)?;
     let result = VitaleResult {
         card: CardView::new(&atr),
         validity_start: data.validity_start,
@@ -77,7 +77,7 @@ impl Service {
             .run(move |ctx| {
                 let read = cached_read(ctx, conn, &profiles, freshness);
                 if read.is_err() {
-                    // The card or the channel failed (a reset by another
+                    // The card or the link failed (a reset by another
                     // application, a card pulled): read it anew next time.
                     *ctx.vitale_cache = None;
                 }

@@ -1,4 +1,4 @@
-//! One OS thread per slot owns the slot's transport channel and runs card
+//! One OS thread per slot owns the slot's link to the card and runs card
 //! operations one at a time, in arrival order. A slow slot never holds up another.
 //!
 //! Waiting for the card is bounded. On PC/SC, taking the card (connecting,
@@ -16,7 +16,7 @@
 use super::slot::{SlotCtx, SlotState};
 use super::trace::{SlotLabel, Tap, Trace};
 use super::ServiceError;
-use crate::transport::CardChannel;
+use crate::transport::SlotLink;
 use std::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -34,9 +34,9 @@ const PENDING: u8 = 0;
 const RUNNING: u8 = 1;
 const ABANDONED: u8 = 2;
 
-/// A card operation. An exclusive one runs in the channel's session (a PC/SC
+/// A card operation. An exclusive one runs in the link's session (a PC/SC
 /// transaction); bookkeeping (PIN pad query, idle expiry, logout on
-/// disconnect) runs on the channel as it is.
+/// disconnect) runs on the link as it is.
 struct Job {
     exclusive: bool,
     /// `PENDING`, `RUNNING` or `ABANDONED`, for a job a requester waits
@@ -90,13 +90,13 @@ impl Worker {
     /// exchange of the slot goes to `trace`.
     pub fn spawn(
         slot: Arc<SlotLabel>,
-        channel: Box<dyn CardChannel>,
+        link: Box<dyn SlotLink>,
         epoch: Arc<AtomicU64>,
         card_wait: Duration,
         trace: Arc<Trace>,
     ) -> Worker {
         let (tx, rx) = mpsc::channel::<Job>();
-        let mut channel = channel;
+        let mut link = link;
         let mut state = SlotState::new(epoch);
         let shared = Arc::new(Shared {
             card_wait,
@@ -130,7 +130,7 @@ impl Worker {
                     }
                     let deliver = if job.exclusive {
                         shared.set_waiting(Some(Instant::now()));
-                        let mut session = channel.session();
+                        let mut session = link.session();
                         shared.set_waiting(None);
                         if abandoned(&job.state) {
                             // Its requester was answered `reader_busy`: the
@@ -146,21 +146,21 @@ impl Worker {
                         // Bookkeeping outside a transaction (a reset, a PIN
                         // pad query) may wait for the card too.
                         shared.set_waiting(Some(Instant::now()));
-                        let mut tap = Tap::new(channel.as_mut(), &trace, &slot);
+                        let mut tap = Tap::new(link.as_mut(), &trace, &slot);
                         let deliver = (job.run)(&mut state.ctx(&mut tap));
                         shared.set_waiting(None);
                         deliver
                     };
-                    if channel.card_moved() {
+                    if link.card_moved() {
                         // Found out by the transport before (or without)
                         // the reader's event: the card's PIN state and the
                         // data read from it are void now.
-                        tracing::debug!("the card moved under the channel: epoch bumped");
+                        tracing::debug!("the card moved under the link: epoch bumped");
                         state.card_moved();
                     }
                     deliver();
                 }
-                channel.disconnect();
+                link.disconnect();
             })
             .expect("spawning a slot thread");
         Worker { tx, shared }
@@ -259,13 +259,13 @@ mod tests {
     use crate::transport::TransportError;
     use std::sync::Condvar;
 
-    /// A channel whose card another application holds until the gate opens.
+    /// A link whose card another application holds until the gate opens.
     struct Gated {
         gate: Gate,
         apdus: Arc<AtomicUsize>,
     }
 
-    impl CardChannel for Gated {
+    impl SlotLink for Gated {
         fn connect(&mut self) -> Result<Vec<u8>, TransportError> {
             Ok(vec![0x3B, 0x00])
         }
@@ -277,7 +277,7 @@ mod tests {
             Ok(vec![0x3B, 0x00])
         }
         fn disconnect(&mut self) {}
-        fn session(&mut self) -> Box<dyn CardChannel + '_> {
+        fn session(&mut self) -> Box<dyn SlotLink + '_> {
             {
                 let gate = self.gate.clone();
                 let (open, cv) = &*gate;
@@ -296,7 +296,7 @@ mod tests {
     fn gated(wait: Duration) -> (Worker, Gate, Arc<AtomicUsize>) {
         let gate = Arc::new((Mutex::new(false), Condvar::new()));
         let apdus = Arc::new(AtomicUsize::new(0));
-        let channel = Gated {
+        let link = Gated {
             gate: gate.clone(),
             apdus: apdus.clone(),
         };
@@ -305,7 +305,7 @@ mod tests {
             name: "test".into(),
         });
         let trace = Arc::new(Trace::default());
-        let worker = Worker::spawn(label, Box::new(channel), Arc::new(AtomicU64::new(0)), wait, trace);
+        let worker = Worker::spawn(label, Box::new(link), Arc::new(AtomicU64::new(0)), wait, trace);
         (worker, gate, apdus)
     }
 
@@ -322,7 +322,7 @@ mod tests {
     }
 
     fn apdu(ctx: &mut SlotCtx) -> Result<Vec<u8>, TransportError> {
-        ctx.channel.transmit(&[0x00, 0xB0, 0x00, 0x00, 0x00])
+        ctx.link.transmit(&[0x00, 0xB0, 0x00, 0x00, 0x00])
     }
 
     #[test]
