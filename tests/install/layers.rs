@@ -3,9 +3,10 @@
 //! and `self::` path (in `use` or in code, `{...}` groups expanded) is an edge
 //! from the module it appears in to the module it names, taken at the level
 //! where the two part (`card::cps::pin` → `card::cps::select::x` is
-//! `pin → select` inside `card::cps`). Files are modules; comments, strings
-//! and characters are skipped.
+//! `pin → select` inside `card::cps`). Files are modules; the text is
+//! tokenised, so comments and strings never count.
 
+use proc_macro2::{Delimiter, Spacing, TokenStream, TokenTree};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -89,10 +90,12 @@ fn graph(dir: &Path) -> Graph {
     let modules: BTreeSet<Module> = files.iter().map(|f| module_of(dir, f)).collect();
     let mut graph = Graph::new();
     for file in &files {
-        let text = std::fs::read_to_string(file).unwrap();
-        for (from, path) in references(&module_of(dir, file), &lex(&text)) {
+        let tokens: TokenStream = std::fs::read_to_string(file).unwrap().parse().unwrap();
+        let mut refs = Vec::new();
+        references(&module_of(dir, file), tokens, &mut refs);
+        for (from, path) in refs {
             let d = from.iter().zip(&path).take_while(|(a, b)| a == b).count();
-            if d == from.len() || d == path.len() || !modules.contains(&path[..=d].to_vec()) {
+            if d == from.len() || d == path.len() || !modules.contains(&path[..=d]) {
                 continue; // itself, a descendant, an ancestor or an item of the parent
             }
             let siblings = graph.entry(path[..d].to_vec()).or_default();
@@ -125,146 +128,71 @@ fn module_of(dir: &Path, file: &Path) -> Module {
     m
 }
 
-/// Identifiers and punctuation, without comments, strings and characters.
-fn lex(text: &str) -> Vec<String> {
-    let c: Vec<char> = text.chars().collect();
-    let (mut out, mut i) = (Vec::new(), 0);
-    let at = |i: usize| c.get(i).copied().unwrap_or('\0');
-    while i < c.len() {
-        match (c[i], at(i + 1)) {
-            ('/', '/') => i = (i..c.len()).find(|&j| c[j] == '\n').unwrap_or(c.len()),
-            ('/', '*') => {
-                i = (i + 2..c.len())
-                    .find(|&j| c[j - 1] == '*' && c[j] == '/')
-                    .unwrap_or(c.len())
-                    + 1
-            }
-            ('r' | 'b', '"' | '#' | 'r')
-                if !ident_char(at(i.wrapping_sub(1))) && raw_or_byte(&c, i).is_some() =>
-            {
-                i = raw_or_byte(&c, i).unwrap();
-            }
-            ('"', _) => i = string_end(&c, i + 1),
-            ('\'', '\\') => i = (i + 2..c.len()).find(|&j| c[j] == '\'').unwrap_or(c.len()) + 1,
-            ('\'', _) if at(i + 2) == '\'' => i += 3,
-            (':', ':') => {
-                out.push("::".into());
-                i += 2;
-            }
-            (ch, _) if ident_char(ch) => {
-                let end = (i..c.len()).find(|&j| !ident_char(c[j])).unwrap_or(c.len());
-                out.push(c[i..end].iter().collect());
-                i = end;
-            }
-            (ch, _) => {
-                if !ch.is_whitespace() {
-                    out.push(ch.to_string());
-                }
-                i += 1;
-            }
-        }
-    }
-    out
-}
-
-fn ident_char(c: char) -> bool {
-    c.is_alphanumeric() || c == '_'
-}
-
-/// The end of a string starting after its opening quote.
-fn string_end(c: &[char], mut i: usize) -> usize {
-    while i < c.len() && c[i] != '"' {
-        i += if c[i] == '\\' { 2 } else { 1 };
-    }
-    i + 1
-}
-
-/// Where a raw or byte string starting at `i` (`r"`, `r#"`, `br"`, `b"`) ends.
-fn raw_or_byte(c: &[char], i: usize) -> Option<usize> {
-    let mut j = i + 1;
-    if c[i] == 'b' && c.get(j) == Some(&'r') {
-        j += 1;
-    } else if c[i] == 'b' {
-        return (c.get(j) == Some(&'"')).then(|| string_end(c, j + 1));
-    }
-    let hashes = c[j..].iter().take_while(|&&h| h == '#').count();
-    j += hashes;
-    if c.get(j) != Some(&'"') {
-        return None;
-    }
-    let closes =
-        |k: usize| c[k] == '"' && c[k + 1..].iter().take(hashes).filter(|&&h| h == '#').count() == hashes;
-    Some(
-        (j + 1..c.len())
-            .find(|&k| closes(k))
-            .map_or(c.len(), |k| k + 1 + hashes),
-    )
-}
-
-/// (module it appears in, absolute path) of every `crate::`/`super::`/`self::` path.
-fn references(file: &Module, t: &[String]) -> Vec<(Module, Module)> {
-    let (mut out, mut inline, mut depth, mut i) = (Vec::new(), Vec::<(String, usize)>::new(), 0, 0);
+/// (module it appears in, absolute path) of every `crate::`/`super::`/`self::`
+/// path in `tokens`, inline modules (`mod tests { ... }`) included.
+fn references(here: &Module, tokens: TokenStream, out: &mut Vec<(Module, Module)>) {
+    let t: Vec<TokenTree> = tokens.into_iter().collect();
+    let mut i = 0;
     while i < t.len() {
-        let here: Module = file
-            .iter()
-            .cloned()
-            .chain(inline.iter().map(|(m, _)| m.clone()))
-            .collect();
-        match t[i].as_str() {
-            "mod" if t.get(i + 2).is_some_and(|b| b == "{") => {
-                inline.push((t[i + 1].clone(), depth + 1));
-                i += 2;
+        match (&t[i], t.get(i + 1), t.get(i + 2)) {
+            (TokenTree::Ident(m), Some(TokenTree::Ident(name)), Some(TokenTree::Group(body)))
+                if m == "mod" && body.delimiter() == Delimiter::Brace =>
+            {
+                let inner = here.iter().cloned().chain([name.to_string()]).collect();
+                references(&inner, body.stream(), out);
+                i += 3;
                 continue;
             }
-            "{" => depth += 1,
-            "}" => {
-                depth = depth.saturating_sub(1);
-                inline.retain(|(_, d)| *d <= depth);
-            }
-            "crate" | "super" | "self" if t.get(i + 1).is_some_and(|c| c == "::") => {
+            (TokenTree::Ident(id), ..)
+                if ["crate", "super", "self"].contains(&&*id.to_string()) && sep(&t, i + 1) =>
+            {
                 let mut paths = Vec::new();
-                i = tree(t, i, Vec::new(), &mut paths);
-                for p in paths {
-                    if let Some(abs) = absolute(&here, &p) {
-                        out.push((here.clone(), abs));
-                    }
-                }
+                i = tree(&t, i, Vec::new(), &mut paths);
+                out.extend(
+                    paths
+                        .iter()
+                        .filter_map(|p| Some((here.clone(), absolute(here, p)?))),
+                );
                 continue;
             }
+            (TokenTree::Group(g), ..) => references(here, g.stream(), out),
             _ => {}
         }
         i += 1;
     }
-    out
 }
 
-/// Reads a path tree (`a::b::{c, d::{e}}`) from `i`; returns where it ends.
-fn tree(t: &[String], mut i: usize, mut prefix: Vec<String>, out: &mut Vec<Vec<String>>) -> usize {
+/// Whether `::` starts at `i`.
+fn sep(t: &[TokenTree], i: usize) -> bool {
+    matches!((t.get(i), t.get(i + 1)), (Some(TokenTree::Punct(a)), Some(TokenTree::Punct(b)))
+        if a.as_char() == ':' && a.spacing() == Spacing::Joint && b.as_char() == ':')
+}
+
+/// Reads a path tree (`a::b::{self, c, d::{e}}`) from `i` into `out`;
+/// returns where it ends.
+fn tree(t: &[TokenTree], mut i: usize, mut prefix: Vec<String>, out: &mut Vec<Vec<String>>) -> usize {
     loop {
-        match t.get(i).map(String::as_str) {
-            Some("{") => {
-                i += 1;
-                while t.get(i).is_some_and(|s| s != "}") {
-                    let next = tree(t, i, prefix.clone(), out);
-                    i = next.max(i + 1);
-                    if t.get(i).is_some_and(|s| s == ",") {
-                        i += 1;
-                    }
+        match t.get(i) {
+            Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Brace => {
+                let inner: Vec<TokenTree> = g.stream().into_iter().collect();
+                let mut j = 0;
+                while j < inner.len() {
+                    j = tree(&inner, j, prefix.clone(), out) + 1; // past the comma
                 }
                 return i + 1;
             }
-            Some("self") if !prefix.is_empty() => i += 1,
-            Some(s) if s.starts_with(|c: char| ident_char(c)) => {
-                prefix.push(s.to_string());
+            Some(TokenTree::Ident(id)) => {
+                if id != "self" || prefix.is_empty() {
+                    prefix.push(id.to_string());
+                }
                 i += 1;
             }
             _ => break,
         }
-        if t.get(i).is_some_and(|s| s == "::") {
-            i += 1;
-        } else {
+        if !sep(t, i) {
             break;
         }
+        i += 2;
     }
     out.push(prefix);
     i
