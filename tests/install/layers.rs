@@ -6,6 +6,7 @@
 //! `pin → select` inside `card::cps`). Files are modules; the text is
 //! tokenised, so comments and strings never count.
 
+use crate::common::root;
 use proc_macro2::{Delimiter, Spacing, TokenStream, TokenTree};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -73,10 +74,6 @@ fn the_reader_finds_a_cycle() {
     let g = graph(&dir);
     std::fs::remove_dir_all(&dir).unwrap();
     assert_eq!(cycles(&g), ["<crate>: a → b → a"]);
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// For each parent module, its children's edges to their siblings.
