@@ -60,19 +60,28 @@ fn sibling_modules_have_no_cycle() {
 fn the_reader_finds_a_cycle() {
     let dir = std::env::temp_dir().join(format!("lecteur-layers-{}", std::process::id()));
     std::fs::create_dir_all(dir.join("a")).unwrap();
-    std::fs::write(dir.join("lib.rs"), "mod a; mod b; // crate::b::x\n").unwrap();
-    std::fs::write(
-        dir.join("a/mod.rs"),
-        "use crate::{b::{self, Y}, a};\nconst S: &str = \"super::c\";",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("b.rs"),
-        "fn f() { super::a::g() }\nmod tests { use super::*; }",
-    )
-    .unwrap();
+    let files = [
+        ("lib.rs", "mod a; mod b; mod c; pub use b::{self as bee, Y};"),
+        (
+            "a/mod.rs",
+            "use crate::{Y, a}; // crate::c::x\nconst S: &str = \"super::c\";",
+        ),
+        (
+            "b.rs",
+            "fn f() { matches!(x, super::a::G) }\nmod tests { use super::*; }",
+        ),
+        ("c.rs", ""),
+    ];
+    for (name, text) in files {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
     let g = graph(&dir);
     std::fs::remove_dir_all(&dir).unwrap();
+    let edges = |to: &str| BTreeSet::from([to.to_string()]);
+    assert_eq!(
+        g[&vec![]],
+        BTreeMap::from([("a".into(), edges("b")), ("b".into(), edges("a"))])
+    );
     assert_eq!(cycles(&g), ["<crate>: a → b → a"]);
 }
 
@@ -80,29 +89,52 @@ fn the_reader_finds_a_cycle() {
 type Graph = BTreeMap<Module, BTreeMap<String, BTreeSet<String>>>;
 
 /// The sibling edges of the crate whose root is in `dir` (lib.rs or main.rs);
-/// `bin/` is other crates.
+/// `bin/` is other crates. A name a module imports from its child stands for
+/// the child's item (`super::RawObject` re-exported by `cps/mod.rs` is
+/// `objects::RawObject`).
 fn graph(dir: &Path) -> Graph {
     let mut files = Vec::new();
     collect(dir, &mut files);
     let modules: BTreeSet<Module> = files.iter().map(|f| module_of(dir, f)).collect();
-    let mut graph = Graph::new();
+    let (mut refs, mut uses) = (Vec::new(), Vec::new());
     for file in &files {
         let tokens: TokenStream = std::fs::read_to_string(file).unwrap().parse().unwrap();
-        let mut refs = Vec::new();
-        references(&module_of(dir, file), tokens, &mut refs);
-        for (from, path) in refs {
-            let d = from.iter().zip(&path).take_while(|(a, b)| a == b).count();
-            if d == from.len() || d == path.len() || !modules.contains(&path[..=d]) {
-                continue; // itself, a descendant, an ancestor or an item of the parent
-            }
-            let siblings = graph.entry(path[..d].to_vec()).or_default();
-            siblings
-                .entry(from[d].clone())
-                .or_default()
-                .insert(path[d].clone());
+        references(&module_of(dir, file), tokens, &mut refs, &mut uses);
+    }
+    let aliases: BTreeMap<Module, Module> = uses
+        .into_iter()
+        .filter(|(m, p)| !p.is_empty() && modules.contains(&[&m[..], &p[..1]].concat()))
+        .map(|(m, p)| ([&m[..], &p[p.len() - 1..]].concat(), [m, p].concat()))
+        .filter(|(alias, _)| !modules.contains(alias))
+        .collect();
+    let mut graph = Graph::new();
+    for (from, path) in refs {
+        let path = unalias(&aliases, path);
+        let d = from.iter().zip(&path).take_while(|(a, b)| a == b).count();
+        if d == from.len() || d == path.len() || !modules.contains(&path[..=d]) {
+            continue; // itself, a descendant, an ancestor or an item of the parent
         }
+        let siblings = graph.entry(path[..d].to_vec()).or_default();
+        siblings
+            .entry(from[d].clone())
+            .or_default()
+            .insert(path[d].clone());
     }
     graph
+}
+
+/// `path` with its re-exported prefix replaced by where it comes from.
+fn unalias(aliases: &BTreeMap<Module, Module>, mut path: Module) -> Module {
+    for _ in 0..8 {
+        let Some((k, to)) = (1..=path.len())
+            .rev()
+            .find_map(|k| Some((k, aliases.get(&path[..k])?)))
+        else {
+            break;
+        };
+        path = [&to[..], &path[k..]].concat();
+    }
+    path
 }
 
 fn collect(dir: &Path, files: &mut Vec<PathBuf>) {
@@ -126,17 +158,24 @@ fn module_of(dir: &Path, file: &Path) -> Module {
 }
 
 /// (module it appears in, absolute path) of every `crate::`/`super::`/`self::`
-/// path in `tokens`, inline modules (`mod tests { ... }`) included.
-fn references(here: &Module, tokens: TokenStream, out: &mut Vec<(Module, Module)>) {
+/// path in `tokens`, inline modules (`mod tests { ... }`) included, and
+/// (module, relative path) of every `use` of a path relative to the module.
+fn references(
+    here: &Module,
+    tokens: TokenStream,
+    refs: &mut Vec<(Module, Module)>,
+    uses: &mut Vec<(Module, Module)>,
+) {
     let t: Vec<TokenTree> = tokens.into_iter().collect();
     let mut i = 0;
     while i < t.len() {
+        let used = i > 0 && matches!(&t[i - 1], TokenTree::Ident(u) if u == "use");
         match (&t[i], t.get(i + 1), t.get(i + 2)) {
             (TokenTree::Ident(m), Some(TokenTree::Ident(name)), Some(TokenTree::Group(body)))
                 if m == "mod" && body.delimiter() == Delimiter::Brace =>
             {
-                let inner = here.iter().cloned().chain([name.to_string()]).collect();
-                references(&inner, body.stream(), out);
+                let inner = [&here[..], &[name.to_string()]].concat();
+                references(&inner, body.stream(), refs, uses);
                 i += 3;
                 continue;
             }
@@ -145,14 +184,21 @@ fn references(here: &Module, tokens: TokenStream, out: &mut Vec<(Module, Module)
             {
                 let mut paths = Vec::new();
                 i = tree(&t, i, Vec::new(), &mut paths);
-                out.extend(
-                    paths
-                        .iter()
-                        .filter_map(|p| Some((here.clone(), absolute(here, p)?))),
-                );
+                for p in paths {
+                    if used && p[0] == "self" {
+                        uses.push((here.clone(), p[1..].to_vec()));
+                    }
+                    refs.extend(absolute(here, &p).map(|abs| (here.clone(), abs)));
+                }
                 continue;
             }
-            (TokenTree::Group(g), ..) => references(here, g.stream(), out),
+            (TokenTree::Ident(_), ..) if used => {
+                let mut paths = Vec::new();
+                i = tree(&t, i, Vec::new(), &mut paths);
+                uses.extend(paths.into_iter().map(|p| (here.clone(), p)));
+                continue;
+            }
+            (TokenTree::Group(g), ..) => references(here, g.stream(), refs, uses),
             _ => {}
         }
         i += 1;
@@ -185,6 +231,10 @@ fn tree(t: &[TokenTree], mut i: usize, mut prefix: Vec<String>, out: &mut Vec<Ve
                 i += 1;
             }
             _ => break,
+        }
+        if matches!(t.get(i), Some(TokenTree::Ident(a)) if a == "as") {
+            i += 2; // the name it is given
+            break;
         }
         if !sep(t, i) {
             break;
