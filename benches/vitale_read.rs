@@ -24,9 +24,8 @@
 //! binary, for an A/B comparison; LECTEURD_CPUS pins it to a CPU list, which
 //! production does not do).
 
-use lecteur::apdu::Exchange;
+use lecteur::apdu::{Exchange, LinkError};
 use lecteur::client::Client;
-use lecteur::transport::TransportError;
 use serde_json::json;
 use std::ffi::CString;
 use std::path::{Path, PathBuf};
@@ -42,7 +41,7 @@ struct Recorder<'a> {
 }
 
 impl Exchange for Recorder<'_> {
-    fn exchange(&mut self, apdu: &[u8]) -> Result<Vec<u8>, TransportError> {
+    fn exchange(&mut self, apdu: &[u8]) -> Result<Vec<u8>, LinkError> {
         if let Some(c) = &mut self.commands {
             c.push(apdu.to_vec());
         }
@@ -50,7 +49,7 @@ impl Exchange for Recorder<'_> {
         self.tx
             .transmit(apdu, &mut buf)
             .map(<[u8]>::to_vec)
-            .map_err(|e| TransportError::Protocol(e.to_string()))
+            .map_err(|e| LinkError::Protocol(e.to_string()))
     }
 }
 

@@ -1,11 +1,11 @@
 //! lecteur: middleware for French health smart cards (CPS, carte Vitale).
 //!
 //! Layers call downward only: [`api`] (socket, JSON-RPC) → [`service`] (slots,
-//! queues, events, PIN policy) → [`card`] (ATR, CPS, Vitale) → [`apdu`] →
-//! [`transport`] (PC/SC, serial, simulator). [`daemon`] assembles them;
-//! [`client`] is a small client of the socket API; [`cli`] lecteurd's command
-//! line; [`config`] the administrator's file, [`systemd`] socket activation
-//! and readiness.
+//! queues, events, PIN policy) → [`card`] (ATR, CPS, Vitale) → [`apdu`], whose
+//! `Exchange` [`transport`] (PC/SC, serial, simulator) implements. [`daemon`]
+//! assembles them; [`client`] is a small client of the socket API; [`cli`]
+//! lecteurd's command line; [`config`] the administrator's file, [`systemd`]
+//! socket activation and readiness.
 pub mod apdu;
 pub mod api;
 pub mod card;

@@ -6,10 +6,9 @@
 //! Run from `fuzz/`: `cargo run --example gen_corpus` (deterministic: the
 //! simulator's keys and certificates are made from fixed seeds).
 
-use lecteur::apdu::Exchange;
+use lecteur::apdu::{Exchange, LinkError};
 use lecteur::card::cps::AID_CPS3;
 use lecteur::card::{pkcs15, vitale};
-use lecteur::transport::TransportError;
 use lecteur_fuzz::{encode_chunks, run, sim_card_for, OPERATIONS};
 use lecteur_sim::SimCard;
 use std::fs;
@@ -54,7 +53,7 @@ impl Recorder {
 }
 
 impl Exchange for Recorder {
-    fn exchange(&mut self, apdu: &[u8]) -> Result<Vec<u8>, TransportError> {
+    fn exchange(&mut self, apdu: &[u8]) -> Result<Vec<u8>, LinkError> {
         let r = self.card.transmit(apdu);
         self.log.push((apdu.to_vec(), r.clone()));
         Ok(r)

@@ -8,8 +8,7 @@
 //! the input is answered with what is left; after the last chunk the card is
 //! gone (`CardRemoved`).
 
-use lecteur::apdu::Exchange;
-use lecteur::transport::TransportError;
+use lecteur::apdu::{Exchange, LinkError};
 
 /// Largest command APDU lecteur may send on a short-APDU link: 5 + 255 + 1.
 pub const MAX_COMMAND: usize = 261;
@@ -42,14 +41,14 @@ impl<'a> FuzzCard<'a> {
 }
 
 impl Exchange for FuzzCard<'_> {
-    fn exchange(&mut self, apdu: &[u8]) -> Result<Vec<u8>, TransportError> {
+    fn exchange(&mut self, apdu: &[u8]) -> Result<Vec<u8>, LinkError> {
         // What lecteur sends must be a well-formed short command APDU.
         assert!(
             (4..=MAX_COMMAND).contains(&apdu.len()),
             "lecteur sent a {}-byte command APDU",
             apdu.len()
         );
-        let chunk = self.next_chunk().ok_or(TransportError::CardRemoved)?;
+        let chunk = self.next_chunk().ok_or(LinkError::CardRemoved)?;
         self.commands += 1;
         Ok(chunk.to_vec())
     }
@@ -169,7 +168,7 @@ mod tests {
         assert_eq!(card.exchange(&[0, 0xA4, 0, 0]).unwrap(), [0x90, 0x00]);
         assert_eq!(card.exchange(&[0, 0xA4, 0, 0]).unwrap(), [1, 2, 3, 0x61, 0x10]);
         assert_eq!(card.exchange(&[0, 0xA4, 0, 0]).unwrap(), Vec::<u8>::new());
-        assert_eq!(card.exchange(&[0, 0xA4, 0, 0]), Err(TransportError::CardRemoved));
+        assert_eq!(card.exchange(&[0, 0xA4, 0, 0]), Err(LinkError::CardRemoved));
         // A length running past the end gives what is left.
         let mut card = FuzzCard::new(&[0xFF, 0x00, 0x90]);
         assert_eq!(card.exchange(&[0, 0xB0, 0, 0, 0]).unwrap(), [0x90]);

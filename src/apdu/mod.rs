@@ -4,6 +4,7 @@
 
 mod chain;
 mod command;
+mod link;
 pub mod replay;
 mod safe;
 mod status;
@@ -11,26 +12,10 @@ mod t0;
 
 pub use chain::transmit_chained;
 pub use command::Command;
+pub use link::{Exchange, LinkError};
 pub use safe::{safe_command, Body, SafeCommand, SHOWN_MAX};
 pub use status::StatusWord;
 pub use t0::{transmit, CLA_CPS2TER};
-
-use crate::transport::{CardChannel, TransportError};
-
-/// Sends raw command bytes to a card and returns data + SW1 SW2.
-/// Transports implement it through [`CardChannel`]; tests use [`replay::Replay`].
-pub trait Exchange {
-    fn exchange(&mut self, apdu: &[u8]) -> Result<Vec<u8>, TransportError>;
-}
-
-/// A transport slot seen as an [`Exchange`].
-pub struct Channel<'a>(pub &'a mut dyn CardChannel);
-
-impl Exchange for Channel<'_> {
-    fn exchange(&mut self, apdu: &[u8]) -> Result<Vec<u8>, TransportError> {
-        self.0.transmit(apdu)
-    }
-}
 
 /// A response APDU: data and status word.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,7 +55,7 @@ impl Response {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ApduError {
     #[error(transparent)]
-    Transport(#[from] TransportError),
+    Link(#[from] LinkError),
     #[error("malformed exchange: {0}")]
     Malformed(String),
 }

@@ -1,8 +1,7 @@
 //! A recorded exchange: replays card answers and checks that the commands are
 //! the recorded ones. Card logic is tested on it without any reader.
 
-use super::Exchange;
-use crate::transport::TransportError;
+use super::{Exchange, LinkError};
 use std::collections::VecDeque;
 
 pub struct Replay {
@@ -32,13 +31,13 @@ impl Replay {
 }
 
 impl Exchange for Replay {
-    fn exchange(&mut self, apdu: &[u8]) -> Result<Vec<u8>, TransportError> {
+    fn exchange(&mut self, apdu: &[u8]) -> Result<Vec<u8>, LinkError> {
         let (expected, answer) = self
             .steps
             .pop_front()
-            .ok_or_else(|| TransportError::Protocol("replay exhausted".into()))?;
+            .ok_or_else(|| LinkError::Protocol("replay exhausted".into()))?;
         if expected != apdu {
-            return Err(TransportError::Protocol(format!(
+            return Err(LinkError::Protocol(format!(
                 "replay expected {} got {}",
                 hex::encode_upper(&expected),
                 hex::encode_upper(apdu)

@@ -21,14 +21,13 @@ pub mod vitale;
 pub use atr::CardKind;
 pub use profile::{ProfileError, Profiles};
 
-use crate::apdu::{ApduError, StatusWord};
-use crate::transport::TransportError;
+use crate::apdu::{ApduError, LinkError, StatusWord};
 
 /// Why a card operation failed, in terms the service layer maps to API errors.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CardError {
     #[error(transparent)]
-    Transport(#[from] TransportError),
+    Link(#[from] LinkError),
     #[error("the card answered {sw} to {what}")]
     Status { what: &'static str, sw: StatusWord },
     #[error("the card sent malformed data: {0}")]
@@ -53,7 +52,7 @@ pub enum CardError {
 impl From<ApduError> for CardError {
     fn from(e: ApduError) -> Self {
         match e {
-            ApduError::Transport(t) => CardError::Transport(t),
+            ApduError::Link(l) => CardError::Link(l),
             ApduError::Malformed(m) => CardError::Malformed(m),
         }
     }

@@ -2,12 +2,11 @@
 //! random status words to every command, and a card that answers the right
 //! thing up to a random point and then garbles one answer.
 
-use crate::apdu::Exchange;
+use crate::apdu::{Exchange, LinkError};
 use crate::card::cps::CpsCard;
 use crate::card::profile::Profiles;
 use crate::card::testutil::Rng;
 use crate::card::{cert, vitale, CardKind};
-use crate::transport::TransportError;
 
 /// Answers at random; goes away after `budget` exchanges (bounds every loop).
 struct RandomCard {
@@ -29,9 +28,9 @@ const SWS: [[u8; 2]; 10] = [
 ];
 
 impl Exchange for RandomCard {
-    fn exchange(&mut self, _apdu: &[u8]) -> Result<Vec<u8>, TransportError> {
+    fn exchange(&mut self, _apdu: &[u8]) -> Result<Vec<u8>, LinkError> {
         if self.budget == 0 {
-            return Err(TransportError::Protocol("card gone".into()));
+            return Err(LinkError::Protocol("card gone".into()));
         }
         self.budget -= 1;
         let max = if self.rng.below(4) == 0 { 300 } else { 40 };
@@ -89,7 +88,7 @@ struct Garbled {
 }
 
 impl Exchange for Garbled {
-    fn exchange(&mut self, apdu: &[u8]) -> Result<Vec<u8>, TransportError> {
+    fn exchange(&mut self, apdu: &[u8]) -> Result<Vec<u8>, LinkError> {
         self.n += 1;
         let answer = self.sim.transmit(apdu);
         if self.n != self.at {
@@ -97,7 +96,7 @@ impl Exchange for Garbled {
         }
         let (data, sw) = answer.split_at(answer.len().saturating_sub(2));
         Ok(match self.rng.below(5) {
-            0 => return Err(TransportError::Protocol("card removed".into())),
+            0 => return Err(LinkError::Protocol("card removed".into())),
             1 => [self.rng.mutate(data), sw.to_vec()].concat(),
             2 => [&data[..self.rng.below(data.len() + 1)], sw].concat(),
             3 => self.rng.bytes(4),

@@ -2,14 +2,13 @@
 //! in-process: each test loads a simulated card and reads it through
 //! `Exchange` exactly as a reader would.
 
-use crate::apdu::Exchange;
-use crate::transport::TransportError;
+use crate::apdu::{Exchange, LinkError};
 use lecteur_sim::card::SimCard;
 
 struct Sim(Box<dyn SimCard>);
 
 impl Exchange for Sim {
-    fn exchange(&mut self, apdu: &[u8]) -> Result<Vec<u8>, TransportError> {
+    fn exchange(&mut self, apdu: &[u8]) -> Result<Vec<u8>, LinkError> {
         Ok(self.0.transmit(apdu))
     }
 }

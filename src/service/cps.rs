@@ -6,14 +6,15 @@
 //! - what the card holds is read once per card and kept (keyed by the card's
 //!   serial and EF_ACTUA stamp): asking again sends no APDU.
 
-use super::worker::{ConnId, SlotCtx};
+use super::cache::CpsCache;
+use super::slot::{ConnId, SlotCtx};
 use super::{open, CardView, Service, ServiceError};
-use crate::apdu::{Channel, StatusWord};
+use crate::apdu::StatusWord;
 use crate::card::cps::{
     CertificateInfo, CpsCard, CpsCardInfo, KeyUsage, PinStatus, RawObject, SignScheme, Situation,
 };
 use crate::card::{CardError, CardKind};
-use crate::transport::PinpadVerify;
+use crate::transport::{PinpadVerify, SlotLink};
 use base64::Engine;
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -28,15 +29,6 @@ const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STA
 const CPS: &[CardKind] = &[CardKind::Cps3, CardKind::Cps4];
 /// Seconds the holder has to type the PIN on a reader's keypad.
 const PINPAD_TIMEOUT: u8 = 30;
-
-/// What lecteurd keeps of the CPS in a slot.
-pub struct CpsCache {
-    epoch: u64,
-    pub(super) info: CpsCardInfo,
-    pub(super) situations: Option<Vec<Situation>>,
-    /// The CPS2ter volet's objects (CPS3), read with the situations.
-    pub(super) cps2ter: Option<Vec<RawObject>>,
-}
 
 /// Whether a PIN may be presented when one try is left.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,7 +65,7 @@ pub(super) fn cached_info<'c>(
     card: &CpsCard,
 ) -> Result<&'c mut CpsCache, ServiceError> {
     let epoch = ctx.epoch();
-    let ex = &mut Channel(&mut *ctx.channel);
+    let ex = &mut *ctx.link;
     let cache = match ctx.cps_cache.take() {
         Some(c) if c.epoch == epoch => Some(c),
         Some(mut c) => {
@@ -114,7 +106,7 @@ fn note_pin(ctx: &mut SlotCtx<'_>, pin: PinStatus) {
 /// interrupted (bad EF_ACTUA) gets no PIN, as Cryptolib opens no session on it.
 fn gate(ctx: &mut SlotCtx<'_>, card: &CpsCard, last_try: LastTry) -> Result<PinStatus, ServiceError> {
     cached_info(ctx, card)?;
-    let ex = &mut Channel(&mut *ctx.channel);
+    let ex = &mut *ctx.link;
     card.select(ex)?;
     let status = card.pin_status(ex)?;
     note_pin(ctx, status);
@@ -165,11 +157,11 @@ fn verify(
         PinEntry::Given(pin) => {
             card.check_pin_format(pin.as_bytes())?;
             let status = gate(ctx, card, last_try)?;
-            let sent = card.verify_pin(&mut Channel(&mut *ctx.channel), pin.as_bytes());
+            let sent = card.verify_pin(&mut *ctx.link, pin.as_bytes());
             (status, sent.map_err(ServiceError::from))
         }
         PinEntry::Pinpad => {
-            if !ctx.channel.has_pinpad() {
+            if !ctx.link.has_pinpad() {
                 return Err(ServiceError::InvalidParams("this reader has no PIN pad".into()));
             }
             let status = gate(ctx, card, last_try)?;
@@ -180,7 +172,7 @@ fn verify(
                 max_len: p.pin.max_length as u8,
                 timeout_secs: PINPAD_TIMEOUT,
             };
-            (status, pinpad_outcome(ctx.channel.verify_pin_pinpad(&request)))
+            (status, pinpad_outcome(ctx.link.verify_pin_pinpad(&request)))
         }
     };
     settle(ctx, conn, outcome.0, outcome.1)
@@ -219,7 +211,7 @@ pub(super) fn cache_with_situations<'c>(
 ) -> Result<(&'c CpsCache, bool), ServiceError> {
     cached_info(ctx, card)?;
     let verified = ctx.verified_by(conn);
-    let ex = &mut Channel(&mut *ctx.channel);
+    let ex = &mut *ctx.link;
     let Some(cache) = ctx.cps_cache.as_mut() else {
         return Err(ServiceError::Internal("card data not kept".into()));
     };
@@ -292,7 +284,7 @@ pub(super) fn sign_digest(
     scheme: SignScheme,
     digest: &[u8],
 ) -> Result<Vec<u8>, ServiceError> {
-    let ex = &mut Channel(&mut *ctx.channel);
+    let ex = &mut *ctx.link;
     card.select(ex)?;
     let signed = card.sign(ex, usage, scheme, digest);
     settle_signature(ctx, conn, signed)
@@ -420,7 +412,7 @@ impl Service {
             card.check_pin_format(old.as_bytes())?;
             card.check_pin_format(new.as_bytes())?;
             let status = gate(ctx, &card, last_try)?;
-            let done = card.change_pin(&mut Channel(&mut *ctx.channel), old.as_bytes(), new.as_bytes());
+            let done = card.change_pin(&mut *ctx.link, old.as_bytes(), new.as_bytes());
             let tries = settle(ctx, conn, status, done.map_err(ServiceError::from))?;
             ctx.drop_verification()?;
             Ok(tries)
@@ -437,7 +429,7 @@ impl Service {
         new: Zeroizing<String>,
     ) -> Result<u8, ServiceError> {
         self.with_cps(conn, reader, move |Cps { ctx, card, .. }| {
-            let ex = &mut Channel(&mut *ctx.channel);
+            let ex = &mut *ctx.link;
             card.select(ex)?;
             match card.unblock_pin(ex, puk.as_bytes(), new.as_bytes()) {
                 Ok(()) => {}

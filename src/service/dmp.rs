@@ -4,7 +4,7 @@
 //! of the canonical SignedInfo with its signature key (PKCS#1 v1.5).
 
 use super::cps::{authorize, cache_with_situations, sign_digest, Cps, LastTry, PinEntry};
-use super::worker::ConnId;
+use super::slot::ConnId;
 use super::{Service, ServiceError};
 use crate::card::cps::{KeyUsage, SignScheme, Situation};
 use crate::dmp::vihf::{self, Code, Request, VihfInput};

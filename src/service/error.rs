@@ -1,3 +1,4 @@
+use crate::apdu::LinkError;
 use crate::card::CardError;
 use crate::transport::TransportError;
 
@@ -51,19 +52,26 @@ pub enum ServiceError {
     Internal(String),
 }
 
+impl From<LinkError> for ServiceError {
+    fn from(e: LinkError) -> Self {
+        match e {
+            LinkError::NoCard => ServiceError::NoCard("no card in the reader".into()),
+            LinkError::CardRemoved => ServiceError::CardRemoved,
+            LinkError::ReaderGone(_) => ServiceError::ReaderGone,
+            LinkError::Busy => ServiceError::ReaderBusy,
+            e @ (LinkError::Timeout | LinkError::Protocol(_)) => ServiceError::Transport(e.to_string()),
+        }
+    }
+}
+
+/// The PIN pad's outcomes; the rest as an exchange's.
 impl From<TransportError> for ServiceError {
     fn from(e: TransportError) -> Self {
         match e {
-            TransportError::NoCard => ServiceError::NoCard("no card in the reader".into()),
-            TransportError::CardRemoved => ServiceError::CardRemoved,
-            TransportError::ReaderGone(_) => ServiceError::ReaderGone,
-            TransportError::Busy => ServiceError::ReaderBusy,
             TransportError::PinCancelled => ServiceError::PinCancelled,
             TransportError::PinTimeout => ServiceError::PinTimeout,
             TransportError::NoPinpad => ServiceError::InvalidParams("this reader has no PIN pad".into()),
-            e @ (TransportError::Timeout | TransportError::Protocol(_)) => {
-                ServiceError::Transport(e.to_string())
-            }
+            e => LinkError::from(e).into(),
         }
     }
 }
@@ -71,7 +79,7 @@ impl From<TransportError> for ServiceError {
 impl From<CardError> for ServiceError {
     fn from(e: CardError) -> Self {
         match e {
-            CardError::Transport(t) => t.into(),
+            CardError::Link(l) => l.into(),
             CardError::PinIncorrect { tries_left } => ServiceError::PinIncorrect { tries_left },
             CardError::PinBlocked => ServiceError::PinBlocked,
             e @ CardError::BeingUpdated(_) => ServiceError::CardBeingUpdated(e.to_string()),

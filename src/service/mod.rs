@@ -2,25 +2,29 @@
 //! events for subscribers, and the operations the API offers, with the PIN
 //! policy (a verification belongs to the connection that made it).
 
+mod cache;
 mod cps;
 mod dmp;
 mod error;
 mod events;
+mod slot;
 pub mod trace;
 mod vitale;
 mod worker;
 
+pub use cache::{VitaleRead, VitaleResult};
 pub use cps::{AuthInput, DataObjectView, LastTry, PinEntry, SignInput, SignResult};
 pub use dmp::{SituationPick, VihfResult};
 pub use error::ServiceError;
 pub use events::Event;
-pub use vitale::{Freshness, VitaleRead, VitaleResult};
-pub use worker::{ConnId, CARD_WAIT};
+pub use slot::ConnId;
+pub use vitale::Freshness;
+pub use worker::CARD_WAIT;
 
 use crate::card::atr::{identify, CardKind};
 use crate::card::profile::SlotRole;
 use crate::card::Profiles;
-use crate::transport::{ReaderEvent, SlotInfo};
+use crate::transport::{ReaderEvent, SlotInfo, SlotLink};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -160,17 +164,17 @@ impl Service {
 
     fn apply(&self, ev: ReaderEvent) {
         match ev {
-            ReaderEvent::Added { slot, channel } => {
+            ReaderEvent::Added { slot, link } => {
                 let epoch = Arc::new(AtomicU64::new(0));
                 let label = Arc::new(trace::SlotLabel {
                     id: slot.id.clone(),
                     name: slot.name.clone(),
                 });
                 let trace = self.inner.trace.clone();
-                let worker = Worker::spawn(label, channel, epoch.clone(), self.inner.card_wait, trace);
+                let worker = Worker::spawn(label, link, epoch.clone(), self.inner.card_wait, trace);
                 let pinpad = Arc::new(AtomicBool::new(false));
                 let flag = pinpad.clone();
-                worker.post(move |ctx| flag.store(ctx.channel.has_pinpad(), Ordering::SeqCst));
+                worker.post(move |ctx| flag.store(ctx.link.has_pinpad(), Ordering::SeqCst));
                 let id = slot.id.clone();
                 let role = self.inner.profiles.readers.role(&slot.name);
                 self.slots().insert(
@@ -333,11 +337,11 @@ impl Service {
 /// Starts an operation of `conn` on a slot: connects to the card, checks it is
 /// still of the kind expected, and closes another connection's verification.
 fn open(
-    ctx: &mut worker::SlotCtx<'_>,
+    ctx: &mut slot::SlotCtx<'_>,
     conn: ConnId,
     want: &[CardKind],
 ) -> Result<(Vec<u8>, CardKind), ServiceError> {
-    let atr = ctx.channel.connect()?;
+    let atr = ctx.link.connect()?;
     let kind = identify(&atr);
     if !want.contains(&kind) {
         return Err(ServiceError::CardRemoved);

@@ -1,44 +1,12 @@
-use super::worker::SlotCtx;
-use super::{open, CardView, ConnId, Service, ServiceError};
-use crate::apdu::Channel;
-use crate::card::vitale::{self, Beneficiary, CardCertificate, Extra, ExtraFile};
+use super::cache::{VitaleCache, VitaleRead, VitaleResult};
+use super::slot::{ConnId, SlotCtx};
+use super::{open, CardView, Service, ServiceError};
+use crate::card::vitale;
 use crate::card::{CardKind, Profiles};
-use serde::Serialize;
 use std::sync::Arc;
 
 /// Both generations are recognised; a Vitale 1 is refused with the reason.
 const VITALE: &[CardKind] = &[CardKind::Vitale2, CardKind::Vitale1];
-
-#[derive(Debug, Serialize)]
-pub struct VitaleResult {
-    pub card: CardView,
-    pub validity_start: Option<String>,
-    pub beneficiaries: Vec<Beneficiary>,
-    /// What the card holds that the profile does not map: nothing is lost.
-    pub extra: Vec<Extra>,
-    pub extra_files: Vec<ExtraFile>,
-    /// `7F21`/`5F37`/`5F38` named (cardpeek's names), raw values.
-    pub certificates: Vec<CardCertificate>,
-    /// EF 2F02 (PAN), raw hex, `null` when the card has none.
-    pub pan: Option<String>,
-    pub warnings: Vec<String>,
-}
-
-/// A read and its JSON, serialised once: a cached read is answered with the
-/// same text, no serialisation per request.
-#[derive(Debug)]
-pub struct VitaleRead {
-    pub result: VitaleResult,
-    pub json: Arc<str>,
-}
-
-/// The last read of the Vitale in a slot, for the card insertion it was read on.
-pub struct VitaleCache {
-    epoch: u64,
-    /// The card's ATR: a card of another kind seen before its event is not served.
-    atr: Vec<u8>,
-    read: Arc<VitaleRead>,
-}
 
 /// Whether `vitale.read` may answer from what was read before.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,7 +38,7 @@ fn cached_read(
             return Ok(c.read.clone());
         }
     }
-    let data = vitale::read_card(&mut Channel(&mut *ctx.channel), kind, &profiles.vitale2)?;
+    let data = vitale::read_card(&mut *ctx.link, kind, &profiles.vitale2)?;
     let result = VitaleResult {
         card: CardView::new(&atr),
         validity_start: data.validity_start,
@@ -109,7 +77,7 @@ impl Service {
             .run(move |ctx| {
                 let read = cached_read(ctx, conn, &profiles, freshness);
                 if read.is_err() {
-                    // The card or the channel failed (a reset by another
+                    // The card or the link failed (a reset by another
                     // application, a card pulled): read it anew next time.
                     *ctx.vitale_cache = None;
                 }

@@ -1,4 +1,4 @@
-//! One OS thread per slot owns the slot's transport channel and runs card
+//! One OS thread per slot owns the slot's link to the card and runs card
 //! operations one at a time, in arrival order. A slow slot never holds up another.
 //!
 //! Waiting for the card is bounded. On PC/SC, taking the card (connecting,
@@ -13,16 +13,14 @@
 //! (releasing the card without sending anything): an abandoned operation
 //! never runs late.
 
+use super::slot::{SlotCtx, SlotState};
 use super::trace::{SlotLabel, Tap, Trace};
 use super::ServiceError;
-use crate::transport::{CardChannel, TransportError};
+use crate::transport::SlotLink;
 use std::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
-
-/// Identifies a client connection, for the PIN policy.
-pub type ConnId = u64;
 
 /// Operations waiting on one slot beyond which new ones are refused (`reader_busy`).
 const MAX_QUEUED: usize = 64;
@@ -36,102 +34,9 @@ const PENDING: u8 = 0;
 const RUNNING: u8 = 1;
 const ABANDONED: u8 = 2;
 
-/// A PIN verification the card holds: whose, on which card insertion, and
-/// when it was last used (for the idle timeout).
-#[derive(Clone, Copy)]
-struct Verified {
-    conn: ConnId,
-    epoch: u64,
-    last_used: Instant,
-}
-
-/// What a slot remembers between card operations.
-struct SlotState {
-    verified: Option<Verified>,
-    epoch: Arc<AtomicU64>,
-    cps_cache: Option<super::cps::CpsCache>,
-    vitale_cache: Option<super::vitale::VitaleCache>,
-}
-
-/// What a card operation sees: the channel (for PC/SC, the card held in a
-/// transaction for the operation) and who verified the PIN. Card operations
-/// run on the slot's thread, so these checks cannot race.
-pub struct SlotCtx<'a> {
-    pub channel: &'a mut dyn CardChannel,
-    /// What was read of the CPS in the slot (see `cps::cached_info`).
-    pub cps_cache: &'a mut Option<super::cps::CpsCache>,
-    /// The last Vitale read in the slot (see `vitale::cached_read`).
-    pub vitale_cache: &'a mut Option<super::vitale::VitaleCache>,
-    verified: &'a mut Option<Verified>,
-    epoch: &'a AtomicU64,
-}
-
-impl SlotCtx<'_> {
-    /// The card insertion now in the slot (bumped at every card movement).
-    pub fn epoch(&self) -> u64 {
-        self.epoch.load(Ordering::SeqCst)
-    }
-
-    fn current(&self) -> Option<Verified> {
-        self.verified
-            .filter(|v| v.epoch == self.epoch.load(Ordering::SeqCst))
-    }
-
-    /// Whether the card in the slot now holds `conn`'s PIN verification.
-    pub fn verified_by(&self, conn: ConnId) -> bool {
-        self.current().is_some_and(|v| v.conn == conn)
-    }
-
-    /// Records `conn`'s verification (or its use) now.
-    pub fn set_verified(&mut self, conn: ConnId) {
-        *self.verified = Some(Verified {
-            conn,
-            epoch: self.epoch.load(Ordering::SeqCst),
-            last_used: Instant::now(),
-        });
-    }
-
-    /// Forgets a verification the card no longer holds (after a failed VERIFY).
-    pub fn forget_verification(&mut self) {
-        *self.verified = None;
-    }
-
-    /// Closes the card's security state: forgets the verification and resets
-    /// the card so that it forgets it too.
-    pub fn drop_verification(&mut self) -> Result<(), TransportError> {
-        if self.verified.take().is_some() {
-            // A reset card is read again.
-            *self.vitale_cache = None;
-            self.channel.reset()?;
-        }
-        Ok(())
-    }
-
-    /// Before an operation of `conn`: a verification that another connection
-    /// left open on this card is closed first, so `conn` can never use it.
-    pub fn claim(&mut self, conn: ConnId) -> Result<(), TransportError> {
-        match self.current() {
-            Some(v) if v.conn != conn => self.drop_verification(),
-            Some(_) => Ok(()),
-            None => {
-                *self.verified = None;
-                Ok(())
-            }
-        }
-    }
-
-    /// Drops a verification unused for `idle`.
-    pub fn expire(&mut self, idle: Duration) {
-        if self.current().is_some_and(|v| v.last_used.elapsed() >= idle) {
-            tracing::info!("PIN verification idle for {idle:?}: card reset");
-            let _ = self.drop_verification();
-        }
-    }
-}
-
-/// A card operation. An exclusive one runs in the channel's session (a PC/SC
+/// A card operation. An exclusive one runs in the link's session (a PC/SC
 /// transaction); bookkeeping (PIN pad query, idle expiry, logout on
-/// disconnect) runs on the channel as it is.
+/// disconnect) runs on the link as it is.
 struct Job {
     exclusive: bool,
     /// `PENDING`, `RUNNING` or `ABANDONED`, for a job a requester waits
@@ -185,19 +90,14 @@ impl Worker {
     /// exchange of the slot goes to `trace`.
     pub fn spawn(
         slot: Arc<SlotLabel>,
-        channel: Box<dyn CardChannel>,
+        link: Box<dyn SlotLink>,
         epoch: Arc<AtomicU64>,
         card_wait: Duration,
         trace: Arc<Trace>,
     ) -> Worker {
         let (tx, rx) = mpsc::channel::<Job>();
-        let mut channel = channel;
-        let mut state = SlotState {
-            verified: None,
-            epoch,
-            cps_cache: None,
-            vitale_cache: None,
-        };
+        let mut link = link;
+        let mut state = SlotState::new(epoch);
         let shared = Arc::new(Shared {
             card_wait,
             queued: AtomicUsize::new(0),
@@ -228,15 +128,9 @@ impl Worker {
                         tracing::debug!("an operation given up while it waited for the card is skipped");
                         continue;
                     }
-                    let SlotState {
-                        verified,
-                        epoch,
-                        cps_cache,
-                        vitale_cache,
-                    } = &mut state;
                     let deliver = if job.exclusive {
                         shared.set_waiting(Some(Instant::now()));
-                        let mut session = channel.session();
+                        let mut session = link.session();
                         shared.set_waiting(None);
                         if abandoned(&job.state) {
                             // Its requester was answered `reader_busy`: the
@@ -247,39 +141,26 @@ impl Worker {
                             continue;
                         }
                         let mut tap = Tap::new(session.as_mut(), &trace, &slot);
-                        (job.run)(&mut SlotCtx {
-                            channel: &mut tap,
-                            cps_cache,
-                            vitale_cache,
-                            verified,
-                            epoch,
-                        })
+                        (job.run)(&mut state.ctx(&mut tap))
                     } else {
                         // Bookkeeping outside a transaction (a reset, a PIN
                         // pad query) may wait for the card too.
                         shared.set_waiting(Some(Instant::now()));
-                        let mut tap = Tap::new(channel.as_mut(), &trace, &slot);
-                        let deliver = (job.run)(&mut SlotCtx {
-                            channel: &mut tap,
-                            cps_cache,
-                            vitale_cache,
-                            verified,
-                            epoch,
-                        });
+                        let mut tap = Tap::new(link.as_mut(), &trace, &slot);
+                        let deliver = (job.run)(&mut state.ctx(&mut tap));
                         shared.set_waiting(None);
                         deliver
                     };
-                    if channel.card_moved() {
+                    if link.card_moved() {
                         // Found out by the transport before (or without)
                         // the reader's event: the card's PIN state and the
                         // data read from it are void now.
-                        tracing::debug!("the card moved under the channel: epoch bumped");
-                        epoch.fetch_add(1, Ordering::SeqCst);
-                        *vitale_cache = None;
+                        tracing::debug!("the card moved under the link: epoch bumped");
+                        state.card_moved();
                     }
                     deliver();
                 }
-                channel.disconnect();
+                link.disconnect();
             })
             .expect("spawning a slot thread");
         Worker { tx, shared }
@@ -375,15 +256,16 @@ impl Worker {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::transport::TransportError;
     use std::sync::Condvar;
 
-    /// A channel whose card another application holds until the gate opens.
+    /// A link whose card another application holds until the gate opens.
     struct Gated {
         gate: Gate,
         apdus: Arc<AtomicUsize>,
     }
 
-    impl CardChannel for Gated {
+    impl SlotLink for Gated {
         fn connect(&mut self) -> Result<Vec<u8>, TransportError> {
             Ok(vec![0x3B, 0x00])
         }
@@ -395,7 +277,7 @@ mod tests {
             Ok(vec![0x3B, 0x00])
         }
         fn disconnect(&mut self) {}
-        fn session(&mut self) -> Box<dyn CardChannel + '_> {
+        fn session(&mut self) -> Box<dyn SlotLink + '_> {
             {
                 let gate = self.gate.clone();
                 let (open, cv) = &*gate;
@@ -414,7 +296,7 @@ mod tests {
     fn gated(wait: Duration) -> (Worker, Gate, Arc<AtomicUsize>) {
         let gate = Arc::new((Mutex::new(false), Condvar::new()));
         let apdus = Arc::new(AtomicUsize::new(0));
-        let channel = Gated {
+        let link = Gated {
             gate: gate.clone(),
             apdus: apdus.clone(),
         };
@@ -423,7 +305,7 @@ mod tests {
             name: "test".into(),
         });
         let trace = Arc::new(Trace::default());
-        let worker = Worker::spawn(label, Box::new(channel), Arc::new(AtomicU64::new(0)), wait, trace);
+        let worker = Worker::spawn(label, Box::new(link), Arc::new(AtomicU64::new(0)), wait, trace);
         (worker, gate, apdus)
     }
 
@@ -440,7 +322,7 @@ mod tests {
     }
 
     fn apdu(ctx: &mut SlotCtx<'_>) -> Result<Vec<u8>, TransportError> {
-        ctx.channel.transmit(&[0x00, 0xB0, 0x00, 0x00, 0x00])
+        ctx.link.transmit(&[0x00, 0xB0, 0x00, 0x00, 0x00])
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Transports: the lowest layer. A backend finds readers and reports card
-//! movements; each reader slot is driven through a [`CardChannel`] owned by one
+//! movements; each reader slot is driven through a [`SlotLink`] owned by one
 //! worker thread of the service layer. Everything here is blocking and runs on
 //! dedicated OS threads, never on the async runtime.
 
@@ -8,6 +8,7 @@ pub mod serial;
 #[cfg(feature = "sim")]
 pub mod sim;
 
+use crate::apdu::{Exchange, LinkError};
 use std::fmt;
 
 /// The kind of link a slot sits behind, as the API names it.
@@ -64,8 +65,8 @@ pub struct PinpadVerify {
     pub timeout_secs: u8,
 }
 
-/// One slot of one reader: the card that may sit in it.
-pub trait CardChannel: Send {
+/// One slot of one reader: the link to the card that may sit in it.
+pub trait SlotLink: Send {
     /// Connects to (powers) the card if not yet done and returns its ATR.
     fn connect(&mut self) -> Result<Vec<u8>, TransportError>;
     /// Sends one command APDU (a T=0 TPDU for T=0 cards) and returns data + SW1 SW2.
@@ -90,11 +91,35 @@ pub trait CardChannel: Send {
     fn card_moved(&mut self) -> bool {
         false
     }
-    /// The channel for one card operation. On PC/SC it holds the card in a
+    /// The link for one card operation. On PC/SC it holds the card in a
     /// transaction for the operation's duration, so that no other
     /// application's command comes between ours (an MSE and its PSO, say);
-    /// elsewhere lecteurd is the card's only user and it is the channel itself.
-    fn session(&mut self) -> Box<dyn CardChannel + '_>;
+    /// elsewhere lecteurd is the card's only user and it is the link itself.
+    fn session(&mut self) -> Box<dyn SlotLink + '_>;
+}
+
+/// Every slot is a link card code can exchange APDUs over.
+impl<C: SlotLink + ?Sized> Exchange for C {
+    fn exchange(&mut self, apdu: &[u8]) -> Result<Vec<u8>, LinkError> {
+        self.transmit(apdu).map_err(LinkError::from)
+    }
+}
+
+impl From<TransportError> for LinkError {
+    fn from(e: TransportError) -> Self {
+        match e {
+            TransportError::NoCard => LinkError::NoCard,
+            TransportError::CardRemoved => LinkError::CardRemoved,
+            TransportError::ReaderGone(r) => LinkError::ReaderGone(r),
+            TransportError::Busy => LinkError::Busy,
+            TransportError::Timeout => LinkError::Timeout,
+            TransportError::Protocol(m) => LinkError::Protocol(m),
+            // Only a PIN-pad verification ends so, never an exchange.
+            e @ (TransportError::PinCancelled | TransportError::PinTimeout | TransportError::NoPinpad) => {
+                LinkError::Protocol(e.to_string())
+            }
+        }
+    }
 }
 
 /// The reader's answer must be exactly SW1 SW2; `64 00` (timeout) and
@@ -112,10 +137,10 @@ pub fn pinpad_answer(answer: &[u8]) -> Result<Vec<u8>, TransportError> {
     }
 }
 
-/// A channel used as it is: the `session` of transports that need no lock.
-pub struct Direct<'a, C: CardChannel + ?Sized>(pub &'a mut C);
+/// A link used as it is: the `session` of transports that need no lock.
+pub struct Direct<'a, C: SlotLink + ?Sized>(pub &'a mut C);
 
-impl<C: CardChannel + ?Sized> CardChannel for Direct<'_, C> {
+impl<C: SlotLink + ?Sized> SlotLink for Direct<'_, C> {
     fn connect(&mut self) -> Result<Vec<u8>, TransportError> {
         self.0.connect()
     }
@@ -137,17 +162,17 @@ impl<C: CardChannel + ?Sized> CardChannel for Direct<'_, C> {
     fn card_moved(&mut self) -> bool {
         self.0.card_moved()
     }
-    fn session(&mut self) -> Box<dyn CardChannel + '_> {
+    fn session(&mut self) -> Box<dyn SlotLink + '_> {
         Box::new(Direct(&mut *self.0))
     }
 }
 
 /// What a backend reports to the service layer.
 pub enum ReaderEvent {
-    /// A slot appeared; `channel` is moved to the slot's worker thread.
+    /// A slot appeared; `link` is moved to the slot's worker thread.
     Added {
         slot: SlotInfo,
-        channel: Box<dyn CardChannel>,
+        link: Box<dyn SlotLink>,
     },
     Removed {
         id: String,

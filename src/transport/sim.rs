@@ -1,13 +1,13 @@
 //! The in-process simulated reader of `lecteur-sim` as a transport
 //! (`lecteurd --sim`, the demo and unit tests).
 
-use super::{CardChannel, EventSink, ReaderEvent, SlotInfo, TransportError, TransportKind};
+use super::{EventSink, ReaderEvent, SlotInfo, SlotLink, TransportError, TransportKind};
 use lecteur_sim::{SimReader, SlotError};
 
-struct SimChannel {
+struct SimSlot {
     reader: SimReader,
     slot: usize,
-    /// The insertion this channel is connected to.
+    /// The insertion this link is connected to.
     generation: Option<u64>,
 }
 
@@ -19,8 +19,8 @@ fn map(e: SlotError) -> TransportError {
     }
 }
 
-impl CardChannel for SimChannel {
-    fn session(&mut self) -> Box<dyn CardChannel + '_> {
+impl SlotLink for SimSlot {
+    fn session(&mut self) -> Box<dyn SlotLink + '_> {
         Box::new(crate::transport::Direct(self))
     }
 
@@ -63,12 +63,12 @@ pub fn start(reader: SimReader, sink: EventSink) {
             kind: TransportKind::Sim,
             model: None,
         };
-        let channel = Box::new(SimChannel {
+        let link = Box::new(SimSlot {
             reader: reader.clone(),
             slot,
             generation: None,
         });
-        let _ = sink.send(ReaderEvent::Added { slot: info, channel });
+        let _ = sink.send(ReaderEvent::Added { slot: info, link });
         if let Some(atr) = reader.atr(slot) {
             let _ = sink.send(ReaderEvent::CardInserted {
                 id: format!("sim:{slot}"),

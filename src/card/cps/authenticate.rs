@@ -13,7 +13,7 @@
 //! RSA-PSS (CPS4): PSO CDS over a SHA-256 digest, so only SHA-256 fits.
 
 use super::super::CardError;
-use super::sign::{self, signature_of, SignScheme};
+use super::pso::{self, signature_of, SignScheme};
 use super::KeyUsage;
 use crate::apdu::{transmit, transmit_chained, Command, Exchange};
 use crate::card::profile::{AuthPkcs1, CpsProfile};
@@ -84,7 +84,7 @@ pub fn authenticate(
     match scheme {
         SignScheme::Pkcs1Sha256 => pkcs1(ex, profile, digest_info),
         SignScheme::PssSha256 if alg == DigestAlg::Sha256 => {
-            sign::pso_cds(ex, profile, KeyUsage::Authentication, scheme, digest)
+            pso::pso_cds(ex, profile, KeyUsage::Authentication, scheme, digest)
         }
         SignScheme::PssSha256 => Err(CardError::Unsupported(
             "RSA-PSS on the card signs SHA-256 digests only".into(),
@@ -114,7 +114,7 @@ pub(super) fn pkcs1(
                 .algorithms
                 .authentication_pkcs1
                 .ok_or_else(|| CardError::Unsupported("no authentication algorithm in the profile".into()))?;
-            sign::set_env(
+            pso::set_env(
                 ex,
                 cla,
                 0x41,
@@ -125,7 +125,7 @@ pub(super) fn pkcs1(
             signature_of(transmit(ex, &cmd)?, key.modulus_bits / 8)
         }
         AuthPkcs1::PsoCds => match parse_digest_info(digest_info) {
-            Some((DigestAlg::Sha256, digest)) => sign::pso_cds(
+            Some((DigestAlg::Sha256, digest)) => pso::pso_cds(
                 ex,
                 profile,
                 KeyUsage::Authentication,
@@ -142,7 +142,7 @@ pub(super) fn pkcs1(
                 .and_then(|a| a.decipher_key)
                 .ok_or_else(|| CardError::Unsupported("no decipher key id in the profile".into()))?;
             let block = type01_block(digest_info, key.modulus_bits / 8)?;
-            sign::set_env(ex, cla, 0x41, 0xB8, &[0x83, 0x01, id])?;
+            pso::set_env(ex, cla, 0x41, 0xB8, &[0x83, 0x01, id])?;
             let cmd = Command::new(cla, 0x2A, 0x80, 0x86).data(block).le(256);
             signature_of(transmit_chained(ex, &cmd)?, key.modulus_bits / 8)
         }
@@ -181,7 +181,7 @@ mod tests {
         assert_eq!(parse_digest_info(&di), Some((DigestAlg::Sha384, &d[..])));
         let d = sha2::Sha256::digest(b"x");
         let di = DigestAlg::Sha256.digest_info(&d);
-        assert_eq!(&di[..19], &sign::SHA256_DIGEST_INFO);
+        assert_eq!(&di[..19], &pso::SHA256_DIGEST_INFO);
         // A digest of the wrong length, a bare digest, garbage: refused.
         assert_eq!(parse_digest_info(&di[..50]), None);
         assert_eq!(parse_digest_info(&d), None);

@@ -14,7 +14,7 @@
 
 use super::super::files::MAX_FILE;
 use super::super::CardError;
-use super::data_objects::RawObject;
+use super::objects::RawObject;
 use crate::apdu::{transmit, Command, Exchange, StatusWord, CLA_CPS2TER};
 use crate::card::profile::{Cps2ter, CpsProfile};
 

@@ -8,28 +8,10 @@
 use super::super::files;
 use super::super::pkcs15::{read_object, ObjectPath};
 use super::super::CardError;
-use super::{card, layout};
+use super::objects::RawObject;
+use super::{layout, select};
 use crate::apdu::Exchange;
 use crate::card::profile::CpsProfile;
-
-#[derive(Clone, PartialEq, Eq)]
-pub struct RawObject {
-    pub label: String,
-    /// Needs the PIN.
-    pub private: bool,
-    pub value: Vec<u8>,
-}
-
-// Values carry names and identifiers: they stay out of logs.
-impl std::fmt::Debug for RawObject {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "RawObject {{ label: {:?}, private: {}, .. }}",
-            self.label, self.private
-        )
-    }
-}
 
 /// Reads the data objects, in the card's order. An absent file is left out;
 /// a private object the card refuses means `PinRequired`.
@@ -38,7 +20,7 @@ pub fn read_data_objects(
     profile: &CpsProfile,
     verified: bool,
 ) -> Result<Vec<RawObject>, CardError> {
-    card::select_app(ex, profile)?;
+    select::select_app(ex, profile)?;
     let l = layout::resolve(ex, profile)?;
     let listed: Vec<(String, bool, ObjectPath)> = match &l.pkcs15 {
         Some(p) => p

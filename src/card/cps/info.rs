@@ -9,7 +9,7 @@ use super::layout::{self, Layout};
 use super::objects::{self, Name};
 use super::pin::{self, PinStatus};
 use super::stamp::{self, Actua, CardStamp};
-use super::{card, KeyUsage};
+use super::{select, KeyUsage};
 use crate::apdu::Exchange;
 use crate::card::profile::{CpsProfile, Generation};
 use base64::Engine;
@@ -108,7 +108,7 @@ pub fn read_info_at(
     profile: &CpsProfile,
     now: SystemTime,
 ) -> Result<CpsCardInfo, CardError> {
-    card::select_app(ex, profile)?;
+    select::select_app(ex, profile)?;
     let stamp = stamp::read_stamp_selected(ex, profile)?;
     let mut warnings = Vec::new();
     let actua = match stamp.actua.as_deref().map(stamp::parse_actua) {
@@ -197,7 +197,7 @@ fn object<T>(
             warnings.push(format!("{label} is absent or empty"));
             return Ok(None);
         }
-        Err(e @ CardError::Transport(_)) => return Err(e),
+        Err(e @ CardError::Link(_)) => return Err(e),
         Err(e) => {
             warnings.push(format!("{label}: {e}"));
             return Ok(None);

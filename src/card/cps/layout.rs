@@ -63,7 +63,7 @@ pub fn pinned_layout(profile: &CpsProfile) -> Layout {
     }
 }
 
-/// Discovers the layout (the application must be selected). Only a transport
+/// Discovers the layout (the application must be selected). Only a link
 /// error fails: anything the card answers badly means the pinned ids.
 pub fn resolve(ex: &mut dyn Exchange, profile: &CpsProfile) -> Result<Layout, CardError> {
     let mut layout = pinned_layout(profile);
@@ -78,7 +78,7 @@ pub fn resolve(ex: &mut dyn Exchange, profile: &CpsProfile) -> Result<Layout, Ca
     };
     let p = match pkcs15::discover(ex, &reader(profile), &start) {
         Ok(p) => p,
-        Err(e @ CardError::Transport(_)) => return Err(e),
+        Err(e @ CardError::Link(_)) => return Err(e),
         Err(e) => {
             layout.warnings.push(format!(
                 "PKCS#15 discovery failed ({e}); using the profile's file ids"
@@ -176,7 +176,7 @@ mod tests {
         assert_eq!(l.warnings.len(), 1);
         // A card pulled out: the error goes up.
         let mut r = Replay::new(Vec::<(String, String)>::new());
-        assert!(matches!(resolve(&mut r, p), Err(CardError::Transport(_))));
+        assert!(matches!(resolve(&mut r, p), Err(CardError::Link(_))));
     }
 
     #[test]

@@ -15,17 +15,22 @@ mod info;
 mod layout;
 mod objects;
 mod pin;
+mod pso;
+mod select;
 mod sign;
 mod situations;
 mod stamp;
 
 pub use authenticate::{authenticate, max_input, parse_digest_info, DigestAlg};
-pub use card::{select_app, CpsCard};
-pub use data_objects::{read_data_objects, RawObject};
+pub use card::CpsCard;
+pub use data_objects::read_data_objects;
 pub use info::{read_info, read_info_at, CertificateInfo, CpsCardInfo, CpsHolder};
 pub use layout::Layout;
+pub use objects::RawObject;
 pub use pin::PinStatus;
-pub use sign::{sign, SignScheme};
+pub use pso::SignScheme;
+pub use select::select_app;
+pub use sign::sign;
 pub use situations::{read_situations, Situation};
 pub use stamp::{read_stamp, Actua, CardStamp};
 

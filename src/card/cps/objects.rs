@@ -7,6 +7,26 @@ use super::super::tlv::{self, Tlv};
 use super::super::CardError;
 use crate::card::profile::{IdCardTags, InfoTags, NameTags, SituationTags, Tag};
 
+/// A data object as the card holds it, by PKCS#15 label.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RawObject {
+    pub label: String,
+    /// Needs the PIN.
+    pub private: bool,
+    pub value: Vec<u8>,
+}
+
+// Values carry names and identifiers: they stay out of logs.
+impl std::fmt::Debug for RawObject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "RawObject {{ label: {:?}, private: {}, .. }}",
+            self.label, self.private
+        )
+    }
+}
+
 /// An object whose bytes are all filler is empty (a situation not in use).
 pub fn is_empty(raw: &[u8]) -> bool {
     raw.iter().all(|b| *b == 0x00 || *b == 0xFF)

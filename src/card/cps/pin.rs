@@ -43,10 +43,10 @@ pub fn status(ex: &mut dyn Exchange, profile: &CpsProfile) -> Result<PinStatus, 
                 let mf = Command::new(profile.application.cla, 0xA4, 0x00, 0x0C).data([0x3F, 0x00]);
                 expect_ok(transmit(ex, &mf)?, "SELECT MF")?;
                 let st = get_data(ex, profile);
-                if matches!(st, Err(CardError::Transport(_))) {
+                if matches!(st, Err(CardError::Link(_))) {
                     return st;
                 }
-                super::card::select_app(ex, profile)?;
+                super::select::select_app(ex, profile)?;
                 st
             } else {
                 get_data(ex, profile)

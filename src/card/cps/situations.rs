@@ -4,7 +4,8 @@
 use super::super::codes::{Coded, Table};
 use super::super::pkcs15::read_object;
 use super::super::{files, CardError};
-use super::{card, layout, objects, RawObject};
+use super::objects::{self, RawObject};
+use super::{layout, select};
 use crate::apdu::Exchange;
 use crate::card::profile::CpsProfile;
 use serde::Serialize;
@@ -36,7 +37,7 @@ impl std::fmt::Debug for Situation {
 /// Every situation in use, in index order. `PinRequired` when the card
 /// refuses (69 82); a malformed situation fails the whole read.
 pub fn read_situations(ex: &mut dyn Exchange, profile: &CpsProfile) -> Result<Vec<Situation>, CardError> {
-    card::select_app(ex, profile)?;
+    select::select_app(ex, profile)?;
     let layout = layout::resolve(ex, profile)?;
     situations_in(ex, profile, &layout)
 }
@@ -48,7 +49,7 @@ pub fn read_private(
     ex: &mut dyn Exchange,
     profile: &CpsProfile,
 ) -> Result<(Vec<Situation>, Vec<RawObject>), CardError> {
-    card::select_app(ex, profile)?;
+    select::select_app(ex, profile)?;
     let layout = layout::resolve(ex, profile)?;
     let situations = situations_in(ex, profile, &layout)?;
     let listed: Vec<u8> = layout.situations.iter().map(|(i, _)| *i).collect();

@@ -107,7 +107,7 @@ fn bcd_timestamp(v: &[u8]) -> Option<String> {
 /// Reads the stamp: EF.SN.ICC and EF_ACTUA, two file reads after selecting
 /// the application (which opens the logical channel on a CPS4).
 pub fn read_stamp(ex: &mut dyn Exchange, profile: &CpsProfile) -> Result<CardStamp, CardError> {
-    super::card::select_app(ex, profile)?;
+    super::select::select_app(ex, profile)?;
     read_stamp_selected(ex, profile)
 }
 

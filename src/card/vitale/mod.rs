@@ -160,7 +160,7 @@ fn read_v2(ex: &mut dyn Exchange, profile: &VitaleProfile) -> Result<VitaleData,
     let (mut named, pointers_ok) = match read_pointers(ex, profile) {
         Ok(files) => (files, true),
         // A card without POINTERS (or with one lecteur cannot parse): the
-        // identity EF alone. Any other failure (a transport error, a status
+        // identity EF alone. Any other failure (a link error, a status
         // such as 69 85 mid-read) fails the read: the identity EF alone
         // could miss beneficiaries that POINTERS would have named.
         Err(e) if !pointers_absent(&e) => return Err(e),
@@ -206,7 +206,7 @@ fn read_v2(ex: &mut dyn Exchange, profile: &VitaleProfile) -> Result<VitaleData,
 }
 
 /// EF 2F02 (PAN) in MF_VITALE: absent is fine (`None`), any other refusal a
-/// warning; a transport error fails the read.
+/// warning; a link error fails the read.
 fn read_pan(
     ex: &mut dyn Exchange,
     profile: &VitaleProfile,
@@ -221,7 +221,7 @@ fn read_pan(
     };
     match read_file(ex, profile, &pan, current_aid) {
         Ok(raw) => Ok(Some(hex::encode_upper(raw))),
-        Err(e @ CardError::Transport(_)) => Err(e),
+        Err(e @ CardError::Link(_)) => Err(e),
         Err(e) if files::is_absent(&e) => Ok(None),
         Err(e) => {
             warnings.push(format!("PAN ({}): {e}", hex::encode_upper(fid)));
@@ -259,7 +259,7 @@ fn read_pointers(
 }
 
 /// Reads one named EF; a status error is a warning and `None` (the card
-/// listed a file it will not give), a transport error fails the read.
+/// listed a file it will not give), a link error fails the read.
 fn read_named(
     ex: &mut dyn Exchange,
     profile: &VitaleProfile,
@@ -269,7 +269,7 @@ fn read_named(
 ) -> Result<Option<Vec<u8>>, CardError> {
     match read_file(ex, profile, f, current_aid) {
         Ok(raw) => Ok(Some(raw)),
-        Err(e @ CardError::Transport(_)) => Err(e),
+        Err(e @ CardError::Link(_)) => Err(e),
         Err(e) => {
             warnings.push(format!("{} ({}): {e}", f.name, hex::encode_upper(f.fid)));
             Ok(None)

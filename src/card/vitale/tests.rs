@@ -276,7 +276,7 @@ fn a_card_pulled_mid_read_gives_no_result() {
     f.pop();
     steps.extend(f);
     let mut r = Replay::new(steps);
-    assert!(matches!(read(&mut r), Err(CardError::Transport(_))));
+    assert!(matches!(read(&mut r), Err(CardError::Link(_))));
 }
 
 #[test]

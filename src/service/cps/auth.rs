@@ -2,7 +2,6 @@
 //! objects as raw bytes: what a PKCS#11 module over lecteurd needs.
 
 use super::{authorize, certificate_of, signature, Cps, LastTry, PinEntry, SignResult, B64};
-use crate::apdu::Channel;
 use crate::card::cps::{DigestAlg, KeyUsage, RawObject, SignScheme};
 use crate::service::{ConnId, Service, ServiceError};
 use base64::Engine;
@@ -55,7 +54,7 @@ impl Service {
             let certificate = certificate_of(ctx, &card, KeyUsage::Authentication)?;
             authorize(ctx, conn, &card, entry.as_ref(), last_try)?;
             drop(entry);
-            let ex = &mut Channel(&mut *ctx.channel);
+            let ex = &mut *ctx.link;
             card.select(ex)?;
             let signed = card.authenticate(ex, scheme, &digest_info);
             signature(ctx, conn, signed, certificate)
@@ -72,7 +71,7 @@ impl Service {
     ) -> Result<Vec<DataObjectView>, ServiceError> {
         self.with_cps(conn, reader, move |Cps { ctx, card, .. }| {
             let verified = ctx.verified_by(conn);
-            let read = card.read_data_objects(&mut Channel(&mut *ctx.channel), verified);
+            let read = card.read_data_objects(&mut *ctx.link, verified);
             let objects = match read {
                 Ok(o) => o,
                 Err(crate::card::CardError::PinRequired) => {

@@ -1,21 +1,21 @@
-//! The trace tap: a `CardChannel` around a slot's channel that records each
-//! exchange. The slot's worker puts it around every job's channel, so every
+//! The trace tap: a `SlotLink` around a slot's link that records each
+//! exchange. The slot's worker puts it around every job's link, so every
 //! transport and every card operation is traced in one place.
 
 use super::{Kind, Record, SlotLabel, Trace};
 use crate::apdu::{safe_command, Body, SafeCommand};
-use crate::transport::{CardChannel, Direct, PinpadVerify, TransportError};
+use crate::transport::{Direct, PinpadVerify, SlotLink, TransportError};
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 pub struct Tap<'a> {
-    inner: &'a mut dyn CardChannel,
+    inner: &'a mut dyn SlotLink,
     trace: &'a Trace,
     slot: &'a Arc<SlotLabel>,
 }
 
 impl<'a> Tap<'a> {
-    pub fn new(inner: &'a mut dyn CardChannel, trace: &'a Trace, slot: &'a Arc<SlotLabel>) -> Self {
+    pub fn new(inner: &'a mut dyn SlotLink, trace: &'a Trace, slot: &'a Arc<SlotLabel>) -> Self {
         Tap { inner, trace, slot }
     }
 
@@ -24,7 +24,7 @@ impl<'a> Tap<'a> {
         &mut self,
         kind: Kind,
         command: SafeCommand,
-        send: impl FnOnce(&mut dyn CardChannel) -> Result<Vec<u8>, TransportError>,
+        send: impl FnOnce(&mut dyn SlotLink) -> Result<Vec<u8>, TransportError>,
     ) -> Result<Vec<u8>, TransportError> {
         let time_ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -49,7 +49,7 @@ impl<'a> Tap<'a> {
     }
 }
 
-impl CardChannel for Tap<'_> {
+impl SlotLink for Tap<'_> {
     fn connect(&mut self) -> Result<Vec<u8>, TransportError> {
         self.inner.connect()
     }
@@ -79,7 +79,7 @@ impl CardChannel for Tap<'_> {
         self.traced(Kind::PinpadVerify, command, |c| c.verify_pin_pinpad(request))
     }
 
-    fn session(&mut self) -> Box<dyn CardChannel + '_> {
+    fn session(&mut self) -> Box<dyn SlotLink + '_> {
         // The worker taps the session already: a nested one is the tap itself.
         Box::new(Direct(self))
     }

@@ -1,12 +1,12 @@
 //! PC/SC through pcscd. One monitor thread with its own context watches readers
-//! and cards; each reader slot gets a [`PcscChannel`] whose context is created
+//! and cards; each reader slot gets a [`PcscSlot`] whose context is created
 //! in the worker thread that uses it (pcsc-lite: one context per thread).
 //! When pcscd restarts every context is dead for good (`is_valid()` lies), so
 //! the monitor drops everything and establishes anew.
 
 mod part10;
 
-use super::{CardChannel, EventSink, PinpadVerify, ReaderEvent, SlotInfo, TransportError, TransportKind};
+use super::{EventSink, PinpadVerify, ReaderEvent, SlotInfo, SlotLink, TransportError, TransportKind};
 use pcsc::{Context, Disposition, Error, Protocols, ReaderState, Scope, ShareMode, State};
 use std::collections::HashMap;
 use std::ffi::{CStr, CString};
@@ -40,7 +40,7 @@ fn map_error(e: Error) -> TransportError {
 }
 
 /// One PC/SC reader, used from a single worker thread.
-struct PcscChannel {
+struct PcscSlot {
     reader: CString,
     ctx: Option<Context>,
     card: Option<(pcsc::Card, Vec<u8>)>,
@@ -53,7 +53,7 @@ struct PcscChannel {
     moved: bool,
 }
 
-impl PcscChannel {
+impl PcscSlot {
     /// The control code for PIN verification on the keypad, asking the reader
     /// (GET_FEATURE_REQUEST) once per context. A reader that does not know
     /// the request (`SCARD_E_UNSUPPORTED_FEATURE`, as vpcd answers) has no
@@ -105,7 +105,7 @@ impl PcscChannel {
     }
 }
 
-impl PcscChannel {
+impl PcscSlot {
     /// Lets go of the card handle, leaving the card as it is. Dropping a
     /// `pcsc::Card` would reset it: a reset aimed at a card that went away
     /// makes pcscd clear the reader's state, and the next card inserted was
@@ -166,8 +166,8 @@ fn check_response(card: &pcsc::Card, resp: &[u8]) -> Result<(), (Error, Transpor
     Err((e, err))
 }
 
-impl CardChannel for PcscChannel {
-    fn session(&mut self) -> Box<dyn CardChannel + '_> {
+impl SlotLink for PcscSlot {
+    fn session(&mut self) -> Box<dyn SlotLink + '_> {
         if let Some(e) = self.failed.take() {
             let _ = self.forget_after(e);
         }
@@ -284,7 +284,7 @@ impl CardChannel for PcscChannel {
 struct Held<'a> {
     tx: pcsc::Transaction<'a>,
     atr: Vec<u8>,
-    /// Where an error that voids the card handle is left for the channel.
+    /// Where an error that voids the card handle is left for the link.
     failed: &'a mut Option<Error>,
     pin_verify: Option<u32>,
 }
@@ -296,7 +296,7 @@ impl Held<'_> {
     }
 }
 
-impl CardChannel for Held<'_> {
+impl SlotLink for Held<'_> {
     fn connect(&mut self) -> Result<Vec<u8>, TransportError> {
         Ok(self.atr.clone())
     }
@@ -348,7 +348,7 @@ impl CardChannel for Held<'_> {
         }
     }
 
-    fn session(&mut self) -> Box<dyn CardChannel + '_> {
+    fn session(&mut self) -> Box<dyn SlotLink + '_> {
         Box::new(super::Direct(self))
     }
 }
@@ -356,7 +356,7 @@ impl CardChannel for Held<'_> {
 /// A session that could not hold the card: every call meets the error.
 struct Failed(TransportError);
 
-impl CardChannel for Failed {
+impl SlotLink for Failed {
     fn connect(&mut self) -> Result<Vec<u8>, TransportError> {
         Err(self.0.clone())
     }
@@ -367,7 +367,7 @@ impl CardChannel for Failed {
         Err(self.0.clone())
     }
     fn disconnect(&mut self) {}
-    fn session(&mut self) -> Box<dyn CardChannel + '_> {
+    fn session(&mut self) -> Box<dyn SlotLink + '_> {
         Box::new(super::Direct(self))
     }
 }
@@ -445,7 +445,7 @@ fn watch(
                 kind: TransportKind::Pcsc,
                 model: None,
             };
-            let channel = Box::new(PcscChannel {
+            let link = Box::new(PcscSlot {
                 reader: name.clone(),
                 ctx: None,
                 card: None,
@@ -453,7 +453,7 @@ fn watch(
                 failed: None,
                 moved: false,
             });
-            let _ = sink.send(ReaderEvent::Added { slot, channel });
+            let _ = sink.send(ReaderEvent::Added { slot, link });
             states.push(ReaderState::new(name.clone(), State::UNAWARE));
             watched.insert(
                 name,

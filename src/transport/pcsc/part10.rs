@@ -135,12 +135,12 @@ mod tests {
     #[test]
     #[ignore = "needs a PC/SC reader: set LECTEUR_PCSC_PINPAD"]
     fn real_reader() {
-        use crate::transport::CardChannel;
+        use crate::transport::SlotLink;
         let Ok(name) = std::env::var("LECTEUR_PCSC_PINPAD") else {
             eprintln!("LECTEUR_PCSC_PINPAD not set");
             return;
         };
-        let mut channel = super::super::PcscChannel {
+        let mut channel = super::super::PcscSlot {
             reader: std::ffi::CString::new(name).unwrap(),
             ctx: None,
             card: None,

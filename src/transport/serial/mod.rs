@@ -2,8 +2,8 @@
 //! GemPC Twin / GemCore family (what pcsc-lite's `libccidtwin.so` drives).
 //!
 //! One OS thread per reader owns the tty ([`reader`]); the per-slot
-//! [`CardChannel`](crate::transport::CardChannel)s talk to it through a
-//! channel ([`channel`]), so exchanges on the line are strictly one at a time.
+//! [`SlotLink`](crate::transport::SlotLink)s ([`slot`]) send it requests
+//! on a queue, so exchanges on the line are strictly one at a time.
 //! Each exchange ([`link`]) frames a CCID message ([`ccid`]) with SYNC/CTRL/LRC
 //! ([`frame`]), checks the echo of echoing readers, NAKs corrupted answers and
 //! resends NAKed frames (bounded), follows card-movement and time-extension
@@ -15,7 +15,6 @@
 //! reader's firmware-version string names, else `GemPCTwin` ([`startup`]).
 
 mod ccid;
-mod channel;
 mod config;
 mod frame;
 mod link;
@@ -23,6 +22,7 @@ mod model;
 mod port;
 mod presence;
 mod reader;
+mod slot;
 mod startup;
 mod wake;
 

@@ -1,5 +1,5 @@
-//! The link thread: owns the tty, runs the start-up sequence, serves the slot
-//! channels' requests one at a time, polls card presence when idle, turns card
+//! The link thread: owns the tty, runs the start-up sequence, serves the
+//! slots' requests one at a time, polls card presence when idle, turns card
 //! movements into events, and reopens the device when it vanishes.
 
 use std::sync::mpsc::{self, RecvTimeoutError, TryRecvError};
@@ -11,12 +11,12 @@ use tracing::{debug, info, warn};
 use crate::transport::serial::ccid::{
     self, Answer, Command, CommandStatus, IccStatus, MAX_APDU_LEN, MAX_ATR_LEN,
 };
-use crate::transport::serial::channel::{Connected, Op, Reply, Request, RequestTx, SerialChannel};
 use crate::transport::serial::config::SerialConfig;
 use crate::transport::serial::link::{Budget, Link, LinkError};
 use crate::transport::serial::model::{self, SerialModel};
 use crate::transport::serial::port::{open_tty, Port};
 use crate::transport::serial::presence::poll_period;
+use crate::transport::serial::slot::{Connected, Op, Reply, Request, RequestTx, SerialSlot};
 use crate::transport::serial::startup::{startup, Notification, StartupError};
 
 mod movements;
@@ -44,7 +44,7 @@ struct SlotState {
     powered: bool,
     atr: Option<Vec<u8>>,
     /// Bumped whenever the card is removed, swapped or reset behind the
-    /// channel's back; a channel connected at an older generation gets
+    /// slot's back; a slot connected at an older generation gets
     /// `CardRemoved`.
     generation: u64,
     /// `CardInserted` was sent and not yet followed by `CardRemoved`.
@@ -111,7 +111,7 @@ pub struct ReaderThread {
     request_tx: RequestTx,
     /// Woken by every request (see [`wake`]).
     wake: WakeRx,
-    /// Counts successful start-ups; channels carry the session they were made in.
+    /// Counts successful start-ups; slots carry the session they were made in.
     session: u64,
     slots: Vec<SlotState>,
     gone_reason: String,
@@ -224,7 +224,7 @@ impl ReaderThread {
                 kind: TransportKind::Serial,
                 model: self.identified.clone(),
             };
-            let channel = SerialChannel::new(
+            let slot_link = SerialSlot::new(
                 slot as u8,
                 self.session,
                 self.request_tx.clone(),
@@ -232,7 +232,7 @@ impl ReaderThread {
             );
             self.emit(ReaderEvent::Added {
                 slot: info,
-                channel: Box::new(channel),
+                link: Box::new(slot_link),
             });
         }
         let period = poll_period(&self.cfg, self.model.slots, self.model.echo, notification);
@@ -381,7 +381,7 @@ impl ReaderThread {
         TransportError::ReaderGone(format!("{}: {}", self.path, self.gone_reason))
     }
 
-    /// Serves one channel request.
+    /// Serves one slot's request.
     fn handle<P: Port>(&mut self, link: &mut Link<P>, request: Request) -> Result<(), Stop> {
         let slot = request.slot as usize;
         let result = if request.session != self.session {
@@ -475,7 +475,7 @@ impl ReaderThread {
         Ok(answer.data)
     }
 
-    /// The channel's card (connected at `generation`) is still there and powered.
+    /// The slot's card (connected at `generation`) is still there and powered.
     fn check_session(&self, slot: usize, generation: u64) -> Result<(), Fail> {
         let s = &self.slots[slot];
         if s.generation != generation {

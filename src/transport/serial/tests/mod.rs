@@ -10,7 +10,7 @@ use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
 
 use self::fake::{pty_pair, FakeReader, Script};
 use super::{start_with_config, SerialConfig};
-use crate::transport::{CardChannel, ReaderEvent, SlotInfo, TransportError, TransportKind};
+use crate::transport::{ReaderEvent, SlotInfo, SlotLink, TransportError, TransportKind};
 
 const ATR: &[u8] = &[0x3B, 0x65, 0x00, 0x00, 0x20, 0x63, 0xCB, 0x6A, 0x00];
 const ATR2: &[u8] = &[0x3B, 0x88, 0x80, 0x01, 0x11];
@@ -68,9 +68,9 @@ impl Events {
             .unwrap_or_else(|| panic!("no event, expected {what}"))
     }
 
-    fn added(&mut self) -> (SlotInfo, Box<dyn CardChannel>) {
+    fn added(&mut self) -> (SlotInfo, Box<dyn SlotLink>) {
         match self.expect("Added") {
-            ReaderEvent::Added { slot, channel } => (slot, channel),
+            ReaderEvent::Added { slot, link } => (slot, link),
             other => panic!("expected Added, got {other:?}"),
         }
     }
@@ -105,7 +105,7 @@ fn start(index: usize, spec: &str, config: SerialConfig) -> Events {
 }
 
 /// A SIM Pro (2 slots, no echo) with a card in slot 0, started and announced.
-fn sim_pro(script: Script) -> (FakeReader, Events, Vec<Box<dyn CardChannel>>) {
+fn sim_pro(script: Script) -> (FakeReader, Events, Vec<Box<dyn SlotLink>>) {
     let fake = FakeReader::spawn(script);
     // No periodic polling: scripted faults must hit the command under test.
     let config = SerialConfig {
@@ -618,9 +618,9 @@ fn external_reader() {
     let until = Instant::now() + Duration::from_secs(5);
     while Instant::now() < until {
         match ev.next(Duration::from_millis(200)) {
-            Some(ReaderEvent::Added { slot, channel }) => {
+            Some(ReaderEvent::Added { slot, link }) => {
                 eprintln!("Added {} \"{}\"", slot.id, slot.name);
-                channels.push(channel);
+                channels.push(link);
             }
             Some(ReaderEvent::CardInserted { id, atr }) => {
                 eprintln!("CardInserted {id} ATR {}", hex::encode_upper(&atr));
@@ -675,9 +675,9 @@ fn external_reader() {
             Some(ReaderEvent::CardInserted { id, atr }) => {
                 eprintln!("CardInserted {id} ATR {}", hex::encode_upper(&atr));
             }
-            Some(ReaderEvent::Added { slot, channel }) => {
+            Some(ReaderEvent::Added { slot, link }) => {
                 eprintln!("Added {} \"{}\"", slot.id, slot.name);
-                channels.push(channel);
+                channels.push(link);
             }
             Some(other) => eprintln!("{other:?}"),
             None => {}

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use super::fake::{FakeReader, Script, SecureReply};
 use super::{cfg, start, Events, ATR, SELECT};
 use crate::transport::serial::SerialConfig;
-use crate::transport::{CardChannel, PinpadVerify, TransportError};
+use crate::transport::{PinpadVerify, SlotLink, TransportError};
 
 const SECURE: u8 = 0x69;
 
@@ -21,7 +21,7 @@ fn cps_verify(timeout_secs: u8) -> PinpadVerify {
 
 /// A GemPC PinPad (1 slot, echo) with a card, started and announced; no
 /// periodic polling, so scripted replies hit the command under test.
-fn pinpad_reader(index: usize) -> (FakeReader, Events, Box<dyn CardChannel>) {
+fn pinpad_reader(index: usize) -> (FakeReader, Events, Box<dyn SlotLink>) {
     let fake = FakeReader::spawn(Script::new(vec![Some(ATR.to_vec())], true));
     let config = SerialConfig {
         poll_interval: Duration::from_secs(30),

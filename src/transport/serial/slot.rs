@@ -1,4 +1,4 @@
-//! The per-slot [`CardChannel`] handed out in `ReaderEvent::Added`. It runs on
+//! The per-slot [`SlotLink`] handed out in `ReaderEvent::Added`. It runs on
 //! the slot's worker thread and asks the link thread (which owns the tty) to do
 //! the exchanges, so that exchanges on the line stay strictly one at a time.
 
@@ -7,9 +7,9 @@ use std::sync::mpsc;
 use zeroize::Zeroize;
 
 use super::wake::Waker;
-use crate::transport::{CardChannel, PinpadVerify, TransportError};
+use crate::transport::{PinpadVerify, SlotLink, TransportError};
 
-/// What a channel asks the link thread to do.
+/// What a slot asks the link thread to do.
 pub enum Op {
     /// Power the card if needed and return its ATR.
     Connect,
@@ -26,7 +26,7 @@ pub enum Op {
 pub struct Connected {
     pub atr: Vec<u8>,
     /// Changes whenever the slot's card is removed, swapped or reset behind
-    /// the channel's back.
+    /// the slot's back.
     pub generation: u64,
 }
 
@@ -38,7 +38,7 @@ pub enum Reply {
 /// One request to the link thread, with where to send the reply.
 pub struct Request {
     pub slot: u8,
-    /// The link session the channel belongs to; a channel of a previous
+    /// The link session the slot belongs to; a slot of a previous
     /// session (before the reader vanished) gets `ReaderGone`.
     pub session: u64,
     pub op: Op,
@@ -53,7 +53,7 @@ impl Drop for Request {
     }
 }
 
-/// Where channels send their requests: the link thread's queue, and a
+/// Where slots send their requests: the link thread's queue, and a
 /// nudge that ends its wait on the line.
 #[derive(Clone)]
 pub struct RequestTx {
@@ -75,7 +75,7 @@ impl RequestTx {
 }
 
 /// A slot of a serial reader.
-pub struct SerialChannel {
+pub struct SerialSlot {
     slot: u8,
     session: u64,
     requests: RequestTx,
@@ -85,7 +85,7 @@ pub struct SerialChannel {
     pinpad: bool,
 }
 
-impl SerialChannel {
+impl SerialSlot {
     pub fn new(slot: u8, session: u64, requests: RequestTx, pinpad: bool) -> Self {
         Self {
             slot,
@@ -135,8 +135,8 @@ impl SerialChannel {
     }
 }
 
-impl CardChannel for SerialChannel {
-    fn session(&mut self) -> Box<dyn CardChannel + '_> {
+impl SlotLink for SerialSlot {
+    fn session(&mut self) -> Box<dyn SlotLink + '_> {
         Box::new(crate::transport::Direct(self))
     }
 

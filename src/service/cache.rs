@@ -1,0 +1,49 @@
+//! What a slot keeps of its card between operations: the CPS's data (checked
+//! by its stamp when a card comes back), and the last Vitale answer with its
+//! JSON, for the card insertion it was read on.
+
+use super::CardView;
+use crate::card::cps::{CpsCardInfo, RawObject, Situation};
+use crate::card::vitale::{Beneficiary, CardCertificate, Extra, ExtraFile};
+use serde::Serialize;
+use std::sync::Arc;
+
+/// What lecteurd keeps of the CPS in a slot.
+pub struct CpsCache {
+    pub(super) epoch: u64,
+    pub(super) info: CpsCardInfo,
+    pub(super) situations: Option<Vec<Situation>>,
+    /// The CPS2ter volet's objects (CPS3), read with the situations.
+    pub(super) cps2ter: Option<Vec<RawObject>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct VitaleResult {
+    pub card: CardView,
+    pub validity_start: Option<String>,
+    pub beneficiaries: Vec<Beneficiary>,
+    /// What the card holds that the profile does not map: nothing is lost.
+    pub extra: Vec<Extra>,
+    pub extra_files: Vec<ExtraFile>,
+    /// `7F21`/`5F37`/`5F38` named (cardpeek's names), raw values.
+    pub certificates: Vec<CardCertificate>,
+    /// EF 2F02 (PAN), raw hex, `null` when the card has none.
+    pub pan: Option<String>,
+    pub warnings: Vec<String>,
+}
+
+/// A read and its JSON, serialised once: a cached read is answered with the
+/// same text, no serialisation per request.
+#[derive(Debug)]
+pub struct VitaleRead {
+    pub result: VitaleResult,
+    pub json: Arc<str>,
+}
+
+/// The last read of the Vitale in a slot, for the card insertion it was read on.
+pub struct VitaleCache {
+    pub(super) epoch: u64,
+    /// The card's ATR: a card of another kind seen before its event is not served.
+    pub(super) atr: Vec<u8>,
+    pub(super) read: Arc<VitaleRead>,
+}
