@@ -1,0 +1,205 @@
+//! The CPS methods' params and results.
+
+use crate::bytes::{b64, b64_opt};
+use serde::{Deserialize, Serialize};
+use std::ops::RangeInclusive;
+use zeroize::Zeroizing;
+
+/// The PIN lengths of lecteur's built-in CPS profiles (CPS3 and CPS4):
+/// what a PKCS#11 token announces (lecteur's tests check the profiles agree).
+pub const PIN_LENGTH: RangeInclusive<usize> = 4..=8;
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// `cps.verify_pin`: `pin` or `pinpad: true`, never both.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyPinParams {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reader: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pin: Option<Zeroizing<String>>,
+    /// Have the holder type the PIN on the reader's keypad.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub pinpad: bool,
+    /// Needed to present a PIN when one try is left.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub allow_last_try: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePinParams {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reader: Option<String>,
+    pub old: Zeroizing<String>,
+    pub new: Zeroizing<String>,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub allow_last_try: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnblockPinParams {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reader: Option<String>,
+    /// The 8-digit PUK.
+    pub puk: Zeroizing<String>,
+    pub new: Zeroizing<String>,
+}
+
+/// Which CPS key signs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyUsage {
+    /// The non-repudiation key (`CPS_PRIV_SIG`).
+    Signature,
+    /// The TLS client key (`CPS_PRIV_AUT`).
+    Authentication,
+}
+
+/// `cps.sign`'s algorithm.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SignAlgorithm {
+    #[default]
+    #[serde(rename = "rsa-pkcs1-sha256")]
+    RsaPkcs1Sha256,
+    /// CPS4 only.
+    #[serde(rename = "rsa-pss-sha256")]
+    RsaPssSha256,
+}
+
+/// `cps.authenticate`'s algorithm: `rsa-pkcs1` says only the padding (the
+/// DigestInfo names the hash).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AuthAlgorithm {
+    #[default]
+    #[serde(rename = "rsa-pkcs1")]
+    RsaPkcs1,
+    #[serde(rename = "rsa-pkcs1-sha256")]
+    RsaPkcs1Sha256,
+    /// CPS4 only, SHA-256 DigestInfos only.
+    #[serde(rename = "rsa-pss-sha256")]
+    RsaPssSha256,
+}
+
+/// `cps.sign`: `data` (hashed with SHA-256 by lecteurd) or a SHA-256 `digest`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignParams {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reader: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pin: Option<Zeroizing<String>>,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub pinpad: bool,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub allow_last_try: bool,
+    pub key: KeyUsage,
+    #[serde(default)]
+    pub algorithm: SignAlgorithm,
+    #[serde(rename = "data_b64", default, with = "b64_opt", skip_serializing_if = "Option::is_none")]
+    pub data: Option<Vec<u8>>,
+    #[serde(rename = "digest_b64", default, with = "b64_opt", skip_serializing_if = "Option::is_none")]
+    pub digest: Option<Vec<u8>>,
+}
+
+/// `cps.authenticate`: `data` (hashed with SHA-256, wrapped in its
+/// DigestInfo) or a DigestInfo ([`crate::parse_digest_info`] says which).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthenticateParams {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reader: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pin: Option<Zeroizing<String>>,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub pinpad: bool,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub allow_last_try: bool,
+    #[serde(default)]
+    pub algorithm: AuthAlgorithm,
+    #[serde(rename = "data_b64", default, with = "b64_opt", skip_serializing_if = "Option::is_none")]
+    pub data: Option<Vec<u8>>,
+    #[serde(
+        rename = "digest_info_b64",
+        default,
+        with = "b64_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub digest_info: Option<Vec<u8>>,
+}
+
+/// The answer of a PIN method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TriesLeft {
+    pub tries_left: u8,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoggedOut {
+    /// This connection's verification was closed (card reset).
+    pub logged_out: bool,
+}
+
+/// A signature and the certificate of the key that made it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Signature {
+    #[serde(rename = "signature_b64", with = "b64")]
+    pub signature: Vec<u8>,
+    #[serde(rename = "certificate_der_b64", with = "b64")]
+    pub certificate_der: Vec<u8>,
+}
+
+/// One certificate of `cps.certificates`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Certificate {
+    pub usage: KeyUsage,
+    /// RFC 4514.
+    pub subject: String,
+    pub issuer: String,
+    /// `YYYY-MM-DDTHH:MM:SSZ`.
+    pub not_before: String,
+    pub not_after: String,
+    pub expired: bool,
+    pub key_bits: usize,
+    #[serde(rename = "der_b64", with = "b64")]
+    pub der: Vec<u8>,
+}
+
+impl std::fmt::Debug for Certificate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Certificate")
+            .field("usage", &self.usage)
+            .field("not_after", &self.not_after)
+            .field("expired", &self.expired)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A CPS data object as the card holds it (BER-TLV), with its PKCS#15 label.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DataObject {
+    pub label: String,
+    /// Shown only once this connection has verified the PIN.
+    pub private: bool,
+    #[serde(rename = "value_b64", with = "b64")]
+    pub value: Vec<u8>,
+}
+
+impl std::fmt::Debug for DataObject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The value may hold the holder's name: never in logs.
+        f.debug_struct("DataObject")
+            .field("label", &self.label)
+            .field("private", &self.private)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DataObjects {
+    pub objects: Vec<DataObject>,
+}
