@@ -203,3 +203,110 @@ impl std::fmt::Debug for DataObject {
 pub struct DataObjects {
     pub objects: Vec<DataObject>,
 }
+
+/// A code with its label from the nomenclatures (`label` null for a code
+/// the table does not know).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Coded {
+    pub code: String,
+    pub label: Option<String>,
+}
+
+/// EF_ACTUA decoded: the last update's start and end (card local time).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actua {
+    pub start: Option<String>,
+    pub end: Option<String>,
+}
+
+/// `cps.info`'s card.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CpsCard {
+    /// `cps3`, `cps3_contactless`, `cps4`.
+    pub kind: String,
+    /// The ATR in upper-case hex.
+    pub atr: String,
+    pub serial: String,
+    /// `cps3` or `cps4`.
+    pub generation: String,
+    /// G02: CPS, CPF, CPE, CPA.
+    pub card_type: Option<Coded>,
+    /// G01: real or test card.
+    pub category: Option<Coded>,
+    /// Raw `AAAAMMJJ`.
+    pub validity_start: Option<String>,
+    pub validity_end: Option<String>,
+    /// `null` when absent or not decodable.
+    pub actua: Option<Actua>,
+}
+
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Holder {
+    /// Identifiant national PS: type code + number (`8` + RPPS).
+    pub national_id: Option<String>,
+    /// G08: `8` RPPS, `0` ADELI, …
+    pub id_type: Option<Coded>,
+    /// The RPPS or ADELI number, without the type prefix.
+    pub id_number: Option<String>,
+    pub surname: Option<String>,
+    pub given_name: Option<String>,
+    /// Civility code, raw (its table is not public).
+    pub civility: Option<String>,
+}
+
+impl std::fmt::Debug for Holder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Holder { .. }")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PinTries {
+    pub tries_left: u8,
+    pub tries_max: u8,
+}
+
+/// A situation d'exercice (`CPS_ACTIVITY_xx_PS`).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Situation {
+    /// 1 … 16.
+    pub index: u8,
+    /// Raison sociale.
+    pub structure_name: Option<String>,
+    pub structure_id: Option<String>,
+    /// G07: FINESS, SIREN, SIRET, cabinet ADELI/RPPS.
+    pub structure_id_type: Option<Coded>,
+    /// R02 `SAxx`.
+    pub sector: Option<Coded>,
+    /// Mode d'exercice, raw.
+    pub mode: Option<String>,
+    /// Statut d'exercice, raw.
+    pub status: Option<String>,
+}
+
+impl std::fmt::Debug for Situation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Situation {{ index: {}, .. }}", self.index)
+    }
+}
+
+/// `cps.info`'s answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CpsInfo {
+    pub card: CpsCard,
+    pub holder: Holder,
+    /// G15.
+    pub profession: Option<Coded>,
+    /// Raw, from CPS_INFO_PS.
+    pub professional_category: Option<String>,
+    /// R01.
+    pub specialty: Option<Coded>,
+    pub certificates: Vec<Certificate>,
+    pub pin: PinTries,
+    /// `null` until this connection has verified the PIN.
+    pub situations: Option<Vec<Situation>>,
+    /// A CPS3's CPS2ter volet, raw; `[]` on a CPS4; `null` until this
+    /// connection has verified the PIN.
+    pub cps2ter_objects: Option<Vec<DataObject>>,
+    pub warnings: Vec<String>,
+}

@@ -57,3 +57,15 @@ impl Notification {
         }
     }
 }
+
+impl EventType {
+    /// The `type` string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::CardInserted => "card.inserted",
+            EventType::CardRemoved => "card.removed",
+            EventType::ReaderAdded => "reader.added",
+            EventType::ReaderRemoved => "reader.removed",
+        }
+    }
+}

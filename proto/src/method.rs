@@ -80,7 +80,7 @@ methods! {
     VitaleRead = "vitale.read" (VitaleParams) -> Untyped;
     /// The CPS's card, holder, profession, certificates, PIN and, once this
     /// connection has verified the PIN, situations and CPS2ter objects.
-    CpsInfo = "cps.info" (ReaderParams) -> Untyped;
+    CpsInfo = "cps.info" (ReaderParams) -> crate::cps::CpsInfo;
     /// Verifies the PIN for this connection.
     CpsVerifyPin = "cps.verify_pin" (VerifyPinParams) -> TriesLeft;
     CpsCertificates = "cps.certificates" (ReaderParams) -> Vec<Certificate>;

@@ -7,23 +7,23 @@
 //!   serial and EF_ACTUA stamp): asking again sends no APDU.
 
 use super::worker::{ConnId, SlotCtx};
-use super::{open, CardView, Service, ServiceError};
+use super::{card_view_as, open, Service, ServiceError};
 use crate::apdu::{Channel, StatusWord};
 use crate::card::cps::{
     CertificateInfo, CpsCard, CpsCardInfo, KeyUsage, PinStatus, RawObject, SignScheme, Situation,
 };
+use crate::card::codes::Coded;
 use crate::card::{CardError, CardKind};
 use crate::transport::PinpadVerify;
-use base64::Engine;
-use serde::Serialize;
-use serde_json::{json, Value};
+use lecteur_proto::cps as api;
+use lecteur_proto::cps::Signature;
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 mod auth;
-pub use auth::{AuthInput, DataObjectView};
+pub use auth::AuthInput;
+use auth::data_object;
 
-const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 /// The CPS generations lecteur drives.
 const CPS: &[CardKind] = &[CardKind::Cps3, CardKind::Cps4];
 /// Seconds the holder has to type the PIN on a reader's keypad.
@@ -58,12 +58,6 @@ pub enum SignInput {
     Data(Vec<u8>),
     /// A SHA-256 digest.
     Digest(Vec<u8>),
-}
-
-#[derive(Debug, Serialize)]
-pub struct SignResult {
-    pub signature_b64: String,
-    pub certificate_der_b64: String,
 }
 
 /// The card's data, read once per card: served from the cache while the card
@@ -304,11 +298,11 @@ fn signature(
     conn: ConnId,
     signed: Result<Vec<u8>, CardError>,
     certificate: Vec<u8>,
-) -> Result<SignResult, ServiceError> {
+) -> Result<Signature, ServiceError> {
     let signature = settle_signature(ctx, conn, signed)?;
-    Ok(SignResult {
-        signature_b64: B64.encode(signature),
-        certificate_der_b64: B64.encode(certificate),
+    Ok(Signature {
+        signature,
+        certificate_der: certificate,
     })
 }
 
@@ -327,33 +321,81 @@ fn info_view(
     kind: CardKind,
     atr: &[u8],
     private: Option<(&Vec<Situation>, &Vec<RawObject>)>,
-) -> Value {
-    let mut v = serde_json::to_value(info).unwrap_or(Value::Null);
-    let Some(obj) = v.as_object_mut() else {
-        return Value::Null;
-    };
-    let mut card = json!(CardView {
-        kind: kind.as_str(),
-        atr: hex::encode_upper(atr)
-    });
-    for k in [
-        "serial",
-        "generation",
-        "card_type",
-        "category",
-        "validity_start",
-        "validity_end",
-        "actua",
-    ] {
-        card[k] = obj.remove(k).unwrap_or(Value::Null);
+) -> api::CpsInfo {
+    let card = card_view_as(kind, atr);
+    let h = &info.holder;
+    api::CpsInfo {
+        card: api::CpsCard {
+            kind: card.kind,
+            atr: card.atr,
+            serial: info.serial.clone(),
+            generation: info.generation.to_string(),
+            card_type: info.card_type.as_ref().map(coded),
+            category: info.category.as_ref().map(coded),
+            validity_start: info.validity_start.clone(),
+            validity_end: info.validity_end.clone(),
+            actua: info.actua.as_ref().map(|a| api::Actua {
+                start: a.start.clone(),
+                end: a.end.clone(),
+            }),
+        },
+        holder: api::Holder {
+            national_id: h.national_id.clone(),
+            id_type: h.id_type.as_ref().map(coded),
+            id_number: h.id_number.clone(),
+            surname: h.surname.clone(),
+            given_name: h.given_name.clone(),
+            civility: h.civility.clone(),
+        },
+        profession: info.profession.as_ref().map(coded),
+        professional_category: info.professional_category.clone(),
+        specialty: info.specialty.as_ref().map(coded),
+        certificates: info.certificates.iter().map(certificate).collect(),
+        pin: api::PinTries {
+            tries_left: info.pin.tries_left,
+            tries_max: info.pin.tries_max,
+        },
+        situations: private.map(|p| p.0.iter().map(situation).collect()),
+        // No public source says what the CPS2ter objects hold: raw only.
+        cps2ter_objects: private.map(|p| p.1.iter().map(data_object).collect()),
+        warnings: info.warnings.clone(),
     }
-    obj.remove("stamp");
-    obj.insert("card".into(), card);
-    obj.insert("situations".into(), json!(private.map(|p| p.0)));
-    // No public source says what the CPS2ter objects hold: raw only.
-    let volet = private.map(|p| p.1.iter().map(DataObjectView::of).collect::<Vec<_>>());
-    obj.insert("cps2ter_objects".into(), json!(volet));
-    v
+}
+
+fn coded(c: &Coded) -> api::Coded {
+    api::Coded {
+        code: c.code.clone(),
+        label: c.label.clone(),
+    }
+}
+
+fn certificate(c: &CertificateInfo) -> api::Certificate {
+    api::Certificate {
+        usage: if c.usage == KeyUsage::Authentication.as_str() {
+            api::KeyUsage::Authentication
+        } else {
+            api::KeyUsage::Signature
+        },
+        subject: c.subject.clone(),
+        issuer: c.issuer.clone(),
+        not_before: c.not_before.clone(),
+        not_after: c.not_after.clone(),
+        expired: c.expired,
+        key_bits: c.key_bits,
+        der: c.der.clone(),
+    }
+}
+
+fn situation(s: &Situation) -> api::Situation {
+    api::Situation {
+        index: s.index,
+        structure_name: s.structure_name.clone(),
+        structure_id: s.structure_id.clone(),
+        structure_id_type: s.structure_id_type.as_ref().map(coded),
+        sector: s.sector.as_ref().map(coded),
+        mode: s.mode.clone(),
+        status: s.status.clone(),
+    }
 }
 
 impl Service {
@@ -380,7 +422,7 @@ impl Service {
             .await?
     }
 
-    pub async fn cps_info(&self, conn: ConnId, reader: Option<&str>) -> Result<Value, ServiceError> {
+    pub async fn cps_info(&self, conn: ConnId, reader: Option<&str>) -> Result<api::CpsInfo, ServiceError> {
         self.with_cps(conn, reader, move |Cps { ctx, card, kind, atr }| {
             let (cache, verified) = cache_with_situations(ctx, conn, &card)?;
             let private = match (&cache.situations, &cache.cps2ter) {
@@ -478,9 +520,9 @@ impl Service {
         &self,
         conn: ConnId,
         reader: Option<&str>,
-    ) -> Result<Vec<CertificateInfo>, ServiceError> {
+    ) -> Result<Vec<api::Certificate>, ServiceError> {
         self.with_cps(conn, reader, move |Cps { ctx, card, .. }| {
-            Ok(cached_info(ctx, &card)?.info.certificates.clone())
+            Ok(cached_info(ctx, &card)?.info.certificates.iter().map(certificate).collect())
         })
         .await
     }
@@ -497,7 +539,7 @@ impl Service {
         usage: KeyUsage,
         scheme: SignScheme,
         input: SignInput,
-    ) -> Result<SignResult, ServiceError> {
+    ) -> Result<Signature, ServiceError> {
         self.with_cps(conn, reader, move |Cps { ctx, card, .. }| {
             let certificate = certificate_of(ctx, &card, usage)?;
             authorize(ctx, conn, &card, entry.as_ref(), last_try)?;
@@ -507,9 +549,9 @@ impl Service {
                 SignInput::Digest(d) => d.clone(),
             };
             let signature = sign_digest(ctx, conn, &card, usage, scheme, &digest)?;
-            Ok(SignResult {
-                signature_b64: B64.encode(signature),
-                certificate_der_b64: B64.encode(certificate),
+            Ok(Signature {
+                signature,
+                certificate_der: certificate,
             })
         })
         .await

@@ -5,15 +5,13 @@
 mod cps;
 mod dmp;
 mod error;
-mod events;
 pub mod trace;
 mod vitale;
 mod worker;
 
-pub use cps::{AuthInput, DataObjectView, LastTry, PinEntry, SignInput, SignResult};
-pub use dmp::{SituationPick, VihfResult};
+pub use cps::{AuthInput, LastTry, PinEntry, SignInput};
+pub use dmp::SituationPick;
 pub use error::ServiceError;
-pub use events::Event;
 pub use vitale::{Freshness, VitaleRead, VitaleResult};
 pub use worker::{ConnId, CARD_WAIT};
 
@@ -21,7 +19,8 @@ use crate::card::atr::{identify, CardKind};
 use crate::card::profile::SlotRole;
 use crate::card::Profiles;
 use crate::transport::{ReaderEvent, SlotInfo};
-use serde::Serialize;
+use lecteur_proto::event::{Event, EventType};
+use lecteur_proto::system::{CardView, ModelView, ReaderView};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -30,41 +29,16 @@ use tokio::sync::{broadcast, mpsc};
 use worker::Worker;
 
 /// A card as the API shows it.
-#[derive(Debug, Clone, Serialize)]
-pub struct CardView {
-    pub kind: &'static str,
-    pub atr: String,
+fn card_view(atr: &[u8]) -> CardView {
+    card_view_as(identify(atr), atr)
 }
 
-impl CardView {
-    fn new(atr: &[u8]) -> Self {
-        CardView {
-            kind: identify(atr).as_str(),
-            atr: hex::encode_upper(atr),
-        }
+/// A card of a kind already identified, as the API shows it.
+fn card_view_as(kind: crate::card::CardKind, atr: &[u8]) -> CardView {
+    CardView {
+        kind: kind.as_str().to_string(),
+        atr: hex::encode_upper(atr),
     }
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct ReaderView {
-    pub id: String,
-    pub name: String,
-    pub transport: &'static str,
-    pub pinpad: bool,
-    /// `cps` or `vitale` when the reader profile names the slot's purpose.
-    pub role: Option<&'static str>,
-    pub card: Option<CardView>,
-    /// A serial reader's firmware and the profile lecteurd drives it with
-    /// (and why); absent on other transports.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub model: Option<ModelView>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct ModelView {
-    pub firmware: String,
-    pub profile: &'static str,
-    pub chosen_by: &'static str,
 }
 
 /// Service settings.
@@ -149,12 +123,12 @@ impl Service {
         self.inner.slots.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn publish(&self, kind: &'static str, reader: &str, atr: Option<&[u8]>) {
-        tracing::info!(reader, event = kind, "event");
+    fn publish(&self, kind: EventType, reader: &str, atr: Option<&[u8]>) {
+        tracing::info!(reader, event = kind.as_str(), "event");
         let _ = self.inner.events.send(Event {
             kind,
             reader: reader.to_string(),
-            card: atr.map(CardView::new),
+            card: atr.map(card_view),
         });
     }
 
@@ -184,7 +158,7 @@ impl Service {
                         role,
                     },
                 );
-                self.publish("reader.added", &id, None);
+                self.publish(EventType::ReaderAdded, &id, None);
             }
             ReaderEvent::Removed { id } => {
                 let had_card = match self.slots().remove(&id) {
@@ -195,9 +169,9 @@ impl Service {
                     None => return,
                 };
                 if had_card {
-                    self.publish("card.removed", &id, None);
+                    self.publish(EventType::CardRemoved, &id, None);
                 }
-                self.publish("reader.removed", &id, None);
+                self.publish(EventType::ReaderRemoved, &id, None);
             }
             ReaderEvent::CardInserted { id, atr } => {
                 if let Some(slot) = self.slots().get_mut(&id) {
@@ -206,7 +180,7 @@ impl Service {
                 } else {
                     return;
                 }
-                self.publish("card.inserted", &id, Some(&atr));
+                self.publish(EventType::CardInserted, &id, Some(&atr));
             }
             ReaderEvent::CardRemoved { id } => {
                 if let Some(slot) = self.slots().get_mut(&id) {
@@ -217,7 +191,7 @@ impl Service {
                 } else {
                     return;
                 }
-                self.publish("card.removed", &id, None);
+                self.publish(EventType::CardRemoved, &id, None);
             }
         }
     }
@@ -271,14 +245,14 @@ impl Service {
             .map(|s| ReaderView {
                 id: s.info.id.clone(),
                 name: s.info.name.clone(),
-                transport: s.info.kind.as_str(),
+                transport: s.info.kind.as_str().to_string(),
                 pinpad: s.pinpad.load(Ordering::SeqCst),
-                role: s.role.map(SlotRole::as_str),
-                card: s.atr.as_deref().map(CardView::new),
+                role: s.role.map(|r| r.as_str().to_string()),
+                card: s.atr.as_deref().map(card_view),
                 model: s.info.model.as_ref().map(|m| ModelView {
                     firmware: m.firmware.clone(),
-                    profile: m.profile,
-                    chosen_by: m.chosen_by,
+                    profile: m.profile.to_string(),
+                    chosen_by: m.chosen_by.to_string(),
                 }),
             })
             .collect()

@@ -1,5 +1,6 @@
 use super::worker::SlotCtx;
-use super::{open, CardView, ConnId, Service, ServiceError};
+use super::{card_view, open, ConnId, Service, ServiceError};
+use lecteur_proto::system::CardView;
 use crate::apdu::Channel;
 use crate::card::vitale::{self, Beneficiary, CardCertificate, Extra, ExtraFile};
 use crate::card::{CardKind, Profiles};
@@ -72,7 +73,7 @@ fn cached_read(
     }
     let data = vitale::read_card(&mut Channel(&mut *ctx.channel), kind, &profiles.vitale2)?;
     let result = VitaleResult {
-        card: CardView::new(&atr),
+        card: card_view(&atr),
         validity_start: data.validity_start,
         beneficiaries: data.beneficiaries,
         extra: data.extra,
