@@ -108,7 +108,7 @@ fn the_real_handlers_answer_as_declared() {
         }
         let mut c = d.client();
         let result = c
-            .call(name, Value::Object(params.clone()))
+            .call_json(name, Value::Object(params.clone()))
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         check(&m["result"]["schema"], &result, name).unwrap();
 
@@ -116,7 +116,7 @@ fn the_real_handlers_answer_as_declared() {
         for p in &declared {
             let mut probe = params.clone();
             probe.entry(p.to_string()).or_insert(json!(null));
-            if let Err(e) = d.client().call(name, Value::Object(probe)) {
+            if let Err(e) = d.client().call_json(name, Value::Object(probe)) {
                 assert_ne!(kind(&e), "method_not_found", "{name}");
                 assert!(
                     !e.to_string().contains("unknown field"),
@@ -126,7 +126,7 @@ fn the_real_handlers_answer_as_declared() {
         }
         let mut bogus = params.clone();
         bogus.insert("zz_not_a_param".into(), json!(1));
-        let e = d.client().call(name, Value::Object(bogus)).err();
+        let e = d.client().call_json(name, Value::Object(bogus)).err();
         assert_eq!(
             e.as_ref().map(kind),
             Some("invalid_params"),

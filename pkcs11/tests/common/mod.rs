@@ -6,7 +6,7 @@
 #![allow(dead_code)]
 
 use lecteur::api::{self, Api};
-use lecteur::client::Client;
+use lecteur_client::Client;
 use lecteur::service::{Options, Service};
 use lecteur_sim::SimReader;
 use serde_json::{json, Value};
@@ -117,7 +117,7 @@ impl Daemon {
         let mut c = self.client();
         let mut last = Value::Null;
         let ok = wait_until(Duration::from_secs(15), || {
-            last = c.call("readers.list", json!({})).unwrap_or(Value::Null);
+            last = c.call_json("readers.list", json!({})).unwrap_or(Value::Null);
             let count = last
                 .as_array()
                 .map(|a| {
@@ -133,7 +133,7 @@ impl Daemon {
 
     /// The DER certificate of `usage`, straight from the daemon.
     pub fn certificate(&self, usage: &str) -> Vec<u8> {
-        let certs = self.client().call("cps.certificates", json!({})).unwrap();
+        let certs = self.client().call_json("cps.certificates", json!({})).unwrap();
         let c = certs
             .as_array()
             .unwrap()

@@ -2,7 +2,7 @@
 //! steps a practice software takes through its socket.
 
 use base64::Engine;
-use lecteur::client::Client;
+use lecteur_client::Client;
 use lecteur::daemon;
 use rsa::pkcs1v15::Pkcs1v15Sign;
 use serde_json::{json, Value};
@@ -31,7 +31,7 @@ pub fn run() -> Result<(), String> {
 
 fn steps(socket: &std::path::Path) -> Result<(), String> {
     let mut c = Client::connect(socket).map_err(|e| e.to_string())?;
-    let mut call = |method: &str, params: Value| c.call(method, params).map_err(|e| format!("{method}: {e}"));
+    let mut call = |method: &str, params: Value| c.call_json(method, params).map_err(|e| format!("{method}: {e}"));
 
     // The transports announce their slots asynchronously: wait for both cards.
     let mut readers = Value::Null;

@@ -2,7 +2,7 @@
 //! verify` (lecteur's own XML-DSig verifier, no daemon needed).
 
 use clap::Subcommand;
-use lecteur::client::Client;
+use lecteur_client::Client;
 use lecteur::dmp::xmldsig;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -86,7 +86,7 @@ pub fn vihf(
     if let Some(r) = reader {
         params["reader"] = json!(r);
     }
-    let result = client.call("dmp.vihf", params).map_err(|e| match e.kind() {
+    let result = client.call_json("dmp.vihf", params).map_err(|e| match e.kind() {
         Some(kind) => format!("{e} [{kind}]"),
         None => e.to_string(),
     })?;

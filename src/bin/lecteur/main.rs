@@ -11,7 +11,7 @@ mod trace;
 
 use base64::Engine;
 use clap::{Parser, Subcommand, ValueEnum};
-use lecteur::client::{Client, ClientError};
+use lecteur_client::{Client, ClientError};
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use zeroize::Zeroizing;
@@ -193,7 +193,7 @@ fn run(cli: Cli) -> Result<(), String> {
     }
     let mut client = Client::connect(&path).map_err(|e| format!("{e} ({})", path.display()))?;
     let call = |client: &mut Client, method: &str, params: Value| -> Result<Value, String> {
-        client.call(method, params).map_err(|e| describe(&e))
+        client.call_json(method, params).map_err(|e| describe(&e))
     };
     let (result, human): (Value, fn(&Value) -> String) = match cli.command {
         Command::Demo => unreachable!("handled above"),
@@ -203,7 +203,7 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Watch => {
             call(&mut client, "events.subscribe", json!({}))?;
             loop {
-                let ev = client.next_event().map_err(|e| describe(&e))?;
+                let ev = client.next_notification_json().map(|(_, params)| params).map_err(|e| describe(&e))?;
                 if cli.json {
                     println!("{ev}");
                 } else {

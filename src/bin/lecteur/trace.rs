@@ -3,13 +3,13 @@
 //! recent ones first, then live until Ctrl-C or lecteurd goes. The same lines
 //! go into `lecteur diag --bundle`.
 
-use lecteur::client::{Client, ClientError};
+use lecteur_client::{Client, ClientError};
 use serde_json::{json, Value};
 use std::io::Write;
 
 pub fn run(client: &mut Client, json_out: bool, recent_only: bool) -> Result<(), String> {
     let answer = client
-        .call("diag.trace", json!({ "follow": !recent_only }))
+        .call_json("diag.trace", json!({ "follow": !recent_only }))
         .map_err(|e| e.to_string())?;
     for rec in answer["recent"].as_array().into_iter().flatten() {
         if !print(rec, json_out) {
@@ -20,7 +20,7 @@ pub fn run(client: &mut Client, json_out: bool, recent_only: bool) -> Result<(),
         return Ok(());
     }
     loop {
-        match client.next_event() {
+        match client.next_notification_json().map(|(_, params)| params) {
             Ok(ev) if print(&ev, json_out) => {}
             // Whoever read the output is gone (`| head`): so are we.
             Ok(_) => return Ok(()),
@@ -39,7 +39,7 @@ fn print(v: &Value, json_out: bool) -> bool {
 
 /// The recent exchanges as text, for the support bundle.
 pub fn recent_text(client: &mut Client) -> String {
-    match client.call("diag.trace", json!({})) {
+    match client.call_json("diag.trace", json!({})) {
         Ok(answer) => {
             let recent = answer["recent"].as_array().cloned().unwrap_or_default();
             let mut text = format!(

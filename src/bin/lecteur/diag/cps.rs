@@ -3,7 +3,7 @@
 //! returned so that the bundle can redact them from the logs.
 
 use super::report::Report;
-use lecteur::client::Client;
+use lecteur_client::Client;
 use serde_json::{json, Value};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -24,7 +24,7 @@ pub fn check(client: &mut Client, report: &mut Report) -> Vec<String> {
         .map_or(0, |d| d.as_secs() as i64);
     for id in slots {
         let mut entry = json!({ "reader": id });
-        match client.call("cps.info", json!({ "reader": id })) {
+        match client.call_json("cps.info", json!({ "reader": id })) {
             Ok(info) => {
                 for field in ["surname", "given_name"] {
                     if let Some(n) = info["holder"][field].as_str() {
@@ -33,7 +33,7 @@ pub fn check(client: &mut Client, report: &mut Report) -> Vec<String> {
                 }
                 entry["pin"] = pin(&id, &info["pin"], report);
             }
-            Err(e) if e.kind() == Some("card_being_updated") => report.error(
+            Err(e) if e.kind() == Some(lecteur_proto::ErrorKind::CardBeingUpdated) => report.error(
                 "cps",
                 format!("{id}: an update of the CPS was interrupted (EF_ACTUA): it will not sign"),
                 "let the update finish where the ANS's CPS update runs, or contact the ANS",
@@ -44,7 +44,7 @@ pub fn check(client: &mut Client, report: &mut Report) -> Vec<String> {
                 "pull the CPS out and insert it again",
             ),
         }
-        match client.call("cps.certificates", json!({ "reader": id })) {
+        match client.call_json("cps.certificates", json!({ "reader": id })) {
             Ok(certs) => {
                 let list: Vec<Value> = certs
                     .as_array()

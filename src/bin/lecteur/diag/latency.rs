@@ -5,14 +5,14 @@
 //! Reported as figures, not judged.
 
 use super::report::Report;
-use lecteur::client::Client;
+use lecteur_client::Client;
 use serde_json::json;
 use std::time::Instant;
 
 const RUNS: usize = 3;
 
 pub fn check(client: &mut Client, report: &mut Report) {
-    let base = time(RUNS, || client.call("readers.list", json!({})).map(drop));
+    let base = time(RUNS, || client.call_json("readers.list", json!({})).map(drop));
     if let Some(ms) = &base {
         report.info("latency", format!("readers.list (no card I/O): {}", figures(ms)));
     }
@@ -36,7 +36,7 @@ pub fn check(client: &mut Client, report: &mut Report) {
             _ => continue,
         };
         // The answer is dropped at once: patient data never reaches the report.
-        let ms = time(RUNS, || client.call(method, params.clone()).map(drop));
+        let ms = time(RUNS, || client.call_json(method, params.clone()).map(drop));
         match &ms {
             Some(ms) => report.info("latency", format!("{id} {method}: {}", figures(ms))),
             None => report.warning(

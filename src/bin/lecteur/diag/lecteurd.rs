@@ -2,7 +2,7 @@
 //! transports, readers.
 
 use super::report::Report;
-use lecteur::client::Client;
+use lecteur_client::Client;
 use serde_json::{json, Value};
 use std::io::ErrorKind;
 use std::path::Path;
@@ -49,7 +49,7 @@ pub fn check(path: &Path, report: &mut Report) -> Option<Client> {
         Ok(c) => c,
         Err(e) => {
             let io = match &e {
-                lecteur::client::ClientError::Io(io) => Some(io.kind()),
+                lecteur_client::ClientError::Io(io) => Some(io.kind()),
                 _ => None,
             };
             match io {
@@ -71,7 +71,7 @@ pub fn check(path: &Path, report: &mut Report) -> Option<Client> {
         report.error("lecteurd", "cannot set a timeout on the socket", START);
         return None;
     }
-    match client.call("system.info", json!({})) {
+    match client.call_json("system.info", json!({})) {
         Ok(info) => {
             let version = info["version"].as_str().unwrap_or("?").to_string();
             let transports: Vec<String> = info["transports"]
@@ -112,7 +112,7 @@ pub fn check(path: &Path, report: &mut Report) -> Option<Client> {
 
 /// `readers.list` through lecteurd, or `None` (with a finding) when it fails.
 pub fn readers(client: &mut Client, report: &mut Report) -> Option<Vec<Value>> {
-    match client.call("readers.list", json!({})) {
+    match client.call_json("readers.list", json!({})) {
         Ok(Value::Array(list)) => Some(list),
         Ok(other) => {
             report.error(
