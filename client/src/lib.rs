@@ -57,6 +57,9 @@ pub enum ClientError {
     /// lecteurd answered with an error.
     #[error("{0}")]
     Rpc(#[from] RpcError),
+    /// lecteurd closed the connection (it stopped, or refused the client).
+    #[error("lecteurd closed the connection")]
+    Closed,
     #[error("bad answer from lecteurd: {0}")]
     Protocol(String),
     #[error("bad notification from lecteurd: {0}")]
@@ -154,7 +157,7 @@ impl Client {
     fn read_message(&mut self) -> Result<Incoming, ClientError> {
         let mut line = String::new();
         if self.reader.read_line(&mut line)? == 0 {
-            return Err(ClientError::Protocol("connection closed".into()));
+            return Err(ClientError::Closed);
         }
         serde_json::from_str(&line).map_err(|e| ClientError::Protocol(e.to_string()))
     }

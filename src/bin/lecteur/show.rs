@@ -1,40 +1,33 @@
 //! Human output of the CLI, one function per result shape.
 
+use lecteur_proto::cps::{Certificate, Coded, CpsInfo, KeyUsage, Signature, TriesLeft};
+use lecteur_proto::event::Event;
+use lecteur_proto::system::ReaderView;
 use serde_json::Value;
 
 fn s(v: &Value) -> &str {
     v.as_str().unwrap_or("-")
 }
 
-pub fn readers(v: &Value) -> String {
-    let list = v.as_array().map(Vec::as_slice).unwrap_or_default();
+pub fn readers(list: &[ReaderView]) -> String {
     if list.is_empty() {
         return "no reader".into();
     }
     list.iter()
         .map(|r| {
-            let card = match &r["card"] {
-                Value::Null => "empty".to_string(),
-                c => format!("{} ({})", s(&c["kind"]), s(&c["atr"])),
+            let card = match &r.card {
+                None => "empty".to_string(),
+                Some(c) => format!("{} ({})", c.kind, c.atr),
             };
-            format!(
-                "{:<12} {:<7} {:<40} {}",
-                s(&r["id"]),
-                s(&r["transport"]),
-                s(&r["name"]),
-                card
-            )
+            format!("{:<12} {:<7} {:<40} {}", r.id, r.transport, r.name, card)
         })
         .collect::<Vec<_>>()
         .join("\n")
 }
 
-pub fn event(v: &Value) -> String {
-    let card = v["card"]["kind"]
-        .as_str()
-        .map(|k| format!(" {k}"))
-        .unwrap_or_default();
-    format!("{} {}{}", s(&v["type"]), s(&v["reader"]), card)
+pub fn event(e: &Event) -> String {
+    let card = e.card.as_ref().map(|c| format!(" {}", c.kind)).unwrap_or_default();
+    format!("{} {}{}", e.kind.as_str(), e.reader, card)
 }
 
 pub fn vitale(v: &Value) -> String {
@@ -62,62 +55,73 @@ pub fn vitale(v: &Value) -> String {
     out
 }
 
-fn coded(v: &Value) -> String {
-    match (v["code"].as_str(), v["label"].as_str()) {
-        (Some(code), Some(label)) => format!("{label} ({code})"),
-        (Some(code), None) => code.to_string(),
-        _ => "-".to_string(),
+fn coded(c: &Option<Coded>) -> String {
+    match c {
+        Some(Coded {
+            code,
+            label: Some(label),
+        }) => format!("{label} ({code})"),
+        Some(Coded { code, label: None }) => code.clone(),
+        None => "-".to_string(),
     }
 }
 
-pub fn cps_info(v: &Value) -> String {
+fn or_dash(s: &Option<String>) -> &str {
+    s.as_deref().unwrap_or("-")
+}
+
+fn usage(u: KeyUsage) -> &'static str {
+    match u {
+        KeyUsage::Signature => "signature",
+        KeyUsage::Authentication => "authentication",
+    }
+}
+
+pub fn cps_info(v: &CpsInfo) -> String {
+    let h = &v.holder;
     let mut out = format!(
         "carte {} serial {} ({})\n  holder {} {} ({}, {})\n  profession {}, specialty {}\n  PIN: {} of {} tries left",
-        s(&v["card"]["kind"]),
-        s(&v["card"]["serial"]),
-        coded(&v["card"]["card_type"]),
-        s(&v["holder"]["given_name"]),
-        s(&v["holder"]["surname"]),
-        s(&v["holder"]["national_id"]),
-        coded(&v["holder"]["id_type"]),
-        coded(&v["profession"]),
-        coded(&v["specialty"]),
-        v["pin"]["tries_left"],
-        v["pin"]["tries_max"],
+        v.card.kind,
+        v.card.serial,
+        coded(&v.card.card_type),
+        or_dash(&h.given_name),
+        or_dash(&h.surname),
+        or_dash(&h.national_id),
+        coded(&h.id_type),
+        coded(&v.profession),
+        coded(&v.specialty),
+        v.pin.tries_left,
+        v.pin.tries_max,
     );
-    for c in v["certificates"].as_array().into_iter().flatten() {
-        let expired = if c["expired"] == true { " EXPIRED" } else { "" };
-        out += &format!(
-            "\n  {} certificate until {}{expired}",
-            s(&c["usage"]),
-            s(&c["not_after"])
-        );
+    for c in &v.certificates {
+        let expired = if c.expired { " EXPIRED" } else { "" };
+        out += &format!("\n  {} certificate until {}{expired}", usage(c.usage), c.not_after);
     }
-    for st in v["situations"].as_array().into_iter().flatten() {
+    for st in v.situations.iter().flatten() {
         out += &format!(
             "\n  situation {}: {} ({}), {}",
-            st["index"],
-            s(&st["structure_name"]),
-            s(&st["structure_id"]),
-            coded(&st["sector"])
+            st.index,
+            or_dash(&st.structure_name),
+            or_dash(&st.structure_id),
+            coded(&st.sector)
         );
     }
     out
 }
 
-pub fn verified(v: &Value) -> String {
-    format!("PIN verified ({} tries left)", v["tries_left"])
+pub fn verified(v: &TriesLeft) -> String {
+    format!("PIN verified ({} tries left)", v.tries_left)
 }
 
-pub fn certificate(v: &Value) -> String {
+pub fn certificate(c: &Certificate) -> String {
     format!(
         "{} certificate: {} (valid until {})",
-        s(&v["usage"]),
-        s(&v["subject"]),
-        s(&v["not_after"])
+        usage(c.usage),
+        c.subject,
+        c.not_after
     )
 }
 
-pub fn signed(_: &Value) -> String {
+pub fn signed(_: &Signature) -> String {
     "signature written".into()
 }
