@@ -21,10 +21,6 @@ pub trait Method {
     type Result: Serialize + DeserializeOwned;
 }
 
-/// A result this version of the contract does not type yet (its shape is in
-/// docs/api.md and docs/openrpc.json).
-pub type Untyped = Value;
-
 macro_rules! methods {
     ($($(#[$doc:meta])* $ty:ident = $name:literal ($params:ty) -> $result:ty;)*) => {
         $(
@@ -77,7 +73,7 @@ methods! {
     /// The slots and their cards.
     ReadersList = "readers.list" (NoParams) -> Vec<ReaderView>;
     /// A Vitale 2 card: beneficiaries, certificates, and what is not mapped.
-    VitaleRead = "vitale.read" (VitaleParams) -> Untyped;
+    VitaleRead = "vitale.read" (VitaleParams) -> crate::vitale::VitaleResult;
     /// The CPS's card, holder, profession, certificates, PIN and, once this
     /// connection has verified the PIN, situations and CPS2ter objects.
     CpsInfo = "cps.info" (ReaderParams) -> crate::cps::CpsInfo;

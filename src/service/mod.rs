@@ -12,7 +12,7 @@ mod worker;
 pub use cps::{AuthInput, LastTry, PinEntry, SignInput};
 pub use dmp::SituationPick;
 pub use error::ServiceError;
-pub use vitale::{Freshness, VitaleRead, VitaleResult};
+pub use vitale::{Freshness, VitaleRead};
 pub use worker::{ConnId, CARD_WAIT};
 
 use crate::card::atr::{identify, CardKind};

@@ -3,11 +3,7 @@
 use lecteur_proto::cps::{Certificate, Coded, CpsInfo, KeyUsage, Signature, TriesLeft};
 use lecteur_proto::event::Event;
 use lecteur_proto::system::ReaderView;
-use serde_json::Value;
-
-fn s(v: &Value) -> &str {
-    v.as_str().unwrap_or("-")
-}
+use lecteur_proto::vitale::VitaleResult;
 
 pub fn readers(list: &[ReaderView]) -> String {
     if list.is_empty() {
@@ -30,26 +26,22 @@ pub fn event(e: &Event) -> String {
     format!("{} {}{}", e.kind.as_str(), e.reader, card)
 }
 
-pub fn vitale(v: &Value) -> String {
-    let mut out = format!("carte {} ({})", s(&v["card"]["kind"]), s(&v["card"]["atr"]));
-    for (i, b) in v["beneficiaries"].as_array().into_iter().flatten().enumerate() {
-        let date = &b["birth_date"];
-        let born = match date["iso"].as_str() {
-            Some(iso) => iso.to_string(),
-            None => format!("{} (lunar date)", s(&date["raw"])),
+pub fn vitale(v: &VitaleResult) -> String {
+    let mut out = format!("carte {} ({})", v.card.kind, v.card.atr);
+    for (i, b) in v.beneficiaries.iter().enumerate() {
+        let date = &b.birth_date;
+        let born = match &date.iso {
+            Some(iso) => iso.clone(),
+            None => format!("{} (lunar date)", date.raw),
         };
-        let key = if b["nir_valid"] == true {
-            "key ok"
-        } else {
-            "KEY INVALID"
-        };
+        let key = if b.nir_valid { "key ok" } else { "KEY INVALID" };
         out += &format!(
             "\n  {}. {} {}, born {born}, NIR {} {} ({key})",
             i + 1,
-            s(&b["surname"]),
-            s(&b["first_name"]),
-            s(&b["nir"]),
-            s(&b["nir_key"]),
+            b.surname,
+            b.first_name,
+            b.nir,
+            b.nir_key,
         );
     }
     out
