@@ -1,19 +1,20 @@
 //! `dmp.vihf`: a signed VIHF 3.0 assertion (docs/vihf.md).
 
 use crate::bytes::b64;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 /// The situation d'exercice: its index in `cps.info` or its structure id.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum SituationRef {
-    Index(u8),
+    Index(#[schemars(range(min = 1, max = 16))] u8),
     StructureId(String),
 }
 
 /// The patient's INS and the OID of its kind.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Patient {
     pub ins: String,
@@ -21,7 +22,7 @@ pub struct Patient {
 }
 
 /// The practice software (LPS_ID, LPS_Nom, LPS_Version, LPS_ID_HOMOLOGATION_DMP).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Lps {
     pub id: String,
@@ -34,33 +35,42 @@ fn default_mode() -> String {
     "DIRECTE".into()
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VihfParams {
+    /// Reader id (e.g. `pcsc:0`, `serial:0.1`, `sim:1`) or name. May be left out when exactly one slot holds a card of the kind needed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reader: Option<String>,
+    /// With it, verify and sign in one call; without, this connection must have verified the PIN.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String", regex(pattern = "^[0-9]{4,8}$"))]
     pub pin: Option<Zeroizing<String>>,
+    /// Verify with the reader's keypad first.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub pinpad: bool,
+    /// Needed to present a PIN when one try is left (else pin_last_try, and nothing is sent).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub allow_last_try: bool,
+    /// The situation d'exercice: its `index` in cps.info (1 to 16) or its structure id.
     pub situation: SituationRef,
+    /// The patient's INS (letters and digits) and the OID of its kind (1.2.250.1.213.1.4.8 NIR, .10 test NIR…): written INS^^^&OID&ISO^NH.
     pub patient: Patient,
-    /// One of the VIHF profile's PurposeOfUse codes.
+    /// PurposeOfUse code, one of the VIHF profile's (normal, urgence, brisDeGlace).
     pub purpose_of_use: String,
+    /// The practice software: LPS_ID, LPS_Nom, LPS_Version, LPS_ID_HOMOLOGATION_DMP.
     pub lps: Lps,
     /// Authentification_mode, one of the VIHF profile's.
     #[serde(default = "default_mode")]
     pub mode: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Vihf {
-    /// The signed `saml2:Assertion`, UTF-8 XML without declaration.
+    /// The signed saml2:Assertion (UTF-8 XML, no declaration).
     pub assertion: String,
     /// The same bytes, base64.
     #[serde(rename = "assertion_b64", with = "b64")]
+    #[schemars(with = "String", extend("contentEncoding" = "base64"))]
     pub assertion_bytes: Vec<u8>,
     pub id: String,
     pub issue_instant: String,

@@ -10,12 +10,12 @@ pub const INVALID_PARAMS: i64 = -32602;
 pub const INTERNAL_ERROR: i64 = -32603;
 
 macro_rules! kinds {
-    ($($(#[$doc:meta])* $v:ident = $s:literal, $code:expr;)*) => {
+    ($($(#[doc = $doc:literal])* $v:ident = $s:literal, $code:expr;)*) => {
         /// Every `data.kind` an error may carry (stable: clients rely on them).
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
         #[serde(rename_all = "snake_case")]
         pub enum ErrorKind {
-            $($(#[$doc])* $v,)*
+            $($(#[doc = $doc])* $v,)*
         }
 
         impl ErrorKind {
@@ -33,6 +33,11 @@ macro_rules! kinds {
                 match self { $(ErrorKind::$v => $code,)* }
             }
 
+            /// When lecteurd answers with this kind (docs/api.md).
+            pub fn doc(self) -> &'static [&'static str] {
+                match self { $(ErrorKind::$v => &[$($doc),*],)* }
+            }
+
             /// The kind of a `data.kind` string.
             pub fn parse(s: &str) -> Option<ErrorKind> {
                 match s { $($s => Some(ErrorKind::$v),)* _ => None }
@@ -42,35 +47,56 @@ macro_rules! kinds {
 }
 
 kinds! {
-    /// Not a JSON-RPC request (or not JSON), a line too long.
+    /// Not a JSON-RPC request (-32600), not JSON (-32700), a line too long.
     InvalidRequest = "invalid_request", INVALID_REQUEST;
+    /// Unknown method.
     MethodNotFound = "method_not_found", METHOD_NOT_FOUND;
     /// Wrong or unknown parameters, unknown reader, several candidate
     /// readers, malformed PIN.
     InvalidParams = "invalid_params", INVALID_PARAMS;
+    /// No card (of the kind needed).
     NoCard = "no_card", -32001;
+    /// The card left (or was reset) during the operation.
     CardRemoved = "card_removed", -32002;
+    /// The named reader holds another kind of card.
     WrongCardType = "wrong_card_type", -32003;
+    /// The card does not answer as its kind should.
     UnsupportedCard = "unsupported_card", -32004;
-    /// `data.tries_left`.
+    /// Wrong PIN; `data.tries_left`.
     PinIncorrect = "pin_incorrect", -32005;
-    /// `data.reason: "usage_counter"`, `data.tries_left: 0` when a CPS3's
-    /// PIN usage counter is spent.
+    /// The PIN is blocked (no VERIFY was sent); `data.reason: "usage_counter"`
+    /// and `data.tries_left: 0` when the CPS3's PIN usage counter is spent.
     PinBlocked = "pin_blocked", -32006;
+    /// This connection has not verified the PIN.
     PinRequired = "pin_required", -32007;
+    /// Too many operations queued on the slot, or another application has
+    /// held the card (a PC/SC transaction) for `--card-wait` seconds while
+    /// the request waited; nothing was sent to the card.
     ReaderBusy = "reader_busy", -32008;
+    /// The reader was unplugged, or pcscd went away.
     ReaderGone = "reader_gone", -32009;
+    /// The reader link failed (timeout, protocol error).
     Transport = "transport", -32010;
+    /// One try left and `allow_last_try` not given (no VERIFY was sent).
     PinLastTry = "pin_last_try", -32011;
+    /// The holder cancelled the PIN entry on the reader.
     PinCancelled = "pin_cancelled", -32012;
+    /// The holder did not type the PIN on the reader in time.
     PinTimeout = "pin_timeout", -32013;
-    /// `data.tries_left`.
+    /// Wrong PUK; `data.tries_left`.
     PukIncorrect = "puk_incorrect", -32014;
+    /// The PUK is blocked.
     PukBlocked = "puk_blocked", -32015;
+    /// The connecting uid is not in lecteurd's `--allow-uid` list (sent
+    /// once, `id` null, then the connection is closed).
     NotAllowed = "not_allowed", -32016;
+    /// This connection sent more than `--max-rate` requests a second; the
+    /// request was not run.
     RateLimited = "rate_limited", -32017;
+    /// A CPS3's EF_ACTUA exists but is empty or unreadable: an update of the
+    /// card was interrupted; nothing was signed.
     CardBeingUpdated = "card_being_updated", -32018;
-    /// A bug.
+    /// A bug: please report it.
     Internal = "internal", INTERNAL_ERROR;
 }
 

@@ -4,6 +4,7 @@
 use crate::frame::FrameError;
 use crate::system::CardView;
 use crate::trace::{TraceLost, TraceRecord};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// The notification method of card and reader events.
@@ -11,7 +12,7 @@ pub const EVENT: &str = "event";
 pub const TRACE_APDU: &str = "trace.apdu";
 pub const TRACE_LOST: &str = "trace.lost";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum EventType {
     #[serde(rename = "card.inserted")]
     CardInserted,
@@ -24,7 +25,7 @@ pub enum EventType {
 }
 
 /// A reader or card event, as subscribers receive it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Event {
     #[serde(rename = "type")]
     pub kind: EventType,
@@ -32,7 +33,7 @@ pub struct Event {
     pub card: Option<CardView>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Subscribed {
     pub subscribed: bool,
 }

@@ -17,6 +17,7 @@ pub mod error;
 pub mod event;
 pub mod frame;
 pub mod method;
+pub mod openrpc;
 pub mod socket;
 pub mod system;
 pub mod trace;

@@ -1,20 +1,22 @@
 //! `vitale.read`.
 
 use crate::system::CardView;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VitaleParams {
+    /// Reader id (e.g. `pcsc:0`, `serial:0.1`, `sim:1`) or name. May be left out when exactly one slot holds a card of the kind needed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reader: Option<String>,
-    /// Read the card even when it has not moved since the last read.
+    /// Read the card even when it has not moved since the last read (default false: the cached read).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub fresh: bool,
 }
 
 /// `vitale.read`'s answer: a read is whole or fails.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct VitaleResult {
     pub card: CardView,
     /// Card validity start, raw `AAAAMMJJ`.
@@ -32,7 +34,7 @@ pub struct VitaleResult {
     pub warnings: Vec<String>,
 }
 
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Beneficiary {
     /// The 13-character NIR.
     pub nir: String,
@@ -58,7 +60,7 @@ impl std::fmt::Debug for Beneficiary {
 }
 
 /// The parts of a NIR.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct NirParts {
     /// 1 male, 2 female; other digits exist for provisional numbers.
     pub sex: u8,
@@ -71,7 +73,7 @@ pub struct NirParts {
 }
 
 /// Where the person was born, as the NIR says.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum Place {
     /// Département (2 characters, 3 for 97x/98x overseas) and commune.
@@ -81,7 +83,7 @@ pub enum Place {
 }
 
 /// A birth date as the card holds it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct BirthDate {
     /// Exactly what the card holds (`AAAAMMJJ`; send it back as is on invoices).
     pub raw: String,
@@ -97,7 +99,7 @@ pub struct BirthDate {
 }
 
 /// Benefits data whose tags the Vitale profile maps.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Rights {
     pub regime: Option<String>,
     pub caisse: Option<String>,
@@ -110,14 +112,14 @@ pub struct Rights {
     pub amo_periods: Vec<Period>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Period {
     pub start: Option<String>,
     pub end: Option<String>,
 }
 
 /// An object the profile does not map: where it was, its tag, its value.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Extra {
     /// File id, then template and 1-based index: `D001/65[1]`.
     pub path: String,
@@ -132,7 +134,7 @@ impl std::fmt::Debug for Extra {
 }
 
 /// A file POINTERS names that is not an identity file, whole.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ExtraFile {
     /// AID of its application, hex.
     pub application: String,
@@ -148,7 +150,7 @@ impl std::fmt::Debug for ExtraFile {
 }
 
 /// One card-verifiable certificate of the card (hex values, as read).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct CardCertificate {
     /// The file it was read from (file id, hex).
     pub file: String,

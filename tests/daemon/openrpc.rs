@@ -1,5 +1,7 @@
-//! docs/openrpc.json is the API contract: every method it lists exists, takes
-//! the parameters it names, and answers results of the shape it declares.
+//! docs/openrpc.json is the API contract (generated from lecteur-proto: its
+//! own test keeps the file equal): every method it lists exists, takes the
+//! parameters it names, and the real handlers answer results of the shape it
+//! declares.
 
 use crate::common::*;
 use serde_json::{json, Map, Value};
@@ -9,14 +11,21 @@ fn contract() -> Value {
     serde_json::from_str(&text).expect("openrpc.json is JSON")
 }
 
-/// A small JSON-schema check: type, enum, required, properties, items, oneOf.
+/// A small JSON-schema check: type, enum, const, required, properties,
+/// items, oneOf and anyOf (both as "one branch fits").
 fn check(schema: &Value, v: &Value, path: &str) -> Result<(), String> {
-    if let Some(options) = schema.get("oneOf").and_then(Value::as_array) {
+    let branches = schema.get("oneOf").or_else(|| schema.get("anyOf"));
+    if let Some(options) = branches.and_then(Value::as_array) {
         return options
             .iter()
             .find(|s| check(s, v, path).is_ok())
             .map(|_| ())
-            .ok_or_else(|| format!("{path}: {v} matches no oneOf branch"));
+            .ok_or_else(|| format!("{path}: {v} matches no branch"));
+    }
+    if let Some(c) = schema.get("const") {
+        if c != v {
+            return Err(format!("{path}: {v} is not {c}"));
+        }
     }
     if let Some(t) = schema.get("type") {
         let types: Vec<&str> = match t {
