@@ -78,7 +78,10 @@ fn control(socket: &Path, line: &str) {
 
 fn next_event(c: &mut Client, kind: &str) {
     for _ in 0..50 {
-        let ev = c.next_notification_json().map(|(_, params)| params).expect("an event");
+        let ev = c
+            .next_notification_json()
+            .map(|(_, params)| params)
+            .expect("an event");
         if ev["type"] == kind && ev["reader"] == "serial:0.1" {
             return;
         }

@@ -25,8 +25,8 @@
 //! production does not do).
 
 use lecteur::apdu::Exchange;
-use lecteur_client::Client;
 use lecteur::transport::TransportError;
+use lecteur_client::Client;
 use serde_json::json;
 use std::ffi::CString;
 use std::path::{Path, PathBuf};
@@ -315,7 +315,9 @@ fn placement(
         std::thread::sleep(Duration::from_millis(50));
     }
     let params = json!({ "reader": reader_id.expect("lecteurd sees the card"), "fresh": true });
-    client.call_json("vitale.read", params.clone()).expect("warm-up read");
+    client
+        .call_json("vitale.read", params.clone())
+        .expect("warm-up read");
 
     // A raw read, lecteur's card code on the raw card, and a lecteurd read,
     // in an order that rotates read by read, many times: all see the same
@@ -340,7 +342,9 @@ fn placement(
                     }
                     1 => read(&mut card),
                     _ => {
-                        client.call_json("vitale.read", params.clone()).expect("vitale.read");
+                        client
+                            .call_json("vitale.read", params.clone())
+                            .expect("vitale.read");
                     }
                 }
                 times[way].push(t.elapsed());

@@ -139,11 +139,15 @@ impl Client {
         loop {
             let msg = self.read_message()?;
             if let Some(method) = msg.method {
-                self.notifications.push_back((method, msg.params.unwrap_or(Value::Null)));
+                self.notifications
+                    .push_back((method, msg.params.unwrap_or(Value::Null)));
                 continue;
             }
             if msg.id != Some(Value::from(id)) {
-                return Err(ClientError::Protocol(format!("answer to another request: {:?}", msg.id)));
+                return Err(ClientError::Protocol(format!(
+                    "answer to another request: {:?}",
+                    msg.id
+                )));
             }
             if let Some(err) = msg.error {
                 return Err(ClientError::Rpc(err));

@@ -23,7 +23,9 @@ impl From<ClientError> for Fail {
         match &e {
             // An answer, even one without a kind: the connection is sound.
             ClientError::Rpc(rpc) => Fail::Api(rpc.kind()),
-            ClientError::Io(_) | ClientError::Closed | ClientError::Protocol(_) | ClientError::Frame(_) => Fail::Lost,
+            ClientError::Io(_) | ClientError::Closed | ClientError::Protocol(_) | ClientError::Frame(_) => {
+                Fail::Lost
+            }
         }
     }
 }

@@ -12,7 +12,9 @@ use crate::token::{self, Counts};
 use crate::verify::VerifyOp;
 use cryptoki_sys::*;
 use lecteur_proto::cps::{VerifyPinParams, PIN_LENGTH};
-use lecteur_proto::method::{CpsAuthenticate, CpsCertificates, CpsDataObjects, CpsInfo, CpsLogout, CpsSign, CpsVerifyPin};
+use lecteur_proto::method::{
+    CpsAuthenticate, CpsCertificates, CpsDataObjects, CpsInfo, CpsLogout, CpsSign, CpsVerifyPin,
+};
 use lecteur_proto::system::ReaderParams;
 use lecteur_proto::ErrorKind;
 use std::collections::BTreeMap;
@@ -265,7 +267,9 @@ impl Module {
         }
         let private_loaded = self.card(id)?.objects.as_ref().is_some_and(|o| o.private_loaded);
         if logged_in && !private_loaded {
-            let data = self.daemon.call::<CpsDataObjects>(&ReaderParams::new(Some(&reader)));
+            let data = self
+                .daemon
+                .call::<CpsDataObjects>(&ReaderParams::new(Some(&reader)));
             let data = self.lost_login_on(id, data)?;
             let mut next = self.next_object;
             let objects = self.card(id)?.objects.as_mut().ok_or(CKR_GENERAL_ERROR)?;

@@ -156,7 +156,11 @@ fn cert_parts(der: Vec<u8>) -> Option<CertParts> {
 
 impl Objects {
     /// The certificates and their private keys, from `cps.certificates`.
-    pub fn from_certificates(certs: &[Certificate], cps4: bool, next: &mut CK_OBJECT_HANDLE) -> Option<Objects> {
+    pub fn from_certificates(
+        certs: &[Certificate],
+        cps4: bool,
+        next: &mut CK_OBJECT_HANDLE,
+    ) -> Option<Objects> {
         let mut out = Objects::default();
         let allowed: Vec<u8> = mechanisms::list(cps4)
             .iter()

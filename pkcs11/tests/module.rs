@@ -813,7 +813,9 @@ fn polling_the_token_leaves_another_applications_login_alone() {
 
     // Another application verifies the PIN on its own connection…
     let mut other = d.client();
-    other.call_json("cps.verify_pin", json!({"pin": TEST_PIN})).unwrap();
+    other
+        .call_json("cps.verify_pin", json!({"pin": TEST_PIN}))
+        .unwrap();
     // …while a browser polls the module, as browsers do.
     for _ in 0..3 {
         assert_eq!(slots(true), [slot]);

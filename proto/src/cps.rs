@@ -116,11 +116,21 @@ pub struct SignParams {
     #[serde(default)]
     pub algorithm: SignAlgorithm,
     /// Data to hash (SHA-256) and sign. Exactly one of data_b64 and digest_b64.
-    #[serde(rename = "data_b64", default, with = "b64_opt", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "data_b64",
+        default,
+        with = "b64_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(with = "String", extend("contentEncoding" = "base64"))]
     pub data: Option<Vec<u8>>,
     /// A 32-byte SHA-256 digest.
-    #[serde(rename = "digest_b64", default, with = "b64_opt", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "digest_b64",
+        default,
+        with = "b64_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(with = "String", extend("contentEncoding" = "base64"))]
     pub digest: Option<Vec<u8>>,
 }
@@ -146,7 +156,12 @@ pub struct AuthenticateParams {
     #[serde(default)]
     pub algorithm: AuthAlgorithm,
     /// Data to hash with SHA-256 and wrap in the SHA-256 DigestInfo. Exactly one of data_b64 and digest_info_b64.
-    #[serde(rename = "data_b64", default, with = "b64_opt", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "data_b64",
+        default,
+        with = "b64_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(with = "String", extend("contentEncoding" = "base64"))]
     pub data: Option<Vec<u8>>,
     /// A DER DigestInfo (PKCS#1: AlgorithmIdentifier with NULL parameters, then the digest), as a TLS 1.2 client signs: SHA-1, SHA-224, SHA-256, SHA-384 or SHA-512.

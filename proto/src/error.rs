@@ -214,12 +214,14 @@ mod tests {
             json!({"code": -32006, "message": "blocked",
                    "data": {"kind": "pin_blocked", "tries_left": 0, "reason": "usage_counter"}})
         );
-        let plain = json!({"code": -32005, "message": "m", "data": {"kind": "pin_incorrect", "tries_left": 2}});
+        let plain =
+            json!({"code": -32005, "message": "m", "data": {"kind": "pin_incorrect", "tries_left": 2}});
         let e: RpcError = serde_json::from_value(plain.clone()).unwrap();
         assert_eq!(e.kind(), Some(ErrorKind::PinIncorrect));
         assert_eq!(serde_json::to_value(&e).unwrap(), plain);
         let future: RpcError =
-            serde_json::from_value(json!({"code": -32099, "message": "m", "data": {"kind": "new_kind"}})).unwrap();
+            serde_json::from_value(json!({"code": -32099, "message": "m", "data": {"kind": "new_kind"}}))
+                .unwrap();
         assert_eq!(future.kind(), None);
     }
 }

@@ -51,9 +51,15 @@ impl Notification {
     pub fn parse(method: &str, params: serde_json::Value) -> Result<Notification, FrameError> {
         let bad = |e| FrameError::Notification(method.to_string(), e);
         match method {
-            EVENT => serde_json::from_value(params).map(Notification::Event).map_err(bad),
-            TRACE_APDU => serde_json::from_value(params).map(Notification::TraceApdu).map_err(bad),
-            TRACE_LOST => serde_json::from_value(params).map(Notification::TraceLost).map_err(bad),
+            EVENT => serde_json::from_value(params)
+                .map(Notification::Event)
+                .map_err(bad),
+            TRACE_APDU => serde_json::from_value(params)
+                .map(Notification::TraceApdu)
+                .map_err(bad),
+            TRACE_LOST => serde_json::from_value(params)
+                .map(Notification::TraceLost)
+                .map_err(bad),
             m => Err(FrameError::UnknownNotification(m.to_string())),
         }
     }

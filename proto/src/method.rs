@@ -230,7 +230,14 @@ mod tests {
     fn requests_parse_by_method() {
         let r = Request::parse("cps.sign", json!({"key": "signature", "data_b64": "AAEC"})).unwrap();
         let Request::CpsSign(p) = r else { panic!("{r:?}") };
-        assert_eq!((p.key, p.algorithm, p.data), (KeyUsage::Signature, SignAlgorithm::RsaPkcs1Sha256, Some(vec![0, 1, 2])));
+        assert_eq!(
+            (p.key, p.algorithm, p.data),
+            (
+                KeyUsage::Signature,
+                SignAlgorithm::RsaPkcs1Sha256,
+                Some(vec![0, 1, 2])
+            )
+        );
         let e = Request::parse("cps.sign", json!({"key": "signature", "typo": 1})).unwrap_err();
         assert_eq!(e.kind(), Some(ErrorKind::InvalidParams));
         let e = Request::parse("cps.nope", json!({})).unwrap_err();

@@ -18,7 +18,13 @@ pub fn json() -> String {
 
 /// Doc-comment lines as one paragraph.
 fn text(lines: &[&str]) -> String {
-    lines.iter().map(|l| l.trim()).collect::<Vec<_>>().join(" ").trim().to_string()
+    lines
+        .iter()
+        .map(|l| l.trim())
+        .collect::<Vec<_>>()
+        .join(" ")
+        .trim()
+        .to_string()
 }
 
 /// A schema as the document shows it: inline, without the generator's

@@ -145,7 +145,11 @@ pub struct ExtraFile {
 
 impl std::fmt::Debug for ExtraFile {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "ExtraFile {{ fid: {:?}, name: {:?}, .. }}", self.fid, self.name)
+        write!(
+            f,
+            "ExtraFile {{ fid: {:?}, name: {:?}, .. }}",
+            self.fid, self.name
+        )
     }
 }
 

@@ -51,7 +51,10 @@ pub fn success<R: Serialize>(id: &Value, result: R) -> String {
         result,
     };
     serde_json::to_string(&frame).unwrap_or_else(|e| {
-        failure(id, &RpcError::new(ErrorKind::Internal, format!("unserialisable result: {e}")))
+        failure(
+            id,
+            &RpcError::new(ErrorKind::Internal, format!("unserialisable result: {e}")),
+        )
     })
 }
 
@@ -94,8 +97,14 @@ mod tests {
 
     #[test]
     fn rejects_bad_frames() {
-        assert_eq!(parse("{").err().unwrap().1.code, lecteur_proto::error::PARSE_ERROR);
-        assert_eq!(parse("[]").err().unwrap().1.code, lecteur_proto::error::INVALID_REQUEST);
+        assert_eq!(
+            parse("{").err().unwrap().1.code,
+            lecteur_proto::error::PARSE_ERROR
+        );
+        assert_eq!(
+            parse("[]").err().unwrap().1.code,
+            lecteur_proto::error::INVALID_REQUEST
+        );
         assert_eq!(
             parse(r#"{"jsonrpc":"1.0","id":1,"method":"x"}"#).err().unwrap().0,
             json!(1)

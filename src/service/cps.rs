@@ -9,10 +9,10 @@
 use super::worker::{ConnId, SlotCtx};
 use super::{card_view_as, open, Service, ServiceError};
 use crate::apdu::{Channel, StatusWord};
+use crate::card::codes::Coded;
 use crate::card::cps::{
     CertificateInfo, CpsCard, CpsCardInfo, KeyUsage, PinStatus, RawObject, SignScheme, Situation,
 };
-use crate::card::codes::Coded;
 use crate::card::{CardError, CardKind};
 use crate::transport::PinpadVerify;
 use lecteur_proto::cps as api;
@@ -21,8 +21,8 @@ use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 mod auth;
-pub use auth::AuthInput;
 use auth::data_object;
+pub use auth::AuthInput;
 
 /// The CPS generations lecteur drives.
 const CPS: &[CardKind] = &[CardKind::Cps3, CardKind::Cps4];
@@ -522,7 +522,12 @@ impl Service {
         reader: Option<&str>,
     ) -> Result<Vec<api::Certificate>, ServiceError> {
         self.with_cps(conn, reader, move |Cps { ctx, card, .. }| {
-            Ok(cached_info(ctx, &card)?.info.certificates.iter().map(certificate).collect())
+            Ok(cached_info(ctx, &card)?
+                .info
+                .certificates
+                .iter()
+                .map(certificate)
+                .collect())
         })
         .await
     }

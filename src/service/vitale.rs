@@ -1,8 +1,8 @@
 use super::worker::SlotCtx;
 use super::{card_view, open, ConnId, Service, ServiceError};
 use crate::apdu::Channel;
-use crate::card::vitale::{self, VitaleData};
 use crate::card::nir::Place;
+use crate::card::vitale::{self, VitaleData};
 use crate::card::{CardKind, Profiles};
 use lecteur_proto::vitale as api;
 use lecteur_proto::vitale::VitaleResult;

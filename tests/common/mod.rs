@@ -316,7 +316,9 @@ pub fn read_and_sign(d: &Daemon) {
     let readers = d.wait_cards(2);
     let mut c = d.client();
     let vitale_reader = reader_with(&readers, "vitale2").expect("a Vitale reader");
-    let v = c.call_json("vitale.read", json!({ "reader": vitale_reader })).unwrap();
+    let v = c
+        .call_json("vitale.read", json!({ "reader": vitale_reader }))
+        .unwrap();
     let list = v["beneficiaries"].as_array().expect("beneficiaries");
     assert!(list.len() >= 2, "{v}");
     assert!(list.iter().all(|b| b["nir_valid"] == true));
@@ -334,7 +336,10 @@ pub fn read_and_sign(d: &Daemon) {
 /// Waits for the next event of `kind` on `reader`.
 pub fn expect_event(c: &mut Client, kind: &str, reader: &str) -> Value {
     for _ in 0..20 {
-        let ev = c.next_notification_json().map(|(_, params)| params).expect("an event");
+        let ev = c
+            .next_notification_json()
+            .map(|(_, params)| params)
+            .expect("an event");
         if ev["type"] == kind && ev["reader"] == reader {
             return ev;
         }

@@ -48,7 +48,9 @@ fn vitale_read_gives_every_beneficiary() {
 
     // Naming the reader works; naming the wrong one is a typed error.
     assert_eq!(c.call_json("vitale.read", json!({"reader": "sim:1"})).unwrap(), v);
-    let e = c.call_json("vitale.read", json!({"reader": "sim:0"})).unwrap_err();
+    let e = c
+        .call_json("vitale.read", json!({"reader": "sim:0"}))
+        .unwrap_err();
     assert_eq!(kind(&e), "wrong_card_type");
     let e = c.call_json("vitale.read", json!({"reader": "nope"})).unwrap_err();
     assert_eq!(kind(&e), "invalid_params");
@@ -126,13 +128,18 @@ fn wrong_pins_count_down_to_blocked_one_verify_each() {
     // One try left: refused unless the request allows it; no try is used.
     let e = c.call_json("cps.verify_pin", json!({"pin": "0000"})).unwrap_err();
     assert_eq!(kind(&e), "pin_last_try");
-    assert_eq!(c.call_json("cps.info", json!({})).unwrap()["pin"]["tries_left"], 1);
+    assert_eq!(
+        c.call_json("cps.info", json!({})).unwrap()["pin"]["tries_left"],
+        1
+    );
     let e = c
         .call_json("cps.verify_pin", json!({"pin": "0000", "allow_last_try": true}))
         .unwrap_err();
     assert_eq!(kind(&e), "pin_blocked");
     // Blocked: even the right PIN is refused, and no try is counted.
-    let e = c.call_json("cps.verify_pin", json!({"pin": TEST_PIN})).unwrap_err();
+    let e = c
+        .call_json("cps.verify_pin", json!({"pin": TEST_PIN}))
+        .unwrap_err();
     assert_eq!(kind(&e), "pin_blocked");
     let e = c
         .call_json(
@@ -141,7 +148,10 @@ fn wrong_pins_count_down_to_blocked_one_verify_each() {
         )
         .unwrap_err();
     assert_eq!(kind(&e), "pin_blocked");
-    assert_eq!(c.call_json("cps.info", json!({})).unwrap()["pin"]["tries_left"], 0);
+    assert_eq!(
+        c.call_json("cps.info", json!({})).unwrap()["pin"]["tries_left"],
+        0
+    );
 }
 
 #[test]
@@ -157,9 +167,11 @@ fn a_right_pin_restores_the_tries() {
         "invalid_params",
         "a malformed PIN never reaches the card"
     );
-    assert_eq!(c.call_json("cps.info", json!({})).unwrap()["pin"]["tries_left"], 3);
+    assert_eq!(
+        c.call_json("cps.info", json!({})).unwrap()["pin"]["tries_left"],
+        3
+    );
 }
-
 
 #[test]
 fn a_verification_belongs_to_its_connection() {
@@ -262,7 +274,10 @@ fn bad_requests_get_errors_and_the_daemon_keeps_serving() {
     }
     let mut c = d.client();
     assert!(c.call_json("vitale.read", json!({})).is_ok());
-    assert_eq!(c.call_json("cps.info", json!({})).unwrap()["pin"]["tries_left"], 3);
+    assert_eq!(
+        c.call_json("cps.info", json!({})).unwrap()["pin"]["tries_left"],
+        3
+    );
 }
 
 /// `echo '{…}' | socat - UNIX-CONNECT:…` (the README's example) writes its
@@ -356,14 +371,23 @@ fn the_last_try_needs_consent() {
         "pin_last_try"
     );
     assert_eq!(
-        kind(&c.call_json("cps.verify_pin", json!({"pin": TEST_PIN})).unwrap_err()),
+        kind(
+            &c.call_json("cps.verify_pin", json!({"pin": TEST_PIN}))
+                .unwrap_err()
+        ),
         "pin_last_try"
     );
-    assert_eq!(c.call_json("cps.info", json!({})).unwrap()["pin"]["tries_left"], 1);
+    assert_eq!(
+        c.call_json("cps.info", json!({})).unwrap()["pin"]["tries_left"],
+        1
+    );
     let mut sign = sign;
     sign["allow_last_try"] = json!(true);
     assert!(c.call_json("cps.sign", sign).is_ok());
-    assert_eq!(c.call_json("cps.info", json!({})).unwrap()["pin"]["tries_left"], 3);
+    assert_eq!(
+        c.call_json("cps.info", json!({})).unwrap()["pin"]["tries_left"],
+        3
+    );
 }
 
 #[test]

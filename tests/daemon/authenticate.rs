@@ -453,7 +453,9 @@ fn data_objects_raw_and_situations_after_the_pin() {
 
     // Another connection's verification does not open them to this one.
     let mut other = d.client();
-    other.call_json("cps.verify_pin", json!({"pin": TEST_PIN})).unwrap();
+    other
+        .call_json("cps.verify_pin", json!({"pin": TEST_PIN}))
+        .unwrap();
     let names = labels(&c.call_json("cps.data_objects", json!({})).unwrap());
     assert!(!names.iter().any(|n| n.starts_with("CPS_ACTIVITY_")));
 

@@ -135,7 +135,10 @@ fn change_and_unblock_the_pin() {
         3
     );
     assert_eq!(
-        kind(&c.call_json("cps.verify_pin", json!({"pin": TEST_PIN})).unwrap_err()),
+        kind(
+            &c.call_json("cps.verify_pin", json!({"pin": TEST_PIN}))
+                .unwrap_err()
+        ),
         "pin_incorrect"
     );
     c.call_json("cps.verify_pin", json!({"pin": "5678"})).unwrap();
@@ -153,7 +156,10 @@ fn change_and_unblock_the_pin() {
             break;
         }
     }
-    assert_eq!(c.call_json("cps.info", json!({})).unwrap()["pin"]["tries_left"], 0);
+    assert_eq!(
+        c.call_json("cps.info", json!({})).unwrap()["pin"]["tries_left"],
+        0
+    );
     let e = c
         .call_json("cps.unblock_pin", json!({"puk": "00000000", "new": "2468"}))
         .unwrap_err();
@@ -318,7 +324,10 @@ fn the_reader_profile_names_each_slot_purpose() {
     ]);
     d.wait_cards(2);
     let mut c = d.client();
-    assert_eq!(c.call_json("readers.list", json!({})).unwrap()[0]["role"], Value::Null);
+    assert_eq!(
+        c.call_json("readers.list", json!({})).unwrap()[0]["role"],
+        Value::Null
+    );
     let e = c.call_json("cps.info", json!({})).unwrap_err();
     assert_eq!(kind(&e), "invalid_params");
 }

@@ -37,17 +37,23 @@ fn pinpad_verify_cancel_timeout_wrong_right_then_sign() {
 
     // The holder presses cancel: no try used.
     assert_eq!(control(&reader.control, "cancel"), "ok");
-    let e = c.call_json("cps.verify_pin", json!({ "pinpad": true })).unwrap_err();
+    let e = c
+        .call_json("cps.verify_pin", json!({ "pinpad": true }))
+        .unwrap_err();
     assert_eq!(kind(&e), "pin_cancelled", "{e}");
     // The holder walks away.
     assert_eq!(control(&reader.control, "timeout"), "ok");
-    let e = c.call_json("cps.verify_pin", json!({ "pinpad": true })).unwrap_err();
+    let e = c
+        .call_json("cps.verify_pin", json!({ "pinpad": true }))
+        .unwrap_err();
     assert_eq!(kind(&e), "pin_timeout", "{e}");
     assert_eq!(tries_left(&mut c), 3, "neither used a try");
 
     // A wrong PIN typed on the keypad.
     assert_eq!(control(&reader.control, "keys 0000"), "ok");
-    let e = c.call_json("cps.verify_pin", json!({ "pinpad": true })).unwrap_err();
+    let e = c
+        .call_json("cps.verify_pin", json!({ "pinpad": true }))
+        .unwrap_err();
     assert_eq!(kind(&e), "pin_incorrect", "{e}");
     assert_eq!(error_data(&e)["tries_left"], 2);
 

@@ -256,7 +256,9 @@ fn data_part(line: &str) -> String {
 fn lecteur_trace_prints_recent_then_live_lines() {
     let d = Daemon::start(&["--no-pcsc", "--sim"]);
     d.wait_cards(2);
-    d.client().call_json("vitale.read", json!({ "fresh": true })).unwrap();
+    d.client()
+        .call_json("vitale.read", json!({ "fresh": true }))
+        .unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_lecteur"))
         .args(["--socket", d.socket.to_str().unwrap(), "trace", "--recent-only"])
         .output()
@@ -404,7 +406,9 @@ fn a_serial_pinpad_verification_is_traced_without_its_pin() {
 
     let mut c = d.client();
     assert_eq!(control(&control_socket, "keys 0000"), "ok");
-    let e = c.call_json("cps.verify_pin", json!({ "pinpad": true })).unwrap_err();
+    let e = c
+        .call_json("cps.verify_pin", json!({ "pinpad": true }))
+        .unwrap_err();
     assert_eq!(kind(&e), "pin_incorrect", "{e}");
     assert_eq!(control(&control_socket, "keys 1234"), "ok");
     c.call_json("cps.verify_pin", json!({ "pinpad": true })).unwrap();

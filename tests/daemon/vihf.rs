@@ -145,7 +145,9 @@ fn a_cps3_assertion_verifies_with_xmlsec1_and_lecteur() {
     assert_eq!(purpose.attribute("displayName"), Some("Accès normal"));
 
     // The second situation, named by its structure id; the PIN is still verified.
-    let r = c.call_json("dmp.vihf", request(json!("399900000300015"))).unwrap();
+    let r = c
+        .call_json("dmp.vihf", request(json!("399900000300015")))
+        .unwrap();
     assert_eq!(r["situation"], 2);
     let xml = r["assertion"].as_str().unwrap();
     assert!(xmlsec1_verifies(d.dir.path(), xml));
@@ -194,17 +196,26 @@ fn the_pin_policy_and_bad_requests() {
     bad["purpose_of_use"] = json!("normal");
     bad["mode"] = json!("INDIRECTE_FANTAISIE");
     assert_eq!(kind(&a.call_json("dmp.vihf", bad).unwrap_err()), "invalid_params");
-    assert_eq!(a.call_json("cps.info", json!({})).unwrap()["pin"]["tries_left"], 3);
+    assert_eq!(
+        a.call_json("cps.info", json!({})).unwrap()["pin"]["tries_left"],
+        3
+    );
     let mut unknown = request(json!(1));
     unknown["lps"]["extra"] = json!("x");
-    assert_eq!(kind(&a.call_json("dmp.vihf", unknown).unwrap_err()), "invalid_params");
+    assert_eq!(
+        kind(&a.call_json("dmp.vihf", unknown).unwrap_err()),
+        "invalid_params"
+    );
 
     // A wrong PIN: one VERIFY, counted, never retried.
     let mut wrong = request(json!(1));
     wrong["pin"] = json!("0000");
     let e = a.call_json("dmp.vihf", wrong).unwrap_err();
     assert_eq!(kind(&e), "pin_incorrect");
-    assert_eq!(a.call_json("cps.info", json!({})).unwrap()["pin"]["tries_left"], 2);
+    assert_eq!(
+        a.call_json("cps.info", json!({})).unwrap()["pin"]["tries_left"],
+        2
+    );
 }
 
 #[test]

@@ -24,7 +24,9 @@ fn a_card_that_stays_in_is_read_once() {
     for _ in 0..3 {
         assert_eq!(c.call_json("vitale.read", json!({})).unwrap(), first);
         assert_eq!(
-            other.call_json("vitale.read", json!({"reader": "sim:1"})).unwrap(),
+            other
+                .call_json("vitale.read", json!({"reader": "sim:1"}))
+                .unwrap(),
             first
         );
     }

@@ -131,7 +131,9 @@ fn pcsc_cps2ter_objects_after_the_pin() {
     let reader = reader_with(&readers, "cps3").expect("a CPS3 reader");
     let mut c = d.client();
     let labels = |c: &mut lecteur_client::Client| -> Vec<String> {
-        let o = c.call_json("cps.data_objects", json!({ "reader": reader })).unwrap();
+        let o = c
+            .call_json("cps.data_objects", json!({ "reader": reader }))
+            .unwrap();
         o["objects"]
             .as_array()
             .unwrap()

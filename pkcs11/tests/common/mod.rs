@@ -6,8 +6,8 @@
 #![allow(dead_code)]
 
 use lecteur::api::{self, Api};
-use lecteur_client::Client;
 use lecteur::service::{Options, Service};
+use lecteur_client::Client;
 use lecteur_sim::SimReader;
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader};

@@ -12,15 +12,9 @@ pub enum LoadError {
     #[error("cannot find this program: {0}")]
     Exe(std::io::Error),
     #[error("{}: {source}", path.display())]
-    File {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    File { path: PathBuf, source: std::io::Error },
     #[error("starting {}: {source}", path.display())]
-    Spawn {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Spawn { path: PathBuf, source: std::io::Error },
     #[error("lecteurd exited: {0}")]
     Exited(std::process::ExitStatus),
     #[error("lecteurd did not open its socket within 10 s")]

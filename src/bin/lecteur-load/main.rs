@@ -10,8 +10,8 @@
 //! a lecteurd already running instead.
 
 mod client;
-mod error;
 mod daemon;
+mod error;
 mod mix;
 mod stats;
 

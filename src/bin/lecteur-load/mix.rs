@@ -97,14 +97,15 @@ impl Mix {
                 .into_iter()
                 .find(|m| m.key() == key)
                 .ok_or_else(|| MixError::Method(key.to_string()))?;
-            let weight: usize = weight
-                .parse()
-                .ok()
-                .filter(|w| *w <= 1000)
-                .ok_or_else(|| MixError::Weight {
-                    weight: weight.to_string(),
-                    key: key.to_string(),
-                })?;
+            let weight: usize =
+                weight
+                    .parse()
+                    .ok()
+                    .filter(|w| *w <= 1000)
+                    .ok_or_else(|| MixError::Weight {
+                        weight: weight.to_string(),
+                        key: key.to_string(),
+                    })?;
             cycle.extend(std::iter::repeat_n(method, weight));
         }
         if cycle.is_empty() {

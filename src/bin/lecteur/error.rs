@@ -18,10 +18,7 @@ pub enum CliError {
     #[error("{source} ({})", path.display())]
     Connect { path: PathBuf, source: ClientError },
     #[error("{}: {source}", path.display())]
-    File {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    File { path: PathBuf, source: std::io::Error },
     #[error("cannot read the PIN: {0}")]
     Pin(std::io::Error),
     /// The command line asks for something that cannot be done.

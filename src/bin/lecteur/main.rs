@@ -153,9 +153,11 @@ fn pin_or_prompt(pin: Option<String>) -> Result<Zeroizing<String>, CliError> {
     match pin {
         Some(p) => Ok(Zeroizing::new(p)),
         // Asked on the terminal without echo; without a terminal, one line of stdin.
-        None if std::io::IsTerminal::is_terminal(&std::io::stdin()) => rpassword::prompt_password("CPS PIN: ")
-            .map(Zeroizing::new)
-            .map_err(CliError::Pin),
+        None if std::io::IsTerminal::is_terminal(&std::io::stdin()) => {
+            rpassword::prompt_password("CPS PIN: ")
+                .map(Zeroizing::new)
+                .map_err(CliError::Pin)
+        }
         None => {
             let mut line = Zeroizing::new(String::new());
             std::io::stdin().read_line(&mut line).map_err(CliError::Pin)?;
@@ -198,8 +200,14 @@ fn run(cli: Cli) -> Result<(), CliError> {
     let json = cli.json;
     match cli.command {
         Command::Demo | Command::Atr { .. } | Command::Diag(_) => unreachable!("handled above"),
-        Command::Dmp { command } => print(json, &dmp::vihf(&mut client, command, pin_or_prompt)?, dmp::written),
-        Command::Readers => print(json, &client.call::<ReadersList>(&NoParams {})?, |r| show::readers(r)),
+        Command::Dmp { command } => print(
+            json,
+            &dmp::vihf(&mut client, command, pin_or_prompt)?,
+            dmp::written,
+        ),
+        Command::Readers => print(json, &client.call::<ReadersList>(&NoParams {})?, |r| {
+            show::readers(r)
+        }),
         Command::Watch => {
             client.call::<EventsSubscribe>(&NoParams {})?;
             loop {
@@ -213,10 +221,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Trace { recent_only } => return trace::run(&mut client, json, recent_only),
         Command::Vitale { reader } => {
-            let params = VitaleParams {
-                reader,
-                fresh: false,
-            };
+            let params = VitaleParams { reader, fresh: false };
             print(json, &client.call::<VitaleRead>(&params)?, show::vitale)
         }
         Command::Cps { command } => cps(&mut client, json, command)?,

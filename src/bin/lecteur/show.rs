@@ -22,7 +22,11 @@ pub fn readers(list: &[ReaderView]) -> String {
 }
 
 pub fn event(e: &Event) -> String {
-    let card = e.card.as_ref().map(|c| format!(" {}", c.kind)).unwrap_or_default();
+    let card = e
+        .card
+        .as_ref()
+        .map(|c| format!(" {}", c.kind))
+        .unwrap_or_default();
     format!("{} {}{}", e.kind.as_str(), e.reader, card)
 }
 
@@ -87,7 +91,11 @@ pub fn cps_info(v: &CpsInfo) -> String {
     );
     for c in &v.certificates {
         let expired = if c.expired { " EXPIRED" } else { "" };
-        out += &format!("\n  {} certificate until {}{expired}", usage(c.usage), c.not_after);
+        out += &format!(
+            "\n  {} certificate until {}{expired}",
+            usage(c.usage),
+            c.not_after
+        );
     }
     for st in v.situations.iter().flatten() {
         out += &format!(

@@ -132,7 +132,10 @@ mod tests {
         let mut r = Replay::new([
             ("002241A406800102840182".to_string(), "9000".to_string()),
             (
-                format!("0088000033{}{D}", hex::encode_upper(crate::card::cps::DigestAlg::Sha256.prefix())),
+                format!(
+                    "0088000033{}{D}",
+                    hex::encode_upper(crate::card::cps::DigestAlg::Sha256.prefix())
+                ),
                 "6982".into(),
             ),
         ]);
