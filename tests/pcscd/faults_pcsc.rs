@@ -261,7 +261,7 @@ fn the_card_wait_is_lecteurd_s_option() {
         .call_json("vitale.read", json!({ "reader": vitale, "fresh": true }))
         .unwrap_err();
     let waited = t.elapsed();
-    assert_eq!(e.kind(), Some("reader_busy"), "{e}");
+    assert_eq!(e.kind(), Some(lecteur_proto::ErrorKind::ReaderBusy), "{e}");
     assert!(
         waited >= Duration::from_millis(1800) && waited <= Duration::from_secs(2) + BOUND,
         "reader_busy after {waited:?}"

@@ -150,7 +150,7 @@ mod tests {
     fn the_builtin_pin_lengths_are_the_contract_ones() {
         let p = Profiles::builtin().unwrap();
         for pin in [&p.cps3.pin, &p.cps4.pin] {
-            let range = pin.min_length as usize..=pin.max_length as usize;
+            let range = pin.min_length..=pin.max_length;
             assert_eq!(range, lecteur_proto::cps::PIN_LENGTH);
         }
     }
