@@ -154,7 +154,7 @@ impl std::fmt::Debug for ExtraFile {
 }
 
 /// One card-verifiable certificate of the card (hex values, as read).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct CardCertificate {
     /// The file it was read from (file id, hex).
     pub file: String,

@@ -314,7 +314,12 @@ fn vitale2_cards() {
         serde_json::json!({"country": "350"})
     );
     assert_eq!(
-        d.beneficiaries[0].nir_parts.as_ref().unwrap().sex_label,
+        d.beneficiaries[0]
+            .nir_parts
+            .as_ref()
+            .unwrap()
+            .sex_label
+            .as_deref(),
         Some("féminin")
     );
 

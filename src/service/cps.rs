@@ -9,7 +9,6 @@
 use super::worker::{ConnId, SlotCtx};
 use super::{card_view_as, open, Service, ServiceError};
 use crate::apdu::{Channel, StatusWord};
-use crate::card::codes::Coded;
 use crate::card::cps::{
     CertificateInfo, CpsCard, CpsCardInfo, KeyUsage, PinStatus, RawObject, SignScheme, Situation,
 };
@@ -323,49 +322,31 @@ fn info_view(
     private: Option<(&Vec<Situation>, &Vec<RawObject>)>,
 ) -> api::CpsInfo {
     let card = card_view_as(kind, atr);
-    let h = &info.holder;
     api::CpsInfo {
         card: api::CpsCard {
             kind: card.kind,
             atr: card.atr,
             serial: info.serial.clone(),
             generation: info.generation.to_string(),
-            card_type: info.card_type.as_ref().map(coded),
-            category: info.category.as_ref().map(coded),
+            card_type: info.card_type.clone(),
+            category: info.category.clone(),
             validity_start: info.validity_start.clone(),
             validity_end: info.validity_end.clone(),
-            actua: info.actua.as_ref().map(|a| api::Actua {
-                start: a.start.clone(),
-                end: a.end.clone(),
-            }),
+            actua: info.actua.clone(),
         },
-        holder: api::Holder {
-            national_id: h.national_id.clone(),
-            id_type: h.id_type.as_ref().map(coded),
-            id_number: h.id_number.clone(),
-            surname: h.surname.clone(),
-            given_name: h.given_name.clone(),
-            civility: h.civility.clone(),
-        },
-        profession: info.profession.as_ref().map(coded),
+        holder: info.holder.clone(),
+        profession: info.profession.clone(),
         professional_category: info.professional_category.clone(),
-        specialty: info.specialty.as_ref().map(coded),
+        specialty: info.specialty.clone(),
         certificates: info.certificates.iter().map(certificate).collect(),
         pin: api::PinTries {
             tries_left: info.pin.tries_left,
             tries_max: info.pin.tries_max,
         },
-        situations: private.map(|p| p.0.iter().map(situation).collect()),
+        situations: private.map(|p| p.0.clone()),
         // No public source says what the CPS2ter objects hold: raw only.
         cps2ter_objects: private.map(|p| p.1.iter().map(data_object).collect()),
         warnings: info.warnings.clone(),
-    }
-}
-
-fn coded(c: &Coded) -> api::Coded {
-    api::Coded {
-        code: c.code.clone(),
-        label: c.label.clone(),
     }
 }
 
@@ -383,18 +364,6 @@ fn certificate(c: &CertificateInfo) -> api::Certificate {
         expired: c.expired,
         key_bits: c.key_bits,
         der: c.der.clone(),
-    }
-}
-
-fn situation(s: &Situation) -> api::Situation {
-    api::Situation {
-        index: s.index,
-        structure_name: s.structure_name.clone(),
-        structure_id: s.structure_id.clone(),
-        structure_id_type: s.structure_id_type.as_ref().map(coded),
-        sector: s.sector.as_ref().map(coded),
-        mode: s.mode.clone(),
-        status: s.status.clone(),
     }
 }
 

@@ -1,10 +1,8 @@
 use super::worker::SlotCtx;
 use super::{card_view, open, ConnId, Service, ServiceError};
 use crate::apdu::Channel;
-use crate::card::nir::Place;
 use crate::card::vitale::{self, VitaleData};
 use crate::card::{CardKind, Profiles};
-use lecteur_proto::vitale as api;
 use lecteur_proto::vitale::VitaleResult;
 use std::sync::Arc;
 
@@ -102,84 +100,11 @@ fn view(card: lecteur_proto::system::CardView, data: VitaleData) -> VitaleResult
     VitaleResult {
         card,
         validity_start: data.validity_start,
-        beneficiaries: data.beneficiaries.into_iter().map(beneficiary).collect(),
-        extra: data.extra.into_iter().map(extra).collect(),
-        extra_files: data
-            .extra_files
-            .into_iter()
-            .map(|f| api::ExtraFile {
-                application: f.application,
-                fid: f.fid,
-                name: f.name,
-                hex: f.hex,
-            })
-            .collect(),
-        certificates: data
-            .certificates
-            .into_iter()
-            .map(|c| api::CardCertificate {
-                file: c.file,
-                certificate: c.certificate,
-                ca_signature: c.ca_signature,
-                public_key_remainder: c.public_key_remainder,
-            })
-            .collect(),
+        beneficiaries: data.beneficiaries,
+        extra: data.extra,
+        extra_files: data.extra_files,
+        certificates: data.certificates,
         pan: data.pan,
         warnings: data.warnings,
-    }
-}
-
-fn extra(e: vitale::Extra) -> api::Extra {
-    api::Extra {
-        path: e.path,
-        tag: e.tag,
-        hex: e.hex,
-    }
-}
-
-fn beneficiary(b: vitale::Beneficiary) -> api::Beneficiary {
-    let r = b.rights;
-    api::Beneficiary {
-        nir: b.nir,
-        nir_key: b.nir_key,
-        nir_valid: b.nir_valid,
-        nir_parts: b.nir_parts.map(|p| api::NirParts {
-            sex: p.sex,
-            sex_label: p.sex_label.map(str::to_string),
-            birth_year: p.birth_year,
-            birth_month: p.birth_month,
-            place: match p.place {
-                Place::France { departement, commune } => api::Place::France { departement, commune },
-                Place::Abroad { country } => api::Place::Abroad { country },
-            },
-        }),
-        surname: b.surname,
-        first_name: b.first_name,
-        birth_date: api::BirthDate {
-            raw: b.birth_date.raw,
-            iso: b.birth_date.iso,
-            lunar: b.birth_date.lunar,
-            year_only: b.birth_date.year_only,
-            computation_date: b.birth_date.computation_date,
-        },
-        nationality: b.nationality,
-        rights: api::Rights {
-            regime: r.regime,
-            caisse: r.caisse,
-            centre: r.centre,
-            code_gestion: r.code_gestion,
-            quality: r.quality,
-            birth_rank: r.birth_rank,
-            amc: r.amc,
-            amo_periods: r
-                .amo_periods
-                .into_iter()
-                .map(|p| api::Period {
-                    start: p.start,
-                    end: p.end,
-                })
-                .collect(),
-        },
-        extra: b.extra.into_iter().map(extra).collect(),
     }
 }

@@ -245,6 +245,19 @@ pub fn kind(e: &ClientError) -> &str {
     e.kind().map_or("?", lecteur_proto::ErrorKind::as_str)
 }
 
+/// Runs the `lecteur` CLI: (success, stdout, stderr).
+pub fn lecteur(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_lecteur"))
+        .args(args)
+        .output()
+        .expect("run lecteur");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 /// An API error's `data`, as it went on the wire.
 pub fn error_data(e: &ClientError) -> Value {
     match e.rpc() {

@@ -318,18 +318,6 @@ profession_label = "Médecin \"généraliste\""
     );
 }
 
-fn lecteur(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_lecteur"))
-        .args(args)
-        .output()
-        .expect("run lecteur");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
 #[test]
 fn the_command_line_writes_and_verifies() {
     let d = Daemon::start(&["--no-pcsc", "--sim"]);

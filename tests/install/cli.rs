@@ -1,19 +1,6 @@
 //! The `lecteur` command line as a person runs it.
 
 use crate::common::*;
-use std::process::Command;
-
-fn lecteur(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_lecteur"))
-        .args(args)
-        .output()
-        .expect("run lecteur");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 #[test]
 fn atr_needs_no_reader() {
