@@ -11,6 +11,9 @@ pub mod vpcd;
 pub use serial::SerialSim;
 
 use lecteur_client::{Client, ClientError};
+use lecteur_proto::cps::{KeyUsage, SignAlgorithm, SignParams};
+use lecteur_proto::method::{CpsSign, VitaleRead};
+use lecteur_proto::vitale::VitaleParams;
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
@@ -329,21 +332,28 @@ pub fn read_and_sign(d: &Daemon) {
     let readers = d.wait_cards(2);
     let mut c = d.client();
     let vitale_reader = reader_with(&readers, "vitale2").expect("a Vitale reader");
-    let v = c
-        .call_json("vitale.read", json!({ "reader": vitale_reader }))
-        .unwrap();
-    let list = v["beneficiaries"].as_array().expect("beneficiaries");
-    assert!(list.len() >= 2, "{v}");
-    assert!(list.iter().all(|b| b["nir_valid"] == true));
+    let read = VitaleParams {
+        reader: Some(vitale_reader),
+        fresh: false,
+    };
+    let v = c.call::<VitaleRead>(&read).unwrap();
+    assert!(v.beneficiaries.len() >= 2, "{v:?}");
+    assert!(v.beneficiaries.iter().all(|b| b.nir_valid));
     let data = b"prescription";
+    let sign = SignParams {
+        reader: None,
+        pin: Some(TEST_PIN.to_string().into()),
+        pinpad: false,
+        allow_last_try: false,
+        key: KeyUsage::Signature,
+        algorithm: SignAlgorithm::RsaPkcs1Sha256,
+        data: Some(data.to_vec()),
+        digest: None,
+    };
     let r = c
-        .call_json("cps.sign", json!({ "pin": TEST_PIN, "key": "signature", "algorithm": "rsa-pkcs1-sha256", "data_b64": b64(data) }))
+        .call::<CpsSign>(&sign)
         .unwrap_or_else(|e| panic!("cps.sign: {e}; log: {}", d.log()));
-    assert!(verify_signature(
-        &unb64(&r["certificate_der_b64"]),
-        data,
-        &unb64(&r["signature_b64"])
-    ));
+    assert!(verify_signature(&r.certificate_der, data, &r.signature));
 }
 
 /// Waits for the next event of `kind` on `reader`.
