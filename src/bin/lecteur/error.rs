@@ -44,8 +44,8 @@ pub enum CliError {
     NotUtf8(PathBuf),
     #[error(transparent)]
     Atr(#[from] crate::atr::AtrInputError),
-    #[error("{0}")]
-    Diag(String),
+    #[error(transparent)]
+    Bundle(#[from] crate::diag::bundle::BundleError),
 }
 
 impl CliError {

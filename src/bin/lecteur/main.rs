@@ -191,7 +191,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
     let path = lecteur_client::socket_path(cli.socket.as_deref());
     if let Command::Diag(args) = cli.command {
         // Findings are printed either way; errors among them give status 1.
-        return match diag::run(&path, cli.json, args).map_err(CliError::Diag)? {
+        return match diag::run(&path, cli.json, args)? {
             true => Ok(()),
             false => std::process::exit(1),
         };
