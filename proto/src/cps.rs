@@ -73,6 +73,16 @@ pub enum KeyUsage {
     Authentication,
 }
 
+impl KeyUsage {
+    /// As on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyUsage::Signature => "signature",
+            KeyUsage::Authentication => "authentication",
+        }
+    }
+}
+
 /// `cps.sign`'s algorithm: rsa-pss-sha256 (salt 32, MGF1-SHA-256) on a CPS4 only.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum SignAlgorithm {

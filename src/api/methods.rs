@@ -4,7 +4,7 @@
 
 use super::rpc::RpcError;
 use super::Api;
-use crate::card::cps::{parse_digest_info, KeyUsage, SignScheme};
+use crate::card::cps::{parse_digest_info, SignScheme};
 use crate::dmp::vihf::{self, Lps};
 use crate::service::{AuthInput, ConnId, Freshness, LastTry, PinEntry, SignInput, SituationPick};
 use lecteur_proto::cps::{self as p, AuthAlgorithm, SignAlgorithm};
@@ -108,10 +108,6 @@ pub async fn call(api: &Api, conn: ConnId, request: Request) -> Result<Reply, Rp
             reply::<CpsCertificates>(svc.cps_certificates(conn, p.reader.as_deref()).await?)
         }
         Request::CpsSign(p) => {
-            let usage = match p.key {
-                p::KeyUsage::Signature => KeyUsage::Signature,
-                p::KeyUsage::Authentication => KeyUsage::Authentication,
-            };
             let input = match data_or(p.data, p.digest, "digest_b64")? {
                 Input::Data(data) => SignInput::Data(data),
                 Input::Other(digest) if digest.len() == 32 => SignInput::Digest(digest),
@@ -125,7 +121,7 @@ pub async fn call(api: &Api, conn: ConnId, request: Request) -> Result<Reply, Rp
             let allow = last_try(p.allow_last_try);
             let scheme = scheme(p.algorithm);
             reply::<CpsSign>(
-                svc.cps_sign(conn, p.reader.as_deref(), entry, allow, usage, scheme, input)
+                svc.cps_sign(conn, p.reader.as_deref(), entry, allow, p.key, scheme, input)
                     .await?,
             )
         }

@@ -71,7 +71,7 @@ fn cps3_info_matches_the_card_description() {
     );
     assert_eq!(info.certificates.len(), 2);
     for (c, usage) in info.certificates.iter().zip(["signature", "authentication"]) {
-        assert_eq!(c.usage, usage);
+        assert_eq!(c.usage.as_str(), usage);
         assert!(!c.expired && c.key_bits == 2048);
         assert!(c.subject.contains("899900038839"), "{}", c.subject);
         assert_eq!(c.not_after, "2034-01-01T00:00:00Z");

@@ -9,9 +9,7 @@
 use super::worker::{ConnId, SlotCtx};
 use super::{card_view_as, open, Service, ServiceError};
 use crate::apdu::{Channel, StatusWord};
-use crate::card::cps::{
-    CertificateInfo, CpsCard, CpsCardInfo, KeyUsage, PinStatus, RawObject, SignScheme, Situation,
-};
+use crate::card::cps::{CpsCard, CpsCardInfo, KeyUsage, PinStatus, RawObject, SignScheme, Situation};
 use crate::card::{CardError, CardKind};
 use crate::transport::PinpadVerify;
 use lecteur_proto::cps as api;
@@ -230,7 +228,7 @@ fn certificate_of(ctx: &mut SlotCtx, card: &CpsCard, usage: KeyUsage) -> Result<
         .info
         .certificates
         .iter()
-        .find(|c| c.usage == usage.as_str())
+        .find(|c| c.usage == usage)
         .map(|c| c.der.clone())
         .ok_or_else(|| ServiceError::UnsupportedCard(format!("no {} certificate", usage.as_str())))
 }
@@ -338,7 +336,7 @@ fn info_view(
         profession: info.profession.clone(),
         professional_category: info.professional_category.clone(),
         specialty: info.specialty.clone(),
-        certificates: info.certificates.iter().map(certificate).collect(),
+        certificates: info.certificates.clone(),
         pin: api::PinTries {
             tries_left: info.pin.tries_left,
             tries_max: info.pin.tries_max,
@@ -347,23 +345,6 @@ fn info_view(
         // No public source says what the CPS2ter objects hold: raw only.
         cps2ter_objects: private.map(|p| p.1.iter().map(data_object).collect()),
         warnings: info.warnings.clone(),
-    }
-}
-
-fn certificate(c: &CertificateInfo) -> api::Certificate {
-    api::Certificate {
-        usage: if c.usage == KeyUsage::Authentication.as_str() {
-            api::KeyUsage::Authentication
-        } else {
-            api::KeyUsage::Signature
-        },
-        subject: c.subject.clone(),
-        issuer: c.issuer.clone(),
-        not_before: c.not_before.clone(),
-        not_after: c.not_after.clone(),
-        expired: c.expired,
-        key_bits: c.key_bits,
-        der: c.der.clone(),
     }
 }
 
@@ -491,12 +472,7 @@ impl Service {
         reader: Option<&str>,
     ) -> Result<Vec<api::Certificate>, ServiceError> {
         self.with_cps(conn, reader, move |Cps { ctx, card, .. }| {
-            Ok(cached_info(ctx, &card)?
-                .info
-                .certificates
-                .iter()
-                .map(certificate)
-                .collect())
+            Ok(cached_info(ctx, &card)?.info.certificates.clone())
         })
         .await
     }

@@ -74,7 +74,7 @@ impl Service {
             let certificate = info
                 .certificates
                 .iter()
-                .find(|c| c.usage == KeyUsage::Signature.as_str())
+                .find(|c| c.usage == KeyUsage::Signature)
                 .ok_or_else(|| unsupported("signature certificate"))?
                 .der
                 .clone();

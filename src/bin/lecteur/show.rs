@@ -1,6 +1,6 @@
 //! Human output of the CLI, one function per result shape.
 
-use lecteur_proto::cps::{Certificate, Coded, CpsInfo, KeyUsage, Signature, TriesLeft};
+use lecteur_proto::cps::{Certificate, Coded, CpsInfo, Signature, TriesLeft};
 use lecteur_proto::event::Event;
 use lecteur_proto::system::ReaderView;
 use lecteur_proto::vitale::VitaleResult;
@@ -66,13 +66,6 @@ fn or_dash(s: &Option<String>) -> &str {
     s.as_deref().unwrap_or("-")
 }
 
-fn usage(u: KeyUsage) -> &'static str {
-    match u {
-        KeyUsage::Signature => "signature",
-        KeyUsage::Authentication => "authentication",
-    }
-}
-
 pub fn cps_info(v: &CpsInfo) -> String {
     let h = &v.holder;
     let mut out = format!(
@@ -93,7 +86,7 @@ pub fn cps_info(v: &CpsInfo) -> String {
         let expired = if c.expired { " EXPIRED" } else { "" };
         out += &format!(
             "\n  {} certificate until {}{expired}",
-            usage(c.usage),
+            c.usage.as_str(),
             c.not_after
         );
     }
@@ -116,7 +109,7 @@ pub fn verified(v: &TriesLeft) -> String {
 pub fn certificate(c: &Certificate) -> String {
     format!(
         "{} certificate: {} (valid until {})",
-        usage(c.usage),
+        c.usage.as_str(),
         c.subject,
         c.not_after
     )

@@ -12,45 +12,14 @@ use super::stamp::{self, Actua, CardStamp};
 use super::{card, KeyUsage};
 use crate::apdu::Exchange;
 use crate::card::profile::{CpsProfile, Generation};
-use base64::Engine;
-use serde::{Serialize, Serializer};
+use serde::Serialize;
 use std::time::SystemTime;
 
-/// The holder, as the card names them. Never logged.
-/// The holder, as the API gives it.
+/// The holder, as the card names them (the API's type). Never logged.
 pub use lecteur_proto::cps::Holder as CpsHolder;
 
-fn b64<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(v))
-}
-
-/// One certificate of the card.
-#[derive(Clone, PartialEq, Eq, Serialize)]
-pub struct CertificateInfo {
-    /// `signature` or `authentication`.
-    pub usage: &'static str,
-    /// RFC 4514.
-    pub subject: String,
-    pub issuer: String,
-    /// `YYYY-MM-DDTHH:MM:SSZ`.
-    pub not_before: String,
-    pub not_after: String,
-    pub expired: bool,
-    pub key_bits: usize,
-    #[serde(rename = "der_b64", serialize_with = "b64")]
-    pub der: Vec<u8>,
-}
-
-// The subject holds the holder's name.
-impl std::fmt::Debug for CertificateInfo {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CertificateInfo")
-            .field("usage", &self.usage)
-            .field("not_after", &self.not_after)
-            .field("expired", &self.expired)
-            .finish_non_exhaustive()
-    }
-}
+/// One certificate of the card (the API's type).
+pub use lecteur_proto::cps::Certificate as CertificateInfo;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CpsCardInfo {
@@ -214,7 +183,7 @@ fn certificates(
             )?;
             let c = cert::parse(&der)?;
             let info = CertificateInfo {
-                usage: usage.as_str(),
+                usage,
                 subject: c.subject.clone(),
                 issuer: c.issuer.clone(),
                 not_before: c.not_before.clone(),

@@ -4,7 +4,7 @@
 
 use super::report::Report;
 use lecteur_client::Client;
-use lecteur_proto::cps::{Certificate, KeyUsage, PinTries};
+use lecteur_proto::cps::{Certificate, PinTries};
 use lecteur_proto::method::{CpsCertificates, CpsInfo};
 use lecteur_proto::system::ReaderParams;
 use lecteur_proto::ErrorKind;
@@ -89,10 +89,7 @@ fn pin(id: &str, pin: PinTries, report: &mut Report) -> Value {
 }
 
 fn certificate(id: &str, c: &Certificate, now: i64, report: &mut Report) -> Value {
-    let usage = match c.usage {
-        KeyUsage::Signature => "signature",
-        KeyUsage::Authentication => "authentication",
-    };
+    let usage = c.usage.as_str();
     let not_after = c.not_after.as_str();
     let days = parse_utc(not_after).map(|t| (t - now).div_euclid(86_400));
     let expired = c.expired || days.is_some_and(|d| d < 0);
