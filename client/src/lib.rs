@@ -219,3 +219,76 @@ impl Client {
         self.notifications.drain(..).collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lecteur_proto::cps::VerifyPinParams;
+    use lecteur_proto::event::EventType;
+    use lecteur_proto::method::CpsVerifyPin;
+    use std::os::unix::net::UnixListener;
+
+    /// A daemon of one connection that answers each request line with the
+    /// given lines, and hands back what it read.
+    fn daemon(answers: Vec<Vec<&'static str>>) -> (std::path::PathBuf, std::thread::JoinHandle<Vec<String>>) {
+        let dir = std::env::temp_dir().join(format!(
+            "lecteur-client-test-{}-{}",
+            std::process::id(),
+            answers.len()
+        ));
+        let _ = std::fs::create_dir_all(&dir);
+        let path = dir.join("s");
+        let _ = std::fs::remove_file(&path);
+        let listener = UnixListener::bind(&path).unwrap();
+        let server = std::thread::spawn(move || {
+            let (stream, _) = listener.accept().unwrap();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut writer = stream;
+            let mut seen = Vec::new();
+            for lines in answers {
+                let mut line = String::new();
+                reader.read_line(&mut line).unwrap();
+                seen.push(line);
+                for l in lines {
+                    writer.write_all(format!("{l}\n").as_bytes()).unwrap();
+                }
+            }
+            seen
+        });
+        (path, server)
+    }
+
+    #[test]
+    fn typed_calls_keep_the_events_that_come_first() {
+        let (path, server) = daemon(vec![
+            vec![
+                r#"{"jsonrpc":"2.0","method":"event","params":{"type":"card.removed","reader":"sim:0","card":null}}"#,
+                r#"{"jsonrpc":"2.0","id":1,"result":{"tries_left":3}}"#,
+            ],
+            vec![
+                r#"{"jsonrpc":"2.0","id":2,"error":{"code":-32005,"message":"wrong PIN, 2 tries left","data":{"kind":"pin_incorrect","tries_left":2}}}"#,
+            ],
+        ]);
+        let mut c = Client::connect(&path).unwrap();
+        let pin = VerifyPinParams {
+            pin: Some("1234".to_string().into()),
+            ..Default::default()
+        };
+        assert_eq!(c.call::<CpsVerifyPin>(&pin).unwrap().tries_left, 3);
+        let e = c.call::<CpsVerifyPin>(&pin).unwrap_err();
+        assert_eq!(e.kind(), Some(ErrorKind::PinIncorrect));
+        assert_eq!(e.rpc().and_then(|r| r.data.tries_left), Some(2));
+        let events = c.take_events();
+        assert_eq!(events.len(), 1);
+        assert_eq!(
+            (events[0].kind, events[0].reader.as_str()),
+            (EventType::CardRemoved, "sim:0")
+        );
+        let seen = server.join().unwrap();
+        assert_eq!(
+            serde_json::from_str::<Value>(&seen[0]).unwrap(),
+            serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "cps.verify_pin", "params": {"pin": "1234"}})
+        );
+        assert!(matches!(c.next_notification(), Err(ClientError::Closed)));
+    }
+}
