@@ -15,7 +15,33 @@ fn is_false(b: &bool) -> bool {
 }
 
 /// A PIN in a request: 4 to 8 digits.
-const PIN: &str = "^[0-9]{4,8}$";
+pub(crate) const PIN: &str = "^[0-9]{4,8}$";
+
+/// A struct of the params of a method that signs (`cps.sign`,
+/// `cps.authenticate`, `dmp.vihf`): the reader and the PIN policy's fields
+/// (the same for all three), then the method's own.
+macro_rules! signing_params {
+    ($(#[$meta:meta])* pub struct $name:ident { $($fields:tt)* }) => {
+        $(#[$meta])*
+        pub struct $name {
+            /// Reader id (e.g. `pcsc:0`, `serial:0.1`, `sim:1`) or name. May be left out when exactly one slot holds a card of the kind needed.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub reader: Option<String>,
+            /// With it, verify and sign in one call; without, this connection must have verified the PIN.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            #[schemars(with = "String", regex(pattern = $crate::cps::PIN))]
+            pub pin: Option<Zeroizing<String>>,
+            /// Verify with the reader's keypad first.
+            #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+            pub pinpad: bool,
+            /// Needed to present a PIN when one try is left (else pin_last_try, and nothing is sent).
+            #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+            pub allow_last_try: bool,
+            $($fields)*
+        }
+    };
+}
+pub(crate) use signing_params;
 
 /// `cps.verify_pin`: `pin` or `pinpad: true`, never both.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
@@ -105,23 +131,11 @@ pub enum AuthAlgorithm {
     RsaPssSha256,
 }
 
+signing_params! {
 /// `cps.sign`: `data` (hashed with SHA-256 by lecteurd) or a SHA-256 `digest`.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignParams {
-    /// Reader id (e.g. `pcsc:0`, `serial:0.1`, `sim:1`) or name. May be left out when exactly one slot holds a card of the kind needed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reader: Option<String>,
-    /// With it, verify and sign in one call; without, this connection must have verified the PIN.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(with = "String", regex(pattern = PIN))]
-    pub pin: Option<Zeroizing<String>>,
-    /// Verify with the reader's keypad first.
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub pinpad: bool,
-    /// Needed to present a PIN when one try is left (else pin_last_try, and nothing is sent).
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub allow_last_try: bool,
     pub key: KeyUsage,
     #[serde(default)]
     pub algorithm: SignAlgorithm,
@@ -144,25 +158,14 @@ pub struct SignParams {
     #[schemars(with = "String", extend("contentEncoding" = "base64"))]
     pub digest: Option<Vec<u8>>,
 }
+}
 
+signing_params! {
 /// `cps.authenticate`: `data` (hashed with SHA-256, wrapped in its
 /// DigestInfo) or a DigestInfo ([`crate::parse_digest_info`] says which).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AuthenticateParams {
-    /// Reader id (e.g. `pcsc:0`, `serial:0.1`, `sim:1`) or name. May be left out when exactly one slot holds a card of the kind needed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reader: Option<String>,
-    /// With it, verify and sign in one call; without, this connection must have verified the PIN.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(with = "String", regex(pattern = PIN))]
-    pub pin: Option<Zeroizing<String>>,
-    /// Verify with the reader's keypad first.
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub pinpad: bool,
-    /// Needed to present a PIN when one try is left (else pin_last_try, and nothing is sent).
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub allow_last_try: bool,
     #[serde(default)]
     pub algorithm: AuthAlgorithm,
     /// Data to hash with SHA-256 and wrap in the SHA-256 DigestInfo. Exactly one of data_b64 and digest_info_b64.
@@ -183,6 +186,7 @@ pub struct AuthenticateParams {
     )]
     #[schemars(with = "String", extend("contentEncoding" = "base64"))]
     pub digest_info: Option<Vec<u8>>,
+}
 }
 
 /// The answer of a PIN method.

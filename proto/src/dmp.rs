@@ -1,6 +1,7 @@
 //! `dmp.vihf`: a signed VIHF 3.0 assertion (docs/vihf.md).
 
 use crate::bytes::b64;
+use crate::cps::signing_params;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
@@ -35,22 +36,10 @@ fn default_mode() -> String {
     "DIRECTE".into()
 }
 
+signing_params! {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VihfParams {
-    /// Reader id (e.g. `pcsc:0`, `serial:0.1`, `sim:1`) or name. May be left out when exactly one slot holds a card of the kind needed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reader: Option<String>,
-    /// With it, verify and sign in one call; without, this connection must have verified the PIN.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(with = "String", regex(pattern = "^[0-9]{4,8}$"))]
-    pub pin: Option<Zeroizing<String>>,
-    /// Verify with the reader's keypad first.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub pinpad: bool,
-    /// Needed to present a PIN when one try is left (else pin_last_try, and nothing is sent).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub allow_last_try: bool,
     /// The situation d'exercice: its `index` in cps.info (1 to 16) or its structure id.
     pub situation: SituationRef,
     /// The patient's INS (letters and digits) and the OID of its kind (1.2.250.1.213.1.4.8 NIR, .10 test NIR…): written INS^^^&OID&ISO^NH.
@@ -62,6 +51,7 @@ pub struct VihfParams {
     /// Authentification_mode, one of the VIHF profile's.
     #[serde(default = "default_mode")]
     pub mode: String,
+}
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
