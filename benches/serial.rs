@@ -11,7 +11,7 @@
 //! Needs `cargo build --release --workspace` (for `lecteur-sim`). QUICK=1
 //! runs fewer iterations.
 
-use lecteur::client::Client;
+use lecteur_client::Client;
 use serde_json::json;
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
@@ -60,7 +60,7 @@ fn lecteurd(children: &mut Children, dir: &Path, link: &Path) -> Client {
     let mut c = Client::connect(&socket).expect("connect");
     c.set_timeout(Some(Duration::from_secs(30))).unwrap();
     wait_for("both cards", || {
-        c.call("readers.list", json!({})).ok().and_then(|r| {
+        c.call_json("readers.list", json!({})).ok().and_then(|r| {
             r.as_array()
                 .map(|a| a.iter().filter(|s| !s["card"].is_null()).count())
         }) == Some(2)
@@ -78,7 +78,10 @@ fn control(socket: &Path, line: &str) {
 
 fn next_event(c: &mut Client, kind: &str) {
     for _ in 0..50 {
-        let ev = c.next_event().expect("an event");
+        let ev = c
+            .next_notification_json()
+            .map(|(_, params)| params)
+            .expect("an event");
         if ev["type"] == kind && ev["reader"] == "serial:0.1" {
             return;
         }
@@ -112,7 +115,7 @@ fn insertion_to_event(rounds: usize) {
     let socket: PathBuf = dir.path().join("lecteur.sock");
     let mut events = Client::connect(&socket).unwrap();
     events.set_timeout(Some(Duration::from_secs(30))).unwrap();
-    events.call("events.subscribe", json!({})).unwrap();
+    events.call_json("events.subscribe", json!({})).unwrap();
     let (mut took, mut removals) = (Vec::new(), Vec::new());
     for i in 0..rounds {
         // Move cards at varying moments of the pollers' cycles.
@@ -157,13 +160,13 @@ fn wire_time(reads: usize) {
     let mut children = Children(Vec::new());
     let mut c = lecteurd(&mut children, dir.path(), &link);
     let params = json!({ "reader": "serial:0.1", "fresh": true });
-    c.call("vitale.read", params.clone()).expect("warm-up read");
+    c.call_json("vitale.read", params.clone()).expect("warm-up read");
     let mut ratios = Vec::new();
     let mut last = (0, Duration::ZERO);
     for _ in 0..reads {
         let before = counts.total();
         let t = Instant::now();
-        c.call("vitale.read", params.clone()).expect("vitale.read");
+        c.call_json("vitale.read", params.clone()).expect("vitale.read");
         let took = t.elapsed();
         let bytes = counts.total() - before;
         let bound = bytes as f64 * f64::from(lecteur_sim::serial::pace::BITS_PER_BYTE) / f64::from(BAUD);

@@ -25,7 +25,7 @@
 //! production does not do).
 
 use lecteur::apdu::{Exchange, LinkError};
-use lecteur::client::Client;
+use lecteur_client::Client;
 use serde_json::json;
 use std::ffi::CString;
 use std::path::{Path, PathBuf};
@@ -303,7 +303,7 @@ fn placement(
     let mut client = client.expect("lecteurd's socket");
     let mut reader_id = None;
     for _ in 0..100 {
-        let readers = client.call("readers.list", json!({})).unwrap();
+        let readers = client.call_json("readers.list", json!({})).unwrap();
         reader_id = readers
             .as_array()
             .and_then(|a| a.iter().find(|r| r["name"] == READER && !r["card"].is_null()))
@@ -314,7 +314,9 @@ fn placement(
         std::thread::sleep(Duration::from_millis(50));
     }
     let params = json!({ "reader": reader_id.expect("lecteurd sees the card"), "fresh": true });
-    client.call("vitale.read", params.clone()).expect("warm-up read");
+    client
+        .call_json("vitale.read", params.clone())
+        .expect("warm-up read");
 
     // A raw read, lecteur's card code on the raw card, and a lecteurd read,
     // in an order that rotates read by read, many times: all see the same
@@ -339,7 +341,9 @@ fn placement(
                     }
                     1 => read(&mut card),
                     _ => {
-                        client.call("vitale.read", params.clone()).expect("vitale.read");
+                        client
+                            .call_json("vitale.read", params.clone())
+                            .expect("vitale.read");
                     }
                 }
                 times[way].push(t.elapsed());
@@ -360,13 +364,13 @@ fn placement(
     let per_call = |t: Instant| t.elapsed() / (calls * 5) as u32;
     let t = Instant::now();
     for _ in 0..calls * 5 {
-        client.call("readers.list", json!({})).expect("readers.list");
+        client.call_json("readers.list", json!({})).expect("readers.list");
     }
     let list = per_call(t);
-    client.call("cps.logout", json!({})).expect("cps.logout");
+    client.call_json("cps.logout", json!({})).expect("cps.logout");
     let t = Instant::now();
     for _ in 0..calls * 5 {
-        client.call("cps.logout", json!({})).expect("cps.logout");
+        client.call_json("cps.logout", json!({})).expect("cps.logout");
     }
     let logout = per_call(t);
     let t = Instant::now();

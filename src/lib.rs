@@ -3,14 +3,14 @@
 //! Layers call downward only: [`api`] (socket, JSON-RPC) → [`service`] (slots,
 //! queues, events, PIN policy) → [`card`] (ATR, CPS, Vitale) → [`apdu`], whose
 //! `Exchange` [`transport`] (PC/SC, serial, simulator) implements. [`daemon`]
-//! assembles them; [`client`] is a small client of the socket API; [`cli`]
-//! lecteurd's command line; [`config`] the administrator's file, [`systemd`]
-//! socket activation and readiness.
+//! assembles them; [`cli`] is lecteurd's command line; [`config`] the
+//! administrator's file, [`systemd`] socket activation and readiness. The
+//! API's contract is the `lecteur-proto` crate; its Rust client,
+//! `lecteur-client`.
 pub mod apdu;
 pub mod api;
 pub mod card;
 pub mod cli;
-pub mod client;
 pub mod config;
 pub mod daemon;
 pub mod dmp;

@@ -3,8 +3,11 @@
 //! this one; it subscribes to card events to see cards move between calls.
 
 use crate::error::Fail;
-use lecteur::client::Client;
-use serde_json::Value;
+use lecteur_client::Client;
+use lecteur_proto::event::Event;
+use lecteur_proto::method::EventsSubscribe;
+use lecteur_proto::system::NoParams;
+use lecteur_proto::Method;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -24,7 +27,7 @@ impl Daemon {
     /// `$XDG_RUNTIME_DIR/lecteur.sock`, then `/run/lecteur/lecteur.sock`.
     pub fn new() -> Daemon {
         Daemon {
-            socket: lecteur::api::socket::resolve(None),
+            socket: lecteur_client::socket_path(None),
             client: None,
             connection: 0,
         }
@@ -34,17 +37,17 @@ impl Daemon {
         if self.client.is_none() {
             let mut c = Client::connect(&self.socket).map_err(|_| Fail::Lost)?;
             c.set_timeout(Some(ANSWER_TIMEOUT)).map_err(|_| Fail::Lost)?;
-            c.call("events.subscribe", serde_json::json!({}))?;
+            c.call::<EventsSubscribe>(&NoParams {})?;
             self.connection += 1;
             self.client = Some(c);
         }
         self.client.as_mut().ok_or(Fail::Lost)
     }
 
-    /// Calls a method; a broken connection is dropped (the next call opens
-    /// a new one).
-    pub fn call(&mut self, method: &str, params: Value) -> Result<Value, Fail> {
-        let answer = self.connected()?.call(method, params).map_err(Fail::from);
+    /// Calls `M`; a broken connection is dropped (the next call opens a new
+    /// one).
+    pub fn call<M: Method>(&mut self, params: &M::Params) -> Result<M::Result, Fail> {
+        let answer = self.connected()?.call::<M>(params).map_err(Fail::from);
         if let Err(Fail::Lost) = answer {
             self.client = None;
         }
@@ -52,7 +55,7 @@ impl Daemon {
     }
 
     /// The card and reader events received so far.
-    pub fn take_events(&mut self) -> Vec<Value> {
+    pub fn take_events(&mut self) -> Vec<Event> {
         self.client.as_mut().map(Client::take_events).unwrap_or_default()
     }
 }

@@ -1,7 +1,8 @@
 //! lecteurd's answers as PKCS#11 return values.
 
 use cryptoki_sys::*;
-use lecteur::client::ClientError;
+use lecteur_client::ClientError;
+use lecteur_proto::ErrorKind;
 
 /// Every fallible step of the module ends in a `CK_RV`.
 pub type Result<T> = std::result::Result<T, CK_RV>;
@@ -9,8 +10,9 @@ pub type Result<T> = std::result::Result<T, CK_RV>;
 /// A failed call to lecteurd.
 #[derive(Debug)]
 pub enum Fail {
-    /// lecteurd answered with an error of this `data.kind`.
-    Api(String),
+    /// lecteurd answered with an error of this `data.kind` (`None`: a kind
+    /// this module does not know).
+    Api(Option<ErrorKind>),
     /// lecteurd cannot be reached, or answered something unreadable: the
     /// connection is dropped (and with it any PIN verification).
     Lost,
@@ -20,16 +22,18 @@ impl From<ClientError> for Fail {
     fn from(e: ClientError) -> Self {
         match &e {
             // An answer, even one without a kind: the connection is sound.
-            ClientError::Rpc { .. } => Fail::Api(e.kind().unwrap_or_default().to_string()),
-            ClientError::Io(_) | ClientError::Protocol(_) => Fail::Lost,
+            ClientError::Rpc(rpc) => Fail::Api(rpc.kind()),
+            ClientError::Io(_) | ClientError::Closed | ClientError::Protocol(_) | ClientError::Frame(_) => {
+                Fail::Lost
+            }
         }
     }
 }
 
 impl Fail {
-    pub fn kind(&self) -> Option<&str> {
+    pub fn kind(&self) -> Option<ErrorKind> {
         match self {
-            Fail::Api(k) => Some(k),
+            Fail::Api(k) => *k,
             Fail::Lost => None,
         }
     }
@@ -38,13 +42,13 @@ impl Fail {
     /// (`invalid_params` during C_Login is a malformed PIN).
     pub fn rv(&self) -> CK_RV {
         match self.kind() {
-            Some("no_card" | "wrong_card_type") => CKR_TOKEN_NOT_PRESENT,
-            Some("card_removed" | "reader_gone") => CKR_DEVICE_REMOVED,
-            Some("pin_incorrect") => CKR_PIN_INCORRECT,
-            Some("pin_blocked") => CKR_PIN_LOCKED,
-            Some("pin_required") => CKR_USER_NOT_LOGGED_IN,
-            Some("pin_cancelled" | "pin_timeout") => CKR_FUNCTION_CANCELED,
-            Some("invalid_params") => CKR_ARGUMENTS_BAD,
+            Some(ErrorKind::NoCard | ErrorKind::WrongCardType) => CKR_TOKEN_NOT_PRESENT,
+            Some(ErrorKind::CardRemoved | ErrorKind::ReaderGone) => CKR_DEVICE_REMOVED,
+            Some(ErrorKind::PinIncorrect) => CKR_PIN_INCORRECT,
+            Some(ErrorKind::PinBlocked) => CKR_PIN_LOCKED,
+            Some(ErrorKind::PinRequired) => CKR_USER_NOT_LOGGED_IN,
+            Some(ErrorKind::PinCancelled | ErrorKind::PinTimeout) => CKR_FUNCTION_CANCELED,
+            Some(ErrorKind::InvalidParams) => CKR_ARGUMENTS_BAD,
             Some(_) | None => CKR_DEVICE_ERROR,
         }
     }

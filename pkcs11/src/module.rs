@@ -6,12 +6,17 @@ use crate::error::{Fail, Result};
 use crate::mechanisms;
 use crate::objects::{Object, Objects};
 use crate::session::Session;
-use crate::sign::{self, SignOp};
+use crate::sign::{self, SignOp, SignRequest};
 use crate::slots::{Card, Slot, Slots};
 use crate::token::{self, Counts};
 use crate::verify::VerifyOp;
 use cryptoki_sys::*;
-use serde_json::json;
+use lecteur_proto::cps::{VerifyPinParams, PIN_LENGTH};
+use lecteur_proto::method::{
+    CpsAuthenticate, CpsCertificates, CpsDataObjects, CpsInfo, CpsLogout, CpsSign, CpsVerifyPin,
+};
+use lecteur_proto::system::ReaderParams;
+use lecteur_proto::ErrorKind;
 use std::collections::BTreeMap;
 use zeroize::Zeroizing;
 
@@ -91,7 +96,7 @@ impl Module {
             None => {
                 let info = self
                     .daemon
-                    .call("cps.info", json!({ "reader": reader }))
+                    .call::<CpsInfo>(&ReaderParams::new(Some(&reader)))
                     .map_err(CK_RV::from)?;
                 self.card(id)?.info = Some(info.clone());
                 info
@@ -159,7 +164,7 @@ impl Module {
             _ => return,
         };
         // Best effort: lecteurd also closes it when this connection ends.
-        let _ = self.daemon.call("cps.logout", json!({ "reader": reader }));
+        let _ = self.daemon.call::<CpsLogout>(&ReaderParams::new(Some(&reader)));
     }
 
     pub fn session_info(&mut self, h: CK_SESSION_HANDLE) -> Result<CK_SESSION_INFO> {
@@ -202,25 +207,26 @@ impl Module {
         }
         let slot = self.slot(id)?;
         let reader = slot.reader.clone();
-        let params = match pin {
-            Some(pin) => {
-                let n = pin.chars().count();
-                if !(4..=8).contains(&n) {
-                    return Err(CKR_PIN_LEN_RANGE);
-                }
-                json!({ "reader": reader, "pin": pin.as_str(), "allow_last_try": true })
-            }
-            None if slot.pinpad => json!({ "reader": reader, "pinpad": true, "allow_last_try": true }),
-            None => return Err(CKR_ARGUMENTS_BAD),
+        let pinpad = pin.is_none();
+        match &pin {
+            Some(pin) if !PIN_LENGTH.contains(&pin.chars().count()) => return Err(CKR_PIN_LEN_RANGE),
+            None if !slot.pinpad => return Err(CKR_ARGUMENTS_BAD),
+            _ => {}
+        }
+        let params = VerifyPinParams {
+            reader: Some(reader),
+            pin,
+            pinpad,
+            allow_last_try: true,
         };
-        let answer = self.daemon.call("cps.verify_pin", params);
+        let answer = self.daemon.call::<CpsVerifyPin>(&params);
         self.card(id)?.info = None; // the tries left changed
         match answer {
             Ok(_) => {
                 self.card(id)?.logged_in = true;
                 Ok(())
             }
-            Err(f @ Fail::Api(_)) if f.kind() == Some("invalid_params") => Err(CKR_PIN_INVALID),
+            Err(f) if f.kind() == Some(ErrorKind::InvalidParams) => Err(CKR_PIN_INVALID),
             Err(f) => Err(f.rv()),
         }
     }
@@ -234,7 +240,7 @@ impl Module {
         card.logged_in = false;
         let reader = self.slot(id)?.reader.clone();
         self.daemon
-            .call("cps.logout", json!({ "reader": reader }))
+            .call::<CpsLogout>(&ReaderParams::new(Some(&reader)))
             .map(drop)
             .map_err(CK_RV::from)
     }
@@ -248,28 +254,26 @@ impl Module {
         if !loaded {
             let certs = self
                 .daemon
-                .call("cps.certificates", json!({ "reader": reader }))
+                .call::<CpsCertificates>(&ReaderParams::new(Some(&reader)))
                 .map_err(CK_RV::from)?;
             let mut objects =
                 Objects::from_certificates(&certs, cps4, &mut self.next_object).ok_or(CKR_DEVICE_ERROR)?;
             let data = self
                 .daemon
-                .call("cps.data_objects", json!({ "reader": reader }))
+                .call::<CpsDataObjects>(&ReaderParams::new(Some(&reader)))
                 .map_err(CK_RV::from)?;
-            objects
-                .add_data_objects(&data, &mut self.next_object)
-                .ok_or(CKR_DEVICE_ERROR)?;
+            objects.add_data_objects(&data, &mut self.next_object);
             self.card(id)?.objects = Some(objects);
         }
         let private_loaded = self.card(id)?.objects.as_ref().is_some_and(|o| o.private_loaded);
         if logged_in && !private_loaded {
-            let data = self.daemon.call("cps.data_objects", json!({ "reader": reader }));
+            let data = self
+                .daemon
+                .call::<CpsDataObjects>(&ReaderParams::new(Some(&reader)));
             let data = self.lost_login_on(id, data)?;
             let mut next = self.next_object;
             let objects = self.card(id)?.objects.as_mut().ok_or(CKR_GENERAL_ERROR)?;
-            objects
-                .add_data_objects(&data, &mut next)
-                .ok_or(CKR_DEVICE_ERROR)?;
+            objects.add_data_objects(&data, &mut next);
             objects.private_loaded = true;
             self.next_object = next;
         }
@@ -280,7 +284,7 @@ impl Module {
     /// used the card, or the idle timeout): no longer logged in.
     fn lost_login_on<T>(&mut self, id: CK_SLOT_ID, r: std::result::Result<T, Fail>) -> Result<T> {
         r.map_err(|f| {
-            if f.kind() == Some("pin_required") {
+            if f.kind() == Some(ErrorKind::PinRequired) {
                 if let Ok(card) = self.card(id) {
                     card.logged_in = false;
                 }
@@ -403,10 +407,12 @@ impl Module {
             .ok_or(CKR_OPERATION_NOT_INITIALIZED)?;
         let len = op.key.modulus_len;
         let reader = self.slot(id)?.reader.clone();
-        let (method, params) = op.request(&reader)?;
-        let answer = self.daemon.call(method, params);
+        let answer = match op.request(&reader)? {
+            SignRequest::Authenticate(params) => self.daemon.call::<CpsAuthenticate>(&params),
+            SignRequest::Sign(params) => self.daemon.call::<CpsSign>(&params),
+        };
         if let Err(f) = &answer {
-            if f.kind() == Some("pin_required") {
+            if f.kind() == Some(ErrorKind::PinRequired) {
                 self.card(id)?.logged_in = false;
             }
         }

@@ -6,11 +6,10 @@
 //! are Cryptolib's.
 
 use crate::mechanisms;
-use base64::Engine;
 use cryptoki_sys::*;
 use der::{Decode, Encode};
+use lecteur_proto::cps::{self, Certificate, DataObjects};
 use rsa::traits::PublicKeyParts;
-use serde_json::Value;
 
 pub const LABEL_AUTH_CERT: &str = "Certificat d'Authentification CPS";
 pub const LABEL_SIG_CERT: &str = "Certificat de Signature CPS";
@@ -101,10 +100,6 @@ fn bytes(b: impl Into<Vec<u8>>) -> Attr {
     Attr::Value(b.into())
 }
 
-fn b64(v: &Value) -> Option<Vec<u8>> {
-    base64::engine::general_purpose::STANDARD.decode(v.as_str()?).ok()
-}
-
 /// What the objects need from a certificate; `None` when it does not parse
 /// (every byte from the socket is untrusted).
 struct CertParts {
@@ -161,7 +156,11 @@ fn cert_parts(der: Vec<u8>) -> Option<CertParts> {
 
 impl Objects {
     /// The certificates and their private keys, from `cps.certificates`.
-    pub fn from_certificates(certs: &Value, cps4: bool, next: &mut CK_OBJECT_HANDLE) -> Option<Objects> {
+    pub fn from_certificates(
+        certs: &[Certificate],
+        cps4: bool,
+        next: &mut CK_OBJECT_HANDLE,
+    ) -> Option<Objects> {
         let mut out = Objects::default();
         let allowed: Vec<u8> = mechanisms::list(cps4)
             .iter()
@@ -170,19 +169,14 @@ impl Objects {
         // The authentication key first: it signs any DigestInfo (a TLS
         // client's), so a generic tool that takes the token's first key (as
         // OpenSC's `pkcs11-tool --test` does) gets the one that can.
-        let usage_of = |c: &Value| match c.get("usage").and_then(Value::as_str) {
-            Some("signature") => Some(Usage::Signature),
-            Some("authentication") => Some(Usage::Authentication),
-            _ => None,
+        let usage_of = |c: &Certificate| match c.usage {
+            cps::KeyUsage::Signature => Usage::Signature,
+            cps::KeyUsage::Authentication => Usage::Authentication,
         };
-        let mut certs: Vec<(Usage, &Value)> = certs
-            .as_array()?
-            .iter()
-            .filter_map(|c| Some((usage_of(c)?, c)))
-            .collect();
+        let mut certs: Vec<(Usage, &Certificate)> = certs.iter().map(|c| (usage_of(c), c)).collect();
         certs.sort_by_key(|(u, _)| *u != Usage::Authentication);
         for (usage, c) in certs {
-            let p = cert_parts(b64(c.get("der_b64")?)?)?;
+            let p = cert_parts(c.der.clone())?;
             let id = [&AID[..], &[usage.key_id(cps4)]].concat();
             let (cert_label, key_label) = match usage {
                 Usage::Signature => (LABEL_SIG_CERT, LABEL_SIG_KEY),
@@ -308,11 +302,9 @@ impl Objects {
     }
 
     /// Adds the data objects of `cps.data_objects` not already there.
-    pub fn add_data_objects(&mut self, answer: &Value, next: &mut CK_OBJECT_HANDLE) -> Option<()> {
-        for o in answer.get("objects")?.as_array()? {
-            let label = o.get("label")?.as_str()?;
-            let private = o.get("private")?.as_bool()?;
-            let value = b64(o.get("value_b64")?)?;
+    pub fn add_data_objects(&mut self, answer: &DataObjects, next: &mut CK_OBJECT_HANDLE) {
+        for o in &answer.objects {
+            let (label, private, value) = (o.label.as_str(), o.private, o.value.clone());
             let known = self.list.iter().any(|x| {
                 matches!(x.get(CKA_CLASS), Some(Attr::Value(v)) if *v == CKO_DATA.to_ne_bytes())
                     && matches!(x.get(CKA_LABEL), Some(Attr::Value(v)) if v == label.as_bytes())
@@ -339,7 +331,6 @@ impl Objects {
                 ],
             );
         }
-        Some(())
     }
 
     /// The objects a session sees: the private ones only when logged in.
@@ -351,30 +342,55 @@ impl Objects {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine;
+    use lecteur_proto::cps::DataObject;
+
+    fn cert(usage: cps::KeyUsage, der: Vec<u8>) -> Certificate {
+        Certificate {
+            usage,
+            subject: String::new(),
+            issuer: String::new(),
+            not_before: String::new(),
+            not_after: String::new(),
+            expired: false,
+            key_bits: 2048,
+            der,
+        }
+    }
+
+    fn ec_cert() -> Vec<u8> {
+        STANDARD.decode(EC_CERT_B64).unwrap()
+    }
+
+    fn data(objects: &[(&str, bool, &[u8])]) -> DataObjects {
+        DataObjects {
+            objects: objects
+                .iter()
+                .map(|(label, private, value)| DataObject {
+                    label: label.to_string(),
+                    private: *private,
+                    value: value.to_vec(),
+                })
+                .collect(),
+        }
+    }
 
     #[test]
     fn untrusted_answers_give_no_token_not_a_panic() {
         let mut next = 0;
+        let sig = cps::KeyUsage::Signature;
         for certs in [
-            json!(null),
-            json!([{"usage": "signature", "der_b64": "not base64"}]),
-            json!([{"usage": "signature", "der_b64": "AAAA"}]),
-            json!([]),
-            json!([
-                {"usage": "signature", "der_b64": EC_CERT_B64},
-                {"usage": "signature", "der_b64": EC_CERT_B64},
-            ]),
+            vec![cert(sig, vec![0; 3])],
+            vec![],
+            vec![cert(sig, ec_cert()), cert(sig, ec_cert())],
         ] {
             assert!(Objects::from_certificates(&certs, false, &mut next).is_none());
         }
         let mut o = Objects::default();
-        assert!(o
-            .add_data_objects(&json!({"objects": [{"label": 1}]}), &mut next)
-            .is_none());
-        let ok = json!({"objects": [{"label": "CPS_DATA", "private": false, "value_b64": "AQI="}]});
-        assert!(o.add_data_objects(&ok, &mut next).is_some());
-        assert!(o.add_data_objects(&ok, &mut next).is_some());
+        let ok = data(&[("CPS_DATA", false, &[1, 2])]);
+        o.add_data_objects(&ok, &mut next);
+        o.add_data_objects(&ok, &mut next);
         assert_eq!(o.list.len(), 1, "an object is added once");
         assert!(o.list[0].matches(&[(CKA_VALUE, vec![1, 2])]));
         assert!(!o.list[0].matches(&[(CKA_VALUE, vec![1])]));
@@ -392,12 +408,11 @@ mod tests {
 
     #[test]
     fn a_public_key_per_rsa_certificate_and_none_for_another_key() {
-        use base64::engine::general_purpose::STANDARD;
         let rsa_cert = lecteur_sim::pki::CA_CERT_DER;
-        let certs = json!([
-            {"usage": "signature", "der_b64": STANDARD.encode(rsa_cert)},
-            {"usage": "authentication", "der_b64": EC_CERT_B64},
-        ]);
+        let certs = [
+            cert(cps::KeyUsage::Signature, rsa_cert.to_vec()),
+            cert(cps::KeyUsage::Authentication, ec_cert()),
+        ];
         let mut next = 0;
         let o = Objects::from_certificates(&certs, false, &mut next).expect("a token");
         let classes: Vec<_> = o.list.iter().map(class_of).collect();
@@ -442,11 +457,8 @@ mod tests {
     fn data_objects_come_with_their_labels_private_ones_after_login() {
         let mut o = Objects::default();
         let mut next = 0;
-        let answer = json!({"objects": [
-            {"label": "CPS_ID_CARD", "private": false, "value_b64": "AQI="},
-            {"label": "CPS_SIT_FACT", "private": true, "value_b64": "AwQ="},
-        ]});
-        o.add_data_objects(&answer, &mut next).unwrap();
+        let answer = data(&[("CPS_ID_CARD", false, &[1, 2]), ("CPS_SIT_FACT", true, &[3, 4])]);
+        o.add_data_objects(&answer, &mut next);
         let labels = |logged_in| {
             o.visible(logged_in)
                 .filter_map(|x| match x.get(CKA_LABEL) {

@@ -8,12 +8,18 @@
 use crate::error::{Fail, Result};
 use crate::input::{Gathered, Input, PKCS1_OVERHEAD};
 use crate::objects::{KeyRef, Usage};
-use base64::Engine;
 use cryptoki_sys::*;
-use lecteur::card::cps::{parse_digest_info, DigestAlg};
-use serde_json::{json, Value};
+use lecteur_proto::cps::{AuthAlgorithm, AuthenticateParams, KeyUsage, SignAlgorithm, SignParams, Signature};
+use lecteur_proto::{parse_digest_info, DigestAlg, ErrorKind};
 
-const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+/// The call that ends a signing operation.
+#[derive(Debug)]
+pub enum SignRequest {
+    /// `cps.authenticate`.
+    Authenticate(AuthenticateParams),
+    /// `cps.sign`.
+    Sign(SignParams),
+}
 
 pub struct SignOp {
     pub mechanism: CK_MECHANISM_TYPE,
@@ -56,9 +62,8 @@ impl SignOp {
     }
 
     /// The request to lecteurd for this operation's input.
-    pub fn request(self, reader: &str) -> Result<(&'static str, Value)> {
+    pub fn request(self, reader: &str) -> Result<SignRequest> {
         let pss = matches!(self.mechanism, CKM_RSA_PKCS_PSS | CKM_SHA256_RSA_PKCS_PSS);
-        let algorithm = if pss { "rsa-pss-sha256" } else { "rsa-pkcs1-sha256" };
         // What to sign, as a DigestInfo and, when it is SHA-256, the digest.
         let (digest_info, sha256) = match (self.input.finish(), self.mechanism) {
             (Gathered::Hashed(d), _) => (DigestAlg::Sha256.digest_info(&d), Some(d)),
@@ -81,43 +86,47 @@ impl SignOp {
             }
         };
         Ok(match self.key.usage {
-            Usage::Authentication => (
-                "cps.authenticate",
-                json!({
-                    "reader": reader,
-                    "algorithm": algorithm,
-                    "digest_info_b64": B64.encode(digest_info),
-                }),
-            ),
+            Usage::Authentication => SignRequest::Authenticate(AuthenticateParams {
+                reader: Some(reader.to_string()),
+                algorithm: if pss {
+                    AuthAlgorithm::RsaPssSha256
+                } else {
+                    AuthAlgorithm::RsaPkcs1Sha256
+                },
+                digest_info: Some(digest_info),
+                ..Default::default()
+            }),
             Usage::Signature => {
                 // The card hashes SHA-256 only and builds the DigestInfo itself.
                 let digest = sha256.ok_or(CKR_DATA_INVALID)?;
-                (
-                    "cps.sign",
-                    json!({
-                        "reader": reader,
-                        "key": "signature",
-                        "algorithm": algorithm,
-                        "digest_b64": B64.encode(digest),
-                    }),
-                )
+                SignRequest::Sign(SignParams {
+                    reader: Some(reader.to_string()),
+                    pin: None,
+                    pinpad: false,
+                    allow_last_try: false,
+                    key: KeyUsage::Signature,
+                    algorithm: if pss {
+                        SignAlgorithm::RsaPssSha256
+                    } else {
+                        SignAlgorithm::RsaPkcs1Sha256
+                    },
+                    data: None,
+                    digest: Some(digest),
+                })
             }
         })
     }
 }
 
 /// The signature in lecteurd's answer, of the key's size.
-pub fn signature(answer: std::result::Result<Value, Fail>, len: usize) -> Result<Vec<u8>> {
-    let answer = answer.map_err(|f| match f.kind() {
-        Some("invalid_params") => CKR_DATA_INVALID,
-        Some("unsupported_card") => CKR_FUNCTION_FAILED,
-        _ => f.rv(),
-    })?;
+pub fn signature(answer: std::result::Result<Signature, Fail>, len: usize) -> Result<Vec<u8>> {
     let sig = answer
-        .get("signature_b64")
-        .and_then(Value::as_str)
-        .and_then(|s| B64.decode(s).ok())
-        .ok_or(CKR_DEVICE_ERROR)?;
+        .map_err(|f| match f.kind() {
+            Some(ErrorKind::InvalidParams) => CKR_DATA_INVALID,
+            Some(ErrorKind::UnsupportedCard) => CKR_FUNCTION_FAILED,
+            _ => f.rv(),
+        })?
+        .signature;
     if sig.len() == len {
         Ok(sig)
     } else {
@@ -151,19 +160,21 @@ mod tests {
         let di = digest_info(DigestAlg::Sha384, 48);
         let mut o = op(CKM_RSA_PKCS, Usage::Authentication);
         o.update(&di).unwrap();
-        let (method, params) = o.request("sim:0").unwrap();
-        assert_eq!(method, "cps.authenticate");
-        assert_eq!(params["digest_info_b64"], B64.encode(&di));
-        assert_eq!(params["reader"], "sim:0");
+        let SignRequest::Authenticate(params) = o.request("sim:0").unwrap() else {
+            panic!("not cps.authenticate")
+        };
+        assert_eq!(params.digest_info, Some(di));
+        assert_eq!(params.reader.as_deref(), Some("sim:0"));
     }
 
     #[test]
     fn the_signature_key_takes_a_sha256_digest_info_only() {
         let mut o = op(CKM_RSA_PKCS, Usage::Signature);
         o.update(&digest_info(DigestAlg::Sha256, 32)).unwrap();
-        let (method, params) = o.request("r").unwrap();
-        assert_eq!(method, "cps.sign");
-        assert_eq!(params["digest_b64"], B64.encode([7; 32]));
+        let SignRequest::Sign(params) = o.request("r").unwrap() else {
+            panic!("not cps.sign")
+        };
+        assert_eq!(params.digest, Some(vec![7; 32]));
         let mut o = op(CKM_RSA_PKCS, Usage::Signature);
         o.update(&digest_info(DigestAlg::Sha384, 48)).unwrap();
         assert_eq!(o.request("r").err(), Some(CKR_DATA_INVALID));

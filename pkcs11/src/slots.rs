@@ -7,7 +7,9 @@
 use crate::client::Daemon;
 use crate::error::Fail;
 use crate::objects::Objects;
-use serde_json::{json, Value};
+use lecteur_proto::cps::CpsInfo;
+use lecteur_proto::method::ReadersList;
+use lecteur_proto::system::NoParams;
 
 /// Card kinds that are a token (a contactless CPS3 has no PIN and no keys).
 const TOKENS: &[&str] = &["cps3", "cps4"];
@@ -34,7 +36,7 @@ pub struct Card {
     /// close another application's PIN verification (lecteurd's policy), so
     /// C_GetTokenInfo, which applications call often, must not be one. Read
     /// again after this module's own PIN operations.
-    pub info: Option<serde_json::Value>,
+    pub info: Option<CpsInfo>,
 }
 
 impl Card {
@@ -56,31 +58,23 @@ impl Slots {
     /// and any card movement since the last call (events), so that a card
     /// pulled and put back is still a new card.
     pub fn refresh(&mut self, daemon: &mut Daemon) -> Result<(), Fail> {
-        let readers = daemon.call("readers.list", json!({}))?;
+        let readers = daemon.call::<ReadersList>(&NoParams {})?;
         if daemon.connection != self.connection {
             // A new connection: nothing verified on the old one holds.
             self.connection = daemon.connection;
             self.slots.iter_mut().for_each(|s| s.card = None);
         }
         for ev in daemon.take_events() {
-            let moved = matches!(
-                ev.get("type").and_then(Value::as_str),
-                Some("card.removed" | "card.inserted" | "reader.removed" | "reader.added")
-            );
-            let reader = ev.get("reader").and_then(Value::as_str);
-            if let (true, Some(r)) = (moved, reader) {
-                if let Some(s) = self.slots.iter_mut().find(|s| s.reader == r) {
-                    s.card = None;
-                }
+            // Every event is a card or reader movement: the slot's card may
+            // have changed.
+            if let Some(s) = self.slots.iter_mut().find(|s| s.reader == ev.reader) {
+                s.card = None;
             }
         }
-        let list = readers.as_array().map(Vec::as_slice).unwrap_or_default();
         self.slots.iter_mut().for_each(|s| s.present = false);
-        for r in list {
-            let (Some(id), name) = (r.get("id").and_then(Value::as_str), r.get("name")) else {
-                continue;
-            };
-            if r.get("role").and_then(Value::as_str) == Some("vitale") {
+        for r in &readers {
+            let id = r.id.as_str();
+            if r.role.as_deref() == Some("vitale") {
                 continue;
             }
             let index = match self.slots.iter().position(|s| s.reader == id) {
@@ -97,14 +91,14 @@ impl Slots {
                 }
             };
             let kind = r
-                .get("card")
-                .and_then(|c| c.get("kind"))
-                .and_then(Value::as_str)
+                .card
+                .as_ref()
+                .map(|c| c.kind.as_str())
                 .filter(|k| TOKENS.contains(k));
             let slot = &mut self.slots[index];
             slot.present = true;
-            slot.name = name.and_then(Value::as_str).unwrap_or(id).to_string();
-            slot.pinpad = r.get("pinpad").and_then(Value::as_bool).unwrap_or(false);
+            slot.name = r.name.clone();
+            slot.pinpad = r.pinpad;
             match kind {
                 None => slot.card = None,
                 Some(k) if slot.card.as_ref().is_some_and(|c| c.kind == k) => {}

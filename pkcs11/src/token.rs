@@ -6,7 +6,7 @@
 
 use crate::slots::Slot;
 use cryptoki_sys::*;
-use serde_json::Value;
+use lecteur_proto::cps::{CpsInfo, PIN_LENGTH};
 
 /// Copies `s` into a blank-padded PKCS#11 string, cut on a UTF-8 boundary.
 pub fn pad(dst: &mut [u8], s: &str) {
@@ -68,15 +68,15 @@ pub fn pin_flags(tries_left: u64, tries_max: u64) -> CK_FLAGS {
 }
 
 /// The label from `cps.info`'s holder, else the card serial.
-fn label(info: &Value) -> String {
-    let h = &info["holder"];
-    let name: Vec<&str> = [&h["given_name"], &h["surname"]]
+fn label(info: &CpsInfo) -> String {
+    let h = &info.holder;
+    let name: Vec<&str> = [&h.given_name, &h.surname]
         .into_iter()
-        .filter_map(Value::as_str)
+        .filter_map(Option::as_deref)
         .filter(|s| !s.is_empty())
         .collect();
     if name.is_empty() {
-        format!("CPS {}", info["card"]["serial"].as_str().unwrap_or(""))
+        format!("CPS {}", info.card.serial)
     } else {
         format!("CPS {}", name.join(" "))
     }
@@ -88,28 +88,23 @@ pub struct Counts {
 }
 
 /// The token of `slot` from `cps.info`'s answer.
-pub fn token_info(slot: &Slot, info: &Value, counts: Counts) -> CK_TOKEN_INFO {
-    let kind = info["card"]["kind"].as_str().unwrap_or("cps");
-    let profiles = lecteur::card::Profiles::builtin().ok();
-    let pin = profiles.map(|p| if kind == "cps4" { &p.cps4.pin } else { &p.cps3.pin });
+pub fn token_info(slot: &Slot, info: &CpsInfo, counts: Counts) -> CK_TOKEN_INFO {
+    let kind = info.card.kind.as_str();
     let mut t = CK_TOKEN_INFO {
         flags: CKF_TOKEN_INITIALIZED | CKF_USER_PIN_INITIALIZED | CKF_LOGIN_REQUIRED,
         ulMaxSessionCount: CK_EFFECTIVELY_INFINITE,
         ulSessionCount: counts.sessions as CK_ULONG,
         ulMaxRwSessionCount: CK_EFFECTIVELY_INFINITE,
         ulRwSessionCount: counts.rw_sessions as CK_ULONG,
-        ulMaxPinLen: pin.map_or(8, |p| p.max_length as CK_ULONG),
-        ulMinPinLen: pin.map_or(4, |p| p.min_length as CK_ULONG),
+        ulMaxPinLen: *PIN_LENGTH.end() as CK_ULONG,
+        ulMinPinLen: *PIN_LENGTH.start() as CK_ULONG,
         ulTotalPublicMemory: CK_UNAVAILABLE_INFORMATION,
         ulFreePublicMemory: CK_UNAVAILABLE_INFORMATION,
         ulTotalPrivateMemory: CK_UNAVAILABLE_INFORMATION,
         ulFreePrivateMemory: CK_UNAVAILABLE_INFORMATION,
         ..Default::default()
     };
-    let tries = |k: &str| info["pin"][k].as_u64();
-    if let (Some(left), Some(max)) = (tries("tries_left"), tries("tries_max")) {
-        t.flags |= pin_flags(left, max);
-    }
+    t.flags |= pin_flags(info.pin.tries_left.into(), info.pin.tries_max.into());
     if slot.pinpad {
         t.flags |= CKF_PROTECTED_AUTHENTICATION_PATH;
     }
@@ -117,7 +112,7 @@ pub fn token_info(slot: &Slot, info: &Value, counts: Counts) -> CK_TOKEN_INFO {
     pad(&mut t.manufacturerID, "ANS (lecteur)");
     pad(&mut t.model, &kind.to_uppercase());
     // The serial's last 16 characters when it is longer.
-    let serial = info["card"]["serial"].as_str().unwrap_or("");
+    let serial = info.card.serial.as_str();
     let start = serial.len().saturating_sub(16);
     pad(&mut t.serialNumber, serial.get(start..).unwrap_or(""));
     pad(&mut t.utcTime, "");

@@ -209,7 +209,7 @@ fn cert_label(key_label: &str) -> &'static str {
 }
 
 fn tries_left(d: &Daemon) -> u64 {
-    d.client().call("cps.info", json!({})).unwrap()["pin"]["tries_left"]
+    d.client().call_json("cps.info", json!({})).unwrap()["pin"]["tries_left"]
         .as_u64()
         .unwrap()
 }
@@ -559,7 +559,7 @@ fn a_pulled_card_ends_the_sessions() {
 
     // Pulled and put back between two calls: the session is still dead.
     let mut events = d.client();
-    events.call("events.subscribe", json!({})).unwrap();
+    events.call_json("events.subscribe", json!({})).unwrap();
     d.reader.remove(0).unwrap();
     d.reader
         .insert(0, lecteur_sim::card::load("cps3").unwrap())
@@ -569,7 +569,7 @@ fn a_pulled_card_ends_the_sessions() {
         .iter()
         .any(|e: &serde_json::Value| e["type"] == "card.inserted")
     {
-        seen.push(events.next_event().unwrap());
+        seen.push(events.next_notification_json().map(|(_, params)| params).unwrap());
     }
     assert_eq!(unsafe { C_GetSessionInfo(h, &mut s) }, CKR_DEVICE_REMOVED);
     assert_eq!(unsafe { C_GetSessionInfo(h, &mut s) }, CKR_SESSION_HANDLE_INVALID);
@@ -813,7 +813,9 @@ fn polling_the_token_leaves_another_applications_login_alone() {
 
     // Another application verifies the PIN on its own connection…
     let mut other = d.client();
-    other.call("cps.verify_pin", json!({"pin": TEST_PIN})).unwrap();
+    other
+        .call_json("cps.verify_pin", json!({"pin": TEST_PIN}))
+        .unwrap();
     // …while a browser polls the module, as browsers do.
     for _ in 0..3 {
         assert_eq!(slots(true), [slot]);
@@ -823,6 +825,6 @@ fn polling_the_token_leaves_another_applications_login_alone() {
         assert_eq!(find(h, CKO_CERTIFICATE, "Certificat de Signature CPS").len(), 1);
     }
     // Its verification still holds: it signs without the PIN.
-    let r = other.call("cps.sign", json!({"key": "signature", "data_b64": "eA=="}));
+    let r = other.call_json("cps.sign", json!({"key": "signature", "data_b64": "eA=="}));
     assert!(r.is_ok(), "{r:?}");
 }

@@ -6,7 +6,9 @@ use super::access::RateLimit;
 use super::outbox::Outbox;
 use super::{methods, rpc, Api};
 use futures_util::StreamExt;
-use serde_json::{json, Value};
+use lecteur_proto::event::{Subscribed, EVENT};
+use lecteur_proto::Request;
+use serde_json::Value;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::AsyncWriteExt;
@@ -38,11 +40,10 @@ pub async fn run(stream: UnixStream, api: Arc<Api>) {
     if !allowed {
         tracing::warn!(conn, ?uid, ?pid, "client refused: uid not in the allow-list");
         let err = rpc::RpcError::new(
-            rpc::code_of("not_allowed"),
-            "not_allowed",
+            rpc::ErrorKind::NotAllowed,
             "this user may not use lecteurd (see --allow-uid)",
         );
-        let mut line = rpc::failure(Value::Null, err).to_string();
+        let mut line = rpc::failure(&Value::Null, &err);
         line.push('\n');
         let _ = write.write_all(line.as_bytes()).await;
         api.service.disconnect(conn);
@@ -69,8 +70,8 @@ pub async fn run(stream: UnixStream, api: Arc<Api>) {
         let line = match refusal {
             Ok(line) => zeroize::Zeroizing::new(line), // it may carry a PIN
             Err(message) => {
-                let err = rpc::RpcError::new(rpc::INVALID_REQUEST, "invalid_request", message);
-                outbox.send(rpc::failure(Value::Null, err).to_string());
+                let err = rpc::RpcError::new(rpc::ErrorKind::InvalidRequest, message);
+                outbox.send(rpc::failure(&Value::Null, &err));
                 continue;
             }
         };
@@ -111,52 +112,56 @@ pub async fn run(stream: UnixStream, api: Arc<Api>) {
 /// Answers a request over the connection's rate without running it.
 fn refuse_over_rate(line: &str, max_rate: u32, outbox: &Outbox) {
     let id = match rpc::parse(line) {
-        Ok(req) => req.id,
+        Ok(envelope) => envelope.id,
         Err((id, _)) => Some(id),
     };
     if let Some(id) = id {
         let err = rpc::RpcError::new(
-            rpc::code_of("rate_limited"),
-            "rate_limited",
+            rpc::ErrorKind::RateLimited,
             format!("more than {max_rate} requests per second on this connection"),
         );
-        outbox.send(rpc::failure(id, err).to_string());
+        outbox.send(rpc::failure(&id, &err));
     }
 }
 
 /// Runs one request; its place in flight is released once it is answered.
 async fn handle(api: &Api, conn: u64, line: &str, outbox: Arc<Outbox>, permit: OwnedSemaphorePermit) {
-    let req = match rpc::parse(line) {
-        Ok(req) => req,
-        Err((id, err)) => return outbox.send(rpc::failure(id, err).to_string()),
+    let envelope = match rpc::parse(line) {
+        Ok(e) => e,
+        Err((id, err)) => return outbox.send(rpc::failure(&id, &err)),
     };
-    if req.method == "events.subscribe" {
-        // A subscription lasts: it does not count as a request in flight.
-        drop(permit);
-        if req.params.as_object().is_some_and(|p| !p.is_empty()) {
-            let err = rpc::RpcError::invalid_params("events.subscribe takes no parameters");
-            if let Some(id) = req.id {
-                outbox.send(rpc::failure(id, err).to_string());
+    let id = envelope.id;
+    let request = match Request::parse(&envelope.method, envelope.params) {
+        Ok(r) => r,
+        Err(e) => {
+            if let Some(id) = &id {
+                outbox.send(rpc::failure(id, &e));
             }
             return;
         }
-        if let Some(id) = req.id {
-            outbox.send(rpc::success(id, json!({ "subscribed": true })).to_string());
+    };
+    match request {
+        Request::EventsSubscribe(_) => {
+            // A subscription lasts: it does not count as a request in flight.
+            drop(permit);
+            if let Some(id) = &id {
+                outbox.send(rpc::success(id, Subscribed { subscribed: true }));
+            }
+            forward_events(api, &outbox).await
         }
-        return forward_events(api, &outbox).await;
+        Request::DiagTrace(p) => super::trace::serve(api, id, p, &outbox, permit).await,
+        request => {
+            let result = methods::call(api, conn, request).await;
+            if let Some(id) = &id {
+                outbox.send(match result {
+                    Ok(methods::Reply::Value(v)) => rpc::success(id, v),
+                    Ok(methods::Reply::Json(json)) => rpc::success_line(id, &json),
+                    Err(e) => rpc::failure(id, &e),
+                });
+            }
+            drop(permit);
+        }
     }
-    if req.method == "diag.trace" {
-        return super::trace::serve(api, req.id, req.params, &outbox, permit).await;
-    }
-    let result = methods::call(api, conn, &req.method, req.params).await;
-    if let Some(id) = req.id {
-        outbox.send(match result {
-            Ok(methods::Reply::Value(v)) => rpc::success(id, v).to_string(),
-            Ok(methods::Reply::Json(json)) => rpc::success_line(&id, &json),
-            Err(e) => rpc::failure(id, e).to_string(),
-        });
-    }
-    drop(permit);
 }
 
 /// Forwards events to the client; the task is aborted when the client goes.
@@ -168,8 +173,7 @@ async fn forward_events(api: &Api, outbox: &Outbox) {
             Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
             Err(_) => break,
         };
-        let note = json!({ "jsonrpc": "2.0", "method": "event", "params": ev });
-        outbox.send(note.to_string());
+        outbox.send(rpc::notification(EVENT, ev));
     }
 }
 

@@ -2,23 +2,12 @@
 
 use std::io;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use tokio::net::UnixListener;
 
 /// `--socket`, else `$LECTEUR_SOCKET`, else `$XDG_RUNTIME_DIR/lecteur.sock`,
-/// else `/run/lecteur/lecteur.sock`.
-pub fn resolve(explicit: Option<&Path>) -> PathBuf {
-    if let Some(p) = explicit {
-        return p.to_path_buf();
-    }
-    if let Some(p) = std::env::var_os("LECTEUR_SOCKET").filter(|p| !p.is_empty()) {
-        return p.into();
-    }
-    if let Some(d) = std::env::var_os("XDG_RUNTIME_DIR").filter(|p| !p.is_empty()) {
-        return Path::new(&d).join("lecteur.sock");
-    }
-    PathBuf::from("/run/lecteur/lecteur.sock")
-}
+/// else `/run/lecteur/lecteur.sock`: the contract's, which clients share.
+pub use lecteur_proto::socket::resolve;
 
 /// Binds the socket with mode 0660, owned by group `gid` when given (its
 /// members may connect). A socket a live daemon answers on is refused; a stale

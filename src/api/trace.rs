@@ -6,19 +6,22 @@
 use super::outbox::Outbox;
 use super::{rpc, Api};
 use crate::service::trace::Next;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use lecteur_proto::event::{TRACE_APDU, TRACE_LOST};
+use lecteur_proto::trace::{TraceLost, TraceParams};
+use serde::Serialize;
+use serde_json::Value;
 use tokio::sync::OwnedSemaphorePermit;
 
 /// Bytes waiting for the client past which new records are dropped for it:
 /// well under the outbox's bound, so that its answers still fit.
 const FOLLOW_BACKLOG: usize = 256 * 1024;
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Params {
-    /// Keep sending new exchanges after the answer.
-    follow: Option<bool>,
+/// `diag.trace`'s answer, as `lecteur_proto::trace::Trace` reads it: the
+/// records serialise themselves (`service::trace::record`), no copy made.
+#[derive(Serialize)]
+struct Answer<R> {
+    recent: R,
+    following: bool,
 }
 
 /// Answers the request and, when following, forwards exchanges until the
@@ -26,24 +29,19 @@ struct Params {
 pub async fn serve(
     api: &Api,
     id: Option<Value>,
-    params: Value,
+    params: TraceParams,
     outbox: &Outbox,
     permit: OwnedSemaphorePermit,
 ) {
-    let follow = match serde_json::from_value::<Params>(params) {
-        Ok(p) => p.follow.unwrap_or(false),
-        Err(e) => {
-            if let Some(id) = id {
-                outbox.send(rpc::failure(id, rpc::RpcError::invalid_params(e.to_string())).to_string());
-            }
-            return;
-        }
-    };
+    let follow = params.follow.unwrap_or(false);
     let trace = api.service.trace();
     if !follow {
         if let Some(id) = id {
-            let answer = json!({ "recent": trace.recent(), "following": false });
-            outbox.send(rpc::success(id, answer).to_string());
+            let answer = Answer {
+                recent: trace.recent(),
+                following: false,
+            };
+            outbox.send(rpc::success(&id, answer));
         }
         return;
     }
@@ -51,8 +49,11 @@ pub async fn serve(
     drop(permit);
     let (recent, mut follower) = trace.follow();
     if let Some(id) = id {
-        let answer = json!({ "recent": recent, "following": true });
-        outbox.send(rpc::success(id, answer).to_string());
+        let answer = Answer {
+            recent: &recent,
+            following: true,
+        };
+        outbox.send(rpc::success(&id, answer));
     }
     drop(recent);
     let mut lost = 0u64;
@@ -70,11 +71,9 @@ pub async fn serve(
         }
         if lost > 0 {
             tracing::debug!(lost, "trace follower too slow");
-            let note = json!({ "jsonrpc": "2.0", "method": "trace.lost", "params": { "lost": lost } });
-            outbox.send(note.to_string());
+            outbox.send(rpc::notification(TRACE_LOST, TraceLost { lost }));
             lost = 0;
         }
-        let note = json!({ "jsonrpc": "2.0", "method": "trace.apdu", "params": rec });
-        outbox.send(note.to_string());
+        outbox.send(rpc::notification(TRACE_APDU, rec));
     }
 }

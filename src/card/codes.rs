@@ -1,7 +1,7 @@
 //! Code tables (`data/*.toml`, compiled in): a code read from a card comes
 //! back with its label, or with `label: null` when the table does not know it.
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
@@ -48,19 +48,14 @@ impl Table {
     }
 }
 
-/// A code and its label (`null` when unknown).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Coded {
-    pub code: String,
-    pub label: Option<String>,
-}
+/// A code and its label (`null` when unknown), as the API gives it.
+pub use lecteur_proto::cps::Coded;
 
-impl Coded {
-    pub fn new(table: Table, code: &str) -> Coded {
-        Coded {
-            code: code.to_string(),
-            label: label(table, code).map(str::to_string),
-        }
+/// `code` with its label from `table`.
+pub fn coded(table: Table, code: &str) -> Coded {
+    Coded {
+        code: code.to_string(),
+        label: label(table, code).map(str::to_string),
     }
 }
 
@@ -112,7 +107,7 @@ mod tests {
         assert_eq!(label(Table::R01, "SM26"), Some("Qualifié en Médecine générale"));
         assert_eq!(label(Table::R02, "SA07"), Some("Cabinet individuel"));
         assert_eq!(label(Table::G08, "8"), Some("N° RPPS"));
-        let c = Coded::new(Table::R02, "SA99");
+        let c = coded(Table::R02, "SA99");
         assert_eq!((c.code.as_str(), c.label.as_deref()), ("SA99", None));
         assert_eq!(
             serde_json::to_string(&c).unwrap(),

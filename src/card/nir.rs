@@ -3,30 +3,7 @@
 //! Layout: sex (1), birth year (2), birth month (2), place of birth (5:
 //! département + commune, or 99 + country), order number (3).
 
-use serde::Serialize;
-
-/// Where the person was born, as the NIR says.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(untagged)]
-pub enum Place {
-    /// Département (2 characters, 3 for 97x/98x overseas) and commune.
-    France { departement: String, commune: String },
-    /// Born abroad (département 99): the INSEE country code.
-    Abroad { country: String },
-}
-
-/// The parts of a NIR (no names, nothing beyond what the number says).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct NirParts {
-    /// 1 male, 2 female; other digits exist for provisional numbers.
-    pub sex: u8,
-    pub sex_label: Option<&'static str>,
-    /// Two digits: the century is not in the NIR.
-    pub birth_year: String,
-    /// Two characters, kept raw (values over 12 exist).
-    pub birth_month: String,
-    pub place: Place,
-}
+pub use lecteur_proto::vitale::{NirParts, Place};
 
 /// Decodes the 13-character NIR; `None` when it does not have the NIR shape.
 pub fn parts(number: &str) -> Option<NirParts> {
@@ -61,8 +38,8 @@ pub fn parts(number: &str) -> Option<NirParts> {
     Some(NirParts {
         sex,
         sex_label: match sex {
-            1 => Some("masculin"),
-            2 => Some("féminin"),
+            1 => Some("masculin".to_string()),
+            2 => Some("féminin".to_string()),
             _ => None,
         },
         birth_year: number[1..3].to_string(),
@@ -121,7 +98,12 @@ mod tests {
     fn decodes_the_parts() {
         let p = parts("1850578006084").unwrap();
         assert_eq!(
-            (p.sex, p.sex_label, p.birth_year.as_str(), p.birth_month.as_str()),
+            (
+                p.sex,
+                p.sex_label.as_deref(),
+                p.birth_year.as_str(),
+                p.birth_month.as_str()
+            ),
             (1, Some("masculin"), "85", "05")
         );
         assert_eq!(

@@ -2,10 +2,8 @@
 //! by its stamp when a card comes back), and the last Vitale answer with its
 //! JSON, for the card insertion it was read on.
 
-use super::CardView;
 use crate::card::cps::{CpsCardInfo, RawObject, Situation};
-use crate::card::vitale::{Beneficiary, CardCertificate, Extra, ExtraFile};
-use serde::Serialize;
+use lecteur_proto::vitale::VitaleResult;
 use std::sync::Arc;
 
 /// What lecteurd keeps of the CPS in a slot.
@@ -15,21 +13,6 @@ pub struct CpsCache {
     pub(super) situations: Option<Vec<Situation>>,
     /// The CPS2ter volet's objects (CPS3), read with the situations.
     pub(super) cps2ter: Option<Vec<RawObject>>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct VitaleResult {
-    pub card: CardView,
-    pub validity_start: Option<String>,
-    pub beneficiaries: Vec<Beneficiary>,
-    /// What the card holds that the profile does not map: nothing is lost.
-    pub extra: Vec<Extra>,
-    pub extra_files: Vec<ExtraFile>,
-    /// `7F21`/`5F37`/`5F38` named (cardpeek's names), raw values.
-    pub certificates: Vec<CardCertificate>,
-    /// EF 2F02 (PAN), raw hex, `null` when the card has none.
-    pub pan: Option<String>,
-    pub warnings: Vec<String>,
 }
 
 /// A read and its JSON, serialised once: a cached read is answered with the

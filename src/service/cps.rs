@@ -8,23 +8,20 @@
 
 use super::cache::CpsCache;
 use super::slot::{ConnId, SlotCtx};
-use super::{open, CardView, Service, ServiceError};
+use super::{card_view_as, open, Service, ServiceError};
 use crate::apdu::StatusWord;
-use crate::card::cps::{
-    CertificateInfo, CpsCard, CpsCardInfo, KeyUsage, PinStatus, RawObject, SignScheme, Situation,
-};
+use crate::card::cps::{CpsCard, CpsCardInfo, KeyUsage, PinStatus, RawObject, SignScheme, Situation};
 use crate::card::{CardError, CardKind};
 use crate::transport::{PinpadVerify, SlotLink};
-use base64::Engine;
-use serde::Serialize;
-use serde_json::{json, Value};
+use lecteur_proto::cps as api;
+use lecteur_proto::cps::Signature;
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 mod auth;
-pub use auth::{AuthInput, DataObjectView};
+use auth::data_object;
+pub use auth::AuthInput;
 
-const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 /// The CPS generations lecteur drives.
 const CPS: &[CardKind] = &[CardKind::Cps3, CardKind::Cps4];
 /// Seconds the holder has to type the PIN on a reader's keypad.
@@ -50,12 +47,6 @@ pub enum SignInput {
     Data(Vec<u8>),
     /// A SHA-256 digest.
     Digest(Vec<u8>),
-}
-
-#[derive(Debug, Serialize)]
-pub struct SignResult {
-    pub signature_b64: String,
-    pub certificate_der_b64: String,
 }
 
 /// The card's data, read once per card: served from the cache while the card
@@ -229,7 +220,7 @@ fn certificate_of(ctx: &mut SlotCtx<'_>, card: &CpsCard, usage: KeyUsage) -> Res
         .info
         .certificates
         .iter()
-        .find(|c| c.usage == usage.as_str())
+        .find(|c| c.usage == usage)
         .map(|c| c.der.clone())
         .ok_or_else(|| ServiceError::UnsupportedCard(format!("no {} certificate", usage.as_str())))
 }
@@ -296,11 +287,11 @@ fn signature(
     conn: ConnId,
     signed: Result<Vec<u8>, CardError>,
     certificate: Vec<u8>,
-) -> Result<SignResult, ServiceError> {
+) -> Result<Signature, ServiceError> {
     let signature = settle_signature(ctx, conn, signed)?;
-    Ok(SignResult {
-        signature_b64: B64.encode(signature),
-        certificate_der_b64: B64.encode(certificate),
+    Ok(Signature {
+        signature,
+        certificate_der: certificate,
     })
 }
 
@@ -319,33 +310,34 @@ fn info_view(
     kind: CardKind,
     atr: &[u8],
     private: Option<(&Vec<Situation>, &Vec<RawObject>)>,
-) -> Value {
-    let mut v = serde_json::to_value(info).unwrap_or(Value::Null);
-    let Some(obj) = v.as_object_mut() else {
-        return Value::Null;
-    };
-    let mut card = json!(CardView {
-        kind: kind.as_str(),
-        atr: hex::encode_upper(atr)
-    });
-    for k in [
-        "serial",
-        "generation",
-        "card_type",
-        "category",
-        "validity_start",
-        "validity_end",
-        "actua",
-    ] {
-        card[k] = obj.remove(k).unwrap_or(Value::Null);
+) -> api::CpsInfo {
+    let card = card_view_as(kind, atr);
+    api::CpsInfo {
+        card: api::CpsCard {
+            kind: card.kind,
+            atr: card.atr,
+            serial: info.serial.clone(),
+            generation: info.generation.to_string(),
+            card_type: info.card_type.clone(),
+            category: info.category.clone(),
+            validity_start: info.validity_start.clone(),
+            validity_end: info.validity_end.clone(),
+            actua: info.actua.clone(),
+        },
+        holder: info.holder.clone(),
+        profession: info.profession.clone(),
+        professional_category: info.professional_category.clone(),
+        specialty: info.specialty.clone(),
+        certificates: info.certificates.clone(),
+        pin: api::PinTries {
+            tries_left: info.pin.tries_left,
+            tries_max: info.pin.tries_max,
+        },
+        situations: private.map(|p| p.0.clone()),
+        // No public source says what the CPS2ter objects hold: raw only.
+        cps2ter_objects: private.map(|p| p.1.iter().map(data_object).collect()),
+        warnings: info.warnings.clone(),
     }
-    obj.remove("stamp");
-    obj.insert("card".into(), card);
-    obj.insert("situations".into(), json!(private.map(|p| p.0)));
-    // No public source says what the CPS2ter objects hold: raw only.
-    let volet = private.map(|p| p.1.iter().map(DataObjectView::of).collect::<Vec<_>>());
-    obj.insert("cps2ter_objects".into(), json!(volet));
-    v
 }
 
 impl Service {
@@ -372,7 +364,7 @@ impl Service {
             .await?
     }
 
-    pub async fn cps_info(&self, conn: ConnId, reader: Option<&str>) -> Result<Value, ServiceError> {
+    pub async fn cps_info(&self, conn: ConnId, reader: Option<&str>) -> Result<api::CpsInfo, ServiceError> {
         self.with_cps(conn, reader, move |Cps { ctx, card, kind, atr }| {
             let (cache, verified) = cache_with_situations(ctx, conn, &card)?;
             let private = match (&cache.situations, &cache.cps2ter) {
@@ -470,7 +462,7 @@ impl Service {
         &self,
         conn: ConnId,
         reader: Option<&str>,
-    ) -> Result<Vec<CertificateInfo>, ServiceError> {
+    ) -> Result<Vec<api::Certificate>, ServiceError> {
         self.with_cps(conn, reader, move |Cps { ctx, card, .. }| {
             Ok(cached_info(ctx, &card)?.info.certificates.clone())
         })
@@ -489,7 +481,7 @@ impl Service {
         usage: KeyUsage,
         scheme: SignScheme,
         input: SignInput,
-    ) -> Result<SignResult, ServiceError> {
+    ) -> Result<Signature, ServiceError> {
         self.with_cps(conn, reader, move |Cps { ctx, card, .. }| {
             let certificate = certificate_of(ctx, &card, usage)?;
             authorize(ctx, conn, &card, entry.as_ref(), last_try)?;
@@ -499,9 +491,9 @@ impl Service {
                 SignInput::Digest(d) => d.clone(),
             };
             let signature = sign_digest(ctx, conn, &card, usage, scheme, &digest)?;
-            Ok(SignResult {
-                signature_b64: B64.encode(signature),
-                certificate_der_b64: B64.encode(certificate),
+            Ok(Signature {
+                signature,
+                certificate_der: certificate,
             })
         })
         .await

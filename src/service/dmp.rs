@@ -9,8 +9,7 @@ use super::{Service, ServiceError};
 use crate::card::cps::{KeyUsage, SignScheme, Situation};
 use crate::dmp::vihf::{self, Code, Request, VihfInput};
 use crate::dmp::{dn, xmldsig, DmpError};
-use base64::Engine;
-use serde::Serialize;
+use lecteur_proto::dmp::Vihf;
 use std::time::SystemTime;
 
 /// Which situation d'exercice the assertion speaks for.
@@ -20,20 +19,6 @@ pub enum SituationPick {
     Index(u8),
     /// The structure id of the situation.
     StructureId(String),
-}
-
-#[derive(Debug, Serialize)]
-pub struct VihfResult {
-    /// The signed `saml2:Assertion`, UTF-8 XML without declaration.
-    pub assertion: String,
-    pub assertion_b64: String,
-    pub id: String,
-    pub issue_instant: String,
-    /// From the Conditions element, `null` when the profile writes none.
-    pub not_before: Option<String>,
-    pub not_on_or_after: Option<String>,
-    /// The index of the situation used.
-    pub situation: u8,
 }
 
 impl From<DmpError> for ServiceError {
@@ -75,7 +60,7 @@ impl Service {
         last_try: LastTry,
         situation: SituationPick,
         request: Request,
-    ) -> Result<VihfResult, ServiceError> {
+    ) -> Result<Vihf, ServiceError> {
         let profile = self.inner.profiles.vihf.clone();
         // A bad request never reaches the card.
         vihf::check_request(&request, &profile)?;
@@ -89,7 +74,7 @@ impl Service {
             let certificate = info
                 .certificates
                 .iter()
-                .find(|c| c.usage == KeyUsage::Signature.as_str())
+                .find(|c| c.usage == KeyUsage::Signature)
                 .ok_or_else(|| unsupported("signature certificate"))?
                 .der
                 .clone();
@@ -146,8 +131,8 @@ impl Service {
                 prepared.digest(),
             )?;
             let assertion = prepared.finish(&signature);
-            Ok(VihfResult {
-                assertion_b64: base64::engine::general_purpose::STANDARD.encode(&assertion),
+            Ok(Vihf {
+                assertion_bytes: assertion.clone().into_bytes(),
                 assertion,
                 id: unsigned.id,
                 issue_instant: unsigned.issue_instant,

@@ -1,6 +1,7 @@
 use crate::apdu::LinkError;
 use crate::card::CardError;
 use crate::transport::TransportError;
+use lecteur_proto::error::{BlockReason, ErrorKind, RpcError};
 
 /// Every way a request can fail, as the API reports it (`data.kind`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -94,26 +95,40 @@ impl From<CardError> for ServiceError {
 
 impl ServiceError {
     /// The stable `data.kind` of the API.
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> ErrorKind {
         match self {
-            ServiceError::NoCard(_) => "no_card",
-            ServiceError::CardRemoved => "card_removed",
-            ServiceError::WrongCardType(_) => "wrong_card_type",
-            ServiceError::UnsupportedCard(_) => "unsupported_card",
-            ServiceError::PinIncorrect { .. } => "pin_incorrect",
-            ServiceError::PinBlocked | ServiceError::PinUsageSpent => "pin_blocked",
-            ServiceError::CardBeingUpdated(_) => "card_being_updated",
-            ServiceError::PukIncorrect { .. } => "puk_incorrect",
-            ServiceError::PukBlocked => "puk_blocked",
-            ServiceError::PinLastTry => "pin_last_try",
-            ServiceError::PinCancelled => "pin_cancelled",
-            ServiceError::PinTimeout => "pin_timeout",
-            ServiceError::PinRequired => "pin_required",
-            ServiceError::ReaderBusy | ServiceError::HeldElsewhere(_) => "reader_busy",
-            ServiceError::ReaderGone => "reader_gone",
-            ServiceError::Transport(_) => "transport",
-            ServiceError::InvalidParams(_) => "invalid_params",
-            ServiceError::Internal(_) => "internal",
+            ServiceError::NoCard(_) => ErrorKind::NoCard,
+            ServiceError::CardRemoved => ErrorKind::CardRemoved,
+            ServiceError::WrongCardType(_) => ErrorKind::WrongCardType,
+            ServiceError::UnsupportedCard(_) => ErrorKind::UnsupportedCard,
+            ServiceError::PinIncorrect { .. } => ErrorKind::PinIncorrect,
+            ServiceError::PinBlocked | ServiceError::PinUsageSpent => ErrorKind::PinBlocked,
+            ServiceError::CardBeingUpdated(_) => ErrorKind::CardBeingUpdated,
+            ServiceError::PukIncorrect { .. } => ErrorKind::PukIncorrect,
+            ServiceError::PukBlocked => ErrorKind::PukBlocked,
+            ServiceError::PinLastTry => ErrorKind::PinLastTry,
+            ServiceError::PinCancelled => ErrorKind::PinCancelled,
+            ServiceError::PinTimeout => ErrorKind::PinTimeout,
+            ServiceError::PinRequired => ErrorKind::PinRequired,
+            ServiceError::ReaderBusy | ServiceError::HeldElsewhere(_) => ErrorKind::ReaderBusy,
+            ServiceError::ReaderGone => ErrorKind::ReaderGone,
+            ServiceError::Transport(_) => ErrorKind::Transport,
+            ServiceError::InvalidParams(_) => ErrorKind::InvalidParams,
+            ServiceError::Internal(_) => ErrorKind::Internal,
+        }
+    }
+}
+
+/// The one place a service error becomes the API's error object.
+impl From<ServiceError> for RpcError {
+    fn from(e: ServiceError) -> Self {
+        let err = RpcError::new(e.kind(), e.to_string());
+        match e {
+            ServiceError::PinIncorrect { tries_left } | ServiceError::PukIncorrect { tries_left } => {
+                err.with_tries_left(tries_left)
+            }
+            ServiceError::PinUsageSpent => err.with_tries_left(0).with_reason(BlockReason::UsageCounter),
+            _ => err,
         }
     }
 }

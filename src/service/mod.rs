@@ -6,17 +6,15 @@ mod cache;
 mod cps;
 mod dmp;
 mod error;
-mod events;
 mod slot;
 pub mod trace;
 mod vitale;
 mod worker;
 
-pub use cache::{VitaleRead, VitaleResult};
-pub use cps::{AuthInput, DataObjectView, LastTry, PinEntry, SignInput, SignResult};
-pub use dmp::{SituationPick, VihfResult};
+pub use cache::VitaleRead;
+pub use cps::{AuthInput, LastTry, PinEntry, SignInput};
+pub use dmp::SituationPick;
 pub use error::ServiceError;
-pub use events::Event;
 pub use slot::ConnId;
 pub use vitale::Freshness;
 pub use worker::CARD_WAIT;
@@ -25,7 +23,8 @@ use crate::card::atr::{identify, CardKind};
 use crate::card::profile::SlotRole;
 use crate::card::Profiles;
 use crate::transport::{ReaderEvent, SlotInfo, SlotLink};
-use serde::Serialize;
+use lecteur_proto::event::{Event, EventType};
+use lecteur_proto::system::{CardView, ModelView, ReaderView};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -34,41 +33,16 @@ use tokio::sync::{broadcast, mpsc};
 use worker::Worker;
 
 /// A card as the API shows it.
-#[derive(Debug, Clone, Serialize)]
-pub struct CardView {
-    pub kind: &'static str,
-    pub atr: String,
+fn card_view(atr: &[u8]) -> CardView {
+    card_view_as(identify(atr), atr)
 }
 
-impl CardView {
-    fn new(atr: &[u8]) -> Self {
-        CardView {
-            kind: identify(atr).as_str(),
-            atr: hex::encode_upper(atr),
-        }
+/// A card of a kind already identified, as the API shows it.
+fn card_view_as(kind: crate::card::CardKind, atr: &[u8]) -> CardView {
+    CardView {
+        kind: kind.as_str().to_string(),
+        atr: hex::encode_upper(atr),
     }
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct ReaderView {
-    pub id: String,
-    pub name: String,
-    pub transport: &'static str,
-    pub pinpad: bool,
-    /// `cps` or `vitale` when the reader profile names the slot's purpose.
-    pub role: Option<&'static str>,
-    pub card: Option<CardView>,
-    /// A serial reader's firmware and the profile lecteurd drives it with
-    /// (and why); absent on other transports.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub model: Option<ModelView>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct ModelView {
-    pub firmware: String,
-    pub profile: &'static str,
-    pub chosen_by: &'static str,
 }
 
 /// Service settings.
@@ -153,12 +127,12 @@ impl Service {
         self.inner.slots.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn publish(&self, kind: &'static str, reader: &str, atr: Option<&[u8]>) {
-        tracing::info!(reader, event = kind, "event");
+    fn publish(&self, kind: EventType, reader: &str, atr: Option<&[u8]>) {
+        tracing::info!(reader, event = kind.as_str(), "event");
         let _ = self.inner.events.send(Event {
             kind,
             reader: reader.to_string(),
-            card: atr.map(CardView::new),
+            card: atr.map(card_view),
         });
     }
 
@@ -188,7 +162,7 @@ impl Service {
                         role,
                     },
                 );
-                self.publish("reader.added", &id, None);
+                self.publish(EventType::ReaderAdded, &id, None);
             }
             ReaderEvent::Removed { id } => {
                 let had_card = match self.slots().remove(&id) {
@@ -199,9 +173,9 @@ impl Service {
                     None => return,
                 };
                 if had_card {
-                    self.publish("card.removed", &id, None);
+                    self.publish(EventType::CardRemoved, &id, None);
                 }
-                self.publish("reader.removed", &id, None);
+                self.publish(EventType::ReaderRemoved, &id, None);
             }
             ReaderEvent::CardInserted { id, atr } => {
                 if let Some(slot) = self.slots().get_mut(&id) {
@@ -210,7 +184,7 @@ impl Service {
                 } else {
                     return;
                 }
-                self.publish("card.inserted", &id, Some(&atr));
+                self.publish(EventType::CardInserted, &id, Some(&atr));
             }
             ReaderEvent::CardRemoved { id } => {
                 if let Some(slot) = self.slots().get_mut(&id) {
@@ -221,7 +195,7 @@ impl Service {
                 } else {
                     return;
                 }
-                self.publish("card.removed", &id, None);
+                self.publish(EventType::CardRemoved, &id, None);
             }
         }
     }
@@ -275,14 +249,14 @@ impl Service {
             .map(|s| ReaderView {
                 id: s.info.id.clone(),
                 name: s.info.name.clone(),
-                transport: s.info.kind.as_str(),
+                transport: s.info.kind.as_str().to_string(),
                 pinpad: s.pinpad.load(Ordering::SeqCst),
-                role: s.role.map(SlotRole::as_str),
-                card: s.atr.as_deref().map(CardView::new),
+                role: s.role.map(|r| r.as_str().to_string()),
+                card: s.atr.as_deref().map(card_view),
                 model: s.info.model.as_ref().map(|m| ModelView {
                     firmware: m.firmware.clone(),
-                    profile: m.profile,
-                    chosen_by: m.chosen_by,
+                    profile: m.profile.to_string(),
+                    chosen_by: m.chosen_by.to_string(),
                 }),
             })
             .collect()

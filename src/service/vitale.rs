@@ -1,8 +1,9 @@
-use super::cache::{VitaleCache, VitaleRead, VitaleResult};
+use super::cache::{VitaleCache, VitaleRead};
 use super::slot::{ConnId, SlotCtx};
-use super::{open, CardView, Service, ServiceError};
-use crate::card::vitale;
+use super::{card_view, open, Service, ServiceError};
+use crate::card::vitale::{self, VitaleData};
 use crate::card::{CardKind, Profiles};
+use lecteur_proto::vitale::VitaleResult;
 use std::sync::Arc;
 
 /// Both generations are recognised; a Vitale 1 is refused with the reason.
@@ -39,16 +40,7 @@ fn cached_read(
         }
     }
     let data = vitale::read_card(&mut *ctx.link, kind, &profiles.vitale2)?;
-    let result = VitaleResult {
-        card: CardView::new(&atr),
-        validity_start: data.validity_start,
-        beneficiaries: data.beneficiaries,
-        extra: data.extra,
-        extra_files: data.extra_files,
-        certificates: data.certificates,
-        pan: data.pan,
-        warnings: data.warnings,
-    };
+    let result = view(card_view(&atr), data);
     let json = serde_json::to_string(&result).map_err(|e| ServiceError::Internal(e.to_string()))?;
     let read = Arc::new(VitaleRead {
         result,
@@ -84,5 +76,19 @@ impl Service {
                 read
             })
             .await?
+    }
+}
+
+/// `vitale.read`'s answer from what the card gave.
+fn view(card: lecteur_proto::system::CardView, data: VitaleData) -> VitaleResult {
+    VitaleResult {
+        card,
+        validity_start: data.validity_start,
+        beneficiaries: data.beneficiaries,
+        extra: data.extra,
+        extra_files: data.extra_files,
+        certificates: data.certificates,
+        pan: data.pan,
+        warnings: data.warnings,
     }
 }

@@ -333,7 +333,7 @@ mod tests {
             let t = Instant::now();
             let r = worker.run(apdu).await;
             assert!(matches!(r, Err(ServiceError::HeldElsewhere(_))), "{r:?}");
-            assert_eq!(r.unwrap_err().kind(), "reader_busy");
+            assert_eq!(r.unwrap_err().kind(), lecteur_proto::ErrorKind::ReaderBusy);
             assert!(t.elapsed() >= wait && t.elapsed() < wait * 4, "{:?}", t.elapsed());
 
             // While the slot still waits: refused at once, nothing queued.

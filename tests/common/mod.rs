@@ -10,7 +10,10 @@ pub mod vpcd;
 #[allow(unused_imports)]
 pub use serial::SerialSim;
 
-use lecteur::client::{Client, ClientError};
+use lecteur_client::{Client, ClientError};
+use lecteur_proto::cps::{KeyUsage, SignAlgorithm, SignParams};
+use lecteur_proto::method::{CpsSign, VitaleRead};
+use lecteur_proto::vitale::VitaleParams;
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
@@ -146,7 +149,7 @@ impl Daemon {
         let mut c = self.client();
         let mut last = Value::Null;
         let ok = wait_until(Duration::from_secs(15), || {
-            last = c.call("readers.list", json!({})).unwrap_or(Value::Null);
+            last = c.call_json("readers.list", json!({})).unwrap_or(Value::Null);
             cards(&last) == n
         });
         assert!(
@@ -265,7 +268,15 @@ pub fn wait_for_path(p: &Path) {
 }
 
 pub fn kind(e: &ClientError) -> &str {
-    e.kind().unwrap_or("?")
+    e.kind().map_or("?", lecteur_proto::ErrorKind::as_str)
+}
+
+/// An API error's `data`, as it went on the wire.
+pub fn error_data(e: &ClientError) -> Value {
+    match e.rpc() {
+        Some(rpc) => serde_json::to_value(&rpc.data).expect("error data"),
+        None => panic!("not an API error: {e}"),
+    }
 }
 
 /// The default simulated cards' facts the tests check (firmware-sim/cards/*.toml).
@@ -331,25 +342,37 @@ pub fn read_and_sign(d: &Daemon) {
     let readers = d.wait_cards(2);
     let mut c = d.client();
     let vitale_reader = reader_with(&readers, "vitale2").expect("a Vitale reader");
-    let v = c.call("vitale.read", json!({ "reader": vitale_reader })).unwrap();
-    let list = v["beneficiaries"].as_array().expect("beneficiaries");
-    assert!(list.len() >= 2, "{v}");
-    assert!(list.iter().all(|b| b["nir_valid"] == true));
+    let read = VitaleParams {
+        reader: Some(vitale_reader),
+        fresh: false,
+    };
+    let v = c.call::<VitaleRead>(&read).unwrap();
+    assert!(v.beneficiaries.len() >= 2, "{v:?}");
+    assert!(v.beneficiaries.iter().all(|b| b.nir_valid));
     let data = b"prescription";
+    let sign = SignParams {
+        reader: None,
+        pin: Some(TEST_PIN.to_string().into()),
+        pinpad: false,
+        allow_last_try: false,
+        key: KeyUsage::Signature,
+        algorithm: SignAlgorithm::RsaPkcs1Sha256,
+        data: Some(data.to_vec()),
+        digest: None,
+    };
     let r = c
-        .call("cps.sign", json!({ "pin": TEST_PIN, "key": "signature", "algorithm": "rsa-pkcs1-sha256", "data_b64": b64(data) }))
+        .call::<CpsSign>(&sign)
         .unwrap_or_else(|e| panic!("cps.sign: {e}; log: {}", d.log()));
-    assert!(verify_signature(
-        &unb64(&r["certificate_der_b64"]),
-        data,
-        &unb64(&r["signature_b64"])
-    ));
+    assert!(verify_signature(&r.certificate_der, data, &r.signature));
 }
 
 /// Waits for the next event of `kind` on `reader`.
 pub fn expect_event(c: &mut Client, kind: &str, reader: &str) -> Value {
     for _ in 0..20 {
-        let ev = c.next_event().expect("an event");
+        let ev = c
+            .next_notification_json()
+            .map(|(_, params)| params)
+            .expect("an event");
         if ev["type"] == kind && ev["reader"] == reader {
             return ev;
         }
@@ -363,7 +386,7 @@ pub fn card_movement(d: &Daemon, control_socket: &Path, slot: usize, card: &str)
     let readers = d.wait_cards(2);
     let reader = reader_with(&readers, card).expect("reader with the card");
     let mut events = d.client();
-    events.call("events.subscribe", json!({})).unwrap();
+    events.call_json("events.subscribe", json!({})).unwrap();
     let mut c = d.client();
     let method = if card == "vitale2" {
         "vitale.read"
@@ -373,13 +396,13 @@ pub fn card_movement(d: &Daemon, control_socket: &Path, slot: usize, card: &str)
 
     assert_eq!(control(control_socket, &format!("remove {slot}")), "ok");
     expect_event(&mut events, "card.removed", &reader);
-    let e = c.call(method, json!({ "reader": reader })).unwrap_err();
+    let e = c.call_json(method, json!({ "reader": reader })).unwrap_err();
     assert!(matches!(kind(&e), "no_card" | "card_removed"), "{e}");
-    let e = c.call(method, json!({})).unwrap_err();
+    let e = c.call_json(method, json!({})).unwrap_err();
     assert_eq!(kind(&e), "no_card", "{e}");
 
     assert_eq!(control(control_socket, &format!("insert {slot} {card}")), "ok");
     let ev = expect_event(&mut events, "card.inserted", &reader);
     assert_eq!(ev["card"]["kind"], card);
-    assert!(c.call(method, json!({ "reader": reader })).is_ok());
+    assert!(c.call_json(method, json!({ "reader": reader })).is_ok());
 }

@@ -125,5 +125,5 @@ fn requests_over_the_rate_are_answered_rate_limited_and_none_is_lost() {
         "the flood was answered in {took:?}"
     );
     // Another connection has its own budget, and is served at once meanwhile.
-    assert!(d.client().call("system.info", json!({})).is_ok());
+    assert!(d.client().call_json("system.info", json!({})).is_ok());
 }

@@ -16,10 +16,10 @@ fn sim_daemon() -> Daemon {
 fn system_info_and_readers() {
     let d = sim_daemon();
     let mut c = d.client();
-    let info = c.call("system.info", json!({})).unwrap();
+    let info = c.call_json("system.info", json!({})).unwrap();
     assert_eq!(info["transports"], json!(["sim"]));
     assert!(info["version"].is_string());
-    let readers = c.call("readers.list", json!({})).unwrap();
+    let readers = c.call_json("readers.list", json!({})).unwrap();
     assert_eq!(reader_with(&readers, "cps3").as_deref(), Some("sim:0"));
     assert_eq!(reader_with(&readers, "vitale2").as_deref(), Some("sim:1"));
     assert_eq!(readers[0]["transport"], "sim");
@@ -30,7 +30,7 @@ fn system_info_and_readers() {
 fn vitale_read_gives_every_beneficiary() {
     let d = sim_daemon();
     let mut c = d.client();
-    let v = c.call("vitale.read", json!({})).unwrap();
+    let v = c.call_json("vitale.read", json!({})).unwrap();
     assert_eq!(v["card"]["kind"], "vitale2");
     let list = v["beneficiaries"].as_array().unwrap();
     assert!(list.len() >= 2, "{v}");
@@ -47,10 +47,12 @@ fn vitale_read_gives_every_beneficiary() {
     assert!(list.iter().any(|b| b["birth_date"]["iso"].is_string()));
 
     // Naming the reader works; naming the wrong one is a typed error.
-    assert_eq!(c.call("vitale.read", json!({"reader": "sim:1"})).unwrap(), v);
-    let e = c.call("vitale.read", json!({"reader": "sim:0"})).unwrap_err();
+    assert_eq!(c.call_json("vitale.read", json!({"reader": "sim:1"})).unwrap(), v);
+    let e = c
+        .call_json("vitale.read", json!({"reader": "sim:0"}))
+        .unwrap_err();
     assert_eq!(kind(&e), "wrong_card_type");
-    let e = c.call("vitale.read", json!({"reader": "nope"})).unwrap_err();
+    let e = c.call_json("vitale.read", json!({"reader": "nope"})).unwrap_err();
     assert_eq!(kind(&e), "invalid_params");
 }
 
@@ -58,7 +60,7 @@ fn vitale_read_gives_every_beneficiary() {
 fn cps_info_and_certificates() {
     let d = sim_daemon();
     let mut c = d.client();
-    let info = c.call("cps.info", json!({})).unwrap();
+    let info = c.call_json("cps.info", json!({})).unwrap();
     assert_eq!(info["card"]["kind"], "cps3");
     assert!(!info["card"]["serial"].as_str().unwrap().is_empty());
     let id = info["holder"]["national_id"].as_str().unwrap();
@@ -66,7 +68,7 @@ fn cps_info_and_certificates() {
     assert!(info["holder"]["surname"].is_string() && info["holder"]["given_name"].is_string());
     assert_eq!(info["pin"], json!({"tries_left": 3, "tries_max": 3}));
 
-    let certs = c.call("cps.certificates", json!({})).unwrap();
+    let certs = c.call_json("cps.certificates", json!({})).unwrap();
     let certs = certs.as_array().unwrap();
     assert_eq!(certs.len(), 2);
     assert_eq!(certs[0]["usage"], "signature");
@@ -85,7 +87,7 @@ fn signatures_verify_with_the_certificate() {
     let data = b"ordonnance test";
     for key in ["signature", "authentication"] {
         let r = c
-            .call(
+            .call_json(
                 "cps.sign",
                 json!({"pin": TEST_PIN, "key": key, "algorithm": "rsa-pkcs1-sha256", "data_b64": b64(data)}),
             )
@@ -99,7 +101,7 @@ fn signatures_verify_with_the_certificate() {
     use sha2::Digest;
     let digest = sha2::Sha256::digest(data);
     let r = c
-        .call(
+        .call_json(
             "cps.sign",
             json!({"key": "signature", "digest_b64": b64(&digest)}),
         )
@@ -116,54 +118,60 @@ fn wrong_pins_count_down_to_blocked_one_verify_each() {
     let d = sim_daemon();
     let mut c = d.client();
     for expected in [2, 1] {
-        let e = c.call("cps.verify_pin", json!({"pin": "0000"})).unwrap_err();
+        let e = c.call_json("cps.verify_pin", json!({"pin": "0000"})).unwrap_err();
         assert_eq!(kind(&e), "pin_incorrect");
-        let ClientError::Rpc { data, .. } = &e else {
-            unreachable!()
-        };
-        assert_eq!(data["tries_left"], expected);
+        assert_eq!(error_data(&e)["tries_left"], expected);
         // The counter went down by exactly one: one VERIFY per request.
-        let info = c.call("cps.info", json!({})).unwrap();
+        let info = c.call_json("cps.info", json!({})).unwrap();
         assert_eq!(info["pin"]["tries_left"], expected);
     }
     // One try left: refused unless the request allows it; no try is used.
-    let e = c.call("cps.verify_pin", json!({"pin": "0000"})).unwrap_err();
+    let e = c.call_json("cps.verify_pin", json!({"pin": "0000"})).unwrap_err();
     assert_eq!(kind(&e), "pin_last_try");
-    assert_eq!(c.call("cps.info", json!({})).unwrap()["pin"]["tries_left"], 1);
+    assert_eq!(
+        c.call_json("cps.info", json!({})).unwrap()["pin"]["tries_left"],
+        1
+    );
     let e = c
-        .call("cps.verify_pin", json!({"pin": "0000", "allow_last_try": true}))
+        .call_json("cps.verify_pin", json!({"pin": "0000", "allow_last_try": true}))
         .unwrap_err();
     assert_eq!(kind(&e), "pin_blocked");
     // Blocked: even the right PIN is refused, and no try is counted.
-    let e = c.call("cps.verify_pin", json!({"pin": TEST_PIN})).unwrap_err();
+    let e = c
+        .call_json("cps.verify_pin", json!({"pin": TEST_PIN}))
+        .unwrap_err();
     assert_eq!(kind(&e), "pin_blocked");
     let e = c
-        .call(
+        .call_json(
             "cps.sign",
             json!({"pin": TEST_PIN, "key": "signature", "data_b64": b64(b"x")}),
         )
         .unwrap_err();
     assert_eq!(kind(&e), "pin_blocked");
-    assert_eq!(c.call("cps.info", json!({})).unwrap()["pin"]["tries_left"], 0);
+    assert_eq!(
+        c.call_json("cps.info", json!({})).unwrap()["pin"]["tries_left"],
+        0
+    );
 }
 
 #[test]
 fn a_right_pin_restores_the_tries() {
     let d = sim_daemon();
     let mut c = d.client();
-    assert!(c.call("cps.verify_pin", json!({"pin": "9999"})).is_err());
-    let ok = c.call("cps.verify_pin", json!({"pin": TEST_PIN})).unwrap();
+    assert!(c.call_json("cps.verify_pin", json!({"pin": "9999"})).is_err());
+    let ok = c.call_json("cps.verify_pin", json!({"pin": TEST_PIN})).unwrap();
     assert_eq!(ok["tries_left"], 3);
-    let e = c.call("cps.verify_pin", json!({"pin": "12"})).unwrap_err();
+    let e = c.call_json("cps.verify_pin", json!({"pin": "12"})).unwrap_err();
     assert_eq!(
         kind(&e),
         "invalid_params",
         "a malformed PIN never reaches the card"
     );
-    assert_eq!(c.call("cps.info", json!({})).unwrap()["pin"]["tries_left"], 3);
+    assert_eq!(
+        c.call_json("cps.info", json!({})).unwrap()["pin"]["tries_left"],
+        3
+    );
 }
-
-use lecteur::client::ClientError;
 
 #[test]
 fn a_verification_belongs_to_its_connection() {
@@ -171,26 +179,26 @@ fn a_verification_belongs_to_its_connection() {
     let (mut a, mut b) = (d.client(), d.client());
     let sign = json!({"key": "signature", "data_b64": b64(b"doc")});
     assert_eq!(
-        kind(&a.call("cps.sign", sign.clone()).unwrap_err()),
+        kind(&a.call_json("cps.sign", sign.clone()).unwrap_err()),
         "pin_required"
     );
-    a.call("cps.verify_pin", json!({"pin": TEST_PIN})).unwrap();
-    assert!(a.call("cps.sign", sign.clone()).is_ok());
+    a.call_json("cps.verify_pin", json!({"pin": TEST_PIN})).unwrap();
+    assert!(a.call_json("cps.sign", sign.clone()).is_ok());
     assert_eq!(
-        kind(&b.call("cps.sign", sign.clone()).unwrap_err()),
+        kind(&b.call_json("cps.sign", sign.clone()).unwrap_err()),
         "pin_required"
     );
-    b.call("cps.verify_pin", json!({"pin": TEST_PIN})).unwrap();
-    assert!(b.call("cps.sign", sign.clone()).is_ok());
+    b.call_json("cps.verify_pin", json!({"pin": TEST_PIN})).unwrap();
+    assert!(b.call_json("cps.sign", sign.clone()).is_ok());
     // B's verification reset the card: A's is gone.
     assert_eq!(
-        kind(&a.call("cps.sign", sign.clone()).unwrap_err()),
+        kind(&a.call_json("cps.sign", sign.clone()).unwrap_err()),
         "pin_required"
     );
     // When B leaves, nobody inherits its verification.
     drop(b);
     let mut c = d.client();
-    assert_eq!(kind(&c.call("cps.sign", sign).unwrap_err()), "pin_required");
+    assert_eq!(kind(&c.call_json("cps.sign", sign).unwrap_err()), "pin_required");
 }
 
 fn raw_call(s: &mut UnixStream, r: &mut BufReader<UnixStream>, line: &str) -> Value {
@@ -265,8 +273,11 @@ fn bad_requests_get_errors_and_the_daemon_keeps_serving() {
         drop(gone);
     }
     let mut c = d.client();
-    assert!(c.call("vitale.read", json!({})).is_ok());
-    assert_eq!(c.call("cps.info", json!({})).unwrap()["pin"]["tries_left"], 3);
+    assert!(c.call_json("vitale.read", json!({})).is_ok());
+    assert_eq!(
+        c.call_json("cps.info", json!({})).unwrap()["pin"]["tries_left"],
+        3
+    );
 }
 
 /// `echo '{…}' | socat - UNIX-CONNECT:…` (the README's example) writes its
@@ -314,7 +325,7 @@ fn a_client_that_never_reads_is_cut_off() {
     let cut = (0..50_000).position(|_| s.write_all(request.as_bytes()).is_err());
     assert!(cut.is_some_and(|n| n > 5_000), "cut off after {cut:?} requests");
     let mut c = d.client();
-    assert!(c.call("readers.list", json!({})).is_ok());
+    assert!(c.call_json("readers.list", json!({})).is_ok());
     assert!(d.log().contains("client does not read its answers"));
 }
 
@@ -327,9 +338,9 @@ fn many_clients_at_once() {
             std::thread::spawn(move || {
                 for _ in 0..3 {
                     if i % 2 == 0 {
-                        assert!(c.call("vitale.read", json!({})).is_ok());
+                        assert!(c.call_json("vitale.read", json!({})).is_ok());
                     } else {
-                        let r = c.call(
+                        let r = c.call_json(
                             "cps.sign",
                             json!({"pin": TEST_PIN, "key": "signature", "data_b64": b64(b"m")}),
                         );
@@ -350,24 +361,33 @@ fn the_last_try_needs_consent() {
     let mut c = d.client();
     for _ in 0..2 {
         assert_eq!(
-            kind(&c.call("cps.verify_pin", json!({"pin": "0000"})).unwrap_err()),
+            kind(&c.call_json("cps.verify_pin", json!({"pin": "0000"})).unwrap_err()),
             "pin_incorrect"
         );
     }
     let sign = json!({"pin": TEST_PIN, "key": "signature", "data_b64": b64(b"doc")});
     assert_eq!(
-        kind(&c.call("cps.sign", sign.clone()).unwrap_err()),
+        kind(&c.call_json("cps.sign", sign.clone()).unwrap_err()),
         "pin_last_try"
     );
     assert_eq!(
-        kind(&c.call("cps.verify_pin", json!({"pin": TEST_PIN})).unwrap_err()),
+        kind(
+            &c.call_json("cps.verify_pin", json!({"pin": TEST_PIN}))
+                .unwrap_err()
+        ),
         "pin_last_try"
     );
-    assert_eq!(c.call("cps.info", json!({})).unwrap()["pin"]["tries_left"], 1);
+    assert_eq!(
+        c.call_json("cps.info", json!({})).unwrap()["pin"]["tries_left"],
+        1
+    );
     let mut sign = sign;
     sign["allow_last_try"] = json!(true);
-    assert!(c.call("cps.sign", sign).is_ok());
-    assert_eq!(c.call("cps.info", json!({})).unwrap()["pin"]["tries_left"], 3);
+    assert!(c.call_json("cps.sign", sign).is_ok());
+    assert_eq!(
+        c.call_json("cps.info", json!({})).unwrap()["pin"]["tries_left"],
+        3
+    );
 }
 
 #[test]
@@ -375,25 +395,25 @@ fn logout_and_other_connections_close_the_verification() {
     let d = sim_daemon();
     let (mut a, mut b) = (d.client(), d.client());
     let sign = json!({"key": "signature", "data_b64": b64(b"doc")});
-    a.call("cps.verify_pin", json!({"pin": TEST_PIN})).unwrap();
+    a.call_json("cps.verify_pin", json!({"pin": TEST_PIN})).unwrap();
     assert_eq!(
-        a.call("cps.logout", json!({})).unwrap(),
+        a.call_json("cps.logout", json!({})).unwrap(),
         json!({"logged_out": true})
     );
     assert_eq!(
-        kind(&a.call("cps.sign", sign.clone()).unwrap_err()),
+        kind(&a.call_json("cps.sign", sign.clone()).unwrap_err()),
         "pin_required"
     );
     assert_eq!(
-        a.call("cps.logout", json!({})).unwrap(),
+        a.call_json("cps.logout", json!({})).unwrap(),
         json!({"logged_out": false})
     );
 
     // Another connection using the card closes A's verification first.
-    a.call("cps.verify_pin", json!({"pin": TEST_PIN})).unwrap();
-    assert!(a.call("cps.sign", sign.clone()).is_ok());
-    b.call("cps.info", json!({})).unwrap();
-    assert_eq!(kind(&a.call("cps.sign", sign).unwrap_err()), "pin_required");
+    a.call_json("cps.verify_pin", json!({"pin": TEST_PIN})).unwrap();
+    assert!(a.call_json("cps.sign", sign.clone()).is_ok());
+    b.call_json("cps.info", json!({})).unwrap();
+    assert_eq!(kind(&a.call_json("cps.sign", sign).unwrap_err()), "pin_required");
 }
 
 #[test]
@@ -402,10 +422,10 @@ fn an_idle_verification_expires() {
     d.wait_cards(2);
     let mut c = d.client();
     let sign = json!({"key": "signature", "data_b64": b64(b"doc")});
-    c.call("cps.verify_pin", json!({"pin": TEST_PIN})).unwrap();
-    assert!(c.call("cps.sign", sign.clone()).is_ok());
+    c.call_json("cps.verify_pin", json!({"pin": TEST_PIN})).unwrap();
+    assert!(c.call_json("cps.sign", sign.clone()).is_ok());
     std::thread::sleep(std::time::Duration::from_millis(2500));
-    assert_eq!(kind(&c.call("cps.sign", sign).unwrap_err()), "pin_required");
+    assert_eq!(kind(&c.call_json("cps.sign", sign).unwrap_err()), "pin_required");
 }
 
 #[test]
@@ -423,7 +443,7 @@ fn the_socket_is_claimed_once_and_stale_ones_replaced() {
     assert!(!second.status.success());
     assert!(String::from_utf8_lossy(&second.stderr).contains("another lecteurd"));
     assert!(
-        d.client().call("readers.list", json!({})).is_ok(),
+        d.client().call_json("readers.list", json!({})).is_ok(),
         "the first one still serves"
     );
 

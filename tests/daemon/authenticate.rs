@@ -22,8 +22,8 @@ fn public_key(cert_der: &[u8]) -> rsa::RsaPublicKey {
 }
 
 /// The authentication certificate, as cps.certificates gives it.
-fn auth_certificate(c: &mut lecteur::client::Client) -> Vec<u8> {
-    let certs = c.call("cps.certificates", json!({})).unwrap();
+fn auth_certificate(c: &mut lecteur_client::Client) -> Vec<u8> {
+    let certs = c.call_json("cps.certificates", json!({})).unwrap();
     let cert = certs
         .as_array()
         .unwrap()
@@ -48,7 +48,7 @@ fn cps3_signs_data_and_digest_infos_of_every_tls_hash() {
 
     // data_b64: SHA-256, verified with the certificate that comes back.
     let r = c
-        .call(
+        .call_json(
             "cps.authenticate",
             json!({"pin": TEST_PIN, "data_b64": b64(b"client hello")}),
         )
@@ -60,7 +60,7 @@ fn cps3_signs_data_and_digest_infos_of_every_tls_hash() {
     // A DigestInfo of SHA-384 and of SHA-512, on the connection that verified.
     let (di, digest) = digest_info::<sha2::Sha384>(b"handshake");
     let r = c
-        .call("cps.authenticate", json!({"digest_info_b64": b64(&di)}))
+        .call_json("cps.authenticate", json!({"digest_info_b64": b64(&di)}))
         .unwrap();
     let sig = unb64(&r["signature_b64"]);
     key.verify(Pkcs1v15Sign::new::<sha2::Sha384>(), &digest, &sig)
@@ -70,7 +70,7 @@ fn cps3_signs_data_and_digest_infos_of_every_tls_hash() {
         .is_err());
     let (di, digest) = digest_info::<sha2::Sha512>(b"handshake");
     let r = c
-        .call(
+        .call_json(
             "cps.authenticate",
             json!({"digest_info_b64": b64(&di), "algorithm": "rsa-pkcs1"}),
         )
@@ -84,7 +84,7 @@ fn cps3_signs_data_and_digest_infos_of_every_tls_hash() {
 
     // The signature key signs nothing here: the authentication key's
     // signature does not verify against the signature certificate.
-    let certs = c.call("cps.certificates", json!({})).unwrap();
+    let certs = c.call_json("cps.certificates", json!({})).unwrap();
     let sig_cert = unb64(&certs[0]["der_b64"]);
     assert_ne!(sig_cert, cert);
     assert!(public_key(&sig_cert)
@@ -97,7 +97,7 @@ fn cps3_signs_data_and_digest_infos_of_every_tls_hash() {
 
     // No PSS on a CPS3.
     let e = c
-        .call(
+        .call_json(
             "cps.authenticate",
             json!({"data_b64": b64(b"x"), "algorithm": "rsa-pss-sha256"}),
         )
@@ -117,11 +117,11 @@ fn bad_inputs_are_refused_before_the_card() {
         json!({"pin": TEST_PIN, "data_b64": b64(b"x"), "digest_info_b64": b64(&digest)}),
         json!({"pin": TEST_PIN, "data_b64": b64(b"x"), "algorithm": "rsa-md5"}),
     ] {
-        let e = c.call("cps.authenticate", params.clone()).unwrap_err();
+        let e = c.call_json("cps.authenticate", params.clone()).unwrap_err();
         assert_eq!(kind(&e), "invalid_params", "{params}: {e}");
     }
     // Nothing was presented: all tries are left.
-    let info = c.call("cps.info", json!({})).unwrap();
+    let info = c.call_json("cps.info", json!({})).unwrap();
     assert_eq!(info["pin"]["tries_left"], 3);
 }
 
@@ -133,26 +133,23 @@ fn pin_policy_is_the_one_of_cps_sign() {
     let data = json!({"data_b64": b64(b"x")});
 
     // Nobody verified: pin_required, and nothing sent.
-    let e = a.call("cps.authenticate", data.clone()).unwrap_err();
+    let e = a.call_json("cps.authenticate", data.clone()).unwrap_err();
     assert_eq!(kind(&e), "pin_required", "{e}");
 
     // A wrong PIN: one VERIFY, the tries left in the error.
     let e = a
-        .call("cps.authenticate", json!({"pin": "9999", "data_b64": b64(b"x")}))
+        .call_json("cps.authenticate", json!({"pin": "9999", "data_b64": b64(b"x")}))
         .unwrap_err();
     assert_eq!(kind(&e), "pin_incorrect", "{e}");
-    match &e {
-        lecteur::client::ClientError::Rpc { data, .. } => assert_eq!(data["tries_left"], 2),
-        other => panic!("{other}"),
-    }
+    assert_eq!(error_data(&e)["tries_left"], 2);
 
     // A verifies; B, another connection, is not verified for it.
-    a.call("cps.verify_pin", json!({"pin": TEST_PIN})).unwrap();
-    a.call("cps.authenticate", data.clone()).unwrap();
-    let e = b.call("cps.authenticate", data.clone()).unwrap_err();
+    a.call_json("cps.verify_pin", json!({"pin": TEST_PIN})).unwrap();
+    a.call_json("cps.authenticate", data.clone()).unwrap();
+    let e = b.call_json("cps.authenticate", data.clone()).unwrap_err();
     assert_eq!(kind(&e), "pin_required", "{e}");
     // B's operation closed A's verification (the card was reset).
-    let e = a.call("cps.authenticate", data.clone()).unwrap_err();
+    let e = a.call_json("cps.authenticate", data.clone()).unwrap_err();
     assert_eq!(kind(&e), "pin_required", "{e}");
 }
 
@@ -161,14 +158,14 @@ fn last_try_needs_allow_last_try() {
     let d = daemon("cps3-last-try,vitale2");
     let mut c = d.client();
     let e = c
-        .call(
+        .call_json(
             "cps.authenticate",
             json!({"pin": TEST_PIN, "data_b64": b64(b"x")}),
         )
         .unwrap_err();
     assert_eq!(kind(&e), "pin_last_try", "{e}");
     let r = c
-        .call(
+        .call_json(
             "cps.authenticate",
             json!({"pin": TEST_PIN, "data_b64": b64(b"x"), "allow_last_try": true}),
         )
@@ -187,20 +184,20 @@ fn cps4_authenticates_with_pkcs1_and_pss() {
     let cert = auth_certificate(&mut c);
     let (di, _) = digest_info::<sha2::Sha256>(b"tls 1.3");
     let r = c
-        .call(
+        .call_json(
             "cps.authenticate",
             json!({"pin": TEST_PIN, "digest_info_b64": b64(&di), "algorithm": "rsa-pss-sha256"}),
         )
         .unwrap_or_else(|e| panic!("{e}; log: {}", d.log()));
     assert!(verify_pss(&cert, b"tls 1.3", &unb64(&r["signature_b64"])));
     let r = c
-        .call("cps.authenticate", json!({"data_b64": b64(b"tls 1.2")}))
+        .call_json("cps.authenticate", json!({"data_b64": b64(b"tls 1.2")}))
         .unwrap();
     assert!(verify_signature(&cert, b"tls 1.2", &unb64(&r["signature_b64"])));
     // PKCS#1 v1.5 is a host-built block deciphered by the card: any hash.
     let (di, digest) = digest_info::<sha2::Sha384>(b"x");
     let r = c
-        .call("cps.authenticate", json!({"digest_info_b64": b64(&di)}))
+        .call_json("cps.authenticate", json!({"digest_info_b64": b64(&di)}))
         .unwrap_or_else(|e| panic!("{e}; log: {}", d.log()));
     public_key(&cert)
         .verify(
@@ -211,7 +208,7 @@ fn cps4_authenticates_with_pkcs1_and_pss() {
         .expect("SHA-384 PKCS#1 signature");
     // RSA-PSS is PSO CDS, which hashes SHA-256 only.
     let e = c
-        .call(
+        .call_json(
             "cps.authenticate",
             json!({"digest_info_b64": b64(&di), "algorithm": "rsa-pss-sha256"}),
         )
@@ -220,8 +217,8 @@ fn cps4_authenticates_with_pkcs1_and_pss() {
 }
 
 /// The `diag.trace` records of `reader` after record `after`.
-fn trace_after(c: &mut lecteur::client::Client, reader: &str, after: Option<u64>) -> Vec<Value> {
-    let t = c.call("diag.trace", json!({})).unwrap();
+fn trace_after(c: &mut lecteur_client::Client, reader: &str, after: Option<u64>) -> Vec<Value> {
+    let t = c.call_json("diag.trace", json!({})).unwrap();
     t["recent"]
         .as_array()
         .unwrap()
@@ -231,8 +228,8 @@ fn trace_after(c: &mut lecteur::client::Client, reader: &str, after: Option<u64>
         .collect()
 }
 
-fn last_seq(c: &mut lecteur::client::Client) -> Option<u64> {
-    let t = c.call("diag.trace", json!({})).unwrap();
+fn last_seq(c: &mut lecteur_client::Client) -> Option<u64> {
+    let t = c.call_json("diag.trace", json!({})).unwrap();
     t["recent"]
         .as_array()
         .unwrap()
@@ -287,13 +284,13 @@ fn openssl_verifies(cert_der: &[u8], data: &[u8], signature: &[u8]) -> bool {
 fn cps4_authentication_is_pso_decipher_in_the_trace_and_openssl_verifies_it() {
     let d = daemon("cps4,vitale2");
     let mut c = d.client();
-    let readers = c.call("readers.list", json!({})).unwrap();
+    let readers = c.call_json("readers.list", json!({})).unwrap();
     let reader = reader_with(&readers, "cps4").expect("a CPS4 slot");
     let cert = auth_certificate(&mut c);
     let start = last_seq(&mut c);
     let data = b"TLS 1.2 client CertificateVerify";
     let r = c
-        .call(
+        .call_json(
             "cps.authenticate",
             json!({"pin": TEST_PIN, "data_b64": b64(data)}),
         )
@@ -346,14 +343,14 @@ fn cps4_authentication_is_pso_decipher_in_the_trace_and_openssl_verifies_it() {
     // certificates, the data objects, the situations, both signatures) keeps
     // the shape: no P1 09 with 3F00, files by their last file id, reads of
     // up to 256.
-    c.call("cps.info", json!({})).unwrap();
-    c.call("cps.certificates", json!({})).unwrap();
-    c.call("cps.data_objects", json!({})).unwrap();
+    c.call_json("cps.info", json!({})).unwrap();
+    c.call_json("cps.certificates", json!({})).unwrap();
+    c.call_json("cps.data_objects", json!({})).unwrap();
     for (key, algorithm) in [
         ("signature", "rsa-pkcs1-sha256"),
         ("authentication", "rsa-pss-sha256"),
     ] {
-        c.call(
+        c.call_json(
             "cps.sign",
             json!({"key": key, "algorithm": algorithm, "data_b64": b64(b"x")}),
         )
@@ -384,16 +381,16 @@ fn a_cps4_that_refuses_chipdoc_is_reselected_through_the_isd_and_cps2ter() {
     std::fs::write(&card, "kind = \"cps4\"\n[chipdoc]\nreselect_required = true\n").unwrap();
     let d = daemon(&format!("{},vitale2", card.display()));
     let mut c = d.client();
-    let readers = c.call("readers.list", json!({})).unwrap();
+    let readers = c.call_json("readers.list", json!({})).unwrap();
     let reader = reader_with(&readers, "cps4").expect("a CPS4 slot");
     let start = last_seq(&mut c);
     let info = c
-        .call("cps.info", json!({}))
+        .call_json("cps.info", json!({}))
         .unwrap_or_else(|e| panic!("cps.info: {e}; log: {}", d.log()));
     assert_eq!(info["card"]["serial"], "2600000042");
     let cert = auth_certificate(&mut c);
     let r = c
-        .call(
+        .call_json(
             "cps.authenticate",
             json!({"pin": TEST_PIN, "data_b64": b64(b"hello")}),
         )
@@ -427,7 +424,7 @@ fn a_cps4_that_refuses_chipdoc_is_reselected_through_the_isd_and_cps2ter() {
 fn data_objects_raw_and_situations_after_the_pin() {
     let d = daemon("cps3,vitale2");
     let mut c = d.client();
-    let free = c.call("cps.data_objects", json!({})).unwrap();
+    let free = c.call_json("cps.data_objects", json!({})).unwrap();
     let names = labels(&free);
     for l in [
         "CPS_ID_CARD",
@@ -443,7 +440,7 @@ fn data_objects_raw_and_situations_after_the_pin() {
         assert_eq!(o["private"], false, "{o}");
     }
     // CPS_NAME_PS holds the national id that cps.info shows.
-    let info = c.call("cps.info", json!({})).unwrap();
+    let info = c.call_json("cps.info", json!({})).unwrap();
     let id = info["holder"]["national_id"].as_str().unwrap();
     let name = free["objects"]
         .as_array()
@@ -456,12 +453,14 @@ fn data_objects_raw_and_situations_after_the_pin() {
 
     // Another connection's verification does not open them to this one.
     let mut other = d.client();
-    other.call("cps.verify_pin", json!({"pin": TEST_PIN})).unwrap();
-    let names = labels(&c.call("cps.data_objects", json!({})).unwrap());
+    other
+        .call_json("cps.verify_pin", json!({"pin": TEST_PIN}))
+        .unwrap();
+    let names = labels(&c.call_json("cps.data_objects", json!({})).unwrap());
     assert!(!names.iter().any(|n| n.starts_with("CPS_ACTIVITY_")));
 
-    c.call("cps.verify_pin", json!({"pin": TEST_PIN})).unwrap();
-    let all = c.call("cps.data_objects", json!({})).unwrap();
+    c.call_json("cps.verify_pin", json!({"pin": TEST_PIN})).unwrap();
+    let all = c.call_json("cps.data_objects", json!({})).unwrap();
     let situations: Vec<&Value> = all["objects"]
         .as_array()
         .unwrap()
@@ -471,7 +470,7 @@ fn data_objects_raw_and_situations_after_the_pin() {
     assert!(!situations.is_empty(), "{all}");
     assert!(situations.iter().all(|o| o["private"] == true));
     // The first situation's structure id is the one cps.info decodes.
-    let info = c.call("cps.info", json!({})).unwrap();
+    let info = c.call_json("cps.info", json!({})).unwrap();
     let structure = info["situations"][0]["structure_id"].as_str().unwrap();
     let first = situations
         .iter()

@@ -67,7 +67,7 @@ impl Bench {
         let vitale = reader_with(&readers, "vitale2").expect("a Vitale reader");
         let mut c = d.client();
         let reference = c
-            .call("vitale.read", json!({ "reader": vitale, "fresh": true }))
+            .call_json("vitale.read", json!({ "reader": vitale, "fresh": true }))
             .unwrap_or_else(|e| panic!("fault-free read: {e}; log: {}", d.log()));
         Bench {
             d,
@@ -94,9 +94,9 @@ impl Bench {
     }
 
     /// One Vitale read, checked: the card's exact data or a typed error.
-    fn read(&self, c: &mut lecteur::client::Client) -> (Result<(), String>, Duration) {
+    fn read(&self, c: &mut lecteur_client::Client) -> (Result<(), String>, Duration) {
         let t = Instant::now();
-        let r = c.call("vitale.read", json!({ "reader": self.vitale, "fresh": true }));
+        let r = c.call_json("vitale.read", json!({ "reader": self.vitale, "fresh": true }));
         let elapsed = t.elapsed();
         match r {
             Ok(v) => {
@@ -125,7 +125,7 @@ impl Bench {
         self.fault("none");
         self.d.wait_cards(self.cards);
         let mut c = self.d.client();
-        let r = c.call("vitale.read", json!({ "reader": self.vitale, "fresh": true }));
+        let r = c.call_json("vitale.read", json!({ "reader": self.vitale, "fresh": true }));
         let v = r.unwrap_or_else(|e| panic!("read after the fault was cleared: {e}; log: {}", self.d.log()));
         assert_eq!(v, self.reference);
     }
@@ -258,17 +258,17 @@ fn reader_falls_silent_mid_frame() {
 fn port_vanishes_and_comes_back() {
     let b = Bench::start();
     let mut events = b.d.client();
-    events.call("events.subscribe", json!({})).unwrap();
+    events.call_json("events.subscribe", json!({})).unwrap();
     let mut c = b.d.client();
     // A read in flight when the port goes: slow answers make it long.
     b.fault("delay=20");
     let reader = b.vitale.clone();
     let socket = b.d.socket.clone();
     let inflight = std::thread::spawn(move || {
-        let mut c = lecteur::client::Client::connect(&socket).unwrap();
+        let mut c = lecteur_client::Client::connect(&socket).unwrap();
         c.set_timeout(Some(Duration::from_secs(30))).unwrap();
         let t = Instant::now();
-        let r = c.call("vitale.read", json!({ "reader": reader, "fresh": true }));
+        let r = c.call_json("vitale.read", json!({ "reader": reader, "fresh": true }));
         (r, t.elapsed())
     });
     std::thread::sleep(Duration::from_millis(150));
@@ -286,7 +286,7 @@ fn port_vanishes_and_comes_back() {
     // The slot is gone with its reader: a request for any Vitale card.
     let t = Instant::now();
     let e = c
-        .call("vitale.read", json!({ "fresh": true }))
+        .call_json("vitale.read", json!({ "fresh": true }))
         .expect_err("no reader while unplugged");
     assert!(matches!(kind(&e), "reader_gone" | "no_card"), "{e}");
     assert!(t.elapsed() <= BOUND, "{:?}", t.elapsed());
@@ -298,7 +298,7 @@ fn card_pulled_mid_read() {
     let b = Bench::start();
     let mut c = b.d.client();
     let mut events = b.d.client();
-    events.call("events.subscribe", json!({})).unwrap();
+    events.call_json("events.subscribe", json!({})).unwrap();
     let mut removed_mid_read = 0;
     for attempt in 0..6u64 {
         // Slow answers so that the pull lands inside the read.
@@ -306,10 +306,10 @@ fn card_pulled_mid_read() {
         let reader = b.vitale.clone();
         let socket = b.d.socket.clone();
         let read = std::thread::spawn(move || {
-            let mut c = lecteur::client::Client::connect(&socket).unwrap();
+            let mut c = lecteur_client::Client::connect(&socket).unwrap();
             c.set_timeout(Some(Duration::from_secs(30))).unwrap();
             let t = Instant::now();
-            let r = c.call("vitale.read", json!({ "reader": reader, "fresh": true }));
+            let r = c.call_json("vitale.read", json!({ "reader": reader, "fresh": true }));
             (r, t.elapsed())
         });
         std::thread::sleep(Duration::from_millis(60 + 40 * attempt));
@@ -372,7 +372,7 @@ fn pin_is_never_sent_twice_on_a_noisy_line() {
             b.fault(&format!("{spec} seed={}", 100 * i as u64 + round));
             let before = b.verifies();
             let t = Instant::now();
-            let r = c.call("cps.verify_pin", json!({ "pin": TEST_PIN }));
+            let r = c.call_json("cps.verify_pin", json!({ "pin": TEST_PIN }));
             let elapsed = t.elapsed();
             b.fault("none");
             let sent = b.verifies() - before;
@@ -401,7 +401,7 @@ fn pin_is_never_sent_twice_on_a_noisy_line() {
     eprintln!("{}", outcomes.join("\n"));
     // The PIN was never taken for a wrong one: it still verifies.
     let v = c
-        .call("cps.verify_pin", json!({ "pin": TEST_PIN }))
+        .call_json("cps.verify_pin", json!({ "pin": TEST_PIN }))
         .unwrap_or_else(|e| panic!("clean verify: {e}; log: {}", b.d.log()));
     assert_eq!(v["tries_left"], 3, "{v}");
 }

@@ -1,5 +1,7 @@
-//! docs/openrpc.json is the API contract: every method it lists exists, takes
-//! the parameters it names, and answers results of the shape it declares.
+//! docs/openrpc.json is the API contract (generated from lecteur-proto: its
+//! own test keeps the file equal): every method it lists exists, takes the
+//! parameters it names, and the real handlers answer results of the shape it
+//! declares.
 
 use crate::common::*;
 use serde_json::{json, Map, Value};
@@ -9,14 +11,21 @@ fn contract() -> Value {
     serde_json::from_str(&text).expect("openrpc.json is JSON")
 }
 
-/// A small JSON-schema check: type, enum, required, properties, items, oneOf.
+/// A small JSON-schema check: type, enum, const, required, properties,
+/// items, oneOf and anyOf (both as "one branch fits").
 fn check(schema: &Value, v: &Value, path: &str) -> Result<(), String> {
-    if let Some(options) = schema.get("oneOf").and_then(Value::as_array) {
+    let branches = schema.get("oneOf").or_else(|| schema.get("anyOf"));
+    if let Some(options) = branches.and_then(Value::as_array) {
         return options
             .iter()
             .find(|s| check(s, v, path).is_ok())
             .map(|_| ())
-            .ok_or_else(|| format!("{path}: {v} matches no oneOf branch"));
+            .ok_or_else(|| format!("{path}: {v} matches no branch"));
+    }
+    if let Some(c) = schema.get("const") {
+        if c != v {
+            return Err(format!("{path}: {v} is not {c}"));
+        }
     }
     if let Some(t) = schema.get("type") {
         let types: Vec<&str> = match t {
@@ -108,7 +117,7 @@ fn the_real_handlers_answer_as_declared() {
         }
         let mut c = d.client();
         let result = c
-            .call(name, Value::Object(params.clone()))
+            .call_json(name, Value::Object(params.clone()))
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         check(&m["result"]["schema"], &result, name).unwrap();
 
@@ -116,7 +125,7 @@ fn the_real_handlers_answer_as_declared() {
         for p in &declared {
             let mut probe = params.clone();
             probe.entry(p.to_string()).or_insert(json!(null));
-            if let Err(e) = d.client().call(name, Value::Object(probe)) {
+            if let Err(e) = d.client().call_json(name, Value::Object(probe)) {
                 assert_ne!(kind(&e), "method_not_found", "{name}");
                 assert!(
                     !e.to_string().contains("unknown field"),
@@ -126,7 +135,7 @@ fn the_real_handlers_answer_as_declared() {
         }
         let mut bogus = params.clone();
         bogus.insert("zz_not_a_param".into(), json!(1));
-        let e = d.client().call(name, Value::Object(bogus)).err();
+        let e = d.client().call_json(name, Value::Object(bogus)).err();
         assert_eq!(
             e.as_ref().map(kind),
             Some("invalid_params"),

@@ -15,8 +15,8 @@ fn start(dir: &Path) -> (SerialSim, Daemon) {
     (reader, d)
 }
 
-fn tries_left(c: &mut lecteur::client::Client) -> u64 {
-    let info = c.call("cps.info", json!({})).unwrap();
+fn tries_left(c: &mut lecteur_client::Client) -> u64 {
+    let info = c.call_json("cps.info", json!({})).unwrap();
     info["pin"]["tries_left"].as_u64().expect("tries_left")
 }
 
@@ -37,34 +37,37 @@ fn pinpad_verify_cancel_timeout_wrong_right_then_sign() {
 
     // The holder presses cancel: no try used.
     assert_eq!(control(&reader.control, "cancel"), "ok");
-    let e = c.call("cps.verify_pin", json!({ "pinpad": true })).unwrap_err();
+    let e = c
+        .call_json("cps.verify_pin", json!({ "pinpad": true }))
+        .unwrap_err();
     assert_eq!(kind(&e), "pin_cancelled", "{e}");
     // The holder walks away.
     assert_eq!(control(&reader.control, "timeout"), "ok");
-    let e = c.call("cps.verify_pin", json!({ "pinpad": true })).unwrap_err();
+    let e = c
+        .call_json("cps.verify_pin", json!({ "pinpad": true }))
+        .unwrap_err();
     assert_eq!(kind(&e), "pin_timeout", "{e}");
     assert_eq!(tries_left(&mut c), 3, "neither used a try");
 
     // A wrong PIN typed on the keypad.
     assert_eq!(control(&reader.control, "keys 0000"), "ok");
-    let e = c.call("cps.verify_pin", json!({ "pinpad": true })).unwrap_err();
+    let e = c
+        .call_json("cps.verify_pin", json!({ "pinpad": true }))
+        .unwrap_err();
     assert_eq!(kind(&e), "pin_incorrect", "{e}");
-    let lecteur::client::ClientError::Rpc { data, .. } = &e else {
-        panic!("{e}")
-    };
-    assert_eq!(data["tries_left"], 2);
+    assert_eq!(error_data(&e)["tries_left"], 2);
 
     // The right one.
     assert_eq!(control(&reader.control, "keys 1234"), "ok");
     let r = c
-        .call("cps.verify_pin", json!({ "pinpad": true }))
+        .call_json("cps.verify_pin", json!({ "pinpad": true }))
         .unwrap_or_else(|e| panic!("cps.verify_pin: {e}; log: {}", d.log()));
     assert_eq!(r["tries_left"], 3, "{r}");
 
     // Signing on the same connection needs no PIN now.
     let data = b"ordonnance";
     let r = c
-        .call(
+        .call_json(
             "cps.sign",
             json!({ "key": "signature", "algorithm": "rsa-pkcs1-sha256", "data_b64": b64(data) }),
         )
@@ -94,7 +97,7 @@ fn pinpad_waits_for_the_holder() {
     });
     let t = Instant::now();
     let r = c
-        .call("cps.verify_pin", json!({ "pinpad": true }))
+        .call_json("cps.verify_pin", json!({ "pinpad": true }))
         .unwrap_or_else(|e| panic!("cps.verify_pin: {e}; log: {}", d.log()));
     assert!(t.elapsed() >= Duration::from_secs(4));
     assert_eq!(r["tries_left"], 3, "{r}");

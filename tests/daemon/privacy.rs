@@ -32,24 +32,24 @@ fn every_method_at_trace_level_logs_no_secret() {
     let d = Daemon::start_env(&["--no-pcsc", "--sim"], "trace");
     d.wait_cards(2);
     let mut c = d.client();
-    c.call("vitale.read", json!({})).unwrap();
-    c.call("cps.info", json!({})).unwrap();
+    c.call_json("vitale.read", json!({})).unwrap();
+    c.call_json("cps.info", json!({})).unwrap();
     assert_eq!(
-        kind(&c.call("cps.verify_pin", json!({"pin": "5678"})).unwrap_err()),
+        kind(&c.call_json("cps.verify_pin", json!({"pin": "5678"})).unwrap_err()),
         "pin_incorrect"
     );
-    c.call("cps.verify_pin", json!({"pin": TEST_PIN})).unwrap();
-    c.call("cps.info", json!({})).unwrap();
-    c.call(
+    c.call_json("cps.verify_pin", json!({"pin": TEST_PIN})).unwrap();
+    c.call_json("cps.info", json!({})).unwrap();
+    c.call_json(
         "cps.sign",
         json!({"key": "signature", "data_b64": b64(b"ordonnance")}),
     )
     .unwrap();
-    c.call("cps.change_pin", json!({"old": TEST_PIN, "new": "2468"}))
+    c.call_json("cps.change_pin", json!({"old": TEST_PIN, "new": "2468"}))
         .unwrap();
-    c.call("cps.change_pin", json!({"old": "2468", "new": TEST_PIN}))
+    c.call_json("cps.change_pin", json!({"old": "2468", "new": TEST_PIN}))
         .unwrap();
-    c.call("cps.logout", json!({})).unwrap();
+    c.call_json("cps.logout", json!({})).unwrap();
     let log = d.log();
     assert!(log.contains("TRACE"), "the daemon logged at trace level");
     let hits = leaks(&log);

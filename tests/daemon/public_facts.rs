@@ -15,13 +15,6 @@ fn sent(d: &Daemon, ins: u8) -> usize {
         .count()
 }
 
-fn error_data(e: &lecteur::client::ClientError) -> Value {
-    match e {
-        lecteur::client::ClientError::Rpc { data, .. } => data.clone(),
-        other => panic!("not an API error: {other}"),
-    }
-}
-
 #[test]
 fn a_spent_usage_counter_means_no_tries_and_no_verify() {
     // A real reader line (GemCore SIM Pro on a pty) so that the simulator's
@@ -39,7 +32,7 @@ fn a_spent_usage_counter_means_no_tries_and_no_verify() {
         .map(|r| r["id"].as_str().unwrap().to_string())
         .find(|id| id.ends_with(".0"))
         .expect("slot 0");
-    let info = c.call("cps.info", json!({"reader": reader})).unwrap();
+    let info = c.call_json("cps.info", json!({"reader": reader})).unwrap();
     assert_eq!(info["pin"]["tries_left"], 0, "9D = 0 counts as 0 tries");
     for (method, params) in [
         (
@@ -52,7 +45,7 @@ fn a_spent_usage_counter_means_no_tries_and_no_verify() {
                    "algorithm": "rsa-pkcs1-sha256", "data_b64": b64(b"x")}),
         ),
     ] {
-        let e = c.call(method, params).unwrap_err();
+        let e = c.call_json(method, params).unwrap_err();
         assert_eq!(kind(&e), "pin_blocked", "{method}: {e}");
         let data = error_data(&e);
         assert_eq!(
@@ -72,7 +65,7 @@ fn an_interrupted_update_is_a_typed_error_and_nothing_is_signed() {
     let d = sim.daemon();
     d.wait_cards(2);
     let mut c = d.client();
-    let e = c.call("cps.info", json!({})).unwrap_err();
+    let e = c.call_json("cps.info", json!({})).unwrap_err();
     assert_eq!(kind(&e), "card_being_updated", "{e}");
     assert_eq!(error_code(&e), -32018);
     assert!(
@@ -81,7 +74,7 @@ fn an_interrupted_update_is_a_typed_error_and_nothing_is_signed() {
     );
     for key in ["signature", "authentication"] {
         let e = c
-            .call(
+            .call_json(
                 "cps.sign",
                 json!({"pin": TEST_PIN, "key": key, "algorithm": "rsa-pkcs1-sha256", "data_b64": b64(b"x")}),
             )
@@ -89,7 +82,7 @@ fn an_interrupted_update_is_a_typed_error_and_nothing_is_signed() {
         assert_eq!(kind(&e), "card_being_updated", "{e}");
     }
     let e = c
-        .call(
+        .call_json(
             "cps.authenticate",
             json!({"pin": TEST_PIN, "data_b64": b64(b"x")}),
         )
@@ -103,7 +96,7 @@ fn an_interrupted_update_is_a_typed_error_and_nothing_is_signed() {
         "no PSO or INTERNAL AUTHENTICATE"
     );
     // The Vitale beside it reads as usual.
-    assert!(c.call("vitale.read", json!({})).is_ok());
+    assert!(c.call_json("vitale.read", json!({})).is_ok());
 }
 
 #[test]
@@ -111,10 +104,10 @@ fn a_garbled_actua_is_refused_an_absent_one_is_fine() {
     let d = Daemon::start(&["--no-pcsc", "--sim-cards", "cps3-actua-garbled,cps3"]);
     d.wait_cards(2);
     let mut c = d.client();
-    let e = c.call("cps.info", json!({"reader": "sim:0"})).unwrap_err();
+    let e = c.call_json("cps.info", json!({"reader": "sim:0"})).unwrap_err();
     assert_eq!(kind(&e), "card_being_updated");
     assert!(e.to_string().contains("does not parse"), "{e}");
-    let ok = c.call("cps.info", json!({"reader": "sim:1"})).unwrap();
+    let ok = c.call_json("cps.info", json!({"reader": "sim:1"})).unwrap();
     assert_eq!(ok["card"]["actua"]["start"], "2024-01-15T09:30:00");
 }
 
@@ -123,15 +116,15 @@ fn the_cps2ter_objects_come_after_the_pin() {
     let d = Daemon::start(&["--no-pcsc", "--sim"]);
     d.wait_cards(2);
     let mut c = d.client();
-    let before = c.call("cps.data_objects", json!({})).unwrap();
+    let before = c.call_json("cps.data_objects", json!({})).unwrap();
     assert!(!labels(&before)
         .iter()
         .any(|l| l.starts_with("CPS2TER") || l == "CPS_SIT_FACT"));
-    let info = c.call("cps.info", json!({})).unwrap();
+    let info = c.call_json("cps.info", json!({})).unwrap();
     assert_eq!(info["cps2ter_objects"], Value::Null);
 
-    c.call("cps.verify_pin", json!({"pin": TEST_PIN})).unwrap();
-    let after = c.call("cps.data_objects", json!({})).unwrap();
+    c.call_json("cps.verify_pin", json!({"pin": TEST_PIN})).unwrap();
+    let after = c.call_json("cps.data_objects", json!({})).unwrap();
     let l = labels(&after);
     let tail: Vec<&str> = l
         .iter()
@@ -160,18 +153,18 @@ fn the_cps2ter_objects_come_after_the_pin() {
         hex::encode_upper(unb64(&fact["value_b64"])),
         "0109313233343536373839020453413037"
     );
-    let info = c.call("cps.info", json!({})).unwrap();
+    let info = c.call_json("cps.info", json!({})).unwrap();
     let volet = info["cps2ter_objects"].as_array().expect("after the PIN");
     assert_eq!(volet.len(), 3);
     assert_eq!(volet[2], fact);
     // Another connection sees none of it.
-    let other = d.client().call("cps.info", json!({})).unwrap();
+    let other = d.client().call_json("cps.info", json!({})).unwrap();
     assert_eq!(other["cps2ter_objects"], Value::Null);
 }
 
-fn error_code(e: &lecteur::client::ClientError) -> i64 {
+fn error_code(e: &lecteur_client::ClientError) -> i64 {
     match e {
-        lecteur::client::ClientError::Rpc { code, .. } => *code,
+        lecteur_client::ClientError::Rpc(e) => e.code,
         other => panic!("not an API error: {other}"),
     }
 }
@@ -185,8 +178,8 @@ fn the_cps2ter_volet_through_a_serial_reader() {
     let d = sim.daemon();
     d.wait_cards(2);
     let mut c = d.client();
-    c.call("cps.verify_pin", json!({"pin": TEST_PIN})).unwrap();
-    let info = c.call("cps.info", json!({})).unwrap();
+    c.call_json("cps.verify_pin", json!({"pin": TEST_PIN})).unwrap();
+    let info = c.call_json("cps.info", json!({})).unwrap();
     let volet: Vec<&str> = info["cps2ter_objects"]
         .as_array()
         .expect("after the PIN")
@@ -204,7 +197,7 @@ fn the_cps2ter_volet_through_a_serial_reader() {
 fn the_vitale_certificate_objects_are_named_and_the_pan_read() {
     let d = Daemon::start(&["--no-pcsc", "--sim"]);
     d.wait_cards(2);
-    let v = d.client().call("vitale.read", json!({})).unwrap();
+    let v = d.client().call_json("vitale.read", json!({})).unwrap();
     // firmware-sim/cards/vitale2.toml: D003 = 7F21 { 5F37 …, 5F38 … }.
     assert_eq!(
         v["certificates"],

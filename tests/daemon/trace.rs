@@ -13,7 +13,7 @@ use std::time::Duration;
 
 /// The ring as `diag.trace` answers it.
 fn recent(d: &Daemon) -> Vec<Value> {
-    let answer = d.client().call("diag.trace", json!({})).unwrap();
+    let answer = d.client().call_json("diag.trace", json!({})).unwrap();
     assert_eq!(answer["following"], false);
     answer["recent"].as_array().expect("recent").clone()
 }
@@ -35,11 +35,11 @@ struct Follower {
 
 fn follow(d: &Daemon) -> Follower {
     let mut c = d.client();
-    let answer = c.call("diag.trace", json!({ "follow": true })).unwrap();
+    let answer = c.call_json("diag.trace", json!({ "follow": true })).unwrap();
     assert_eq!(answer["following"], true);
     let (tx, notes) = mpsc::channel();
     std::thread::spawn(move || {
-        while let Ok(note) = c.next_event() {
+        while let Ok(note) = c.next_notification_json().map(|(_, params)| params) {
             if tx.send(note).is_err() {
                 break;
             }
@@ -109,10 +109,10 @@ fn a_follower_sees_other_connections_apdus_masked() {
     let start = f.recent.last().map(seq);
 
     let mut c = d.client();
-    c.call("vitale.read", json!({ "fresh": true })).unwrap();
-    c.call("cps.verify_pin", json!({ "pin": TEST_PIN })).unwrap();
+    c.call_json("vitale.read", json!({ "fresh": true })).unwrap();
+    c.call_json("cps.verify_pin", json!({ "pin": TEST_PIN })).unwrap();
     let signed = c
-        .call(
+        .call_json(
             "cps.sign",
             json!({ "key": "signature", "algorithm": "rsa-pkcs1-sha256", "data_b64": b64(b"ordonnance") }),
         )
@@ -181,7 +181,7 @@ fn the_ring_keeps_the_newest_exchanges_only() {
     let mut c = d.client();
     let mut reads = 0;
     while last_seq(&d).unwrap_or(0) < RING_SIZE as u64 + 100 {
-        c.call("vitale.read", json!({ "fresh": true })).unwrap();
+        c.call_json("vitale.read", json!({ "fresh": true })).unwrap();
         reads += 1;
         assert!(reads < 500, "a Vitale read sends APDUs");
     }
@@ -202,19 +202,19 @@ fn a_slow_follower_loses_records_and_is_told() {
     d.wait_cards(2);
     // Follows, then reads nothing while lecteurd works.
     let mut slow = d.client();
-    slow.call("diag.trace", json!({ "follow": true })).unwrap();
+    slow.call_json("diag.trace", json!({ "follow": true })).unwrap();
     let first = last_seq(&d).map_or(0, |s| s + 1);
     let mut c = d.client();
     while last_seq(&d).unwrap_or(0) < first + 5000 {
         for _ in 0..20 {
-            c.call("vitale.read", json!({ "fresh": true })).unwrap();
+            c.call_json("vitale.read", json!({ "fresh": true })).unwrap();
         }
     }
     // Card work was not held up, and the follower was not cut off: it now
     // reads what it was sent, then the count of what it lost, then new records.
     let (tx, notes) = mpsc::channel();
     std::thread::spawn(move || {
-        while let Ok(note) = slow.next_event() {
+        while let Ok(note) = slow.next_notification_json().map(|(_, params)| params) {
             if tx.send(note).is_err() {
                 break;
             }
@@ -222,7 +222,7 @@ fn a_slow_follower_loses_records_and_is_told() {
     });
     let (mut got, mut lost) = (0u64, 0u64);
     for _ in 0..50 {
-        c.call("vitale.read", json!({ "fresh": true })).unwrap();
+        c.call_json("vitale.read", json!({ "fresh": true })).unwrap();
         let last = last_seq(&d).unwrap();
         while let Ok(note) = notes.recv_timeout(Duration::from_millis(300)) {
             if let Some(n) = note.get("lost").and_then(Value::as_u64) {
@@ -256,7 +256,9 @@ fn data_part(line: &str) -> String {
 fn lecteur_trace_prints_recent_then_live_lines() {
     let d = Daemon::start(&["--no-pcsc", "--sim"]);
     d.wait_cards(2);
-    d.client().call("vitale.read", json!({ "fresh": true })).unwrap();
+    d.client()
+        .call_json("vitale.read", json!({ "fresh": true }))
+        .unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_lecteur"))
         .args(["--socket", d.socket.to_str().unwrap(), "trace", "--recent-only"])
         .output()
@@ -299,7 +301,7 @@ fn lecteur_trace_prints_recent_then_live_lines() {
         );
     }
     d.client()
-        .call("cps.verify_pin", json!({ "pin": TEST_PIN }))
+        .call_json("cps.verify_pin", json!({ "pin": TEST_PIN }))
         .unwrap();
     loop {
         let line = lines
@@ -322,7 +324,7 @@ fn the_bundle_holds_the_trace() {
     let d = Daemon::start(&["--no-pcsc", "--sim"]);
     d.wait_cards(2);
     d.client()
-        .call("cps.verify_pin", json!({ "pin": TEST_PIN }))
+        .call_json("cps.verify_pin", json!({ "pin": TEST_PIN }))
         .unwrap();
     let sys = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(sys.path().join("bus/usb/devices")).unwrap();
@@ -404,10 +406,12 @@ fn a_serial_pinpad_verification_is_traced_without_its_pin() {
 
     let mut c = d.client();
     assert_eq!(control(&control_socket, "keys 0000"), "ok");
-    let e = c.call("cps.verify_pin", json!({ "pinpad": true })).unwrap_err();
+    let e = c
+        .call_json("cps.verify_pin", json!({ "pinpad": true }))
+        .unwrap_err();
     assert_eq!(kind(&e), "pin_incorrect", "{e}");
     assert_eq!(control(&control_socket, "keys 1234"), "ok");
-    c.call("cps.verify_pin", json!({ "pinpad": true })).unwrap();
+    c.call_json("cps.verify_pin", json!({ "pinpad": true })).unwrap();
 
     let live = f.until(last_seq(&d).unwrap());
     assert_no_secrets(&live);

@@ -72,7 +72,7 @@ fn a_cps3_assertion_verifies_with_xmlsec1_and_lecteur() {
     d.wait_cards(2);
     let mut c = d.client();
     let r = c
-        .call("dmp.vihf", with_pin(request(json!(1))))
+        .call_json("dmp.vihf", with_pin(request(json!(1))))
         .unwrap_or_else(|e| panic!("dmp.vihf: {e}; log: {}", d.log()));
     let xml = r["assertion"].as_str().unwrap();
     assert_eq!(unb64(&r["assertion_b64"]), xml.as_bytes());
@@ -81,7 +81,7 @@ fn a_cps3_assertion_verifies_with_xmlsec1_and_lecteur() {
     check_both_ways(&d, xml);
 
     // The embedded certificate is the card's signature certificate.
-    let certs = c.call("cps.certificates", json!({})).unwrap();
+    let certs = c.call_json("cps.certificates", json!({})).unwrap();
     let signing = unb64(&certs[0]["der_b64"]);
     assert_eq!(certs[0]["usage"], "signature");
     assert_eq!(xmldsig::verify(xml).unwrap().certificate_der, signing);
@@ -145,7 +145,9 @@ fn a_cps3_assertion_verifies_with_xmlsec1_and_lecteur() {
     assert_eq!(purpose.attribute("displayName"), Some("Accès normal"));
 
     // The second situation, named by its structure id; the PIN is still verified.
-    let r = c.call("dmp.vihf", request(json!("399900000300015"))).unwrap();
+    let r = c
+        .call_json("dmp.vihf", request(json!("399900000300015")))
+        .unwrap();
     assert_eq!(r["situation"], 2);
     let xml = r["assertion"].as_str().unwrap();
     assert!(xmlsec1_verifies(d.dir.path(), xml));
@@ -161,19 +163,19 @@ fn the_pin_policy_and_bad_requests() {
     let d = Daemon::start(&["--no-pcsc", "--sim"]);
     d.wait_cards(2);
     let (mut a, mut b) = (d.client(), d.client());
-    let e = a.call("dmp.vihf", request(json!(1))).unwrap_err();
+    let e = a.call_json("dmp.vihf", request(json!(1))).unwrap_err();
     assert_eq!(kind(&e), "pin_required");
 
     // A wrong situation is a typed error; the PIN was verified by that same call.
-    let e = a.call("dmp.vihf", with_pin(request(json!(7)))).unwrap_err();
+    let e = a.call_json("dmp.vihf", with_pin(request(json!(7)))).unwrap_err();
     assert_eq!(kind(&e), "invalid_params", "{e}");
     assert!(e.to_string().contains("situation 7"), "{e}");
-    assert!(a.call("dmp.vihf", request(json!(2))).is_ok());
-    let e = a.call("dmp.vihf", request(json!("000"))).unwrap_err();
+    assert!(a.call_json("dmp.vihf", request(json!(2))).is_ok());
+    let e = a.call_json("dmp.vihf", request(json!("000"))).unwrap_err();
     assert_eq!(kind(&e), "invalid_params");
     // Another connection does not share the verification.
     assert_eq!(
-        kind(&b.call("dmp.vihf", request(json!(1))).unwrap_err()),
+        kind(&b.call_json("dmp.vihf", request(json!(1))).unwrap_err()),
         "pin_required"
     );
 
@@ -182,29 +184,38 @@ fn the_pin_policy_and_bad_requests() {
     bad["pin"] = json!("0000");
     bad["patient"]["oid"] = json!("not an oid");
     assert_eq!(
-        kind(&a.call("dmp.vihf", bad.clone()).unwrap_err()),
+        kind(&a.call_json("dmp.vihf", bad.clone()).unwrap_err()),
         "invalid_params"
     );
     bad["patient"]["oid"] = json!("1.2.250.1.213.1.4.10");
     bad["purpose_of_use"] = json!("curiosity");
     assert_eq!(
-        kind(&a.call("dmp.vihf", bad.clone()).unwrap_err()),
+        kind(&a.call_json("dmp.vihf", bad.clone()).unwrap_err()),
         "invalid_params"
     );
     bad["purpose_of_use"] = json!("normal");
     bad["mode"] = json!("INDIRECTE_FANTAISIE");
-    assert_eq!(kind(&a.call("dmp.vihf", bad).unwrap_err()), "invalid_params");
-    assert_eq!(a.call("cps.info", json!({})).unwrap()["pin"]["tries_left"], 3);
+    assert_eq!(kind(&a.call_json("dmp.vihf", bad).unwrap_err()), "invalid_params");
+    assert_eq!(
+        a.call_json("cps.info", json!({})).unwrap()["pin"]["tries_left"],
+        3
+    );
     let mut unknown = request(json!(1));
     unknown["lps"]["extra"] = json!("x");
-    assert_eq!(kind(&a.call("dmp.vihf", unknown).unwrap_err()), "invalid_params");
+    assert_eq!(
+        kind(&a.call_json("dmp.vihf", unknown).unwrap_err()),
+        "invalid_params"
+    );
 
     // A wrong PIN: one VERIFY, counted, never retried.
     let mut wrong = request(json!(1));
     wrong["pin"] = json!("0000");
-    let e = a.call("dmp.vihf", wrong).unwrap_err();
+    let e = a.call_json("dmp.vihf", wrong).unwrap_err();
     assert_eq!(kind(&e), "pin_incorrect");
-    assert_eq!(a.call("cps.info", json!({})).unwrap()["pin"]["tries_left"], 2);
+    assert_eq!(
+        a.call_json("cps.info", json!({})).unwrap()["pin"]["tries_left"],
+        2
+    );
 }
 
 #[test]
@@ -212,11 +223,11 @@ fn the_last_try_needs_consent() {
     let d = Daemon::start(&["--no-pcsc", "--sim-cards", "cps3-last-try"]);
     d.wait_cards(1);
     let mut c = d.client();
-    let e = c.call("dmp.vihf", with_pin(request(json!(1)))).unwrap_err();
+    let e = c.call_json("dmp.vihf", with_pin(request(json!(1)))).unwrap_err();
     assert_eq!(kind(&e), "pin_last_try");
     let mut allowed = with_pin(request(json!(1)));
     allowed["allow_last_try"] = json!(true);
-    let r = c.call("dmp.vihf", allowed).unwrap();
+    let r = c.call_json("dmp.vihf", allowed).unwrap();
     assert!(xmlsec1_verifies(d.dir.path(), r["assertion"].as_str().unwrap()));
 }
 
@@ -226,7 +237,7 @@ fn a_cps4_signs_too() {
     d.wait_cards(1);
     let mut c = d.client();
     let r = c
-        .call("dmp.vihf", with_pin(request(json!(1))))
+        .call_json("dmp.vihf", with_pin(request(json!(1))))
         .unwrap_or_else(|e| panic!("dmp.vihf: {e}; log: {}", d.log()));
     let xml = r["assertion"].as_str().unwrap();
     check_both_ways(&d, xml);
@@ -278,7 +289,7 @@ profession_label = "Médecin \"généraliste\""
     d.wait_cards(1);
     let mut c = d.client();
     let r = c
-        .call("dmp.vihf", with_pin(request(json!(1))))
+        .call_json("dmp.vihf", with_pin(request(json!(1))))
         .unwrap_or_else(|e| panic!("dmp.vihf: {e}; log: {}", d.log()));
     let xml = r["assertion"].as_str().unwrap();
     check_both_ways(&d, xml);

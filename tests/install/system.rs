@@ -69,9 +69,9 @@ fn the_configuration_file_sets_the_daemon_and_options_override_it() {
     assert!(kinds.iter().flatten().count() >= 1, "{kinds:?}");
     assert!(kinds.iter().flatten().all(|k| k == "rate_limited"), "{kinds:?}");
     // A card read logs its APDU headers at trace level.
-    let mut c = lecteur::client::Client::connect(&socket).unwrap();
+    let mut c = lecteur_client::Client::connect(&socket).unwrap();
     c.set_timeout(Some(Duration::from_secs(10))).unwrap();
-    c.call("vitale.read", serde_json::json!({})).unwrap();
+    c.call_json("vitale.read", serde_json::json!({})).unwrap();
     let text = std::fs::read_to_string(&log).unwrap();
     assert!(text.contains("TRACE"), "the file's log level: {text}");
     assert!(text.contains("transports=[\"sim\"]"), "pcsc = false: {text}");
@@ -149,9 +149,9 @@ fn systemd_socket_activation_and_readiness() {
     let d = Proc(child);
     assert!(wait_until(Duration::from_secs(10), || socket.exists()));
     // The first connection starts the daemon, which serves it.
-    let mut c = lecteur::client::Client::connect(&socket).unwrap();
+    let mut c = lecteur_client::Client::connect(&socket).unwrap();
     c.set_timeout(Some(Duration::from_secs(10))).unwrap();
-    let info = c.call("system.info", serde_json::json!({})).unwrap();
+    let info = c.call_json("system.info", serde_json::json!({})).unwrap();
     assert_eq!(info["transports"], serde_json::json!(["sim"]));
     let mut buf = [0u8; 64];
     let n = notify.recv(&mut buf).expect("READY=1 from lecteurd");

@@ -359,7 +359,11 @@ fn a_port_lecteurd_holds_is_not_probed() {
     // lecteurd still reads its cards: the port was not taken from it.
     assert_eq!(v["readers"].as_array().unwrap().len(), 2, "{v:#}");
     assert_eq!(
-        cards(&d.client().call("readers.list", serde_json::json!({})).unwrap()),
+        cards(
+            &d.client()
+                .call_json("readers.list", serde_json::json!({}))
+                .unwrap()
+        ),
         2
     );
 }

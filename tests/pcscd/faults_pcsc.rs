@@ -17,7 +17,7 @@
 
 use crate::common::vpcd::*;
 use crate::common::*;
-use lecteur::client::{Client, ClientError};
+use lecteur_client::{Client, ClientError};
 use serde_json::{json, Value};
 use std::ffi::CString;
 use std::path::Path;
@@ -64,7 +64,7 @@ impl Bench {
         let cps = reader_with(&readers, "cps3").expect("a CPS reader");
         let reference =
             w.d.client()
-                .call("vitale.read", json!({ "reader": vitale, "fresh": true }))
+                .call_json("vitale.read", json!({ "reader": vitale, "fresh": true }))
                 .unwrap_or_else(|e| panic!("fault-free read: {e}; log: {}", w.d.log()));
         Some(Bench {
             w,
@@ -85,7 +85,7 @@ impl Bench {
     /// One fresh Vitale read, checked: the card's exact data or a typed error.
     fn read(&self, c: &mut Client) -> (Result<(), String>, Duration) {
         let t = Instant::now();
-        let r = c.call("vitale.read", json!({ "reader": self.vitale, "fresh": true }));
+        let r = c.call_json("vitale.read", json!({ "reader": self.vitale, "fresh": true }));
         let elapsed = t.elapsed();
         (self.check(r), elapsed)
     }
@@ -149,7 +149,7 @@ impl Bench {
     fn event(&self, events: &mut Client, kind: &str, reader: &str) {
         events.set_timeout(Some(Duration::from_secs(10))).unwrap();
         for _ in 0..20 {
-            match events.next_event() {
+            match events.next_notification_json().map(|(_, params)| params) {
                 Ok(ev) if ev["type"] == kind && ev["reader"] == reader => return,
                 Ok(_) => {}
                 Err(e) => panic!(
@@ -165,7 +165,7 @@ impl Bench {
 
 fn events(d: &Daemon) -> Client {
     let mut events = d.client();
-    events.call("events.subscribe", json!({})).unwrap();
+    events.call_json("events.subscribe", json!({})).unwrap();
     events
 }
 
@@ -180,7 +180,7 @@ fn in_flight(
         let mut c = Client::connect(&socket).unwrap();
         c.set_timeout(Some(Duration::from_secs(60))).unwrap();
         let t = Instant::now();
-        let r = c.call(method, params);
+        let r = c.call_json(method, params);
         (r, t.elapsed())
     })
 }
@@ -258,10 +258,10 @@ fn the_card_wait_is_lecteurd_s_option() {
     let holder = Holder::hold(VPCD_READERS[1], Duration::from_secs(4));
     let t = Instant::now();
     let e = c
-        .call("vitale.read", json!({ "reader": vitale, "fresh": true }))
+        .call_json("vitale.read", json!({ "reader": vitale, "fresh": true }))
         .unwrap_err();
     let waited = t.elapsed();
-    assert_eq!(e.kind(), Some("reader_busy"), "{e}");
+    assert_eq!(e.kind(), Some(lecteur_proto::ErrorKind::ReaderBusy), "{e}");
     assert!(
         waited >= Duration::from_millis(1800) && waited <= Duration::from_secs(2) + BOUND,
         "reader_busy after {waited:?}"
@@ -269,7 +269,7 @@ fn the_card_wait_is_lecteurd_s_option() {
     holder.join();
     // Refused at once until the slot's thread has the card back.
     assert!(wait_until(Duration::from_secs(5), || c
-        .call("vitale.read", json!({ "reader": vitale, "fresh": true }))
+        .call_json("vitale.read", json!({ "reader": vitale, "fresh": true }))
         .is_ok()));
 }
 
@@ -294,7 +294,7 @@ fn another_application_holds_the_card() {
         "reader_busy after {waited:?}"
     );
     let e = c
-        .call("vitale.read", json!({ "reader": b.vitale, "fresh": true }))
+        .call_json("vitale.read", json!({ "reader": b.vitale, "fresh": true }))
         .unwrap_err();
     assert!(e.to_string().contains("another application"), "{e}");
 
@@ -305,11 +305,11 @@ fn another_application_holds_the_card() {
     assert_eq!(r, Err("reader_busy".to_string()));
     let fast = t.elapsed();
     let t = Instant::now();
-    let readers = c.call("readers.list", json!({})).unwrap();
+    let readers = c.call_json("readers.list", json!({})).unwrap();
     let list = t.elapsed();
     assert_eq!(cards(&readers), 2);
     let t = Instant::now();
-    c.call("cps.info", json!({ "reader": b.cps })).unwrap();
+    c.call_json("cps.info", json!({ "reader": b.cps })).unwrap();
     let other = t.elapsed();
     assert!(
         fast < Duration::from_secs(1),
@@ -352,12 +352,12 @@ fn a_signature_given_up_never_sends_its_pin() {
     let data = b64(b"prescription");
     let sign =
         json!({ "pin": TEST_PIN, "key": "signature", "algorithm": "rsa-pkcs1-sha256", "data_b64": data });
-    c.call("cps.info", json!({})).unwrap();
+    c.call_json("cps.info", json!({})).unwrap();
     let before = counter(b.cps_ctl(), "verify");
     let holder = Holder::hold(VPCD_READERS[0], CARD_WAIT + Duration::from_millis(1500));
     let t = Instant::now();
     let e = c
-        .call("cps.sign", sign.clone())
+        .call_json("cps.sign", sign.clone())
         .expect_err("the CPS is held elsewhere");
     assert_eq!(kind(&e), "reader_busy", "{e}");
     assert!(t.elapsed() <= CARD_WAIT + BOUND, "{:?}", t.elapsed());
@@ -370,7 +370,7 @@ fn a_signature_given_up_never_sends_its_pin() {
     );
     // Free again: the next signature sends its PIN once.
     let r = c
-        .call("cps.sign", sign)
+        .call_json("cps.sign", sign)
         .unwrap_or_else(|e| panic!("cps.sign after the release: {e}; log: {}", d.log()));
     assert!(r["signature_b64"].is_string());
     assert_eq!(counter(b.cps_ctl(), "verify"), before + 1);
@@ -421,7 +421,7 @@ fn card_pulled_mid_signature() {
         fault(b.cps_ctl(), &format!("pull-on={ins}"));
         let t = Instant::now();
         let e = c
-            .call("cps.sign", sign.clone())
+            .call_json("cps.sign", sign.clone())
             .expect_err("no signature from a pulled card");
         let elapsed = t.elapsed();
         assert!(
@@ -444,12 +444,12 @@ fn card_pulled_mid_signature() {
 
         // The next signature succeeds, its PIN sent exactly once.
         let before = counter(b.cps_ctl(), "verify");
-        let mut r = c.call("cps.sign", sign.clone());
+        let mut r = c.call_json("cps.sign", sign.clone());
         if let Err(e) = &r {
             // A card handle made stale by the pull: refused before any PIN.
             assert_eq!(kind(e), "card_removed", "{e}");
             assert_eq!(counter(b.cps_ctl(), "verify"), before);
-            r = c.call("cps.sign", sign.clone());
+            r = c.call_json("cps.sign", sign.clone());
         }
         let r = r.unwrap_or_else(|e| panic!("cps.sign after reinsertion: {e}; log: {}", d.log()));
         assert_eq!(counter(b.cps_ctl(), "verify") - before, 1);
@@ -469,12 +469,12 @@ fn card_swapped_between_requests() {
     let mut ev = events(d);
 
     // Vitale A read (and cached), Vitale B put in its place.
-    let a = c.call("vitale.read", json!({ "reader": b.vitale })).unwrap();
+    let a = c.call_json("vitale.read", json!({ "reader": b.vitale })).unwrap();
     assert_eq!(control(b.vitale_ctl(), "insert 0 vitale2-lunar"), "ok");
     b.event(&mut ev, "card.inserted", &b.vitale);
     let mut swapped = None;
     for _ in 0..3 {
-        match c.call("vitale.read", json!({ "reader": b.vitale })) {
+        match c.call_json("vitale.read", json!({ "reader": b.vitale })) {
             Ok(v) => {
                 swapped = Some(v);
                 break;
@@ -490,15 +490,15 @@ fn card_swapped_between_requests() {
 
     // CPS A verified on this connection, CPS B put in its place: B is read
     // anew, and A's verification does not carry over.
-    let info_a = c.call("cps.info", json!({})).unwrap();
-    c.call("cps.verify_pin", json!({ "pin": TEST_PIN })).unwrap();
+    let info_a = c.call_json("cps.info", json!({})).unwrap();
+    c.call_json("cps.verify_pin", json!({ "pin": TEST_PIN })).unwrap();
     assert_eq!(control(b.cps_ctl(), "insert 0 cps3-adeli"), "ok");
     b.event(&mut ev, "card.inserted", &b.cps);
     let data = b64(b"prescription");
     let before = counter(b.cps_ctl(), "verify");
     for _ in 0..2 {
         let e = c
-            .call(
+            .call_json(
                 "cps.sign",
                 json!({ "key": "signature", "algorithm": "rsa-pkcs1-sha256", "data_b64": data }),
             )
@@ -509,7 +509,7 @@ fn card_swapped_between_requests() {
         assert_eq!(kind(&e), "card_removed", "{e}");
     }
     assert_eq!(counter(b.cps_ctl(), "verify"), before, "no PIN was sent");
-    let info_b = c.call("cps.info", json!({})).unwrap();
+    let info_b = c.call_json("cps.info", json!({})).unwrap();
     assert_ne!(info_a, info_b, "the old CPS's data");
 }
 
@@ -616,7 +616,7 @@ fn client_dies_while_its_operation_runs() {
         "the PIN was sent twice"
     );
     let e = c
-        .call(
+        .call_json(
             "cps.sign",
             json!({ "key": "signature", "algorithm": "rsa-pkcs1-sha256", "data_b64": b64(b"x") }),
         )
@@ -628,7 +628,7 @@ fn client_dies_while_its_operation_runs() {
 
 /// Whether readers.list shows a card in `reader`.
 fn has_card(c: &mut Client, reader: &str) -> bool {
-    let readers = c.call("readers.list", json!({})).unwrap();
+    let readers = c.call_json("readers.list", json!({})).unwrap();
     readers
         .as_array()
         .and_then(|a| a.iter().find(|r| r["id"] == reader))
@@ -684,9 +684,9 @@ fn no_leak_after_fault_cycles() {
                 fault(b.cps_ctl(), "disconnect");
                 b.event(&mut ev, "card.removed", &b.cps);
                 b.event(&mut ev, "card.inserted", &b.cps);
-                let mut r = c.call("cps.info", json!({ "reader": b.cps }));
+                let mut r = c.call_json("cps.info", json!({ "reader": b.cps }));
                 if r.is_err() {
-                    r = c.call("cps.info", json!({ "reader": b.cps }));
+                    r = c.call_json("cps.info", json!({ "reader": b.cps }));
                 }
                 r.is_err()
             }

@@ -28,7 +28,7 @@ fn pcsc_cps4_authenticates_by_chained_pso_decipher() {
     let Some(w) = world() else { return };
     let (d, cards) = (&w.d, &w.cards);
     let mut events = d.client();
-    events.call("events.subscribe", json!({})).unwrap();
+    events.call_json("events.subscribe", json!({})).unwrap();
     let reader = reader_with(&d.wait_cards(2), "cps3").expect("the CPS3 reader");
     assert_eq!(control(&cards.cps_control, "remove 0"), "ok");
     expect_event(&mut events, "card.removed", &reader);
@@ -37,7 +37,7 @@ fn pcsc_cps4_authenticates_by_chained_pso_decipher() {
     assert_eq!(ev["card"]["kind"], "cps4");
     let mut c = d.client();
     let r = c
-        .call(
+        .call_json(
             "cps.authenticate",
             json!({"reader": reader, "pin": TEST_PIN, "data_b64": b64(b"through pcscd")}),
         )
@@ -47,7 +47,7 @@ fn pcsc_cps4_authenticates_by_chained_pso_decipher() {
         b"through pcscd",
         &unb64(&r["signature_b64"])
     ));
-    let trace = c.call("diag.trace", json!({})).unwrap();
+    let trace = c.call_json("diag.trace", json!({})).unwrap();
     let headers: Vec<&str> = trace["recent"]
         .as_array()
         .unwrap()
@@ -69,7 +69,7 @@ fn pcscd_restart_is_survived() {
     let d = &w.d;
     d.wait_cards(2);
     let mut c = d.client();
-    if let Err(e) = c.call("vitale.read", json!({})) {
+    if let Err(e) = c.call_json("vitale.read", json!({})) {
         panic!("vitale.read before the restart: {e}; log: {}", d.log());
     }
 
@@ -79,7 +79,7 @@ fn pcscd_restart_is_survived() {
     d.wait_cards(2);
     let mut ok = false;
     for _ in 0..40 {
-        if c.call("vitale.read", json!({ "fresh": true })).is_ok() {
+        if c.call_json("vitale.read", json!({ "fresh": true })).is_ok() {
             ok = true;
             break;
         }
@@ -98,7 +98,7 @@ fn card_operations_hold_a_pcsc_transaction() {
     let Some(w) = world() else { return };
     let d = &w.d;
     d.wait_cards(2);
-    assert!(d.client().call("cps.info", json!({})).is_ok());
+    assert!(d.client().call_json("cps.info", json!({})).is_ok());
 
     // Another application holds the CPS in a transaction: lecteurd's next
     // operation waits for it instead of slipping its APDUs in between.
@@ -110,7 +110,7 @@ fn card_operations_hold_a_pcsc_transaction() {
     let held = other.transaction().unwrap();
     let mut c = d.client();
     let start = std::time::Instant::now();
-    let verify = std::thread::spawn(move || c.call("cps.verify_pin", json!({"pin": TEST_PIN})));
+    let verify = std::thread::spawn(move || c.call_json("cps.verify_pin", json!({"pin": TEST_PIN})));
     std::thread::sleep(Duration::from_millis(1500));
     assert!(
         !verify.is_finished(),
@@ -130,8 +130,10 @@ fn pcsc_cps2ter_objects_after_the_pin() {
     let readers = d.wait_cards(2);
     let reader = reader_with(&readers, "cps3").expect("a CPS3 reader");
     let mut c = d.client();
-    let labels = |c: &mut lecteur::client::Client| -> Vec<String> {
-        let o = c.call("cps.data_objects", json!({ "reader": reader })).unwrap();
+    let labels = |c: &mut lecteur_client::Client| -> Vec<String> {
+        let o = c
+            .call_json("cps.data_objects", json!({ "reader": reader }))
+            .unwrap();
         o["objects"]
             .as_array()
             .unwrap()
@@ -140,7 +142,7 @@ fn pcsc_cps2ter_objects_after_the_pin() {
             .collect()
     };
     assert!(!labels(&mut c).contains(&"CPS_SIT_FACT".to_string()));
-    c.call("cps.verify_pin", json!({ "reader": reader, "pin": TEST_PIN }))
+    c.call_json("cps.verify_pin", json!({ "reader": reader, "pin": TEST_PIN }))
         .unwrap();
     let after = labels(&mut c);
     for l in ["CPS2TER_ACTIVITY_01_PS", "CPS_SIT_FACT"] {

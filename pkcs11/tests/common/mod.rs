@@ -6,8 +6,11 @@
 #![allow(dead_code)]
 
 use lecteur::api::{self, Api};
-use lecteur::client::Client;
 use lecteur::service::{Options, Service};
+use lecteur_client::Client;
+use lecteur_proto::cps::KeyUsage;
+use lecteur_proto::method::{CpsCertificates, ReadersList};
+use lecteur_proto::system::{NoParams, ReaderParams, ReaderView};
 use lecteur_sim::SimReader;
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader};
@@ -115,32 +118,28 @@ impl Daemon {
     /// Waits until `n` slots hold a CPS.
     pub fn wait_cps(&self, n: usize) {
         let mut c = self.client();
-        let mut last = Value::Null;
+        let mut last = Vec::new();
         let ok = wait_until(Duration::from_secs(15), || {
-            last = c.call("readers.list", json!({})).unwrap_or(Value::Null);
-            let count = last
-                .as_array()
-                .map(|a| {
-                    a.iter()
-                        .filter(|r| r["card"]["kind"].as_str().is_some_and(|k| k.starts_with("cps")))
-                        .count()
-                })
-                .unwrap_or(0);
-            count == n
+            last = c.call::<ReadersList>(&NoParams {}).unwrap_or_default();
+            let cps = |r: &&ReaderView| r.card.as_ref().is_some_and(|c| c.kind.starts_with("cps"));
+            last.iter().filter(cps).count() == n
         });
-        assert!(ok, "expected {n} CPS, readers.list = {last}");
+        assert!(ok, "expected {n} CPS, readers.list = {last:?}");
     }
 
-    /// The DER certificate of `usage`, straight from the daemon.
+    /// The DER certificate of `usage` (`signature`, `authentication`),
+    /// straight from the daemon.
     pub fn certificate(&self, usage: &str) -> Vec<u8> {
-        let certs = self.client().call("cps.certificates", json!({})).unwrap();
-        let c = certs
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["usage"] == usage)
-            .expect("certificate");
-        unb64(&c["der_b64"])
+        let usage: KeyUsage = serde_json::from_value(json!(usage)).expect("a key usage");
+        let certs = self
+            .client()
+            .call::<CpsCertificates>(&ReaderParams::default())
+            .unwrap();
+        certs
+            .into_iter()
+            .find(|c| c.usage == usage)
+            .expect("certificate")
+            .der
     }
 }
 

@@ -2,8 +2,12 @@
 //! Answers are checked for their id and for `result` or `error` only: parsing
 //! whole results would measure this tool rather than lecteurd.
 
-use crate::mix::{Method, Mix};
+use crate::error::CallError;
+use crate::mix::{self, Method, Mix};
 use crate::stats::Tally;
+use lecteur_proto::error::ErrorData;
+use lecteur_proto::method::CpsVerifyPin;
+use lecteur_proto::Method as _;
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 use std::io::{BufRead, BufReader, Write};
@@ -21,11 +25,6 @@ struct Answer {
 #[derive(Deserialize)]
 struct ErrorObject {
     data: Option<ErrorData>,
-}
-
-#[derive(Deserialize)]
-struct ErrorData {
-    kind: Option<String>,
 }
 
 pub struct Conn {
@@ -47,31 +46,31 @@ impl Conn {
         })
     }
 
-    /// Sends one request and waits for its answer: `Err(kind)` for an API
-    /// error (its `data.kind`) or a wire failure (`io`, `protocol`).
-    pub fn call(&mut self, method: &str, params: &str) -> Result<(), String> {
+    /// Sends one request (`params`: a JSON object, serialised once from the
+    /// contract's types) and waits for its answer.
+    pub fn call(&mut self, method: &str, params: &str) -> Result<(), CallError> {
         let id = self.next_id;
         self.next_id += 1;
+        // The frame around params already serialised (`RequestFrame` would
+        // serialise them again for every request).
         let request = format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"{method}","params":{params}}}"#);
         self.writer
             .write_all(format!("{request}\n").as_bytes())
-            .map_err(|_| "io".to_string())?;
+            .map_err(|_| CallError::Io)?;
         loop {
             self.line.clear();
             match self.reader.read_line(&mut self.line) {
-                Ok(0) | Err(_) => return Err("io".into()),
+                Ok(0) | Err(_) => return Err(CallError::Io),
                 Ok(_) => {}
             }
-            let answer: Answer = serde_json::from_str(&self.line).map_err(|_| "protocol".to_string())?;
+            let answer: Answer = serde_json::from_str(&self.line).map_err(|_| CallError::Protocol)?;
             match answer {
                 // An event notification: not ours.
                 Answer { id: None, .. } => continue,
-                Answer { id: Some(i), .. } if i != id => return Err("protocol".into()),
-                Answer { error: Some(e), .. } => {
-                    return Err(e.data.and_then(|d| d.kind).unwrap_or_else(|| "unknown".into()))
-                }
+                Answer { id: Some(i), .. } if i != id => return Err(CallError::Protocol),
+                Answer { error: Some(e), .. } => return Err(CallError::Api(e.data.and_then(|d| d.kind))),
                 Answer { result: Some(_), .. } => return Ok(()),
-                _ => return Err("protocol".into()),
+                _ => return Err(CallError::Protocol),
             }
         }
     }
@@ -103,9 +102,9 @@ pub fn run(plan: Plan<'_>, ready: &std::sync::Barrier) -> Tally {
         }
     };
     if plan.mix.has(Method::Sign) {
-        let verify = format!(r#"{{"pin":{}}}"#, serde_json::Value::from(plan.pin));
-        if let Err(kind) = conn.call("cps.verify_pin", &verify) {
-            tally.error(&format!("warm-up cps.verify_pin: {kind}"));
+        let verify = mix::verify_params(plan.pin);
+        if let Err(kind) = conn.call(CpsVerifyPin::NAME, &verify) {
+            tally.error(&format!("warm-up {}: {kind}", CpsVerifyPin::NAME));
         }
     }
     let cycle = &plan.mix.0;
@@ -127,9 +126,9 @@ pub fn run(plan: Plan<'_>, ready: &std::sync::Barrier) -> Tally {
         let outcome = conn.call(m.name(), &params[m as usize]);
         tally.record(m.name(), t.elapsed());
         sent += 1;
-        if let Err(kind) = outcome {
-            tally.error(&kind);
-            if kind == "io" || kind == "protocol" {
+        if let Err(e) = outcome {
+            tally.error(&e.to_string());
+            if e.is_fatal() {
                 break;
             }
         }

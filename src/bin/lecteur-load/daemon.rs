@@ -1,6 +1,7 @@
 //! The lecteurd under load: one this tool starts (`lecteurd --no-pcsc --sim`,
 //! found beside this program), or one already running, given by pid and socket.
 
+use crate::error::LoadError;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -33,14 +34,18 @@ impl Drop for Target {
 impl Target {
     /// Starts `lecteurd --no-pcsc --sim` on a socket of its own, logging only
     /// warnings and APDU headers (to count the APDUs sent).
-    pub fn start(extra: &[String]) -> Result<Target, String> {
-        let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    pub fn start(extra: &[String]) -> Result<Target, LoadError> {
+        let exe = std::env::current_exe().map_err(LoadError::Exe)?;
         let lecteurd = exe.with_file_name("lecteurd");
         let dir = std::env::temp_dir().join(format!("lecteur-load-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let file = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| LoadError::File { path, source }
+        };
+        std::fs::create_dir_all(&dir).map_err(file(&dir))?;
         let socket = dir.join("lecteur.sock");
         let log = dir.join("lecteurd.log");
-        let log_file = std::fs::File::create(&log).map_err(|e| e.to_string())?;
+        let log_file = std::fs::File::create(&log).map_err(file(&log))?;
         let begin = Instant::now();
         let child = Command::new(&lecteurd)
             .args(["--no-pcsc", "--sim", "--socket"])
@@ -50,7 +55,10 @@ impl Target {
             .stdout(Stdio::null())
             .stderr(log_file)
             .spawn()
-            .map_err(|e| format!("starting {}: {e}", lecteurd.display()))?;
+            .map_err(|source| LoadError::Spawn {
+                path: lecteurd.clone(),
+                source,
+            })?;
         let mut target = Target {
             socket,
             pid: Some(child.id()),
@@ -65,11 +73,11 @@ impl Target {
                 return Ok(target);
             }
             if let Some(Ok(Some(status))) = target.child.as_mut().map(Child::try_wait) {
-                return Err(format!("lecteurd exited: {status}"));
+                return Err(LoadError::Exited(status));
             }
             std::thread::sleep(Duration::from_micros(500));
         }
-        Err("lecteurd did not open its socket within 10 s".into())
+        Err(LoadError::NoSocket)
     }
 
     pub fn given(socket: &Path, pid: Option<u32>) -> Target {

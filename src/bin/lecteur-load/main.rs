@@ -11,10 +11,12 @@
 
 mod client;
 mod daemon;
+mod error;
 mod mix;
 mod stats;
 
 use clap::Parser;
+use error::{DurationError, LoadError};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -56,20 +58,18 @@ struct Args {
     json: bool,
 }
 
-fn parse_duration(s: &str) -> Result<Duration, String> {
+fn parse_duration(s: &str) -> Result<Duration, DurationError> {
     let (n, unit) = s
         .find(|c: char| !c.is_ascii_digit() && c != '.')
         .map_or((s, "s"), |i| s.split_at(i));
-    let n: f64 = n
-        .parse()
-        .map_err(|_| format!("bad duration {s:?} (e.g. 10s, 500ms, 2m)"))?;
+    let n: f64 = n.parse().map_err(|_| DurationError::Number(s.to_string()))?;
     let secs = match unit {
         "ms" => n / 1000.0,
         "s" => n,
         "m" => n * 60.0,
-        _ => return Err(format!("bad duration unit in {s:?} (ms, s, m)")),
+        _ => return Err(DurationError::Unit(s.to_string())),
     };
-    Duration::try_from_secs_f64(secs).map_err(|e| e.to_string())
+    Ok(Duration::try_from_secs_f64(secs)?)
 }
 
 fn main() {
@@ -80,10 +80,10 @@ fn main() {
     }
 }
 
-fn run(args: Args) -> Result<(), String> {
+fn run(args: Args) -> Result<(), LoadError> {
     let mix = mix::Mix::parse(&args.mix)?;
     if args.clients == 0 {
-        return Err("--clients must be at least 1".into());
+        return Err(LoadError::NoClients);
     }
     let target = match &args.socket {
         Some(s) => daemon::Target::given(s, args.pid),
@@ -96,9 +96,10 @@ fn run(args: Args) -> Result<(), String> {
         }
     };
     // The simulated cards must be seen before the first request.
-    let mut probe = client::Conn::open(&target.socket).map_err(|e| format!("connect: {e}"))?;
+    let mut probe = client::Conn::open(&target.socket).map_err(LoadError::Connect)?;
     let seen = Instant::now();
-    while probe.call("vitale.read", "{}").is_err() && seen.elapsed() < Duration::from_secs(10) {
+    let vitale = mix::Method::Vitale;
+    while probe.call(vitale.name(), &vitale.params("")).is_err() && seen.elapsed() < Duration::from_secs(10) {
         std::thread::sleep(Duration::from_millis(10));
     }
     drop(probe);

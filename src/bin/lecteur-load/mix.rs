@@ -1,4 +1,10 @@
-//! The request mix: which methods, in which proportions, and their request lines.
+//! The request mix: which methods, in which proportions, and their params
+//! (serialised once, from the contract's types).
+
+use lecteur_proto::cps::{KeyUsage, SignAlgorithm, SignParams, VerifyPinParams};
+use lecteur_proto::method::{CpsInfo, CpsSign, ReadersList, VitaleRead};
+use lecteur_proto::Method as _;
+use serde::Serialize;
 
 /// A method the load tool sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -14,10 +20,10 @@ impl Method {
 
     pub fn name(self) -> &'static str {
         match self {
-            Method::List => "readers.list",
-            Method::Vitale => "vitale.read",
-            Method::Info => "cps.info",
-            Method::Sign => "cps.sign",
+            Method::List => ReadersList::NAME,
+            Method::Vitale => VitaleRead::NAME,
+            Method::Info => CpsInfo::NAME,
+            Method::Sign => CpsSign::NAME,
         }
     }
 
@@ -36,16 +42,46 @@ impl Method {
     pub fn params(self, pin: &str) -> String {
         match self {
             Method::List | Method::Vitale | Method::Info => "{}".into(),
-            Method::Sign => format!(
-                r#"{{"pin":{},"key":"signature","algorithm":"rsa-pkcs1-sha256","digest_b64":"{DIGEST_B64}"}}"#,
-                serde_json::Value::from(pin)
-            ),
+            Method::Sign => json(&SignParams {
+                reader: None,
+                pin: Some(pin.to_string().into()),
+                pinpad: false,
+                allow_last_try: false,
+                key: KeyUsage::Signature,
+                algorithm: SignAlgorithm::RsaPkcs1Sha256,
+                data: None,
+                digest: Some(DIGEST.to_vec()),
+            }),
         }
     }
 }
 
+/// `cps.verify_pin`'s params.
+pub fn verify_params(pin: &str) -> String {
+    json(&VerifyPinParams {
+        pin: Some(pin.to_string().into()),
+        ..Default::default()
+    })
+}
+
+fn json<P: Serialize>(params: &P) -> String {
+    // Strings, bytes and flags: serialising cannot fail.
+    serde_json::to_string(params).unwrap_or_default()
+}
+
 /// A fixed SHA-256-sized digest to sign.
-const DIGEST_B64: &str = "bG9hZCB0ZXN0IGRpZ2VzdCwgMzIgYnl0ZXMgbG9uZyE=";
+const DIGEST: &[u8; 32] = b"load test digest, 32 bytes long!";
+
+/// A mix that is not one.
+#[derive(Debug, thiserror::Error)]
+pub enum MixError {
+    #[error("unknown method {0:?} in the mix (list, vitale, info, sign)")]
+    Method(String),
+    #[error("bad weight {weight:?} for {key} (0 to 1000)")]
+    Weight { weight: String, key: String },
+    #[error("the mix is empty")]
+    Empty,
+}
 
 /// The methods in proportion, e.g. `list=4,vitale=4,info=2,sign=1` gives a
 /// cycle of 11 requests.
@@ -53,23 +89,27 @@ const DIGEST_B64: &str = "bG9hZCB0ZXN0IGRpZ2VzdCwgMzIgYnl0ZXMgbG9uZyE=";
 pub struct Mix(pub Vec<Method>);
 
 impl Mix {
-    pub fn parse(s: &str) -> Result<Mix, String> {
+    pub fn parse(s: &str) -> Result<Mix, MixError> {
         let mut cycle = Vec::new();
         for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let (key, weight) = part.split_once('=').unwrap_or((part, "1"));
             let method = Method::ALL
                 .into_iter()
                 .find(|m| m.key() == key)
-                .ok_or_else(|| format!("unknown method {key:?} in the mix (list, vitale, info, sign)"))?;
-            let weight: usize = weight
-                .parse()
-                .ok()
-                .filter(|w| *w <= 1000)
-                .ok_or_else(|| format!("bad weight {weight:?} for {key} (0 to 1000)"))?;
+                .ok_or_else(|| MixError::Method(key.to_string()))?;
+            let weight: usize =
+                weight
+                    .parse()
+                    .ok()
+                    .filter(|w| *w <= 1000)
+                    .ok_or_else(|| MixError::Weight {
+                        weight: weight.to_string(),
+                        key: key.to_string(),
+                    })?;
             cycle.extend(std::iter::repeat_n(method, weight));
         }
         if cycle.is_empty() {
-            return Err("the mix is empty".into());
+            return Err(MixError::Empty);
         }
         // Spread each method over the cycle rather than in runs.
         let n = cycle.len();

@@ -4,9 +4,17 @@
 
 use clap::{Command, CommandFactory};
 use clap_complete::Shell;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-pub fn run(dir: &Path) -> Result<(), String> {
+/// A file of the assets that could not be written.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {source}", path.display())]
+pub struct AssetsError {
+    path: PathBuf,
+    source: std::io::Error,
+}
+
+pub fn run(dir: &Path) -> Result<(), AssetsError> {
     // Both parsers are named after the package by default; the pages are not.
     let lecteur = super::Cli::command().name("lecteur");
     let lecteurd = lecteur::cli::LecteurdArgs::command().name("lecteurd");
@@ -20,17 +28,20 @@ pub fn run(dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
-fn man(dir: &Path, cmd: Command, section: &str) -> Result<(), String> {
+fn man(dir: &Path, cmd: Command, section: &str) -> Result<(), AssetsError> {
     let path = dir.join("man").join(format!("{}.{section}", cmd.get_name()));
     let mut page = Vec::new();
     clap_mangen::Man::new(cmd)
         .section(section)
         .render(&mut page)
-        .map_err(|e| e.to_string())?;
+        .map_err(|source| AssetsError {
+            path: path.clone(),
+            source,
+        })?;
     write(&path, &page)
 }
 
-fn completion(dir: &Path, mut cmd: Command, shell: Shell) -> Result<(), String> {
+fn completion(dir: &Path, mut cmd: Command, shell: Shell) -> Result<(), AssetsError> {
     let name = cmd.get_name().to_string();
     let mut script = Vec::new();
     clap_complete::generate(shell, &mut cmd, &name, &mut script);
@@ -46,8 +57,11 @@ fn completion(dir: &Path, mut cmd: Command, shell: Shell) -> Result<(), String> 
     )
 }
 
-fn write(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    let fail = |e: std::io::Error| format!("{}: {e}", path.display());
+fn write(path: &Path, bytes: &[u8]) -> Result<(), AssetsError> {
+    let fail = |source| AssetsError {
+        path: path.to_path_buf(),
+        source,
+    };
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).map_err(fail)?;
     }

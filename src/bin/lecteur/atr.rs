@@ -1,32 +1,45 @@
 //! `lecteur atr HEX [--json]`: decodes an ATR and identifies the card, for
 //! technicians. Needs no daemon and no reader.
 
-use lecteur::card::atr::{self, Atr, Historical};
+use lecteur::card::atr::{self, Atr, AtrError, Historical};
+
+/// Why `lecteur atr` decodes nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum AtrInputError {
+    #[error("no ATR given")]
+    Empty,
+    #[error("the ATR is not hex: {0}")]
+    NotHex(#[from] hex::FromHexError),
+    #[error("not a valid ATR {atr}: {source}{}", identified.as_ref().map(|g| format!(" (the table would identify it as {g})")).unwrap_or_default())]
+    Invalid {
+        atr: String,
+        source: AtrError,
+        /// What the identification table alone would say.
+        identified: Option<String>,
+    },
+    #[error("{0}")]
+    Json(#[from] serde_json::Error),
+}
 
 /// Parses hex with or without spaces or colons (`3B 75 13`, `3B:75:13`, `3B7513`).
-pub fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
+pub fn parse_hex(text: &str) -> Result<Vec<u8>, AtrInputError> {
     let clean: String = text.chars().filter(|c| !c.is_whitespace() && *c != ':').collect();
     let clean = clean.strip_prefix("0x").unwrap_or(&clean);
     if clean.is_empty() {
-        return Err("no ATR given".into());
+        return Err(AtrInputError::Empty);
     }
-    hex::decode(clean).map_err(|e| format!("the ATR is not hex: {e}"))
+    Ok(hex::decode(clean)?)
 }
 
-pub fn run(text: &str, json: bool) -> Result<(), String> {
+pub fn run(text: &str, json: bool) -> Result<(), AtrInputError> {
     let bytes = parse_hex(text)?;
-    let atr = atr::parse(&bytes).map_err(|e| {
-        let id = match atr::lookup(&bytes) {
-            Some(e) => format!(" (the table would identify it as {})", e.generation),
-            None => String::new(),
-        };
-        format!("not a valid ATR {}: {e}{id}", spaced(&bytes))
+    let atr = atr::parse(&bytes).map_err(|source| AtrInputError::Invalid {
+        atr: spaced(&bytes),
+        source,
+        identified: atr::lookup(&bytes).map(|e| e.generation.to_string()),
     })?;
     if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&atr).map_err(|e| e.to_string())?
-        );
+        println!("{}", serde_json::to_string_pretty(&atr)?);
     } else {
         print!("{}", describe(&atr));
     }

@@ -1,17 +1,18 @@
 //! `lecteur demo`: a daemon on the simulated reader, in this process, and the
 //! steps a practice software takes through its socket.
 
-use base64::Engine;
-use lecteur::client::Client;
+use crate::error::CliError;
 use lecteur::daemon;
+use lecteur_client::Client;
+use lecteur_proto::cps::{KeyUsage, SignAlgorithm, SignParams, VerifyPinParams};
+use lecteur_proto::method::{CpsInfo, CpsSign, CpsVerifyPin, ReadersList, VitaleRead};
+use lecteur_proto::system::NoParams;
+use lecteur_proto::Method;
 use rsa::pkcs1v15::Pkcs1v15Sign;
-use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-
-const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 const DEMO_PIN: &str = "1234";
 
-pub fn run() -> Result<(), String> {
+pub fn run() -> Result<(), CliError> {
     let dir = std::env::temp_dir().join(format!("lecteur-demo-{}", std::process::id()));
     let socket = dir.join("lecteur.sock");
     daemon::spawn(daemon::Config {
@@ -19,7 +20,7 @@ pub fn run() -> Result<(), String> {
         sim: true,
         ..Default::default()
     })
-    .map_err(|e| e.to_string())?;
+    .map_err(CliError::Daemon)?;
     println!(
         "1. lecteurd runs on the simulated reader, socket {}",
         socket.display()
@@ -30,60 +31,69 @@ pub fn run() -> Result<(), String> {
     result
 }
 
-fn steps(socket: &std::path::Path) -> Result<(), String> {
-    let mut c = Client::connect(socket).map_err(|e| e.to_string())?;
-    let mut call = |method: &str, params: Value| c.call(method, params).map_err(|e| format!("{method}: {e}"));
+/// Calls `M`, naming the step when it fails.
+fn call<M: Method>(c: &mut Client, params: &M::Params) -> Result<M::Result, CliError> {
+    c.call::<M>(params).map_err(|source| CliError::Step {
+        method: M::NAME,
+        source,
+    })
+}
+
+fn steps(socket: &std::path::Path) -> Result<(), CliError> {
+    let mut c = Client::connect(socket)?;
 
     // The transports announce their slots asynchronously: wait for both cards.
-    let mut readers = Value::Null;
+    let mut readers = Vec::new();
     for _ in 0..50 {
-        readers = call("readers.list", json!({}))?;
-        if readers
-            .as_array()
-            .is_some_and(|r| r.iter().filter(|r| !r["card"].is_null()).count() == 2)
-        {
+        readers = call::<ReadersList>(&mut c, &NoParams {})?;
+        if readers.iter().filter(|r| r.card.is_some()).count() == 2 {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     println!("2. readers.list:\n{}", indent(&crate::show::readers(&readers)));
 
-    let vitale = call("vitale.read", json!({}))?;
+    let vitale = call::<VitaleRead>(&mut c, &Default::default())?;
     println!("3. vitale.read:\n{}", indent(&crate::show::vitale(&vitale)));
 
-    let info = call("cps.info", json!({}))?;
+    let info = call::<CpsInfo>(&mut c, &Default::default())?;
     println!("4. cps.info:\n{}", indent(&crate::show::cps_info(&info)));
 
-    let verified = call("cps.verify_pin", json!({ "pin": DEMO_PIN }))?;
+    let pin = VerifyPinParams {
+        pin: Some(DEMO_PIN.to_string().into()),
+        ..Default::default()
+    };
+    let verified = call::<CpsVerifyPin>(&mut c, &pin)?;
     println!(
         "5. cps.verify_pin with the test PIN: {}",
         crate::show::verified(&verified)
     );
 
     let document = b"Ordonnance de demonstration lecteur";
-    let signed = call(
-        "cps.sign",
-        json!({ "key": "signature", "algorithm": "rsa-pkcs1-sha256", "data_b64": B64.encode(document) }),
-    )?;
-    let signature = B64
-        .decode(signed["signature_b64"].as_str().unwrap_or(""))
-        .map_err(|e| e.to_string())?;
-    let cert_der = B64
-        .decode(signed["certificate_der_b64"].as_str().unwrap_or(""))
-        .map_err(|e| e.to_string())?;
+    let sign = SignParams {
+        reader: None,
+        pin: None,
+        pinpad: false,
+        allow_last_try: false,
+        key: KeyUsage::Signature,
+        algorithm: SignAlgorithm::RsaPkcs1Sha256,
+        data: Some(document.to_vec()),
+        digest: None,
+    };
+    let signed = call::<CpsSign>(&mut c, &sign)?;
     println!(
         "6. cps.sign with the signature key: {} signature bytes",
-        signature.len()
+        signed.signature.len()
     );
 
-    let cert = lecteur::card::cert::parse(&cert_der).map_err(|e| e.to_string())?;
+    let cert = lecteur::card::cert::parse(&signed.certificate_der)?;
     cert.public_key
         .verify(
             Pkcs1v15Sign::new::<Sha256>(),
             &Sha256::digest(document),
-            &signature,
+            &signed.signature,
         )
-        .map_err(|e| format!("the signature does NOT verify: {e}"))?;
+        .map_err(CliError::BadSignature)?;
     println!(
         "7. the signature verifies against the certificate of {}",
         cert.subject

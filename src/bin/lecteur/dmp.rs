@@ -1,10 +1,13 @@
 //! `lecteur dmp vihf` (a signed VIHF assertion from the CPS) and `lecteur dmp
 //! verify` (lecteur's own XML-DSig verifier, no daemon needed).
 
+use crate::error::CliError;
 use clap::Subcommand;
-use lecteur::client::Client;
 use lecteur::dmp::xmldsig;
-use serde_json::{json, Value};
+use lecteur_client::Client;
+use lecteur_proto::dmp::{Lps, Patient, SituationRef, Vihf, VihfParams};
+use lecteur_proto::method::DmpVihf;
+use serde_json::json;
 use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
@@ -51,8 +54,8 @@ pub enum DmpCommand {
 pub fn vihf(
     client: &mut Client,
     command: DmpCommand,
-    pin: impl FnOnce(Option<String>) -> Result<Zeroizing<String>, String>,
-) -> Result<Value, String> {
+    pin: impl FnOnce(Option<String>) -> Result<Zeroizing<String>, CliError>,
+) -> Result<Vihf, CliError> {
     let DmpCommand::Vihf {
         pin: given,
         ins,
@@ -68,54 +71,54 @@ pub fn vihf(
         reader,
     } = command
     else {
-        return Err("not a vihf command".into());
+        return Err(CliError::Usage("not a vihf command".into()));
     };
     let situation = match situation.parse::<u8>() {
-        Ok(i) => json!(i),
-        Err(_) => json!(situation),
+        Ok(i) => SituationRef::Index(i),
+        Err(_) => SituationRef::StructureId(situation),
     };
-    let pin = pin(given)?;
-    let mut params = json!({
-        "pin": pin.as_str(),
-        "situation": situation,
-        "patient": {"ins": ins, "oid": ins_oid},
-        "purpose_of_use": purpose,
-        "mode": mode,
-        "lps": {"id": lps_id, "name": lps_name, "version": lps_version, "homologation": lps_homologation},
-    });
-    if let Some(r) = reader {
-        params["reader"] = json!(r);
-    }
-    let result = client.call("dmp.vihf", params).map_err(|e| match e.kind() {
-        Some(kind) => format!("{e} [{kind}]"),
-        None => e.to_string(),
-    })?;
-    let xml = result["assertion"].as_str().ok_or("no assertion in the answer")?;
-    std::fs::write(&out, xml).map_err(|e| format!("{}: {e}", out.display()))?;
+    let params = VihfParams {
+        reader,
+        pin: Some(pin(given)?),
+        pinpad: false,
+        allow_last_try: false,
+        situation,
+        patient: Patient { ins, oid: ins_oid },
+        purpose_of_use: purpose,
+        lps: Lps {
+            id: lps_id,
+            name: lps_name,
+            version: lps_version,
+            homologation: lps_homologation,
+        },
+        mode,
+    };
+    let result = client.call::<DmpVihf>(&params)?;
+    std::fs::write(&out, &result.assertion).map_err(CliError::file(&out))?;
     Ok(result)
 }
 
-pub fn written(v: &Value) -> String {
+pub fn written(v: &Vihf) -> String {
     format!(
         "VIHF assertion {} (situation {}), issued {}",
-        v["id"].as_str().unwrap_or("?"),
-        v["situation"],
-        v["issue_instant"].as_str().unwrap_or("?")
+        v.id, v.situation, v.issue_instant
     )
 }
 
 /// Verifies a file; an invalid signature is an error (exit status 1).
-pub fn verify(file: &Path, as_json: bool) -> Result<(), String> {
-    let bytes = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
+pub fn verify(file: &Path, as_json: bool) -> Result<(), CliError> {
+    let bytes = std::fs::read(file).map_err(CliError::file(file))?;
     if bytes.len() > xmldsig::MAX_XML {
-        return Err(format!(
-            "{}: larger than {} bytes",
-            file.display(),
-            xmldsig::MAX_XML
-        ));
+        return Err(CliError::TooLarge {
+            path: file.to_path_buf(),
+            max: xmldsig::MAX_XML,
+        });
     }
-    let text = String::from_utf8(bytes).map_err(|_| format!("{}: not UTF-8", file.display()))?;
-    let ok = xmldsig::verify(&text).map_err(|e| format!("{}: {e}", file.display()))?;
+    let text = String::from_utf8(bytes).map_err(|_| CliError::NotUtf8(file.to_path_buf()))?;
+    let ok = xmldsig::verify(&text).map_err(|source| CliError::Assertion {
+        path: file.to_path_buf(),
+        source,
+    })?;
     let subject = lecteur::card::cert::parse(&ok.certificate_der)
         .map(|c| c.subject)
         .unwrap_or_default();

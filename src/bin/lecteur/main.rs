@@ -6,13 +6,20 @@ mod atr;
 mod demo;
 mod diag;
 mod dmp;
+mod error;
 mod show;
 mod trace;
 
-use base64::Engine;
 use clap::{Parser, Subcommand, ValueEnum};
-use lecteur::client::{Client, ClientError};
-use serde_json::{json, Value};
+use error::CliError;
+use lecteur_client::Client;
+use lecteur_proto::cps::{KeyUsage, SignAlgorithm, SignParams, VerifyPinParams};
+use lecteur_proto::method::{
+    CpsCertificates, CpsInfo, CpsSign, CpsVerifyPin, EventsSubscribe, ReadersList, VitaleRead,
+};
+use lecteur_proto::system::{NoParams, ReaderParams};
+use lecteur_proto::vitale::VitaleParams;
+use serde::Serialize;
 use std::path::PathBuf;
 use zeroize::Zeroizing;
 
@@ -117,15 +124,13 @@ enum Key {
 }
 
 impl Key {
-    fn name(self) -> &'static str {
+    fn usage(self) -> KeyUsage {
         match self {
-            Key::Signature => "signature",
-            Key::Authentication => "authentication",
+            Key::Signature => KeyUsage::Signature,
+            Key::Authentication => KeyUsage::Authentication,
         }
     }
 }
-
-const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
 fn main() {
     // Packaging only, outside clap so that neither the help, the man page nor
@@ -145,38 +150,38 @@ fn main() {
     }
 }
 
-fn pin_or_prompt(pin: Option<String>) -> Result<Zeroizing<String>, String> {
+fn pin_or_prompt(pin: Option<String>) -> Result<Zeroizing<String>, CliError> {
     match pin {
         Some(p) => Ok(Zeroizing::new(p)),
         // Asked on the terminal without echo; without a terminal, one line of stdin.
         None if std::io::IsTerminal::is_terminal(&std::io::stdin()) => {
             rpassword::prompt_password("CPS PIN: ")
                 .map(Zeroizing::new)
-                .map_err(|e| format!("cannot read the PIN: {e}"))
+                .map_err(CliError::Pin)
         }
         None => {
             let mut line = Zeroizing::new(String::new());
-            std::io::stdin()
-                .read_line(&mut line)
-                .map_err(|e| format!("cannot read the PIN: {e}"))?;
+            std::io::stdin().read_line(&mut line).map_err(CliError::Pin)?;
             Ok(Zeroizing::new(line.trim_end().to_string()))
         }
     }
 }
 
-fn with_reader(mut params: Value, reader: Option<String>) -> Value {
-    if let Some(r) = reader {
-        params["reader"] = json!(r);
+/// Prints a result: its JSON with `--json`, else as a person reads it.
+fn print<T: Serialize>(json: bool, result: &T, human: impl FnOnce(&T) -> String) {
+    if json {
+        println!("{}", serde_json::to_string_pretty(result).unwrap_or_default());
+    } else {
+        println!("{}", human(result));
     }
-    params
 }
 
-fn run(cli: Cli) -> Result<(), String> {
+fn run(cli: Cli) -> Result<(), CliError> {
     if let Command::Demo = cli.command {
         return demo::run();
     }
     if let Command::Atr { hex } = &cli.command {
-        return atr::run(&hex.join(" "), cli.json);
+        return Ok(atr::run(&hex.join(" "), cli.json)?);
     }
     if let Command::Dmp {
         command: dmp::DmpCommand::Verify { file },
@@ -184,7 +189,7 @@ fn run(cli: Cli) -> Result<(), String> {
     {
         return dmp::verify(file, cli.json);
     }
-    let path = lecteur::api::socket::resolve(cli.socket.as_deref());
+    let path = lecteur_client::socket_path(cli.socket.as_deref());
     if let Command::Diag(args) = cli.command {
         // Findings are printed either way; errors among them give status 1.
         return match diag::run(&path, cli.json, args)? {
@@ -192,96 +197,92 @@ fn run(cli: Cli) -> Result<(), String> {
             false => std::process::exit(1),
         };
     }
-    let mut client = Client::connect(&path).map_err(|e| format!("{e} ({})", path.display()))?;
-    let call = |client: &mut Client, method: &str, params: Value| -> Result<Value, String> {
-        client.call(method, params).map_err(|e| describe(&e))
-    };
-    let (result, human): (Value, fn(&Value) -> String) = match cli.command {
-        Command::Demo => unreachable!("handled above"),
-        Command::Atr { .. } | Command::Diag(_) => unreachable!("handled above"),
-        Command::Dmp { command } => (dmp::vihf(&mut client, command, pin_or_prompt)?, dmp::written),
-        Command::Readers => (call(&mut client, "readers.list", json!({}))?, show::readers),
+    let mut client = Client::connect(&path).map_err(|source| CliError::Connect { path, source })?;
+    let json = cli.json;
+    match cli.command {
+        Command::Demo | Command::Atr { .. } | Command::Diag(_) => unreachable!("handled above"),
+        Command::Dmp { command } => print(
+            json,
+            &dmp::vihf(&mut client, command, pin_or_prompt)?,
+            dmp::written,
+        ),
+        Command::Readers => print(json, &client.call::<ReadersList>(&NoParams {})?, |r| {
+            show::readers(r)
+        }),
         Command::Watch => {
-            call(&mut client, "events.subscribe", json!({}))?;
+            client.call::<EventsSubscribe>(&NoParams {})?;
             loop {
-                let ev = client.next_event().map_err(|e| describe(&e))?;
-                if cli.json {
-                    println!("{ev}");
+                let ev = client.next_event()?;
+                if json {
+                    println!("{}", serde_json::to_string(&ev).unwrap_or_default());
                 } else {
                     println!("{}", show::event(&ev));
                 }
             }
         }
-        Command::Trace { recent_only } => return trace::run(&mut client, cli.json, recent_only),
-        Command::Vitale { reader } => (
-            call(&mut client, "vitale.read", with_reader(json!({}), reader))?,
-            show::vitale,
-        ),
-        Command::Cps { command } => match command {
-            CpsCommand::Info { reader } => (
-                call(&mut client, "cps.info", with_reader(json!({}), reader))?,
-                show::cps_info,
-            ),
-            CpsCommand::Verify { pin, reader } => {
-                let pin = pin_or_prompt(pin)?;
-                let params = with_reader(json!({ "pin": pin.as_str() }), reader);
-                (call(&mut client, "cps.verify_pin", params)?, show::verified)
-            }
-            CpsCommand::Certs { usage, out, reader } => {
-                let certs = call(&mut client, "cps.certificates", with_reader(json!({}), reader))?;
-                let cert = certs
-                    .as_array()
-                    .and_then(|a| a.iter().find(|c| c["usage"] == usage.name()))
-                    .ok_or("the card has no such certificate")?;
-                let der = B64
-                    .decode(cert["der_b64"].as_str().unwrap_or(""))
-                    .map_err(|e| e.to_string())?;
-                std::fs::write(&out, der).map_err(|e| format!("{}: {e}", out.display()))?;
-                (cert.clone(), show::certificate)
-            }
-            CpsCommand::Sign {
-                pin,
-                key,
-                data_file,
-                digest,
-                out,
-                reader,
-            } => {
-                let mut params = json!({ "key": key.name(), "algorithm": "rsa-pkcs1-sha256" });
-                match (data_file, digest) {
-                    (Some(f), _) => {
-                        let data = std::fs::read(&f).map_err(|e| format!("{}: {e}", f.display()))?;
-                        params["data_b64"] = json!(B64.encode(data));
-                    }
-                    (None, Some(d)) => {
-                        let d = hex::decode(d.trim()).map_err(|e| format!("--digest: {e}"))?;
-                        params["digest_b64"] = json!(B64.encode(d));
-                    }
-                    (None, None) => return Err("give --data-file or --digest".into()),
-                }
-                let pin = pin_or_prompt(pin)?;
-                params["pin"] = json!(pin.as_str());
-                let result = call(&mut client, "cps.sign", with_reader(params, reader))?;
-                let sig = B64
-                    .decode(result["signature_b64"].as_str().unwrap_or(""))
-                    .map_err(|e| e.to_string())?;
-                std::fs::write(&out, &sig).map_err(|e| format!("{}: {e}", out.display()))?;
-                (result, show::signed)
-            }
-        },
-    };
-    if cli.json {
-        println!("{}", serde_json::to_string_pretty(&result).unwrap_or_default());
-    } else {
-        println!("{}", human(&result));
+        Command::Trace { recent_only } => return trace::run(&mut client, json, recent_only),
+        Command::Vitale { reader } => {
+            let params = VitaleParams { reader, fresh: false };
+            print(json, &client.call::<VitaleRead>(&params)?, show::vitale)
+        }
+        Command::Cps { command } => cps(&mut client, json, command)?,
     }
     Ok(())
 }
 
-/// An API error as a person reads it.
-fn describe(e: &ClientError) -> String {
-    match e.kind() {
-        Some(kind) => format!("{e} [{kind}]"),
-        None => e.to_string(),
+fn cps(client: &mut Client, json: bool, command: CpsCommand) -> Result<(), CliError> {
+    match command {
+        CpsCommand::Info { reader } => {
+            let info = client.call::<CpsInfo>(&ReaderParams { reader })?;
+            print(json, &info, show::cps_info)
+        }
+        CpsCommand::Verify { pin, reader } => {
+            let params = VerifyPinParams {
+                reader,
+                pin: Some(pin_or_prompt(pin)?),
+                ..Default::default()
+            };
+            print(json, &client.call::<CpsVerifyPin>(&params)?, show::verified)
+        }
+        CpsCommand::Certs { usage, out, reader } => {
+            let certs = client.call::<CpsCertificates>(&ReaderParams { reader })?;
+            let cert = certs
+                .into_iter()
+                .find(|c| c.usage == usage.usage())
+                .ok_or(CliError::NoCertificate)?;
+            std::fs::write(&out, &cert.der).map_err(CliError::file(&out))?;
+            print(json, &cert, show::certificate)
+        }
+        CpsCommand::Sign {
+            pin,
+            key,
+            data_file,
+            digest,
+            out,
+            reader,
+        } => {
+            let (data, digest) = match (data_file, digest) {
+                (Some(f), _) => (Some(std::fs::read(&f).map_err(CliError::file(&f))?), None),
+                (None, Some(d)) => {
+                    let d = hex::decode(d.trim()).map_err(|e| CliError::Usage(format!("--digest: {e}")))?;
+                    (None, Some(d))
+                }
+                (None, None) => return Err(CliError::Usage("give --data-file or --digest".into())),
+            };
+            let params = SignParams {
+                reader,
+                pin: Some(pin_or_prompt(pin)?),
+                pinpad: false,
+                allow_last_try: false,
+                key: key.usage(),
+                algorithm: SignAlgorithm::RsaPkcs1Sha256,
+                data,
+                digest,
+            };
+            let signed = client.call::<CpsSign>(&params)?;
+            std::fs::write(&out, &signed.signature).map_err(CliError::file(&out))?;
+            print(json, &signed, show::signed)
+        }
     }
+    Ok(())
 }

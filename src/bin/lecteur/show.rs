@@ -1,123 +1,120 @@
 //! Human output of the CLI, one function per result shape.
 
-use serde_json::Value;
+use lecteur_proto::cps::{Certificate, Coded, CpsInfo, Signature, TriesLeft};
+use lecteur_proto::event::Event;
+use lecteur_proto::system::ReaderView;
+use lecteur_proto::vitale::VitaleResult;
 
-fn s(v: &Value) -> &str {
-    v.as_str().unwrap_or("-")
-}
-
-pub fn readers(v: &Value) -> String {
-    let list = v.as_array().map(Vec::as_slice).unwrap_or_default();
+pub fn readers(list: &[ReaderView]) -> String {
     if list.is_empty() {
         return "no reader".into();
     }
     list.iter()
         .map(|r| {
-            let card = match &r["card"] {
-                Value::Null => "empty".to_string(),
-                c => format!("{} ({})", s(&c["kind"]), s(&c["atr"])),
+            let card = match &r.card {
+                None => "empty".to_string(),
+                Some(c) => format!("{} ({})", c.kind, c.atr),
             };
-            format!(
-                "{:<12} {:<7} {:<40} {}",
-                s(&r["id"]),
-                s(&r["transport"]),
-                s(&r["name"]),
-                card
-            )
+            format!("{:<12} {:<7} {:<40} {}", r.id, r.transport, r.name, card)
         })
         .collect::<Vec<_>>()
         .join("\n")
 }
 
-pub fn event(v: &Value) -> String {
-    let card = v["card"]["kind"]
-        .as_str()
-        .map(|k| format!(" {k}"))
+pub fn event(e: &Event) -> String {
+    let card = e
+        .card
+        .as_ref()
+        .map(|c| format!(" {}", c.kind))
         .unwrap_or_default();
-    format!("{} {}{}", s(&v["type"]), s(&v["reader"]), card)
+    format!("{} {}{}", e.kind.as_str(), e.reader, card)
 }
 
-pub fn vitale(v: &Value) -> String {
-    let mut out = format!("carte {} ({})", s(&v["card"]["kind"]), s(&v["card"]["atr"]));
-    for (i, b) in v["beneficiaries"].as_array().into_iter().flatten().enumerate() {
-        let date = &b["birth_date"];
-        let born = match date["iso"].as_str() {
-            Some(iso) => iso.to_string(),
-            None => format!("{} (lunar date)", s(&date["raw"])),
+pub fn vitale(v: &VitaleResult) -> String {
+    let mut out = format!("carte {} ({})", v.card.kind, v.card.atr);
+    for (i, b) in v.beneficiaries.iter().enumerate() {
+        let date = &b.birth_date;
+        let born = match &date.iso {
+            Some(iso) => iso.clone(),
+            None => format!("{} (lunar date)", date.raw),
         };
-        let key = if b["nir_valid"] == true {
-            "key ok"
-        } else {
-            "KEY INVALID"
-        };
+        let key = if b.nir_valid { "key ok" } else { "KEY INVALID" };
         out += &format!(
             "\n  {}. {} {}, born {born}, NIR {} {} ({key})",
             i + 1,
-            s(&b["surname"]),
-            s(&b["first_name"]),
-            s(&b["nir"]),
-            s(&b["nir_key"]),
+            b.surname,
+            b.first_name,
+            b.nir,
+            b.nir_key,
         );
     }
     out
 }
 
-fn coded(v: &Value) -> String {
-    match (v["code"].as_str(), v["label"].as_str()) {
-        (Some(code), Some(label)) => format!("{label} ({code})"),
-        (Some(code), None) => code.to_string(),
-        _ => "-".to_string(),
+fn coded(c: &Option<Coded>) -> String {
+    match c {
+        Some(Coded {
+            code,
+            label: Some(label),
+        }) => format!("{label} ({code})"),
+        Some(Coded { code, label: None }) => code.clone(),
+        None => "-".to_string(),
     }
 }
 
-pub fn cps_info(v: &Value) -> String {
+fn or_dash(s: &Option<String>) -> &str {
+    s.as_deref().unwrap_or("-")
+}
+
+pub fn cps_info(v: &CpsInfo) -> String {
+    let h = &v.holder;
     let mut out = format!(
         "carte {} serial {} ({})\n  holder {} {} ({}, {})\n  profession {}, specialty {}\n  PIN: {} of {} tries left",
-        s(&v["card"]["kind"]),
-        s(&v["card"]["serial"]),
-        coded(&v["card"]["card_type"]),
-        s(&v["holder"]["given_name"]),
-        s(&v["holder"]["surname"]),
-        s(&v["holder"]["national_id"]),
-        coded(&v["holder"]["id_type"]),
-        coded(&v["profession"]),
-        coded(&v["specialty"]),
-        v["pin"]["tries_left"],
-        v["pin"]["tries_max"],
+        v.card.kind,
+        v.card.serial,
+        coded(&v.card.card_type),
+        or_dash(&h.given_name),
+        or_dash(&h.surname),
+        or_dash(&h.national_id),
+        coded(&h.id_type),
+        coded(&v.profession),
+        coded(&v.specialty),
+        v.pin.tries_left,
+        v.pin.tries_max,
     );
-    for c in v["certificates"].as_array().into_iter().flatten() {
-        let expired = if c["expired"] == true { " EXPIRED" } else { "" };
+    for c in &v.certificates {
+        let expired = if c.expired { " EXPIRED" } else { "" };
         out += &format!(
             "\n  {} certificate until {}{expired}",
-            s(&c["usage"]),
-            s(&c["not_after"])
+            c.usage.as_str(),
+            c.not_after
         );
     }
-    for st in v["situations"].as_array().into_iter().flatten() {
+    for st in v.situations.iter().flatten() {
         out += &format!(
             "\n  situation {}: {} ({}), {}",
-            st["index"],
-            s(&st["structure_name"]),
-            s(&st["structure_id"]),
-            coded(&st["sector"])
+            st.index,
+            or_dash(&st.structure_name),
+            or_dash(&st.structure_id),
+            coded(&st.sector)
         );
     }
     out
 }
 
-pub fn verified(v: &Value) -> String {
-    format!("PIN verified ({} tries left)", v["tries_left"])
+pub fn verified(v: &TriesLeft) -> String {
+    format!("PIN verified ({} tries left)", v.tries_left)
 }
 
-pub fn certificate(v: &Value) -> String {
+pub fn certificate(c: &Certificate) -> String {
     format!(
         "{} certificate: {} (valid until {})",
-        s(&v["usage"]),
-        s(&v["subject"]),
-        s(&v["not_after"])
+        c.usage.as_str(),
+        c.subject,
+        c.not_after
     )
 }
 
-pub fn signed(_: &Value) -> String {
+pub fn signed(_: &Signature) -> String {
     "signature written".into()
 }

@@ -3,14 +3,20 @@
 //! recent ones first, then live until Ctrl-C or lecteurd goes. The same lines
 //! go into `lecteur diag --bundle`.
 
-use lecteur::client::{Client, ClientError};
+use crate::error::CliError;
+use lecteur_client::{Client, ClientError};
+use lecteur_proto::method::DiagTrace;
+use lecteur_proto::trace::TraceParams;
+use lecteur_proto::Method;
 use serde_json::{json, Value};
 use std::io::Write;
 
-pub fn run(client: &mut Client, json_out: bool, recent_only: bool) -> Result<(), String> {
-    let answer = client
-        .call("diag.trace", json!({ "follow": !recent_only }))
-        .map_err(|e| e.to_string())?;
+pub fn run(client: &mut Client, json_out: bool, recent_only: bool) -> Result<(), CliError> {
+    // The records are printed as lecteurd sent them (`--json`): read as JSON.
+    let params = TraceParams {
+        follow: Some(!recent_only),
+    };
+    let answer = client.call_json(DiagTrace::NAME, serde_json::to_value(params).unwrap_or_default())?;
     for rec in answer["recent"].as_array().into_iter().flatten() {
         if !print(rec, json_out) {
             return Ok(());
@@ -20,13 +26,13 @@ pub fn run(client: &mut Client, json_out: bool, recent_only: bool) -> Result<(),
         return Ok(());
     }
     loop {
-        match client.next_event() {
+        match client.next_notification_json().map(|(_, params)| params) {
             Ok(ev) if print(&ev, json_out) => {}
             // Whoever read the output is gone (`| head`): so are we.
             Ok(_) => return Ok(()),
             // lecteurd stopped: the trace ends with it.
-            Err(ClientError::Protocol(m)) if m == "connection closed" => return Ok(()),
-            Err(e) => return Err(e.to_string()),
+            Err(ClientError::Closed) => return Ok(()),
+            Err(e) => return Err(e.into()),
         }
     }
 }
@@ -39,7 +45,7 @@ fn print(v: &Value, json_out: bool) -> bool {
 
 /// The recent exchanges as text, for the support bundle.
 pub fn recent_text(client: &mut Client) -> String {
-    match client.call("diag.trace", json!({})) {
+    match client.call_json(DiagTrace::NAME, json!({})) {
         Ok(answer) => {
             let recent = answer["recent"].as_array().cloned().unwrap_or_default();
             let mut text = format!(

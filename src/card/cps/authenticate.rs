@@ -17,53 +17,10 @@ use super::pso::{self, signature_of, SignScheme};
 use super::KeyUsage;
 use crate::apdu::{transmit, transmit_chained, Command, Exchange};
 use crate::card::profile::{AuthPkcs1, CpsProfile};
-use rsa::pkcs1v15::Pkcs1v15Sign;
 
-/// The hashes a DigestInfo may name (those a TLS 1.2 client signs with).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DigestAlg {
-    Sha1,
-    Sha224,
-    Sha256,
-    Sha384,
-    Sha512,
-}
-
-impl DigestAlg {
-    const ALL: [DigestAlg; 5] = [
-        DigestAlg::Sha1,
-        DigestAlg::Sha224,
-        DigestAlg::Sha256,
-        DigestAlg::Sha384,
-        DigestAlg::Sha512,
-    ];
-
-    /// DER prefix and digest length, from the `rsa` crate's PKCS#1 tables.
-    fn encoding(self) -> Pkcs1v15Sign {
-        match self {
-            DigestAlg::Sha1 => Pkcs1v15Sign::new::<sha1::Sha1>(),
-            DigestAlg::Sha224 => Pkcs1v15Sign::new::<sha2::Sha224>(),
-            DigestAlg::Sha256 => Pkcs1v15Sign::new::<sha2::Sha256>(),
-            DigestAlg::Sha384 => Pkcs1v15Sign::new::<sha2::Sha384>(),
-            DigestAlg::Sha512 => Pkcs1v15Sign::new::<sha2::Sha512>(),
-        }
-    }
-
-    /// `prefix ‖ digest`.
-    pub fn digest_info(self, digest: &[u8]) -> Vec<u8> {
-        [&self.encoding().prefix[..], digest].concat()
-    }
-}
-
-/// Splits a DigestInfo into its hash and digest; `None` unless it is exactly
-/// the PKCS#1 encoding of one of [`DigestAlg`] with a digest of the right size.
-pub fn parse_digest_info(di: &[u8]) -> Option<(DigestAlg, &[u8])> {
-    DigestAlg::ALL.into_iter().find_map(|alg| {
-        let e = alg.encoding();
-        let digest = di.strip_prefix(&e.prefix[..])?;
-        (Some(digest.len()) == e.hash_len).then_some((alg, digest))
-    })
-}
+// What a DigestInfo is belongs to the API contract (`digest_info_b64`):
+// the PKCS#11 module parses it too.
+pub use lecteur_proto::{parse_digest_info, DigestAlg};
 
 /// The longest INTERNAL AUTHENTICATE input a key of `modulus_bits` takes.
 pub fn max_input(modulus_bits: usize) -> usize {
@@ -174,6 +131,31 @@ mod tests {
     use sha2::Digest;
 
     #[test]
+    fn the_contract_digest_infos_are_the_rsa_crate_ones() {
+        use rsa::pkcs1v15::Pkcs1v15Sign;
+        let table = [
+            (DigestAlg::Sha1, Pkcs1v15Sign::new::<sha1::Sha1>()),
+            (DigestAlg::Sha224, Pkcs1v15Sign::new::<sha2::Sha224>()),
+            (DigestAlg::Sha256, Pkcs1v15Sign::new::<sha2::Sha256>()),
+            (DigestAlg::Sha384, Pkcs1v15Sign::new::<sha2::Sha384>()),
+            (DigestAlg::Sha512, Pkcs1v15Sign::new::<sha2::Sha512>()),
+        ];
+        for (alg, rsa) in table {
+            assert_eq!(alg.prefix(), &rsa.prefix[..], "{alg:?}");
+            assert_eq!(Some(alg.hash_len()), rsa.hash_len, "{alg:?}");
+        }
+    }
+
+    #[test]
+    fn the_builtin_pin_lengths_are_the_contract_ones() {
+        let p = Profiles::builtin().unwrap();
+        for pin in [&p.cps3.pin, &p.cps4.pin] {
+            let range = pin.min_length..=pin.max_length;
+            assert_eq!(range, lecteur_proto::cps::PIN_LENGTH);
+        }
+    }
+
+    #[test]
     fn digest_infos_of_every_tls_hash() {
         let d = sha2::Sha384::digest(b"x");
         let di = DigestAlg::Sha384.digest_info(&d);
@@ -181,7 +163,6 @@ mod tests {
         assert_eq!(parse_digest_info(&di), Some((DigestAlg::Sha384, &d[..])));
         let d = sha2::Sha256::digest(b"x");
         let di = DigestAlg::Sha256.digest_info(&d);
-        assert_eq!(&di[..19], &pso::SHA256_DIGEST_INFO);
         // A digest of the wrong length, a bare digest, garbage: refused.
         assert_eq!(parse_digest_info(&di[..50]), None);
         assert_eq!(parse_digest_info(&d), None);

@@ -2,7 +2,7 @@
 //! Data objects first, then the certificate's subject and ANS extensions,
 //! then the "last 4 characters" rule; every fallback taken is a warning.
 
-use super::super::codes::{Coded, Table};
+use super::super::codes::{coded, Coded, Table};
 use super::super::pkcs15::{read_object, read_object_optional, ObjectPath};
 use super::super::{cert, CardError};
 use super::layout::{self, Layout};
@@ -12,62 +12,14 @@ use super::stamp::{self, Actua, CardStamp};
 use super::{select, KeyUsage};
 use crate::apdu::Exchange;
 use crate::card::profile::{CpsProfile, Generation};
-use base64::Engine;
-use serde::{Serialize, Serializer};
+use serde::Serialize;
 use std::time::SystemTime;
 
-/// The holder, as the card names them. Never logged.
-#[derive(Clone, PartialEq, Eq, Serialize)]
-pub struct CpsHolder {
-    /// Identifiant national PS: type code + number (`8` + RPPS).
-    pub national_id: Option<String>,
-    /// G08: `8` RPPS, `0` ADELI, …
-    pub id_type: Option<Coded>,
-    /// The RPPS or ADELI number, without the type prefix.
-    pub id_number: Option<String>,
-    pub surname: Option<String>,
-    pub given_name: Option<String>,
-    /// Civility code, raw (its table is not public).
-    pub civility: Option<String>,
-}
+/// The holder, as the card names them (the API's type). Never logged.
+pub use lecteur_proto::cps::Holder as CpsHolder;
 
-impl std::fmt::Debug for CpsHolder {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("CpsHolder { .. }")
-    }
-}
-
-fn b64<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(v))
-}
-
-/// One certificate of the card.
-#[derive(Clone, PartialEq, Eq, Serialize)]
-pub struct CertificateInfo {
-    /// `signature` or `authentication`.
-    pub usage: &'static str,
-    /// RFC 4514.
-    pub subject: String,
-    pub issuer: String,
-    /// `YYYY-MM-DDTHH:MM:SSZ`.
-    pub not_before: String,
-    pub not_after: String,
-    pub expired: bool,
-    pub key_bits: usize,
-    #[serde(rename = "der_b64", serialize_with = "b64")]
-    pub der: Vec<u8>,
-}
-
-// The subject holds the holder's name.
-impl std::fmt::Debug for CertificateInfo {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CertificateInfo")
-            .field("usage", &self.usage)
-            .field("not_after", &self.not_after)
-            .field("expired", &self.expired)
-            .finish_non_exhaustive()
-    }
-}
+/// One certificate of the card (the API's type).
+pub use lecteur_proto::cps::Certificate as CertificateInfo;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CpsCardInfo {
@@ -164,14 +116,14 @@ pub fn read_info_at(
             Generation::Cps4 => "cps4",
         },
         serial: stamp.serial.clone(),
-        card_type: card_type.map(|t| Coded::new(Table::G02, &t)),
-        category: id.category.map(|t| Coded::new(Table::G01, &t)),
+        card_type: card_type.map(|t| coded(Table::G02, &t)),
+        category: id.category.map(|t| coded(Table::G01, &t)),
         validity_start: id.validity_start,
         validity_end: id.validity_end,
         holder,
-        profession: profession.map(|p| Coded::new(Table::G15, &p)),
+        profession: profession.map(|p| coded(Table::G15, &p)),
         professional_category: info.category,
-        specialty: specialty.map(|s| Coded::new(Table::R01, &s)),
+        specialty: specialty.map(|s| coded(Table::R01, &s)),
         certificates: certs.into_iter().map(|(c, _)| c).collect(),
         pin,
         actua,
@@ -231,7 +183,7 @@ fn certificates(
             )?;
             let c = cert::parse(&der)?;
             let info = CertificateInfo {
-                usage: usage.as_str(),
+                usage,
                 subject: c.subject.clone(),
                 issuer: c.issuer.clone(),
                 not_before: c.not_before.clone(),
@@ -270,7 +222,7 @@ fn holder(name: &Name, c: &cert::CertInfo, warnings: &mut Vec<String>) -> CpsHol
     };
     CpsHolder {
         national_id,
-        id_type: id_type.map(|t| Coded::new(Table::G08, &t)),
+        id_type: id_type.map(|t| coded(Table::G08, &t)),
         id_number,
         surname,
         given_name,
@@ -303,7 +255,7 @@ mod tests {
         assert_eq!(h.id_type.as_ref().unwrap().label.as_deref(), Some("N° ADELI"));
         assert_eq!(h.given_name.as_deref(), Some("MARIE"));
         assert_eq!(w, ["holder taken from the certificate"]);
-        assert_eq!(format!("{h:?}"), "CpsHolder { .. }");
+        assert_eq!(format!("{h:?}"), "Holder { .. }");
 
         c.national_id = Some("899900038839".into());
         let h = holder(&Name::default(), &c, &mut w);

@@ -45,23 +45,9 @@ pub const AID_CPS3: [u8; 13] = [
     0xE8, 0x28, 0xBD, 0x08, 0x0F, 0x80, 0x25, 0x00, 0x00, 0x01, 0xFF, 0x00, 0x10,
 ];
 
-/// Which private key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeyUsage {
-    /// `CPS_PRIV_SIG`, non-repudiation.
-    Signature,
-    /// `CPS_PRIV_AUT`, TLS client authentication.
-    Authentication,
-}
-
-impl KeyUsage {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            KeyUsage::Signature => "signature",
-            KeyUsage::Authentication => "authentication",
-        }
-    }
-}
+/// Which private key: `Signature` is `CPS_PRIV_SIG` (non-repudiation),
+/// `Authentication` `CPS_PRIV_AUT` (TLS client); the API's names.
+pub use lecteur_proto::cps::KeyUsage;
 
 fn cps3() -> Result<Arc<CpsProfile>, CardError> {
     Profiles::builtin()

@@ -7,12 +7,6 @@ use crate::apdu::{transmit, Command, Exchange, StatusWord};
 use crate::card::profile::{CpsProfile, Generation};
 use serde::{Deserialize, Serialize};
 
-/// DigestInfo prefix of SHA-256 (PKCS#1 v1.5).
-pub const SHA256_DIGEST_INFO: [u8; 19] = [
-    0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00,
-    0x04, 0x20,
-];
-
 /// Padding scheme of an RSA signature over a SHA-256 digest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

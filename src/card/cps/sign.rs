@@ -7,7 +7,7 @@
 //!   a host-built block on a CPS4.
 
 use super::super::CardError;
-use super::pso::{pso_cds, SignScheme, SHA256_DIGEST_INFO};
+use super::pso::{pso_cds, SignScheme};
 use super::KeyUsage;
 use crate::apdu::Exchange;
 use crate::card::profile::CpsProfile;
@@ -26,7 +26,7 @@ pub fn sign(
     }
     match (usage, scheme) {
         (KeyUsage::Authentication, SignScheme::Pkcs1Sha256) => {
-            super::authenticate::pkcs1(ex, profile, &[&SHA256_DIGEST_INFO[..], digest].concat())
+            super::authenticate::pkcs1(ex, profile, &super::DigestAlg::Sha256.digest_info(digest))
         }
         _ => pso_cds(ex, profile, usage, scheme, digest),
     }
@@ -63,7 +63,10 @@ mod tests {
         let mut r = Replay::new([
             ("002241A406800102840182".to_string(), "9000".to_string()),
             (
-                format!("0088000033{}{D}", hex::encode_upper(SHA256_DIGEST_INFO)),
+                format!(
+                    "0088000033{}{D}",
+                    hex::encode_upper(crate::card::cps::DigestAlg::Sha256.prefix())
+                ),
                 "6982".into(),
             ),
         ]);

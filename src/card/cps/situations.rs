@@ -1,38 +1,16 @@
 //! `read_situations`: the holder's "situations d'exercice"
 //! (`CPS_ACTIVITY_01_PS` … `_16_PS`), readable only once the PIN is verified.
 
-use super::super::codes::{Coded, Table};
+use super::super::codes::{coded, Table};
 use super::super::pkcs15::read_object;
 use super::super::{files, CardError};
 use super::objects::{self, RawObject};
 use super::{layout, select};
 use crate::apdu::Exchange;
 use crate::card::profile::CpsProfile;
-use serde::Serialize;
 
-#[derive(Clone, PartialEq, Eq, Serialize)]
-pub struct Situation {
-    /// 1 … 16, the `xx` of `CPS_ACTIVITY_xx_PS`.
-    pub index: u8,
-    /// Raison sociale.
-    pub structure_name: Option<String>,
-    pub structure_id: Option<String>,
-    /// G07: FINESS, SIREN, SIRET, cabinet ADELI/RPPS.
-    pub structure_id_type: Option<Coded>,
-    /// R02 `SAxx`.
-    pub sector: Option<Coded>,
-    /// Mode d'exercice, raw.
-    pub mode: Option<String>,
-    /// Statut d'exercice, raw.
-    pub status: Option<String>,
-}
-
-// A structure name often carries the holder's name.
-impl std::fmt::Debug for Situation {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Situation {{ index: {}, .. }}", self.index)
-    }
-}
+/// A situation d'exercice, as the API gives it.
+pub use lecteur_proto::cps::Situation;
 
 /// Every situation in use, in index order. `PinRequired` when the card
 /// refuses (69 82); a malformed situation fails the whole read.
@@ -79,8 +57,8 @@ fn situations_in(
             index: *index,
             structure_name: f.structure_name,
             structure_id: f.structure_id,
-            structure_id_type: f.structure_id_type.map(|t| Coded::new(Table::G07, &t)),
-            sector: f.sector.map(|s| Coded::new(Table::R02, &s)),
+            structure_id_type: f.structure_id_type.map(|t| coded(Table::G07, &t)),
+            sector: f.sector.map(|s| coded(Table::R02, &s)),
             mode: f.mode,
             status: f.status,
         });

@@ -26,13 +26,8 @@ fn hex_opt<S: Serializer>(v: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> 
     }
 }
 
-/// EF_ACTUA decoded: the last update's start and end.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Actua {
-    /// `YYYY-MM-DDThh:mm:ss`, card local time.
-    pub start: Option<String>,
-    pub end: Option<String>,
-}
+/// EF_ACTUA decoded: the last update's start and end, as the API gives it.
+pub use lecteur_proto::cps::Actua;
 
 /// EF.SN.ICC → the card serial: the PAN without the ANS issuer prefix.
 pub fn parse_serial(raw: &[u8]) -> Result<String, CardError> {

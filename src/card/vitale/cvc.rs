@@ -6,24 +6,12 @@
 //! card uses.
 
 use super::super::tlv::{self, Tlv};
-use serde::Serialize;
 
 pub const CERTIFICATE: [u8; 2] = [0x7F, 0x21];
 pub const CA_SIGNATURE: [u8; 2] = [0x5F, 0x37];
 pub const KEY_REMAINDER: [u8; 2] = [0x5F, 0x38];
 
-/// One certificate of the card (hex values, as read).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct CardCertificate {
-    /// The file it was read from (file id, hex).
-    pub file: String,
-    /// `7F21`'s value, `null` when the file has only `5F37`/`5F38`.
-    pub certificate: Option<String>,
-    /// `5F37`.
-    pub ca_signature: Option<String>,
-    /// `5F38`.
-    pub public_key_remainder: Option<String>,
-}
+pub use lecteur_proto::vitale::CardCertificate;
 
 /// Whether a top-level object is one of the three.
 pub fn is_cvc(t: &Tlv<'_>) -> bool {

@@ -3,23 +3,7 @@
 //! day that is not a calendar value) are legal and kept as they are; the
 //! SESAM-Vitale rule computes with 01/01 of the year instead.
 
-use serde::Serialize;
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct BirthDate {
-    /// Exactly what the card holds (to be sent back as is on invoices).
-    pub raw: String,
-    /// `YYYY-MM-DD` when `raw` is a full calendar date.
-    pub iso: Option<String>,
-    /// The month or the day is not a calendar value.
-    pub lunar: bool,
-    /// The century is missing (`AAMMJJ`): the year is known by its last two
-    /// digits only and the user must complete it.
-    pub year_only: bool,
-    /// The date to compute ages with: the date itself, 01/01 of the year for a
-    /// lunar date, `null` when the year is not known.
-    pub computation_date: Option<String>,
-}
+pub use lecteur_proto::vitale::BirthDate;
 
 fn days_in_month(month: u32, leap: bool) -> Option<u32> {
     Some(match month {

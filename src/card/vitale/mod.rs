@@ -11,7 +11,7 @@ mod pointers;
 pub use cvc::CardCertificate;
 pub use date::BirthDate;
 
-use super::{files, nir, tlv, CardError, CardKind};
+use super::{files, tlv, CardError, CardKind};
 use crate::apdu::{Exchange, StatusWord};
 use crate::card::profile::{Profiles, VitaleProfile};
 use serde::Serialize;
@@ -19,84 +19,8 @@ use serde::Serialize;
 /// "MF_VITALE" application.
 pub const AID_MF_VITALE: &[u8] = b"\xD2\x50\x00\x00\x02MF_VITALE";
 
-/// Benefits data whose tags the profile maps (none by default: not public).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Rights {
-    pub regime: Option<String>,
-    pub caisse: Option<String>,
-    pub centre: Option<String>,
-    pub code_gestion: Option<String>,
-    /// Qualité du bénéficiaire (0 assuré, 6 enfant, …).
-    pub quality: Option<String>,
-    pub birth_rank: Option<String>,
-    pub amc: Option<String>,
-    pub amo_periods: Vec<Period>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Period {
-    pub start: Option<String>,
-    pub end: Option<String>,
-}
-
-/// An object the profile does not map: where it was, its tag, its value.
-#[derive(Clone, PartialEq, Eq, Serialize)]
-pub struct Extra {
-    /// File id, then template and 1-based index: `D001/65[1]`.
-    pub path: String,
-    pub tag: String,
-    pub hex: String,
-}
-
-/// A file POINTERS names that is not an identity file, whole.
-#[derive(Clone, PartialEq, Eq, Serialize)]
-pub struct ExtraFile {
-    /// AID of its application, hex.
-    pub application: String,
-    pub fid: String,
-    pub name: String,
-    pub hex: String,
-}
-
-#[derive(Clone, PartialEq, Eq, Serialize)]
-pub struct Beneficiary {
-    /// The 13-character NIR.
-    pub nir: String,
-    pub nir_key: String,
-    pub nir_valid: bool,
-    /// Sex, birth year and month, place of birth, as the NIR says.
-    pub nir_parts: Option<nir::NirParts>,
-    pub surname: String,
-    pub first_name: String,
-    pub birth_date: BirthDate,
-    pub nationality: Option<String>,
-    pub rights: Rights,
-    pub extra: Vec<Extra>,
-}
-
-// Unmapped values may hold anything personal: logs get where, not what.
-impl std::fmt::Debug for Extra {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Extra {{ path: {:?}, tag: {:?}, .. }}", self.path, self.tag)
-    }
-}
-
-impl std::fmt::Debug for ExtraFile {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "ExtraFile {{ fid: {:?}, name: {:?}, .. }}",
-            self.fid, self.name
-        )
-    }
-}
-
-// NIRs and names stay out of logs.
-impl std::fmt::Debug for Beneficiary {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Beneficiary { .. }")
-    }
-}
+// What the card holds, as the API gives it (one definition: the contract's).
+pub use lecteur_proto::vitale::{Beneficiary, Extra, ExtraFile, Period, Rights};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct VitaleData {

@@ -48,7 +48,10 @@ fn decodes_beneficiaries_and_lunar_dates() {
     );
     assert_eq!(a.birth_date.iso.as_deref(), Some("1980-04-12"));
     assert_eq!(a.nationality.as_deref(), Some("FR"));
-    assert_eq!(a.nir_parts.as_ref().unwrap().sex_label, Some("masculin"));
+    assert_eq!(
+        a.nir_parts.as_ref().unwrap().sex_label.as_deref(),
+        Some("masculin")
+    );
     let b = &d.beneficiaries[1];
     assert!(b.birth_date.lunar && b.birth_date.iso.is_none() && !b.nir_valid);
     assert_eq!(b.birth_date.computation_date.as_deref(), Some("2015-01-01"));

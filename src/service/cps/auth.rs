@@ -1,11 +1,10 @@
 //! TLS client authentication with the authentication key, and the data
 //! objects as raw bytes: what a PKCS#11 module over lecteurd needs.
 
-use super::{authorize, certificate_of, signature, Cps, LastTry, PinEntry, SignResult, B64};
+use super::{authorize, certificate_of, signature, Cps, LastTry, PinEntry};
 use crate::card::cps::{DigestAlg, KeyUsage, RawObject, SignScheme};
 use crate::service::{ConnId, Service, ServiceError};
-use base64::Engine;
-use serde::Serialize;
+use lecteur_proto::cps::{DataObject, Signature};
 use sha2::{Digest, Sha256};
 
 /// What the authentication key signs.
@@ -17,20 +16,11 @@ pub enum AuthInput {
 }
 
 /// A data object as `cps.data_objects` gives it.
-#[derive(Serialize)]
-pub struct DataObjectView {
-    pub label: String,
-    pub private: bool,
-    pub value_b64: String,
-}
-
-impl DataObjectView {
-    pub fn of(o: &RawObject) -> Self {
-        DataObjectView {
-            label: o.label.clone(),
-            private: o.private,
-            value_b64: B64.encode(&o.value),
-        }
+pub(super) fn data_object(o: &RawObject) -> DataObject {
+    DataObject {
+        label: o.label.clone(),
+        private: o.private,
+        value: o.value.clone(),
     }
 }
 
@@ -45,7 +35,7 @@ impl Service {
         last_try: LastTry,
         scheme: SignScheme,
         input: AuthInput,
-    ) -> Result<SignResult, ServiceError> {
+    ) -> Result<Signature, ServiceError> {
         let digest_info = match input {
             AuthInput::Data(d) => DigestAlg::Sha256.digest_info(&Sha256::digest(d)),
             AuthInput::DigestInfo(di) => di,
@@ -68,7 +58,7 @@ impl Service {
         &self,
         conn: ConnId,
         reader: Option<&str>,
-    ) -> Result<Vec<DataObjectView>, ServiceError> {
+    ) -> Result<Vec<DataObject>, ServiceError> {
         self.with_cps(conn, reader, move |Cps { ctx, card, .. }| {
             let verified = ctx.verified_by(conn);
             let read = card.read_data_objects(&mut *ctx.link, verified);
@@ -80,7 +70,7 @@ impl Service {
                 }
                 Err(e) => return Err(e.into()),
             };
-            Ok(objects.iter().map(DataObjectView::of).collect())
+            Ok(objects.iter().map(data_object).collect())
         })
         .await
     }

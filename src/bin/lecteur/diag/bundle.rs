@@ -10,7 +10,25 @@ use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-pub fn write(file: &Path, text: &str, json: &str, trace: &str, names: &[String]) -> Result<(), String> {
+/// Why the bundle was not written.
+#[derive(Debug, thiserror::Error)]
+pub enum BundleError {
+    #[error("{}: {source}", path.display())]
+    File { path: PathBuf, source: std::io::Error },
+    #[error("cannot run tar: {0}")]
+    Tar(std::io::Error),
+    #[error("tar failed: {0}")]
+    TarFailed(String),
+}
+
+fn file_error(path: &Path) -> impl FnOnce(std::io::Error) -> BundleError + '_ {
+    move |source| BundleError::File {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+pub fn write(file: &Path, text: &str, json: &str, trace: &str, names: &[String]) -> Result<(), BundleError> {
     let redactor = Redactor::new(names);
     let mut rnd = [0u8; 8];
     let _ = getrandom::getrandom(&mut rnd);
@@ -24,16 +42,16 @@ pub fn write(file: &Path, text: &str, json: &str, trace: &str, names: &[String])
         .recursive(true)
         .mode(0o700)
         .create(&dir)
-        .map_err(|e| format!("{}: {e}", dir.display()))?;
+        .map_err(file_error(&dir))?;
     let result = fill(&dir, text, json, trace, &redactor).and_then(|()| archive(&work, file));
     let _ = std::fs::remove_dir_all(&work);
     result
 }
 
-fn fill(dir: &Path, text: &str, json: &str, trace: &str, r: &Redactor) -> Result<(), String> {
-    let put = |name: &str, content: &str| -> Result<(), String> {
+fn fill(dir: &Path, text: &str, json: &str, trace: &str, r: &Redactor) -> Result<(), BundleError> {
+    let put = |name: &str, content: &str| -> Result<(), BundleError> {
         let path: PathBuf = dir.join(name);
-        std::fs::write(&path, r.redact(content)).map_err(|e| format!("{}: {e}", path.display()))
+        std::fs::write(&path, r.redact(content)).map_err(file_error(&path))
     };
     put("report.txt", text)?;
     put("report.json", json)?;
@@ -57,7 +75,7 @@ fn fill(dir: &Path, text: &str, json: &str, trace: &str, r: &Redactor) -> Result
     )
 }
 
-fn archive(work: &Path, file: &Path) -> Result<(), String> {
+fn archive(work: &Path, file: &Path) -> Result<(), BundleError> {
     let out = std::process::Command::new("tar")
         .arg("-czf")
         .arg(file)
@@ -65,13 +83,12 @@ fn archive(work: &Path, file: &Path) -> Result<(), String> {
         .arg(work)
         .arg("lecteur-diag")
         .output()
-        .map_err(|e| format!("cannot run tar: {e}"))?;
+        .map_err(BundleError::Tar)?;
     if out.status.success() {
         Ok(())
     } else {
-        Err(format!(
-            "tar failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
+        Err(BundleError::TarFailed(
+            String::from_utf8_lossy(&out.stderr).trim().to_string(),
         ))
     }
 }

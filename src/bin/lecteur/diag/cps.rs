@@ -3,7 +3,11 @@
 //! returned so that the bundle can redact them from the logs.
 
 use super::report::Report;
-use lecteur::client::Client;
+use lecteur_client::Client;
+use lecteur_proto::cps::{Certificate, PinTries};
+use lecteur_proto::method::{CpsCertificates, CpsInfo};
+use lecteur_proto::system::ReaderParams;
+use lecteur_proto::ErrorKind;
 use serde_json::{json, Value};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -24,16 +28,14 @@ pub fn check(client: &mut Client, report: &mut Report) -> Vec<String> {
         .map_or(0, |d| d.as_secs() as i64);
     for id in slots {
         let mut entry = json!({ "reader": id });
-        match client.call("cps.info", json!({ "reader": id })) {
+        let reader = ReaderParams::new(Some(&id));
+        match client.call::<CpsInfo>(&reader) {
             Ok(info) => {
-                for field in ["surname", "given_name"] {
-                    if let Some(n) = info["holder"][field].as_str() {
-                        names.push(n.to_string());
-                    }
-                }
-                entry["pin"] = pin(&id, &info["pin"], report);
+                names.extend(info.holder.surname);
+                names.extend(info.holder.given_name);
+                entry["pin"] = pin(&id, info.pin, report);
             }
-            Err(e) if e.kind() == Some("card_being_updated") => report.error(
+            Err(e) if e.kind() == Some(ErrorKind::CardBeingUpdated) => report.error(
                 "cps",
                 format!("{id}: an update of the CPS was interrupted (EF_ACTUA): it will not sign"),
                 "let the update finish where the ANS's CPS update runs, or contact the ANS",
@@ -44,14 +46,9 @@ pub fn check(client: &mut Client, report: &mut Report) -> Vec<String> {
                 "pull the CPS out and insert it again",
             ),
         }
-        match client.call("cps.certificates", json!({ "reader": id })) {
+        match client.call::<CpsCertificates>(&reader) {
             Ok(certs) => {
-                let list: Vec<Value> = certs
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .map(|c| certificate(&id, c, now, report))
-                    .collect();
+                let list: Vec<Value> = certs.iter().map(|c| certificate(&id, c, now, report)).collect();
                 if list.is_empty() {
                     report.warning(
                         "cps",
@@ -72,36 +69,30 @@ pub fn check(client: &mut Client, report: &mut Report) -> Vec<String> {
     names
 }
 
-fn pin(id: &str, pin: &Value, report: &mut Report) -> Value {
-    let left = pin["tries_left"].as_u64();
-    let max = pin["tries_max"].as_u64();
-    let of = max.map(|m| format!(" of {m}")).unwrap_or_default();
+fn pin(id: &str, pin: PinTries, report: &mut Report) -> Value {
+    let (left, max) = (pin.tries_left, pin.tries_max);
+    let of = format!(" of {max}");
     match left {
-        Some(0) => report.error(
+        0 => report.error(
             "cps",
             format!("{id}: the CPS PIN is blocked (0 tries left{of})"),
             "unblock it with the PUK (cps.unblock_pin) or ask the ANS",
         ),
-        Some(1) => report.warning(
+        1 => report.warning(
             "cps",
             format!("{id}: one PIN try left{of}"),
             "a wrong PIN blocks the card: make sure of the PIN first",
         ),
-        Some(n) => report.ok("cps", format!("{id}: {n} PIN tries left{of}")),
-        None => report.warning(
-            "cps",
-            format!("{id}: PIN state unknown"),
-            "pull the CPS out and insert it again",
-        ),
+        n => report.ok("cps", format!("{id}: {n} PIN tries left{of}")),
     }
     json!({ "tries_left": left, "tries_max": max })
 }
 
-fn certificate(id: &str, c: &Value, now: i64, report: &mut Report) -> Value {
-    let usage = c["usage"].as_str().unwrap_or("?");
-    let not_after = c["not_after"].as_str().unwrap_or("");
+fn certificate(id: &str, c: &Certificate, now: i64, report: &mut Report) -> Value {
+    let usage = c.usage.as_str();
+    let not_after = c.not_after.as_str();
     let days = parse_utc(not_after).map(|t| (t - now).div_euclid(86_400));
-    let expired = c["expired"].as_bool().unwrap_or(false) || days.is_some_and(|d| d < 0);
+    let expired = c.expired || days.is_some_and(|d| d < 0);
     match days {
         _ if expired => report.error(
             "cps",

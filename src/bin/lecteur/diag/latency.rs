@@ -5,20 +5,23 @@
 //! Reported as figures, not judged.
 
 use super::report::Report;
-use lecteur::client::Client;
+use lecteur_client::Client;
+use lecteur_proto::method::{CpsInfo, ReadersList, VitaleRead};
+use lecteur_proto::Method;
 use serde_json::json;
 use std::time::Instant;
 
 const RUNS: usize = 3;
 
 pub fn check(client: &mut Client, report: &mut Report) {
-    let base = time(RUNS, || client.call("readers.list", json!({})).map(drop));
+    // Answers dropped unread, as JSON (nothing to type).
+    let base = time(RUNS, || client.call_json(ReadersList::NAME, json!({})).map(drop));
     if let Some(ms) = &base {
         report.info("latency", format!("readers.list (no card I/O): {}", figures(ms)));
     }
     report
         .latency
-        .push(json!({ "method": "readers.list", "ms": base }));
+        .push(json!({ "method": ReadersList::NAME, "ms": base }));
     let slots: Vec<(String, String)> = report
         .readers
         .iter()
@@ -31,12 +34,12 @@ pub fn check(client: &mut Client, report: &mut Report) {
         .collect();
     for (id, kind) in slots {
         let (method, params) = match kind.as_str() {
-            "vitale2" => ("vitale.read", json!({ "reader": id, "fresh": true })),
-            k if k.starts_with("cps") => ("cps.info", json!({ "reader": id })),
+            "vitale2" => (VitaleRead::NAME, json!({ "reader": id, "fresh": true })),
+            k if k.starts_with("cps") => (CpsInfo::NAME, json!({ "reader": id })),
             _ => continue,
         };
         // The answer is dropped at once: patient data never reaches the report.
-        let ms = time(RUNS, || client.call(method, params.clone()).map(drop));
+        let ms = time(RUNS, || client.call_json(method, params.clone()).map(drop));
         match &ms {
             Some(ms) => report.info("latency", format!("{id} {method}: {}", figures(ms))),
             None => report.warning(

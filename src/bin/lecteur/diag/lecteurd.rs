@@ -2,7 +2,10 @@
 //! transports, readers.
 
 use super::report::Report;
-use lecteur::client::Client;
+use lecteur_client::Client;
+use lecteur_proto::method::{ReadersList, SystemInfo};
+use lecteur_proto::system::{DaemonInfo, NoParams};
+use lecteur_proto::Method;
 use serde_json::{json, Value};
 use std::io::ErrorKind;
 use std::path::Path;
@@ -49,7 +52,7 @@ pub fn check(path: &Path, report: &mut Report) -> Option<Client> {
         Ok(c) => c,
         Err(e) => {
             let io = match &e {
-                lecteur::client::ClientError::Io(io) => Some(io.kind()),
+                lecteur_client::ClientError::Io(io) => Some(io.kind()),
                 _ => None,
             };
             match io {
@@ -71,15 +74,8 @@ pub fn check(path: &Path, report: &mut Report) -> Option<Client> {
         report.error("lecteurd", "cannot set a timeout on the socket", START);
         return None;
     }
-    match client.call("system.info", json!({})) {
-        Ok(info) => {
-            let version = info["version"].as_str().unwrap_or("?").to_string();
-            let transports: Vec<String> = info["transports"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|t| t.as_str().map(str::to_string))
-                .collect();
+    match client.call::<SystemInfo>(&NoParams {}) {
+        Ok(DaemonInfo { version, transports }) => {
             report.lecteurd["running"] = json!(true);
             report.lecteurd["version"] = json!(version);
             report.lecteurd["transports"] = json!(transports);
@@ -112,7 +108,9 @@ pub fn check(path: &Path, report: &mut Report) -> Option<Client> {
 
 /// `readers.list` through lecteurd, or `None` (with a finding) when it fails.
 pub fn readers(client: &mut Client, report: &mut Report) -> Option<Vec<Value>> {
-    match client.call("readers.list", json!({})) {
+    // As JSON: the report takes lecteurd's list and pcscd's alike, and a
+    // daemon answering something else is itself a finding.
+    match client.call_json(ReadersList::NAME, json!({})) {
         Ok(Value::Array(list)) => Some(list),
         Ok(other) => {
             report.error(

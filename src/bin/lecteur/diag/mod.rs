@@ -2,7 +2,7 @@
 //! work" in one command, with or without a running lecteurd. Each topic has
 //! its file; each adds findings (severity, message, remedy) to one report.
 
-mod bundle;
+pub mod bundle;
 mod cps;
 mod hid;
 mod latency;
@@ -32,7 +32,7 @@ pub struct DiagArgs {
 }
 
 /// Runs every check; the exit status is 1 when a finding is an error.
-pub fn run(socket: &Path, json: bool, args: DiagArgs) -> Result<bool, String> {
+pub fn run(socket: &Path, json: bool, args: DiagArgs) -> Result<bool, bundle::BundleError> {
     let mut report = Report::new();
     let client = lecteurd::check(socket, &mut report);
     let transports: Option<Vec<String>> = client.as_ref().map(|_| {

@@ -76,20 +76,19 @@ pub fn readers(report: &mut Report) -> Option<Vec<Value>> {
     }
 }
 
-fn list_direct() -> Result<Vec<Value>, String> {
-    let ctx = pcsc::Context::establish(pcsc::Scope::User).map_err(|e| e.to_string())?;
+fn list_direct() -> Result<Vec<Value>, pcsc::Error> {
+    let ctx = pcsc::Context::establish(pcsc::Scope::User)?;
     let names = match ctx.list_readers_owned() {
         Ok(n) => n,
         Err(pcsc::Error::NoReadersAvailable) => Vec::new(),
-        Err(e) => return Err(e.to_string()),
+        Err(e) => return Err(e),
     };
     let mut states: Vec<pcsc::ReaderState> = names
         .iter()
         .map(|n| pcsc::ReaderState::new(n.clone(), pcsc::State::UNAWARE))
         .collect();
     if !states.is_empty() {
-        ctx.get_status_change(Duration::from_millis(500), &mut states)
-            .map_err(|e| e.to_string())?;
+        ctx.get_status_change(Duration::from_millis(500), &mut states)?;
     }
     Ok(states
         .iter()
