@@ -220,7 +220,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
                 }
             }
         }
-        Command::Trace { recent_only } => return trace::run(&mut client, json, recent_only),
+        Command::Trace { recent_only } => return Ok(trace::run(&mut client, json, recent_only)?),
         Command::Vitale { reader } => {
             let params = VitaleParams { reader, fresh: false };
             print(json, &client.call::<VitaleRead>(&params)?, show::vitale)

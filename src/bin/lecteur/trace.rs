@@ -3,7 +3,6 @@
 //! recent ones first, then live until Ctrl-C or lecteurd goes. The same lines
 //! go into `lecteur diag --bundle`.
 
-use crate::error::CliError;
 use lecteur_client::{Client, ClientError};
 use lecteur_proto::method::DiagTrace;
 use lecteur_proto::trace::TraceParams;
@@ -11,7 +10,7 @@ use lecteur_proto::Method;
 use serde_json::{json, Value};
 use std::io::Write;
 
-pub fn run(client: &mut Client, json_out: bool, recent_only: bool) -> Result<(), CliError> {
+pub fn run(client: &mut Client, json_out: bool, recent_only: bool) -> Result<(), ClientError> {
     // The records are printed as lecteurd sent them (`--json`): read as JSON.
     let params = TraceParams {
         follow: Some(!recent_only),
@@ -32,7 +31,7 @@ pub fn run(client: &mut Client, json_out: bool, recent_only: bool) -> Result<(),
             Ok(_) => return Ok(()),
             // lecteurd stopped: the trace ends with it.
             Err(ClientError::Closed) => return Ok(()),
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(e),
         }
     }
 }
