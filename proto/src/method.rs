@@ -18,7 +18,9 @@ use serde_json::Value;
 pub trait Method {
     /// The JSON-RPC `method`.
     const NAME: &'static str;
+    /// Its params (an object on the wire).
     type Params: Serialize + DeserializeOwned + schemars::JsonSchema;
+    /// Its result.
     type Result: Serialize + DeserializeOwned + schemars::JsonSchema;
 }
 
@@ -62,7 +64,7 @@ macro_rules! methods {
         /// A request's method and its params, parsed.
         #[derive(Debug)]
         pub enum Request {
-            $($ty($params),)*
+            $(#[doc = concat!("`", $name, "` and its params.")] $ty($params),)*
         }
 
         impl Request {
@@ -75,6 +77,7 @@ macro_rules! methods {
                 }
             }
 
+            /// The method's name.
             pub fn method(&self) -> &'static str {
                 match self {
                     $(Request::$ty(_) => $name,)*
