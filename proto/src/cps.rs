@@ -148,9 +148,9 @@ signing_params! {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignParams {
-    /// The key that signs.
+    /// The key that signs: `signature` (non-repudiation) or `authentication` (TLS client).
     pub key: KeyUsage,
-    /// Default `rsa-pkcs1-sha256`.
+    /// Default `rsa-pkcs1-sha256`; `rsa-pss-sha256` (salt 32, MGF1-SHA-256) on a CPS4 only.
     #[serde(default)]
     pub algorithm: SignAlgorithm,
     /// Data to hash (SHA-256) and sign. Exactly one of data_b64 and digest_b64.
@@ -180,7 +180,7 @@ signing_params! {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AuthenticateParams {
-    /// Default `rsa-pkcs1`.
+    /// Default `rsa-pkcs1` (the DigestInfo names the hash); `rsa-pss-sha256` (salt 32, MGF1-SHA-256) on a CPS4 only, over a SHA-256 DigestInfo or data.
     #[serde(default)]
     pub algorithm: AuthAlgorithm,
     /// Data to hash with SHA-256 and wrap in the SHA-256 DigestInfo. Exactly one of data_b64 and digest_info_b64.
@@ -235,7 +235,7 @@ pub struct Signature {
 /// One certificate of `cps.certificates`.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Certificate {
-    /// The key it certifies.
+    /// The key it certifies: `signature` or `authentication`.
     pub usage: KeyUsage,
     /// The subject, RFC 4514.
     pub subject: String,
@@ -400,7 +400,7 @@ impl std::fmt::Debug for Situation {
 pub struct CpsInfo {
     /// The card.
     pub card: CpsCard,
-    /// Who holds it.
+    /// Who holds it: from CPS_NAME_PS, else the certificate (a warning says so).
     pub holder: Holder,
     /// G15.
     pub profession: Option<Coded>,

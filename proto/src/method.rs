@@ -208,8 +208,8 @@ methods! {
         example: {},
         notifications: [(crate::event::EVENT, crate::event::Event)],
     }
-    /// The last exchanges of every slot (a ring of 512, oldest first),
-    /// masked. With `follow: true`, then notifications `trace.apdu` (a
+    /// The last exchanges, all slots together (one ring of 512, oldest
+    /// first), masked. With `follow: true`, then notifications `trace.apdu` (a
     /// record) for every new exchange on this connection until it closes,
     /// none missing or repeated after `recent`; a client that reads too
     /// slowly loses records and gets `trace.lost` with their count (card

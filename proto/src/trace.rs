@@ -50,7 +50,7 @@ pub struct TraceRecord {
 /// `diag.trace`'s answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Trace {
-    /// The last exchanges of every slot (up to 512), oldest first.
+    /// The last exchanges, all slots together (512 at most), oldest first.
     pub recent: Vec<TraceRecord>,
     /// `trace.apdu` notifications follow (the request said `follow: true`).
     pub following: bool,

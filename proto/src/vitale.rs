@@ -55,11 +55,11 @@ pub struct Beneficiary {
     pub surname: String,
     /// As the card holds it.
     pub first_name: String,
-    /// The birth date.
+    /// The birth date as the card holds it, and decoded.
     pub birth_date: BirthDate,
     /// As the card holds it; `null` when absent.
     pub nationality: Option<String>,
-    /// Rights data, when the profile maps their tags.
+    /// Rights data: each field `null` unless the Vitale profile maps its tag (the built-in profile maps none; the values are in `extra`).
     pub rights: Rights,
     /// This beneficiary's objects the profile does not map.
     pub extra: Vec<Extra>,
@@ -83,7 +83,7 @@ pub struct NirParts {
     pub birth_year: String,
     /// Two characters, kept raw (values over 12 exist).
     pub birth_month: String,
-    /// Place of birth.
+    /// Place of birth: `{departement, commune}`, or `{country}` when born abroad.
     pub place: Place,
 }
 
