@@ -215,7 +215,7 @@ pub struct TriesLeft {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct LoggedOut {
     /// True when this connection had verified the PIN: that verification is
-    /// closed (card reset). False when it had none (nothing was done).
+    /// closed (card reset). False when it had none.
     pub logged_out: bool,
 }
 
