@@ -34,7 +34,7 @@ impl<'a, P> RequestFrame<'a, P> {
 /// notification (`method` with `params`).
 #[derive(Debug, Deserialize)]
 pub struct Incoming {
-    /// The request's `id` (an answer; null for `not_allowed`).
+    /// The request's `id`, in an answer (null when the request could not be read, and with `not_allowed`).
     #[serde(default)]
     pub id: Option<Value>,
     /// The notification's method (`event`, `trace.apdu`, `trace.lost`).
