@@ -34,6 +34,8 @@
 //! PIN hygiene: params hold PINs as `Zeroizing<String>`, and the request
 //! line, which holds them in clear, is zeroized once written.
 
+#![deny(missing_docs)]
+
 use lecteur_proto::error::RpcError;
 use lecteur_proto::event::{Event, Notification};
 use lecteur_proto::frame::{FrameError, Incoming, RequestFrame};
@@ -50,8 +52,12 @@ use zeroize::Zeroizing;
 pub use lecteur_proto as proto;
 pub use lecteur_proto::socket::resolve as socket_path;
 
+/// Why a call failed: lecteurd answered with an error ([`ClientError::Rpc`],
+/// see [`ClientError::kind`]), or the connection or the answer failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
+    /// The socket could not be reached, read or written (lecteurd not
+    /// running, permissions, a timeout set with [`Client::set_timeout`]).
     #[error("cannot reach lecteurd: {0}")]
     Io(#[from] std::io::Error),
     /// lecteurd answered with an error.
@@ -60,8 +66,11 @@ pub enum ClientError {
     /// lecteurd closed the connection (it stopped, or refused the client).
     #[error("lecteurd closed the connection")]
     Closed,
+    /// An answer that is not what the contract says (not JSON, another
+    /// request's `id`, a result of the wrong shape).
     #[error("bad answer from lecteurd: {0}")]
     Protocol(String),
+    /// A notification of an unknown method, or whose params do not fit.
     #[error("bad notification from lecteurd: {0}")]
     Frame(#[from] FrameError),
 }
@@ -85,6 +94,9 @@ impl ClientError {
     }
 }
 
+/// One connection to lecteurd: calls go one at a time, each waiting for its
+/// answer. The PIN verifications it makes belong to it, and end when it is
+/// dropped (lecteurd resets the card).
 pub struct Client {
     reader: BufReader<UnixStream>,
     writer: UnixStream,
@@ -93,6 +105,7 @@ pub struct Client {
 }
 
 impl Client {
+    /// Connects to lecteurd's socket at `path`.
     pub fn connect(path: &Path) -> Result<Client, ClientError> {
         let stream = UnixStream::connect(path)?;
         Ok(Client {

@@ -9,10 +9,12 @@ use serde::{Deserialize, Deserializer, Serializer};
 pub mod b64 {
     use super::*;
 
+    /// Writes the bytes as a standard base64 string.
     pub fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&STANDARD.encode(v))
     }
 
+    /// Reads a standard base64 string (padded).
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
         let s = String::deserialize(d)?;
         STANDARD
@@ -25,6 +27,7 @@ pub mod b64 {
 pub mod b64_opt {
     use super::*;
 
+    /// Writes the bytes as a standard base64 string, `None` as null.
     pub fn serialize<S: Serializer>(v: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
         match v {
             Some(v) => s.serialize_str(&STANDARD.encode(v)),
@@ -32,6 +35,7 @@ pub mod b64_opt {
         }
     }
 
+    /// Reads a standard base64 string, or null.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
         match Option::<String>::deserialize(d)? {
             None => Ok(None),

@@ -62,14 +62,17 @@ pub struct VerifyPinParams {
     pub allow_last_try: bool,
 }
 
+/// `cps.change_pin`: the current PIN and the new one.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangePinParams {
     /// Reader id (e.g. `pcsc:0`, `serial:0.1`, `sim:1`) or name. May be left out when exactly one slot holds a card of the kind needed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reader: Option<String>,
+    /// The current PIN.
     #[schemars(with = "String", regex(pattern = PIN))]
     pub old: Zeroizing<String>,
+    /// The new PIN (4 to 8 digits).
     #[schemars(with = "String", regex(pattern = PIN))]
     pub new: Zeroizing<String>,
     /// Needed to present a PIN when one try is left (else pin_last_try, and nothing is sent).
@@ -77,6 +80,7 @@ pub struct ChangePinParams {
     pub allow_last_try: bool,
 }
 
+/// `cps.unblock_pin`: the PUK and the new PIN.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UnblockPinParams {
@@ -86,6 +90,7 @@ pub struct UnblockPinParams {
     /// The 8-digit PUK.
     #[schemars(with = "String", regex(pattern = "^[0-9]{8}$"))]
     pub puk: Zeroizing<String>,
+    /// The new PIN (4 to 8 digits).
     #[schemars(with = "String", regex(pattern = PIN))]
     pub new: Zeroizing<String>,
 }
@@ -95,7 +100,9 @@ pub struct UnblockPinParams {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum KeyUsage {
+    /// The non-repudiation key, `CPS_PRIV_SIG`.
     Signature,
+    /// The TLS client authentication key, `CPS_PRIV_AUT`.
     Authentication,
 }
 
@@ -112,9 +119,11 @@ impl KeyUsage {
 /// `cps.sign`'s algorithm: rsa-pss-sha256 (salt 32, MGF1-SHA-256) on a CPS4 only.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum SignAlgorithm {
+    /// RSA PKCS#1 v1.5 over SHA-256 (the default).
     #[default]
     #[serde(rename = "rsa-pkcs1-sha256")]
     RsaPkcs1Sha256,
+    /// RSA-PSS over SHA-256, salt 32, MGF1-SHA-256: a CPS4 only.
     #[serde(rename = "rsa-pss-sha256")]
     RsaPssSha256,
 }
@@ -122,11 +131,14 @@ pub enum SignAlgorithm {
 /// rsa-pkcs1 (the DigestInfo names the hash; rsa-pkcs1-sha256 is taken as the same) or rsa-pss-sha256 (salt 32, MGF1-SHA-256, CPS4 only, over a SHA-256 DigestInfo or data).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum AuthAlgorithm {
+    /// RSA PKCS#1 v1.5 over the DigestInfo, whatever hash it names (the default).
     #[default]
     #[serde(rename = "rsa-pkcs1")]
     RsaPkcs1,
+    /// Taken as `rsa-pkcs1`.
     #[serde(rename = "rsa-pkcs1-sha256")]
     RsaPkcs1Sha256,
+    /// RSA-PSS over SHA-256, salt 32, MGF1-SHA-256: a CPS4 only.
     #[serde(rename = "rsa-pss-sha256")]
     RsaPssSha256,
 }
@@ -136,7 +148,9 @@ signing_params! {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignParams {
+    /// The key that signs: `signature` (non-repudiation) or `authentication` (TLS client).
     pub key: KeyUsage,
+    /// Default `rsa-pkcs1-sha256`; `rsa-pss-sha256` (salt 32, MGF1-SHA-256) on a CPS4 only.
     #[serde(default)]
     pub algorithm: SignAlgorithm,
     /// Data to hash (SHA-256) and sign. Exactly one of data_b64 and digest_b64.
@@ -166,6 +180,7 @@ signing_params! {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AuthenticateParams {
+    /// Default `rsa-pkcs1` (the DigestInfo names the hash); `rsa-pss-sha256` (salt 32, MGF1-SHA-256) on a CPS4 only, over a SHA-256 DigestInfo or data.
     #[serde(default)]
     pub algorithm: AuthAlgorithm,
     /// Data to hash with SHA-256 and wrap in the SHA-256 DigestInfo. Exactly one of data_b64 and digest_info_b64.
@@ -192,18 +207,22 @@ pub struct AuthenticateParams {
 /// The answer of a PIN method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct TriesLeft {
+    /// The PIN's tries left after the call: the maximum (the counter is reset) after a success.
     pub tries_left: u8,
 }
 
+/// `cps.logout`'s answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct LoggedOut {
-    /// This connection's verification was closed (card reset).
+    /// True when this connection had verified the PIN: that verification is
+    /// closed (card reset). False when it had none.
     pub logged_out: bool,
 }
 
 /// A signature and the certificate of the key that made it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Signature {
+    /// The raw RSA signature, as long as the modulus (256 bytes for 2048 bits).
     #[serde(rename = "signature_b64", with = "b64")]
     #[schemars(with = "String", extend("contentEncoding" = "base64"))]
     pub signature: Vec<u8>,
@@ -216,15 +235,21 @@ pub struct Signature {
 /// One certificate of `cps.certificates`.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Certificate {
+    /// The key it certifies: `signature` or `authentication`.
     pub usage: KeyUsage,
-    /// RFC 4514.
+    /// The subject, RFC 4514.
     pub subject: String,
+    /// The issuer, RFC 4514.
     pub issuer: String,
-    /// `YYYY-MM-DDTHH:MM:SSZ`.
+    /// Start of validity, UTC: `YYYY-MM-DDTHH:MM:SSZ`.
     pub not_before: String,
+    /// End of validity, UTC: `YYYY-MM-DDTHH:MM:SSZ`.
     pub not_after: String,
+    /// `not_after` had passed when lecteurd read the card (a read is kept while the card stays in its slot).
     pub expired: bool,
+    /// The RSA modulus size in bits.
     pub key_bits: usize,
+    /// The certificate, DER.
     #[serde(rename = "der_b64", with = "b64")]
     #[schemars(with = "String", extend("contentEncoding" = "base64"))]
     pub der: Vec<u8>,
@@ -243,6 +268,7 @@ impl std::fmt::Debug for Certificate {
 /// A CPS data object as the card holds it (BER-TLV), with its PKCS#15 label.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct DataObject {
+    /// Its PKCS#15 label (`CPS_ID_CARD`, `CPS_ACTIVITY_01_PS`, …).
     pub label: String,
     /// Shown only once this connection has verified the PIN.
     pub private: bool,
@@ -262,8 +288,10 @@ impl std::fmt::Debug for DataObject {
     }
 }
 
+/// `cps.data_objects`'s answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct DataObjects {
+    /// The objects the card holds (an absent one is left out).
     pub objects: Vec<DataObject>,
 }
 
@@ -271,14 +299,18 @@ pub struct DataObjects {
 /// the table does not know).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Coded {
+    /// The code as the card holds it.
     pub code: String,
+    /// Its label in the nomenclature; `null` for a code the table does not know.
     pub label: Option<String>,
 }
 
 /// EF_ACTUA decoded: the last update's start and end (card local time).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Actua {
+    /// `YYYY-MM-DDThh:mm:ss`; lecteurd always gives it with `actua`.
     pub start: Option<String>,
+    /// `YYYY-MM-DDThh:mm:ss`; lecteurd always gives it with `actua`.
     pub end: Option<String>,
 }
 
@@ -289,6 +321,7 @@ pub struct CpsCard {
     pub kind: String,
     /// The ATR in upper-case hex.
     pub atr: String,
+    /// The card serial number (EF.SN.ICC's PAN, without the ANS issuer prefix `8025000001`): digits.
     pub serial: String,
     /// `cps3` or `cps4`.
     pub generation: String,
@@ -296,13 +329,16 @@ pub struct CpsCard {
     pub card_type: Option<Coded>,
     /// G01: real or test card.
     pub category: Option<Coded>,
-    /// Raw `AAAAMMJJ`.
+    /// Raw `AAAAMMJJ` from CPS_ID_CARD; `null` when absent.
     pub validity_start: Option<String>,
+    /// Raw `AAAAMMJJ` from CPS_ID_CARD; `null` when absent.
     pub validity_end: Option<String>,
-    /// `null` when absent or not decodable.
+    /// EF_ACTUA, the last update of the card; `null` when absent or not decodable.
     pub actua: Option<Actua>,
 }
 
+/// The card holder, from CPS_NAME_PS or else the certificate (then a
+/// warning says so). Each field is `null` when neither gives it.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Holder {
     /// Identifiant national PS: type code + number (`8` + RPPS).
@@ -311,7 +347,9 @@ pub struct Holder {
     pub id_type: Option<Coded>,
     /// The RPPS or ADELI number, without the type prefix.
     pub id_number: Option<String>,
+    /// Nom d'exercice.
     pub surname: Option<String>,
+    /// Prénom d'exercice.
     pub given_name: Option<String>,
     /// Civility code, raw (its table is not public).
     pub civility: Option<String>,
@@ -323,9 +361,12 @@ impl std::fmt::Debug for Holder {
     }
 }
 
+/// The PIN's tries, as lecteurd last knew them (read with the card, updated by every PIN operation).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct PinTries {
+    /// 0 when blocked (or, on a CPS3, when the PIN usage counter is spent).
     pub tries_left: u8,
+    /// Tries after a correct PIN.
     pub tries_max: u8,
 }
 
@@ -336,6 +377,7 @@ pub struct Situation {
     pub index: u8,
     /// Raison sociale.
     pub structure_name: Option<String>,
+    /// Identifiant de la structure, of the type `structure_id_type` says.
     pub structure_id: Option<String>,
     /// G07: FINESS, SIREN, SIRET, cabinet ADELI/RPPS.
     pub structure_id_type: Option<Coded>,
@@ -356,7 +398,9 @@ impl std::fmt::Debug for Situation {
 /// `cps.info`'s answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct CpsInfo {
+    /// The card.
     pub card: CpsCard,
+    /// Who holds it: from CPS_NAME_PS, else the certificate (a warning says so).
     pub holder: Holder,
     /// G15.
     pub profession: Option<Coded>,
@@ -364,12 +408,15 @@ pub struct CpsInfo {
     pub professional_category: Option<String>,
     /// R01.
     pub specialty: Option<Coded>,
+    /// The signature certificate, then the authentication one.
     pub certificates: Vec<Certificate>,
+    /// The PIN's tries.
     pub pin: PinTries,
     /// `null` until this connection has verified the PIN.
     pub situations: Option<Vec<Situation>>,
     /// A CPS3's CPS2ter volet, raw; `[]` on a CPS4; `null` until this
     /// connection has verified the PIN.
     pub cps2ter_objects: Option<Vec<DataObject>>,
+    /// What could not be read, or came from a fallback (e.g. `holder taken from the certificate`): for people, not to be parsed.
     pub warnings: Vec<String>,
 }

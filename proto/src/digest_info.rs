@@ -7,14 +7,20 @@
 /// The hashes a DigestInfo may name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DigestAlg {
+    /// SHA-1 (20-byte digest).
     Sha1,
+    /// SHA-224 (28 bytes).
     Sha224,
+    /// SHA-256 (32 bytes).
     Sha256,
+    /// SHA-384 (48 bytes).
     Sha384,
+    /// SHA-512 (64 bytes).
     Sha512,
 }
 
 impl DigestAlg {
+    /// Every hash, shortest digest first.
     pub const ALL: [DigestAlg; 5] = [
         DigestAlg::Sha1,
         DigestAlg::Sha224,

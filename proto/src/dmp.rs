@@ -10,7 +10,9 @@ use zeroize::Zeroizing;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum SituationRef {
+    /// The situation's `index` in cps.info (1 to 16).
     Index(#[schemars(range(min = 1, max = 16))] u8),
+    /// The situation's `structure_id`.
     StructureId(String),
 }
 
@@ -18,7 +20,9 @@ pub enum SituationRef {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Patient {
+    /// The INS: 1 to 32 letters and digits.
     pub ins: String,
+    /// The OID of the kind of INS (1.2.250.1.213.1.4.8 NIR, .10 test NIR…).
     pub oid: String,
 }
 
@@ -26,9 +30,13 @@ pub struct Patient {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Lps {
+    /// LPS_ID.
     pub id: String,
+    /// LPS_Nom.
     pub name: String,
+    /// LPS_Version.
     pub version: String,
+    /// LPS_ID_HOMOLOGATION_DMP.
     pub homologation: String,
 }
 
@@ -37,6 +45,8 @@ fn default_mode() -> String {
 }
 
 signing_params! {
+/// `dmp.vihf`'s params: the PIN policy of `cps.sign`, then what the
+/// assertion says.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VihfParams {
@@ -54,6 +64,7 @@ pub struct VihfParams {
 }
 }
 
+/// `dmp.vihf`'s answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Vihf {
     /// The signed saml2:Assertion (UTF-8 XML, no declaration).
@@ -62,10 +73,13 @@ pub struct Vihf {
     #[serde(rename = "assertion_b64", with = "b64")]
     #[schemars(with = "String", extend("contentEncoding" = "base64"))]
     pub assertion_bytes: Vec<u8>,
+    /// The assertion's ID: `_` and a random UUID.
     pub id: String,
+    /// Its IssueInstant, UTC: `YYYY-MM-DDTHH:MM:SS.mmmZ`.
     pub issue_instant: String,
     /// From the Conditions element, `null` when the profile writes none.
     pub not_before: Option<String>,
+    /// From the Conditions element (same format), `null` when the profile writes none.
     pub not_on_or_after: Option<String>,
     /// The index of the situation used.
     pub situation: u8,

@@ -3,10 +3,15 @@
 
 use serde::{Deserialize, Serialize};
 
+/// JSON-RPC's code for a line that is not JSON (`invalid_request`).
 pub const PARSE_ERROR: i64 = -32700;
+/// JSON-RPC's code for JSON that is not a request, or a line too long.
 pub const INVALID_REQUEST: i64 = -32600;
+/// JSON-RPC's code for an unknown method.
 pub const METHOD_NOT_FOUND: i64 = -32601;
+/// JSON-RPC's code for params that do not fit the method.
 pub const INVALID_PARAMS: i64 = -32602;
+/// JSON-RPC's code for an internal error (a bug).
 pub const INTERNAL_ERROR: i64 = -32603;
 
 macro_rules! kinds {
@@ -118,10 +123,15 @@ pub enum BlockReason {
 /// (its code and message still say what happened).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorData {
+    /// `data.kind`: what went wrong, the field to branch on.
     #[serde(with = "kind_or_unknown")]
     pub kind: Option<ErrorKind>,
+    /// The tries left, with `pin_incorrect`, `puk_incorrect`, and
+    /// `pin_blocked` for a spent usage counter (0); absent otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tries_left: Option<u8>,
+    /// Why the PIN is blocked, with `pin_blocked` when it is not the tries
+    /// counter; absent otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<BlockReason>,
 }
@@ -143,12 +153,16 @@ mod kind_or_unknown {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[error("{message}")]
 pub struct RpcError {
+    /// The JSON-RPC code: one per kind ([`ErrorKind::code`]).
     pub code: i64,
+    /// What happened, in English, for people (not to be parsed).
     pub message: String,
+    /// The kind and its details.
     pub data: ErrorData,
 }
 
 impl RpcError {
+    /// An error of `kind`, with its code.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         RpcError {
             code: kind.code(),
@@ -161,6 +175,7 @@ impl RpcError {
         }
     }
 
+    /// An `invalid_params` error.
     pub fn invalid_params(message: impl Into<String>) -> Self {
         RpcError::new(ErrorKind::InvalidParams, message)
     }
@@ -173,15 +188,18 @@ impl RpcError {
         }
     }
 
+    /// Its `data.kind`; `None` for a kind this version does not know.
     pub fn kind(&self) -> Option<ErrorKind> {
         self.data.kind
     }
 
+    /// Adds `data.tries_left`.
     pub fn with_tries_left(mut self, tries_left: u8) -> Self {
         self.data.tries_left = Some(tries_left);
         self
     }
 
+    /// Adds `data.reason`.
     pub fn with_reason(mut self, reason: BlockReason) -> Self {
         self.data.reason = Some(reason);
         self

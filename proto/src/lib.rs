@@ -9,6 +9,8 @@
 //! params and result types here), then its arm in lecteurd's
 //! `api::methods::call` (the match on [`Request`] is exhaustive).
 
+#![deny(missing_docs)]
+
 pub mod bytes;
 pub mod cps;
 mod digest_info;

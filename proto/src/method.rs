@@ -18,7 +18,9 @@ use serde_json::Value;
 pub trait Method {
     /// The JSON-RPC `method`.
     const NAME: &'static str;
+    /// Its params (an object on the wire).
     type Params: Serialize + DeserializeOwned + schemars::JsonSchema;
+    /// Its result.
     type Result: Serialize + DeserializeOwned + schemars::JsonSchema;
 }
 
@@ -62,7 +64,7 @@ macro_rules! methods {
         /// A request's method and its params, parsed.
         #[derive(Debug)]
         pub enum Request {
-            $($ty($params),)*
+            $(#[doc = concat!("`", $name, "` and its params.")] $ty($params),)*
         }
 
         impl Request {
@@ -75,6 +77,7 @@ macro_rules! methods {
                 }
             }
 
+            /// The method's name.
             pub fn method(&self) -> &'static str {
                 match self {
                     $(Request::$ty(_) => $name,)*
@@ -205,8 +208,8 @@ methods! {
         example: {},
         notifications: [(crate::event::EVENT, crate::event::Event)],
     }
-    /// The last exchanges of every slot (a ring of 512, oldest first),
-    /// masked. With `follow: true`, then notifications `trace.apdu` (a
+    /// The last exchanges, all slots together (one ring of 512, oldest
+    /// first), masked. With `follow: true`, then notifications `trace.apdu` (a
     /// record) for every new exchange on this connection until it closes,
     /// none missing or repeated after `recent`; a client that reads too
     /// slowly loses records and gets `trace.lost` with their count (card

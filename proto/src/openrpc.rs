@@ -1,7 +1,7 @@
 //! docs/openrpc.json, generated from the contract: the methods of
 //! [`crate::method`] with their params and results (JSON schemas from the
 //! types, descriptions from their docs), the notifications, the errors.
-//! `tests/openrpc.rs` keeps the file equal to [`json`].
+//! `tests/openrpc.rs` keeps the file equal to [`json()`].
 
 use crate::error::ErrorKind;
 use crate::method::docs;

@@ -18,6 +18,7 @@ pub struct ReaderParams {
 }
 
 impl ReaderParams {
+    /// The params naming `reader` (an id or a name), or none.
     pub fn new(reader: Option<&str>) -> Self {
         ReaderParams {
             reader: reader.map(str::to_string),
@@ -25,10 +26,12 @@ impl ReaderParams {
     }
 }
 
+/// `system.info`'s answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct DaemonInfo {
+    /// lecteurd's version (its crate version, e.g. `0.1.0`).
     pub version: String,
-    /// `pcsc`, `serial`, `sim`.
+    /// The transports this lecteurd runs: `pcsc`, `serial`, `sim`.
     pub transports: Vec<String>,
 }
 
@@ -37,14 +40,16 @@ pub struct DaemonInfo {
 pub struct CardView {
     /// `cps3`, `cps3_contactless`, `cps4`, `vitale2`, `vitale1`, `unknown`.
     pub kind: String,
-    /// ATR in upper-case hex
+    /// The ATR in upper-case hex.
     pub atr: String,
 }
 
 /// One slot of `readers.list`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ReaderView {
+    /// The slot's id, stable while lecteurd runs: `pcsc:N`, `serial:N.S`, `sim:N`. Requests' `reader` takes it (or the name).
     pub id: String,
+    /// The reader's name (PC/SC's reader name for pcsc).
     pub name: String,
     /// `pcsc`, `serial`, `sim`.
     pub transport: String,
@@ -55,6 +60,7 @@ pub struct ReaderView {
     /// several slots hold the kind of card asked.
     #[serde(default)]
     pub role: Option<String>,
+    /// The card in the slot; null when empty.
     pub card: Option<CardView>,
     /// Serial readers only: what the reader's firmware answered at start-up
     /// and the reader profile lecteurd drives it with.
@@ -62,6 +68,7 @@ pub struct ReaderView {
     pub model: Option<ModelView>,
 }
 
+/// A serial reader's model: how lecteurd knows what it drives.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ModelView {
     /// The firmware-version string (printable ASCII).

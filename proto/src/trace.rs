@@ -3,6 +3,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+/// `diag.trace`'s params.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TraceParams {
@@ -20,6 +21,7 @@ pub struct TraceRecord {
     pub time_ms: u64,
     /// Reader id.
     pub reader: String,
+    /// The reader slot's name, as in readers.list.
     pub reader_name: String,
     /// `apdu`, or `pinpad_verify`: a VERIFY whose PIN the holder typed on the reader.
     pub kind: String,
@@ -45,14 +47,18 @@ pub struct TraceRecord {
     pub us: u32,
 }
 
+/// `diag.trace`'s answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Trace {
+    /// The last exchanges, all slots together (512 at most), oldest first.
     pub recent: Vec<TraceRecord>,
+    /// `trace.apdu` notifications follow (the request said `follow: true`).
     pub following: bool,
 }
 
 /// `trace.lost`: records dropped for a follower that read too slowly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct TraceLost {
+    /// How many records were dropped since the last one this connection got.
     pub lost: u64,
 }

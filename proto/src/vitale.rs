@@ -4,6 +4,7 @@ use crate::system::CardView;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+/// `vitale.read`'s params.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VitaleParams {
@@ -18,9 +19,11 @@ pub struct VitaleParams {
 /// `vitale.read`'s answer: a read is whole or fails.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct VitaleResult {
+    /// The card.
     pub card: CardView,
     /// Card validity start, raw `AAAAMMJJ`.
     pub validity_start: Option<String>,
+    /// Every beneficiary on the card, in card order.
     pub beneficiaries: Vec<Beneficiary>,
     /// What the card holds that the profile does not map: nothing is lost.
     pub extra: Vec<Extra>,
@@ -31,9 +34,12 @@ pub struct VitaleResult {
     /// EF 2F02 (PAN) as read, hex (its layout is not public); `null` when
     /// the card has none.
     pub pan: Option<String>,
+    /// What lecteurd could not read or fell back on (POINTERS unusable, a
+    /// named file unreadable, the PAN…): for people, not to be parsed.
     pub warnings: Vec<String>,
 }
 
+/// One beneficiary (the insured person or a dependant).
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Beneficiary {
     /// The 13-character NIR.
@@ -43,12 +49,19 @@ pub struct Beneficiary {
     /// The key checks (`97 − n mod 97`, Corsica `2A`→19, `2B`→18).
     pub nir_valid: bool,
     /// Sex, birth year and month, place of birth, as the NIR says.
+    /// `null` when the NIR does not decode.
     pub nir_parts: Option<NirParts>,
+    /// As the card holds it.
     pub surname: String,
+    /// As the card holds it.
     pub first_name: String,
+    /// The birth date as the card holds it, and decoded.
     pub birth_date: BirthDate,
+    /// As the card holds it; `null` when absent.
     pub nationality: Option<String>,
+    /// Rights data: each field `null` unless the Vitale profile maps its tag (the built-in profile maps none; the values are in `extra`).
     pub rights: Rights,
+    /// This beneficiary's objects the profile does not map.
     pub extra: Vec<Extra>,
 }
 
@@ -64,11 +77,13 @@ impl std::fmt::Debug for Beneficiary {
 pub struct NirParts {
     /// 1 male, 2 female; other digits exist for provisional numbers.
     pub sex: u8,
+    /// `masculin` (1), `féminin` (2), else `null`.
     pub sex_label: Option<String>,
     /// Two digits: the century is not in the NIR.
     pub birth_year: String,
     /// Two characters, kept raw (values over 12 exist).
     pub birth_month: String,
+    /// Place of birth: `{departement, commune}`, or `{country}` when born abroad.
     pub place: Place,
 }
 
@@ -77,9 +92,17 @@ pub struct NirParts {
 #[serde(untagged)]
 pub enum Place {
     /// Département (2 characters, 3 for 97x/98x overseas) and commune.
-    France { departement: String, commune: String },
+    France {
+        /// 2 characters (`2A`/`2B` for Corsica), 3 for 97x/98x.
+        departement: String,
+        /// The commune's number within the département: 3 characters (2 for 97x/98x).
+        commune: String,
+    },
     /// Born abroad (département 99): the INSEE country code.
-    Abroad { country: String },
+    Abroad {
+        /// The 3 characters after `99`: the INSEE country code.
+        country: String,
+    },
 }
 
 /// A birth date as the card holds it.
@@ -98,23 +121,35 @@ pub struct BirthDate {
     pub computation_date: Option<String>,
 }
 
-/// Benefits data whose tags the Vitale profile maps.
+/// Rights data, each field as the card holds it, `null` unless the Vitale
+/// profile maps its tag (lecteur's built-in profile maps none: their tags
+/// are not public, so the values come back in `extra`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Rights {
+    /// Code régime.
     pub regime: Option<String>,
+    /// Caisse gestionnaire.
     pub caisse: Option<String>,
+    /// Centre gestionnaire.
     pub centre: Option<String>,
+    /// Code gestion.
     pub code_gestion: Option<String>,
     /// Qualité du bénéficiaire (0 assuré, 6 enfant, …).
     pub quality: Option<String>,
+    /// Rang de naissance.
     pub birth_rank: Option<String>,
+    /// Complementary insurance (AMC) data.
     pub amc: Option<String>,
+    /// Periods of mandatory insurance (AMO) rights.
     pub amo_periods: Vec<Period>,
 }
 
+/// A period of rights, its dates as the card holds them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Period {
+    /// Start; `null` when absent.
     pub start: Option<String>,
+    /// End; `null` when absent.
     pub end: Option<String>,
 }
 
@@ -123,7 +158,9 @@ pub struct Period {
 pub struct Extra {
     /// File id, then template and 1-based index: `D001/65[1]`.
     pub path: String,
+    /// The tag, upper-case hex.
     pub tag: String,
+    /// The value, upper-case hex.
     pub hex: String,
 }
 
@@ -138,8 +175,11 @@ impl std::fmt::Debug for Extra {
 pub struct ExtraFile {
     /// AID of its application, hex.
     pub application: String,
+    /// File id, hex.
     pub fid: String,
+    /// Its name in POINTERS.
     pub name: String,
+    /// The whole file, upper-case hex.
     pub hex: String,
 }
 
