@@ -1,8 +1,10 @@
 //! The JSON-RPC request parser of the socket API (one line from a client):
-//! never panics; an error always comes with a JSON-RPC error object.
+//! the envelope, then the typed request of the contract (lecteur-proto).
+//! Never panics; an error always comes with a JSON-RPC error line.
 #![no_main]
 
 use lecteur::api::rpc;
+use lecteur_proto::Request;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -11,12 +13,15 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     match rpc::parse(line) {
-        Ok(req) => {
-            assert!(req.params.is_object());
-            let _ = rpc::success(req.id.unwrap_or_default(), serde_json::Value::Null);
+        Ok(envelope) => {
+            assert!(envelope.params.is_object());
+            let id = envelope.id.unwrap_or_default();
+            match Request::parse(&envelope.method, envelope.params) {
+                Ok(request) => assert_eq!(request.method(), envelope.method),
+                Err(err) => assert!(!rpc::failure(&id, &err).is_empty()),
+            }
+            assert!(!rpc::success(&id, serde_json::Value::Null).is_empty());
         }
-        Err((id, err)) => {
-            let _ = serde_json::to_string(&rpc::failure(id, err));
-        }
+        Err((id, err)) => assert!(!rpc::failure(&id, &err).is_empty()),
     }
 });
