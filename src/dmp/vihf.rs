@@ -327,7 +327,7 @@ pub(crate) mod tests {
     use super::*;
     use crate::card::profile::Profiles;
 
-    pub fn input<'a>(profession: &'a Code, request: &'a Request) -> VihfInput<'a> {
+    pub(crate) fn input<'a>(profession: &'a Code, request: &'a Request) -> VihfInput<'a> {
         VihfInput {
             id: "_ce088e5a-e31d-42d0-ba37-fda5fcbc889d",
             now: SystemTime::UNIX_EPOCH + Duration::from_millis(1_561_536_535_469),
@@ -342,7 +342,7 @@ pub(crate) mod tests {
         }
     }
 
-    pub fn request() -> Request {
+    pub(crate) fn request() -> Request {
         Request {
             mode: "DIRECTE".into(),
             ins: "207058575627097".into(),

@@ -66,7 +66,7 @@ fn hex_upper(b: &[u8]) -> String {
 }
 
 /// Decodes historical bytes; `None` when there are none.
-pub fn decode(bytes: &[u8]) -> Option<Historical> {
+pub(super) fn decode(bytes: &[u8]) -> Option<Historical> {
     let (&category, rest) = bytes.split_first()?;
     let mut h = Historical {
         category: format!("{category:02X}"),

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 /// One group of interface bytes, i from 1.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Group {
+pub(super) struct Group {
     pub i: u8,
     pub ta: Option<u8>,
     pub tb: Option<u8>,
@@ -21,7 +21,7 @@ pub struct Group {
 
 /// Reads the groups announced by T0 and the TD bytes. Returns them and the
 /// offset of the first historical byte.
-pub fn read_groups(atr: &[u8], t0: u8) -> Result<(Vec<Group>, usize), AtrError> {
+pub(super) fn read_groups(atr: &[u8], t0: u8) -> Result<(Vec<Group>, usize), AtrError> {
     let mut groups = Vec::new();
     let mut pos = 2;
     let mut y = t0 >> 4;
@@ -113,7 +113,7 @@ pub struct T15Params {
 }
 
 /// What the interface bytes say.
-pub struct Decoded {
+pub(super) struct Decoded {
     pub protocols: Vec<Protocol>,
     pub fi: Option<u16>,
     pub di: Option<u8>,
@@ -125,7 +125,7 @@ pub struct Decoded {
     pub bytes: Vec<InterfaceByte>,
 }
 
-pub fn decode(groups: &[Group]) -> Decoded {
+pub(super) fn decode(groups: &[Group]) -> Decoded {
     let ta1 = groups.first().and_then(|g| g.ta).unwrap_or(tables::DEFAULT_TA1);
     let fi_fmax = tables::fi_fmax(ta1 >> 4);
     let di = tables::di(ta1 & 0x0F);

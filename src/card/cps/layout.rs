@@ -30,7 +30,7 @@ impl Layout {
     }
 }
 
-pub fn reader(profile: &CpsProfile) -> Reader {
+pub(super) fn reader(profile: &CpsProfile) -> Reader {
     Reader {
         cla: profile.application.cla,
         chunk: profile.read.chunk,
@@ -47,7 +47,7 @@ fn pinned(path: &[u8]) -> ObjectPath {
 }
 
 /// The layout from the profile alone.
-pub fn pinned_layout(profile: &CpsProfile) -> Layout {
+pub(super) fn pinned_layout(profile: &CpsProfile) -> Layout {
     let f = &profile.files;
     Layout {
         pkcs15: None,
@@ -65,7 +65,7 @@ pub fn pinned_layout(profile: &CpsProfile) -> Layout {
 
 /// Discovers the layout (the application must be selected). Only a link
 /// error fails: anything the card answers badly means the pinned ids.
-pub fn resolve(ex: &mut dyn Exchange, profile: &CpsProfile) -> Result<Layout, CardError> {
+pub(super) fn resolve(ex: &mut dyn Exchange, profile: &CpsProfile) -> Result<Layout, CardError> {
     let mut layout = pinned_layout(profile);
     if !profile.discovery.pkcs15 {
         return Ok(layout);
