@@ -5,7 +5,8 @@
 mod chain;
 mod command;
 mod link;
-pub mod replay;
+#[cfg(test)]
+pub(crate) mod replay;
 mod safe;
 mod status;
 mod t0;

@@ -5,9 +5,9 @@
 //! onto the service, `trace` serves the APDU trace.
 
 pub mod access;
-pub mod connection;
+pub(crate) mod connection;
 pub mod methods;
-pub mod outbox;
+pub(crate) mod outbox;
 pub mod rpc;
 pub mod socket;
 mod trace;

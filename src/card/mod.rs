@@ -3,9 +3,9 @@
 
 pub mod atr;
 pub mod cert;
-pub mod codes;
+pub(crate) mod codes;
 pub mod cps;
-pub mod files;
+pub(crate) mod files;
 pub mod nir;
 pub mod pkcs15;
 pub mod profile;

@@ -4,8 +4,8 @@
 //! and verifier (`xmldsig`). The service gathers the card data and has the
 //! card sign the digest `xmldsig::Prepared` gives.
 
-pub mod c14n;
-pub mod dn;
+pub(crate) mod c14n;
+pub(crate) mod dn;
 pub mod vihf;
 pub mod xmldsig;
 

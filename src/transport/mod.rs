@@ -3,7 +3,7 @@
 //! worker thread of the service layer. Everything here is blocking and runs on
 //! dedicated OS threads, never on the async runtime.
 
-pub mod pcsc;
+pub(crate) mod pcsc;
 pub mod serial;
 #[cfg(feature = "sim")]
 pub mod sim;
