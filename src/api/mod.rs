@@ -3,6 +3,7 @@
 //! runs them, [`outbox`] writes lines without waiting, [`access`] says who
 //! may connect and how often, [`rpc`] is the frame, [`methods`] maps methods
 //! onto the service, `trace` serves the APDU trace.
+#![warn(missing_docs)]
 
 pub mod access;
 pub(crate) mod connection;
@@ -18,6 +19,7 @@ use tokio::net::UnixListener;
 
 /// What every connection shares.
 pub struct Api {
+    /// The readers, cards and their operations.
     pub service: Service,
     /// The transports this daemon runs (`system.info`).
     pub transports: Vec<&'static str>,
