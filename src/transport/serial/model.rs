@@ -52,9 +52,11 @@ pub(super) const GEMPC_PINPAD: SerialModel = SerialModel {
     pinpad: true,
 };
 
+/// Every known model.
 pub const MODELS: [SerialModel; 4] = [GEMPC_TWIN, GEMCORE_SIM_PRO, GEMCORE_POS_PRO, GEMPC_PINPAD];
 
 impl SerialModel {
+    /// The model whose `key` is `name`, compared case-insensitively.
     pub fn by_name(name: &str) -> Option<SerialModel> {
         MODELS.iter().copied().find(|p| p.key.eq_ignore_ascii_case(name))
     }
