@@ -10,9 +10,11 @@ use crate::card::profile::{IdCardTags, InfoTags, NameTags, SituationTags, Tag};
 /// A data object as the card holds it, by PKCS#15 label.
 #[derive(Clone, PartialEq, Eq)]
 pub struct RawObject {
+    /// Its PKCS#15 label.
     pub label: String,
     /// Needs the PIN.
     pub private: bool,
+    /// The file's content.
     pub value: Vec<u8>,
 }
 

@@ -6,9 +6,12 @@ use crate::apdu::{transmit, Command, Exchange, StatusWord};
 use crate::card::profile::{CpsProfile, PinEncoding, RetryCounter};
 use zeroize::Zeroizing;
 
+/// The PIN's tries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 pub struct PinStatus {
+    /// Wrong presentations left before the PIN blocks.
     pub tries_left: u8,
+    /// Wrong presentations allowed in all.
     pub tries_max: u8,
     /// The CPS3 usage counter (`9D`) is 0: the PIN cannot be used, whatever
     /// `9B` says (tries_left is then 0).

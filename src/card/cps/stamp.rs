@@ -13,6 +13,7 @@ const PAN_PREFIX: &str = "8025000001";
 /// What identifies the contents of a CPS: equal stamps, equal contents.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct CardStamp {
+    /// The card serial number (EF.SN.ICC).
     pub serial: String,
     /// EF_ACTUA as read (hex), `null` when the card has none yet.
     #[serde(serialize_with = "hex_opt")]
