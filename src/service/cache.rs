@@ -19,7 +19,9 @@ pub(super) struct CpsCache {
 /// same text, no serialisation per request.
 #[derive(Debug)]
 pub struct VitaleRead {
+    /// The read.
     pub result: VitaleResult,
+    /// Its JSON.
     pub json: Arc<str>,
 }
 
