@@ -1,6 +1,6 @@
 //! The local socket API: JSON-RPC 2.0, one JSON object per line, on a Unix
-//! socket. [`socket`] finds and binds the path, [`connection`] reads lines and
-//! runs them, [`outbox`] writes lines without waiting, [`access`] says who
+//! socket. [`socket`] finds and binds the path, `connection` reads lines and
+//! runs them, `outbox` writes lines without waiting, [`access`] says who
 //! may connect and how often, [`rpc`] is the frame, [`methods`] maps methods
 //! onto the service, `trace` serves the APDU trace.
 #![warn(missing_docs)]
