@@ -1,6 +1,7 @@
 //! `/etc/lecteur/lecteur.toml`: what an administrator sets once. Options on
 //! lecteurd's command line override it. An invalid file is refused with its
 //! path and line, never half-applied.
+#![warn(missing_docs)]
 
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -8,6 +9,7 @@ use std::path::{Path, PathBuf};
 /// Where lecteurd looks when `--config` is not given (read only if it exists).
 pub const DEFAULT_PATH: &str = "/etc/lecteur/lecteur.toml";
 
+/// The file's settings; each left out keeps lecteurd's default.
 #[derive(Debug, Default, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
@@ -35,9 +37,11 @@ pub struct FileConfig {
     pub serial: Vec<SerialPort>,
 }
 
+/// One `[[serial]]` reader.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SerialPort {
+    /// The serial device (`/dev/ttyS0`...).
     pub port: PathBuf,
     /// The reader's model (`GemPCTwin`, `GemCoreSIMPro`, `GemCorePOSPro`,
     /// `GemPCPinPad`), spelt `profile` as in `PATH:PROFILE`.
@@ -58,28 +62,45 @@ impl SerialPort {
 /// A configuration that does not parse; the message names the line.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
+    /// The TOML is invalid at this line.
     #[error("line {line}: {message}")]
-    At { line: usize, message: String },
+    At {
+        /// 1-based.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
     /// toml gave no position.
     #[error("{0}")]
     Unplaced(String),
+    /// `log` is not a valid log filter.
     #[error("line {line}: log filter {filter:?} is not valid")]
-    LogFilter { line: usize, filter: String },
+    LogFilter {
+        /// The line of `log`, 1-based (0: not found).
+        line: usize,
+        /// The filter given.
+        filter: String,
+    },
 }
 
 /// A configuration file that cannot be read or used.
 #[derive(Debug, thiserror::Error)]
 #[error("{}: {source}", path.display())]
 pub struct LoadError {
+    /// The file.
     pub path: std::path::PathBuf,
+    /// What went wrong.
     #[source]
     pub source: LoadErrorKind,
 }
 
+/// Why a configuration file cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadErrorKind {
+    /// It cannot be read.
     #[error(transparent)]
     Read(std::io::Error),
+    /// It does not parse.
     #[error(transparent)]
     Parse(ConfigError),
 }

@@ -1,5 +1,6 @@
 //! Assembling a daemon: the socket, the transports, the service, the API.
 //! Used by `lecteurd` and by `lecteur demo`, which runs one in-process.
+#![warn(missing_docs)]
 
 use crate::api::{self, Api};
 use crate::service::Service;
@@ -7,10 +8,12 @@ use crate::transport;
 use std::path::PathBuf;
 use tokio::net::UnixListener;
 
+/// What a daemon runs (lecteurd makes it from its options and configuration file).
 #[derive(Debug, Default, Clone)]
 pub struct Config {
     /// Socket path; resolved by [`api::socket::resolve`] when `None`.
     pub socket: Option<PathBuf>,
+    /// Use PC/SC (pcscd).
     pub pcsc: bool,
     /// `PATH[:PROFILE]` of each serial reader.
     pub serial: Vec<String>,
@@ -18,6 +21,7 @@ pub struct Config {
     pub sim: bool,
     /// Other cards for the simulated reader's slots (names or TOML files).
     pub sim_cards: Vec<String>,
+    /// The service's options (PIN idle timeout, card wait...).
     pub service: crate::service::Options,
     /// Socket group, uid allow-list, request rate.
     pub access: api::access::Access,
@@ -26,40 +30,55 @@ pub struct Config {
 /// Why a daemon could not start. The messages are lecteurd's (after `lecteurd: `).
 #[derive(Debug, thiserror::Error)]
 pub enum DaemonError {
+    /// The socket systemd passed cannot be used.
     #[error("socket from systemd: {0}")]
     ActivatedSocket(#[source] std::io::Error),
+    /// The socket group is unknown or /etc/group unreadable.
     #[error(transparent)]
     Group(#[from] api::access::GroupError),
+    /// The socket cannot be bound.
     #[error("socket {}: {source}", path.display())]
     Bind {
+        /// The socket path.
         path: PathBuf,
+        /// Why.
         #[source]
         source: std::io::Error,
     },
+    /// A serial reader cannot be started.
     #[error("serial {spec}: {source}")]
     Serial {
+        /// Its `PATH[:PROFILE]`.
         spec: String,
+        /// Why.
         #[source]
         source: transport::TransportError,
     },
+    /// A simulated reader was asked for in a build without one.
     #[error("this build has no simulator (built without the cargo feature `sim`)")]
     NoSimulator,
+    /// A simulated card cannot be loaded.
     #[cfg(feature = "sim")]
     #[error("simulator: {0}")]
     Simulator(#[source] lecteur_sim::card::LoadError),
+    /// The card profiles cannot be loaded.
     #[error("profile {0}")]
     Profile(#[source] crate::card::profile::ProfileError),
     /// The runtime or the thread of [`spawn`].
     #[error("{0}")]
     Thread(#[source] std::io::Error),
+    /// The daemon's thread ended before it was ready.
     #[error("the daemon thread ended before it was ready")]
     NotReady,
 }
 
 /// A daemon ready to serve: call [`api::serve`] with these.
 pub struct Ready {
+    /// The socket's path.
     pub socket: PathBuf,
+    /// The listening socket.
     pub listener: UnixListener,
+    /// What the connections share.
     pub api: Api,
     /// The socket came from systemd (socket activation): it is systemd's to remove.
     pub activated: bool,

@@ -1,5 +1,11 @@
 //! lecteur: middleware for French health smart cards (CPS, carte Vitale).
 //!
+//! This library is lecteurd's internals, shared with its binaries (`lecteurd`,
+//! `lecteur`, `lecteur-load`), its tests, benches and fuzz targets. It is not
+//! an API for other programs and may change at any time: they talk to
+//! lecteurd over its socket, through the `lecteur-client` crate, or use the
+//! PKCS#11 module. Modules nothing outside uses are `pub(crate)`.
+//!
 //! Layers call downward only: [`api`] (socket, JSON-RPC) → [`service`] (slots,
 //! queues, events, PIN policy) → [`card`] (ATR, CPS, Vitale) → [`apdu`], whose
 //! `Exchange` [`transport`] (PC/SC, serial, simulator) implements. [`daemon`]

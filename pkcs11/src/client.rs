@@ -15,7 +15,7 @@ use std::time::Duration;
 /// gives them 30 s), short enough that a hung daemon does not hang the caller.
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(60);
 
-pub struct Daemon {
+pub(crate) struct Daemon {
     socket: PathBuf,
     client: Option<Client>,
     /// Bumped at every new connection: what the previous one verified is gone.
@@ -25,7 +25,7 @@ pub struct Daemon {
 impl Daemon {
     /// The socket as the CLI finds it: `$LECTEUR_SOCKET`, then
     /// `$XDG_RUNTIME_DIR/lecteur.sock`, then `/run/lecteur/lecteur.sock`.
-    pub fn new() -> Daemon {
+    pub(crate) fn new() -> Daemon {
         Daemon {
             socket: lecteur_client::socket_path(None),
             client: None,
@@ -46,7 +46,7 @@ impl Daemon {
 
     /// Calls `M`; a broken connection is dropped (the next call opens a new
     /// one).
-    pub fn call<M: Method>(&mut self, params: &M::Params) -> Result<M::Result, Fail> {
+    pub(crate) fn call<M: Method>(&mut self, params: &M::Params) -> Result<M::Result, Fail> {
         let answer = self.connected()?.call::<M>(params).map_err(Fail::from);
         if let Err(Fail::Lost) = answer {
             self.client = None;
@@ -55,7 +55,7 @@ impl Daemon {
     }
 
     /// The card and reader events received so far.
-    pub fn take_events(&mut self) -> Vec<Event> {
+    pub(crate) fn take_events(&mut self) -> Vec<Event> {
         self.client.as_mut().map(Client::take_events).unwrap_or_default()
     }
 }

@@ -5,7 +5,7 @@ use lecteur_client::ClientError;
 use lecteur_proto::ErrorKind;
 
 /// Every fallible step of the module ends in a `CK_RV`.
-pub type Result<T> = std::result::Result<T, CK_RV>;
+pub(crate) type Result<T> = std::result::Result<T, CK_RV>;
 
 /// A failed call to lecteurd.
 #[derive(Debug)]

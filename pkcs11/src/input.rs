@@ -7,9 +7,9 @@ use cryptoki_sys::*;
 use sha2::{Digest, Sha256};
 
 /// PKCS#1 v1.5 type 01 padding takes at least 11 bytes.
-pub const PKCS1_OVERHEAD: usize = 11;
+pub(crate) const PKCS1_OVERHEAD: usize = 11;
 
-pub struct Input {
+pub(crate) struct Input {
     /// The hash of the `SHA256_*` mechanisms.
     hasher: Option<Sha256>,
     /// The input of the raw mechanisms.
@@ -19,7 +19,7 @@ pub struct Input {
 }
 
 /// An operation's input once it ends.
-pub enum Gathered {
+pub(crate) enum Gathered {
     /// The SHA-256 of the data (`SHA256_*` mechanisms).
     Hashed(Vec<u8>),
     /// The data as given (raw mechanisms).
@@ -28,7 +28,7 @@ pub enum Gathered {
 
 impl Gathered {
     /// The bytes: the digest or the data.
-    pub fn into_bytes(self) -> Vec<u8> {
+    pub(crate) fn into_bytes(self) -> Vec<u8> {
         match self {
             Gathered::Hashed(b) | Gathered::Raw(b) => b,
         }
@@ -36,7 +36,7 @@ impl Gathered {
 }
 
 impl Input {
-    pub fn new(mechanism: CK_MECHANISM_TYPE, modulus_len: usize) -> Input {
+    pub(crate) fn new(mechanism: CK_MECHANISM_TYPE, modulus_len: usize) -> Input {
         let hashed = matches!(mechanism, CKM_SHA256_RSA_PKCS | CKM_SHA256_RSA_PKCS_PSS);
         Input {
             hasher: hashed.then(Sha256::new),
@@ -45,7 +45,7 @@ impl Input {
         }
     }
 
-    pub fn update(&mut self, data: &[u8]) -> Result<()> {
+    pub(crate) fn update(&mut self, data: &[u8]) -> Result<()> {
         match &mut self.hasher {
             Some(h) => h.update(data),
             None => {
@@ -58,7 +58,7 @@ impl Input {
         Ok(())
     }
 
-    pub fn finish(self) -> Gathered {
+    pub(crate) fn finish(self) -> Gathered {
         match self.hasher {
             Some(h) => Gathered::Hashed(h.finalize().to_vec()),
             None => Gathered::Raw(self.raw),

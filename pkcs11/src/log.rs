@@ -5,7 +5,7 @@
 
 /// A condition the user may need to know about (a card whose certificate
 /// the module cannot fully use).
-pub fn warn(message: &str) {
+pub(crate) fn warn(message: &str) {
     if std::env::var_os("LECTEUR_LOG").is_some() {
         eprintln!("lecteur-pkcs11: warning: {message}");
     }

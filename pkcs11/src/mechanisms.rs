@@ -18,9 +18,9 @@ const ALL: [CK_MECHANISM_TYPE; 4] = [
 ];
 
 /// CPS keys are RSA-2048.
-pub const KEY_BITS: CK_ULONG = 2048;
+pub(crate) const KEY_BITS: CK_ULONG = 2048;
 
-pub fn list(cps4: bool) -> &'static [CK_MECHANISM_TYPE] {
+pub(crate) fn list(cps4: bool) -> &'static [CK_MECHANISM_TYPE] {
     if cps4 {
         &ALL
     } else {
@@ -28,7 +28,7 @@ pub fn list(cps4: bool) -> &'static [CK_MECHANISM_TYPE] {
     }
 }
 
-pub fn info(cps4: bool, m: CK_MECHANISM_TYPE) -> Option<CK_MECHANISM_INFO> {
+pub(crate) fn info(cps4: bool, m: CK_MECHANISM_TYPE) -> Option<CK_MECHANISM_INFO> {
     list(cps4).contains(&m).then_some(CK_MECHANISM_INFO {
         ulMinKeySize: KEY_BITS,
         ulMaxKeySize: KEY_BITS,

@@ -20,7 +20,7 @@ use lecteur_proto::ErrorKind;
 use std::collections::BTreeMap;
 use zeroize::Zeroizing;
 
-pub struct Module {
+pub(crate) struct Module {
     daemon: Daemon,
     slots: Slots,
     sessions: BTreeMap<CK_SESSION_HANDLE, Session>,
@@ -29,7 +29,7 @@ pub struct Module {
 }
 
 impl Module {
-    pub fn new() -> Module {
+    pub(crate) fn new() -> Module {
         Module {
             daemon: Daemon::new(),
             slots: Slots::default(),
@@ -76,19 +76,19 @@ impl Module {
 
     /// Without lecteurd there is no slot (an application starting before the
     /// daemon sees an empty list, not an error).
-    pub fn slot_list(&mut self, token_present: bool) -> Vec<CK_SLOT_ID> {
+    pub(crate) fn slot_list(&mut self, token_present: bool) -> Vec<CK_SLOT_ID> {
         if self.refresh().is_err() {
             return Vec::new();
         }
         self.slots.ids(token_present)
     }
 
-    pub fn slot_info(&mut self, id: CK_SLOT_ID) -> Result<CK_SLOT_INFO> {
+    pub(crate) fn slot_info(&mut self, id: CK_SLOT_ID) -> Result<CK_SLOT_INFO> {
         self.refresh()?;
         Ok(token::slot_info(self.slot(id)?))
     }
 
-    pub fn token_info(&mut self, id: CK_SLOT_ID) -> Result<CK_TOKEN_INFO> {
+    pub(crate) fn token_info(&mut self, id: CK_SLOT_ID) -> Result<CK_TOKEN_INFO> {
         self.refresh()?;
         let reader = self.slot(id)?.reader.clone();
         let info = match self.card(id)?.info.clone() {
@@ -110,17 +110,21 @@ impl Module {
         Ok(token::token_info(self.slot(id)?, &info, counts))
     }
 
-    pub fn mechanisms(&mut self, id: CK_SLOT_ID) -> Result<&'static [CK_MECHANISM_TYPE]> {
+    pub(crate) fn mechanisms(&mut self, id: CK_SLOT_ID) -> Result<&'static [CK_MECHANISM_TYPE]> {
         self.refresh()?;
         Ok(mechanisms::list(self.card(id)?.is_cps4()))
     }
 
-    pub fn mechanism_info(&mut self, id: CK_SLOT_ID, m: CK_MECHANISM_TYPE) -> Result<CK_MECHANISM_INFO> {
+    pub(crate) fn mechanism_info(
+        &mut self,
+        id: CK_SLOT_ID,
+        m: CK_MECHANISM_TYPE,
+    ) -> Result<CK_MECHANISM_INFO> {
         self.refresh()?;
         mechanisms::info(self.card(id)?.is_cps4(), m).ok_or(CKR_MECHANISM_INVALID)
     }
 
-    pub fn open_session(&mut self, id: CK_SLOT_ID, flags: CK_FLAGS) -> Result<CK_SESSION_HANDLE> {
+    pub(crate) fn open_session(&mut self, id: CK_SLOT_ID, flags: CK_FLAGS) -> Result<CK_SESSION_HANDLE> {
         if flags & CKF_SERIAL_SESSION == 0 {
             return Err(CKR_SESSION_PARALLEL_NOT_SUPPORTED);
         }
@@ -133,7 +137,7 @@ impl Module {
         Ok(h)
     }
 
-    pub fn close_session(&mut self, h: CK_SESSION_HANDLE) -> Result<()> {
+    pub(crate) fn close_session(&mut self, h: CK_SESSION_HANDLE) -> Result<()> {
         let s = self.sessions.remove(&h).ok_or(CKR_SESSION_HANDLE_INVALID)?;
         if !self.sessions.values().any(|o| o.slot == s.slot) {
             self.logged_out(s.slot);
@@ -141,7 +145,7 @@ impl Module {
         Ok(())
     }
 
-    pub fn close_all(&mut self, id: CK_SLOT_ID) -> Result<()> {
+    pub(crate) fn close_all(&mut self, id: CK_SLOT_ID) -> Result<()> {
         if self.slots.get(id).is_none() {
             return Err(CKR_SLOT_ID_INVALID);
         }
@@ -167,7 +171,7 @@ impl Module {
         let _ = self.daemon.call::<CpsLogout>(&ReaderParams::new(Some(&reader)));
     }
 
-    pub fn session_info(&mut self, h: CK_SESSION_HANDLE) -> Result<CK_SESSION_INFO> {
+    pub(crate) fn session_info(&mut self, h: CK_SESSION_HANDLE) -> Result<CK_SESSION_INFO> {
         let id = self.live(h)?;
         let logged_in = self.card(id)?.logged_in;
         let rw = self.session(h)?.rw;
@@ -189,7 +193,7 @@ impl Module {
     /// VERIFY, never retried). `None` = the reader's PIN pad. The last try is
     /// allowed: the application asked the holder, and CKF_USER_PIN_FINAL_TRY
     /// told it the stakes.
-    pub fn login(
+    pub(crate) fn login(
         &mut self,
         h: CK_SESSION_HANDLE,
         user: CK_USER_TYPE,
@@ -231,7 +235,7 @@ impl Module {
         }
     }
 
-    pub fn logout(&mut self, h: CK_SESSION_HANDLE) -> Result<()> {
+    pub(crate) fn logout(&mut self, h: CK_SESSION_HANDLE) -> Result<()> {
         let id = self.live(h)?;
         let card = self.card(id)?;
         if !card.logged_in {
@@ -293,7 +297,7 @@ impl Module {
         })
     }
 
-    pub fn find_init(
+    pub(crate) fn find_init(
         &mut self,
         h: CK_SESSION_HANDLE,
         template: Vec<(CK_ATTRIBUTE_TYPE, Vec<u8>)>,
@@ -313,7 +317,7 @@ impl Module {
         Ok(())
     }
 
-    pub fn find(&mut self, h: CK_SESSION_HANDLE, max: usize) -> Result<Vec<CK_OBJECT_HANDLE>> {
+    pub(crate) fn find(&mut self, h: CK_SESSION_HANDLE, max: usize) -> Result<Vec<CK_OBJECT_HANDLE>> {
         self.live(h)?;
         let pending = self
             .session(h)?
@@ -324,7 +328,7 @@ impl Module {
         Ok((0..n).filter_map(|_| pending.pop()).collect())
     }
 
-    pub fn find_final(&mut self, h: CK_SESSION_HANDLE) -> Result<()> {
+    pub(crate) fn find_final(&mut self, h: CK_SESSION_HANDLE) -> Result<()> {
         self.session(h)?
             .find
             .take()
@@ -333,7 +337,7 @@ impl Module {
     }
 
     /// Runs `f` on a visible object of the session's token.
-    pub fn with_object<R>(
+    pub(crate) fn with_object<R>(
         &mut self,
         h: CK_SESSION_HANDLE,
         o: CK_OBJECT_HANDLE,
@@ -349,7 +353,12 @@ impl Module {
         Ok(f(object))
     }
 
-    pub fn sign_init(&mut self, h: CK_SESSION_HANDLE, m: &CK_MECHANISM, key: CK_OBJECT_HANDLE) -> Result<()> {
+    pub(crate) fn sign_init(
+        &mut self,
+        h: CK_SESSION_HANDLE,
+        m: &CK_MECHANISM,
+        key: CK_OBJECT_HANDLE,
+    ) -> Result<()> {
         let id = self.live(h)?;
         if self.session(h)?.sign.is_some() {
             return Err(CKR_OPERATION_ACTIVE);
@@ -375,7 +384,7 @@ impl Module {
     }
 
     /// The signature's length, for the length query of C_Sign/C_SignFinal.
-    pub fn sign_len(&mut self, h: CK_SESSION_HANDLE) -> Result<usize> {
+    pub(crate) fn sign_len(&mut self, h: CK_SESSION_HANDLE) -> Result<usize> {
         self.live(h)?;
         let op = self
             .session(h)?
@@ -386,7 +395,7 @@ impl Module {
     }
 
     /// Feeds the operation; an error ends it.
-    pub fn sign_update(&mut self, h: CK_SESSION_HANDLE, data: &[u8]) -> Result<()> {
+    pub(crate) fn sign_update(&mut self, h: CK_SESSION_HANDLE, data: &[u8]) -> Result<()> {
         self.live(h)?;
         let s = self.session(h)?;
         let op = s.sign.as_mut().ok_or(CKR_OPERATION_NOT_INITIALIZED)?;
@@ -398,7 +407,7 @@ impl Module {
     }
 
     /// Ends the operation with the signature.
-    pub fn sign_final(&mut self, h: CK_SESSION_HANDLE) -> Result<Vec<u8>> {
+    pub(crate) fn sign_final(&mut self, h: CK_SESSION_HANDLE) -> Result<Vec<u8>> {
         let id = self.live(h)?;
         let op = self
             .session(h)?
@@ -421,7 +430,7 @@ impl Module {
 
     /// C_VerifyInit: a public key object of the session's token (no login
     /// needed: they are public), a mechanism of the token.
-    pub fn verify_init(
+    pub(crate) fn verify_init(
         &mut self,
         h: CK_SESSION_HANDLE,
         m: &CK_MECHANISM,
@@ -450,7 +459,7 @@ impl Module {
     }
 
     /// Feeds the operation; an error ends it.
-    pub fn verify_update(&mut self, h: CK_SESSION_HANDLE, data: &[u8]) -> Result<()> {
+    pub(crate) fn verify_update(&mut self, h: CK_SESSION_HANDLE, data: &[u8]) -> Result<()> {
         self.live(h)?;
         let s = self.session(h)?;
         let op = s.verify.as_mut().ok_or(CKR_OPERATION_NOT_INITIALIZED)?;
@@ -462,7 +471,7 @@ impl Module {
     }
 
     /// Ends the operation: `Ok` for a good signature.
-    pub fn verify_final(&mut self, h: CK_SESSION_HANDLE, signature: &[u8]) -> Result<()> {
+    pub(crate) fn verify_final(&mut self, h: CK_SESSION_HANDLE, signature: &[u8]) -> Result<()> {
         self.live(h)?;
         let op = self
             .session(h)?
@@ -473,7 +482,7 @@ impl Module {
     }
 
     /// Ends the operation after a bad call.
-    pub fn verify_abort(&mut self, h: CK_SESSION_HANDLE) -> Result<()> {
+    pub(crate) fn verify_abort(&mut self, h: CK_SESSION_HANDLE) -> Result<()> {
         self.session(h)?.verify = None;
         Ok(())
     }

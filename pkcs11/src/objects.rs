@@ -11,14 +11,14 @@ use der::{Decode, Encode};
 use lecteur_proto::cps::{self, Certificate, DataObjects};
 use rsa::traits::PublicKeyParts;
 
-pub const LABEL_AUTH_CERT: &str = "Certificat d'Authentification CPS";
-pub const LABEL_SIG_CERT: &str = "Certificat de Signature CPS";
-pub const LABEL_AUTH_KEY: &str = "CPS_PRIV_AUT";
-pub const LABEL_SIG_KEY: &str = "CPS_PRIV_SIG";
+pub(crate) const LABEL_AUTH_CERT: &str = "Certificat d'Authentification CPS";
+pub(crate) const LABEL_SIG_CERT: &str = "Certificat de Signature CPS";
+pub(crate) const LABEL_AUTH_KEY: &str = "CPS_PRIV_AUT";
+pub(crate) const LABEL_SIG_KEY: &str = "CPS_PRIV_SIG";
 /// Cryptolib labels a public key taken from a certificate with this prefix
 /// and the certificate's label (its `framework-pkcs15.c`, public key
 /// CKA_LABEL when no PuKDF entry names it).
-pub const PUBLIC_KEY_PREFIX: &str = "Cle publique - ";
+pub(crate) const PUBLIC_KEY_PREFIX: &str = "Cle publique - ";
 
 /// The CPS3 PKCS#15 application id: Cryptolib's CKA_ID is this ‖ key id.
 const AID: [u8; 13] = [
@@ -26,7 +26,7 @@ const AID: [u8; 13] = [
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Usage {
+pub(crate) enum Usage {
     Signature,
     Authentication,
 }
@@ -43,7 +43,7 @@ impl Usage {
     }
 }
 
-pub enum Attr {
+pub(crate) enum Attr {
     Value(Vec<u8>),
     /// Exists, never given out (the private key's secret parts).
     Sensitive,
@@ -51,13 +51,13 @@ pub enum Attr {
 
 /// What signing with a private key object needs.
 #[derive(Debug, Clone, Copy)]
-pub struct KeyRef {
+pub(crate) struct KeyRef {
     pub usage: Usage,
     /// Signature length.
     pub modulus_len: usize,
 }
 
-pub struct Object {
+pub(crate) struct Object {
     pub handle: CK_OBJECT_HANDLE,
     /// Visible only after C_Login.
     pub private: bool,
@@ -69,12 +69,12 @@ pub struct Object {
 }
 
 impl Object {
-    pub fn get(&self, t: CK_ATTRIBUTE_TYPE) -> Option<&Attr> {
+    pub(crate) fn get(&self, t: CK_ATTRIBUTE_TYPE) -> Option<&Attr> {
         self.attrs.iter().find(|(k, _)| *k == t).map(|(_, v)| v)
     }
 
     /// Whether every attribute of the template has exactly that value.
-    pub fn matches(&self, template: &[(CK_ATTRIBUTE_TYPE, Vec<u8>)]) -> bool {
+    pub(crate) fn matches(&self, template: &[(CK_ATTRIBUTE_TYPE, Vec<u8>)]) -> bool {
         template
             .iter()
             .all(|(t, want)| matches!(self.get(*t), Some(Attr::Value(v)) if v == want))
@@ -82,7 +82,7 @@ impl Object {
 }
 
 #[derive(Default)]
-pub struct Objects {
+pub(crate) struct Objects {
     pub list: Vec<Object>,
     /// The private data objects were read (after C_Login).
     pub private_loaded: bool,
@@ -156,7 +156,7 @@ fn cert_parts(der: Vec<u8>) -> Option<CertParts> {
 
 impl Objects {
     /// The certificates and their private keys, from `cps.certificates`.
-    pub fn from_certificates(
+    pub(crate) fn from_certificates(
         certs: &[Certificate],
         cps4: bool,
         next: &mut CK_OBJECT_HANDLE,
@@ -302,7 +302,7 @@ impl Objects {
     }
 
     /// Adds the data objects of `cps.data_objects` not already there.
-    pub fn add_data_objects(&mut self, answer: &DataObjects, next: &mut CK_OBJECT_HANDLE) {
+    pub(crate) fn add_data_objects(&mut self, answer: &DataObjects, next: &mut CK_OBJECT_HANDLE) {
         for o in &answer.objects {
             let (label, private, value) = (o.label.as_str(), o.private, o.value.clone());
             let known = self.list.iter().any(|x| {
@@ -334,7 +334,7 @@ impl Objects {
     }
 
     /// The objects a session sees: the private ones only when logged in.
-    pub fn visible(&self, logged_in: bool) -> impl Iterator<Item = &Object> {
+    pub(crate) fn visible(&self, logged_in: bool) -> impl Iterator<Item = &Object> {
         self.list.iter().filter(move |o| logged_in || !o.private)
     }
 }

@@ -4,7 +4,7 @@ use crate::sign::SignOp;
 use crate::verify::VerifyOp;
 use cryptoki_sys::CK_OBJECT_HANDLE;
 
-pub struct Session {
+pub(crate) struct Session {
     pub slot: u64,
     /// The card insertion it was opened on.
     pub generation: u64,
@@ -16,7 +16,7 @@ pub struct Session {
 }
 
 impl Session {
-    pub fn new(slot: u64, generation: u64, rw: bool) -> Session {
+    pub(crate) fn new(slot: u64, generation: u64, rw: bool) -> Session {
         Session {
             slot,
             generation,

@@ -14,21 +14,21 @@ use lecteur_proto::{parse_digest_info, DigestAlg, ErrorKind};
 
 /// The call that ends a signing operation.
 #[derive(Debug)]
-pub enum SignRequest {
+pub(crate) enum SignRequest {
     /// `cps.authenticate`.
     Authenticate(AuthenticateParams),
     /// `cps.sign`.
     Sign(SignParams),
 }
 
-pub struct SignOp {
+pub(crate) struct SignOp {
     pub mechanism: CK_MECHANISM_TYPE,
     pub key: KeyRef,
     input: Input,
 }
 
 /// Checks the PSS parameters: the card does SHA-256, MGF1-SHA-256, salt 32.
-pub fn pss_params(m: &CK_MECHANISM) -> Result<()> {
+pub(crate) fn pss_params(m: &CK_MECHANISM) -> Result<()> {
     if m.pParameter.is_null() || m.ulParameterLen as usize != std::mem::size_of::<CK_RSA_PKCS_PSS_PARAMS>() {
         return Err(CKR_MECHANISM_PARAM_INVALID);
     }
@@ -44,7 +44,7 @@ pub fn pss_params(m: &CK_MECHANISM) -> Result<()> {
 
 impl SignOp {
     /// `m` was checked against the token's mechanism list.
-    pub fn new(m: &CK_MECHANISM, key: KeyRef) -> Result<SignOp> {
+    pub(crate) fn new(m: &CK_MECHANISM, key: KeyRef) -> Result<SignOp> {
         match m.mechanism {
             CKM_RSA_PKCS_PSS | CKM_SHA256_RSA_PKCS_PSS => pss_params(m)?,
             _ if m.ulParameterLen != 0 => return Err(CKR_MECHANISM_PARAM_INVALID),
@@ -57,12 +57,12 @@ impl SignOp {
         })
     }
 
-    pub fn update(&mut self, data: &[u8]) -> Result<()> {
+    pub(crate) fn update(&mut self, data: &[u8]) -> Result<()> {
         self.input.update(data)
     }
 
     /// The request to lecteurd for this operation's input.
-    pub fn request(self, reader: &str) -> Result<SignRequest> {
+    pub(crate) fn request(self, reader: &str) -> Result<SignRequest> {
         let pss = matches!(self.mechanism, CKM_RSA_PKCS_PSS | CKM_SHA256_RSA_PKCS_PSS);
         // What to sign, as a DigestInfo and, when it is SHA-256, the digest.
         let (digest_info, sha256) = match (self.input.finish(), self.mechanism) {
@@ -119,7 +119,7 @@ impl SignOp {
 }
 
 /// The signature in lecteurd's answer, of the key's size.
-pub fn signature(answer: std::result::Result<Signature, Fail>, len: usize) -> Result<Vec<u8>> {
+pub(crate) fn signature(answer: std::result::Result<Signature, Fail>, len: usize) -> Result<Vec<u8>> {
     let sig = answer
         .map_err(|f| match f.kind() {
             Some(ErrorKind::InvalidParams) => CKR_DATA_INVALID,

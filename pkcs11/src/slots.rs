@@ -14,7 +14,7 @@ use lecteur_proto::system::NoParams;
 /// Card kinds that are a token (a contactless CPS3 has no PIN and no keys).
 const TOKENS: &[&str] = &["cps3", "cps4"];
 
-pub struct Slot {
+pub(crate) struct Slot {
     /// lecteurd's reader id (`sim:0`, `pcsc:1`).
     pub reader: String,
     pub name: String,
@@ -24,7 +24,7 @@ pub struct Slot {
     pub card: Option<Card>,
 }
 
-pub struct Card {
+pub(crate) struct Card {
     pub generation: u64,
     /// `cps3` or `cps4`.
     pub kind: String,
@@ -40,13 +40,13 @@ pub struct Card {
 }
 
 impl Card {
-    pub fn is_cps4(&self) -> bool {
+    pub(crate) fn is_cps4(&self) -> bool {
         self.kind == "cps4"
     }
 }
 
 #[derive(Default)]
-pub struct Slots {
+pub(crate) struct Slots {
     pub slots: Vec<Slot>,
     generations: u64,
     /// The daemon connection the cards were seen on.
@@ -57,7 +57,7 @@ impl Slots {
     /// Brings the table up to date with lecteurd: the readers and cards now,
     /// and any card movement since the last call (events), so that a card
     /// pulled and put back is still a new card.
-    pub fn refresh(&mut self, daemon: &mut Daemon) -> Result<(), Fail> {
+    pub(crate) fn refresh(&mut self, daemon: &mut Daemon) -> Result<(), Fail> {
         let readers = daemon.call::<ReadersList>(&NoParams {})?;
         if daemon.connection != self.connection {
             // A new connection: nothing verified on the old one holds.
@@ -120,16 +120,16 @@ impl Slots {
         Ok(())
     }
 
-    pub fn get(&self, id: u64) -> Option<&Slot> {
+    pub(crate) fn get(&self, id: u64) -> Option<&Slot> {
         usize::try_from(id).ok().and_then(|i| self.slots.get(i))
     }
 
-    pub fn get_mut(&mut self, id: u64) -> Option<&mut Slot> {
+    pub(crate) fn get_mut(&mut self, id: u64) -> Option<&mut Slot> {
         usize::try_from(id).ok().and_then(|i| self.slots.get_mut(i))
     }
 
     /// The ids of the listed slots (with a token only, if asked).
-    pub fn ids(&self, token_present: bool) -> Vec<u64> {
+    pub(crate) fn ids(&self, token_present: bool) -> Vec<u64> {
         (0..)
             .zip(&self.slots)
             .filter(|(_, s)| s.present && (!token_present || s.card.is_some()))

@@ -9,7 +9,7 @@ use cryptoki_sys::*;
 use lecteur_proto::cps::{CpsInfo, PIN_LENGTH};
 
 /// Copies `s` into a blank-padded PKCS#11 string, cut on a UTF-8 boundary.
-pub fn pad(dst: &mut [u8], s: &str) {
+pub(crate) fn pad(dst: &mut [u8], s: &str) {
     dst.fill(b' ');
     let mut end = s.len().min(dst.len());
     while !s.is_char_boundary(end) {
@@ -26,7 +26,7 @@ fn version() -> CK_VERSION {
     }
 }
 
-pub fn library_info() -> CK_INFO {
+pub(crate) fn library_info() -> CK_INFO {
     let mut info = CK_INFO {
         cryptokiVersion: CK_VERSION { major: 2, minor: 40 },
         libraryVersion: version(),
@@ -37,7 +37,7 @@ pub fn library_info() -> CK_INFO {
     info
 }
 
-pub fn slot_info(slot: &Slot) -> CK_SLOT_INFO {
+pub(crate) fn slot_info(slot: &Slot) -> CK_SLOT_INFO {
     let mut info = CK_SLOT_INFO {
         flags: CKF_REMOVABLE_DEVICE | CKF_HW_SLOT,
         hardwareVersion: CK_VERSION { major: 0, minor: 0 },
@@ -53,7 +53,7 @@ pub fn slot_info(slot: &Slot) -> CK_SLOT_INFO {
 }
 
 /// The PIN flags of a token from the tries left.
-pub fn pin_flags(tries_left: u64, tries_max: u64) -> CK_FLAGS {
+pub(crate) fn pin_flags(tries_left: u64, tries_max: u64) -> CK_FLAGS {
     let mut flags = 0;
     if tries_left < tries_max {
         flags |= CKF_USER_PIN_COUNT_LOW;
@@ -82,13 +82,13 @@ fn label(info: &CpsInfo) -> String {
     }
 }
 
-pub struct Counts {
+pub(crate) struct Counts {
     pub sessions: u64,
     pub rw_sessions: u64,
 }
 
 /// The token of `slot` from `cps.info`'s answer.
-pub fn token_info(slot: &Slot, info: &CpsInfo, counts: Counts) -> CK_TOKEN_INFO {
+pub(crate) fn token_info(slot: &Slot, info: &CpsInfo, counts: Counts) -> CK_TOKEN_INFO {
     let kind = info.card.kind.as_str();
     let mut t = CK_TOKEN_INFO {
         flags: CKF_TOKEN_INITIALIZED | CKF_USER_PIN_INITIALIZED | CKF_LOGIN_REQUIRED,

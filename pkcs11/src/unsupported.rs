@@ -6,7 +6,7 @@ use std::os::raw::c_void;
 macro_rules! unsupported {
     ($rv:expr; $($name:ident($($t:ty),*);)*) => {
         $(
-            pub unsafe extern "C" fn $name($(_: $t),*) -> CK_RV {
+            pub(crate) unsafe extern "C" fn $name($(_: $t),*) -> CK_RV {
                 $rv
             }
         )*

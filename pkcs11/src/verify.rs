@@ -22,7 +22,7 @@ use sha2::Sha256;
 
 const SHA256_LEN: usize = 32;
 
-pub struct VerifyOp {
+pub(crate) struct VerifyOp {
     mechanism: CK_MECHANISM_TYPE,
     key: RsaPublicKey,
     input: Input,
@@ -30,7 +30,7 @@ pub struct VerifyOp {
 
 impl VerifyOp {
     /// `m` was checked against the token's mechanism list.
-    pub fn new(m: &CK_MECHANISM, key: RsaPublicKey) -> Result<VerifyOp> {
+    pub(crate) fn new(m: &CK_MECHANISM, key: RsaPublicKey) -> Result<VerifyOp> {
         match m.mechanism {
             CKM_RSA_PKCS_PSS | CKM_SHA256_RSA_PKCS_PSS => pss_params(m)?,
             CKM_RSA_PKCS | CKM_SHA256_RSA_PKCS if m.ulParameterLen != 0 => {
@@ -46,12 +46,12 @@ impl VerifyOp {
         })
     }
 
-    pub fn update(&mut self, data: &[u8]) -> Result<()> {
+    pub(crate) fn update(&mut self, data: &[u8]) -> Result<()> {
         self.input.update(data)
     }
 
     /// Checks `signature` over the input given so far; ends the operation.
-    pub fn verify(self, signature: &[u8]) -> Result<()> {
+    pub(crate) fn verify(self, signature: &[u8]) -> Result<()> {
         let k = self.key.size();
         let input = self.input.finish().into_bytes();
         let data_ok = match self.mechanism {

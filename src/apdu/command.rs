@@ -1,16 +1,22 @@
 /// A short command APDU (ISO 7816-4 cases 1 to 4).
 #[derive(Clone, PartialEq, Eq)]
 pub struct Command {
+    /// Class byte.
     pub cla: u8,
+    /// Instruction byte.
     pub ins: u8,
+    /// First parameter byte.
     pub p1: u8,
+    /// Second parameter byte.
     pub p2: u8,
+    /// Command data (Lc is its length).
     pub data: Vec<u8>,
     /// Expected response length: `Some(256)` is encoded as `00`.
     pub le: Option<usize>,
 }
 
 impl Command {
+    /// A case 1 command: header only, no data, no Le.
     pub fn new(cla: u8, ins: u8, p1: u8, p2: u8) -> Self {
         Command {
             cla,
@@ -22,11 +28,13 @@ impl Command {
         }
     }
 
+    /// With this command data.
     pub fn data(mut self, data: impl Into<Vec<u8>>) -> Self {
         self.data = data.into();
         self
     }
 
+    /// With this expected response length.
     pub fn le(mut self, le: usize) -> Self {
         self.le = Some(le);
         self

@@ -1,11 +1,13 @@
 //! Command and response APDUs, status words, and the exchange trait through
 //! which card logic reaches a card. T=0 rules live here ([`transmit`]); what
 //! a trace may show of a command, in [`safe_command`].
+#![warn(missing_docs)]
 
 mod chain;
 mod command;
 mod link;
-pub mod replay;
+#[cfg(test)]
+pub(crate) mod replay;
 mod safe;
 mod status;
 mod t0;
@@ -20,7 +22,9 @@ pub use t0::{transmit, CLA_CPS2TER};
 /// A response APDU: data and status word.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Response {
+    /// The response data, without the status word.
     pub data: Vec<u8>,
+    /// SW1 SW2.
     pub sw: StatusWord,
 }
 
@@ -54,8 +58,11 @@ impl Response {
 /// Why an APDU exchange failed below the card logic.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ApduError {
+    /// The link to the card failed.
     #[error(transparent)]
     Link(#[from] LinkError),
+    /// The exchange broke the APDU rules: a command that does not fit a short
+    /// APDU, an answer without status word, endless GET RESPONSE...
     #[error("malformed exchange: {0}")]
     Malformed(String),
 }

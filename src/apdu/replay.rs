@@ -4,7 +4,7 @@
 use super::{Exchange, LinkError};
 use std::collections::VecDeque;
 
-pub struct Replay {
+pub(crate) struct Replay {
     steps: VecDeque<(Vec<u8>, Vec<u8>)>,
 }
 
@@ -15,7 +15,7 @@ fn unhex(s: &str) -> Vec<u8> {
 
 impl Replay {
     /// Steps of (expected command, answer), both in hex (spaces allowed).
-    pub fn new<S: AsRef<str>>(steps: impl IntoIterator<Item = (S, S)>) -> Self {
+    pub(crate) fn new<S: AsRef<str>>(steps: impl IntoIterator<Item = (S, S)>) -> Self {
         Replay {
             steps: steps
                 .into_iter()
@@ -25,7 +25,7 @@ impl Replay {
     }
 
     /// Panics when recorded steps were not played (test helper).
-    pub fn finish(&self) {
+    pub(crate) fn finish(&self) {
         assert!(self.steps.is_empty(), "{} steps not played", self.steps.len());
     }
 }

@@ -14,9 +14,17 @@ pub enum Body {
     /// The command carries no data.
     Empty,
     /// Data known to be safe: its first bytes (up to [`SHOWN_MAX`]) and its length.
-    Shown { bytes: [u8; SHOWN_MAX], len: u8 },
+    Shown {
+        /// The first bytes, zero-padded past `len`.
+        bytes: [u8; SHOWN_MAX],
+        /// The data length (Lc).
+        len: u8,
+    },
     /// Data that may be personal: its length only.
-    Masked { len: u16 },
+    Masked {
+        /// The data length.
+        len: u16,
+    },
     /// A PIN, PUK or new PIN: neither the data nor its length.
     Secret,
 }
@@ -54,6 +62,7 @@ pub struct SafeCommand {
     pub header: [u8; 4],
     /// Expected response length (256 for `00`).
     pub le: Option<u16>,
+    /// The command data, as far as it may be shown.
     pub body: Body,
 }
 

@@ -35,10 +35,12 @@ pub enum StatusWord {
     InsNotSupported,
     /// 6E 00
     ClaNotSupported,
+    /// Any other SW1 SW2.
     Other(u8, u8),
 }
 
 impl StatusWord {
+    /// Types SW1 SW2.
     pub fn from_bytes(sw1: u8, sw2: u8) -> Self {
         use StatusWord::*;
         match (sw1, sw2) {
@@ -63,6 +65,7 @@ impl StatusWord {
         }
     }
 
+    /// SW1 SW2 as one number (`0x9000`).
     pub fn to_u16(self) -> u16 {
         use StatusWord::*;
         let (a, b) = match self {

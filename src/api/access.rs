@@ -30,6 +30,7 @@ impl Default for Access {
 pub const DEFAULT_MAX_RATE: u32 = 2000;
 
 impl Access {
+    /// Whether `uid` may be served (always, without an allow-list).
     pub fn allows(&self, uid: u32) -> bool {
         self.allowed_uids.as_ref().is_none_or(|l| l.contains(&uid))
     }
@@ -38,8 +39,10 @@ impl Access {
 /// Why a socket group cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum GroupError {
+    /// /etc/group could not be read.
     #[error("/etc/group: {0}")]
     Table(#[source] std::io::Error),
+    /// No group of that name.
     #[error("no group named {0:?} in /etc/group")]
     Unknown(String),
 }
@@ -71,6 +74,7 @@ pub struct RateLimit {
 }
 
 impl RateLimit {
+    /// A full bucket of `rate` tokens a second (0: no limit).
     pub fn new(rate: u32) -> Self {
         RateLimit {
             rate: f64::from(rate),

@@ -19,13 +19,13 @@ use tokio_util::bytes::BytesMut;
 use tokio_util::codec::{Decoder, FramedRead, LinesCodec, LinesCodecError};
 
 /// Longest request line (a VIHF or a document digest fits many times over).
-pub const MAX_LINE: usize = 1024 * 1024;
+pub(crate) const MAX_LINE: usize = 1024 * 1024;
 /// Requests of one connection running at once; reading pauses beyond.
 const MAX_IN_FLIGHT: u32 = 16;
 /// How long answers still waiting are offered to a client that closed its side.
 const LAST_FLUSH: Duration = Duration::from_secs(5);
 
-pub async fn run(stream: UnixStream, api: Arc<Api>) {
+pub(crate) async fn run(stream: UnixStream, api: Arc<Api>) {
     // Who is calling, for the log and the allow-list (SO_PEERCRED).
     let peer = stream.peer_cred().ok();
     let (uid, gid) = (peer.map(|p| p.uid()), peer.map(|p| p.gid()));

@@ -22,7 +22,9 @@ pub use lecteur_proto::METHODS;
 /// once and shared (a cached Vitale read goes out as it was serialised when
 /// the card was read).
 pub enum Reply {
+    /// A value, serialised into the answer.
     Value(Value),
+    /// JSON text, put in the answer as is.
     Json(Arc<str>),
 }
 

@@ -1,13 +1,14 @@
 //! The local socket API: JSON-RPC 2.0, one JSON object per line, on a Unix
-//! socket. [`socket`] finds and binds the path, [`connection`] reads lines and
-//! runs them, [`outbox`] writes lines without waiting, [`access`] says who
+//! socket. [`socket`] finds and binds the path, `connection` reads lines and
+//! runs them, `outbox` writes lines without waiting, [`access`] says who
 //! may connect and how often, [`rpc`] is the frame, [`methods`] maps methods
 //! onto the service, `trace` serves the APDU trace.
+#![warn(missing_docs)]
 
 pub mod access;
-pub mod connection;
+pub(crate) mod connection;
 pub mod methods;
-pub mod outbox;
+pub(crate) mod outbox;
 pub mod rpc;
 pub mod socket;
 mod trace;
@@ -18,6 +19,7 @@ use tokio::net::UnixListener;
 
 /// What every connection shares.
 pub struct Api {
+    /// The readers, cards and their operations.
     pub service: Service,
     /// The transports this daemon runs (`system.info`).
     pub transports: Vec<&'static str>,

@@ -12,9 +12,9 @@ use tokio::sync::Notify;
 
 /// Bytes waiting for a client that does not read before it is cut off: many
 /// times the largest answers of 16 requests in flight, or thousands of events.
-pub const MAX_PENDING: usize = 4 * 1024 * 1024;
+pub(crate) const MAX_PENDING: usize = 4 * 1024 * 1024;
 
-pub struct Outbox {
+pub(crate) struct Outbox {
     write: OwnedWriteHalf,
     state: Mutex<State>,
     flush: Notify,
@@ -34,7 +34,7 @@ fn would_block(e: &std::io::Error) -> bool {
 }
 
 impl Outbox {
-    pub fn new(write: OwnedWriteHalf) -> Outbox {
+    pub(crate) fn new(write: OwnedWriteHalf) -> Outbox {
         Outbox {
             write,
             state: Mutex::new(State::default()),
@@ -49,12 +49,12 @@ impl Outbox {
 
     /// Bytes waiting for the client (for senders that would rather drop
     /// their own lines than have the connection cut off).
-    pub fn waiting(&self) -> usize {
+    pub(crate) fn waiting(&self) -> usize {
         self.lock().pending.len()
     }
 
     /// Sends one line (the newline is added); never blocks.
-    pub fn send(&self, mut line: String) {
+    pub(crate) fn send(&self, mut line: String) {
         line.push('\n');
         let mut st = self.lock();
         if st.closed {
@@ -91,7 +91,7 @@ impl Outbox {
 
     /// Writes what waits whenever the socket takes it; ends when the client
     /// is gone, the outbox is closed, or it is finished and all is written.
-    pub async fn flusher(&self) {
+    pub(crate) async fn flusher(&self) {
         loop {
             self.flush.notified().await;
             loop {
@@ -128,7 +128,7 @@ impl Outbox {
     }
 
     /// Lets the flusher end once what waits is written.
-    pub fn finish(&self) {
+    pub(crate) fn finish(&self) {
         self.lock().finishing = true;
         self.flush.notify_one();
     }

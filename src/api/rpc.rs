@@ -8,8 +8,11 @@ use serde_json::Value;
 
 /// A request's envelope. `id` is `None` for a notification (no answer is sent).
 pub struct Envelope {
+    /// The request id, given back in the answer.
     pub id: Option<Value>,
+    /// The method name.
     pub method: String,
+    /// The params: an object (`{}` when left out).
     pub params: Value,
 }
 

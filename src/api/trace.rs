@@ -26,7 +26,7 @@ struct Answer<R> {
 
 /// Answers the request and, when following, forwards exchanges until the
 /// client goes (the task is aborted then).
-pub async fn serve(
+pub(super) async fn serve(
     api: &Api,
     id: Option<Value>,
     params: TraceParams,

@@ -2,6 +2,7 @@
 //! multi-valued, `CN=<national id> + SN=<surname> + GN=<given name>`), issuer,
 //! validity, the public key and the ANS extensions (arc 1.2.250.1.71), which
 //! back up the data objects when a card's tag map is unknown.
+#![warn(missing_docs)]
 
 use super::{tlv, CardError};
 use der::{Decode, Encode};
@@ -20,6 +21,7 @@ const OID_PROFESSION: &str = "1.2.250.1.71.1.2.7";
 /// SEQUENCE { UTF8String specialty (R01) }.
 const OID_SPECIALTY: &str = "1.2.250.1.71.4.2.5";
 
+/// A certificate's fields lecteur uses.
 #[derive(Debug, Clone)]
 pub struct CertInfo {
     /// RFC 4514 string of the subject.
@@ -32,14 +34,21 @@ pub struct CertInfo {
     pub not_after: String,
     /// Seconds since the epoch of `not_after`.
     pub not_after_unix: u64,
+    /// The subject's CN: the holder's national id.
     pub national_id: Option<String>,
+    /// The subject's SN.
     pub surname: Option<String>,
+    /// The subject's GN.
     pub given_name: Option<String>,
+    /// The RSA public key.
     pub public_key: rsa::RsaPublicKey,
+    /// Its modulus size in bits.
     pub key_bits: usize,
-    /// ANS extensions, when present and well formed.
+    /// ANS extensions, when present and well formed: the card type (G02).
     pub card_type: Option<u32>,
+    /// The profession (G15), from the ANS extension.
     pub profession: Option<u32>,
+    /// The specialty (R01), from the ANS extension.
     pub specialty: Option<String>,
 }
 

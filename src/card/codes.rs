@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 
 /// The nomenclatures lecteur knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Table {
+pub(crate) enum Table {
     /// Card category.
     G01,
     /// Card type (CPS, CPF, CPE, CPA).
@@ -49,10 +49,10 @@ impl Table {
 }
 
 /// A code and its label (`null` when unknown), as the API gives it.
-pub use lecteur_proto::cps::Coded;
+pub(crate) use lecteur_proto::cps::Coded;
 
 /// `code` with its label from `table`.
-pub fn coded(table: Table, code: &str) -> Coded {
+pub(crate) fn coded(table: Table, code: &str) -> Coded {
     Coded {
         code: code.to_string(),
         label: label(table, code).map(str::to_string),
@@ -84,7 +84,7 @@ fn tables() -> &'static HashMap<Table, HashMap<String, String>> {
 }
 
 /// The label of `code` in `table`.
-pub fn label(table: Table, code: &str) -> Option<&'static str> {
+pub(crate) fn label(table: Table, code: &str) -> Option<&'static str> {
     tables().get(&table)?.get(code).map(String::as_str)
 }
 

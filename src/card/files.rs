@@ -6,15 +6,15 @@ use crate::apdu::{transmit, Command, Exchange, StatusWord};
 use crate::card::profile::PathSelection;
 
 /// Largest file lecteur reads (certificates are ~1.5 KiB, Vitale identity < 1 KiB).
-pub const MAX_FILE: usize = 16 * 1024;
+pub(crate) const MAX_FILE: usize = 16 * 1024;
 
 /// Selects an application by AID without asking for its FCI.
-pub fn select_aid(ex: &mut dyn Exchange, aid: &[u8], what: &'static str) -> Result<(), CardError> {
+pub(crate) fn select_aid(ex: &mut dyn Exchange, aid: &[u8], what: &'static str) -> Result<(), CardError> {
     select_aid_on(ex, 0x00, aid, what)
 }
 
 /// [`select_aid`] with a given CLA (logical channel).
-pub fn select_aid_on(
+pub(crate) fn select_aid_on(
     ex: &mut dyn Exchange,
     cla: u8,
     aid: &[u8],
@@ -26,7 +26,7 @@ pub fn select_aid_on(
 
 /// Selects an EF (by path from the MF when `p1` = 09, by FID when 02) and
 /// returns its size from the FCI, when the card gives one.
-pub fn select_ef(
+pub(crate) fn select_ef(
     ex: &mut dyn Exchange,
     p1: u8,
     path: &[u8],
@@ -36,7 +36,7 @@ pub fn select_ef(
 }
 
 /// [`select_ef`] with a given CLA.
-pub fn select_ef_on(
+pub(crate) fn select_ef_on(
     ex: &mut dyn Exchange,
     cla: u8,
     p1: u8,
@@ -50,7 +50,7 @@ pub fn select_ef_on(
 
 /// Reads the current EF: `size` bytes when known, else until the card says the
 /// end is reached. `chunk` is the largest Le the card accepts.
-pub fn read_binary(
+pub(crate) fn read_binary(
     ex: &mut dyn Exchange,
     size: Option<usize>,
     chunk: usize,
@@ -60,7 +60,7 @@ pub fn read_binary(
 }
 
 /// [`read_binary`] with a given CLA.
-pub fn read_binary_on(
+pub(crate) fn read_binary_on(
     ex: &mut dyn Exchange,
     cla: u8,
     size: Option<usize>,
@@ -112,7 +112,9 @@ pub fn read_binary_on(
 }
 
 /// Selects a file by its path from the MF (`3F00 …`, P1 09) and reads it whole.
-pub fn read_path(
+/// Only the tests use it.
+#[cfg(test)]
+pub(crate) fn read_path(
     ex: &mut dyn Exchange,
     cla: u8,
     path: &[u8],
@@ -127,7 +129,7 @@ pub fn read_path(
 /// `3F00` left out; one file id with P1 00; a longer path as its last file id
 /// with P1 09 (from the current DF), and when that is `6A 82`, the first file
 /// id with P1 00 (no FCI) then the rest with P1 09. Never P1 09 with `3F00`.
-pub fn select_relative(
+pub(crate) fn select_relative(
     ex: &mut dyn Exchange,
     cla: u8,
     path: &[u8],
@@ -199,7 +201,7 @@ impl Reader {
 }
 
 /// Whether a status error means "this file is not on the card".
-pub fn is_absent(e: &CardError) -> bool {
+pub(crate) fn is_absent(e: &CardError) -> bool {
     matches!(
         e,
         CardError::Status {
@@ -210,7 +212,7 @@ pub fn is_absent(e: &CardError) -> bool {
 }
 
 /// Whether a status error means "not without the PIN".
-pub fn is_denied(e: &CardError) -> bool {
+pub(crate) fn is_denied(e: &CardError) -> bool {
     matches!(
         e,
         CardError::Status {

@@ -3,9 +3,9 @@
 
 pub mod atr;
 pub mod cert;
-pub mod codes;
+pub(crate) mod codes;
 pub mod cps;
-pub mod files;
+pub(crate) mod files;
 pub mod nir;
 pub mod pkcs15;
 pub mod profile;
@@ -26,20 +26,36 @@ use crate::apdu::{ApduError, LinkError, StatusWord};
 /// Why a card operation failed, in terms the service layer maps to API errors.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CardError {
+    /// The link to the card failed.
     #[error(transparent)]
     Link(#[from] LinkError),
+    /// The card refused a command.
     #[error("the card answered {sw} to {what}")]
-    Status { what: &'static str, sw: StatusWord },
+    Status {
+        /// The command, for people.
+        what: &'static str,
+        /// Its status word.
+        sw: StatusWord,
+    },
+    /// The card's data do not parse.
     #[error("the card sent malformed data: {0}")]
     Malformed(String),
+    /// The card refused the PIN.
     #[error("wrong PIN, {tries_left} tries left")]
-    PinIncorrect { tries_left: u8 },
+    PinIncorrect {
+        /// Tries left before the PIN blocks.
+        tries_left: u8,
+    },
+    /// The PIN is blocked.
     #[error("the PIN is blocked")]
     PinBlocked,
+    /// The command needs the PIN verified first.
     #[error("the PIN must be verified first")]
     PinRequired,
+    /// The PIN's length or characters do not fit the card.
     #[error("invalid PIN format: {0}")]
     PinFormat(&'static str),
+    /// Something this card or lecteur does not do.
     #[error("{0}")]
     Unsupported(String),
     /// EF_ACTUA is there but empty or unreadable: an update of the card's

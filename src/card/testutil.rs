@@ -2,7 +2,7 @@
 //! small deterministic generator for the never-panic tests.
 
 /// One BER-TLV object (long lengths included).
-pub fn tlv(tag: &[u8], value: &[u8]) -> Vec<u8> {
+pub(crate) fn tlv(tag: &[u8], value: &[u8]) -> Vec<u8> {
     let mut out = tag.to_vec();
     match value.len() {
         n @ 0..=0x7F => out.push(n as u8),
@@ -14,20 +14,20 @@ pub fn tlv(tag: &[u8], value: &[u8]) -> Vec<u8> {
 }
 
 /// A constructed object from its parts.
-pub fn cons(tag: &[u8], parts: &[Vec<u8>]) -> Vec<u8> {
+pub(crate) fn cons(tag: &[u8], parts: &[Vec<u8>]) -> Vec<u8> {
     tlv(tag, &parts.concat())
 }
 
-pub fn h(s: &str) -> Vec<u8> {
+pub(crate) fn h(s: &str) -> Vec<u8> {
     hex::decode(s.replace([' ', ':'], "")).unwrap()
 }
 
-pub fn hx(b: &[u8]) -> String {
+pub(crate) fn hx(b: &[u8]) -> String {
     hex::encode_upper(b)
 }
 
 /// Replay steps for SELECT by path (FCI with the size) and READ BINARY in chunks.
-pub fn read_steps(cla: u8, path: &[u8], content: &[u8], chunk: usize) -> Vec<(String, String)> {
+pub(crate) fn read_steps(cla: u8, path: &[u8], content: &[u8], chunk: usize) -> Vec<(String, String)> {
     let size = content.len();
     let mut steps = vec![(
         format!("{cla:02X}A40904{:02X}{}", path.len(), hx(path)),
@@ -46,7 +46,7 @@ pub fn read_steps(cla: u8, path: &[u8], content: &[u8], chunk: usize) -> Vec<(St
 }
 
 /// Replay step for a file that is not there.
-pub fn absent_step(cla: u8, path: &[u8]) -> (String, String) {
+pub(crate) fn absent_step(cla: u8, path: &[u8]) -> (String, String) {
     (
         format!("{cla:02X}A40904{:02X}{}", path.len(), hx(path)),
         "6A82".into(),
@@ -54,31 +54,31 @@ pub fn absent_step(cla: u8, path: &[u8]) -> (String, String) {
 }
 
 /// xorshift64*: reproducible random bytes without a dependency.
-pub struct Rng(u64);
+pub(crate) struct Rng(u64);
 
 impl Rng {
-    pub fn new(seed: u64) -> Rng {
+    pub(crate) fn new(seed: u64) -> Rng {
         Rng(seed | 1)
     }
 
-    pub fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
 
-    pub fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         (self.next() % n.max(1) as u64) as usize
     }
 
-    pub fn bytes(&mut self, max_len: usize) -> Vec<u8> {
+    pub(crate) fn bytes(&mut self, max_len: usize) -> Vec<u8> {
         let n = self.below(max_len + 1);
         (0..n).map(|_| self.next() as u8).collect()
     }
 
     /// `seed` damaged: truncated, bytes flipped, or bytes inserted.
-    pub fn mutate(&mut self, seed: &[u8]) -> Vec<u8> {
+    pub(crate) fn mutate(&mut self, seed: &[u8]) -> Vec<u8> {
         let mut v = seed.to_vec();
         for _ in 0..=self.below(4) {
             match self.below(4) {
@@ -101,7 +101,7 @@ impl Rng {
     }
 
     /// 10 000 inputs: half random, half damaged copies of the seeds.
-    pub fn inputs(&mut self, seeds: &[Vec<u8>]) -> Vec<Vec<u8>> {
+    pub(crate) fn inputs(&mut self, seeds: &[Vec<u8>]) -> Vec<Vec<u8>> {
         (0..10_000)
             .map(|i| {
                 if i % 2 == 0 || seeds.is_empty() {

@@ -11,36 +11,36 @@ const MAX_TAG: usize = 3;
 
 /// One object: its raw tag bytes and its value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Tlv<'a> {
+pub(super) struct Tlv<'a> {
     pub tag: &'a [u8],
     pub value: &'a [u8],
 }
 
 impl<'a> Tlv<'a> {
     /// Constructed (bit 6 of the first tag byte): its value is more objects.
-    pub fn constructed(&self) -> bool {
+    pub(super) fn constructed(&self) -> bool {
         self.tag.first().is_some_and(|b| b & 0x20 != 0)
     }
 
-    pub fn is(&self, tag: &[u8]) -> bool {
+    pub(super) fn is(&self, tag: &[u8]) -> bool {
         self.tag == tag
     }
 
     /// The children of a constructed object (DER: no filler allowed inside).
-    pub fn children(&self) -> Option<Vec<Tlv<'a>>> {
+    pub(super) fn children(&self) -> Option<Vec<Tlv<'a>>> {
         if !self.constructed() {
             return None;
         }
         parse_der(self.value)
     }
 
-    pub fn tag_hex(&self) -> String {
+    pub(super) fn tag_hex(&self) -> String {
         hex::encode_upper(self.tag)
     }
 }
 
 /// Reads one object from the front of `data`; returns it and the rest.
-pub fn parse_one(data: &[u8]) -> Option<(Tlv<'_>, &[u8])> {
+pub(super) fn parse_one(data: &[u8]) -> Option<(Tlv<'_>, &[u8])> {
     let first = *data.first()?;
     let mut tag_len = 1;
     if first & 0x1F == 0x1F {
@@ -80,12 +80,12 @@ pub fn parse_one(data: &[u8]) -> Option<(Tlv<'_>, &[u8])> {
 /// Every top-level object of a card file, skipping the `00`/`FF` filler ISO
 /// 7816-4 allows between objects (and the unused tail of a file); `None` if
 /// anything else fails to parse.
-pub fn parse_all(data: &[u8]) -> Option<Vec<Tlv<'_>>> {
+pub(super) fn parse_all(data: &[u8]) -> Option<Vec<Tlv<'_>>> {
     walk(data, true)
 }
 
 /// Every object of a DER value: no filler, no trailing garbage.
-pub fn parse_der(data: &[u8]) -> Option<Vec<Tlv<'_>>> {
+pub(super) fn parse_der(data: &[u8]) -> Option<Vec<Tlv<'_>>> {
     walk(data, false)
 }
 
@@ -110,12 +110,12 @@ fn walk(mut data: &[u8], filler: bool) -> Option<Vec<Tlv<'_>>> {
 }
 
 /// The value of the first object with tag `tag` in `list`.
-pub fn find<'a>(list: &[Tlv<'a>], tag: &[u8]) -> Option<&'a [u8]> {
+pub(super) fn find<'a>(list: &[Tlv<'a>], tag: &[u8]) -> Option<&'a [u8]> {
     list.iter().find(|t| t.is(tag)).map(|t| t.value)
 }
 
 /// File size from an FCI/FCP template (`62` or `6F` holding `80` or `81`).
-pub fn fci_size(fci: &[u8]) -> Option<usize> {
+pub(super) fn fci_size(fci: &[u8]) -> Option<usize> {
     let top = parse_all(fci)?;
     let children = top.first()?.children()?;
     let v = find(&children, &[0x80]).or_else(|| find(&children, &[0x81]))?;
@@ -127,7 +127,7 @@ pub fn fci_size(fci: &[u8]) -> Option<usize> {
 
 /// Card text is single-byte: each byte as its Latin-1 character, with the
 /// trailing spaces and NULs of fixed-size fields removed.
-pub fn text(bytes: &[u8]) -> String {
+pub(super) fn text(bytes: &[u8]) -> String {
     let s: String = bytes.iter().map(|&b| b as char).collect();
     s.trim_end_matches([' ', '\0']).to_string()
 }

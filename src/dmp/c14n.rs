@@ -11,14 +11,14 @@ use super::DmpError;
 use roxmltree::{Node, NodeId, NodeType};
 use std::collections::{BTreeMap, BTreeSet};
 
-pub const EXC_C14N: &str = "http://www.w3.org/2001/10/xml-exc-c14n#";
+pub(crate) const EXC_C14N: &str = "http://www.w3.org/2001/10/xml-exc-c14n#";
 const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
 /// Deeper than any assertion; keeps the recursion bounded on hostile input.
 const MAX_DEPTH: usize = 128;
 
 /// Text content as c14n writes it (and as the builder writes it, so that its
 /// output survives a parse and a canonicalisation unchanged).
-pub fn escape_text(s: &str, out: &mut String) {
+pub(crate) fn escape_text(s: &str, out: &mut String) {
     for c in s.chars() {
         match c {
             '&' => out.push_str("&amp;"),
@@ -31,7 +31,7 @@ pub fn escape_text(s: &str, out: &mut String) {
 }
 
 /// An attribute value as c14n writes it (between double quotes).
-pub fn escape_attr(s: &str, out: &mut String) {
+pub(crate) fn escape_attr(s: &str, out: &mut String) {
     for c in s.chars() {
         match c {
             '&' => out.push_str("&amp;"),
@@ -48,7 +48,7 @@ pub fn escape_attr(s: &str, out: &mut String) {
 /// The canonical form of `apex` and its descendants, without `exclude` and
 /// its descendants. `inclusive` is the InclusiveNamespaces PrefixList
 /// (`#default` for the default namespace).
-pub fn canonicalize(
+pub(crate) fn canonicalize(
     apex: Node<'_, '_>,
     exclude: Option<NodeId>,
     inclusive: &[String],

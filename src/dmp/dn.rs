@@ -46,7 +46,10 @@ fn subject_rdns(cert_der: &[u8]) -> Result<Vec<Vec<AttributeTypeAndValue>>, der:
 }
 
 /// The subject of a DER certificate, in RFC 2253 form.
-pub fn subject_rfc2253(cert_der: &[u8], keywords: &BTreeMap<String, String>) -> Result<String, DmpError> {
+pub(crate) fn subject_rfc2253(
+    cert_der: &[u8],
+    keywords: &BTreeMap<String, String>,
+) -> Result<String, DmpError> {
     let bad = |e: der::Error| DmpError::Certificate(e.to_string());
     Certificate::from_der(cert_der).map_err(bad)?;
     let rdns = subject_rdns(cert_der).map_err(bad)?;

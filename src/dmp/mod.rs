@@ -3,9 +3,10 @@
 //! canonicalisation (`c14n`), and the enveloped XML-DSig signature, template
 //! and verifier (`xmldsig`). The service gathers the card data and has the
 //! card sign the digest `xmldsig::Prepared` gives.
+#![warn(missing_docs)]
 
-pub mod c14n;
-pub mod dn;
+pub(crate) mod c14n;
+pub(crate) mod dn;
 pub mod vihf;
 pub mod xmldsig;
 
@@ -25,10 +26,13 @@ pub enum DmpError {
     /// An algorithm or form this verifier does not handle.
     #[error("unsupported: {0}")]
     Unsupported(String),
+    /// The certificate cannot be read (its subject, for the Issuer).
     #[error("certificate: {0}")]
     Certificate(String),
+    /// The signed element's digest is not the one signed.
     #[error("the digest of the signed element does not match (the assertion was changed)")]
     DigestMismatch,
+    /// The signature value does not verify.
     #[error("the signature value does not verify with the embedded certificate")]
     BadSignature,
 }

@@ -19,16 +19,22 @@ const MAX_TEXT: usize = 256;
 /// A coded value (HL7 CE): code and optional label.
 #[derive(Debug, Clone)]
 pub struct Code {
+    /// The code (`code`).
     pub code: String,
+    /// Its label (`displayName`).
     pub display: Option<String>,
 }
 
 /// The software that asks (LPS: logiciel de professionnel de santé).
 #[derive(Debug, Clone)]
 pub struct Lps {
+    /// The LPS id attribute.
     pub id: String,
+    /// The LPS name attribute.
     pub name: String,
+    /// The LPS version attribute.
     pub version: String,
+    /// The LPS homologation number attribute.
     pub homologation: String,
 }
 
@@ -37,10 +43,13 @@ pub struct Lps {
 pub struct Request {
     /// `Authentification_mode`.
     pub mode: String,
+    /// The patient's INS.
     pub ins: String,
+    /// The OID of the INS's authority (`ins^^^&oid&ISO^NH`).
     pub ins_oid: String,
     /// PurposeOfUse code.
     pub purpose: String,
+    /// The software that asks.
     pub lps: Lps,
 }
 
@@ -48,6 +57,7 @@ pub struct Request {
 pub struct VihfInput<'a> {
     /// `_` + a UUID.
     pub id: &'a str,
+    /// The IssueInstant (the validity starts there).
     pub now: SystemTime,
     /// Subject of the signature certificate, RFC 2253.
     pub issuer: &'a str,
@@ -55,23 +65,32 @@ pub struct VihfInput<'a> {
     pub national_id: &'a str,
     /// "Given-name Surname", written when the profile asks for subject-id.
     pub display_name: Option<String>,
+    /// The holder's structure (from the chosen situation).
     pub structure_id: &'a str,
     /// R02 code (`SA07`).
     pub sector: &'a str,
+    /// The holder's profession (a Role).
     pub profession: &'a Code,
+    /// The holder's specialty, when there is one (a second Role).
     pub specialty: Option<&'a Code>,
+    /// What the request decides.
     pub request: &'a Request,
 }
 
 /// The assertion before its signature.
 #[derive(Debug, Clone)]
 pub struct Unsigned {
+    /// The assertion's XML.
     pub xml: String,
     /// Byte offset where the Signature element goes.
     pub signature_at: usize,
+    /// The assertion's ID.
     pub id: String,
+    /// Its IssueInstant.
     pub issue_instant: String,
+    /// The Conditions' NotBefore, when the profile sets a validity.
     pub not_before: Option<String>,
+    /// The Conditions' NotOnOrAfter, when the profile sets a validity.
     pub not_on_or_after: Option<String>,
 }
 
@@ -327,7 +346,7 @@ pub(crate) mod tests {
     use super::*;
     use crate::card::profile::Profiles;
 
-    pub fn input<'a>(profession: &'a Code, request: &'a Request) -> VihfInput<'a> {
+    pub(crate) fn input<'a>(profession: &'a Code, request: &'a Request) -> VihfInput<'a> {
         VihfInput {
             id: "_ce088e5a-e31d-42d0-ba37-fda5fcbc889d",
             now: SystemTime::UNIX_EPOCH + Duration::from_millis(1_561_536_535_469),
@@ -342,7 +361,7 @@ pub(crate) mod tests {
         }
     }
 
-    pub fn request() -> Request {
+    pub(crate) fn request() -> Request {
         Request {
             mode: "DIRECTE".into(),
             ins: "207058575627097".into(),

@@ -12,6 +12,7 @@ use base64::Engine;
 use roxmltree::{Document, Node, ParsingOptions};
 use sha2::Digest;
 
+/// The XML-DSig namespace.
 pub const DSIG: &str = "http://www.w3.org/2000/09/xmldsig#";
 const ENVELOPED: &str = "http://www.w3.org/2000/09/xmldsig#enveloped-signature";
 const RSA_SHA256: &str = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256";
@@ -131,7 +132,9 @@ pub struct Verified {
     pub id: String,
     /// The certificate whose key made the signature (not checked for trust here).
     pub certificate_der: Vec<u8>,
+    /// The SignatureMethod's algorithm URI.
     pub signature_method: &'static str,
+    /// The Reference's DigestMethod algorithm URI.
     pub digest_method: &'static str,
 }
 

@@ -7,7 +7,7 @@ use lecteur_proto::vitale::VitaleResult;
 use std::sync::Arc;
 
 /// What lecteurd keeps of the CPS in a slot.
-pub struct CpsCache {
+pub(super) struct CpsCache {
     pub(super) epoch: u64,
     pub(super) info: CpsCardInfo,
     pub(super) situations: Option<Vec<Situation>>,
@@ -19,12 +19,14 @@ pub struct CpsCache {
 /// same text, no serialisation per request.
 #[derive(Debug)]
 pub struct VitaleRead {
+    /// The read.
     pub result: VitaleResult,
+    /// Its JSON.
     pub json: Arc<str>,
 }
 
 /// The last read of the Vitale in a slot, for the card insertion it was read on.
-pub struct VitaleCache {
+pub(super) struct VitaleCache {
     pub(super) epoch: u64,
     /// The card's ATR: a card of another kind seen before its event is not served.
     pub(super) atr: Vec<u8>,

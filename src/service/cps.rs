@@ -30,7 +30,9 @@ const PINPAD_TIMEOUT: u8 = 30;
 /// Whether a PIN may be presented when one try is left.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LastTry {
+    /// Refuse with `PinLastTry`: the holder must confirm first.
     Refuse,
+    /// Present it.
     Allow,
 }
 
@@ -44,6 +46,7 @@ pub enum PinEntry {
 
 /// What to sign.
 pub enum SignInput {
+    /// Data, hashed here with SHA-256.
     Data(Vec<u8>),
     /// A SHA-256 digest.
     Digest(Vec<u8>),
@@ -364,6 +367,8 @@ impl Service {
             .await?
     }
 
+    /// The card and holder, read without the PIN; with the situations when
+    /// this connection verified the PIN.
     pub async fn cps_info(&self, conn: ConnId, reader: Option<&str>) -> Result<api::CpsInfo, ServiceError> {
         self.with_cps(conn, reader, move |Cps { ctx, card, kind, atr }| {
             let (cache, verified) = cache_with_situations(ctx, conn, &card)?;
@@ -458,6 +463,7 @@ impl Service {
         .await
     }
 
+    /// The card's certificates.
     pub async fn cps_certificates(
         &self,
         conn: ConnId,

@@ -6,16 +6,25 @@ use lecteur_proto::error::{BlockReason, ErrorKind, RpcError};
 /// Every way a request can fail, as the API reports it (`data.kind`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ServiceError {
+    /// No card where one is needed.
     #[error("{0}")]
     NoCard(String),
+    /// The card was removed (or reset) during the operation.
     #[error("the card was removed during the operation")]
     CardRemoved,
+    /// The card is not of the kind the method needs.
     #[error("{0}")]
     WrongCardType(String),
+    /// A card lecteur does not drive.
     #[error("unsupported card: {0}")]
     UnsupportedCard(String),
+    /// The card refused the PIN.
     #[error("wrong PIN, {tries_left} tries left")]
-    PinIncorrect { tries_left: u8 },
+    PinIncorrect {
+        /// Tries left before the PIN blocks.
+        tries_left: u8,
+    },
+    /// The PIN is blocked (no tries left).
     #[error("the PIN is blocked")]
     PinBlocked,
     /// The PIN's usage counter (CPS3 GET DATA `9D`) is spent: 0 tries left,
@@ -25,30 +34,44 @@ pub enum ServiceError {
     /// EF_ACTUA exists but is empty or unreadable (see `CardError::BeingUpdated`).
     #[error("{0}: an update of the card was interrupted, so its data cannot be trusted and it will not sign; let the update finish (the card in a reader of a workstation where the ANS's CPS update runs) or contact the ANS if it persists")]
     CardBeingUpdated(String),
+    /// The card refused the PUK.
     #[error("wrong PUK, {tries_left} tries left")]
-    PukIncorrect { tries_left: u8 },
+    PukIncorrect {
+        /// Tries left before the PUK blocks.
+        tries_left: u8,
+    },
+    /// The PUK is blocked.
     #[error("the PUK is blocked: the card must be replaced")]
     PukBlocked,
+    /// The holder cancelled the PIN entry on the reader's keypad.
     #[error("the holder cancelled the PIN entry on the reader")]
     PinCancelled,
+    /// The holder did not type the PIN on the reader's keypad in time.
     #[error("the holder did not type the PIN on the reader in time")]
     PinTimeout,
+    /// One try is left and the request did not allow using it.
     #[error("one PIN try is left: ask the holder to confirm, then send allow_last_try: true")]
     PinLastTry,
+    /// The operation needs the PIN verified on this connection.
     #[error("the PIN must be verified on this connection first (give `pin`)")]
     PinRequired,
+    /// The reader is busy.
     #[error("the reader is busy")]
     ReaderBusy,
     /// The slot waited for the card longer than the bound while another
     /// application held it (a PC/SC transaction): `reader_busy` too.
     #[error("another application holds the card (waited {0} s)")]
     HeldElsewhere(u64),
+    /// The reader is gone.
     #[error("the reader is gone")]
     ReaderGone,
+    /// The link to the reader failed otherwise.
     #[error("reader transport error: {0}")]
     Transport(String),
+    /// The request's params are not acceptable.
     #[error("{0}")]
     InvalidParams(String),
+    /// A fault of lecteurd itself.
     #[error("internal error: {0}")]
     Internal(String),
 }

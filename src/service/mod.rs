@@ -1,6 +1,7 @@
 //! The service: the slots the transports reported, one worker per slot, card
 //! events for subscribers, and the operations the API offers, with the PIN
 //! policy (a verification belongs to the connection that made it).
+#![warn(missing_docs)]
 
 mod cache;
 mod cps;
@@ -234,6 +235,7 @@ impl Service {
         });
     }
 
+    /// The card and reader events, from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
         self.inner.events.subscribe()
     }
@@ -243,6 +245,7 @@ impl Service {
         &self.inner.trace
     }
 
+    /// Every slot (`readers.list`).
     pub fn readers(&self) -> Vec<ReaderView> {
         self.slots()
             .values()

@@ -62,7 +62,7 @@ impl SlotState {
 /// a transaction for the operation), traced, and who verified the PIN. Card
 /// operations run on the slot's thread, so these checks cannot race. The
 /// link is an `apdu::Exchange` for card code as it is.
-pub struct SlotCtx<'a> {
+pub(super) struct SlotCtx<'a> {
     pub link: &'a mut Tap<'a>,
     /// What was read of the CPS in the slot (see `cps::cached_info`).
     pub cps_cache: &'a mut Option<CpsCache>,
@@ -74,7 +74,7 @@ pub struct SlotCtx<'a> {
 
 impl SlotCtx<'_> {
     /// The card insertion now in the slot (bumped at every card movement).
-    pub fn epoch(&self) -> u64 {
+    pub(super) fn epoch(&self) -> u64 {
         self.epoch.load(Ordering::SeqCst)
     }
 
@@ -84,12 +84,12 @@ impl SlotCtx<'_> {
     }
 
     /// Whether the card in the slot now holds `conn`'s PIN verification.
-    pub fn verified_by(&self, conn: ConnId) -> bool {
+    pub(super) fn verified_by(&self, conn: ConnId) -> bool {
         self.current().is_some_and(|v| v.conn == conn)
     }
 
     /// Records `conn`'s verification (or its use) now.
-    pub fn set_verified(&mut self, conn: ConnId) {
+    pub(super) fn set_verified(&mut self, conn: ConnId) {
         *self.verified = Some(Verified {
             conn,
             epoch: self.epoch.load(Ordering::SeqCst),
@@ -98,13 +98,13 @@ impl SlotCtx<'_> {
     }
 
     /// Forgets a verification the card no longer holds (after a failed VERIFY).
-    pub fn forget_verification(&mut self) {
+    pub(super) fn forget_verification(&mut self) {
         *self.verified = None;
     }
 
     /// Closes the card's security state: forgets the verification and resets
     /// the card so that it forgets it too.
-    pub fn drop_verification(&mut self) -> Result<(), TransportError> {
+    pub(super) fn drop_verification(&mut self) -> Result<(), TransportError> {
         if self.verified.take().is_some() {
             // A reset card is read again.
             *self.vitale_cache = None;
@@ -115,7 +115,7 @@ impl SlotCtx<'_> {
 
     /// Before an operation of `conn`: a verification that another connection
     /// left open on this card is closed first, so `conn` can never use it.
-    pub fn claim(&mut self, conn: ConnId) -> Result<(), TransportError> {
+    pub(super) fn claim(&mut self, conn: ConnId) -> Result<(), TransportError> {
         match self.current() {
             Some(v) if v.conn != conn => self.drop_verification(),
             Some(_) => Ok(()),
@@ -127,7 +127,7 @@ impl SlotCtx<'_> {
     }
 
     /// Drops a verification unused for `idle`.
-    pub fn expire(&mut self, idle: Duration) {
+    pub(super) fn expire(&mut self, idle: Duration) {
         if self.current().is_some_and(|v| v.last_used.elapsed() >= idle) {
             tracing::info!("PIN verification idle for {idle:?}: card reset");
             let _ = self.drop_verification();

@@ -51,7 +51,7 @@ struct Job {
 type Deliver = Box<dyn FnOnce() + Send>;
 
 #[derive(Clone)]
-pub struct Worker {
+pub(super) struct Worker {
     tx: mpsc::Sender<Job>,
     shared: Arc<Shared>,
 }
@@ -88,7 +88,7 @@ impl Worker {
     /// movement, which voids any PIN verification.
     /// `card_wait` bounds a request's wait for a card held elsewhere. Every
     /// exchange of the slot goes to `trace`.
-    pub fn spawn(
+    pub(super) fn spawn(
         slot: Arc<SlotLabel>,
         link: Box<dyn SlotLink>,
         epoch: Arc<AtomicU64>,
@@ -170,7 +170,7 @@ impl Worker {
     /// thread waits for the card held by another application, the request
     /// waits at most `card_wait` ([`CARD_WAIT`] by default) of that wait, then gets `reader_busy`
     /// and `f` never runs.
-    pub async fn run<R, F>(&self, f: F) -> Result<R, ServiceError>
+    pub(super) async fn run<R, F>(&self, f: F) -> Result<R, ServiceError>
     where
         R: Send + 'static,
         F: FnOnce(&mut SlotCtx<'_>) -> R + Send + 'static,
@@ -238,7 +238,7 @@ impl Worker {
     }
 
     /// Queues `f` without waiting for it.
-    pub fn post<F>(&self, f: F)
+    pub(super) fn post<F>(&self, f: F)
     where
         F: FnOnce(&mut SlotCtx<'_>) + Send + 'static,
     {

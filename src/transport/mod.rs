@@ -2,8 +2,9 @@
 //! movements; each reader slot is driven through a [`SlotLink`] owned by one
 //! worker thread of the service layer. Everything here is blocking and runs on
 //! dedicated OS threads, never on the async runtime.
+#![warn(missing_docs)]
 
-pub mod pcsc;
+pub(crate) mod pcsc;
 pub mod serial;
 #[cfg(feature = "sim")]
 pub mod sim;
@@ -14,12 +15,16 @@ use std::fmt;
 /// The kind of link a slot sits behind, as the API names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TransportKind {
+    /// PC/SC (pcscd).
     Pcsc,
+    /// CCID over a serial line.
     Serial,
+    /// The in-process simulated reader.
     Sim,
 }
 
 impl TransportKind {
+    /// `pcsc`, `serial` or `sim`.
     pub fn as_str(self) -> &'static str {
         match self {
             TransportKind::Pcsc => "pcsc",
@@ -32,22 +37,31 @@ impl TransportKind {
 /// Why a transport could not do what it was asked.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TransportError {
+    /// No card in the slot.
     #[error("no card in the slot")]
     NoCard,
+    /// The card was removed or reset during the operation.
     #[error("the card was removed or reset during the operation")]
     CardRemoved,
+    /// The reader is gone (unplugged, or its link lost).
     #[error("the reader is gone: {0}")]
     ReaderGone(String),
+    /// Another application holds the reader.
     #[error("the reader is used by another application")]
     Busy,
+    /// The reader did not answer in time.
     #[error("the reader did not answer in time")]
     Timeout,
+    /// The holder cancelled the PIN entry on the reader's keypad.
     #[error("PIN entry on the reader was cancelled")]
     PinCancelled,
+    /// The holder did not type the PIN on the reader's keypad in time.
     #[error("PIN entry on the reader timed out")]
     PinTimeout,
+    /// The reader's answer broke its protocol.
     #[error("reader protocol error: {0}")]
     Protocol(String),
+    /// A keypad PIN entry was asked of a reader without one.
     #[error("the reader has no PIN pad")]
     NoPinpad,
 }
@@ -60,6 +74,7 @@ pub struct PinpadVerify {
     pub header: [u8; 4],
     /// PIN length bounds, in digits.
     pub min_len: u8,
+    /// See `min_len`.
     pub max_len: u8,
     /// Seconds the holder has to type the PIN.
     pub timeout_secs: u8,
@@ -171,17 +186,26 @@ impl<C: SlotLink + ?Sized> SlotLink for Direct<'_, C> {
 pub enum ReaderEvent {
     /// A slot appeared; `link` is moved to the slot's worker thread.
     Added {
+        /// The slot.
         slot: SlotInfo,
+        /// Its link.
         link: Box<dyn SlotLink>,
     },
+    /// A slot disappeared (its reader is gone).
     Removed {
+        /// The slot's id.
         id: String,
     },
+    /// A card was inserted in a slot.
     CardInserted {
+        /// The slot's id.
         id: String,
+        /// The card's ATR.
         atr: Vec<u8>,
     },
+    /// A card was removed from a slot.
     CardRemoved {
+        /// The slot's id.
         id: String,
     },
 }
@@ -204,6 +228,7 @@ pub struct SlotInfo {
     pub id: String,
     /// Human name (the PC/SC reader name, the serial device and slot, ...).
     pub name: String,
+    /// The transport it sits behind.
     pub kind: TransportKind,
     /// A serial reader's firmware and the profile chosen for it.
     pub model: Option<ReaderModel>,

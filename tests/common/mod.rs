@@ -2,13 +2,13 @@
 //! sockets, killed when the test ends.
 #![allow(dead_code)]
 
-pub mod privacy;
+pub(crate) mod privacy;
 mod serial;
-pub mod vpcd;
+pub(crate) mod vpcd;
 
 // Each test binary uses part of the harness (as `dead_code` above).
 #[allow(unused_imports)]
-pub use serial::SerialSim;
+pub(crate) use serial::SerialSim;
 
 use lecteur_client::{Client, ClientError};
 use lecteur_proto::cps::{KeyUsage, SignAlgorithm, SignParams};
@@ -22,12 +22,12 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// The workspace's root (this package's directory).
-pub fn root() -> &'static Path {
+pub(crate) fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// Runs the `lecteur` command line: (success, stdout, stderr).
-pub fn lecteur(args: &[&str]) -> (bool, String, String) {
+pub(crate) fn lecteur(args: &[&str]) -> (bool, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_lecteur"))
         .args(args)
         .output()
@@ -40,7 +40,7 @@ pub fn lecteur(args: &[&str]) -> (bool, String, String) {
 }
 
 /// A child process killed on drop.
-pub struct Proc(pub Child);
+pub(crate) struct Proc(pub Child);
 
 impl Drop for Proc {
     fn drop(&mut self) {
@@ -50,7 +50,7 @@ impl Drop for Proc {
 }
 
 /// `lecteur-sim`, built by `cargo build --workspace` beside the test binaries.
-pub fn sim_bin() -> PathBuf {
+pub(crate) fn sim_bin() -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
     let dir = exe.parent().and_then(Path::parent).expect("target dir");
     let bin = dir.join("lecteur-sim");
@@ -62,7 +62,7 @@ pub fn sim_bin() -> PathBuf {
     bin
 }
 
-pub fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
+pub(crate) fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
     let end = Instant::now() + timeout;
     while Instant::now() < end {
         if f() {
@@ -78,7 +78,7 @@ fn log_file(dir: &Path, name: &str) -> Stdio {
     Stdio::from(std::fs::File::create(dir.join(name)).expect("log file"))
 }
 
-pub struct Daemon {
+pub(crate) struct Daemon {
     /// First, so that it runs before the directory goes: scans the log.
     pub scan: privacy::LogScan,
     pub dir: tempfile::TempDir,
@@ -88,17 +88,17 @@ pub struct Daemon {
 
 impl Daemon {
     /// Starts lecteurd with `args` (plus `--socket`) and waits for its socket.
-    pub fn start(args: &[&str]) -> Daemon {
+    pub(crate) fn start(args: &[&str]) -> Daemon {
         let dir = tempfile::tempdir().expect("temp dir");
         Self::start_in(dir, args)
     }
 
-    pub fn start_in(dir: tempfile::TempDir, args: &[&str]) -> Daemon {
+    pub(crate) fn start_in(dir: tempfile::TempDir, args: &[&str]) -> Daemon {
         Self::spawn(dir, args, "trace")
     }
 
     /// With a log filter of its own (`LECTEUR_LOG`).
-    pub fn start_env(args: &[&str], log: &str) -> Daemon {
+    pub(crate) fn start_env(args: &[&str], log: &str) -> Daemon {
         Self::spawn(tempfile::tempdir().expect("temp dir"), args, log)
     }
 
@@ -129,23 +129,23 @@ impl Daemon {
         d
     }
 
-    pub fn client(&self) -> Client {
+    pub(crate) fn client(&self) -> Client {
         let c = Client::connect(&self.socket).expect("connect to lecteurd");
         c.set_timeout(Some(Duration::from_secs(30))).unwrap();
         c
     }
 
-    pub fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("lecteurd.log")).unwrap_or_default()
     }
 
     /// APDUs sent so far (lecteurd logs each command header at trace level).
-    pub fn apdus_sent(&self) -> usize {
+    pub(crate) fn apdus_sent(&self) -> usize {
         self.log().lines().filter(|l| l.contains(" apdu")).count()
     }
 
     /// Waits until readers.list shows `n` cards.
-    pub fn wait_cards(&self, n: usize) -> Value {
+    pub(crate) fn wait_cards(&self, n: usize) -> Value {
         let mut c = self.client();
         let mut last = Value::Null;
         let ok = wait_until(Duration::from_secs(15), || {
@@ -161,7 +161,7 @@ impl Daemon {
     }
 }
 
-pub fn cards(readers: &Value) -> usize {
+pub(crate) fn cards(readers: &Value) -> usize {
     readers
         .as_array()
         .map(|a| a.iter().filter(|r| !r["card"].is_null()).count())
@@ -169,7 +169,7 @@ pub fn cards(readers: &Value) -> usize {
 }
 
 /// The id of the reader holding a card of `kind`.
-pub fn reader_with(readers: &Value, kind: &str) -> Option<String> {
+pub(crate) fn reader_with(readers: &Value, kind: &str) -> Option<String> {
     readers
         .as_array()?
         .iter()
@@ -178,7 +178,7 @@ pub fn reader_with(readers: &Value, kind: &str) -> Option<String> {
 }
 
 /// Starts `lecteur-sim` with `args`; stderr goes to `dir/<log>`.
-pub fn start_sim(dir: &Path, log: &str, args: &[&str]) -> Proc {
+pub(crate) fn start_sim(dir: &Path, log: &str, args: &[&str]) -> Proc {
     let child = Command::new(sim_bin())
         .args(args)
         .stdout(Stdio::null())
@@ -189,7 +189,7 @@ pub fn start_sim(dir: &Path, log: &str, args: &[&str]) -> Proc {
 }
 
 /// Sends one line to a simulator control socket and returns its answer.
-pub fn control(socket: &Path, line: &str) -> String {
+pub(crate) fn control(socket: &Path, line: &str) -> String {
     let mut s = UnixStream::connect(socket).expect("control socket");
     s.write_all(format!("{line}\n").as_bytes()).unwrap();
     let mut answer = String::new();
@@ -198,7 +198,7 @@ pub fn control(socket: &Path, line: &str) -> String {
 }
 
 /// A value of the simulator's `counters` answer (`apdus N`, `verify N`).
-pub fn counter(socket: &Path, name: &str) -> u64 {
+pub(crate) fn counter(socket: &Path, name: &str) -> u64 {
     use std::io::{BufRead, BufReader, Write};
     let mut s = std::os::unix::net::UnixStream::connect(socket).expect("control socket");
     s.write_all(b"counters\n").unwrap();
@@ -214,14 +214,14 @@ pub fn counter(socket: &Path, name: &str) -> u64 {
 }
 
 /// A process's open descriptors and threads, for leak checks.
-pub struct Resources {
+pub(crate) struct Resources {
     pid: u32,
     fds: usize,
     tasks: usize,
 }
 
 impl Resources {
-    pub fn of(pid: u32) -> Resources {
+    pub(crate) fn of(pid: u32) -> Resources {
         let count = |what| {
             std::fs::read_dir(format!("/proc/{pid}/{what}"))
                 .map(|d| d.count())
@@ -236,7 +236,7 @@ impl Resources {
 
     /// Whether the process is back to at most these counts within 10 s,
     /// and the counts before and after, for the message.
-    pub fn settled(&self) -> (bool, String) {
+    pub(crate) fn settled(&self) -> (bool, String) {
         let back = || {
             let now = Resources::of(self.pid);
             now.fds <= self.fds && now.tasks <= self.tasks
@@ -252,14 +252,14 @@ impl Resources {
 }
 
 /// A count from the environment (how many fault cycles, say), or `default`.
-pub fn env_count(name: &str, default: usize) -> usize {
+pub(crate) fn env_count(name: &str, default: usize) -> usize {
     std::env::var(name)
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
 }
 
-pub fn wait_for_path(p: &Path) {
+pub(crate) fn wait_for_path(p: &Path) {
     assert!(
         wait_until(Duration::from_secs(10), || p.exists()),
         "{} never appeared",
@@ -267,12 +267,12 @@ pub fn wait_for_path(p: &Path) {
     );
 }
 
-pub fn kind(e: &ClientError) -> &str {
+pub(crate) fn kind(e: &ClientError) -> &str {
     e.kind().map_or("?", lecteur_proto::ErrorKind::as_str)
 }
 
 /// An API error's `data`, as it went on the wire.
-pub fn error_data(e: &ClientError) -> Value {
+pub(crate) fn error_data(e: &ClientError) -> Value {
     match e.rpc() {
         Some(rpc) => serde_json::to_value(&rpc.data).expect("error data"),
         None => panic!("not an API error: {e}"),
@@ -280,11 +280,11 @@ pub fn error_data(e: &ClientError) -> Value {
 }
 
 /// The default simulated cards' facts the tests check (firmware-sim/cards/*.toml).
-pub const TEST_PIN: &str = "1234";
+pub(crate) const TEST_PIN: &str = "1234";
 
 /// Verifies a PKCS#1 v1.5 SHA-256 signature against a DER certificate's key,
 /// with the `rsa` crate (independent of the simulator's keys).
-pub fn verify_signature(cert_der: &[u8], data: &[u8], signature: &[u8]) -> bool {
+pub(crate) fn verify_signature(cert_der: &[u8], data: &[u8], signature: &[u8]) -> bool {
     use der::{Decode, Encode};
     use rsa::pkcs8::DecodePublicKey;
     use sha2::Digest;
@@ -300,7 +300,7 @@ pub fn verify_signature(cert_der: &[u8], data: &[u8], signature: &[u8]) -> bool 
 }
 
 /// Verifies an RSA-PSS SHA-256 signature (salt 32) against a DER certificate's key.
-pub fn verify_pss(cert_der: &[u8], data: &[u8], signature: &[u8]) -> bool {
+pub(crate) fn verify_pss(cert_der: &[u8], data: &[u8], signature: &[u8]) -> bool {
     use der::{Decode, Encode};
     use rsa::pkcs8::DecodePublicKey;
     use sha2::Digest;
@@ -315,13 +315,13 @@ pub fn verify_pss(cert_der: &[u8], data: &[u8], signature: &[u8]) -> bool {
     .is_ok()
 }
 
-pub fn b64(data: &[u8]) -> String {
+pub(crate) fn b64(data: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(data)
 }
 
 /// The labels of a `cps.data_objects` answer.
-pub fn labels(objects: &Value) -> Vec<String> {
+pub(crate) fn labels(objects: &Value) -> Vec<String> {
     objects["objects"]
         .as_array()
         .unwrap()
@@ -330,7 +330,7 @@ pub fn labels(objects: &Value) -> Vec<String> {
         .collect()
 }
 
-pub fn unb64(v: &Value) -> Vec<u8> {
+pub(crate) fn unb64(v: &Value) -> Vec<u8> {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD
         .decode(v.as_str().expect("base64 string"))
@@ -338,7 +338,7 @@ pub fn unb64(v: &Value) -> Vec<u8> {
 }
 
 /// Reads the Vitale card and signs with the CPS, checking the signature.
-pub fn read_and_sign(d: &Daemon) {
+pub(crate) fn read_and_sign(d: &Daemon) {
     let readers = d.wait_cards(2);
     let mut c = d.client();
     let vitale_reader = reader_with(&readers, "vitale2").expect("a Vitale reader");
@@ -367,7 +367,7 @@ pub fn read_and_sign(d: &Daemon) {
 }
 
 /// Waits for the next event of `kind` on `reader`.
-pub fn expect_event(c: &mut Client, kind: &str, reader: &str) -> Value {
+pub(crate) fn expect_event(c: &mut Client, kind: &str, reader: &str) -> Value {
     for _ in 0..20 {
         let ev = c
             .next_notification_json()
@@ -382,7 +382,7 @@ pub fn expect_event(c: &mut Client, kind: &str, reader: &str) -> Value {
 
 /// Pulls the card at `slot` of a simulator (through its control socket) and
 /// puts it back: events, `no_card` meanwhile, and a good read after.
-pub fn card_movement(d: &Daemon, control_socket: &Path, slot: usize, card: &str) {
+pub(crate) fn card_movement(d: &Daemon, control_socket: &Path, slot: usize, card: &str) {
     let readers = d.wait_cards(2);
     let reader = reader_with(&readers, card).expect("reader with the card");
     let mut events = d.client();

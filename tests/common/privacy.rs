@@ -29,7 +29,7 @@ const SECRETS: &[&str] = &[
 ];
 
 /// Scans a lecteurd log file when dropped (the test's end).
-pub struct LogScan(pub PathBuf);
+pub(crate) struct LogScan(pub PathBuf);
 
 impl Drop for LogScan {
     fn drop(&mut self) {
@@ -46,7 +46,7 @@ impl Drop for LogScan {
 }
 
 /// The log lines that carry a secret, with the encoding found.
-pub fn leaks(log: &str) -> Vec<String> {
+pub(crate) fn leaks(log: &str) -> Vec<String> {
     let needles: Vec<(String, &str)> = SECRETS.iter().flat_map(|s| encodings(s.as_bytes())).collect();
     let mut hits = Vec::new();
     for line in log.lines() {

@@ -5,7 +5,7 @@ use super::{start_sim, wait_for_path, Daemon, Proc};
 use std::path::{Path, PathBuf};
 
 /// A simulated serial reader, ready to be opened.
-pub struct SerialSim {
+pub(crate) struct SerialSim {
     pub proc: Proc,
     /// The pty's link (`dir/ttySIM`).
     pub link: PathBuf,
@@ -29,7 +29,7 @@ impl SerialSim {
     /// Starts a `reader` (`gemcore-sim-pro`, `gempc-twin`, `gempc-pinpad`)
     /// with the cards `slots` (`cps3,vitale2`) in `dir` (log
     /// `sim-serial.log`), and waits for its link and control socket.
-    pub fn start(dir: &Path, reader: &str, slots: &str) -> SerialSim {
+    pub(crate) fn start(dir: &Path, reader: &str, slots: &str) -> SerialSim {
         let link = dir.join("ttySIM");
         let control = dir.join("serial.ctl");
         let proc = start_sim(
@@ -59,12 +59,12 @@ impl SerialSim {
     }
 
     /// A GemCore SIM Pro with a CPS3 and a Vitale 2, as most tests use.
-    pub fn two_cards(dir: &Path) -> SerialSim {
+    pub(crate) fn two_cards(dir: &Path) -> SerialSim {
         Self::start(dir, "gemcore-sim-pro", "cps3,vitale2")
     }
 
     /// `lecteurd --no-pcsc --serial` on this reader.
-    pub fn daemon(&self) -> Daemon {
+    pub(crate) fn daemon(&self) -> Daemon {
         Daemon::start(&["--no-pcsc", "--serial", &self.spec])
     }
 }

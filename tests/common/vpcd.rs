@@ -9,13 +9,13 @@ use std::sync::Mutex;
 /// (cargo runs test binaries one after the other).
 static VPCD: Mutex<()> = Mutex::new(());
 
-pub const PCSCD_SOCKET: &str = "/run/pcscd/pcscd.comm";
+pub(crate) const PCSCD_SOCKET: &str = "/run/pcscd/pcscd.comm";
 
 /// The vpcd readers pcscd shows, empty or not: the CPS's, then the Vitale's.
-pub const VPCD_READERS: [&str; 2] = ["Virtual PCD 00 00", "Virtual PCD 00 01"];
+pub(crate) const VPCD_READERS: [&str; 2] = ["Virtual PCD 00 00", "Virtual PCD 00 01"];
 
 /// Whether pcscd runs; the test suite (scripts/test.sh) requires it.
-pub fn pcscd_ready() -> bool {
+pub(crate) fn pcscd_ready() -> bool {
     if Path::new(PCSCD_SOCKET).exists() {
         return true;
     }
@@ -28,7 +28,7 @@ pub fn pcscd_ready() -> bool {
 }
 
 /// Whether this pcscd is the test suite's own, which a test may kill.
-pub fn owns_pcscd() -> bool {
+pub(crate) fn owns_pcscd() -> bool {
     if std::env::var("LECTEUR_TEST_OWNS_PCSCD").as_deref() == Ok("1") {
         return true;
     }
@@ -36,7 +36,7 @@ pub fn owns_pcscd() -> bool {
     false
 }
 
-pub struct Cards {
+pub(crate) struct Cards {
     pub procs: Vec<Proc>,
     pub cps_control: PathBuf,
     pub vitale_control: PathBuf,
@@ -89,7 +89,7 @@ fn card_in_vpcd(dir: &Path, name: &str, port: u16, card: &str) -> (Proc, PathBuf
     (proc, control)
 }
 
-pub fn vpcd_cards(dir: &Path) -> Cards {
+pub(crate) fn vpcd_cards(dir: &Path) -> Cards {
     let (cps, cps_control) = card_in_vpcd(dir, "cps", 35963, "cps3");
     let (vitale, vitale_control) = card_in_vpcd(dir, "vitale", 35964, "vitale2");
     Cards {
@@ -102,7 +102,7 @@ pub fn vpcd_cards(dir: &Path) -> Cards {
 /// A test's world: lecteurd on PC/SC with the two vpcd cards. Fields drop in
 /// order: the daemon, then the cards (waiting for pcscd to see them go), and
 /// only then the next test may take its turn.
-pub struct World {
+pub(crate) struct World {
     pub d: Daemon,
     pub cards: Cards,
     pub dir: tempfile::TempDir,
@@ -110,12 +110,12 @@ pub struct World {
 }
 
 /// `None` (the test is skipped) when pcscd does not run and is not required.
-pub fn world() -> Option<World> {
+pub(crate) fn world() -> Option<World> {
     world_with(&[])
 }
 
 /// `world()` with these lecteurd options.
-pub fn world_with(args: &[&str]) -> Option<World> {
+pub(crate) fn world_with(args: &[&str]) -> Option<World> {
     let turn = VPCD.lock().unwrap_or_else(|e| e.into_inner());
     if !pcscd_ready() {
         return None;
@@ -138,7 +138,7 @@ static RESTARTED: Mutex<Option<std::process::Child>> = Mutex::new(None);
 /// Kills the suite's pcscd by its pid file (a pkill would also hit the
 /// pcscds that other scripts run in their own mount namespaces) and starts
 /// another, detached: it outlives the test, and scripts/test.sh stops it.
-pub fn restart_pcscd() {
+pub(crate) fn restart_pcscd() {
     let mut restarted = RESTARTED.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(mut ours) = restarted.take() {
         let _ = ours.kill();
@@ -167,14 +167,14 @@ pub fn restart_pcscd() {
 /// A simulated CPS3 alone in "Virtual PCD 00 00", for programs other than
 /// lecteurd (OpenSC). Fields drop in order: the card (waiting for pcscd to
 /// see it go), its directory, then this binary's turn on the vpcd ports.
-pub struct Cps3Alone {
+pub(crate) struct Cps3Alone {
     pub cards: Cards,
     pub dir: tempfile::TempDir,
     _turn: std::sync::MutexGuard<'static, ()>,
 }
 
 /// `None` (the test is skipped) when pcscd does not run and is not required.
-pub fn cps3_alone() -> Option<Cps3Alone> {
+pub(crate) fn cps3_alone() -> Option<Cps3Alone> {
     let turn = VPCD.lock().unwrap_or_else(|e| e.into_inner());
     if !pcscd_ready() {
         return None;

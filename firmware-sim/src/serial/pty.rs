@@ -11,7 +11,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 /// The master side (the reader end) plus a held slave descriptor.
-pub struct Pty {
+pub(super) struct Pty {
     pub master: File,
     /// Kept open so the master never sees EIO/hang-up while no host has the
     /// port open, and so the line settings survive between host sessions.
@@ -34,7 +34,7 @@ fn set_raw(fd: impl AsFd) -> io::Result<()> {
 
 impl Pty {
     /// Opens a new pseudo-terminal pair; the master is non-blocking.
-    pub fn open() -> io::Result<Pty> {
+    pub(super) fn open() -> io::Result<Pty> {
         let master = rustix::pty::openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY | OpenptFlags::CLOEXEC)?;
         rustix::pty::grantpt(&master)?;
         rustix::pty::unlockpt(&master)?;
@@ -58,14 +58,14 @@ impl Pty {
 
 /// Why the link could not be made.
 #[derive(Debug)]
-pub enum LinkError {
+pub(super) enum LinkError {
     Occupied,
     Io(io::Error),
 }
 
 /// Points `link` at `target`, replacing a stale symbolic link but never a
 /// regular file or directory.
-pub fn make_link(link: &Path, target: &Path) -> Result<(), LinkError> {
+pub(super) fn make_link(link: &Path, target: &Path) -> Result<(), LinkError> {
     match std::fs::symlink_metadata(link) {
         Ok(meta) if meta.file_type().is_symlink() => {
             std::fs::remove_file(link).map_err(LinkError::Io)?;
@@ -78,7 +78,7 @@ pub fn make_link(link: &Path, target: &Path) -> Result<(), LinkError> {
 }
 
 /// Removes `link` if it still points at `target`.
-pub fn remove_link(link: &Path, target: &Path) {
+pub(super) fn remove_link(link: &Path, target: &Path) {
     if std::fs::read_link(link).is_ok_and(|t| t == target) {
         let _ = std::fs::remove_file(link);
     }

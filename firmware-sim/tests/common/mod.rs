@@ -15,19 +15,19 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-pub const ATR_A: [u8; 4] = [0x3B, 0x02, 0x14, 0x50];
+pub(crate) const ATR_A: [u8; 4] = [0x3B, 0x02, 0x14, 0x50];
 /// TA1 = 0x13 (like a Vitale 2): a host may send a PPS.
-pub const ATR_B: [u8; 10] = [0x3B, 0x75, 0x13, 0x00, 0x00, 0x45, 0x09, 0xEA, 0x90, 0x00];
+pub(crate) const ATR_B: [u8; 10] = [0x3B, 0x75, 0x13, 0x00, 0x00, 0x45, 0x09, 0xEA, 0x90, 0x00];
 
 /// A card that answers `[commands since reset, INS, 90 00]`; INS `EE`
 /// answers 300 bytes (too long for a serial frame).
-pub struct TestCard {
+pub(crate) struct TestCard {
     atr: Vec<u8>,
     count: u8,
 }
 
 impl TestCard {
-    pub fn boxed(atr: &[u8]) -> Box<dyn SimCard> {
+    pub(crate) fn boxed(atr: &[u8]) -> Box<dyn SimCard> {
         Box::new(TestCard {
             atr: atr.to_vec(),
             count: 0,
@@ -57,7 +57,7 @@ impl SimCard for TestCard {
 }
 
 /// A loader for the control socket: `a` and `b` are test cards.
-pub fn test_loader() -> Loader {
+pub(crate) fn test_loader() -> Loader {
     Arc::new(|spec: &str| match spec {
         "a" => Ok(TestCard::boxed(&ATR_A)),
         "b" => Ok(TestCard::boxed(&ATR_B)),
@@ -65,12 +65,12 @@ pub fn test_loader() -> Loader {
     })
 }
 
-pub fn bay(slots: usize) -> CardBay {
+pub(crate) fn bay(slots: usize) -> CardBay {
     CardBay::with_loader(SimReader::new(slots), test_loader())
 }
 
 /// A fresh temporary directory (removed by the caller if it wants).
-pub fn temp_dir(tag: &str) -> PathBuf {
+pub(crate) fn temp_dir(tag: &str) -> PathBuf {
     static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let dir = std::env::temp_dir().join(format!("lecteur-sim-{tag}-{}-{n}", std::process::id()));
@@ -79,12 +79,12 @@ pub fn temp_dir(tag: &str) -> PathBuf {
     dir
 }
 
-pub fn lrc(bytes: &[u8]) -> u8 {
+pub(crate) fn lrc(bytes: &[u8]) -> u8 {
     bytes.iter().fold(0, |a, b| a ^ b)
 }
 
 /// `03 06 message LRC`.
-pub fn frame(message: &[u8]) -> Vec<u8> {
+pub(crate) fn frame(message: &[u8]) -> Vec<u8> {
     let mut f = vec![0x03, 0x06];
     f.extend_from_slice(message);
     f.push(lrc(&f));
@@ -92,7 +92,7 @@ pub fn frame(message: &[u8]) -> Vec<u8> {
 }
 
 /// A PC_to_RDR message.
-pub fn msg(kind: u8, slot: u8, seq: u8, specific: [u8; 3], data: &[u8]) -> Vec<u8> {
+pub(crate) fn msg(kind: u8, slot: u8, seq: u8, specific: [u8; 3], data: &[u8]) -> Vec<u8> {
     let mut m = vec![kind];
     m.extend_from_slice(&(data.len() as u32).to_le_bytes());
     m.extend_from_slice(&[slot, seq]);
@@ -103,7 +103,7 @@ pub fn msg(kind: u8, slot: u8, seq: u8, specific: [u8; 3], data: &[u8]) -> Vec<u
 
 /// What the reader sent, item by item.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Item {
+pub(crate) enum Item {
     /// A normal frame: the CCID message (LRC checked).
     Frame(Vec<u8>),
     Nak,
@@ -114,13 +114,13 @@ pub enum Item {
 }
 
 /// The host end of the serial line: opens the link like a driver would.
-pub struct Host {
+pub(crate) struct Host {
     f: File,
     buf: Vec<u8>,
 }
 
 impl Host {
-    pub fn open(link: &Path) -> Host {
+    pub(crate) fn open(link: &Path) -> Host {
         let f = std::fs::OpenOptions::new()
             .read(true)
             .write(true)
@@ -134,11 +134,11 @@ impl Host {
         Host { f, buf: Vec::new() }
     }
 
-    pub fn send(&mut self, bytes: &[u8]) {
+    pub(crate) fn send(&mut self, bytes: &[u8]) {
         self.f.write_all(bytes).unwrap();
     }
 
-    pub fn send_msg(&mut self, message: &[u8]) {
+    pub(crate) fn send_msg(&mut self, message: &[u8]) {
         self.send(&frame(message));
     }
 
@@ -172,7 +172,7 @@ impl Host {
     }
 
     /// The next item from the reader (panics after `timeout`).
-    pub fn item_within(&mut self, timeout: Duration) -> Item {
+    pub(crate) fn item_within(&mut self, timeout: Duration) -> Item {
         let deadline = Instant::now() + timeout;
         self.need(1, deadline);
         match self.buf[0] {
@@ -213,12 +213,12 @@ impl Host {
         }
     }
 
-    pub fn item(&mut self) -> Item {
+    pub(crate) fn item(&mut self) -> Item {
         self.item_within(Duration::from_secs(3))
     }
 
     /// The next item, which must be a frame.
-    pub fn answer(&mut self) -> Vec<u8> {
+    pub(crate) fn answer(&mut self) -> Vec<u8> {
         match self.item() {
             Item::Frame(m) => m,
             other => panic!("expected a frame, got {other:?}"),
@@ -226,13 +226,13 @@ impl Host {
     }
 
     /// Sends a message and returns the answer frame.
-    pub fn call(&mut self, message: &[u8]) -> Vec<u8> {
+    pub(crate) fn call(&mut self, message: &[u8]) -> Vec<u8> {
         self.send_msg(message);
         self.answer()
     }
 
     /// Drops whatever arrives within `d`.
-    pub fn discard(&mut self, d: Duration) {
+    pub(crate) fn discard(&mut self, d: Duration) {
         let deadline = Instant::now() + d;
         while Instant::now() < deadline {
             self.fill(deadline.saturating_duration_since(Instant::now()));
@@ -241,7 +241,7 @@ impl Host {
     }
 
     /// Exactly `n` bytes arrive within `d`, then nothing.
-    pub fn expect_silence_after(&mut self, n: usize, d: Duration) {
+    pub(crate) fn expect_silence_after(&mut self, n: usize, d: Duration) {
         let deadline = Instant::now() + d;
         while Instant::now() < deadline {
             self.fill(deadline.saturating_duration_since(Instant::now()));
@@ -251,7 +251,7 @@ impl Host {
     }
 
     /// Nothing arrives for `d`.
-    pub fn expect_silence(&mut self, d: Duration) {
+    pub(crate) fn expect_silence(&mut self, d: Duration) {
         let deadline = Instant::now() + d;
         while Instant::now() < deadline {
             self.fill(deadline.saturating_duration_since(Instant::now()));
@@ -265,19 +265,19 @@ impl Host {
 }
 
 /// A control-socket client.
-pub struct Control {
+pub(crate) struct Control {
     r: BufReader<UnixStream>,
 }
 
 impl Control {
-    pub fn connect(path: &Path) -> Control {
+    pub(crate) fn connect(path: &Path) -> Control {
         let s = UnixStream::connect(path).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
         Control { r: BufReader::new(s) }
     }
 
     /// Sends a command; returns the answer lines up to `ok`/`error: …` included.
-    pub fn command(&mut self, line: &str) -> Vec<String> {
+    pub(crate) fn command(&mut self, line: &str) -> Vec<String> {
         let s = self.r.get_mut();
         s.write_all(line.as_bytes()).unwrap();
         s.write_all(b"\n").unwrap();

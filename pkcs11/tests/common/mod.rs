@@ -20,9 +20,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-pub const TEST_PIN: &str = "1234";
+pub(crate) const TEST_PIN: &str = "1234";
 
-pub struct Daemon {
+pub(crate) struct Daemon {
     pub dir: tempfile::TempDir,
     pub socket: PathBuf,
     pub reader: SimReader,
@@ -42,14 +42,14 @@ impl Drop for Daemon {
 impl Daemon {
     /// A daemon on the simulated reader with `cards` (names as for
     /// `lecteurd --sim-cards`), waiting until the CPS is seen.
-    pub fn start(cards: &[&str]) -> Daemon {
+    pub(crate) fn start(cards: &[&str]) -> Daemon {
         Self::assemble(cards, false)
     }
 
     /// A GemPC PinPad with a CPS3, on a real pseudo-terminal: the simulated
     /// reader firmware in a thread, lecteurd's serial transport on the other
     /// end; the holder's keys go through [`Daemon::keypad`].
-    pub fn start_pinpad() -> Daemon {
+    pub(crate) fn start_pinpad() -> Daemon {
         Self::assemble(&["cps3"], true)
     }
 
@@ -109,14 +109,14 @@ impl Daemon {
         d
     }
 
-    pub fn client(&self) -> Client {
+    pub(crate) fn client(&self) -> Client {
         let c = Client::connect(&self.socket).expect("connect to the daemon");
         c.set_timeout(Some(Duration::from_secs(30))).unwrap();
         c
     }
 
     /// Waits until `n` slots hold a CPS.
-    pub fn wait_cps(&self, n: usize) {
+    pub(crate) fn wait_cps(&self, n: usize) {
         let mut c = self.client();
         let mut last = Vec::new();
         let ok = wait_until(Duration::from_secs(15), || {
@@ -129,7 +129,7 @@ impl Daemon {
 
     /// The DER certificate of `usage` (`signature`, `authentication`),
     /// straight from the daemon.
-    pub fn certificate(&self, usage: &str) -> Vec<u8> {
+    pub(crate) fn certificate(&self, usage: &str) -> Vec<u8> {
         let usage: KeyUsage = serde_json::from_value(json!(usage)).expect("a key usage");
         let certs = self
             .client()
@@ -143,7 +143,7 @@ impl Daemon {
     }
 }
 
-pub fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
+pub(crate) fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
     let end = Instant::now() + timeout;
     while Instant::now() < end {
         if f() {
@@ -154,7 +154,7 @@ pub fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
     f()
 }
 
-pub fn unb64(v: &Value) -> Vec<u8> {
+pub(crate) fn unb64(v: &Value) -> Vec<u8> {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD
         .decode(v.as_str().expect("base64 string"))
@@ -164,7 +164,7 @@ pub fn unb64(v: &Value) -> Vec<u8> {
 /// liblecteur_pkcs11.so as built with this test: cargo puts the cdylib of
 /// the library the tests link beside the test binaries (target/<profile>/deps/;
 /// `cargo build` also copies it one level up, possibly from an older build).
-pub fn module_path() -> PathBuf {
+pub(crate) fn module_path() -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
     let deps = exe.parent().expect("test binary directory");
     let so = deps.join("liblecteur_pkcs11.so");
@@ -177,7 +177,7 @@ pub fn module_path() -> PathBuf {
 }
 
 /// A command from PATH; its absence fails the test (never a silent skip).
-pub fn tool(name: &str, package: &str) -> Command {
+pub(crate) fn tool(name: &str, package: &str) -> Command {
     let found = std::env::var_os("PATH")
         .map(|p| std::env::split_paths(&p).any(|d| d.join(name).is_file()))
         .unwrap_or(false);
@@ -190,7 +190,7 @@ pub fn tool(name: &str, package: &str) -> Command {
 
 /// Runs a command to its end (bounded), failing the test with its output
 /// when it fails.
-pub fn run(cmd: &mut Command) -> String {
+pub(crate) fn run(cmd: &mut Command) -> String {
     let out = cmd
         .stdin(Stdio::null())
         .output()
@@ -205,13 +205,13 @@ pub fn run(cmd: &mut Command) -> String {
 }
 
 /// A child process killed on drop, its stdout gathered by a thread.
-pub struct Proc {
+pub(crate) struct Proc {
     pub child: Child,
     pub out: Arc<Mutex<String>>,
 }
 
 impl Proc {
-    pub fn spawn(cmd: &mut Command) -> Proc {
+    pub(crate) fn spawn(cmd: &mut Command) -> Proc {
         let mut child = cmd
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -243,16 +243,16 @@ impl Proc {
         Proc { child, out }
     }
 
-    pub fn output(&self) -> String {
+    pub(crate) fn output(&self) -> String {
         self.out.lock().unwrap().clone()
     }
 
-    pub fn wait_for(&self, text: &str, timeout: Duration) -> bool {
+    pub(crate) fn wait_for(&self, text: &str, timeout: Duration) -> bool {
         wait_until(timeout, || self.output().contains(text))
     }
 
     /// Waits for the exit (bounded); `None` when it had to be killed.
-    pub fn wait(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+    pub(crate) fn wait(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
         let end = Instant::now() + timeout;
         while Instant::now() < end {
             if let Ok(Some(status)) = self.child.try_wait() {

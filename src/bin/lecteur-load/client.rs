@@ -27,7 +27,7 @@ struct ErrorObject {
     data: Option<ErrorData>,
 }
 
-pub struct Conn {
+pub(crate) struct Conn {
     reader: BufReader<UnixStream>,
     writer: UnixStream,
     next_id: u64,
@@ -35,7 +35,7 @@ pub struct Conn {
 }
 
 impl Conn {
-    pub fn open(socket: &Path) -> std::io::Result<Conn> {
+    pub(crate) fn open(socket: &Path) -> std::io::Result<Conn> {
         let stream = UnixStream::connect(socket)?;
         stream.set_read_timeout(Some(Duration::from_secs(30)))?;
         Ok(Conn {
@@ -48,7 +48,7 @@ impl Conn {
 
     /// Sends one request (`params`: a JSON object, serialised once from the
     /// contract's types) and waits for its answer.
-    pub fn call(&mut self, method: &str, params: &str) -> Result<(), CallError> {
+    pub(crate) fn call(&mut self, method: &str, params: &str) -> Result<(), CallError> {
         let id = self.next_id;
         self.next_id += 1;
         // The frame around params already serialised (`RequestFrame` would
@@ -77,7 +77,7 @@ impl Conn {
 }
 
 /// What a client does: requests or a deadline, whichever comes first.
-pub struct Plan<'a> {
+pub(crate) struct Plan<'a> {
     pub socket: &'a Path,
     pub mix: &'a Mix,
     pub pin: &'a str,
@@ -90,7 +90,7 @@ pub struct Plan<'a> {
 
 /// Runs one client. The warm-up (untimed) fills lecteurd's caches and, when
 /// the mix signs, checks the PIN once.
-pub fn run(plan: Plan<'_>, ready: &std::sync::Barrier) -> Tally {
+pub(crate) fn run(plan: Plan<'_>, ready: &std::sync::Barrier) -> Tally {
     let mut tally = Tally::default();
     let params: Vec<String> = Method::ALL.iter().map(|m| m.params(plan.pin)).collect();
     let mut conn = match Conn::open(plan.socket) {

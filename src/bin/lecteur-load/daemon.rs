@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-pub struct Target {
+pub(crate) struct Target {
     pub socket: PathBuf,
     pub pid: Option<u32>,
     /// The lecteurd this tool started, killed on drop.
@@ -34,7 +34,7 @@ impl Drop for Target {
 impl Target {
     /// Starts `lecteurd --no-pcsc --sim` on a socket of its own, logging only
     /// warnings and APDU headers (to count the APDUs sent).
-    pub fn start(extra: &[String]) -> Result<Target, LoadError> {
+    pub(crate) fn start(extra: &[String]) -> Result<Target, LoadError> {
         let exe = std::env::current_exe().map_err(LoadError::Exe)?;
         let lecteurd = exe.with_file_name("lecteurd");
         let dir = std::env::temp_dir().join(format!("lecteur-load-{}", std::process::id()));
@@ -80,7 +80,7 @@ impl Target {
         Err(LoadError::NoSocket)
     }
 
-    pub fn given(socket: &Path, pid: Option<u32>) -> Target {
+    pub(crate) fn given(socket: &Path, pid: Option<u32>) -> Target {
         Target {
             socket: socket.to_path_buf(),
             pid,
@@ -92,7 +92,7 @@ impl Target {
     }
 
     /// lecteurd's resident set (VmRSS), in KiB.
-    pub fn rss_kib(&self) -> Option<u64> {
+    pub(crate) fn rss_kib(&self) -> Option<u64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid?)).ok()?;
         status
             .lines()
@@ -101,7 +101,7 @@ impl Target {
     }
 
     /// APDUs sent so far (only for a lecteurd this tool started).
-    pub fn apdus(&self) -> Option<usize> {
+    pub(crate) fn apdus(&self) -> Option<usize> {
         let log = std::fs::read_to_string(self.log.as_ref()?).ok()?;
         Some(log.lines().filter(|l| l.contains(" apdu")).count())
     }

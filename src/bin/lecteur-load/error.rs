@@ -4,7 +4,7 @@ use lecteur_proto::ErrorKind;
 use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
-pub enum LoadError {
+pub(crate) enum LoadError {
     #[error(transparent)]
     Mix(#[from] crate::mix::MixError),
     #[error("--clients must be at least 1")]
@@ -25,7 +25,7 @@ pub enum LoadError {
 
 /// Why one request failed; its `Display` is the label the statistics count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum CallError {
+pub(crate) enum CallError {
     /// The connection failed: the client stops.
     #[error("io")]
     Io,
@@ -39,14 +39,14 @@ pub enum CallError {
 
 impl CallError {
     /// The connection cannot be used any more.
-    pub fn is_fatal(self) -> bool {
+    pub(crate) fn is_fatal(self) -> bool {
         matches!(self, CallError::Io | CallError::Protocol)
     }
 }
 
 /// A `--duration` that is not one.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
-pub enum DurationError {
+pub(crate) enum DurationError {
     #[error("bad duration {0:?} (e.g. 10s, 500ms, 2m)")]
     Number(String),
     #[error("bad duration unit in {0:?} (ms, s, m)")]

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 /// A method the load tool sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Method {
+pub(crate) enum Method {
     List,
     Vitale,
     Info,
@@ -16,9 +16,9 @@ pub enum Method {
 }
 
 impl Method {
-    pub const ALL: [Method; 4] = [Method::List, Method::Vitale, Method::Info, Method::Sign];
+    pub(crate) const ALL: [Method; 4] = [Method::List, Method::Vitale, Method::Info, Method::Sign];
 
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Method::List => ReadersList::NAME,
             Method::Vitale => VitaleRead::NAME,
@@ -39,7 +39,7 @@ impl Method {
     /// The `params` object of one request. A signature carries the PIN: any
     /// other connection's operation on the CPS closes this connection's
     /// verification (the PIN policy), so a verification made once would not last.
-    pub fn params(self, pin: &str) -> String {
+    pub(crate) fn params(self, pin: &str) -> String {
         match self {
             Method::List | Method::Vitale | Method::Info => "{}".into(),
             Method::Sign => json(&SignParams {
@@ -57,7 +57,7 @@ impl Method {
 }
 
 /// `cps.verify_pin`'s params.
-pub fn verify_params(pin: &str) -> String {
+pub(crate) fn verify_params(pin: &str) -> String {
     json(&VerifyPinParams {
         pin: Some(pin.to_string().into()),
         ..Default::default()
@@ -74,7 +74,7 @@ const DIGEST: &[u8; 32] = b"load test digest, 32 bytes long!";
 
 /// A mix that is not one.
 #[derive(Debug, thiserror::Error)]
-pub enum MixError {
+pub(crate) enum MixError {
     #[error("unknown method {0:?} in the mix (list, vitale, info, sign)")]
     Method(String),
     #[error("bad weight {weight:?} for {key} (0 to 1000)")]
@@ -86,10 +86,10 @@ pub enum MixError {
 /// The methods in proportion, e.g. `list=4,vitale=4,info=2,sign=1` gives a
 /// cycle of 11 requests.
 #[derive(Debug, Clone)]
-pub struct Mix(pub Vec<Method>);
+pub(crate) struct Mix(pub Vec<Method>);
 
 impl Mix {
-    pub fn parse(s: &str) -> Result<Mix, MixError> {
+    pub(crate) fn parse(s: &str) -> Result<Mix, MixError> {
         let mut cycle = Vec::new();
         for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let (key, weight) = part.split_once('=').unwrap_or((part, "1"));
@@ -122,7 +122,7 @@ impl Mix {
         Ok(Mix(spread.into_iter().map(|(_, m)| m).collect()))
     }
 
-    pub fn has(&self, m: Method) -> bool {
+    pub(crate) fn has(&self, m: Method) -> bool {
         self.0.contains(&m)
     }
 }

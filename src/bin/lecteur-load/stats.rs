@@ -6,7 +6,7 @@ use std::time::Duration;
 
 /// What one client saw.
 #[derive(Default)]
-pub struct Tally {
+pub(crate) struct Tally {
     /// Latencies per method name, in microseconds.
     pub latencies: BTreeMap<&'static str, Vec<u32>>,
     /// Errors by kind (`data.kind` of an API error, or what failed on the wire).
@@ -14,16 +14,16 @@ pub struct Tally {
 }
 
 impl Tally {
-    pub fn record(&mut self, method: &'static str, took: Duration) {
+    pub(crate) fn record(&mut self, method: &'static str, took: Duration) {
         let us = u32::try_from(took.as_micros()).unwrap_or(u32::MAX);
         self.latencies.entry(method).or_default().push(us);
     }
 
-    pub fn error(&mut self, kind: &str) {
+    pub(crate) fn error(&mut self, kind: &str) {
         *self.errors.entry(kind.to_string()).or_default() += 1;
     }
 
-    pub fn merge(&mut self, other: Tally) {
+    pub(crate) fn merge(&mut self, other: Tally) {
         for (m, mut l) in other.latencies {
             self.latencies.entry(m).or_default().append(&mut l);
         }
@@ -35,7 +35,7 @@ impl Tally {
 
 /// Throughput and latency of one method, or of all.
 #[derive(Debug, Serialize)]
-pub struct Summary {
+pub(crate) struct Summary {
     pub requests: u64,
     pub per_second: f64,
     pub p50_ms: f64,
@@ -52,7 +52,7 @@ fn quantile(sorted: &[u32], q: f64) -> f64 {
     f64::from(sorted[rank - 1]) / 1000.0
 }
 
-pub fn summarise(mut samples: Vec<u32>, elapsed: Duration) -> Summary {
+pub(crate) fn summarise(mut samples: Vec<u32>, elapsed: Duration) -> Summary {
     samples.sort_unstable();
     Summary {
         requests: samples.len() as u64,

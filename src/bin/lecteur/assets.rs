@@ -9,12 +9,12 @@ use std::path::{Path, PathBuf};
 /// A file of the assets that could not be written.
 #[derive(Debug, thiserror::Error)]
 #[error("{}: {source}", path.display())]
-pub struct AssetsError {
+pub(crate) struct AssetsError {
     path: PathBuf,
     source: std::io::Error,
 }
 
-pub fn run(dir: &Path) -> Result<(), AssetsError> {
+pub(crate) fn run(dir: &Path) -> Result<(), AssetsError> {
     // Both parsers are named after the package by default; the pages are not.
     let lecteur = super::Cli::command().name("lecteur");
     let lecteurd = lecteur::cli::LecteurdArgs::command().name("lecteurd");

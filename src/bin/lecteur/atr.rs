@@ -5,7 +5,7 @@ use lecteur::card::atr::{self, Atr, AtrError, Historical};
 
 /// Why `lecteur atr` decodes nothing.
 #[derive(Debug, thiserror::Error)]
-pub enum AtrInputError {
+pub(crate) enum AtrInputError {
     #[error("no ATR given")]
     Empty,
     #[error("the ATR is not hex: {0}")]
@@ -22,7 +22,7 @@ pub enum AtrInputError {
 }
 
 /// Parses hex with or without spaces or colons (`3B 75 13`, `3B:75:13`, `3B7513`).
-pub fn parse_hex(text: &str) -> Result<Vec<u8>, AtrInputError> {
+pub(crate) fn parse_hex(text: &str) -> Result<Vec<u8>, AtrInputError> {
     let clean: String = text.chars().filter(|c| !c.is_whitespace() && *c != ':').collect();
     let clean = clean.strip_prefix("0x").unwrap_or(&clean);
     if clean.is_empty() {
@@ -31,7 +31,7 @@ pub fn parse_hex(text: &str) -> Result<Vec<u8>, AtrInputError> {
     Ok(hex::decode(clean)?)
 }
 
-pub fn run(text: &str, json: bool) -> Result<(), AtrInputError> {
+pub(crate) fn run(text: &str, json: bool) -> Result<(), AtrInputError> {
     let bytes = parse_hex(text)?;
     let atr = atr::parse(&bytes).map_err(|source| AtrInputError::Invalid {
         atr: spaced(&bytes),
@@ -57,7 +57,7 @@ fn line(out: &mut String, label: &str, bytes: &str, meaning: &str) {
 }
 
 /// The human decode: one line per byte or byte group.
-pub fn describe(a: &Atr) -> String {
+pub(crate) fn describe(a: &Atr) -> String {
     let mut out = String::new();
     out.push_str(&format!("ATR   {} ({} bytes)\n", spaced(&a.atr), a.atr.len()));
     line(

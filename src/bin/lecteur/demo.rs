@@ -12,7 +12,7 @@ use rsa::pkcs1v15::Pkcs1v15Sign;
 use sha2::{Digest, Sha256};
 const DEMO_PIN: &str = "1234";
 
-pub fn run() -> Result<(), CliError> {
+pub(crate) fn run() -> Result<(), CliError> {
     let dir = std::env::temp_dir().join(format!("lecteur-demo-{}", std::process::id()));
     let socket = dir.join("lecteur.sock");
     daemon::spawn(daemon::Config {

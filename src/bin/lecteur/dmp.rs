@@ -14,7 +14,7 @@ use zeroize::Zeroizing;
 // Parsed once per run: the size of a variant does not matter.
 #[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
-pub enum DmpCommand {
+pub(crate) enum DmpCommand {
     /// Have the CPS sign a VIHF 3.0 assertion for a patient; writes the XML.
     Vihf {
         #[arg(long)]
@@ -51,7 +51,7 @@ pub enum DmpCommand {
 }
 
 /// Asks lecteurd for the assertion and writes it to `--out`.
-pub fn vihf(
+pub(crate) fn vihf(
     client: &mut Client,
     command: DmpCommand,
     pin: impl FnOnce(Option<String>) -> Result<Zeroizing<String>, CliError>,
@@ -98,7 +98,7 @@ pub fn vihf(
     Ok(result)
 }
 
-pub fn written(v: &Vihf) -> String {
+pub(crate) fn written(v: &Vihf) -> String {
     format!(
         "VIHF assertion {} (situation {}), issued {}",
         v.id, v.situation, v.issue_instant
@@ -106,7 +106,7 @@ pub fn written(v: &Vihf) -> String {
 }
 
 /// Verifies a file; an invalid signature is an error (exit status 1).
-pub fn verify(file: &Path, as_json: bool) -> Result<(), CliError> {
+pub(crate) fn verify(file: &Path, as_json: bool) -> Result<(), CliError> {
     let bytes = std::fs::read(file).map_err(CliError::file(file))?;
     if bytes.len() > xmldsig::MAX_XML {
         return Err(CliError::TooLarge {

@@ -4,7 +4,7 @@ use lecteur_client::ClientError;
 use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
-pub enum CliError {
+pub(crate) enum CliError {
     /// lecteurd answered with an error (its `data.kind` in brackets), or the
     /// connection failed.
     #[error("{}", describe(.0))]
@@ -49,7 +49,7 @@ pub enum CliError {
 }
 
 impl CliError {
-    pub fn file(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> CliError + '_ {
+    pub(crate) fn file(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> CliError + '_ {
         move |source| CliError::File {
             path: path.to_path_buf(),
             source,

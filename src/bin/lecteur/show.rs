@@ -5,7 +5,7 @@ use lecteur_proto::event::Event;
 use lecteur_proto::system::ReaderView;
 use lecteur_proto::vitale::VitaleResult;
 
-pub fn readers(list: &[ReaderView]) -> String {
+pub(crate) fn readers(list: &[ReaderView]) -> String {
     if list.is_empty() {
         return "no reader".into();
     }
@@ -21,7 +21,7 @@ pub fn readers(list: &[ReaderView]) -> String {
         .join("\n")
 }
 
-pub fn event(e: &Event) -> String {
+pub(crate) fn event(e: &Event) -> String {
     let card = e
         .card
         .as_ref()
@@ -30,7 +30,7 @@ pub fn event(e: &Event) -> String {
     format!("{} {}{}", e.kind.as_str(), e.reader, card)
 }
 
-pub fn vitale(v: &VitaleResult) -> String {
+pub(crate) fn vitale(v: &VitaleResult) -> String {
     let mut out = format!("carte {} ({})", v.card.kind, v.card.atr);
     for (i, b) in v.beneficiaries.iter().enumerate() {
         let date = &b.birth_date;
@@ -66,7 +66,7 @@ fn or_dash(s: &Option<String>) -> &str {
     s.as_deref().unwrap_or("-")
 }
 
-pub fn cps_info(v: &CpsInfo) -> String {
+pub(crate) fn cps_info(v: &CpsInfo) -> String {
     let h = &v.holder;
     let mut out = format!(
         "carte {} serial {} ({})\n  holder {} {} ({}, {})\n  profession {}, specialty {}\n  PIN: {} of {} tries left",
@@ -102,11 +102,11 @@ pub fn cps_info(v: &CpsInfo) -> String {
     out
 }
 
-pub fn verified(v: &TriesLeft) -> String {
+pub(crate) fn verified(v: &TriesLeft) -> String {
     format!("PIN verified ({} tries left)", v.tries_left)
 }
 
-pub fn certificate(c: &Certificate) -> String {
+pub(crate) fn certificate(c: &Certificate) -> String {
     format!(
         "{} certificate: {} (valid until {})",
         c.usage.as_str(),
@@ -115,6 +115,6 @@ pub fn certificate(c: &Certificate) -> String {
     )
 }
 
-pub fn signed(_: &Signature) -> String {
+pub(crate) fn signed(_: &Signature) -> String {
     "signature written".into()
 }

@@ -10,7 +10,7 @@ use lecteur_proto::Method;
 use serde_json::{json, Value};
 use std::io::Write;
 
-pub fn run(client: &mut Client, json_out: bool, recent_only: bool) -> Result<(), ClientError> {
+pub(crate) fn run(client: &mut Client, json_out: bool, recent_only: bool) -> Result<(), ClientError> {
     // The records are printed as lecteurd sent them (`--json`): read as JSON.
     let params = TraceParams {
         follow: Some(!recent_only),
@@ -43,7 +43,7 @@ fn print(v: &Value, json_out: bool) -> bool {
 }
 
 /// The recent exchanges as text, for the support bundle.
-pub fn recent_text(client: &mut Client) -> String {
+pub(crate) fn recent_text(client: &mut Client) -> String {
     match client.call_json(DiagTrace::NAME, json!({})) {
         Ok(answer) => {
             let recent = answer["recent"].as_array().cloned().unwrap_or_default();
@@ -64,7 +64,7 @@ pub fn recent_text(client: &mut Client) -> String {
 
 /// One exchange (or a `trace.lost` notice) as a line:
 /// `12:00:01.234 sim:1 "reader" 00 A4 04 0C Lc=7 A0 00 … → 90 00 (0 bytes) 412 µs`.
-pub fn line(v: &Value) -> String {
+pub(crate) fn line(v: &Value) -> String {
     if let Some(n) = v.get("lost").and_then(Value::as_u64) {
         return format!("-- {n} exchange(s) not shown: this client read the trace too slowly --");
     }

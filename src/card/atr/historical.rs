@@ -5,14 +5,17 @@
 
 use serde::Serialize;
 
+/// The historical bytes, decoded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Historical {
     /// The category indicator byte, hex.
     pub category: String,
     /// What the category says about the layout.
     pub layout: &'static str,
+    /// The compact-TLV objects (categories `00` and `80`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub objects: Vec<CompactObject>,
+    /// The status indicator, when present.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<Status>,
     /// Category `10`: reference of a DIR data object.
@@ -31,9 +34,11 @@ pub struct Historical {
 pub struct CompactObject {
     /// The tag nibble, hex ("6").
     pub tag: String,
+    /// The tag's name in ISO/IEC 7816-4.
     pub name: &'static str,
     /// The value, hex.
     pub value: String,
+    /// What the value says, when lecteur decodes it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub meaning: Option<String>,
     /// Offset of the object's first byte within the historical bytes.
@@ -44,16 +49,21 @@ pub struct CompactObject {
 /// Status indicator: life cycle status and/or status word.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Status {
+    /// The life cycle status byte, hex.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lcs: Option<String>,
+    /// What the life cycle status says.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lcs_meaning: Option<&'static str>,
+    /// The status word, hex.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sw: Option<String>,
 }
 
+/// The PC/SC part 3 fields of a contactless storage card.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PcscStorage {
+    /// Registered application provider id (RID), hex.
     pub rid: String,
     /// Standard byte (SS).
     pub standard: String,
@@ -66,7 +76,7 @@ fn hex_upper(b: &[u8]) -> String {
 }
 
 /// Decodes historical bytes; `None` when there are none.
-pub fn decode(bytes: &[u8]) -> Option<Historical> {
+pub(super) fn decode(bytes: &[u8]) -> Option<Historical> {
     let (&category, rest) = bytes.split_first()?;
     let mut h = Historical {
         category: format!("{category:02X}"),

@@ -14,12 +14,16 @@ pub enum CardKind {
     Cps3Contactless,
     /// CPS4 ("ChipDoc").
     Cps4,
+    /// Carte Vitale 2.
     Vitale2,
+    /// Carte Vitale 1.
     Vitale1,
+    /// No ATR of the table matches.
     Unknown,
 }
 
 impl CardKind {
+    /// Its name in the API (`cps3`, `vitale2`...).
     pub fn as_str(self) -> &'static str {
         match self {
             CardKind::Cps3 => "cps3",
@@ -42,16 +46,20 @@ impl Serialize for CardKind {
 /// entry's length and `atr[i] & mask[i] == value[i] & mask[i]` for every byte.
 #[derive(Debug)]
 pub struct Entry {
+    /// The family the entry identifies.
     pub kind: CardKind,
     /// Generation and interface, for people ("CPS3 (IAS-ECC), contact").
     pub generation: &'static str,
     /// Where the ATR or mask comes from.
     pub source: &'static str,
+    /// The ATR bytes compared.
     pub value: &'static [u8],
+    /// Which bits of each byte count.
     pub mask: &'static [u8],
 }
 
 impl Entry {
+    /// Whether `atr` matches this entry.
     pub fn matches(&self, atr: &[u8]) -> bool {
         atr.len() == self.value.len()
             && atr

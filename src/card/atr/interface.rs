@@ -11,7 +11,7 @@ use serde::Serialize;
 
 /// One group of interface bytes, i from 1.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Group {
+pub(super) struct Group {
     pub i: u8,
     pub ta: Option<u8>,
     pub tb: Option<u8>,
@@ -21,7 +21,7 @@ pub struct Group {
 
 /// Reads the groups announced by T0 and the TD bytes. Returns them and the
 /// offset of the first historical byte.
-pub fn read_groups(atr: &[u8], t0: u8) -> Result<(Vec<Group>, usize), AtrError> {
+pub(super) fn read_groups(atr: &[u8], t0: u8) -> Result<(Vec<Group>, usize), AtrError> {
     let mut groups = Vec::new();
     let mut pos = 2;
     let mut y = t0 >> 4;
@@ -67,6 +67,7 @@ pub struct InterfaceByte {
     pub name: String,
     /// The byte, hex.
     pub value: String,
+    /// What it says.
     pub meaning: String,
     /// The byte itself.
     #[serde(skip)]
@@ -76,6 +77,7 @@ pub struct InterfaceByte {
 /// TA2: specific mode.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SpecificMode {
+    /// The protocol the card runs.
     pub protocol: Protocol,
     /// Bit 8 = 0: the card can change to negotiable mode (after a warm reset).
     pub can_change: bool,
@@ -83,6 +85,7 @@ pub struct SpecificMode {
     pub implicit_parameters: bool,
 }
 
+/// The T=0 parameters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct T0Params {
     /// Waiting time integer (TC2, default 10).
@@ -91,6 +94,7 @@ pub struct T0Params {
     pub wt_etu: Option<u32>,
 }
 
+/// The T=1 parameters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct T1Params {
     /// Information field size of the card (default 32).
@@ -103,17 +107,19 @@ pub struct T1Params {
     pub error_detection: &'static str,
 }
 
+/// The global parameters of T=15.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct T15Params {
     /// Classes A (5 V), B (3 V), C (1.8 V) accepted, from the first TA for T=15.
     pub classes: Vec<&'static str>,
+    /// Clock stop: `not supported`, `state L`, `state H` or `no preference`.
     pub clock_stop: Option<&'static str>,
     /// First TB for T=15 (use of contact C6), hex.
     pub spu: Option<String>,
 }
 
 /// What the interface bytes say.
-pub struct Decoded {
+pub(super) struct Decoded {
     pub protocols: Vec<Protocol>,
     pub fi: Option<u16>,
     pub di: Option<u8>,
@@ -125,7 +131,7 @@ pub struct Decoded {
     pub bytes: Vec<InterfaceByte>,
 }
 
-pub fn decode(groups: &[Group]) -> Decoded {
+pub(super) fn decode(groups: &[Group]) -> Decoded {
     let ta1 = groups.first().and_then(|g| g.ta).unwrap_or(tables::DEFAULT_TA1);
     let fi_fmax = tables::fi_fmax(ta1 >> 4);
     let di = tables::di(ta1 & 0x0F);

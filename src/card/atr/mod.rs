@@ -8,6 +8,7 @@
 //! The ATR comes from the reader, so every byte is untrusted: [`parse`] never
 //! panics and a truncated or overlong ATR is an [`AtrError`]. A wrong TCK is
 //! not an error, it is reported in [`Atr::tck_ok`].
+#![warn(missing_docs)]
 
 mod historical;
 mod identify;
@@ -28,11 +29,14 @@ pub const MAX_LEN: usize = 33;
 /// Direct (`3B`) or inverse (`3F`) convention, from TS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Convention {
+    /// TS `3B`.
     Direct,
+    /// TS `3F`.
     Inverse,
 }
 
 impl Convention {
+    /// `direct` or `inverse`.
     pub fn as_str(self) -> &'static str {
         match self {
             Convention::Direct => "direct",
@@ -69,11 +73,13 @@ pub struct Atr {
     /// The whole ATR, hex.
     #[serde(serialize_with = "ser_hex")]
     pub atr: Vec<u8>,
+    /// The card family the ATR identifies.
     pub kind: CardKind,
     /// Card generation and interface when identified.
     pub generation: Option<&'static str>,
     /// Which list the identification comes from.
     pub identified_by: Option<&'static str>,
+    /// From TS.
     pub convention: Convention,
     /// Offered protocols, in the order of the TD bytes (T=0 alone when TD1 is absent).
     pub protocols: Vec<Protocol>,
@@ -96,10 +102,14 @@ pub struct Atr {
     pub t1: Option<T1Params>,
     /// Global bytes for T=15, when present.
     pub t15: Option<T15Params>,
+    /// Every interface byte, with its meaning.
     pub interface_bytes: Vec<InterfaceByte>,
+    /// The historical bytes, hex.
     #[serde(serialize_with = "ser_hex")]
     pub historical_bytes: Vec<u8>,
+    /// The historical bytes decoded, when there are any.
     pub historical: Option<Historical>,
+    /// The check byte, when present.
     #[serde(serialize_with = "ser_opt_byte")]
     pub tck: Option<u8>,
     /// XOR from T0 to TCK is 0; `None` when the ATR has no TCK.
@@ -120,12 +130,15 @@ fn ser_opt_byte<S: Serializer>(b: &Option<u8>, s: S) -> Result<S::Ok, S::Error> 
 /// A part of the ATR, named as ISO/IEC 7816-3 names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Field {
+    /// The initial character.
     Ts,
+    /// The format byte.
     T0,
     /// `TA`, `TB`, `TC` or `TD` with its index i.
     Interface(char, u8),
     /// Historical byte n (1-based) of K.
     Historical(u8, u8),
+    /// The check byte.
     Tck,
 }
 
@@ -144,16 +157,31 @@ impl fmt::Display for Field {
 /// Why bytes are not an ATR.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AtrError {
+    /// No bytes.
     #[error("empty ATR")]
     Empty,
+    /// More than [`MAX_LEN`] bytes.
     #[error("ATR of {0} bytes, longer than the {MAX_LEN} ISO/IEC 7816-3 allows")]
     TooLong(usize),
+    /// TS is neither `3B` nor `3F`.
     #[error("TS {0:02X} is neither 3B (direct) nor 3F (inverse convention)")]
     BadTs(u8),
+    /// The bytes end before the ATR does.
     #[error("truncated ATR: {missing} missing at byte {offset}")]
-    Truncated { missing: Field, offset: usize },
+    Truncated {
+        /// The first field missing.
+        missing: Field,
+        /// Where it should have been.
+        offset: usize,
+    },
+    /// Bytes after the end of the ATR.
     #[error("{extra} byte(s) after the end of the ATR at byte {offset}")]
-    Trailing { extra: usize, offset: usize },
+    Trailing {
+        /// How many.
+        extra: usize,
+        /// Where the ATR ends.
+        offset: usize,
+    },
 }
 
 /// Parses an ATR (ISO/IEC 7816-3 §8.2) and identifies the card.

@@ -2,7 +2,7 @@
 //! rate adjustment (Di). `None` marks an RFU index.
 
 /// Fi and f(max) in kHz for the high nibble of TA1.
-pub fn fi_fmax(index: u8) -> Option<(u16, u32)> {
+pub(super) fn fi_fmax(index: u8) -> Option<(u16, u32)> {
     Some(match index {
         0x0 => (372, 4_000),
         0x1 => (372, 5_000),
@@ -21,7 +21,7 @@ pub fn fi_fmax(index: u8) -> Option<(u16, u32)> {
 }
 
 /// Di for the low nibble of TA1.
-pub fn di(index: u8) -> Option<u8> {
+pub(super) fn di(index: u8) -> Option<u8> {
     Some(match index {
         0x1 => 1,
         0x2 => 2,
@@ -37,7 +37,7 @@ pub fn di(index: u8) -> Option<u8> {
 }
 
 /// Default TA1 when it is absent: Fd = 372, Dd = 1, f(max) = 5 MHz.
-pub const DEFAULT_TA1: u8 = 0x11;
+pub(super) const DEFAULT_TA1: u8 = 0x11;
 
 #[cfg(test)]
 mod tests {

@@ -108,7 +108,7 @@ pub(super) fn pkcs1(
 
 /// The PKCS#1 v1.5 type 01 block of a `k`-byte modulus (RFC 8017 §9.2):
 /// `00 01 FF…FF 00 ‖ DigestInfo`, at least 8 bytes of `FF`.
-pub fn type01_block(digest_info: &[u8], k: usize) -> Result<Vec<u8>, CardError> {
+pub(super) fn type01_block(digest_info: &[u8], k: usize) -> Result<Vec<u8>, CardError> {
     let Some(ps) = k.checked_sub(digest_info.len() + 3).filter(|n| *n >= 8) else {
         return Err(CardError::Unsupported(format!(
             "a DigestInfo of {} bytes does not fit a {k}-byte key",

@@ -17,6 +17,7 @@ use crate::card::profile::{CpsProfile, Generation, Profiles};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
+/// A CPS contact card and the profile its operations follow.
 #[derive(Debug, Clone)]
 pub struct CpsCard {
     profile: Arc<CpsProfile>,
@@ -38,14 +39,17 @@ impl CpsCard {
         }
     }
 
+    /// The card driven by this profile.
     pub fn with_profile(profile: Arc<CpsProfile>) -> CpsCard {
         CpsCard { profile }
     }
 
+    /// The card's profile.
     pub fn profile(&self) -> &CpsProfile {
         &self.profile
     }
 
+    /// CPS3 or CPS4.
     pub fn generation(&self) -> Generation {
         self.profile.generation
     }
@@ -55,10 +59,13 @@ impl CpsCard {
         self.profile.pin.reverify_before_signature
     }
 
+    /// Selects the CPS application.
     pub fn select(&self, ex: &mut dyn Exchange) -> Result<(), CardError> {
         select_app(ex, &self.profile)
     }
 
+    /// Checks the PIN's length and characters against the profile, before
+    /// anything reaches the card.
     pub fn check_pin_format(&self, pin: &[u8]) -> Result<(), CardError> {
         pin::check_format(&self.profile, pin)
     }

@@ -143,7 +143,7 @@ fn object(
 /// The volet's objects (the PIN verified): one activity per situation index
 /// the DODF lists, then `CPS_SIT_FACT`. A file the card does not have is
 /// left out; a refusal means `PinRequired`.
-pub fn read_objects(
+pub(super) fn read_objects(
     ex: &mut dyn Exchange,
     profile: &CpsProfile,
     situations: &[u8],

@@ -21,10 +21,12 @@ pub use lecteur_proto::cps::Holder as CpsHolder;
 /// One certificate of the card (the API's type).
 pub use lecteur_proto::cps::Certificate as CertificateInfo;
 
+/// What a CPS says of itself and its holder, read without the PIN.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CpsCardInfo {
     /// `cps3` or `cps4`.
     pub generation: &'static str,
+    /// The card serial number (EF.SN.ICC).
     pub serial: String,
     /// G02: CPS, CPF, CPE, CPA.
     pub card_type: Option<Coded>,
@@ -32,7 +34,9 @@ pub struct CpsCardInfo {
     pub category: Option<Coded>,
     /// Raw `AAAAMMJJ` from CPS_ID_CARD.
     pub validity_start: Option<String>,
+    /// Raw `AAAAMMJJ` from CPS_ID_CARD.
     pub validity_end: Option<String>,
+    /// The holder.
     pub holder: CpsHolder,
     /// G15.
     pub profession: Option<Coded>,
@@ -40,12 +44,15 @@ pub struct CpsCardInfo {
     pub professional_category: Option<String>,
     /// R01.
     pub specialty: Option<Coded>,
+    /// The signature and authentication certificates.
     pub certificates: Vec<CertificateInfo>,
+    /// The PIN's tries.
     pub pin: PinStatus,
     /// EF_ACTUA decoded, `null` when absent or not decodable.
     pub actua: Option<Actua>,
     /// The cache stamp of this reading.
     pub stamp: CardStamp,
+    /// What could not be read or was found elsewhere than expected.
     pub warnings: Vec<String>,
 }
 

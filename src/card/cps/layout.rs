@@ -8,20 +8,29 @@ use super::KeyUsage;
 use crate::apdu::Exchange;
 use crate::card::profile::CpsProfile;
 
+/// Where each object of a CPS is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Layout {
+    /// The PKCS#15 directory, when it could be read.
     pub pkcs15: Option<Pkcs15>,
+    /// The signature certificate.
     pub signature_certificate: ObjectPath,
+    /// The authentication certificate.
     pub authentication_certificate: ObjectPath,
+    /// The card's data object (the profile's `labels.id_card`, CPS_ID_CARD).
     pub id_card: ObjectPath,
+    /// The holder's names (`labels.name`, CPS_NAME_PS).
     pub name: ObjectPath,
+    /// The holder's professional data (`labels.info`, CPS_INFO_PS).
     pub info: ObjectPath,
     /// (index 1..=16, where).
     pub situations: Vec<(u8, ObjectPath)>,
+    /// The objects found at the profile's file id, not through PKCS#15.
     pub warnings: Vec<String>,
 }
 
 impl Layout {
+    /// The certificate of this key.
     pub fn certificate(&self, usage: KeyUsage) -> &ObjectPath {
         match usage {
             KeyUsage::Signature => &self.signature_certificate,
@@ -30,7 +39,7 @@ impl Layout {
     }
 }
 
-pub fn reader(profile: &CpsProfile) -> Reader {
+pub(super) fn reader(profile: &CpsProfile) -> Reader {
     Reader {
         cla: profile.application.cla,
         chunk: profile.read.chunk,
@@ -47,7 +56,7 @@ fn pinned(path: &[u8]) -> ObjectPath {
 }
 
 /// The layout from the profile alone.
-pub fn pinned_layout(profile: &CpsProfile) -> Layout {
+pub(super) fn pinned_layout(profile: &CpsProfile) -> Layout {
     let f = &profile.files;
     Layout {
         pkcs15: None,
@@ -65,7 +74,7 @@ pub fn pinned_layout(profile: &CpsProfile) -> Layout {
 
 /// Discovers the layout (the application must be selected). Only a link
 /// error fails: anything the card answers badly means the pinned ids.
-pub fn resolve(ex: &mut dyn Exchange, profile: &CpsProfile) -> Result<Layout, CardError> {
+pub(super) fn resolve(ex: &mut dyn Exchange, profile: &CpsProfile) -> Result<Layout, CardError> {
     let mut layout = pinned_layout(profile);
     if !profile.discovery.pkcs15 {
         return Ok(layout);

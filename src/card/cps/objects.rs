@@ -10,9 +10,11 @@ use crate::card::profile::{IdCardTags, InfoTags, NameTags, SituationTags, Tag};
 /// A data object as the card holds it, by PKCS#15 label.
 #[derive(Clone, PartialEq, Eq)]
 pub struct RawObject {
+    /// Its PKCS#15 label.
     pub label: String,
     /// Needs the PIN.
     pub private: bool,
+    /// The file's content.
     pub value: Vec<u8>,
 }
 
@@ -28,7 +30,7 @@ impl std::fmt::Debug for RawObject {
 }
 
 /// An object whose bytes are all filler is empty (a situation not in use).
-pub fn is_empty(raw: &[u8]) -> bool {
+pub(super) fn is_empty(raw: &[u8]) -> bool {
     raw.iter().all(|b| *b == 0x00 || *b == 0xFF)
 }
 
@@ -52,7 +54,7 @@ fn text(fields: &[Tlv<'_>], tag: &Option<Tag>) -> Option<String> {
 
 /// The ANS sample's rule: the last 4 characters of the object (after its
 /// filler), when they look like a code (`SM26`, `SA07`).
-pub fn last4(raw: &[u8]) -> Option<String> {
+pub(super) fn last4(raw: &[u8]) -> Option<String> {
     let end = raw.iter().rposition(|b| !matches!(b, 0x00 | 0xFF | b' '))? + 1;
     let tail = raw.get(end.checked_sub(4)?..end)?;
     tail.iter()
@@ -61,7 +63,7 @@ pub fn last4(raw: &[u8]) -> Option<String> {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct IdCard {
+pub(super) struct IdCard {
     pub card_type: Option<String>,
     pub category: Option<String>,
     pub serial: Option<String>,
@@ -69,7 +71,7 @@ pub struct IdCard {
     pub validity_end: Option<String>,
 }
 
-pub fn id_card(raw: &[u8], t: &IdCardTags) -> Result<IdCard, CardError> {
+pub(super) fn id_card(raw: &[u8], t: &IdCardTags) -> Result<IdCard, CardError> {
     let f = fields(raw, &t.template, "CPS_ID_CARD")?;
     Ok(IdCard {
         card_type: text(&f, &t.card_type),
@@ -81,7 +83,7 @@ pub fn id_card(raw: &[u8], t: &IdCardTags) -> Result<IdCard, CardError> {
 }
 
 #[derive(Clone, Default, PartialEq, Eq)]
-pub struct Name {
+pub(super) struct Name {
     pub id_type: Option<String>,
     pub national_id: Option<String>,
     pub civility: Option<String>,
@@ -96,7 +98,7 @@ impl std::fmt::Debug for Name {
     }
 }
 
-pub fn name(raw: &[u8], t: &NameTags) -> Result<Name, CardError> {
+pub(super) fn name(raw: &[u8], t: &NameTags) -> Result<Name, CardError> {
     let f = fields(raw, &t.template, "CPS_NAME_PS")?;
     Ok(Name {
         id_type: text(&f, &t.id_type),
@@ -108,7 +110,7 @@ pub fn name(raw: &[u8], t: &NameTags) -> Result<Name, CardError> {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Info {
+pub(super) struct Info {
     pub profession: Option<String>,
     pub category: Option<String>,
     pub specialty: Option<String>,
@@ -116,7 +118,7 @@ pub struct Info {
     pub specialty_guessed: bool,
 }
 
-pub fn info(raw: &[u8], t: &InfoTags) -> Result<Info, CardError> {
+pub(super) fn info(raw: &[u8], t: &InfoTags) -> Result<Info, CardError> {
     let f = fields(raw, &t.template, "CPS_INFO_PS")?;
     let mapped = text(&f, &t.specialty);
     Ok(Info {
@@ -128,7 +130,7 @@ pub fn info(raw: &[u8], t: &InfoTags) -> Result<Info, CardError> {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SituationFields {
+pub(super) struct SituationFields {
     pub mode: Option<String>,
     pub status: Option<String>,
     pub structure_id_type: Option<String>,
@@ -137,7 +139,7 @@ pub struct SituationFields {
     pub sector: Option<String>,
 }
 
-pub fn situation(raw: &[u8], t: &SituationTags) -> Result<SituationFields, CardError> {
+pub(super) fn situation(raw: &[u8], t: &SituationTags) -> Result<SituationFields, CardError> {
     let f = fields(raw, &t.template, "CPS_ACTIVITY_xx_PS")?;
     Ok(SituationFields {
         mode: text(&f, &t.mode),

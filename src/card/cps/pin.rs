@@ -6,9 +6,12 @@ use crate::apdu::{transmit, Command, Exchange, StatusWord};
 use crate::card::profile::{CpsProfile, PinEncoding, RetryCounter};
 use zeroize::Zeroizing;
 
+/// The PIN's tries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 pub struct PinStatus {
+    /// Wrong presentations left before the PIN blocks.
     pub tries_left: u8,
+    /// Wrong presentations allowed in all.
     pub tries_max: u8,
     /// The CPS3 usage counter (`9D`) is 0: the PIN cannot be used, whatever
     /// `9B` says (tries_left is then 0).
@@ -17,7 +20,7 @@ pub struct PinStatus {
 }
 
 /// Checks a PIN's shape before it goes anywhere near the card.
-pub fn check_format(profile: &CpsProfile, pin: &[u8]) -> Result<(), CardError> {
+pub(super) fn check_format(profile: &CpsProfile, pin: &[u8]) -> Result<(), CardError> {
     let p = &profile.pin;
     if pin.len() < p.min_length {
         return Err(CardError::PinFormat("the PIN is too short"));
@@ -34,7 +37,7 @@ pub fn check_format(profile: &CpsProfile, pin: &[u8]) -> Result<(), CardError> {
 }
 
 /// Tries left and tries max, without using a try.
-pub fn status(ex: &mut dyn Exchange, profile: &CpsProfile) -> Result<PinStatus, CardError> {
+pub(super) fn status(ex: &mut dyn Exchange, profile: &CpsProfile) -> Result<PinStatus, CardError> {
     match profile.pin.retry_counter {
         RetryCounter::GetData => {
             if profile.pin.counter_select_mf {
@@ -79,7 +82,7 @@ pub(super) fn get_data(ex: &mut dyn Exchange, profile: &CpsProfile) -> Result<Pi
     parse_counter(&data)
 }
 
-pub fn parse_counter(data: &[u8]) -> Result<PinStatus, CardError> {
+pub(super) fn parse_counter(data: &[u8]) -> Result<PinStatus, CardError> {
     let find = |tag: u8, len: usize| {
         data.windows(2 + len)
             .find(|w| w[0] == tag && w[1] as usize == len)
@@ -152,13 +155,18 @@ fn pin_command(
 
 /// Presents the PIN once, padded as the profile says; the command buffer is
 /// wiped after use.
-pub fn verify(ex: &mut dyn Exchange, profile: &CpsProfile, pin: &[u8]) -> Result<(), CardError> {
+pub(super) fn verify(ex: &mut dyn Exchange, profile: &CpsProfile, pin: &[u8]) -> Result<(), CardError> {
     check_format(profile, pin)?;
     pin_command(ex, profile, 0x20, encode(profile, pin), "VERIFY")
 }
 
 /// CHANGE REFERENCE DATA: the current and the new PIN in one command.
-pub fn change(ex: &mut dyn Exchange, profile: &CpsProfile, old: &[u8], new: &[u8]) -> Result<(), CardError> {
+pub(super) fn change(
+    ex: &mut dyn Exchange,
+    profile: &CpsProfile,
+    old: &[u8],
+    new: &[u8],
+) -> Result<(), CardError> {
     check_format(profile, old)?;
     check_format(profile, new)?;
     let mut body = encode(profile, old);
@@ -168,7 +176,12 @@ pub fn change(ex: &mut dyn Exchange, profile: &CpsProfile, old: &[u8], new: &[u8
 
 /// RESET RETRY COUNTER: the PUK (8 digits) and the new PIN. A wrong PUK
 /// answers 63 Cx with the PUK's tries left.
-pub fn unblock(ex: &mut dyn Exchange, profile: &CpsProfile, puk: &[u8], new: &[u8]) -> Result<(), CardError> {
+pub(super) fn unblock(
+    ex: &mut dyn Exchange,
+    profile: &CpsProfile,
+    puk: &[u8],
+    new: &[u8],
+) -> Result<(), CardError> {
     if puk.len() != 8 || !puk.iter().all(u8::is_ascii_digit) {
         return Err(CardError::PinFormat("the PUK must be 8 digits"));
     }

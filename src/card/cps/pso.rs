@@ -11,7 +11,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SignScheme {
+    /// PKCS#1 v1.5.
     Pkcs1Sha256,
+    /// PSS.
     PssSha256,
 }
 

@@ -23,7 +23,7 @@ pub fn read_situations(ex: &mut dyn Exchange, profile: &CpsProfile) -> Result<Ve
 /// What a CPS keeps behind the PIN: the situations, and (a CPS3) the
 /// CPS2ter volet's objects, raw (`CPS2TER_ACTIVITY_nn_PS` for each situation
 /// the DODF lists, `CPS_SIT_FACT`), with one layout discovery.
-pub fn read_private(
+pub(super) fn read_private(
     ex: &mut dyn Exchange,
     profile: &CpsProfile,
 ) -> Result<(Vec<Situation>, Vec<RawObject>), CardError> {

@@ -13,6 +13,7 @@ const PAN_PREFIX: &str = "8025000001";
 /// What identifies the contents of a CPS: equal stamps, equal contents.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct CardStamp {
+    /// The card serial number (EF.SN.ICC).
     pub serial: String,
     /// EF_ACTUA as read (hex), `null` when the card has none yet.
     #[serde(serialize_with = "hex_opt")]
@@ -30,7 +31,7 @@ fn hex_opt<S: Serializer>(v: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> 
 pub use lecteur_proto::cps::Actua;
 
 /// EF.SN.ICC → the card serial: the PAN without the ANS issuer prefix.
-pub fn parse_serial(raw: &[u8]) -> Result<String, CardError> {
+pub(super) fn parse_serial(raw: &[u8]) -> Result<String, CardError> {
     match raw {
         [0x5A, len, pan @ ..] if *len as usize == pan.len() && !pan.is_empty() => {
             let digits = hex::encode_upper(pan);
@@ -47,7 +48,7 @@ pub fn parse_serial(raw: &[u8]) -> Result<String, CardError> {
 /// EF_ACTUA: `EC { 81 start, 82 end }`, packed BCD `YYYYMMDDhhmmss`. Both
 /// dates must be there: Cryptolib takes a file without a valid start and end
 /// for an interrupted update (public-sources §1.3.2).
-pub fn parse_actua(raw: &[u8]) -> Result<Actua, CardError> {
+pub(super) fn parse_actua(raw: &[u8]) -> Result<Actua, CardError> {
     let bad = || CardError::Malformed("EF_ACTUA is not an EC template".into());
     let top = tlv::parse_all(raw).ok_or_else(bad)?;
     let ec = top.iter().find(|t| t.is(&[0xEC])).ok_or_else(bad)?;

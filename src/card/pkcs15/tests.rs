@@ -25,7 +25,7 @@ fn common(label: &str, private: bool, auth: Option<u8>) -> Vec<u8> {
     cons(&[0x30], &parts)
 }
 
-pub fn ef_dir() -> Vec<u8> {
+pub(crate) fn ef_dir() -> Vec<u8> {
     cons(
         &[0x61],
         &[
@@ -36,7 +36,7 @@ pub fn ef_dir() -> Vec<u8> {
     )
 }
 
-pub fn odf() -> Vec<u8> {
+pub(crate) fn odf() -> Vec<u8> {
     [
         tlv(&[0xA0], &path(&h("3F0000015001"))),
         tlv(&[0xA4], &path(&h("5002"))), // relative to the application
@@ -64,7 +64,7 @@ fn key(label: &str, id: u8, usage: &[u8], key_ref: &[u8]) -> Vec<u8> {
     )
 }
 
-pub fn prkdf() -> Vec<u8> {
+pub(crate) fn prkdf() -> Vec<u8> {
     [
         key("CPS_PRIV_SIG", 1, &[0x06, 0x00, 0x40], &[0x81]),
         key("CPS_PRIV_AUT", 2, &[0x05, 0x60], &[0x00, 0x82]),
@@ -85,7 +85,7 @@ fn cert(label: &str, id: u8, fid: &[u8]) -> Vec<u8> {
     )
 }
 
-pub fn cdf() -> Vec<u8> {
+pub(crate) fn cdf() -> Vec<u8> {
     [
         cert("Certificat de Signature CPS", 1, &h("E001")),
         cert("Certificat d'Authentification CPS", 2, &h("3F000001E002")),
@@ -93,7 +93,7 @@ pub fn cdf() -> Vec<u8> {
     .concat()
 }
 
-pub fn aodf() -> Vec<u8> {
+pub(crate) fn aodf() -> Vec<u8> {
     let attrs = cons(
         &[0x30],
         &[
@@ -127,7 +127,7 @@ fn data_object(label: &str, fid: &[u8], private: bool) -> Vec<u8> {
     )
 }
 
-pub fn dodf() -> Vec<u8> {
+pub(crate) fn dodf() -> Vec<u8> {
     [
         data_object("CPS_ID_CARD", &h("D101"), false),
         data_object("CPS_ACTIVITY_01_PS", &h("3F000001D120"), true),

@@ -7,20 +7,20 @@
 
 use super::super::tlv::{self, Tlv};
 
-pub const CERTIFICATE: [u8; 2] = [0x7F, 0x21];
-pub const CA_SIGNATURE: [u8; 2] = [0x5F, 0x37];
-pub const KEY_REMAINDER: [u8; 2] = [0x5F, 0x38];
+pub(super) const CERTIFICATE: [u8; 2] = [0x7F, 0x21];
+pub(super) const CA_SIGNATURE: [u8; 2] = [0x5F, 0x37];
+pub(super) const KEY_REMAINDER: [u8; 2] = [0x5F, 0x38];
 
 pub use lecteur_proto::vitale::CardCertificate;
 
 /// Whether a top-level object is one of the three.
-pub fn is_cvc(t: &Tlv<'_>) -> bool {
+pub(super) fn is_cvc(t: &Tlv<'_>) -> bool {
     t.is(&CERTIFICATE) || t.is(&CA_SIGNATURE) || t.is(&KEY_REMAINDER)
 }
 
 /// The certificate objects among a file's top-level objects, `None` when
 /// there are none.
-pub fn collect(file: &str, top: &[Tlv<'_>]) -> Option<CardCertificate> {
+pub(super) fn collect(file: &str, top: &[Tlv<'_>]) -> Option<CardCertificate> {
     let mut c = CardCertificate {
         file: file.to_string(),
         ..Default::default()
@@ -52,7 +52,7 @@ pub fn collect(file: &str, top: &[Tlv<'_>]) -> Option<CardCertificate> {
 
 /// A file cardpeek shows raw rather than as TLV (content starting with `00`
 /// or `04 00`, public-sources §2.7).
-pub fn is_raw(content: &[u8]) -> bool {
+pub(super) fn is_raw(content: &[u8]) -> bool {
     matches!(content, [0x00, ..] | [0x04, 0x00, ..])
 }
 

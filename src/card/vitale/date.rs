@@ -20,7 +20,7 @@ fn is_leap(y: u32) -> bool {
 }
 
 /// Decodes a raw birth date; never fails (unknown shapes are kept raw).
-pub fn birth_date(raw: &str) -> BirthDate {
+pub(super) fn birth_date(raw: &str) -> BirthDate {
     let digits = raw.bytes().all(|b| b.is_ascii_digit());
     let num = |r: std::ops::Range<usize>| raw[r].parse::<u32>().unwrap_or(0);
     let mut d = BirthDate {

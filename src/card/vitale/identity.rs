@@ -23,14 +23,14 @@ fn extra(path: &str, t: &Tlv<'_>) -> Extra {
 
 /// Whether a file looks like an identity file: BER-TLV with a beneficiary or
 /// card template at the top.
-pub fn is_identity(raw: &[u8], profile: &VitaleProfile) -> bool {
+pub(super) fn is_identity(raw: &[u8], profile: &VitaleProfile) -> bool {
     let t = &profile.tags;
     tlv::parse_all(raw).is_some_and(|top| top.iter().any(|o| o.is(&t.beneficiary.0) || o.is(&t.card.0)))
 }
 
 /// Decodes one identity file (`file` names it in extra paths, e.g. `D001`)
 /// into `out`.
-pub fn decode(
+pub(super) fn decode(
     raw: &[u8],
     file: &str,
     profile: &VitaleProfile,

@@ -2,6 +2,7 @@
 //! the EFs of each application; the identity EF(s) hold one `65` template per
 //! beneficiary and a `66` card template; everything else is handed back raw.
 //! Vitale 1's file layout is not public: it is refused, not guessed.
+#![warn(missing_docs)]
 
 mod cvc;
 mod date;
@@ -22,8 +23,10 @@ pub const AID_MF_VITALE: &[u8] = b"\xD2\x50\x00\x00\x02MF_VITALE";
 // What the card holds, as the API gives it (one definition: the contract's).
 pub use lecteur_proto::vitale::{Beneficiary, Extra, ExtraFile, Period, Rights};
 
+/// What a Vitale card holds.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct VitaleData {
+    /// One per beneficiary template (the insured person or a dependant).
     pub beneficiaries: Vec<Beneficiary>,
     /// Card validity start, raw `AAAAMMJJ`.
     pub validity_start: Option<String>,

@@ -6,7 +6,7 @@
 use super::super::{tlv, CardError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NamedFile {
+pub(super) struct NamedFile {
     pub name: String,
     pub aid: Vec<u8>,
     pub fid: [u8; 2],
@@ -18,7 +18,7 @@ fn bad(what: &str) -> CardError {
 
 /// The named EFs with their application's AID, in file order. A file whose
 /// entry has no application is an error: the file is inconsistent.
-pub fn parse(raw: &[u8]) -> Result<Vec<NamedFile>, CardError> {
+pub(super) fn parse(raw: &[u8]) -> Result<Vec<NamedFile>, CardError> {
     let top = tlv::parse_all(raw).ok_or_else(|| bad("not BER-TLV"))?;
     let e0 = top
         .iter()
@@ -67,7 +67,7 @@ pub(crate) mod tests {
     use super::*;
     use crate::card::testutil::{cons, h, tlv, Rng};
 
-    pub fn pointers(files: &[(&[u8; 8], [u8; 2], [u8; 2])]) -> Vec<u8> {
+    pub(crate) fn pointers(files: &[(&[u8; 8], [u8; 2], [u8; 2])]) -> Vec<u8> {
         let mut parts = vec![cons(
             &[0xA0],
             &[

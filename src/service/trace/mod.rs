@@ -2,6 +2,7 @@
 //! (`apdu::safe_command`), kept in a fixed ring of the last [`RING_SIZE`] and
 //! sent to live followers (`diag.trace`). Recording is always on and cheap: a
 //! fixed struct, one uncontended lock, no formatting.
+#![warn(missing_docs)]
 
 mod record;
 mod tap;
@@ -23,6 +24,7 @@ struct Ring {
     next_seq: u64,
 }
 
+/// The trace: the ring of recent records and the live followers' channel.
 pub struct Trace {
     ring: Mutex<Ring>,
     live: broadcast::Sender<Record>,
@@ -36,6 +38,7 @@ impl Default for Trace {
 }
 
 impl Trace {
+    /// An empty trace keeping the last `size` records (at least one).
     pub fn new(size: usize) -> Trace {
         let size = size.max(1);
         Trace {
@@ -87,6 +90,7 @@ pub struct Follower(broadcast::Receiver<Record>);
 
 /// What a follower gets next.
 pub enum Next {
+    /// The next exchange.
     Record(Record),
     /// The follower fell behind and this many records were dropped for it.
     Lost(u64),

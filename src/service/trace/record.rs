@@ -9,7 +9,9 @@ use std::sync::Arc;
 /// The slot an exchange went through, shared by all its records.
 #[derive(Debug)]
 pub struct SlotLabel {
+    /// The slot's API id (`SlotInfo::id`).
     pub id: String,
+    /// The slot's human name (`SlotInfo::name`).
     pub name: String,
 }
 
@@ -29,11 +31,15 @@ pub struct Record {
     pub seq: u64,
     /// When the command was sent, in ms since the Unix epoch.
     pub time_ms: u64,
+    /// The slot it went through.
     pub slot: Arc<SlotLabel>,
+    /// What went to the card.
     pub kind: Kind,
+    /// The command, masked.
     pub command: SafeCommand,
     /// Response data bytes (never the data itself).
     pub resp_len: u32,
+    /// SW1 SW2, when the answer had them.
     pub sw: Option<[u8; 2]>,
     /// Why the exchange failed below the card, when it did.
     pub error: Option<&'static str>,

@@ -8,6 +8,7 @@ use crate::transport::{Direct, PinpadVerify, SlotLink, TransportError};
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
+/// A slot's link that records each exchange in the trace.
 pub struct Tap<'a> {
     inner: &'a mut dyn SlotLink,
     trace: &'a Trace,
@@ -15,6 +16,7 @@ pub struct Tap<'a> {
 }
 
 impl<'a> Tap<'a> {
+    /// Wraps `inner`, recording its exchanges under `slot`.
     pub fn new(inner: &'a mut dyn SlotLink, trace: &'a Trace, slot: &'a Arc<SlotLabel>) -> Self {
         Tap { inner, trace, slot }
     }

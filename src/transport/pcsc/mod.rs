@@ -380,7 +380,7 @@ struct Watched {
 }
 
 /// Starts the monitor thread. It runs until the daemon's event receiver closes.
-pub fn start(sink: EventSink) {
+pub(crate) fn start(sink: EventSink) {
     std::thread::Builder::new()
         .name("pcsc-monitor".into())
         .spawn(move || {

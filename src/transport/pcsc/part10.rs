@@ -3,12 +3,12 @@
 use crate::transport::PinpadVerify;
 
 /// `CM_IOCTL_GET_FEATURE_REQUEST = SCARD_CTL_CODE(3400)`.
-pub fn get_feature_request() -> u32 {
+pub(super) fn get_feature_request() -> u32 {
     pcsc::ctl_code(3400) as u32
 }
 
 /// Feature tag of PIN verification on the reader's keypad.
-pub const FEATURE_VERIFY_PIN_DIRECT: u8 = 0x06;
+pub(super) const FEATURE_VERIFY_PIN_DIRECT: u8 = 0x06;
 
 /// `bmFormatString`: bytes, PIN at offset 0, left-justified, ASCII.
 const FORMAT_ASCII: u8 = 0x82;
@@ -27,7 +27,7 @@ const LANG_FRENCH: u16 = 0x040C;
 /// tag (1 byte), length (1 byte, 4) and the control code (4 bytes, big
 /// endian). Entries of another length are skipped; a truncated list ends
 /// the search.
-pub fn find_feature(tlv: &[u8], feature: u8) -> Option<u32> {
+pub(super) fn find_feature(tlv: &[u8], feature: u8) -> Option<u32> {
     let mut rest = tlv;
     while let [tag, len, tail @ ..] = rest {
         let len = usize::from(*len);
@@ -47,7 +47,7 @@ pub fn find_feature(tlv: &[u8], feature: u8) -> Option<u32> {
 
 /// `PIN_VERIFY_STRUCTURE` (little-endian fields) followed by the APDU
 /// template `CLA INS P1 P2`; no PIN: the reader appends Lc and the digits.
-pub fn verify_structure(request: &PinpadVerify) -> Vec<u8> {
+pub(super) fn verify_structure(request: &PinpadVerify) -> Vec<u8> {
     let mut s = Vec::with_capacity(19 + request.header.len());
     s.push(request.timeout_secs); // bTimerOut
     s.push(request.timeout_secs); // bTimerOut2 (after the first key)

@@ -8,58 +8,58 @@ use zeroize::Zeroize;
 use super::frame::{HEADER_LEN, MAX_DATA_LEN};
 use crate::transport::PinpadVerify;
 
-pub const PC_TO_RDR_ICC_POWER_ON: u8 = 0x62;
-pub const PC_TO_RDR_ICC_POWER_OFF: u8 = 0x63;
-pub const PC_TO_RDR_GET_SLOT_STATUS: u8 = 0x65;
-pub const PC_TO_RDR_SECURE: u8 = 0x69;
-pub const PC_TO_RDR_ESCAPE: u8 = 0x6B;
-pub const PC_TO_RDR_XFR_BLOCK: u8 = 0x6F;
+pub(super) const PC_TO_RDR_ICC_POWER_ON: u8 = 0x62;
+pub(super) const PC_TO_RDR_ICC_POWER_OFF: u8 = 0x63;
+pub(super) const PC_TO_RDR_GET_SLOT_STATUS: u8 = 0x65;
+pub(super) const PC_TO_RDR_SECURE: u8 = 0x69;
+pub(super) const PC_TO_RDR_ESCAPE: u8 = 0x6B;
+pub(super) const PC_TO_RDR_XFR_BLOCK: u8 = 0x6F;
 
-pub const RDR_TO_PC_DATA_BLOCK: u8 = 0x80;
-pub const RDR_TO_PC_SLOT_STATUS: u8 = 0x81;
-pub const RDR_TO_PC_ESCAPE: u8 = 0x83;
+pub(super) const RDR_TO_PC_DATA_BLOCK: u8 = 0x80;
+pub(super) const RDR_TO_PC_SLOT_STATUS: u8 = 0x81;
+pub(super) const RDR_TO_PC_ESCAPE: u8 = 0x83;
 
 /// Largest command APDU of a short-APDU reader: 5 + 255 + 1.
-pub const MAX_APDU_LEN: usize = 261;
+pub(super) const MAX_APDU_LEN: usize = 261;
 /// Longest ATR allowed by ISO 7816-3.
-pub const MAX_ATR_LEN: usize = 33;
+pub(super) const MAX_ATR_LEN: usize = 33;
 
 /// Escape data asking for the firmware version.
-pub const ESCAPE_FIRMWARE: &[u8] = &[0x02];
+pub(super) const ESCAPE_FIRMWARE: &[u8] = &[0x02];
 /// Escape data switching card-movement notification on, asynchronous: the
 /// reader sends `50 xx` as soon as a card moves (`01 <on> <synchronous>`).
-pub const ESCAPE_CARD_MOVEMENT_ASYNC: &[u8] = &[0x01, 0x01, 0x00];
+pub(super) const ESCAPE_CARD_MOVEMENT_ASYNC: &[u8] = &[0x01, 0x01, 0x00];
 /// Escape data switching card-movement notification to synchronous mode.
-pub const ESCAPE_CARD_MOVEMENT_SYNC: &[u8] = &[0x01, 0x01, 0x01];
+pub(super) const ESCAPE_CARD_MOVEMENT_SYNC: &[u8] = &[0x01, 0x01, 0x01];
 
 /// `bPINOperation` of `PC_to_RDR_Secure`: PIN verification.
-pub const PIN_OPERATION_VERIFY: u8 = 0x00;
+pub(super) const PIN_OPERATION_VERIFY: u8 = 0x00;
 /// `bmFormatString`: system units are bytes (bit 7), the PIN starts at
 /// offset 0 of the command's data field (bits 6-3), left-justified (bit 2
 /// clear), ASCII digits (bits 1-0 = `10`).
-pub const PIN_FORMAT_ASCII: u8 = 0x82;
+pub(super) const PIN_FORMAT_ASCII: u8 = 0x82;
 /// `bmPINBlockString`: no PIN length field (bits 7-4), block size 0 (bits
 /// 3-0): the PIN block is the typed digits, and the reader sets Lc.
-pub const PIN_BLOCK_DIGITS: u8 = 0x00;
+pub(super) const PIN_BLOCK_DIGITS: u8 = 0x00;
 /// `bmPINLengthFormat`: no PIN length to insert.
-pub const PIN_LENGTH_NONE: u8 = 0x00;
+pub(super) const PIN_LENGTH_NONE: u8 = 0x00;
 /// `bEntryValidationCondition`: the holder presses the validation key (the
 /// only value the GemPC Pinpad firmware accepts, per libccid).
-pub const PIN_VALIDATION_KEY: u8 = 0x02;
+pub(super) const PIN_VALIDATION_KEY: u8 = 0x02;
 /// `bNumberMessage`: one message ("enter PIN"); the GemPC Pinpad firmware
 /// rejects 00 and FF (libccid corrects them to 01).
-pub const PIN_MESSAGES: u8 = 0x01;
+pub(super) const PIN_MESSAGES: u8 = 0x01;
 /// `wLangId`: French (0x040C).
-pub const PIN_LANG_FRENCH: u16 = 0x040C;
+pub(super) const PIN_LANG_FRENCH: u16 = 0x040C;
 /// Length of the PIN verification data structure before the APDU template,
 /// `bPINOperation` included.
-pub const PIN_VERIFY_FIELDS_LEN: usize = 15;
+pub(super) const PIN_VERIFY_FIELDS_LEN: usize = 15;
 
 /// The data of a `PC_to_RDR_Secure` PIN verification (CCID 1.1 §6.1.11):
 /// `bPINOperation`, the PIN verification data structure, then the APDU
 /// template `CLA INS P1 P2`. It holds no PIN: the reader appends Lc and the
 /// typed digits.
-pub fn pin_verify_data(request: &PinpadVerify) -> Vec<u8> {
+pub(super) fn pin_verify_data(request: &PinpadVerify) -> Vec<u8> {
     let mut d = Vec::with_capacity(PIN_VERIFY_FIELDS_LEN + request.header.len());
     d.push(PIN_OPERATION_VERIFY);
     d.push(request.timeout_secs); // bTimeOut (0: the reader's default)
@@ -79,7 +79,7 @@ pub fn pin_verify_data(request: &PinpadVerify) -> Vec<u8> {
 
 /// A host-to-reader message before it gets its sequence number.
 #[derive(Debug)]
-pub struct Command {
+pub(super) struct Command {
     pub message_type: u8,
     pub slot: u8,
     pub params: [u8; 3],
@@ -88,31 +88,31 @@ pub struct Command {
 
 impl Command {
     /// `PC_to_RDR_IccPowerOn` with automatic voltage selection.
-    pub fn power_on(slot: u8) -> Self {
+    pub(super) fn power_on(slot: u8) -> Self {
         Self::new(PC_TO_RDR_ICC_POWER_ON, slot, Vec::new())
     }
 
-    pub fn power_off(slot: u8) -> Self {
+    pub(super) fn power_off(slot: u8) -> Self {
         Self::new(PC_TO_RDR_ICC_POWER_OFF, slot, Vec::new())
     }
 
-    pub fn get_slot_status(slot: u8) -> Self {
+    pub(super) fn get_slot_status(slot: u8) -> Self {
         Self::new(PC_TO_RDR_GET_SLOT_STATUS, slot, Vec::new())
     }
 
     /// `PC_to_RDR_Escape` (reader-level, slot 0).
-    pub fn escape(data: &[u8]) -> Self {
+    pub(super) fn escape(data: &[u8]) -> Self {
         Self::new(PC_TO_RDR_ESCAPE, 0, data.to_vec())
     }
 
     /// `PC_to_RDR_Secure` verifying a PIN typed on the reader's keypad
     /// (bBWI 0, wLevelParameter 0).
-    pub fn secure_verify(slot: u8, request: &PinpadVerify) -> Self {
+    pub(super) fn secure_verify(slot: u8, request: &PinpadVerify) -> Self {
         Self::new(PC_TO_RDR_SECURE, slot, pin_verify_data(request))
     }
 
     /// `PC_to_RDR_XfrBlock` at TPDU level (bBWI 0, wLevelParameter 0).
-    pub fn xfr_block(slot: u8, apdu: &[u8]) -> Self {
+    pub(super) fn xfr_block(slot: u8, apdu: &[u8]) -> Self {
         Self::new(PC_TO_RDR_XFR_BLOCK, slot, apdu.to_vec())
     }
 
@@ -127,17 +127,17 @@ impl Command {
     }
 
     /// Short name for logs.
-    pub fn name(&self) -> &'static str {
+    pub(super) fn name(&self) -> &'static str {
         message_name(self.message_type)
     }
 
     /// True when the data may carry secrets (APDUs, PINs).
-    pub fn carries_apdu(&self) -> bool {
+    pub(super) fn carries_apdu(&self) -> bool {
         self.message_type == PC_TO_RDR_XFR_BLOCK
     }
 
     /// The answer type this command calls for.
-    pub fn answer_type(&self) -> u8 {
+    pub(super) fn answer_type(&self) -> u8 {
         match self.message_type {
             PC_TO_RDR_ICC_POWER_ON | PC_TO_RDR_XFR_BLOCK | PC_TO_RDR_SECURE => RDR_TO_PC_DATA_BLOCK,
             PC_TO_RDR_ESCAPE => RDR_TO_PC_ESCAPE,
@@ -146,7 +146,7 @@ impl Command {
     }
 
     /// Header + data with the given sequence number.
-    pub fn encode(&self, seq: u8) -> Vec<u8> {
+    pub(super) fn encode(&self, seq: u8) -> Vec<u8> {
         let mut m = Vec::with_capacity(HEADER_LEN + self.data.len());
         m.push(self.message_type);
         m.extend_from_slice(&(self.data.len() as u32).to_le_bytes());
@@ -167,7 +167,7 @@ impl Drop for Command {
 
 /// Card presence as reported in `bmICCStatus`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IccStatus {
+pub(super) enum IccStatus {
     /// Present and powered.
     Active,
     /// Present, not powered.
@@ -178,7 +178,7 @@ pub enum IccStatus {
 
 /// `bmCommandStatus`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CommandStatus {
+pub(super) enum CommandStatus {
     Processed,
     Failed,
     TimeExtension,
@@ -186,7 +186,7 @@ pub enum CommandStatus {
 
 /// A reader-to-host message whose header has been checked.
 #[derive(Debug)]
-pub struct Answer {
+pub(super) struct Answer {
     pub message_type: u8,
     pub slot: u8,
     pub seq: u8,
@@ -198,7 +198,7 @@ pub struct Answer {
 
 /// A reader message that is not a well-formed CCID answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MalformedAnswer(pub String);
+pub(super) struct MalformedAnswer(pub String);
 
 impl fmt::Display for MalformedAnswer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -208,7 +208,7 @@ impl fmt::Display for MalformedAnswer {
 
 impl Answer {
     /// Parses a message whose frame LRC already checked.
-    pub fn parse(message: &[u8]) -> Result<Self, MalformedAnswer> {
+    pub(super) fn parse(message: &[u8]) -> Result<Self, MalformedAnswer> {
         if message.len() < HEADER_LEN {
             return Err(MalformedAnswer(format!(
                 "message of {} bytes is shorter than a CCID header",
@@ -256,7 +256,7 @@ impl Answer {
 }
 
 /// Name of a CCID message type, for logs.
-pub fn message_name(message_type: u8) -> &'static str {
+pub(super) fn message_name(message_type: u8) -> &'static str {
     match message_type {
         PC_TO_RDR_ICC_POWER_ON => "IccPowerOn",
         PC_TO_RDR_ICC_POWER_OFF => "IccPowerOff",
@@ -273,14 +273,14 @@ pub fn message_name(message_type: u8) -> &'static str {
     }
 }
 
-pub const ICC_MUTE: u8 = 0xFE;
-pub const PIN_TIMEOUT: u8 = 0xF0;
-pub const PIN_CANCELLED: u8 = 0xEF;
-pub const CMD_SLOT_BUSY: u8 = 0xE0;
-pub const CMD_NOT_SUPPORTED: u8 = 0x00;
+pub(super) const ICC_MUTE: u8 = 0xFE;
+pub(super) const PIN_TIMEOUT: u8 = 0xF0;
+pub(super) const PIN_CANCELLED: u8 = 0xEF;
+pub(super) const CMD_SLOT_BUSY: u8 = 0xE0;
+pub(super) const CMD_NOT_SUPPORTED: u8 = 0x00;
 
 /// Human name of a `bError` value of a failed command.
-pub fn error_name(code: u8) -> String {
+pub(super) fn error_name(code: u8) -> String {
     let name = match code {
         ICC_MUTE => "ICC_MUTE",
         0xFD => "XFR_PARITY_ERROR",

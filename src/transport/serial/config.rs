@@ -55,6 +55,7 @@ pub struct SerialConfig {
     /// `max(pinpad_min_wait, bTimeOut + pinpad_grace)` (libccid's rule: at
     /// least 90 s, and 10 s beyond the holder's time).
     pub pinpad_min_wait: Duration,
+    /// Added to the holder's time (`bTimeOut`) in that budget.
     pub pinpad_grace: Duration,
 }
 

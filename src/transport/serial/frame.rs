@@ -15,30 +15,30 @@
 
 use std::fmt;
 
-pub const SYNC: u8 = 0x03;
-pub const CTRL_ACK: u8 = 0x06;
-pub const CTRL_NAK: u8 = 0x15;
+pub(super) const SYNC: u8 = 0x03;
+pub(super) const CTRL_ACK: u8 = 0x06;
+pub(super) const CTRL_NAK: u8 = 0x15;
 /// The NAK frame, sent by either side to ask for the last frame again.
-pub const NAK_FRAME: [u8; 3] = [SYNC, CTRL_NAK, SYNC ^ CTRL_NAK];
+pub(super) const NAK_FRAME: [u8; 3] = [SYNC, CTRL_NAK, SYNC ^ CTRL_NAK];
 /// `RDR_to_PC_NotifySlotChange`, sent unframed on the serial line.
-pub const NOTIFY_SLOT_CHANGE: u8 = 0x50;
+pub(super) const NOTIFY_SLOT_CHANGE: u8 = 0x50;
 /// Size of a CCID message header.
-pub const HEADER_LEN: usize = 10;
+pub(super) const HEADER_LEN: usize = 10;
 /// Largest CCID message accepted on the line: 271 bytes (short APDUs, the
 /// reference driver's buffer) plus a small margin.
-pub const MAX_MESSAGE_LEN: usize = 271 + 16;
+pub(super) const MAX_MESSAGE_LEN: usize = 271 + 16;
 /// Largest `dwLength` accepted.
-pub const MAX_DATA_LEN: usize = MAX_MESSAGE_LEN - HEADER_LEN;
+pub(super) const MAX_DATA_LEN: usize = MAX_MESSAGE_LEN - HEADER_LEN;
 /// SYNC + CTRL + LRC around a message.
 const FRAME_OVERHEAD: usize = 3;
 
 /// XOR of all bytes.
-pub fn lrc(bytes: &[u8]) -> u8 {
+pub(super) fn lrc(bytes: &[u8]) -> u8 {
     bytes.iter().fold(0, |acc, b| acc ^ b)
 }
 
 /// Frames one CCID message (header + data) for the line.
-pub fn encode(message: &[u8]) -> Vec<u8> {
+pub(super) fn encode(message: &[u8]) -> Vec<u8> {
     let mut frame = Vec::with_capacity(message.len() + FRAME_OVERHEAD);
     frame.push(SYNC);
     frame.push(CTRL_ACK);
@@ -49,7 +49,7 @@ pub fn encode(message: &[u8]) -> Vec<u8> {
 
 /// What the decoder found on the line.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Item {
+pub(super) enum Item {
     /// A complete CCID message (header + data) whose LRC checked.
     Message(Vec<u8>),
     /// The peer asks for its last frame again.
@@ -64,7 +64,7 @@ pub enum Item {
 
 /// Why a frame was rejected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Corruption {
+pub(super) enum Corruption {
     /// The LRC did not check.
     BadLrc,
     /// SYNC followed by something else than ACK or NAK.
@@ -98,28 +98,28 @@ impl fmt::Display for Corruption {
 
 /// Incremental, bounded decoder of the reader's byte stream.
 #[derive(Debug, Default)]
-pub struct Decoder {
+pub(super) struct Decoder {
     buf: Vec<u8>,
     skipped: usize,
 }
 
 impl Decoder {
-    pub fn new() -> Self {
+    pub(super) fn new() -> Self {
         Self::default()
     }
 
     /// Appends bytes read from the line.
-    pub fn push(&mut self, bytes: &[u8]) {
+    pub(super) fn push(&mut self, bytes: &[u8]) {
         self.buf.extend_from_slice(bytes);
     }
 
     /// True when bytes of an incomplete item are waiting for more.
-    pub fn has_partial(&self) -> bool {
+    pub(super) fn has_partial(&self) -> bool {
         !self.buf.is_empty()
     }
 
     /// Drops everything buffered (after draining the line).
-    pub fn clear(&mut self) {
+    pub(super) fn clear(&mut self) {
         self.skipped += self.buf.len();
         self.consume(self.buf.len());
     }
@@ -135,7 +135,7 @@ impl Decoder {
     }
 
     /// Gives up on an incomplete item because the line went quiet.
-    pub fn truncate(&mut self) -> Option<Item> {
+    pub(super) fn truncate(&mut self) -> Option<Item> {
         if self.buf.is_empty() {
             return None;
         }
@@ -144,12 +144,12 @@ impl Decoder {
     }
 
     /// Number of bytes skipped as garbage since the last call.
-    pub fn take_skipped(&mut self) -> usize {
+    pub(super) fn take_skipped(&mut self) -> usize {
         std::mem::take(&mut self.skipped)
     }
 
     /// Next complete item, or `None` if more bytes are needed.
-    pub fn next_item(&mut self) -> Option<Item> {
+    pub(super) fn next_item(&mut self) -> Option<Item> {
         // Skip bytes that cannot start anything (resynchronisation).
         let start = self
             .buf

@@ -15,7 +15,7 @@ use super::port::Port;
 
 /// Why an exchange failed at the link level.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LinkError {
+pub(super) enum LinkError {
     /// The device vanished or failed (EOF, EIO, ENXIO, ...).
     Gone(String),
     /// No (complete) answer in time, or the time-extension ceiling was hit.
@@ -47,14 +47,14 @@ const NOISY_HOLD: Duration = Duration::from_secs(10);
 /// How long one command may take: the wait for each item of the answer, the
 /// hard ceiling on the whole exchange, and the time extensions accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Budget {
+pub(super) struct Budget {
     pub timeout: Duration,
     pub ceiling: Duration,
     pub max_extensions: u32,
 }
 
 /// The serial link: the port, the stream decoder and the sequence counter.
-pub struct Link<P: Port> {
+pub(super) struct Link<P: Port> {
     port: P,
     decoder: Decoder,
     echo: bool,
@@ -75,7 +75,7 @@ impl<P: Port> Link<P> {
     /// A link to a reader that echoes (`Some(true)`) or not, or whose model
     /// is not known yet (`None`: start-up asks its firmware, then
     /// [`Link::set_echo`]).
-    pub fn new(port: P, echo: Option<bool>, cfg: SerialConfig) -> Self {
+    pub(super) fn new(port: P, echo: Option<bool>, cfg: SerialConfig) -> Self {
         Self {
             port,
             decoder: Decoder::new(),
@@ -93,7 +93,7 @@ impl<P: Port> Link<P> {
     }
 
     /// The reader's profile is known: it echoes or not.
-    pub fn set_echo(&mut self, echo: bool) {
+    pub(super) fn set_echo(&mut self, echo: bool) {
         self.echo = echo;
         self.echo_known = true;
     }
@@ -113,23 +113,23 @@ impl<P: Port> Link<P> {
     /// when the reader's retransmission of it (asked with a NAK, which
     /// does not run the command again) is identical: two copies corrupted
     /// the same way are far less likely than the miss itself.
-    pub fn confirming(&self) -> bool {
+    pub(super) fn confirming(&self) -> bool {
         self.noisy_until.is_some_and(|t| Instant::now() < t)
     }
 
     /// The tty's descriptor, for the idle wait.
-    pub fn input_fd(&self) -> Option<std::os::fd::RawFd> {
+    pub(super) fn input_fd(&self) -> Option<std::os::fd::RawFd> {
         self.port.input_fd()
     }
 
     /// Card-movement notifications seen since the last call, oldest first.
-    pub fn take_movements(&mut self) -> Vec<u8> {
+    pub(super) fn take_movements(&mut self) -> Vec<u8> {
         std::mem::take(&mut self.movements)
     }
 
     /// Reads whatever the reader sent unsolicited (card movements, late
     /// answers to timed-out commands) without waiting.
-    pub fn poll_unsolicited(&mut self) -> Result<(), LinkError> {
+    pub(super) fn poll_unsolicited(&mut self) -> Result<(), LinkError> {
         let mut buf = [0u8; 256];
         for _ in 0..16 {
             match self.port.read_some(&mut buf, Duration::ZERO) {
@@ -176,7 +176,7 @@ impl<P: Port> Link<P> {
     /// Sends `cmd` and returns its answer. With `watch_movement`, a card
     /// movement notified for the command's slot fails the exchange with
     /// [`LinkError::CardMoved`].
-    pub fn transact(
+    pub(super) fn transact(
         &mut self,
         cmd: &Command,
         timeout: Duration,
@@ -192,7 +192,7 @@ impl<P: Port> Link<P> {
 
     /// [`Self::transact`] with an explicit budget (PIN entry on the keypad
     /// has its own, far longer than an APDU's).
-    pub fn transact_within(
+    pub(super) fn transact_within(
         &mut self,
         cmd: &Command,
         budget: Budget,
@@ -614,12 +614,12 @@ fn is_answer_to(message: &[u8], cmd: &Command, seq: u8) -> bool {
 
 /// True when `bmSlotICCState` flags a change for `slot` (bit 1 of its pair).
 /// Slots beyond the byte (5-slot readers) are left to polling.
-pub fn slot_changed(state: u8, slot: u8) -> bool {
+pub(super) fn slot_changed(state: u8, slot: u8) -> bool {
     slot < 4 && (state >> (2 * slot)) & 0b10 != 0
 }
 
 /// Card presence for `slot` in `bmSlotICCState` (bit 0 of its pair).
-pub fn slot_present(state: u8, slot: u8) -> Option<bool> {
+pub(super) fn slot_present(state: u8, slot: u8) -> Option<bool> {
     (slot < 4).then(|| (state >> (2 * slot)) & 0b01 != 0)
 }
 

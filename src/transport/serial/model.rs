@@ -23,28 +23,28 @@ pub struct SerialModel {
     pub pinpad: bool,
 }
 
-pub const GEMPC_TWIN: SerialModel = SerialModel {
+pub(super) const GEMPC_TWIN: SerialModel = SerialModel {
     key: "GemPCTwin",
     display: "GemPC Twin",
     slots: 1,
     echo: true,
     pinpad: false,
 };
-pub const GEMCORE_SIM_PRO: SerialModel = SerialModel {
+pub(super) const GEMCORE_SIM_PRO: SerialModel = SerialModel {
     key: "GemCoreSIMPro",
     display: "GemCore SIM Pro",
     slots: 2,
     echo: false,
     pinpad: false,
 };
-pub const GEMCORE_POS_PRO: SerialModel = SerialModel {
+pub(super) const GEMCORE_POS_PRO: SerialModel = SerialModel {
     key: "GemCorePOSPro",
     display: "GemCore POS Pro",
     slots: 5,
     echo: false,
     pinpad: false,
 };
-pub const GEMPC_PINPAD: SerialModel = SerialModel {
+pub(super) const GEMPC_PINPAD: SerialModel = SerialModel {
     key: "GemPCPinPad",
     display: "GemPC PinPad",
     slots: 1,
@@ -52,9 +52,11 @@ pub const GEMPC_PINPAD: SerialModel = SerialModel {
     pinpad: true,
 };
 
+/// Every known model.
 pub const MODELS: [SerialModel; 4] = [GEMPC_TWIN, GEMCORE_SIM_PRO, GEMCORE_POS_PRO, GEMPC_PINPAD];
 
 impl SerialModel {
+    /// The model whose `key` is `name`, compared case-insensitively.
     pub fn by_name(name: &str) -> Option<SerialModel> {
         MODELS.iter().copied().find(|p| p.key.eq_ignore_ascii_case(name))
     }
@@ -86,7 +88,7 @@ impl SerialModel {
 
 /// How a serial reader's model was chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ModelChoice {
+pub(super) enum ModelChoice {
     /// Given as `PATH:PROFILE`: it wins over the firmware.
     Configured,
     /// Named by the reader's firmware-version string.
@@ -96,7 +98,7 @@ pub enum ModelChoice {
 }
 
 impl ModelChoice {
-    pub fn as_str(self) -> &'static str {
+    pub(super) fn as_str(self) -> &'static str {
         match self {
             ModelChoice::Configured => "configured",
             ModelChoice::Firmware => "firmware",
@@ -108,7 +110,7 @@ impl ModelChoice {
 /// The model for a reader whose firmware answered `firmware`: the
 /// configured one if any, else the one the firmware names, else the
 /// default, with a warning where the two disagree or the firmware is unknown.
-pub fn choose(configured: Option<SerialModel>, firmware: &str) -> (SerialModel, ModelChoice) {
+pub(super) fn choose(configured: Option<SerialModel>, firmware: &str) -> (SerialModel, ModelChoice) {
     let named = SerialModel::by_firmware(firmware);
     match (configured, named) {
         (Some(c), named) => {
@@ -137,14 +139,14 @@ pub fn choose(configured: Option<SerialModel>, firmware: &str) -> (SerialModel, 
 }
 
 /// What a reader that names no known model is taken for.
-pub const DEFAULT: SerialModel = GEMPC_TWIN;
+pub(super) const DEFAULT: SerialModel = GEMPC_TWIN;
 
 /// Splits `PATH[:PROFILE]`; no PROFILE is `None` (the firmware will tell).
 /// Device paths may themselves contain colons
 /// (`/dev/serial/by-path/pci-0000:00:14.0-usb-0:1:1.0-port0`), so only a last
 /// component made of letters is taken as a model name, and it must be a
 /// known one.
-pub fn parse_spec(spec: &str) -> Result<(String, Option<SerialModel>), TransportError> {
+pub(super) fn parse_spec(spec: &str) -> Result<(String, Option<SerialModel>), TransportError> {
     let spec = spec.trim();
     let (path, model) = match spec.rsplit_once(':') {
         Some((path, name)) if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphabetic()) => {

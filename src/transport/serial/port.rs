@@ -7,7 +7,7 @@ use std::time::Duration;
 use serialport::{ClearBuffer, DataBits, FlowControl, Parity, SerialPort, StopBits, TTYPort};
 
 /// Byte I/O the link needs; implemented by the tty (and by test doubles).
-pub trait Port: Send {
+pub(super) trait Port: Send {
     /// Writes the whole buffer.
     fn write_all_bytes(&mut self, bytes: &[u8]) -> io::Result<()>;
     /// Reads what is available, waiting at most `timeout`. `Ok(None)` is a
@@ -21,7 +21,7 @@ pub trait Port: Send {
 }
 
 /// Opens the device raw at `baud` 8N2, no flow control, RTS low, flushed.
-pub fn open_tty(path: &str, baud: u32) -> Result<TTYPort, serialport::Error> {
+pub(super) fn open_tty(path: &str, baud: u32) -> Result<TTYPort, serialport::Error> {
     let mut port = serialport::new(path, baud)
         .data_bits(DataBits::Eight)
         .parity(Parity::None)

@@ -24,7 +24,7 @@ const CEILING: Duration = Duration::from_secs(10);
 
 /// Line time of one poll of every slot: command, answer, and the echo of
 /// the command on an echoing reader.
-pub fn round_wire_time(slots: u8, echo: bool, baud: u32) -> Duration {
+pub(super) fn round_wire_time(slots: u8, echo: bool, baud: u32) -> Duration {
     let frames = if echo { 3 } else { 2 };
     let bits = u64::from(slots) * frames * STATUS_FRAME_BYTES * BITS_PER_BYTE;
     Duration::from_micros(bits * 1_000_000 / u64::from(baud.max(1)))
@@ -39,7 +39,7 @@ pub fn round_wire_time(slots: u8, echo: bool, baud: u32) -> Duration {
 ///   and 20 ms for two (a round costs 2.5 ms per slot); at 9 600 baud a
 ///   single slot's poll alone takes 30 ms of line, so a 20 ms insertion
 ///   latency cannot be had by polling: 119 ms for one slot, 238 for two.
-pub fn poll_period(cfg: &SerialConfig, slots: u8, echo: bool, notification: Notification) -> Duration {
+pub(super) fn poll_period(cfg: &SerialConfig, slots: u8, echo: bool, notification: Notification) -> Duration {
     let round = round_wire_time(slots, echo, cfg.baud_rate);
     let period = match notification {
         Notification::Async => cfg.poll_interval.max(round * SAFETY_NET_SHARE),

@@ -10,7 +10,7 @@ use super::wake::Waker;
 use crate::transport::{PinpadVerify, SlotLink, TransportError};
 
 /// What a slot asks the link thread to do.
-pub enum Op {
+pub(super) enum Op {
     /// Power the card if needed and return its ATR.
     Connect,
     /// XfrBlock on the card that was current at `generation`.
@@ -23,20 +23,20 @@ pub enum Op {
 }
 
 /// The link thread's answer to a connect or reset.
-pub struct Connected {
+pub(super) struct Connected {
     pub atr: Vec<u8>,
     /// Changes whenever the slot's card is removed, swapped or reset behind
     /// the slot's back.
     pub generation: u64,
 }
 
-pub enum Reply {
+pub(super) enum Reply {
     Connected(Connected),
     Response(Vec<u8>),
 }
 
 /// One request to the link thread, with where to send the reply.
-pub struct Request {
+pub(super) struct Request {
     pub slot: u8,
     /// The link session the slot belongs to; a slot of a previous
     /// session (before the reader vanished) gets `ReaderGone`.
@@ -56,13 +56,13 @@ impl Drop for Request {
 /// Where slots send their requests: the link thread's queue, and a
 /// nudge that ends its wait on the line.
 #[derive(Clone)]
-pub struct RequestTx {
+pub(super) struct RequestTx {
     queue: mpsc::Sender<Request>,
     waker: Waker,
 }
 
 impl RequestTx {
-    pub fn new(queue: mpsc::Sender<Request>, waker: Waker) -> Self {
+    pub(super) fn new(queue: mpsc::Sender<Request>, waker: Waker) -> Self {
         Self { queue, waker }
     }
 
@@ -75,7 +75,7 @@ impl RequestTx {
 }
 
 /// A slot of a serial reader.
-pub struct SerialSlot {
+pub(super) struct SerialSlot {
     slot: u8,
     session: u64,
     requests: RequestTx,
@@ -86,7 +86,7 @@ pub struct SerialSlot {
 }
 
 impl SerialSlot {
-    pub fn new(slot: u8, session: u64, requests: RequestTx, pinpad: bool) -> Self {
+    pub(super) fn new(slot: u8, session: u64, requests: RequestTx, pinpad: bool) -> Self {
         Self {
             slot,
             session,

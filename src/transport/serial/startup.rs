@@ -14,7 +14,7 @@ use super::port::Port;
 
 /// How the reader reports card movements, as agreed at start-up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Notification {
+pub(super) enum Notification {
     /// `50 <bmSlotICCState>` as soon as a card moves, also between commands:
     /// the idle link reads it at once, polling is only a safety net.
     Async,
@@ -25,7 +25,7 @@ pub enum Notification {
 
 /// What start-up learnt of the reader.
 #[derive(Debug, Clone)]
-pub struct Started {
+pub(super) struct Started {
     pub notification: Notification,
     pub firmware: String,
     pub model: SerialModel,
@@ -34,7 +34,7 @@ pub struct Started {
 
 /// Why a reader did not start: the reason shown while it is unavailable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum StartupError {
+pub(super) enum StartupError {
     #[error("reader not connected ({0})")]
     NotConnected(LinkError),
     #[error("reader not connected (firmware escape failed: {0})")]
@@ -48,7 +48,7 @@ pub enum StartupError {
 /// Runs the start-up escapes with the `configured` model, or the one the
 /// firmware names (the link's echo is taken either way until then); says
 /// what was learnt.
-pub fn startup<P: Port>(
+pub(super) fn startup<P: Port>(
     link: &mut Link<P>,
     cfg: &SerialConfig,
     configured: Option<SerialModel>,

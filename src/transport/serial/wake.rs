@@ -13,13 +13,13 @@ use std::time::Duration;
 
 /// The sending side, cloned into every slot channel.
 #[derive(Clone)]
-pub struct Waker(Arc<UnixStream>);
+pub(super) struct Waker(Arc<UnixStream>);
 
 /// The receiving side, owned by the link thread.
-pub struct WakeRx(UnixStream);
+pub(super) struct WakeRx(UnixStream);
 
 /// A connected waker and its receiver.
-pub fn pair() -> io::Result<(Waker, WakeRx)> {
+pub(super) fn pair() -> io::Result<(Waker, WakeRx)> {
     let (tx, rx) = UnixStream::pair()?;
     tx.set_nonblocking(true)?;
     rx.set_nonblocking(true)?;
@@ -29,20 +29,20 @@ pub fn pair() -> io::Result<(Waker, WakeRx)> {
 impl Waker {
     /// Makes the receiver readable. A full buffer already means "awake";
     /// a gone receiver means no one is left to wake: both are fine.
-    pub fn wake(&self) {
+    pub(super) fn wake(&self) {
         // MSG_NOSIGNAL: a closed peer must not raise SIGPIPE.
         let _ = rustix::net::send(&*self.0, &[1], SendFlags::NOSIGNAL | SendFlags::DONTWAIT);
     }
 }
 
 impl WakeRx {
-    pub fn fd(&self) -> RawFd {
+    pub(super) fn fd(&self) -> RawFd {
         self.0.as_raw_fd()
     }
 
     /// Empties the socket (bounded: its buffer is finite, and each turn
     /// reads or stops).
-    pub fn drain(&mut self) {
+    pub(super) fn drain(&mut self) {
         let mut buf = [0u8; 256];
         for _ in 0..64 {
             match (&self.0).read(&mut buf) {
@@ -55,7 +55,7 @@ impl WakeRx {
 
 /// What ended a [`wait`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Ready {
+pub(super) struct Ready {
     /// The tty has bytes (or hung up: the next read says which).
     pub input: bool,
     /// The tty reported an error or a hang-up.
@@ -67,7 +67,7 @@ pub struct Ready {
 /// Waits until `tty` (if any) is readable, `wake` is woken, or `timeout`.
 /// The tty is a raw descriptor (serialport's `TTYPort` has no `AsFd`), so
 /// this is serialport's own nix, whose `PollFd` takes one.
-pub fn wait(tty: Option<RawFd>, wake: &WakeRx, timeout: Duration) -> io::Result<Ready> {
+pub(super) fn wait(tty: Option<RawFd>, wake: &WakeRx, timeout: Duration) -> io::Result<Ready> {
     let mut fds = [
         PollFd::new(wake.fd(), PollFlags::POLLIN),
         // A negative descriptor is ignored by poll(2).

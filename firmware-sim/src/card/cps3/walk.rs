@@ -6,13 +6,13 @@ use crate::card::SimCard;
 
 /// One DER object: tag and value.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Der<'a> {
+pub(crate) struct Der<'a> {
     pub tag: u8,
     pub value: &'a [u8],
 }
 
 /// All the objects of `data`, in order. Panics on anything that is not DER.
-pub fn der_items(mut data: &[u8]) -> Vec<Der<'_>> {
+pub(crate) fn der_items(mut data: &[u8]) -> Vec<Der<'_>> {
     let mut out = Vec::new();
     while !data.is_empty() {
         let tag = data[0];
@@ -41,7 +41,7 @@ pub fn der_items(mut data: &[u8]) -> Vec<Der<'_>> {
 }
 
 /// The only object of `data`, with the expected tag.
-pub fn one(data: &[u8], tag: u8) -> &[u8] {
+pub(crate) fn one(data: &[u8], tag: u8) -> &[u8] {
     let items = der_items(data);
     assert_eq!(items.len(), 1, "{data:02X?}");
     assert_eq!(items[0].tag, tag, "{data:02X?}");
@@ -49,7 +49,7 @@ pub fn one(data: &[u8], tag: u8) -> &[u8] {
 }
 
 /// The children of a constructed value, checked against the expected tags.
-pub fn fields<'a>(value: &'a [u8], tags: &[u8]) -> Vec<&'a [u8]> {
+pub(crate) fn fields<'a>(value: &'a [u8], tags: &[u8]) -> Vec<&'a [u8]> {
     let items = der_items(value);
     let got: Vec<u8> = items.iter().map(|d| d.tag).collect();
     assert_eq!(got, tags, "{value:02X?}");
@@ -57,7 +57,7 @@ pub fn fields<'a>(value: &'a [u8], tags: &[u8]) -> Vec<&'a [u8]> {
 }
 
 /// `30 { 04 path }` → the path bytes.
-pub fn path_of(value: &[u8]) -> Vec<u8> {
+pub(crate) fn path_of(value: &[u8]) -> Vec<u8> {
     fields(value, &[0x04])[0].to_vec()
 }
 
@@ -67,7 +67,7 @@ fn text(v: &[u8]) -> String {
 
 /// A private key found in the PrKDF.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Key {
+pub(crate) struct Key {
     pub label: String,
     pub auth_id: Vec<u8>,
     pub id: Vec<u8>,
@@ -78,7 +78,7 @@ pub struct Key {
 
 /// A certificate found in the CDF, with its content read from the card.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Cert {
+pub(crate) struct Cert {
     pub label: String,
     pub id: Vec<u8>,
     pub path: Vec<u8>,
@@ -88,7 +88,7 @@ pub struct Cert {
 /// A data object of the DODF; `content` is `None` when READ BINARY answered
 /// `69 82` (the PIN was not verified).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DataObject {
+pub(crate) struct DataObject {
     pub label: String,
     pub private: bool,
     pub auth_id: Option<Vec<u8>>,
@@ -99,7 +99,7 @@ pub struct DataObject {
 
 /// The PIN of the AODF.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Pin {
+pub(crate) struct Pin {
     pub label: String,
     pub auth_id: Vec<u8>,
     pub pin_type: u8,
@@ -111,7 +111,7 @@ pub struct Pin {
 }
 
 #[derive(Debug, Default)]
-pub struct Found {
+pub(crate) struct Found {
     pub app_path: Vec<u8>,
     pub odf_tags: Vec<u8>,
     pub keys: Vec<Key>,
@@ -132,7 +132,7 @@ fn integer(v: &[u8]) -> u32 {
 /// Selects `path` (from the MF, `3F00` first) with `cla`, reads it whole;
 /// `None` on `69 82`. On channel 1 (a CPS4, which takes no `3F00` path under
 /// P1 09) the path goes without `3F00` under P1 08.
-pub fn read_path(card: &mut dyn SimCard, cla: u8, path: &[u8]) -> Option<Vec<u8>> {
+pub(crate) fn read_path(card: &mut dyn SimCard, cla: u8, path: &[u8]) -> Option<Vec<u8>> {
     let (p1, path) = match (cla, path) {
         (0x01, [0x3F, 0x00, rest @ ..]) => (0x08, rest),
         _ => (0x09, path),
@@ -180,7 +180,7 @@ fn common(value: &[u8]) -> (String, bool, Option<Vec<u8>>) {
 }
 
 /// Walks everything; data objects are read too.
-pub fn walk(card: &mut dyn SimCard, cla: u8) -> Found {
+pub(crate) fn walk(card: &mut dyn SimCard, cla: u8) -> Found {
     let mut found = Found::default();
     let dir = read_path(card, cla, &[0x3F, 0x00, 0x2F, 0x00]).unwrap();
     let app = fields(one(&dir, 0x61), &[0x4F, 0x50, 0x51]);

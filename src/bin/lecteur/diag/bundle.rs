@@ -12,7 +12,7 @@ use std::time::Duration;
 
 /// Why the bundle was not written.
 #[derive(Debug, thiserror::Error)]
-pub enum BundleError {
+pub(crate) enum BundleError {
     #[error("{}: {source}", path.display())]
     File { path: PathBuf, source: std::io::Error },
     #[error("cannot run tar: {0}")]
@@ -28,7 +28,13 @@ fn file_error(path: &Path) -> impl FnOnce(std::io::Error) -> BundleError + '_ {
     }
 }
 
-pub fn write(file: &Path, text: &str, json: &str, trace: &str, names: &[String]) -> Result<(), BundleError> {
+pub(crate) fn write(
+    file: &Path,
+    text: &str,
+    json: &str,
+    trace: &str,
+    names: &[String],
+) -> Result<(), BundleError> {
     let redactor = Redactor::new(names);
     let mut rnd = [0u8; 8];
     let _ = getrandom::getrandom(&mut rnd);

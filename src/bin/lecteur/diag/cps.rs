@@ -15,7 +15,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 const EXPIRY_WARNING_DAYS: i64 = 30;
 
 /// Checks every slot holding a CPS; returns the holder names met.
-pub fn check(client: &mut Client, report: &mut Report) -> Vec<String> {
+pub(super) fn check(client: &mut Client, report: &mut Report) -> Vec<String> {
     let mut names = Vec::new();
     let slots: Vec<String> = report
         .readers
@@ -118,7 +118,7 @@ fn certificate(id: &str, c: &Certificate, now: i64, report: &mut Report) -> Valu
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ` to seconds since the epoch.
-pub fn parse_utc(s: &str) -> Option<i64> {
+pub(super) fn parse_utc(s: &str) -> Option<i64> {
     let b = s.as_bytes();
     if b.len() != 20
         || b[4] != b'-'

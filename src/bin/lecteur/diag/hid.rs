@@ -28,7 +28,7 @@ struct HidInterface {
     product: Option<String>,
 }
 
-pub fn check(report: &mut Report) {
+pub(super) fn check(report: &mut Report) {
     let (source, found) = if std::env::var_os("LECTEUR_SYSFS").is_some() {
         ("sysfs", from_sysfs())
     } else {

@@ -13,7 +13,7 @@ use std::time::Instant;
 
 const RUNS: usize = 3;
 
-pub fn check(client: &mut Client, report: &mut Report) {
+pub(super) fn check(client: &mut Client, report: &mut Report) {
     // Answers dropped unread, as JSON (nothing to type).
     let base = time(RUNS, || client.call_json(ReadersList::NAME, json!({})).map(drop));
     if let Some(ms) = &base {

@@ -12,12 +12,12 @@ use std::path::Path;
 use std::time::Duration;
 
 /// Every answer is awaited at most this long: lecteurd may be wedged.
-pub const CALL_TIMEOUT: Duration = Duration::from_secs(10);
+pub(super) const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 
 const START: &str = "start it: sudo systemctl start lecteurd.socket (or run lecteurd)";
 
 /// Connects to lecteurd at `path`; the findings say why not.
-pub fn check(path: &Path, report: &mut Report) -> Option<Client> {
+pub(super) fn check(path: &Path, report: &mut Report) -> Option<Client> {
     let shown = path.display().to_string();
     report.lecteurd = json!({ "socket": shown, "running": false });
     let meta = match std::fs::symlink_metadata(path) {
@@ -107,7 +107,7 @@ pub fn check(path: &Path, report: &mut Report) -> Option<Client> {
 }
 
 /// `readers.list` through lecteurd, or `None` (with a finding) when it fails.
-pub fn readers(client: &mut Client, report: &mut Report) -> Option<Vec<Value>> {
+pub(super) fn readers(client: &mut Client, report: &mut Report) -> Option<Vec<Value>> {
     // As JSON: the report takes lecteurd's list and pcscd's alike, and a
     // daemon answering something else is itself a finding.
     match client.call_json(ReadersList::NAME, json!({})) {

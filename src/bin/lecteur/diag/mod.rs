@@ -2,7 +2,7 @@
 //! work" in one command, with or without a running lecteurd. Each topic has
 //! its file; each adds findings (severity, message, remedy) to one report.
 
-pub mod bundle;
+pub(crate) mod bundle;
 mod cps;
 mod hid;
 mod latency;
@@ -22,7 +22,7 @@ use report::{Report, Severity};
 use std::path::Path;
 
 #[derive(Args)]
-pub struct DiagArgs {
+pub(crate) struct DiagArgs {
     /// Write a redacted archive (.tar.gz) for a support ticket.
     #[arg(long, value_name = "FILE")]
     pub bundle: Option<std::path::PathBuf>,
@@ -32,7 +32,7 @@ pub struct DiagArgs {
 }
 
 /// Runs every check; the exit status is 1 when a finding is an error.
-pub fn run(socket: &Path, json: bool, args: DiagArgs) -> Result<bool, bundle::BundleError> {
+pub(crate) fn run(socket: &Path, json: bool, args: DiagArgs) -> Result<bool, bundle::BundleError> {
     let mut report = Report::new();
     let client = lecteurd::check(socket, &mut report);
     let transports: Option<Vec<String>> = client.as_ref().map(|_| {

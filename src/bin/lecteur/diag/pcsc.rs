@@ -11,7 +11,7 @@ use std::time::Duration;
 const PCSCD: &str = "/usr/sbin/pcscd";
 const PCSCD_SOCKET: &str = "/run/pcscd/pcscd.comm";
 
-pub fn check(report: &mut Report, lecteurd_uses_pcsc: Option<bool>) {
+pub(super) fn check(report: &mut Report, lecteurd_uses_pcsc: Option<bool>) {
     let installed = Path::new(PCSCD).exists();
     let socket = Path::new(PCSCD_SOCKET).exists();
     let process = super::probe::process_running("pcscd");
@@ -58,7 +58,7 @@ pub fn check(report: &mut Report, lecteurd_uses_pcsc: Option<bool>) {
 
 /// Readers and ATRs as pcscd reports them; `None` when PC/SC cannot be asked
 /// (no pcscd), within a bound (a wedged pcscd must not hang the diagnosis).
-pub fn readers(report: &mut Report) -> Option<Vec<Value>> {
+pub(super) fn readers(report: &mut Report) -> Option<Vec<Value>> {
     match within(Duration::from_secs(5), list_direct) {
         Some(Ok(list)) => Some(list),
         Some(Err(e)) => {

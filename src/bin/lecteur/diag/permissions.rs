@@ -15,7 +15,7 @@ const RULES: &[&str] = &[
 ];
 const JOIN: &str = "sudo usermod -aG lecteur $USER, then log out and in again";
 
-pub fn check(socket: &Path, report: &mut Report) {
+pub(super) fn check(socket: &Path, report: &mut Report) {
     let sock = node::describe(socket);
     if let Some(s) = &sock {
         let field = |k: &str| s[k].as_str().unwrap_or("?").to_string();

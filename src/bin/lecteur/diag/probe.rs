@@ -8,7 +8,10 @@ use std::time::{Duration, Instant};
 
 /// Runs `f` on its own thread; `None` when it takes longer than `limit` (the
 /// thread is left behind: the diagnosis exits soon anyway).
-pub fn within<T: Send + 'static>(limit: Duration, f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+pub(super) fn within<T: Send + 'static>(
+    limit: Duration,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Option<T> {
     let (tx, rx) = mpsc::channel();
     std::thread::Builder::new()
         .name("diag-probe".into())
@@ -20,7 +23,7 @@ pub fn within<T: Send + 'static>(limit: Duration, f: impl FnOnce() -> T + Send +
 }
 
 /// stdout (and stderr) of a command, killed after `limit`; at most 1 MiB.
-pub fn command_output(program: &str, args: &[&str], limit: Duration) -> Option<String> {
+pub(super) fn command_output(program: &str, args: &[&str], limit: Duration) -> Option<String> {
     let mut child = Command::new(program)
         .args(args)
         .stdin(Stdio::null())
@@ -58,7 +61,7 @@ pub fn command_output(program: &str, args: &[&str], limit: Duration) -> Option<S
 }
 
 /// Whether a process whose name (`/proc/PID/comm`) is `name` runs.
-pub fn process_running(name: &str) -> bool {
+pub(super) fn process_running(name: &str) -> bool {
     let Ok(dir) = std::fs::read_dir("/proc") else {
         return false;
     };

@@ -6,7 +6,7 @@ use lecteur::card::atr;
 use serde_json::{json, Value};
 
 /// Decorates `list` (from `readers.list` or PC/SC) and adds findings.
-pub fn check(list: &[Value], source: &str, report: &mut Report) {
+pub(super) fn check(list: &[Value], source: &str, report: &mut Report) {
     if list.is_empty() {
         report.warning(
             "readers",

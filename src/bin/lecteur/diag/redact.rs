@@ -6,7 +6,7 @@
 
 use sha2::{Digest, Sha256};
 
-pub struct Redactor {
+pub(super) struct Redactor {
     salt: [u8; 16],
     /// Longest first, so that a name inside another is not half-replaced.
     names: Vec<String>,
@@ -14,7 +14,7 @@ pub struct Redactor {
 
 impl Redactor {
     /// A random salt for each bundle.
-    pub fn new(names: &[String]) -> Redactor {
+    pub(super) fn new(names: &[String]) -> Redactor {
         let mut salt = [0u8; 16];
         // Without randomness, a fixed salt still hides names from a reader
         // of the bundle; only cross-bundle linking gets easier.
@@ -22,7 +22,7 @@ impl Redactor {
         Redactor::with_salt(salt, names)
     }
 
-    pub fn with_salt(salt: [u8; 16], names: &[String]) -> Redactor {
+    pub(super) fn with_salt(salt: [u8; 16], names: &[String]) -> Redactor {
         let mut names: Vec<String> = names
             .iter()
             .map(|n| n.trim().to_string())
@@ -34,14 +34,14 @@ impl Redactor {
     }
 
     /// `name#` and the first 12 hex digits of SHA-256(salt ‖ upper-case name).
-    pub fn name_token(&self, name: &str) -> String {
+    pub(super) fn name_token(&self, name: &str) -> String {
         let mut h = Sha256::new();
         h.update(self.salt);
         h.update(name.to_uppercase().as_bytes());
         format!("name#{}", &hex::encode(h.finalize())[..12])
     }
 
-    pub fn redact(&self, text: &str) -> String {
+    pub(super) fn redact(&self, text: &str) -> String {
         let mut out = mask_nirs(text);
         for n in &self.names {
             out = replace_ignore_case(&out, n, &self.name_token(n));
@@ -75,7 +75,7 @@ fn replace_ignore_case(text: &str, needle: &str, with: &str) -> String {
 /// `2A`/`2B` allowed for the Corsican département, with optional single
 /// spaces between groups, not touching other digits. Over-masking a long
 /// number that is not a NIR is harmless; missing a NIR is not.
-pub fn mask_nirs(text: &str) -> String {
+pub(super) fn mask_nirs(text: &str) -> String {
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
     let mut i = 0;

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Severity {
+pub(super) enum Severity {
     Ok,
     Info,
     Warning,
@@ -25,7 +25,7 @@ impl Severity {
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct Finding {
+pub(super) struct Finding {
     pub topic: &'static str,
     pub severity: Severity,
     pub message: String,
@@ -34,7 +34,7 @@ pub struct Finding {
 }
 
 /// Topics in the order a technician reads them.
-pub const TOPICS: &[&str] = &[
+pub(super) const TOPICS: &[&str] = &[
     "lecteurd",
     "pcscd",
     "readers",
@@ -46,7 +46,7 @@ pub const TOPICS: &[&str] = &[
 ];
 
 #[derive(Default, Serialize)]
-pub struct Report {
+pub(super) struct Report {
     pub version: &'static str,
     pub lecteurd: Value,
     pub pcscd: Value,
@@ -63,7 +63,7 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn new() -> Report {
+    pub(super) fn new() -> Report {
         Report {
             version: env!("CARGO_PKG_VERSION"),
             lecteurd: Value::Object(Map::new()),
@@ -82,24 +82,34 @@ impl Report {
         });
     }
 
-    pub fn ok(&mut self, topic: &'static str, message: impl Into<String>) {
+    pub(super) fn ok(&mut self, topic: &'static str, message: impl Into<String>) {
         self.push(topic, Severity::Ok, message.into(), None);
     }
 
-    pub fn info(&mut self, topic: &'static str, message: impl Into<String>) {
+    pub(super) fn info(&mut self, topic: &'static str, message: impl Into<String>) {
         self.push(topic, Severity::Info, message.into(), None);
     }
 
-    pub fn warning(&mut self, topic: &'static str, message: impl Into<String>, remedy: impl Into<String>) {
+    pub(super) fn warning(
+        &mut self,
+        topic: &'static str,
+        message: impl Into<String>,
+        remedy: impl Into<String>,
+    ) {
         self.push(topic, Severity::Warning, message.into(), Some(remedy.into()));
     }
 
-    pub fn error(&mut self, topic: &'static str, message: impl Into<String>, remedy: impl Into<String>) {
+    pub(super) fn error(
+        &mut self,
+        topic: &'static str,
+        message: impl Into<String>,
+        remedy: impl Into<String>,
+    ) {
         self.push(topic, Severity::Error, message.into(), Some(remedy.into()));
     }
 
     /// The worst severity found (what the exit status says).
-    pub fn worst(&self) -> Severity {
+    pub(super) fn worst(&self) -> Severity {
         self.findings
             .iter()
             .map(|f| f.severity)
@@ -107,12 +117,12 @@ impl Report {
             .unwrap_or(Severity::Ok)
     }
 
-    pub fn to_json(&self) -> Value {
+    pub(super) fn to_json(&self) -> Value {
         serde_json::to_value(self).unwrap_or(Value::Null)
     }
 
     /// Grouped by topic, one line per finding, the remedy under it.
-    pub fn to_text(&self) -> String {
+    pub(super) fn to_text(&self) -> String {
         let mut out = format!("lecteur diag {}\n", self.version);
         for topic in TOPICS {
             let here: Vec<&Finding> = self.findings.iter().filter(|f| f.topic == *topic).collect();

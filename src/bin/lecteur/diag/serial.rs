@@ -17,7 +17,7 @@ const PROBE_BUDGET: Duration = Duration::from_secs(4);
 /// `lecteurd_serial`: lecteurd runs with its serial transport. It then holds
 /// the ports of its configuration (retrying absent readers every second) and
 /// those its readers are named after: they are not opened a second time.
-pub fn check(extra: &[String], lecteurd_serial: bool, report: &mut Report) {
+pub(super) fn check(extra: &[String], lecteurd_serial: bool, report: &mut Report) {
     let mut specs: Vec<String> = Vec::new();
     let mut configured = 0;
     let config = std::env::var_os("LECTEUR_CONFIG")

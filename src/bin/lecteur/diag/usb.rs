@@ -52,14 +52,14 @@ const MAKERS: &[Maker] = &[
 const NOT_CCID: &[(u16, u16)] = &[(0x0B00, 0x0090)];
 
 /// The maker of a known reader, by VID:PID.
-pub fn maker(vid: u16, pid: u16) -> Option<&'static str> {
+pub(super) fn maker(vid: u16, pid: u16) -> Option<&'static str> {
     MAKERS
         .iter()
         .find(|m| m.vid == vid && m.pid.is_none_or(|p| p == pid))
         .map(|m| m.name)
 }
 
-pub fn sysfs_root() -> PathBuf {
+pub(super) fn sysfs_root() -> PathBuf {
     std::env::var_os("LECTEUR_SYSFS").map_or_else(|| PathBuf::from("/sys"), PathBuf::from)
 }
 
@@ -75,7 +75,7 @@ fn hex16(dir: &Path, name: &str) -> Option<u16> {
     u16::from_str_radix(&attr(dir, name)?, 16).ok()
 }
 
-pub fn check(report: &mut Report) {
+pub(super) fn check(report: &mut Report) {
     let devices = sysfs_root().join("bus/usb/devices");
     let entries = match std::fs::read_dir(&devices) {
         Ok(e) => e,

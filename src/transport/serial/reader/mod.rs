@@ -95,7 +95,7 @@ impl Fail {
     }
 }
 
-pub struct ReaderThread {
+pub(super) struct ReaderThread {
     index: usize,
     path: String,
     /// The model given as `PATH:PROFILE`, if any.
@@ -118,7 +118,7 @@ pub struct ReaderThread {
 }
 
 impl ReaderThread {
-    pub fn new(
+    pub(super) fn new(
         index: usize,
         path: String,
         configured: Option<SerialModel>,
@@ -146,7 +146,7 @@ impl ReaderThread {
     }
 
     /// The thread body: connect, serve, and reconnect until the sink closes.
-    pub fn run(mut self) {
+    pub(super) fn run(mut self) {
         let mut quiet_failures = false;
         loop {
             if self.sink.is_closed() {

@@ -13,7 +13,7 @@ use serialport::{SerialPort, TTYPort};
 /// pty creation is serialised across tests.
 static PTY_LOCK: Mutex<()> = Mutex::new(());
 
-pub fn pty_pair() -> (TTYPort, TTYPort, String) {
+pub(super) fn pty_pair() -> (TTYPort, TTYPort, String) {
     let _guard = PTY_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let (master, slave) = TTYPort::pair().expect("pty pair");
     let path = slave.name().expect("pty slave name");
@@ -22,7 +22,7 @@ pub fn pty_pair() -> (TTYPort, TTYPort, String) {
 
 /// How the fake keypad reader ends a `PC_to_RDR_Secure`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SecureReply {
+pub(super) enum SecureReply {
     /// A DataBlock with these bytes (the card's answer).
     Data(Vec<u8>),
     /// A failed DataBlock with this bError (card present and active).
@@ -41,7 +41,7 @@ impl Default for SecureReply {
 
 /// What the fake reader does; tests change it while it runs.
 #[derive(Debug, Default)]
-pub struct Script {
+pub(super) struct Script {
     /// Echo every host frame (GemPC Twin).
     pub echo: bool,
     /// Also echo our NAK frames (hardware-style echo).
@@ -93,7 +93,7 @@ pub struct Script {
 }
 
 impl Script {
-    pub fn new(cards: Vec<Option<Vec<u8>>>, echo: bool) -> Self {
+    pub(super) fn new(cards: Vec<Option<Vec<u8>>>, echo: bool) -> Self {
         let n = cards.len();
         Self {
             echo,
@@ -106,7 +106,7 @@ impl Script {
         }
     }
 
-    pub fn executed_of(&self, message_type: u8) -> usize {
+    pub(super) fn executed_of(&self, message_type: u8) -> usize {
         self.executed
             .iter()
             .filter(|(t, _, _)| *t == message_type)
@@ -114,7 +114,7 @@ impl Script {
     }
 }
 
-pub struct FakeReader {
+pub(super) struct FakeReader {
     pub path: String,
     script: Arc<Mutex<Script>>,
     stop: Arc<AtomicBool>,
@@ -123,12 +123,12 @@ pub struct FakeReader {
 }
 
 impl FakeReader {
-    pub fn spawn(script: Script) -> Self {
+    pub(super) fn spawn(script: Script) -> Self {
         let (master, slave, path) = pty_pair();
         Self::spawn_on(master, slave, path, script)
     }
 
-    pub fn spawn_on(master: TTYPort, slave: TTYPort, path: String, script: Script) -> Self {
+    pub(super) fn spawn_on(master: TTYPort, slave: TTYPort, path: String, script: Script) -> Self {
         let script = Arc::new(Mutex::new(script));
         let stop = Arc::new(AtomicBool::new(false));
         let thread = {
@@ -145,12 +145,12 @@ impl FakeReader {
         }
     }
 
-    pub fn script(&self) -> MutexGuard<'_, Script> {
+    pub(super) fn script(&self) -> MutexGuard<'_, Script> {
         self.script.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Stops the fake and closes the pty master (the "cable is pulled").
-    pub fn unplug(mut self) {
+    pub(super) fn unplug(mut self) {
         self.stop.store(true, Ordering::SeqCst);
         if let Some(t) = self.thread.take() {
             let _ = t.join();
