@@ -3,6 +3,7 @@
 
 use crate::apdu::{Body, SafeCommand};
 use crate::transport::TransportError;
+use lecteur_proto::trace::TraceRecord;
 use serde::Serialize;
 use std::sync::Arc;
 
@@ -77,56 +78,44 @@ fn error_kind(e: &TransportError) -> &'static str {
     }
 }
 
-/// The JSON form (docs/api.md, `diag.trace`).
-#[derive(Serialize)]
-struct View<'a> {
-    seq: u64,
-    time_ms: u64,
-    reader: &'a str,
-    reader_name: &'a str,
-    kind: &'static str,
-    header: String,
-    /// `empty`, `shown`, `masked` (length only) or `secret` (not even that).
-    body: &'static str,
-    lc: Option<u16>,
-    data: Option<String>,
-    truncated: bool,
-    le: Option<u16>,
-    resp_len: u32,
-    sw: Option<String>,
-    error: Option<&'static str>,
-    us: u32,
-}
-
-impl Serialize for Record {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+impl Record {
+    /// The contract's form (`diag.trace`, `trace.apdu`): made only when someone
+    /// reads the trace.
+    pub fn view(&self) -> TraceRecord {
         let body = self.command.body;
-        View {
+        TraceRecord {
             seq: self.seq,
             time_ms: self.time_ms,
-            reader: &self.slot.id,
-            reader_name: &self.slot.name,
+            reader: self.slot.id.clone(),
+            reader_name: self.slot.name.clone(),
             kind: match self.kind {
                 Kind::Apdu => "apdu",
                 Kind::PinpadVerify => "pinpad_verify",
-            },
+            }
+            .into(),
             header: hex::encode_upper(self.command.header),
             body: match body {
                 Body::Empty => "empty",
                 Body::Shown { .. } => "shown",
                 Body::Masked { .. } => "masked",
                 Body::Secret => "secret",
-            },
-            lc: body.data_len().filter(|n| *n > 0),
+            }
+            .into(),
+            lc: body.data_len().filter(|n| *n > 0).map(u32::from),
             data: body.shown().map(hex::encode_upper),
             truncated: body.truncated(),
-            le: self.command.le,
+            le: self.command.le.map(u32::from),
             resp_len: self.resp_len,
             sw: self.sw.map(hex::encode_upper),
-            error: self.error,
+            error: self.error.map(str::to_string),
             us: self.micros,
         }
-        .serialize(s)
+    }
+}
+
+impl Serialize for Record {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.view().serialize(s)
     }
 }
 
