@@ -1,6 +1,5 @@
 //! Byte strings written as hex in profiles ("E8 28 BD", "3F00:D003"), checked
 //! when the profile is read so the card code can trust their shape.
-#![warn(missing_docs)]
 
 use serde::Deserialize;
 

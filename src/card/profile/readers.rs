@@ -1,7 +1,6 @@
 //! Reader roles (the card profile file `readers.toml`): which slot of a
 //! multi-slot reader is meant for which card (not published; see
 //! `profiles/readers.toml`).
-#![warn(missing_docs)]
 
 use super::Invalid;
 use serde::Deserialize;

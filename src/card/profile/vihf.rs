@@ -1,7 +1,6 @@
 //! The VIHF profile (`profiles/vihf.toml`): what the public samples of the DMP
 //! assertion do not settle (attribute-name casing, digest, code systems,
 //! optional parts). Used by `crate::dmp`.
-#![warn(missing_docs)]
 
 use super::Invalid;
 use serde::Deserialize;

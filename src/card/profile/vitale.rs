@@ -1,6 +1,5 @@
 //! The Vitale 2 profile (`profiles/vitale2.toml`): applications, files and
 //! the tag map. Rights tags are not public, so the default maps none.
-#![warn(missing_docs)]
 
 use super::hex::{Fid, Hex, Tag};
 use super::Invalid;
