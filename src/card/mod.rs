@@ -1,6 +1,5 @@
 //! Card applications: what the CPS and the carte Vitale hold and how to get it.
 //! Card code reaches a card only through [`crate::apdu::Exchange`].
-#![warn(missing_docs)]
 
 pub mod atr;
 pub mod cert;

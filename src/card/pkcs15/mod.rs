@@ -1,6 +1,5 @@
 //! PKCS#15 discovery: EF.DIR → application DF → ODF → PrKDF, CDF, AODF,
 //! DODF. The CPS code then finds its objects by their (public) labels.
-#![warn(missing_docs)]
 
 pub mod parse;
 

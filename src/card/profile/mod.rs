@@ -1,7 +1,6 @@
 //! Card profiles: the facts about each card that are not public, as TOML
 //! files shipped in `profiles/` and compiled in, each replaceable by a file of
 //! the same name in a profile directory.
-#![warn(missing_docs)]
 
 mod cps;
 mod hex;
