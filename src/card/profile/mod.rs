@@ -36,7 +36,8 @@ const VIHF_TOML: &str = include_str!("../../../profiles/vihf.toml");
 pub struct ProfileError {
     /// The file: its path, or `<built-in NAME>`.
     pub file: String,
-    /// The line (1-based) of a syntax or type error; `None` for a rule broken.
+    /// The line (1-based) of a syntax or type error; `None` for a rule broken
+    /// or a file that cannot be read.
     pub line: Option<usize>,
     /// What is wrong.
     pub message: String,
