@@ -4,6 +4,8 @@
 use clap::Parser;
 use std::path::PathBuf;
 
+// No doc comment: on a clap-derived item it is --help text (see `about`).
+#[allow(missing_docs)]
 #[derive(Parser)]
 #[command(
     name = "lecteurd",

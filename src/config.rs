@@ -1,7 +1,6 @@
 //! `/etc/lecteur/lecteur.toml`: what an administrator sets once. Options on
 //! lecteurd's command line override it. An invalid file is refused with its
 //! path and line, never half-applied.
-#![warn(missing_docs)]
 
 use serde::Deserialize;
 use std::path::{Path, PathBuf};

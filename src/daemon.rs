@@ -1,6 +1,5 @@
 //! Assembling a daemon: the socket, the transports, the service, the API.
 //! Used by `lecteurd` and by `lecteur demo`, which runs one in-process.
-#![warn(missing_docs)]
 
 use crate::api::{self, Api};
 use crate::service::Service;

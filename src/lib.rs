@@ -13,6 +13,7 @@
 //! administrator's file, [`systemd`] socket activation and readiness. The
 //! API's contract is the `lecteur-proto` crate; its Rust client,
 //! `lecteur-client`.
+#![warn(missing_docs)]
 pub mod apdu;
 pub mod api;
 pub mod card;

@@ -2,7 +2,6 @@
 //! (`LISTEN_FDS`, sd_listen_fds(3); `listenfd` takes the inherited descriptor,
 //! which safe Rust cannot claim by itself) and readiness notification
 //! (`NOTIFY_SOCKET`, sd_notify(3)).
-#![warn(missing_docs)]
 
 use std::os::unix::net::{UnixDatagram, UnixListener};
 

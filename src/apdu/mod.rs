@@ -1,7 +1,6 @@
 //! Command and response APDUs, status words, and the exchange trait through
 //! which card logic reaches a card. T=0 rules live here ([`transmit`]); what
 //! a trace may show of a command, in [`safe_command`].
-#![warn(missing_docs)]
 
 mod chain;
 mod command;

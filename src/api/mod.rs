@@ -3,7 +3,6 @@
 //! runs them, `outbox` writes lines without waiting, [`access`] says who
 //! may connect and how often, [`rpc`] is the frame, [`methods`] maps methods
 //! onto the service, `trace` serves the APDU trace.
-#![warn(missing_docs)]
 
 pub mod access;
 pub(crate) mod connection;

@@ -2,7 +2,6 @@
 //! multi-valued, `CN=<national id> + SN=<surname> + GN=<given name>`), issuer,
 //! validity, the public key and the ANS extensions (arc 1.2.250.1.71), which
 //! back up the data objects when a card's tag map is unknown.
-#![warn(missing_docs)]
 
 use super::{tlv, CardError};
 use der::{Decode, Encode};

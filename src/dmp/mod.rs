@@ -3,7 +3,6 @@
 //! canonicalisation (`c14n`), and the enveloped XML-DSig signature, template
 //! and verifier (`xmldsig`). The service gathers the card data and has the
 //! card sign the digest `xmldsig::Prepared` gives.
-#![warn(missing_docs)]
 
 pub(crate) mod c14n;
 pub(crate) mod dn;

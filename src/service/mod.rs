@@ -1,7 +1,6 @@
 //! The service: the slots the transports reported, one worker per slot, card
 //! events for subscribers, and the operations the API offers, with the PIN
 //! policy (a verification belongs to the connection that made it).
-#![warn(missing_docs)]
 
 mod cache;
 mod cps;

@@ -2,7 +2,6 @@
 //! movements; each reader slot is driven through a [`SlotLink`] owned by one
 //! worker thread of the service layer. Everything here is blocking and runs on
 //! dedicated OS threads, never on the async runtime.
-#![warn(missing_docs)]
 
 pub(crate) mod pcsc;
 pub mod serial;

@@ -1,6 +1,5 @@
 //! The in-process simulated reader of `lecteur-sim` as a transport
 //! (`lecteurd --sim`, the demo and unit tests).
-#![warn(missing_docs)]
 
 use super::{EventSink, ReaderEvent, SlotInfo, SlotLink, TransportError, TransportKind};
 use lecteur_sim::{SimReader, SlotError};

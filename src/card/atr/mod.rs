@@ -8,7 +8,6 @@
 //! The ATR comes from the reader, so every byte is untrusted: [`parse`] never
 //! panics and a truncated or overlong ATR is an [`AtrError`]. A wrong TCK is
 //! not an error, it is reported in [`Atr::tck_ok`].
-#![warn(missing_docs)]
 
 mod historical;
 mod identify;

@@ -22,84 +22,122 @@ fn hex_opt<S: Serializer>(v: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> 
 /// Where an object's value is: an absolute path, optionally a slice of it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ObjectPath {
+    /// The file's absolute path from `3F00` (hex in JSON).
     #[serde(serialize_with = "hex_upper")]
     pub path: Vec<u8>,
+    /// Where the value starts in the file, in bytes (absent: 0).
     pub offset: Option<usize>,
+    /// The value's length, in bytes (absent: to the end of the file).
     pub length: Option<usize>,
 }
 
+/// A certificate listed in a CDF (X.509 only).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CertificateObject {
+    /// Its label (CommonObjectAttributes).
     pub label: String,
+    /// Its iD, shared with the matching key (hex in JSON).
     #[serde(serialize_with = "hex_upper")]
     pub id: Vec<u8>,
+    /// Whether it is a CA certificate.
     pub authority: bool,
+    /// Where its DER value is.
     pub path: ObjectPath,
 }
 
+/// An RSA private key listed in a PrKDF.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct KeyObject {
+    /// Its label.
     pub label: String,
+    /// Its iD, shared with the matching certificate (hex in JSON).
     #[serde(serialize_with = "hex_upper")]
     pub id: Vec<u8>,
+    /// The authId of the PIN that guards it (hex in JSON).
     #[serde(serialize_with = "hex_opt")]
     pub auth_id: Option<Vec<u8>>,
+    /// Its keyReference, used in MSE.
     pub key_ref: Option<u8>,
+    /// Its modulus size, in bits.
     pub modulus_bits: Option<usize>,
     /// KeyUsageFlags names set (`sign`, `nonRepudiation`, …).
     pub usage: Vec<&'static str>,
 }
 
+/// A PIN listed in an AODF.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PinObject {
+    /// Its label.
     pub label: String,
+    /// Its authId, which keys and data objects name (hex in JSON).
     #[serde(serialize_with = "hex_opt")]
     pub auth_id: Option<Vec<u8>>,
+    /// Its pinReference (VERIFY P2).
     pub reference: Option<u8>,
     /// PinType: 0 bcd, 1 ascii-numeric, 2 utf8, …
     pub pin_type: Option<usize>,
+    /// minLength, in characters.
     pub min: usize,
+    /// storedLength, in bytes.
     pub stored: usize,
+    /// maxLength, in characters.
     pub max: Option<usize>,
+    /// padChar.
     pub pad: Option<u8>,
+    /// PinFlags `local`: the PIN belongs to the application DF, not the MF.
     pub local: bool,
+    /// PinFlags `initialized`.
     pub initialized: bool,
+    /// PinFlags `needs-padding`: sent padded to `stored` bytes with `pad`.
     pub needs_padding: bool,
     /// A PUK rather than a user PIN.
     pub unblocking: bool,
 }
 
+/// An opaque data object listed in a DODF.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DataObject {
+    /// Its label.
     pub label: String,
+    /// Its applicationName.
     pub application: Option<String>,
     /// Needs the PIN (CommonObjectFlags `private`).
     pub private: bool,
+    /// The authId of the PIN that guards it (hex in JSON).
     #[serde(serialize_with = "hex_opt")]
     pub auth_id: Option<Vec<u8>>,
+    /// Where its value is.
     pub path: ObjectPath,
 }
 
 /// What a card's PKCS#15 structure lists.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Pkcs15 {
+    /// The application DF's absolute path (hex in JSON).
     #[serde(serialize_with = "hex_upper")]
     pub application_path: Vec<u8>,
+    /// Certificates, from the CDFs.
     pub certificates: Vec<CertificateObject>,
+    /// Private keys, from the PrKDFs.
     pub keys: Vec<KeyObject>,
+    /// PINs, from the AODFs.
     pub pins: Vec<PinObject>,
+    /// Data objects, from the DODFs.
     pub data_objects: Vec<DataObject>,
 }
 
 impl Pkcs15 {
+    /// The first certificate with this label.
     pub fn certificate(&self, label: &str) -> Option<&CertificateObject> {
         self.certificates.iter().find(|c| c.label == label)
     }
 
+    /// The first private key with this label.
     pub fn key(&self, label: &str) -> Option<&KeyObject> {
         self.keys.iter().find(|k| k.label == label)
     }
 
+    /// The first data object with this label.
     pub fn data_object(&self, label: &str) -> Option<&DataObject> {
         self.data_objects.iter().find(|d| d.label == label)
     }
@@ -113,9 +151,13 @@ impl Pkcs15 {
 /// Where discovery starts: EF.DIR's path, the application's AID (to pick its
 /// EF.DIR entry), its DF when EF.DIR has none, and the ODF's file id.
 pub struct Start<'a> {
+    /// EF.DIR's absolute path.
     pub dir: &'a [u8],
+    /// The AID of the application's EF.DIR entry.
     pub aid: &'a [u8],
+    /// The application DF used when EF.DIR gives no path.
     pub default_app: &'a [u8],
+    /// The ODF's file id, in the application DF.
     pub odf: [u8; 2],
 }
 

@@ -20,8 +20,11 @@ fn bad(what: &str) -> CardError {
 /// An application of EF.DIR.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DirEntry {
+    /// Its AID (tag `4F`).
     pub aid: Vec<u8>,
+    /// Its label (tag `50`).
     pub label: Option<String>,
+    /// Its DF's absolute path (tag `51`, made absolute from `3F00`).
     pub path: Option<Vec<u8>>,
 }
 
@@ -49,9 +52,13 @@ pub fn dir(data: &[u8]) -> Result<Vec<DirEntry>, CardError> {
 /// The directory files an ODF points at.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Odf {
+    /// PrKDFs (`A0`).
     pub private_keys: Vec<ObjectPath>,
+    /// CDFs (`A4`, `A5`, `A6`: certificates, trusted, useful).
     pub certificates: Vec<ObjectPath>,
+    /// DODFs (`A7`).
     pub data_objects: Vec<ObjectPath>,
+    /// AODFs (`A8`).
     pub auth_objects: Vec<ObjectPath>,
 }
 

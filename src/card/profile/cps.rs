@@ -18,22 +18,33 @@ pub enum Generation {
     Cps4,
 }
 
+/// The profile of one CPS generation: the whole `cps3.toml` or `cps4.toml`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CpsProfile {
+    /// The command dialect (`"cps3"` or `"cps4"`).
     pub generation: Generation,
+    /// The PKCS#15 application (`[application]`).
     pub application: Application,
+    /// How files are read and selected (`[read]`).
     pub read: Read,
+    /// The PIN (`[pin]`).
     pub pin: PinProfile,
+    /// How the files are found (`[discovery]`).
     pub discovery: Discovery,
+    /// Where the files are when PKCS#15 discovery fails or is off (`[files]`).
     pub files: Files,
+    /// PKCS#15 labels of the objects (`[labels]`).
     pub labels: Labels,
+    /// The private keys (`[keys]`).
     pub keys: Keys,
+    /// Algorithm references for MSE (`[algorithms]`).
     pub algorithms: Algorithms,
     /// How the authentication key makes a PKCS#1 v1.5 signature; absent = the
     /// generation's usual command (see [`CpsProfile::authentication_pkcs1`]).
     #[serde(default)]
     pub authentication: Option<Authentication>,
+    /// Tags of the data objects' fields (`[objects]`).
     pub objects: Objects,
     /// The CPS2ter volet's objects (a CPS3 only, as in Cryptolib).
     #[serde(default)]
@@ -47,6 +58,7 @@ pub struct CpsProfile {
 pub struct Cps2ter {
     /// `CPS_SIT_FACT`, the billing situation.
     pub billing: FilePath,
+    /// Its label (`CPS_SIT_FACT`).
     pub billing_label: String,
     /// `CPS2TER_ACTIVITY_nn_PS`, one per `CPS_ACTIVITY_nn_PS` of the DODF.
     pub activities: Situations,
@@ -69,20 +81,26 @@ pub enum AuthPkcs1 {
     Decipher,
 }
 
+/// How the authentication key makes a PKCS#1 v1.5 signature (`[authentication]`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Authentication {
+    /// The command used.
     pub pkcs1: AuthPkcs1,
     /// The key id in MSE `41 B8 {83 01 <id>}` (needed by `decipher`).
     #[serde(default)]
     pub decipher_key: Option<u8>,
 }
 
+/// The CPS's PKCS#15 application.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Application {
+    /// Its AID, selected with P2 0C.
     pub aid: Hex,
+    /// CLA of every command to it (00: basic channel; 01 on the CPS4).
     pub cla: u8,
+    /// Its DF, used when EF.DIR does not give one (e.g. `3F00 0001`).
     pub path: FilePath,
     /// What to select before selecting the application again when its
     /// SELECT answers a given status (absent: no second try).
@@ -97,19 +115,25 @@ pub struct Application {
 pub struct Reselect {
     /// The status word of the application's SELECT that starts it (`69 85`).
     pub status: Hex,
+    /// What to select, in order, before the application again.
     pub steps: Vec<SelectStep>,
 }
 
+/// One SELECT by AID of a [`Reselect`].
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SelectStep {
+    /// Its CLA.
     pub cla: u8,
+    /// The AID selected.
     pub aid: Hex,
 }
 
+/// How files are read.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Read {
+    /// Largest READ BINARY, in bytes (1 to 256; CPS3: `0xE7`, Cryptolib's max_recv).
     pub chunk: usize,
     /// How a file is selected by its path (absent: `mf_path`).
     #[serde(default)]
@@ -129,12 +153,15 @@ pub enum PathSelection {
     Relative,
 }
 
+/// How PIN digits are sent in VERIFY.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PinEncoding {
+    /// As ASCII characters, one byte a digit.
     Ascii,
 }
 
+/// How the tries left are read without using one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RetryCounter {
@@ -144,32 +171,52 @@ pub enum RetryCounter {
     VerifyEmpty,
 }
 
+/// Padding of the PIN in VERIFY.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Padding {
+    /// The pad byte (e.g. `0xFF`).
     pub char: u8,
+    /// The padded length, in bytes (`max_length` to 64).
     pub length: usize,
 }
 
+/// The PIN and how it is verified.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PinProfile {
+    /// VERIFY P2: the PIN's reference (CPS3: `0x01`, the global CHV).
     pub reference: u8,
+    /// How the digits are sent.
     pub encoding: PinEncoding,
+    /// Fewest characters accepted (at least 1).
     pub min_length: usize,
+    /// Most characters accepted (at most 64).
     pub max_length: usize,
+    /// Padding (absent: the PIN is sent as typed).
     pub padding: Option<Padding>,
+    /// How the tries left are read.
     pub retry_counter: RetryCounter,
+    /// Whether the MF is selected before reading the tries left (the CHV SDO is
+    /// global; as Cryptolib does on the CPS3).
     pub counter_select_mf: bool,
+    /// Tries reported as the maximum when the card gives none (1 to 15).
     pub tries_max: u8,
+    /// Whether the card forgets the PIN after each signature, so it is verified
+    /// again before the next.
     pub reverify_before_signature: bool,
 }
 
+/// How the files are found.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Discovery {
+    /// Find them through PKCS#15 (EF.DIR, ODF, then PrKDF, CDF, AODF, DODF);
+    /// false: use the paths in [`Files`] directly.
     pub pkcs15: bool,
+    /// EF.DIR's path (`3F00 2F00`).
     pub dir: FilePath,
+    /// The ODF's file id, relative to the application DF (`5031`).
     pub odf: Fid,
     /// The AID of the PKCS#15 application's EF.DIR entry (absent: the
     /// application's own AID).
@@ -184,24 +231,37 @@ impl Discovery {
     }
 }
 
+/// Consecutive files, one per situation (activity): `count` file ids from `first`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Situations {
+    /// The first one's path.
     pub first: FilePath,
+    /// How many (at most 16).
     pub count: u8,
 }
 
+/// Where the files are when PKCS#15 discovery fails or is off.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Files {
+    /// The card serial number EF.
     pub serial: FilePath,
+    /// EF_ACTUA, whose state says whether an update of the data was interrupted.
     pub actua: FilePath,
+    /// The signature certificate.
     pub signature_certificate: FilePath,
+    /// The authentication certificate.
     pub authentication_certificate: FilePath,
+    /// The card data object (`CPS_ID_CARD`).
     pub id_card: FilePath,
+    /// The holder's name object (`CPS_NAME_PS`).
     pub name: FilePath,
+    /// The holder's professional information object (`CPS_INFO_PS`).
     pub info: FilePath,
+    /// The `CPS_DATA` object (absent: not read).
     pub data: Option<FilePath>,
+    /// The situation objects (`CPS_ACTIVITY_nn_PS`).
     pub situations: Situations,
 }
 
@@ -226,17 +286,27 @@ impl Situations {
     }
 }
 
+/// PKCS#15 labels of the objects (public: Cryptolib's "Labels des cartes CPS").
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Labels {
+    /// The signature certificate's.
     pub signature_certificate: String,
+    /// The authentication certificate's.
     pub authentication_certificate: String,
+    /// The signature key's (`CPS_PRIV_SIG`).
     pub signature_key: String,
+    /// The authentication key's (`CPS_PRIV_AUT`).
     pub authentication_key: String,
+    /// The card data object's (`CPS_ID_CARD`).
     pub id_card: String,
+    /// The name object's (`CPS_NAME_PS`).
     pub name: String,
+    /// The information object's (`CPS_INFO_PS`).
     pub info: String,
+    /// The `CPS_DATA` object's.
     pub data: String,
+    /// The situations' label, `{nn}` standing for 01 … 16.
     pub situation: String,
 }
 
@@ -247,77 +317,119 @@ impl Labels {
     }
 }
 
+/// One private key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KeyProfile {
+    /// Its key reference in MSE (CPS3: `0x81` signature, `0x82` authentication).
     pub reference: u8,
+    /// Its RSA modulus size, in bits (a multiple of 8 from 512 to 4096).
     pub modulus_bits: usize,
 }
 
+/// The two private keys.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Keys {
+    /// The signature (non-repudiation) key.
     pub signature: KeyProfile,
+    /// The authentication key.
     pub authentication: KeyProfile,
 }
 
+/// Algorithm references written in MSE.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Algorithms {
+    /// The signature key, SHA-256 with PKCS#1 v1.5 (CPS3: `0x42`).
     pub sha256_pkcs1: u8,
+    /// SHA-256 with RSA-PSS (absent: the card does no PSS, as the CPS3).
     pub sha256_pss: Option<u8>,
+    /// The authentication key with PKCS#1 v1.5 (CPS3: `0x02`, over a DigestInfo).
     pub authentication_pkcs1: Option<u8>,
 }
 
+/// Tags of the card data object (`CPS_ID_CARD`); an absent tag is not read.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IdCardTags {
+    /// The object's template (absent: the fields are at top level).
     pub template: Option<Tag>,
+    /// Card type.
     pub card_type: Option<Tag>,
+    /// Card category.
     pub category: Option<Tag>,
+    /// Card serial number.
     pub serial: Option<Tag>,
+    /// Start of validity.
     pub validity_start: Option<Tag>,
+    /// End of validity.
     pub validity_end: Option<Tag>,
 }
 
+/// Tags of the holder's name object (`CPS_NAME_PS`); an absent tag is not read.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NameTags {
+    /// The object's template (absent: the fields are at top level).
     pub template: Option<Tag>,
+    /// Type of the national identifier.
     pub id_type: Option<Tag>,
+    /// National identifier (e.g. RPPS).
     pub national_id: Option<Tag>,
+    /// Civility code.
     pub civility: Option<Tag>,
+    /// Surname.
     pub surname: Option<Tag>,
+    /// Given name.
     pub given_name: Option<Tag>,
 }
 
+/// Tags of the holder's information object (`CPS_INFO_PS`); an absent tag is not read.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct InfoTags {
+    /// The object's template (absent: the fields are at top level).
     pub template: Option<Tag>,
+    /// Profession code.
     pub profession: Option<Tag>,
+    /// Professional category code.
     pub category: Option<Tag>,
+    /// Specialty code.
     pub specialty: Option<Tag>,
 }
 
+/// Tags of a situation object (`CPS_ACTIVITY_nn_PS`); an absent tag is not read.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SituationTags {
+    /// The object's template (absent: the fields are at top level).
     pub template: Option<Tag>,
+    /// Practice mode.
     pub mode: Option<Tag>,
+    /// Status.
     pub status: Option<Tag>,
+    /// Type of the structure's identifier.
     pub structure_id_type: Option<Tag>,
+    /// The structure's name.
     pub structure_name: Option<Tag>,
+    /// The structure's identifier.
     pub structure_id: Option<Tag>,
+    /// Activity sector.
     pub sector: Option<Tag>,
 }
 
+/// Tags of the data objects' fields.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Objects {
+    /// The card data object.
     pub id_card: IdCardTags,
+    /// The holder's name.
     pub name: NameTags,
+    /// The holder's professional information.
     pub info: InfoTags,
+    /// Each situation.
     pub situation: SituationTags,
 }
 

@@ -6,14 +6,19 @@ use serde::Deserialize;
 /// A hex value of the wrong shape (the text as written).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HexError {
+    /// Not hex digits (spaces, `:` and `_` aside) or an odd count.
     #[error("{0:?} is not hex bytes")]
     NotHex(String),
+    /// A byte string (AID) empty or longer than 16 bytes.
     #[error("{0:?}: expected 1 to 16 bytes")]
     Length(String),
+    /// Not a well-formed BER tag of one to three bytes.
     #[error("{0:?} is not a BER tag")]
     NotTag(String),
+    /// A file id not exactly two bytes.
     #[error("{0:?}: a file id is two bytes")]
     NotFid(String),
+    /// A path not `3F00` followed by up to seven two-byte file ids.
     #[error("{0:?}: a path is 3F00 followed by file ids")]
     NotPath(String),
 }

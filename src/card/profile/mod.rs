@@ -34,8 +34,12 @@ const VIHF_TOML: &str = include_str!("../../../profiles/vihf.toml");
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{file}{}: {message}", line.map(|l| format!(":{l}")).unwrap_or_default())]
 pub struct ProfileError {
+    /// The file: its path, or `<built-in NAME>`.
     pub file: String,
+    /// The line (1-based) of a syntax or type error; `None` for a rule broken
+    /// or a file that cannot be read.
     pub line: Option<usize>,
+    /// What is wrong.
     pub message: String,
 }
 
@@ -59,10 +63,15 @@ impl From<String> for Invalid {
 /// The profiles in use, shared by every slot.
 #[derive(Debug, Clone)]
 pub struct Profiles {
+    /// The CPS3 profile (`cps3.toml`).
     pub cps3: Arc<CpsProfile>,
+    /// The CPS4 profile (`cps4.toml`).
     pub cps4: Arc<CpsProfile>,
+    /// The Vitale 2 profile (`vitale2.toml`).
     pub vitale2: Arc<VitaleProfile>,
+    /// The reader slot roles (`readers.toml`).
     pub readers: Arc<ReaderRoles>,
+    /// The VIHF assertion profile (`vihf.toml`).
     pub vihf: Arc<VihfProfile>,
 }
 

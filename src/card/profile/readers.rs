@@ -9,11 +9,14 @@ use serde::Deserialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SlotRole {
+    /// The slot for the CPS (`role = "cps"`).
     Cps,
+    /// The slot for the carte Vitale (`role = "vitale"`).
     Vitale,
 }
 
 impl SlotRole {
+    /// The role as written in `readers.toml` and shown in `readers.list`.
     pub fn as_str(self) -> &'static str {
         match self {
             SlotRole::Cps => "cps",
@@ -22,17 +25,21 @@ impl SlotRole {
     }
 }
 
+/// One `[[reader]]` rule: slots whose name contains `name` have `role`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReaderRule {
     /// A substring of the reader (slot) name.
     pub name: String,
+    /// The role of the slots it matches.
     pub role: SlotRole,
 }
 
+/// The whole `readers.toml`: its rules, in file order (default: none).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReaderRoles {
+    /// The `[[reader]]` rules; the first that matches wins.
     #[serde(default, rename = "reader")]
     pub rules: Vec<ReaderRule>,
 }
@@ -43,6 +50,7 @@ impl ReaderRoles {
         self.rules.iter().find(|r| name.contains(&r.name)).map(|r| r.role)
     }
 
+    /// Rejects a rule with an empty `name` (it would match every slot).
     pub fn validate(&self) -> Result<(), Invalid> {
         match self.rules.iter().position(|r| r.name.is_empty()) {
             Some(i) => Err(format!("reader rule {} has an empty name", i + 1).into()),

@@ -10,58 +10,97 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum VihfDigest {
+    /// SHA-256 (`"sha256"`, current implementations).
     Sha256,
+    /// SHA-1 (`"sha1"`, the 2019 samples).
     Sha1,
 }
 
+/// The XML-DSig signature of the assertion (`[signature]`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VihfSignature {
+    /// Signature method; only `"rsa-sha256"` ([`VIHF_RSA_SHA256`]) is accepted.
     pub method: String,
+    /// Digest of the reference.
     pub digest: VihfDigest,
+    /// InclusiveNamespaces PrefixList of the exc-c14n transform: prefixes or
+    /// `#default` (default profile: none).
     pub inclusive_prefixes: Vec<String>,
 }
 
+/// Attribute names written in the assertion (`[names]`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VihfNames {
+    /// The holder's structure identifier (`Identifiant_Structure`).
     pub structure: String,
+    /// The activity sector (`Secteur_Activite`).
     pub sector: String,
+    /// The holder's role (XACML subject role).
     pub role: String,
+    /// The VIHF version (`VIHF_Version`).
     pub version: String,
+    /// The authentication mode (`Authentification_mode`).
     pub mode: String,
+    /// The patient's identifier (XACML resource-id).
     pub patient: String,
+    /// The resource URN (`Ressource_URN`).
     pub resource_urn: String,
+    /// The purpose of use (XSPA purposeofuse).
     pub purpose_of_use: String,
+    /// The holder's name (XSPA subject-id), written only when enabled.
     pub subject_id: String,
+    /// The software's identifier (`LPS_ID`).
     pub lps_id: String,
+    /// The software's name (`LPS_Nom`).
     pub lps_name: String,
+    /// The software's version (`LPS_Version`).
     pub lps_version: String,
+    /// The software's DMP homologation number (`LPS_ID_HOMOLOGATION_DMP`).
     pub lps_homologation: String,
 }
 
+/// Code system OIDs of coded attribute values (`[code_systems]`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VihfCodeSystems {
+    /// Profession codes (`1.2.250.1.71.1.2.7`).
     pub profession: String,
+    /// Specialty codes (`1.2.250.1.71.4.2.5`).
     pub specialty: String,
+    /// Activity sector codes (`1.2.250.1.71.4.2.4`).
     pub sector: String,
+    /// PurposeOfUse codes (`1.2.250.1.213.1.1.4.248`).
     pub purpose_of_use: String,
+    /// The PurposeOfUse code system's name (`mode acces VIHF 2.0`).
     pub purpose_of_use_name: String,
 }
 
+/// The VIHF profile: the whole `vihf.toml`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VihfProfile {
+    /// The VIHF version written (default profile: `3.0`).
     pub version: String,
+    /// Accepted authentication modes (non-empty; default profile: DIRECTE,
+    /// INDIRECTE, INDIRECTE_RENFORCEE).
     pub modes: Vec<String>,
+    /// The resource URN written (default profile: `urn:dmp`).
     pub resource_urn: String,
+    /// Seconds of validity written in a Conditions element; 0 writes no
+    /// Conditions (the default profile).
     pub validity_seconds: u32,
+    /// Whether the holder's "given name surname" is written as subject-id
+    /// (default profile: false).
     pub subject_id: bool,
+    /// How the assertion is signed.
     pub signature: VihfSignature,
     /// OID → keyword of the attribute types written by name in the Issuer.
     pub issuer_keywords: BTreeMap<String, String>,
+    /// Attribute names.
     pub names: VihfNames,
+    /// Code system OIDs.
     pub code_systems: VihfCodeSystems,
     /// PurposeOfUse code → displayName.
     pub purposes: BTreeMap<String, String>,
@@ -71,6 +110,8 @@ pub struct VihfProfile {
 pub const VIHF_RSA_SHA256: &str = "rsa-sha256";
 
 impl VihfProfile {
+    /// Checks the signature method, that modes and purposes are not empty, that
+    /// texts have no control character, and the shape of inclusive prefixes.
     pub fn validate(&self) -> Result<(), Invalid> {
         if self.signature.method != VIHF_RSA_SHA256 {
             return Err(format!(

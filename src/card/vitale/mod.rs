@@ -2,7 +2,6 @@
 //! the EFs of each application; the identity EF(s) hold one `65` template per
 //! beneficiary and a `66` card template; everything else is handed back raw.
 //! Vitale 1's file layout is not public: it is refused, not guessed.
-#![warn(missing_docs)]
 
 mod cvc;
 mod date;

@@ -2,7 +2,6 @@
 //! (`apdu::safe_command`), kept in a fixed ring of the last [`RING_SIZE`] and
 //! sent to live followers (`diag.trace`). Recording is always on and cheap: a
 //! fixed struct, one uncontended lock, no formatting.
-#![warn(missing_docs)]
 
 mod record;
 mod tap;

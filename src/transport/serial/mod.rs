@@ -13,7 +13,6 @@
 //! Spec: `PATH[:PROFILE]`, PROFILE one of `GemPCTwin`, `GemCoreSIMPro`,
 //! `GemCorePOSPro`, `GemPCPinPad` ([`model`]); without it, the model the
 //! reader's firmware-version string names, else `GemPCTwin` ([`startup`]).
-#![warn(missing_docs)]
 
 mod ccid;
 mod config;
