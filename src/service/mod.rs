@@ -26,7 +26,7 @@ use crate::transport::{ReaderEvent, SlotInfo, SlotLink};
 use lecteur_proto::event::{Event, EventType};
 use lecteur_proto::system::{CardView, ModelView, ReaderView};
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::sync::{broadcast, mpsc};
@@ -73,8 +73,6 @@ struct Slot {
     atr: Option<Vec<u8>>,
     /// Bumped at every card movement: voids PIN verifications.
     epoch: Arc<AtomicU64>,
-    /// Whether the reader has a PIN pad (asked on its worker thread).
-    pinpad: Arc<AtomicBool>,
     /// What the reader profile says the slot is for.
     role: Option<SlotRole>,
 }
@@ -146,9 +144,6 @@ impl Service {
                 });
                 let trace = self.inner.trace.clone();
                 let worker = Worker::spawn(label, link, epoch.clone(), self.inner.card_wait, trace);
-                let pinpad = Arc::new(AtomicBool::new(false));
-                let flag = pinpad.clone();
-                worker.post(move |ctx| flag.store(ctx.link.has_pinpad(), Ordering::SeqCst));
                 let id = slot.id.clone();
                 let role = self.inner.profiles.readers.role(&slot.name);
                 self.slots().insert(
@@ -158,7 +153,6 @@ impl Service {
                         worker,
                         atr: None,
                         epoch,
-                        pinpad,
                         role,
                     },
                 );
@@ -252,7 +246,7 @@ impl Service {
                 id: s.info.id.clone(),
                 name: s.info.name.clone(),
                 transport: s.info.kind.as_str().to_string(),
-                pinpad: s.pinpad.load(Ordering::SeqCst),
+                pinpad: s.info.pinpad,
                 role: s.role.map(|r| r.as_str().to_string()),
                 card: s.atr.as_deref().map(card_view),
                 model: s.info.model.as_ref().map(|m| ModelView {

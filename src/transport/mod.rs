@@ -231,6 +231,9 @@ pub struct SlotInfo {
     pub kind: TransportKind,
     /// A serial reader's firmware and the profile chosen for it.
     pub model: Option<ReaderModel>,
+    /// Whether the reader has a PIN pad, known before the slot is announced
+    /// so that `readers.list` never shows a keypad reader without it.
+    pub pinpad: bool,
 }
 
 /// What a serial reader answered to the firmware-version escape, and the

@@ -62,6 +62,7 @@ pub fn start(reader: SimReader, sink: EventSink) {
             name: format!("lecteur simulated reader, slot {slot}"),
             kind: TransportKind::Sim,
             model: None,
+            pinpad: false,
         };
         let link = Box::new(SimSlot {
             reader: reader.clone(),

@@ -439,13 +439,7 @@ fn watch(
                 .entry(name.clone())
                 .or_insert_with(|| format!("pcsc:{next}"))
                 .clone();
-            let slot = SlotInfo {
-                id: id.clone(),
-                name: name.to_string_lossy().into_owned(),
-                kind: TransportKind::Pcsc,
-                model: None,
-            };
-            let link = Box::new(PcscSlot {
+            let mut link = Box::new(PcscSlot {
                 reader: name.clone(),
                 ctx: None,
                 card: None,
@@ -453,6 +447,16 @@ fn watch(
                 failed: None,
                 moved: false,
             });
+            // Asked here, before the slot is announced: a few milliseconds
+            // of SCardControl, answered from the reader's descriptor.
+            let pinpad = link.has_pinpad();
+            let slot = SlotInfo {
+                id: id.clone(),
+                name: name.to_string_lossy().into_owned(),
+                kind: TransportKind::Pcsc,
+                model: None,
+                pinpad,
+            };
             let _ = sink.send(ReaderEvent::Added { slot, link });
             states.push(ReaderState::new(name.clone(), State::UNAWARE));
             watched.insert(

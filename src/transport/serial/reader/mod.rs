@@ -223,6 +223,7 @@ impl ReaderThread {
                 name: format!("{} ({}) slot {slot}", self.model.display, self.path),
                 kind: TransportKind::Serial,
                 model: self.identified.clone(),
+                pinpad: self.model.pinpad,
             };
             let slot_link = SerialSlot::new(
                 slot as u8,
