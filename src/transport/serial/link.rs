@@ -11,7 +11,7 @@ use zeroize::{Zeroize, Zeroizing};
 use super::ccid::{Answer, Command, CommandStatus};
 use super::config::SerialConfig;
 use super::frame::{self, Corruption, Decoder, Item, NAK_FRAME};
-use super::port::Port;
+use super::port::{Port, Ready, WakeRx};
 
 /// Why an exchange failed at the link level.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,9 +117,9 @@ impl<P: Port> Link<P> {
         self.noisy_until.is_some_and(|t| Instant::now() < t)
     }
 
-    /// The tty's descriptor, for the idle wait.
-    pub(super) fn input_fd(&self) -> Option<std::os::fd::RawFd> {
-        self.port.input_fd()
+    /// The idle wait: until the port has input, `wake` is woken, or `timeout`.
+    pub(super) fn wait_idle(&self, wake: &WakeRx, timeout: Duration) -> io::Result<Ready> {
+        self.port.wait_idle(wake, timeout)
     }
 
     /// Card-movement notifications seen since the last call, oldest first.

@@ -24,9 +24,9 @@ mod presence;
 mod reader;
 mod slot;
 mod startup;
-mod wake;
 
-#[cfg(test)]
+// The tests drive fake readers and the simulator over ptys.
+#[cfg(all(test, unix))]
 mod tests;
 
 pub use config::SerialConfig;

@@ -6,7 +6,7 @@ use std::sync::mpsc;
 
 use zeroize::Zeroize;
 
-use super::wake::Waker;
+use super::port::Waker;
 use crate::transport::{PinpadVerify, SlotLink, TransportError};
 
 /// What a slot asks the link thread to do.

@@ -6,7 +6,6 @@
 
 use super::probe::command_output;
 use super::redact::Redactor;
-use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -44,11 +43,7 @@ pub(crate) fn write(
         hex::encode(rnd)
     ));
     let dir = work.join("lecteur-diag");
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(&dir)
-        .map_err(file_error(&dir))?;
+    super::os::create_private_dir(&dir).map_err(file_error(&dir))?;
     let result = fill(&dir, text, json, trace, &redactor).and_then(|()| archive(&work, file));
     let _ = std::fs::remove_dir_all(&work);
     result

@@ -9,7 +9,7 @@
 //! `HID_ID=bus:vid:pid`); so they are too when hidapi fails, which is a
 //! finding of its own.
 
-use super::node;
+use super::os;
 use super::report::Report;
 use super::usb::{maker, sysfs_root};
 use serde_json::json;
@@ -70,7 +70,7 @@ pub(super) fn check(report: &mut Report) {
             "usage_name": usage_name(h.usage_page, h.usage),
             "interface": h.interface,
             "product": h.product,
-            "node": node::describe(Path::new(&h.path)),
+            "node": os::describe(Path::new(&h.path)).map(|n| n.json),
         }));
     }
 }
@@ -88,17 +88,11 @@ fn finding(report: &mut Report, h: &HidInterface, hidraw: &str, m: &str) {
     }
     label.push(')');
     let dev = Path::new(&h.path);
-    match node::describe(dev) {
-        Some(n) if n["can_open"] == true => {
-            report.ok("usb", format!("{label}: HID interface, usable by this user"))
-        }
+    match os::describe(dev) {
+        Some(n) if n.can_open => report.ok("usb", format!("{label}: HID interface, usable by this user")),
         Some(n) => report.warning(
             "usb",
-            format!(
-                "{label}: HID interface this user may not open (group {}, mode {})",
-                n["group"].as_str().unwrap_or("?"),
-                n["mode"].as_str().unwrap_or("?")
-            ),
+            format!("{label}: HID interface this user may not open ({})", n.summary),
             "install lecteur's udev rules and join the group lecteur",
         ),
         None => report.info(

@@ -20,8 +20,8 @@ const START: &str = "start it: sudo systemctl start lecteurd.socket (or run lect
 pub(super) fn check(path: &Path, report: &mut Report) -> Option<Client> {
     let shown = path.display().to_string();
     report.lecteurd = json!({ "socket": shown, "running": false });
-    let meta = match std::fs::symlink_metadata(path) {
-        Ok(m) => m,
+    let is_socket = match super::os::endpoint(path) {
+        Ok(s) => s,
         Err(e) if e.kind() == ErrorKind::NotFound => {
             report.error(
                 "lecteurd",
@@ -40,7 +40,7 @@ pub(super) fn check(path: &Path, report: &mut Report) -> Option<Client> {
         }
     };
     report.lecteurd["socket_found"] = json!(true);
-    if !std::os::unix::fs::FileTypeExt::is_socket(&meta.file_type()) {
+    if !is_socket {
         report.error(
             "lecteurd",
             format!("{shown} exists but is not a socket"),

@@ -7,8 +7,14 @@ mod cps;
 mod hid;
 mod latency;
 mod lecteurd;
-mod node;
+// Device nodes, the socket file and who may open them are Unix matters;
+// on Windows the COM ports are listed and the pipe's ACL says who may use it.
+#[cfg_attr(unix, path = "os/unix.rs")]
+#[cfg_attr(windows, path = "os/windows.rs")]
+mod os;
 mod pcsc;
+#[cfg_attr(unix, path = "permissions/unix.rs")]
+#[cfg_attr(windows, path = "permissions/windows.rs")]
 mod permissions;
 mod probe;
 mod readers;

@@ -1,11 +1,12 @@
 //! Serial ports: the configured ones (`lecteur.toml` or `--serial`) and
-//! `/dev/lecteur-serial-*`; their device nodes, and whether a CCID-serial
+//! those the system names as readers (`/dev/lecteur-serial-*`; on Windows
+//! the COM ports are listed, not probed); their device nodes, and whether a CCID-serial
 //! reader answers the firmware-version escape (through lecteur's own serial
 //! transport, bounded) when lecteurd does not hold the port; the firmware
 //! and the reader profile chosen, and why (from lecteurd's `readers.list`
 //! when it holds the port).
 
-use super::node;
+use super::os;
 use super::report::Report;
 use lecteur::transport::{serial, ReaderEvent};
 use serde_json::json;
@@ -35,27 +36,21 @@ pub(super) fn check(extra: &[String], lecteurd_serial: bool, report: &mut Report
         ),
     }
     specs.extend(extra.iter().cloned());
-    if let Ok(dev) = std::fs::read_dir("/dev") {
-        let mut links: Vec<String> = dev
-            .flatten()
-            .map(|e| e.path().display().to_string())
-            .filter(|p| p.starts_with("/dev/lecteur-serial-"))
-            .collect();
-        links.sort();
-        for l in links {
-            if !specs.iter().any(|s| s == &l || s.starts_with(&format!("{l}:"))) {
-                specs.push(l);
-            }
+    for l in os::serial_candidates() {
+        if !specs.iter().any(|s| s == &l || s.starts_with(&format!("{l}:"))) {
+            specs.push(l);
         }
     }
+    os::list_ports(report);
     if specs.is_empty() {
         report.info("serial", "no serial reader configured or found");
         return;
     }
     for (i, spec) in specs.iter().enumerate() {
         let path = PathBuf::from(spec.split(':').next().unwrap_or(spec));
-        let mut entry = json!({ "spec": spec, "node": node::describe(&path) });
-        let Some(n) = entry["node"].as_object().cloned() else {
+        let node = os::describe(&path);
+        let mut entry = json!({ "spec": spec, "node": node.as_ref().map(|n| &n.json) });
+        let Some(n) = node else {
             report.error(
                 "serial",
                 format!("{}: no such device", path.display()),
@@ -64,19 +59,14 @@ pub(super) fn check(extra: &[String], lecteurd_serial: bool, report: &mut Report
             report.serial.push(entry);
             continue;
         };
-        let owner = format!(
-            "group {}, mode {}",
-            n["group"].as_str().unwrap_or("?"),
-            n["mode"].as_str().unwrap_or("?")
-        );
-        if n["can_open"] != true {
+        if n.can_open {
+            report.ok("serial", format!("{}: {}", path.display(), n.summary));
+        } else {
             report.warning(
                 "serial",
-                format!("{}: this user may not open it ({owner})", path.display()),
-                "install lecteur's udev rules and join the group lecteur (lecteurd itself runs as lecteur)",
+                format!("{}: this user may not open it ({})", path.display(), n.summary),
+                os::OPEN_REMEDY,
             );
-        } else {
-            report.ok("serial", format!("{}: {owner}", path.display()));
         }
         let in_use = format!("({})", path.display());
         let held = lecteurd_serial
@@ -100,7 +90,7 @@ pub(super) fn check(extra: &[String], lecteurd_serial: bool, report: &mut Report
                     format!("{spec}: not probed, lecteurd holds it (see readers)"),
                 ),
             }
-        } else if n["can_open"] == true {
+        } else if n.can_open {
             entry["probe"] = probe(i, spec, report);
         }
         report.serial.push(entry);

@@ -5,7 +5,6 @@
 use std::sync::mpsc::{self, RecvTimeoutError, TryRecvError};
 use std::time::{Duration, Instant};
 
-use serialport::TTYPort;
 use tracing::{debug, info, warn};
 
 use crate::transport::serial::ccid::{
@@ -14,14 +13,13 @@ use crate::transport::serial::ccid::{
 use crate::transport::serial::config::SerialConfig;
 use crate::transport::serial::link::{Budget, Link, LinkError};
 use crate::transport::serial::model::{self, SerialModel};
-use crate::transport::serial::port::{open_tty, Port};
+use crate::transport::serial::port::{open_device, wake_pair, Device, Port, WakeRx};
 use crate::transport::serial::presence::poll_period;
 use crate::transport::serial::slot::{Connected, Op, Reply, Request, RequestTx, SerialSlot};
 use crate::transport::serial::startup::{startup, Notification, StartupError};
 
 mod movements;
 mod pinpad;
-use crate::transport::serial::wake::{self, WakeRx};
 use crate::transport::{EventSink, ReaderEvent, ReaderModel, SlotInfo, TransportError, TransportKind};
 
 /// Why a link session could not begin (the device, or the reader on it).
@@ -33,7 +31,7 @@ enum OpenError {
     Startup(#[from] StartupError),
 }
 
-/// Hang-ups reported by `poll(2)` in a row, with nothing read, before the
+/// Hang-ups reported by the idle wait in a row, with nothing read, before the
 /// device counts as gone.
 const MAX_HANGUPS: u32 = 3;
 
@@ -109,7 +107,7 @@ pub(super) struct ReaderThread {
     sink: EventSink,
     requests: mpsc::Receiver<Request>,
     request_tx: RequestTx,
-    /// Woken by every request (see [`wake`]).
+    /// Woken by every request (see [`Port::wait_idle`]).
     wake: WakeRx,
     /// Counts successful start-ups; slots carry the session they were made in.
     session: u64,
@@ -127,7 +125,7 @@ impl ReaderThread {
     ) -> std::io::Result<Self> {
         let model = configured.unwrap_or(model::DEFAULT);
         let (queue, requests) = mpsc::channel();
-        let (waker, wake) = wake::pair()?;
+        let (waker, wake) = wake_pair()?;
         Ok(Self {
             index,
             path,
@@ -190,8 +188,8 @@ impl ReaderThread {
         let _ = self.sink.send(event);
     }
 
-    fn open_and_start(&mut self) -> Result<(Link<TTYPort>, Notification), OpenError> {
-        let port = open_tty(&self.path, self.cfg.baud_rate).map_err(OpenError::Device)?;
+    fn open_and_start(&mut self) -> Result<(Link<Device>, Notification), OpenError> {
+        let port = open_device(&self.path, self.cfg.baud_rate).map_err(OpenError::Device)?;
         let mut link = Link::new(port, self.configured.map(|p| p.echo), self.cfg.clone());
         let started = startup(&mut link, &self.cfg, self.configured)?;
         if started.model.slots != self.model.slots {
@@ -301,7 +299,7 @@ impl ReaderThread {
             let wait = next_poll
                 .saturating_duration_since(Instant::now())
                 .min(self.cfg.idle_tick);
-            match wake::wait(link.input_fd(), &self.wake, wait) {
+            match link.wait_idle(&self.wake, wait) {
                 Ok(ready) => {
                     if ready.woken {
                         self.wake.drain();

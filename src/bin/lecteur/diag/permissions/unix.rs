@@ -2,7 +2,7 @@
 //! group `lecteur` and this user, the udev rules, and ModemManager (it probes
 //! serial ports and confuses CCID-serial readers).
 
-use super::node;
+use super::os;
 use super::probe::process_running;
 use super::report::Report;
 use serde_json::json;
@@ -16,7 +16,7 @@ const RULES: &[&str] = &[
 const JOIN: &str = "sudo usermod -aG lecteur $USER, then log out and in again";
 
 pub(super) fn check(socket: &Path, report: &mut Report) {
-    let sock = node::describe(socket);
+    let sock = os::describe(socket).map(|n| n.json);
     if let Some(s) = &sock {
         let field = |k: &str| s[k].as_str().unwrap_or("?").to_string();
         let msg = format!(

@@ -1,25 +1,48 @@
-//! Waking the link thread: it sleeps in `poll(2)` on the tty and on a wake
-//! socket, so a byte from the reader (a card movement) and a request from a
-//! slot channel both end its wait at once, and an idle link costs no line
-//! time and no busy wake-ups.
+//! The Unix line: serialport's `TTYPort` and the link thread's wake-up.
+//!
+//! The link thread sleeps in `poll(2)` on the tty and on a wake socket, so
+//! a byte from the reader (a card movement) and a request from a slot
+//! channel both end its wait at once, and an idle link costs no line time
+//! and no busy wake-ups.
 
 use nix::poll::{PollFd, PollFlags};
 use rustix::net::SendFlags;
+use serialport::TTYPort;
 use std::io::{self, Read};
 use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::net::UnixStream;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::{Port, Ready};
+
+/// The serial device on Unix.
+pub(in crate::transport::serial) type Device = TTYPort;
+
+impl Port for TTYPort {
+    fn write_all_bytes(&mut self, bytes: &[u8]) -> io::Result<()> {
+        super::write_all(self, bytes)
+    }
+
+    /// TTYPort polls the descriptor for `timeout`, then reads.
+    fn read_some(&mut self, buf: &mut [u8], timeout: Duration) -> io::Result<Option<usize>> {
+        super::read_within(self, buf, timeout)
+    }
+
+    fn wait_idle(&self, wake: &WakeRx, timeout: Duration) -> io::Result<Ready> {
+        wait(Some(self.as_raw_fd()), wake, timeout)
+    }
+}
+
 /// The sending side, cloned into every slot channel.
 #[derive(Clone)]
-pub(super) struct Waker(Arc<UnixStream>);
+pub(in crate::transport::serial) struct Waker(Arc<UnixStream>);
 
 /// The receiving side, owned by the link thread.
-pub(super) struct WakeRx(UnixStream);
+pub(in crate::transport::serial) struct WakeRx(UnixStream);
 
 /// A connected waker and its receiver.
-pub(super) fn pair() -> io::Result<(Waker, WakeRx)> {
+pub(in crate::transport::serial) fn wake_pair() -> io::Result<(Waker, WakeRx)> {
     let (tx, rx) = UnixStream::pair()?;
     tx.set_nonblocking(true)?;
     rx.set_nonblocking(true)?;
@@ -29,20 +52,25 @@ pub(super) fn pair() -> io::Result<(Waker, WakeRx)> {
 impl Waker {
     /// Makes the receiver readable. A full buffer already means "awake";
     /// a gone receiver means no one is left to wake: both are fine.
-    pub(super) fn wake(&self) {
+    pub(in crate::transport::serial) fn wake(&self) {
         // MSG_NOSIGNAL: a closed peer must not raise SIGPIPE.
         let _ = rustix::net::send(&*self.0, &[1], SendFlags::NOSIGNAL | SendFlags::DONTWAIT);
     }
 }
 
 impl WakeRx {
-    pub(super) fn fd(&self) -> RawFd {
+    fn fd(&self) -> RawFd {
         self.0.as_raw_fd()
+    }
+
+    /// Waits for a wake-up alone, at most `timeout`.
+    pub(in crate::transport::serial) fn wait(&self, timeout: Duration) -> io::Result<Ready> {
+        wait(None, self, timeout)
     }
 
     /// Empties the socket (bounded: its buffer is finite, and each turn
     /// reads or stops).
-    pub(super) fn drain(&mut self) {
+    pub(in crate::transport::serial) fn drain(&mut self) {
         let mut buf = [0u8; 256];
         for _ in 0..64 {
             match (&self.0).read(&mut buf) {
@@ -53,21 +81,10 @@ impl WakeRx {
     }
 }
 
-/// What ended a [`wait`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(super) struct Ready {
-    /// The tty has bytes (or hung up: the next read says which).
-    pub input: bool,
-    /// The tty reported an error or a hang-up.
-    pub hangup: bool,
-    /// Someone called [`Waker::wake`].
-    pub woken: bool,
-}
-
 /// Waits until `tty` (if any) is readable, `wake` is woken, or `timeout`.
 /// The tty is a raw descriptor (serialport's `TTYPort` has no `AsFd`), so
 /// this is serialport's own nix, whose `PollFd` takes one.
-pub(super) fn wait(tty: Option<RawFd>, wake: &WakeRx, timeout: Duration) -> io::Result<Ready> {
+fn wait(tty: Option<RawFd>, wake: &WakeRx, timeout: Duration) -> io::Result<Ready> {
     let mut fds = [
         PollFd::new(wake.fd(), PollFlags::POLLIN),
         // A negative descriptor is ignored by poll(2).
@@ -97,7 +114,7 @@ mod tests {
 
     #[test]
     fn wake_ends_the_wait_and_drains() {
-        let (waker, mut rx) = pair().unwrap();
+        let (waker, mut rx) = wake_pair().unwrap();
         let t = Instant::now();
         assert_eq!(
             wait(None, &rx, Duration::from_millis(30)).unwrap(),
