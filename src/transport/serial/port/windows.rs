@@ -1,9 +1,10 @@
 //! The Windows line: serialport's `COMPort` and the link thread's wake-up.
 //!
 //! `COMPort` is opened without `FILE_FLAG_OVERLAPPED`: a read is a blocking
-//! `ReadFile` that `COMMTIMEOUTS` ends (serialport sets "return at once
-//! with what is buffered, else wait for the first byte, else time out"),
-//! and there is no descriptor to `poll` together with a wake-up. So the
+//! `ReadFile` that `COMMTIMEOUTS` ends (serialport asks for "return at once
+//! with what is buffered, else wait for the first byte, else time out", but
+//! Wine 8 waits for a full buffer or the timeout, so reads ask for one byte
+//! and then take what the driver holds), and there is no descriptor to `poll` together with a wake-up. So the
 //! idle link waits on a condition variable (a request wakes it at once)
 //! in slices of [`INPUT_CHECK`], asking the driver between slices whether
 //! bytes came in (`ClearCommError`'s input count, which reads nothing): a
@@ -26,9 +27,9 @@ pub(in crate::transport::serial) type Device = COMPort;
 /// How often the idle link asks the driver for input: the most a card
 /// movement the reader notifies waits before the link sees it.
 const INPUT_CHECK: Duration = Duration::from_millis(10);
-/// A zero-timeout read looks at the input count first and then reads with
-/// this (the bytes are already there): `COMMTIMEOUTS` with a zero constant
-/// is left to each driver's reading of the documentation.
+/// The timeout of reads of bytes the driver already holds. A zero-timeout
+/// read looks at the input count first rather than trusting `COMMTIMEOUTS`
+/// with a zero constant, which each driver reads its own way.
 const BUFFERED_READ: Duration = Duration::from_millis(1);
 
 impl Port for COMPort {
@@ -36,14 +37,38 @@ impl Port for COMPort {
         super::write_all(self, bytes)
     }
 
+    /// One byte first, waiting at most `timeout`: a read returns when its
+    /// buffer is full, under any driver's reading of `COMMTIMEOUTS` (Wine
+    /// 8 waits out the whole constant for a larger buffer, even with bytes
+    /// in hand). Then what the driver already holds, which is there.
     fn read_some(&mut self, buf: &mut [u8], timeout: Duration) -> io::Result<Option<usize>> {
-        if timeout.is_zero() {
+        let Some((first, rest)) = buf.split_first_mut() else {
+            return Ok(Some(0));
+        };
+        let mut one = [0u8; 1];
+        let got = if timeout.is_zero() {
             if self.bytes_to_read().map_err(io::Error::from)? == 0 {
                 return Ok(None);
             }
-            return super::read_within(self, buf, BUFFERED_READ);
+            super::read_within(self, &mut one, BUFFERED_READ)?
+        } else {
+            super::read_within(self, &mut one, timeout)?
+        };
+        if got.is_none() {
+            return Ok(None);
         }
-        super::read_within(self, buf, timeout)
+        *first = one[0];
+        let held = usize::try_from(self.bytes_to_read().unwrap_or(0)).unwrap_or(0);
+        let more = held.min(rest.len());
+        if more == 0 {
+            return Ok(Some(1));
+        }
+        // The bytes are in the driver: this read does not wait. An error
+        // here comes back on the next read; the byte in hand is delivered.
+        match super::read_within(self, &mut rest[..more], BUFFERED_READ) {
+            Ok(Some(n)) => Ok(Some(1 + n)),
+            _ => Ok(Some(1)),
+        }
     }
 
     fn wait_idle(&self, wake: &WakeRx, timeout: Duration) -> io::Result<Ready> {
