@@ -48,7 +48,7 @@ pub struct LecteurdArgs {
     /// Requests per second one connection may send (0: no limit); beyond, `rate_limited` [default: 2000].
     #[arg(long, value_name = "N")]
     pub max_rate: Option<u32>,
-    /// Configuration file; options given here override it [default: /etc/lecteur/lecteur.toml, if present].
+    /// Configuration file; options given here override it [default: /etc/lecteur/lecteur.toml, on Windows %ProgramData%\lecteur\lecteur.toml, if present].
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 }

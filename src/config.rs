@@ -1,12 +1,42 @@
-//! `/etc/lecteur/lecteur.toml`: what an administrator sets once. Options on
+//! `/etc/lecteur/lecteur.toml` (`%ProgramData%\lecteur\lecteur.toml` on
+//! Windows): what an administrator sets once. Options on
 //! lecteurd's command line override it. An invalid file is refused with its
 //! path and line, never half-applied.
 
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
-/// Where lecteurd looks when `--config` is not given (read only if it exists).
-pub const DEFAULT_PATH: &str = "/etc/lecteur/lecteur.toml";
+/// Where lecteurd looks when `--config` is not given (read only if it
+/// exists): `/etc/lecteur/lecteur.toml`, on Windows
+/// `%ProgramData%\lecteur\lecteur.toml`.
+pub fn default_path() -> PathBuf {
+    if cfg!(windows) {
+        under_program_data(std::env::var_os("ProgramData"))
+    } else {
+        PathBuf::from("/etc/lecteur/lecteur.toml")
+    }
+}
+
+/// `lecteur\lecteur.toml` under the ProgramData folder as the environment
+/// names it. Windows sets that variable in every process's environment,
+/// services' included, from the registry value (ProfileList\ProgramData) that
+/// the known-folder API (FOLDERID_ProgramData) reads too, and Microsoft does
+/// not support moving that folder: no `unsafe` call is worth it.
+/// `C:\ProgramData`, its default since Vista, when the variable is missing
+/// or not absolute.
+fn under_program_data(dir: Option<std::ffi::OsString>) -> PathBuf {
+    let mut path = dir
+        .filter(|d| is_absolute_windows(&d.to_string_lossy()))
+        .unwrap_or_else(|| r"C:\ProgramData".into());
+    path.push(r"\lecteur\lecteur.toml");
+    PathBuf::from(path)
+}
+
+/// `X:\...` or `\\server\...`: never a path relative to the current directory.
+fn is_absolute_windows(p: &str) -> bool {
+    let b = p.as_bytes();
+    (b.len() >= 3 && b[0].is_ascii_alphabetic() && b[1] == b':' && b[2] == b'\\') || p.starts_with(r"\\")
+}
 
 /// The file's settings; each left out keeps lecteurd's default.
 #[derive(Debug, Default, Clone, PartialEq, Deserialize)]
@@ -155,6 +185,24 @@ fn filter_ok(filter: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_default_path_on_windows_is_under_program_data() {
+        let at = |d: Option<&str>| {
+            under_program_data(d.map(Into::into))
+                .to_string_lossy()
+                .into_owned()
+        };
+        assert_eq!(at(Some(r"D:\Data")), r"D:\Data\lecteur\lecteur.toml");
+        assert_eq!(at(Some(r"\\srv\share")), r"\\srv\share\lecteur\lecteur.toml");
+        // Missing, empty or relative: never a path under the current directory.
+        for d in [None, Some(""), Some("ProgramData"), Some(r"C:ProgramData")] {
+            assert_eq!(at(d), r"C:\ProgramData\lecteur\lecteur.toml", "{d:?}");
+        }
+        if cfg!(unix) {
+            assert_eq!(default_path(), Path::new("/etc/lecteur/lecteur.toml"));
+        }
+    }
 
     #[test]
     fn a_whole_file() {

@@ -137,11 +137,12 @@ pub unsafe extern "C" fn C_Initialize(args: *mut c_void) -> CK_RV {
         if !args.is_null() {
             // SAFETY: a non-null argument is a CK_C_INITIALIZE_ARGS (spec).
             let a = &*(args as *const CK_C_INITIALIZE_ARGS);
+            // Copies (`{ }`), not borrows: Windows' Cryptoki structs are packed.
             let some = [
-                a.CreateMutex.is_some(),
-                a.DestroyMutex.is_some(),
-                a.LockMutex.is_some(),
-                a.UnlockMutex.is_some(),
+                { a.CreateMutex }.is_some(),
+                { a.DestroyMutex }.is_some(),
+                { a.LockMutex }.is_some(),
+                { a.UnlockMutex }.is_some(),
             ];
             if some.iter().any(|b| *b) && !some.iter().all(|b| *b) {
                 return CKR_ARGUMENTS_BAD;

@@ -364,7 +364,7 @@ impl Module {
             return Err(CKR_OPERATION_ACTIVE);
         }
         let card = self.card(id)?;
-        if !mechanisms::list(card.is_cps4()).contains(&m.mechanism) {
+        if !mechanisms::list(card.is_cps4()).contains(&{ m.mechanism }) {
             return Err(CKR_MECHANISM_INVALID);
         }
         let logged_in = card.logged_in;
@@ -441,7 +441,7 @@ impl Module {
             return Err(CKR_OPERATION_ACTIVE);
         }
         let card = self.card(id)?;
-        if !mechanisms::list(card.is_cps4()).contains(&m.mechanism) {
+        if !mechanisms::list(card.is_cps4()).contains(&{ m.mechanism }) {
             return Err(CKR_MECHANISM_INVALID);
         }
         let logged_in = card.logged_in;

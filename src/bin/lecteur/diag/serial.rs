@@ -21,8 +21,7 @@ const PROBE_BUDGET: Duration = Duration::from_secs(4);
 pub(super) fn check(extra: &[String], lecteurd_serial: bool, report: &mut Report) {
     let mut specs: Vec<String> = Vec::new();
     let mut configured = 0;
-    let config = std::env::var_os("LECTEUR_CONFIG")
-        .map_or_else(|| PathBuf::from(lecteur::config::DEFAULT_PATH), PathBuf::from);
+    let config = std::env::var_os("LECTEUR_CONFIG").map_or_else(lecteur::config::default_path, PathBuf::from);
     match lecteur::config::FileConfig::load(&config, false) {
         Ok(Some(c)) => {
             specs.extend(c.serial.iter().map(|p| p.spec()));
