@@ -179,36 +179,19 @@ fn run_serial(
 
 /// Sends `command` and prints the answer lines; an `error:` answer is an error.
 fn run_control_client(socket: &std::path::Path, command: &[String]) -> Result<(), String> {
-    use std::io::{BufRead, BufReader, Write};
     let line = command.join(" ");
     if line.contains('\n') || line.len() >= lecteur_sim::control::MAX_LINE {
         return Err("the command must be one line, under 1024 bytes".to_string());
     }
-    let mut stream = std::os::unix::net::UnixStream::connect(socket)
-        .map_err(|e| format!("cannot connect to {}: {e}", socket.display()))?;
-    let timeout = Some(std::time::Duration::from_secs(10));
-    stream.set_read_timeout(timeout).map_err(|e| e.to_string())?;
-    stream
-        .write_all(format!("{line}\n").as_bytes())
-        .map_err(|e| format!("cannot send the command: {e}"))?;
-    let mut reader = BufReader::new(stream);
-    // status prints one line per slot (at most a few), then ok/error.
-    for _ in 0..1000 {
-        let mut answer = String::new();
-        let n = reader
-            .read_line(&mut answer)
-            .map_err(|e| format!("no answer: {e}"))?;
-        if n == 0 {
-            return Err("the simulator closed the connection without answering".to_string());
-        }
-        let answer = answer.trim_end();
-        if answer == "ok" {
+    let answer = lecteur_sim::control::request(socket, &line).map_err(|e| e.to_string())?;
+    for l in answer {
+        if l == "ok" {
             return Ok(());
         }
-        if let Some(message) = answer.strip_prefix("error: ") {
+        if let Some(message) = l.strip_prefix("error: ") {
             return Err(message.to_string());
         }
-        println!("{answer}");
+        println!("{l}");
     }
     Err("the answer never ended".to_string())
 }

@@ -21,6 +21,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
 use std::time::{Duration, Instant};
 
+// TCP_QUICKACK is Linux's; elsewhere delayed ACK stays as the system has it.
+#[cfg_attr(unix, path = "vpcd/tcp_unix.rs")]
+#[cfg_attr(not(unix), path = "vpcd/tcp_other.rs")]
+mod tcp;
+
 /// vpcd's default port (slot "Virtual PCD 00 00"); the next slot is +1.
 pub const DEFAULT_PORT: u16 = 35963;
 pub const CTRL_OFF: u8 = 0x00;
@@ -406,7 +411,7 @@ impl Session<'_> {
 /// 40 ms: about 40 ms lost per APDU. Quick-ACK mode (which the kernel clears
 /// by itself, hence set before every read) sends the ACK at once.
 fn quick_ack(stream: &TcpStream) {
-    let _ = rustix::net::sockopt::set_tcp_quickack(stream, true);
+    tcp::quick_ack(stream);
 }
 
 fn send(stream: &mut TcpStream, payload: &[u8]) -> Result<(), SessionEnd> {

@@ -2,6 +2,9 @@
 //! hand-built PC_to_RDR_Secure frames, the keypad scripted through the
 //! control socket.
 
+// Unix only: uses the pty front-end and the Unix control socket.
+#![cfg(unix)]
+
 mod common;
 
 use common::{msg, temp_dir, Control, Host, Item};

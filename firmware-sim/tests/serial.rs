@@ -1,5 +1,8 @@
 //! The serial front-end driven over its pseudo-terminal with hand-built frames.
 
+// Unix only: uses the pty front-end and the Unix control socket.
+#![cfg(unix)]
+
 mod common;
 
 use common::{bay, frame, msg, temp_dir, Control, Host, Item, TestCard, ATR_A, ATR_B};

@@ -1,5 +1,8 @@
 //! The vpcd front-end against a fake vpcd (a TCP listener on an ephemeral port).
 
+// Unix only: uses the helpers in common/ (pty and Unix-socket ones among them).
+#![cfg(unix)]
+
 mod common;
 
 use common::{TestCard, ATR_A};
