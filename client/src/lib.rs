@@ -158,6 +158,13 @@ impl Client {
                     .push_back((method, msg.params.unwrap_or(Value::Null)));
                 continue;
             }
+            // An error lecteurd could not tie to a request (`id` null): the
+            // connection's refusal (`not_allowed`), or a line it could not read.
+            if matches!(msg.id, None | Some(Value::Null)) {
+                if let Some(err) = msg.error {
+                    return Err(ClientError::Rpc(err));
+                }
+            }
             if msg.id != Some(Value::from(id)) {
                 return Err(ClientError::Protocol(format!(
                     "answer to another request: {:?}",
@@ -255,6 +262,8 @@ mod tests {
             ],
         ]);
         let mut c = Client::connect(&path).unwrap();
+        // Answers then wait with a bound (on Windows, by peeking the pipe).
+        c.set_timeout(Some(Duration::from_secs(10))).unwrap();
         let pin = VerifyPinParams {
             pin: Some("1234".to_string().into()),
             ..Default::default()
@@ -275,5 +284,16 @@ mod tests {
             serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "cps.verify_pin", "params": {"pin": "1234"}})
         );
         assert!(matches!(c.next_notification(), Err(ClientError::Closed)));
+    }
+
+    #[test]
+    fn a_refused_connection_is_the_servers_error() {
+        let (path, server) = daemon(vec![vec![
+            r#"{"jsonrpc":"2.0","id":null,"error":{"code":-32016,"message":"this user may not use lecteurd","data":{"kind":"not_allowed"}}}"#,
+        ]]);
+        let mut c = Client::connect(&path).unwrap();
+        let e = c.call_json("system.info", Value::Null).unwrap_err();
+        assert_eq!(e.kind(), Some(ErrorKind::NotAllowed), "{e}");
+        server.join().unwrap();
     }
 }

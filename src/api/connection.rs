@@ -105,7 +105,12 @@ pub(crate) async fn run(mut stream: listen::Stream, api: Arc<Api>) {
 /// lecteurd's own user.
 fn admit(conn: u64, peer: std::io::Result<listen::Peer>, access: &Access) -> Result<listen::Peer, String> {
     let peer = peer.map_err(|e| {
-        tracing::warn!(conn, "client refused: cannot tell who it is: {e}");
+        if e.kind() == std::io::ErrorKind::UnexpectedEof {
+            // Gone before its first request (a probe, as another lecteurd's).
+            tracing::info!(conn, "client left before sending anything");
+        } else {
+            tracing::warn!(conn, "client refused: cannot tell who it is: {e}");
+        }
         "lecteurd cannot tell who this client is".to_string()
     })?;
     tracing::info!(conn, %peer, "client connected");

@@ -74,6 +74,11 @@ pub fn bind(path: &Path, access: &Access) -> Result<Listener, ListenError> {
     let name = path.to_str().ok_or_else(|| bind_error(io::ErrorKind::InvalidInput.into()))?;
     let me = lecteur_win::current_user_sid().map_err(bind_error)?;
     let security = PipeSecurity::from_sddl(&sddl(access, &me)?).map_err(bind_error)?;
+    if name_taken(name) {
+        return Err(ListenError::InUse {
+            path: path.to_path_buf(),
+        });
+    }
     let mut options = ServerOptions::new();
     options.reject_remote_clients(true).first_pipe_instance(true);
     let next = match lecteur_win::create_pipe(&options, name, &security) {
@@ -93,6 +98,23 @@ pub fn bind(path: &Path, access: &Access) -> Result<Listener, ListenError> {
         security,
         next,
     })
+}
+
+/// Whether a pipe of that name exists, by opening it as a client would:
+/// `FILE_FLAG_FIRST_PIPE_INSTANCE` is the real check (a pipe created after
+/// this look is still caught), this one also holds where that flag is not
+/// honoured (Wine 8). Opened anonymously: a squatter learns nothing of
+/// lecteurd's user and cannot act as it.
+fn name_taken(name: &str) -> bool {
+    use std::os::windows::fs::OpenOptionsExt;
+    /// `SECURITY_ANONYMOUS` (winbase.h); std adds `SECURITY_SQOS_PRESENT`.
+    const SECURITY_ANONYMOUS: u32 = 0;
+    let probe = std::fs::OpenOptions::new()
+        .read(true)
+        .security_qos_flags(SECURITY_ANONYMOUS)
+        .open(name);
+    // Busy, refused or opened: something serves that name.
+    !matches!(probe, Err(e) if e.kind() == io::ErrorKind::NotFound)
 }
 
 /// Never called: there is no socket activation on Windows.
