@@ -51,8 +51,8 @@ use zeroize::Zeroizing;
 mod stream;
 
 pub use lecteur_proto as proto;
-pub use stream::Stream;
 pub use lecteur_proto::socket::resolve as socket_path;
+pub use stream::Stream;
 
 /// Why a call failed: lecteurd answered with an error ([`ClientError::Rpc`],
 /// see [`ClientError::kind`]), or the connection or the answer failed.
@@ -245,10 +245,10 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stream::one_connection_server as daemon;
     use lecteur_proto::cps::VerifyPinParams;
     use lecteur_proto::event::EventType;
     use lecteur_proto::method::CpsVerifyPin;
-    use crate::stream::one_connection_server as daemon;
 
     #[test]
     fn typed_calls_keep_the_events_that_come_first() {

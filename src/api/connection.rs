@@ -116,7 +116,10 @@ fn admit(conn: u64, peer: std::io::Result<listen::Peer>, access: &Access) -> Res
     tracing::info!(conn, %peer, "client connected");
     if !peer.allowed_by(access) {
         tracing::warn!(conn, %peer, "client refused: {} not in the allow-list", listen::WHO);
-        return Err(format!("this user may not use lecteurd (see {})", listen::ALLOW_HINT));
+        return Err(format!(
+            "this user may not use lecteurd (see {})",
+            listen::ALLOW_HINT
+        ));
     }
     Ok(peer)
 }

@@ -5,9 +5,9 @@
 //! A client that stops reading is cut off past a bound rather than buffered
 //! without limit.
 
+use super::listen::WriteHalf;
 use std::io::ErrorKind;
 use std::sync::{Mutex, MutexGuard};
-use super::listen::WriteHalf;
 use tokio::sync::Notify;
 
 /// Bytes waiting for a client that does not read before it is cut off: many

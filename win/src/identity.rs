@@ -10,7 +10,9 @@ use windows_sys::Win32::Foundation::{LocalFree, ERROR_INSUFFICIENT_BUFFER, HANDL
 use windows_sys::Win32::Security::Authorization::ConvertSidToStringSidW;
 use windows_sys::Win32::Security::{GetTokenInformation, RevertToSelf, TokenUser, TOKEN_QUERY, TOKEN_USER};
 use windows_sys::Win32::System::Pipes::{GetNamedPipeClientProcessId, ImpersonateNamedPipeClient};
-use windows_sys::Win32::System::Threading::{GetCurrentProcess, GetCurrentThread, OpenProcessToken, OpenThreadToken};
+use windows_sys::Win32::System::Threading::{
+    GetCurrentProcess, GetCurrentThread, OpenProcessToken, OpenThreadToken,
+};
 
 /// The client of a connected pipe instance.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,7 +93,10 @@ fn client_token(pipe: HANDLE) -> Result<OwnedHandle, IdentityError> {
     // SAFETY: no arguments; ends the impersonation begun above.
     if unsafe { RevertToSelf() } == 0 {
         // Going on would serve every later client as this one.
-        eprintln!("lecteurd: RevertToSelf failed ({}): aborting", io::Error::last_os_error());
+        eprintln!(
+            "lecteurd: RevertToSelf failed ({}): aborting",
+            io::Error::last_os_error()
+        );
         std::process::abort();
     }
     if opened == 0 {
@@ -114,7 +119,15 @@ fn user_sid(token: &OwnedHandle) -> Result<String, IdentityError> {
     // u64s: TOKEN_USER holds pointers, so the buffer is aligned for them.
     let mut buf = vec![0u64; (size as usize).div_ceil(8)];
     // SAFETY: `buf` holds at least `size` bytes, aligned for TOKEN_USER.
-    let ok = unsafe { GetTokenInformation(token, TokenUser, buf.as_mut_ptr().cast::<c_void>(), size, &mut size) };
+    let ok = unsafe {
+        GetTokenInformation(
+            token,
+            TokenUser,
+            buf.as_mut_ptr().cast::<c_void>(),
+            size,
+            &mut size,
+        )
+    };
     if ok == 0 {
         return Err(IdentityError::Token(io::Error::last_os_error()));
     }

@@ -15,6 +15,6 @@ mod security;
 #[cfg(windows)]
 pub use identity::{client_identity, current_user_sid, ClientIdentity, IdentityError};
 #[cfg(windows)]
-pub use security::{create_pipe, PipeSecurity};
-#[cfg(windows)]
 pub use security::pipe_bytes_available;
+#[cfg(windows)]
+pub use security::{create_pipe, PipeSecurity};

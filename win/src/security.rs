@@ -46,7 +46,10 @@ impl PipeSecurity {
         };
         if ok == 0 || descriptor.is_null() {
             let e = io::Error::last_os_error();
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("SDDL {sddl:?}: {e}")));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("SDDL {sddl:?}: {e}"),
+            ));
         }
         Ok(PipeSecurity {
             descriptor,
@@ -70,7 +73,11 @@ impl Drop for PipeSecurity {
 /// Creates an instance of the pipe `name` with `options` and the
 /// descriptor of `security` (tokio's `create` would give the default DACL,
 /// which lets everyone read).
-pub fn create_pipe(options: &ServerOptions, name: &str, security: &PipeSecurity) -> io::Result<NamedPipeServer> {
+pub fn create_pipe(
+    options: &ServerOptions,
+    name: &str,
+    security: &PipeSecurity,
+) -> io::Result<NamedPipeServer> {
     let attributes: *const SECURITY_ATTRIBUTES = &security.attributes;
     // SAFETY: the pointer is to a valid SECURITY_ATTRIBUTES whose descriptor
     // lives as long as `security`, which outlives this call; CreateNamedPipeW

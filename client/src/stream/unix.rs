@@ -10,7 +10,11 @@ pub(crate) fn one_connection_server(
     answers: Vec<Vec<&'static str>>,
 ) -> (std::path::PathBuf, std::thread::JoinHandle<Vec<String>>) {
     use std::io::{BufRead, BufReader, Write};
-    let dir = std::env::temp_dir().join(format!("lecteur-client-test-{}-{}", std::process::id(), answers.len()));
+    let dir = std::env::temp_dir().join(format!(
+        "lecteur-client-test-{}-{}",
+        std::process::id(),
+        answers.len()
+    ));
     let _ = std::fs::create_dir_all(&dir);
     let path = dir.join("s");
     let _ = std::fs::remove_file(&path);

@@ -129,11 +129,18 @@ pub(crate) fn one_connection_server(
     answers: Vec<Vec<&'static str>>,
 ) -> (std::path::PathBuf, std::thread::JoinHandle<Vec<String>>) {
     use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-    let name = format!(r"\\.\pipe\lecteur-client-test-{}-{}", std::process::id(), answers.len());
+    let name = format!(
+        r"\\.\pipe\lecteur-client-test-{}-{}",
+        std::process::id(),
+        answers.len()
+    );
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
     let pipe = name.clone();
     let server = std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         rt.block_on(async move {
             let server = tokio::net::windows::named_pipe::ServerOptions::new()
                 .first_pipe_instance(true)

@@ -71,7 +71,9 @@ pub fn bind(path: &Path, access: &Access) -> Result<Listener, ListenError> {
         path: path.to_path_buf(),
         source,
     };
-    let name = path.to_str().ok_or_else(|| bind_error(io::ErrorKind::InvalidInput.into()))?;
+    let name = path
+        .to_str()
+        .ok_or_else(|| bind_error(io::ErrorKind::InvalidInput.into()))?;
     let me = lecteur_win::current_user_sid().map_err(bind_error)?;
     let security = PipeSecurity::from_sddl(&sddl(access, &me)?).map_err(bind_error)?;
     if name_taken(name) {
@@ -286,7 +288,9 @@ mod tests {
             group: Some("BU".into()),
             ..Access::default()
         };
-        assert!(sddl(&access, "SY").unwrap().ends_with("(A;;0x12019b;;;S-1-5-21-9-9-9-1001)"));
+        assert!(sddl(&access, "SY")
+            .unwrap()
+            .ends_with("(A;;0x12019b;;;S-1-5-21-9-9-9-1001)"));
         access.allowed_sids = None;
         assert!(sddl(&access, "SY").unwrap().ends_with("(A;;0x12019b;;;BU)"));
         access.group = Some("IU)(A;;GA;;;WD".into());

@@ -5,13 +5,13 @@
 use crate::error::CallError;
 use crate::mix::{self, Method, Mix};
 use crate::stats::Tally;
+use lecteur_client::Stream;
 use lecteur_proto::error::ErrorData;
 use lecteur_proto::method::CpsVerifyPin;
 use lecteur_proto::Method as _;
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 use std::io::{BufRead, BufReader, Write};
-use lecteur_client::Stream;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
