@@ -13,7 +13,7 @@ use std::path::PathBuf;
     about = "Daemon for French health smart cards (CPS, carte Vitale)"
 )]
 pub struct LecteurdArgs {
-    /// Socket path (default: $LECTEUR_SOCKET, $XDG_RUNTIME_DIR/lecteur.sock, /run/lecteur/lecteur.sock).
+    /// Socket path (default: $LECTEUR_SOCKET, $XDG_RUNTIME_DIR/lecteur.sock, /run/lecteur/lecteur.sock; Windows: the pipe \\.\pipe\lecteur).
     #[arg(long)]
     pub socket: Option<PathBuf>,
     /// Do not use PC/SC (pcscd).
