@@ -24,6 +24,9 @@ pub struct Listener(UnixListener);
 /// names one (its members may connect). A socket a live daemon answers on
 /// is refused; a stale one (nobody listening) is replaced.
 pub fn bind(path: &Path, access: &Access) -> Result<Listener, ListenError> {
+    if access.allowed_sids.is_some() {
+        tracing::warn!("allowed SIDs (--allow-sid) are for Windows: ignored here");
+    }
     let gid = access.group.as_deref().map(gid_of).transpose()?;
     let bind_error = |source| ListenError::Bind {
         path: path.to_path_buf(),

@@ -71,6 +71,9 @@ pub fn bind(path: &Path, access: &Access) -> Result<Listener, ListenError> {
         path: path.to_path_buf(),
         source,
     };
+    if access.allowed_uids.is_some() {
+        tracing::warn!("allowed uids (--allow-uid) are for Unix: ignored here (see --allow-sid)");
+    }
     let name = path
         .to_str()
         .ok_or_else(|| bind_error(io::ErrorKind::InvalidInput.into()))?;
