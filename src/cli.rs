@@ -13,7 +13,7 @@ use std::path::PathBuf;
     about = "Daemon for French health smart cards (CPS, carte Vitale)"
 )]
 pub struct LecteurdArgs {
-    /// Socket path (default: $LECTEUR_SOCKET, $XDG_RUNTIME_DIR/lecteur.sock, /run/lecteur/lecteur.sock).
+    /// Socket path (default: $LECTEUR_SOCKET, $XDG_RUNTIME_DIR/lecteur.sock, /run/lecteur/lecteur.sock; Windows: the pipe \\.\pipe\lecteur).
     #[arg(long)]
     pub socket: Option<PathBuf>,
     /// Do not use PC/SC (pcscd).
@@ -40,11 +40,15 @@ pub struct LecteurdArgs {
     #[arg(long = "profiles", value_name = "DIR")]
     pub profiles_dir: Option<PathBuf>,
     /// Group owning the socket (mode 0660), by name or number: its members may connect.
+    /// Windows: a SID or SDDL alias that may open the pipe instead of interactive users.
     #[arg(long, value_name = "GROUP")]
     pub socket_group: Option<String>,
     /// Serve only these uids (repeat the option); others are refused with `not_allowed`.
     #[arg(long, value_name = "UID")]
     pub allow_uid: Vec<u32>,
+    /// Windows: only these user SIDs may open the pipe and are served (repeat the option).
+    #[arg(long, value_name = "SID")]
+    pub allow_sid: Vec<String>,
     /// Requests per second one connection may send (0: no limit); beyond, `rate_limited` [default: 2000].
     #[arg(long, value_name = "N")]
     pub max_rate: Option<u32>,

@@ -48,6 +48,8 @@ pub struct FileConfig {
     pub socket_group: Option<String>,
     /// Only these uids are served.
     pub allowed_uids: Option<Vec<u32>>,
+    /// Windows: only these user SIDs may open the pipe and are served.
+    pub allowed_sids: Option<Vec<String>>,
     /// Requests per second per connection (0: no limit).
     pub max_rate: Option<u32>,
     /// Seconds an unused PIN verification is kept.
@@ -211,6 +213,7 @@ mod tests {
 socket = "/run/lecteur/lecteur.sock"
 socket_group = "lecteur"
 allowed_uids = [1000, 1001]
+allowed_sids = ["S-1-5-21-1-2-3-1001"]
 max_rate = 500
 pin_idle_timeout = 600
 card_wait = 10
@@ -227,6 +230,7 @@ port = "/dev/ttyS0"
         )
         .unwrap();
         assert_eq!(c.allowed_uids, Some(vec![1000, 1001]));
+        assert_eq!(c.allowed_sids, Some(vec!["S-1-5-21-1-2-3-1001".to_string()]));
         assert_eq!(c.card_wait, Some(10));
         assert_eq!(c.serial[0].spec(), "/dev/lecteur-serial-0:GemCoreSIMPro");
         assert_eq!(c.serial[1].spec(), "/dev/ttyS0");

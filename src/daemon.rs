@@ -5,12 +5,12 @@ use crate::api::{self, Api};
 use crate::service::Service;
 use crate::transport;
 use std::path::PathBuf;
-use tokio::net::UnixListener;
 
 /// What a daemon runs (lecteurd makes it from its options and configuration file).
 #[derive(Debug, Default, Clone)]
 pub struct Config {
-    /// Socket path; resolved by [`api::socket::resolve`] when `None`.
+    /// Socket path (a pipe name on Windows); resolved by
+    /// [`api::listen::resolve`] when `None`.
     pub socket: Option<PathBuf>,
     /// Use PC/SC (pcscd).
     pub pcsc: bool,
@@ -29,21 +29,9 @@ pub struct Config {
 /// Why a daemon could not start. The messages are lecteurd's (after `lecteurd: `).
 #[derive(Debug, thiserror::Error)]
 pub enum DaemonError {
-    /// The socket systemd passed cannot be used.
-    #[error("socket from systemd: {0}")]
-    ActivatedSocket(#[source] std::io::Error),
-    /// The socket group is unknown or /etc/group unreadable.
+    /// The API cannot listen (socket or named pipe).
     #[error(transparent)]
-    Group(#[from] api::access::GroupError),
-    /// The socket cannot be bound.
-    #[error("socket {}: {source}", path.display())]
-    Bind {
-        /// The socket path.
-        path: PathBuf,
-        /// Why.
-        #[source]
-        source: std::io::Error,
-    },
+    Listen(#[from] api::listen::ListenError),
     /// A serial reader cannot be started.
     #[error("serial {spec}: {source}")]
     Serial {
@@ -73,10 +61,10 @@ pub enum DaemonError {
 
 /// A daemon ready to serve: call [`api::serve`] with these.
 pub struct Ready {
-    /// The socket's path.
+    /// The socket's path (the pipe's name on Windows).
     pub socket: PathBuf,
-    /// The listening socket.
-    pub listener: UnixListener,
+    /// The listening socket (or named pipe).
+    pub listener: api::listen::Listener,
     /// What the connections share.
     pub api: Api,
     /// The socket came from systemd (socket activation): it is systemd's to remove.
@@ -93,30 +81,13 @@ pub fn start(config: &Config) -> Result<Ready, DaemonError> {
         return Err(DaemonError::NoSimulator);
     }
     let (socket, listener, activated) = match crate::systemd::activated_listener() {
-        Some(listener) => {
-            let path = listener
-                .local_addr()
-                .ok()
-                .and_then(|a| a.as_pathname().map(PathBuf::from))
-                .unwrap_or_default();
-            listener
-                .set_nonblocking(true)
-                .map_err(DaemonError::ActivatedSocket)?;
-            let listener = UnixListener::from_std(listener).map_err(DaemonError::ActivatedSocket)?;
-            (path, listener, true)
+        Some(passed) => {
+            let (socket, listener) = api::listen::activated(passed)?;
+            (socket, listener, true)
         }
         None => {
-            let socket = api::socket::resolve(config.socket.as_deref());
-            let gid = config
-                .access
-                .group
-                .as_deref()
-                .map(api::access::gid_of)
-                .transpose()?;
-            let listener = api::socket::bind(&socket, gid).map_err(|source| DaemonError::Bind {
-                path: socket.clone(),
-                source,
-            })?;
+            let socket = api::listen::resolve(config.socket.as_deref());
+            let listener = api::listen::bind(&socket, &config.access)?;
             (socket, listener, false)
         }
     };

@@ -6,7 +6,7 @@
 //! lecteurd over its socket, through the `lecteur-client` crate, or use the
 //! PKCS#11 module. Modules nothing outside uses are `pub(crate)`.
 //!
-//! Layers call downward only: [`api`] (socket, JSON-RPC) → [`service`] (slots,
+//! Layers call downward only: [`api`] (socket or named pipe, JSON-RPC) → [`service`] (slots,
 //! queues, events, PIN policy) → [`card`] (ATR, CPS, Vitale) → [`apdu`], whose
 //! `Exchange` [`transport`] (PC/SC, serial, simulator) implements. [`daemon`]
 //! assembles them; [`cli`] is lecteurd's command line; [`config`] the
@@ -22,5 +22,10 @@ pub mod config;
 pub mod daemon;
 pub mod dmp;
 pub mod service;
+// systemd on Unix; nothing to tell on Windows (the service manager is lecteurd's).
+#[cfg(unix)]
+pub mod systemd;
+#[cfg(windows)]
+#[path = "no_systemd.rs"]
 pub mod systemd;
 pub mod transport;

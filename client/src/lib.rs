@@ -1,7 +1,7 @@
 //! The Rust client of lecteurd's socket API (JSON-RPC 2.0 over a Unix
-//! socket, docs/api.md), over the typed contract of `lecteur-proto`: what
-//! Rust practice software, the `lecteur` CLI, `lecteur-load`, the PKCS#11
-//! module and the tests use.
+//! socket, or the named pipe `\\.\pipe\lecteur` on Windows; docs/api.md),
+//! over the typed contract of `lecteur-proto`: what Rust practice software,
+//! the `lecteur` CLI, `lecteur-load`, the PKCS#11 module and the tests use.
 //!
 //! ```no_run
 //! use lecteur_client::Client;
@@ -44,13 +44,15 @@ use serde::Serialize;
 use serde_json::Value;
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Write};
-use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::time::Duration;
 use zeroize::Zeroizing;
 
+mod stream;
+
 pub use lecteur_proto as proto;
 pub use lecteur_proto::socket::resolve as socket_path;
+pub use stream::Stream;
 
 /// Why a call failed: lecteurd answered with an error ([`ClientError::Rpc`],
 /// see [`ClientError::kind`]), or the connection or the answer failed.
@@ -98,16 +100,16 @@ impl ClientError {
 /// answer. The PIN verifications it makes belong to it, and end when it is
 /// dropped (lecteurd resets the card).
 pub struct Client {
-    reader: BufReader<UnixStream>,
-    writer: UnixStream,
+    reader: BufReader<Stream>,
+    writer: Stream,
     next_id: u64,
     notifications: VecDeque<(String, Value)>,
 }
 
 impl Client {
-    /// Connects to lecteurd's socket at `path`.
+    /// Connects to lecteurd's socket (or pipe) at `path`.
     pub fn connect(path: &Path) -> Result<Client, ClientError> {
-        let stream = UnixStream::connect(path)?;
+        let stream = Stream::connect(path)?;
         Ok(Client {
             reader: BufReader::new(stream.try_clone()?),
             writer: stream,
@@ -155,6 +157,13 @@ impl Client {
                 self.notifications
                     .push_back((method, msg.params.unwrap_or(Value::Null)));
                 continue;
+            }
+            // An error lecteurd could not tie to a request (`id` null): the
+            // connection's refusal (`not_allowed`), or a line it could not read.
+            if matches!(msg.id, None | Some(Value::Null)) {
+                if let Some(err) = msg.error {
+                    return Err(ClientError::Rpc(err));
+                }
             }
             if msg.id != Some(Value::from(id)) {
                 return Err(ClientError::Protocol(format!(
@@ -236,40 +245,10 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stream::one_connection_server as daemon;
     use lecteur_proto::cps::VerifyPinParams;
     use lecteur_proto::event::EventType;
     use lecteur_proto::method::CpsVerifyPin;
-    use std::os::unix::net::UnixListener;
-
-    /// A daemon of one connection that answers each request line with the
-    /// given lines, and hands back what it read.
-    fn daemon(answers: Vec<Vec<&'static str>>) -> (std::path::PathBuf, std::thread::JoinHandle<Vec<String>>) {
-        let dir = std::env::temp_dir().join(format!(
-            "lecteur-client-test-{}-{}",
-            std::process::id(),
-            answers.len()
-        ));
-        let _ = std::fs::create_dir_all(&dir);
-        let path = dir.join("s");
-        let _ = std::fs::remove_file(&path);
-        let listener = UnixListener::bind(&path).unwrap();
-        let server = std::thread::spawn(move || {
-            let (stream, _) = listener.accept().unwrap();
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut writer = stream;
-            let mut seen = Vec::new();
-            for lines in answers {
-                let mut line = String::new();
-                reader.read_line(&mut line).unwrap();
-                seen.push(line);
-                for l in lines {
-                    writer.write_all(format!("{l}\n").as_bytes()).unwrap();
-                }
-            }
-            seen
-        });
-        (path, server)
-    }
 
     #[test]
     fn typed_calls_keep_the_events_that_come_first() {
@@ -283,6 +262,8 @@ mod tests {
             ],
         ]);
         let mut c = Client::connect(&path).unwrap();
+        // Answers then wait with a bound (on Windows, by peeking the pipe).
+        c.set_timeout(Some(Duration::from_secs(10))).unwrap();
         let pin = VerifyPinParams {
             pin: Some("1234".to_string().into()),
             ..Default::default()
@@ -303,5 +284,16 @@ mod tests {
             serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "cps.verify_pin", "params": {"pin": "1234"}})
         );
         assert!(matches!(c.next_notification(), Err(ClientError::Closed)));
+    }
+
+    #[test]
+    fn a_refused_connection_is_the_servers_error() {
+        let (path, server) = daemon(vec![vec![
+            r#"{"jsonrpc":"2.0","id":null,"error":{"code":-32016,"message":"this user may not use lecteurd","data":{"kind":"not_allowed"}}}"#,
+        ]]);
+        let mut c = Client::connect(&path).unwrap();
+        let e = c.call_json("system.info", Value::Null).unwrap_err();
+        assert_eq!(e.kind(), Some(ErrorKind::NotAllowed), "{e}");
+        server.join().unwrap();
     }
 }

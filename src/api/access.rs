@@ -1,15 +1,22 @@
-//! Who may use the socket and how hard: the peer's credentials (SO_PEERCRED),
-//! an optional allow-list of uids, and a per-connection request rate.
+//! Who may use the socket and how hard: an optional allow-list of users
+//! (uids on Unix, SIDs on Windows; the peer's identity comes from
+//! `listen`), and a per-connection request rate.
 
 use std::time::{Duration, Instant};
 
-/// The socket's access rules (lecteurd `--socket-group`, `--allow-uid`, `--max-rate`).
+/// The socket's access rules (lecteurd `--socket-group`, `--allow-uid`,
+/// `--allow-sid`, `--max-rate`).
 #[derive(Debug, Clone)]
 pub struct Access {
-    /// Group owning the socket (mode 0660): its members may connect.
+    /// Group owning the socket (mode 0660): its members may connect. On
+    /// Windows, a SID or SDDL alias given the pipe instead of interactive
+    /// users.
     pub group: Option<String>,
-    /// When set, only these uids are served; others get `not_allowed`.
+    /// When set, only these uids are served; others get `not_allowed` (Unix).
     pub allowed_uids: Option<Vec<u32>>,
+    /// When set, only these user SIDs may open the pipe and are served;
+    /// others get `not_allowed` (Windows).
+    pub allowed_sids: Option<Vec<String>>,
     /// Requests per second one connection may send (a burst of one second's
     /// worth is allowed); beyond, requests are answered `rate_limited`. 0: no limit.
     pub max_rate: u32,
@@ -20,6 +27,7 @@ impl Default for Access {
         Access {
             group: None,
             allowed_uids: None,
+            allowed_sids: None,
             max_rate: DEFAULT_MAX_RATE,
         }
     }
@@ -33,6 +41,14 @@ impl Access {
     /// Whether `uid` may be served (always, without an allow-list).
     pub fn allows(&self, uid: u32) -> bool {
         self.allowed_uids.as_ref().is_none_or(|l| l.contains(&uid))
+    }
+
+    /// Whether the user SID `sid` may be served (always, without an
+    /// allow-list). SIDs are compared as Windows does, ignoring case.
+    pub fn allows_sid(&self, sid: &str) -> bool {
+        self.allowed_sids
+            .as_ref()
+            .is_none_or(|l| l.iter().any(|s| s.eq_ignore_ascii_case(sid)))
     }
 }
 
@@ -147,6 +163,9 @@ mod tests {
         assert!(a.allows(1234));
         a.allowed_uids = Some(vec![1000]);
         assert!(a.allows(1000) && !a.allows(1234) && !a.allows(0));
+        assert!(a.allows_sid("S-1-5-21-1-2-3-1001"));
+        a.allowed_sids = Some(vec!["S-1-5-21-1-2-3-1001".into()]);
+        assert!(a.allows_sid("s-1-5-21-1-2-3-1001") && !a.allows_sid("S-1-5-21-1-2-3-1002"));
     }
 
     #[test]

@@ -2,17 +2,15 @@
 //! slow card never blocks `readers.list`); answers and event notifications
 //! go out through the connection's [`Outbox`], which never makes them wait.
 
-use super::access::RateLimit;
+use super::access::{Access, RateLimit};
 use super::outbox::Outbox;
-use super::{methods, rpc, Api};
+use super::{listen, methods, rpc, Api};
 use futures_util::StreamExt;
 use lecteur_proto::event::{Subscribed, EVENT};
 use lecteur_proto::Request;
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::io::AsyncWriteExt;
-use tokio::net::UnixStream;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 use tokio_util::bytes::BytesMut;
@@ -25,30 +23,23 @@ const MAX_IN_FLIGHT: u32 = 16;
 /// How long answers still waiting are offered to a client that closed its side.
 const LAST_FLUSH: Duration = Duration::from_secs(5);
 
-pub(crate) async fn run(stream: UnixStream, api: Arc<Api>) {
-    // Who is calling, for the log and the allow-list (SO_PEERCRED).
-    let peer = stream.peer_cred().ok();
-    let (uid, gid) = (peer.map(|p| p.uid()), peer.map(|p| p.gid()));
-    let pid = peer.and_then(|p| p.pid());
+pub(crate) async fn run(mut stream: listen::Stream, api: Arc<Api>) {
     let conn = api.service.connect();
-    tracing::info!(conn, ?uid, ?gid, ?pid, "client connected");
-    let (read, mut write) = stream.into_split();
-    let allowed = match uid {
-        Some(uid) => api.access.allows(uid),
-        None => api.access.allowed_uids.is_none(),
+    // Who is calling, for the log and the allow-list (`listen`: SO_PEERCRED
+    // on Unix; on Windows the client's pid and SID, once it has sent).
+    let peer = stream.identify().await;
+    let (read, write) = stream.split();
+    let peer = match admit(conn, peer, &api.access) {
+        Ok(peer) => peer,
+        Err(message) => {
+            let err = rpc::RpcError::new(rpc::ErrorKind::NotAllowed, message);
+            let mut line = rpc::failure(&Value::Null, &err);
+            line.push('\n');
+            write_all(&write, line.as_bytes()).await;
+            api.service.disconnect(conn);
+            return;
+        }
     };
-    if !allowed {
-        tracing::warn!(conn, ?uid, ?pid, "client refused: uid not in the allow-list");
-        let err = rpc::RpcError::new(
-            rpc::ErrorKind::NotAllowed,
-            "this user may not use lecteurd (see --allow-uid)",
-        );
-        let mut line = rpc::failure(&Value::Null, &err);
-        line.push('\n');
-        let _ = write.write_all(line.as_bytes()).await;
-        api.service.disconnect(conn);
-        return;
-    }
     let outbox = Arc::new(Outbox::new(write));
     let flusher = {
         let outbox = outbox.clone();
@@ -106,7 +97,46 @@ pub(crate) async fn run(stream: UnixStream, api: Arc<Api>) {
         // The socket closes with the last reference to the outbox.
         flusher.abort();
     }
-    tracing::info!(conn, ?uid, ?pid, "client disconnected");
+    tracing::info!(conn, %peer, "client disconnected");
+}
+
+/// The peer if it may be served, else the message it is refused with. A
+/// client that cannot be identified is refused: it is never served as
+/// lecteurd's own user.
+fn admit(conn: u64, peer: std::io::Result<listen::Peer>, access: &Access) -> Result<listen::Peer, String> {
+    let peer = peer.map_err(|e| {
+        if e.kind() == std::io::ErrorKind::UnexpectedEof {
+            // Gone before its first request (a probe, as another lecteurd's).
+            tracing::info!(conn, "client left before sending anything");
+        } else {
+            tracing::warn!(conn, "client refused: cannot tell who it is: {e}");
+        }
+        "lecteurd cannot tell who this client is".to_string()
+    })?;
+    tracing::info!(conn, %peer, "client connected");
+    if !peer.allowed_by(access) {
+        tracing::warn!(conn, %peer, "client refused: {} not in the allow-list", listen::WHO);
+        return Err(format!(
+            "this user may not use lecteurd (see {})",
+            listen::ALLOW_HINT
+        ));
+    }
+    Ok(peer)
+}
+
+/// Writes all of `bytes`, waiting for the client (a refusal, before any outbox).
+async fn write_all(write: &listen::WriteHalf, mut bytes: &[u8]) {
+    while !bytes.is_empty() {
+        match write.try_write(bytes) {
+            Ok(n) => bytes = &bytes[n..],
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                if write.writable().await.is_err() {
+                    return;
+                }
+            }
+            Err(_) => return,
+        }
+    }
 }
 
 /// Answers a request over the connection's rate without running it.

@@ -1,20 +1,20 @@
 //! The local socket API: JSON-RPC 2.0, one JSON object per line, on a Unix
-//! socket. [`socket`] finds and binds the path, `connection` reads lines and
-//! runs them, `outbox` writes lines without waiting, [`access`] says who
-//! may connect and how often, [`rpc`] is the frame, [`methods`] maps methods
-//! onto the service, `trace` serves the APDU trace.
+//! socket or a Windows named pipe. [`listen`] finds and binds the path and
+//! tells who is calling (the one place the platforms differ), `connection`
+//! reads lines and runs them, `outbox` writes lines without waiting,
+//! [`access`] says who may connect and how often, [`rpc`] is the frame,
+//! [`methods`] maps methods onto the service, `trace` serves the APDU trace.
 
 pub mod access;
 pub(crate) mod connection;
+pub mod listen;
 pub mod methods;
 pub(crate) mod outbox;
 pub mod rpc;
-pub mod socket;
 mod trace;
 
 use crate::service::Service;
 use std::sync::Arc;
-use tokio::net::UnixListener;
 
 /// What every connection shares.
 pub struct Api {
@@ -27,10 +27,10 @@ pub struct Api {
 }
 
 /// Serves clients until the listener fails.
-pub async fn serve(listener: UnixListener, api: Api) -> std::io::Result<()> {
+pub async fn serve(mut listener: listen::Listener, api: Api) -> std::io::Result<()> {
     let api = Arc::new(api);
     loop {
-        let (stream, _) = listener.accept().await?;
+        let stream = listener.accept().await?;
         tokio::spawn(connection::run(stream, api.clone()));
     }
 }

@@ -5,9 +5,9 @@
 //! A client that stops reading is cut off past a bound rather than buffered
 //! without limit.
 
+use super::listen::WriteHalf;
 use std::io::ErrorKind;
 use std::sync::{Mutex, MutexGuard};
-use tokio::net::unix::OwnedWriteHalf;
 use tokio::sync::Notify;
 
 /// Bytes waiting for a client that does not read before it is cut off: many
@@ -15,7 +15,7 @@ use tokio::sync::Notify;
 pub(crate) const MAX_PENDING: usize = 4 * 1024 * 1024;
 
 pub(crate) struct Outbox {
-    write: OwnedWriteHalf,
+    write: WriteHalf,
     state: Mutex<State>,
     flush: Notify,
 }
@@ -34,7 +34,7 @@ fn would_block(e: &std::io::Error) -> bool {
 }
 
 impl Outbox {
-    pub(crate) fn new(write: OwnedWriteHalf) -> Outbox {
+    pub(crate) fn new(write: WriteHalf) -> Outbox {
         Outbox {
             write,
             state: Mutex::new(State::default()),
@@ -83,7 +83,7 @@ impl Outbox {
             st.closed = true;
             st.pending = Vec::new();
             // Both ways, so that the connection's reader ends too.
-            let _ = rustix::net::shutdown(self.write.as_ref(), rustix::net::Shutdown::Both);
+            self.write.cut();
             return;
         }
         st.pending.extend_from_slice(rest);

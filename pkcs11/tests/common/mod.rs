@@ -84,7 +84,7 @@ impl Daemon {
                 None => lecteur::transport::sim::start(reader.clone(), sink),
             }
             let service = Service::start(events, Options::default()).expect("service");
-            let listener = api::socket::bind(&socket, None).expect("socket");
+            let listener = api::listen::bind(&socket, &Default::default()).expect("socket");
             (listener, service)
         });
         let (listener, service) = listener;

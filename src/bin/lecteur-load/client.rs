@@ -5,13 +5,13 @@
 use crate::error::CallError;
 use crate::mix::{self, Method, Mix};
 use crate::stats::Tally;
+use lecteur_client::Stream;
 use lecteur_proto::error::ErrorData;
 use lecteur_proto::method::CpsVerifyPin;
 use lecteur_proto::Method as _;
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 use std::io::{BufRead, BufReader, Write};
-use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -28,15 +28,15 @@ struct ErrorObject {
 }
 
 pub(crate) struct Conn {
-    reader: BufReader<UnixStream>,
-    writer: UnixStream,
+    reader: BufReader<Stream>,
+    writer: Stream,
     next_id: u64,
     line: String,
 }
 
 impl Conn {
     pub(crate) fn open(socket: &Path) -> std::io::Result<Conn> {
-        let stream = UnixStream::connect(socket)?;
+        let stream = Stream::connect(socket)?;
         stream.set_read_timeout(Some(Duration::from_secs(30)))?;
         Ok(Conn {
             reader: BufReader::new(stream.try_clone()?),

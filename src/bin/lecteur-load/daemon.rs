@@ -36,14 +36,14 @@ impl Target {
     /// warnings and APDU headers (to count the APDUs sent).
     pub(crate) fn start(extra: &[String]) -> Result<Target, LoadError> {
         let exe = std::env::current_exe().map_err(LoadError::Exe)?;
-        let lecteurd = exe.with_file_name("lecteurd");
+        let lecteurd = exe.with_file_name(format!("lecteurd{}", std::env::consts::EXE_SUFFIX));
         let dir = std::env::temp_dir().join(format!("lecteur-load-{}", std::process::id()));
         let file = |path: &Path| {
             let path = path.to_path_buf();
             move |source| LoadError::File { path, source }
         };
         std::fs::create_dir_all(&dir).map_err(file(&dir))?;
-        let socket = dir.join("lecteur.sock");
+        let socket = lecteur_proto::socket::private(&dir, &format!("load-{}", std::process::id()));
         let log = dir.join("lecteurd.log");
         let log_file = std::fs::File::create(&log).map_err(file(&log))?;
         let begin = Instant::now();
@@ -68,7 +68,7 @@ impl Target {
             started_in: None,
         };
         while begin.elapsed() < Duration::from_secs(10) {
-            if std::os::unix::net::UnixStream::connect(&target.socket).is_ok() {
+            if lecteur_client::Stream::connect(&target.socket).is_ok() {
                 target.started_in = Some(begin.elapsed());
                 return Ok(target);
             }

@@ -14,7 +14,7 @@ const DEMO_PIN: &str = "1234";
 
 pub(crate) fn run() -> Result<(), CliError> {
     let dir = std::env::temp_dir().join(format!("lecteur-demo-{}", std::process::id()));
-    let socket = dir.join("lecteur.sock");
+    let socket = lecteur_proto::socket::private(&dir, &format!("demo-{}", std::process::id()));
     daemon::spawn(daemon::Config {
         socket: Some(socket.clone()),
         sim: true,

@@ -26,7 +26,7 @@ use zeroize::Zeroizing;
 #[derive(Parser)]
 #[command(version, about = "Command line for lecteurd (CPS and carte Vitale)")]
 struct Cli {
-    /// Socket of lecteurd (default: $LECTEUR_SOCKET, $XDG_RUNTIME_DIR/lecteur.sock, /run/lecteur/lecteur.sock).
+    /// Socket of lecteurd (default: $LECTEUR_SOCKET, $XDG_RUNTIME_DIR/lecteur.sock, /run/lecteur/lecteur.sock; Windows: \\.\pipe\lecteur).
     #[arg(long, global = true)]
     socket: Option<PathBuf>,
     /// Print the method's JSON result instead of human text.

@@ -138,6 +138,11 @@ fn merge(args: Args, file: FileConfig) -> daemon::Config {
     } else {
         Some(args.allow_uid)
     };
+    let allowed_sids = if args.allow_sid.is_empty() {
+        file.allowed_sids
+    } else {
+        Some(args.allow_sid)
+    };
     daemon::Config {
         socket: args.socket.or(file.socket),
         pcsc: !args.no_pcsc && file.pcsc.unwrap_or(true),
@@ -157,6 +162,7 @@ fn merge(args: Args, file: FileConfig) -> daemon::Config {
         access: api::access::Access {
             group: args.socket_group.or(file.socket_group),
             allowed_uids: allowed,
+            allowed_sids,
             max_rate: args
                 .max_rate
                 .or(file.max_rate)
