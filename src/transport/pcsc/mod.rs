@@ -88,7 +88,7 @@ impl PcscSlot {
         let mut buf = [0u8; 256];
         if let Some((card, _)) = &self.card {
             return card
-                .control(part10::get_feature_request().into(), &[], &mut buf)
+                .control(dword(part10::get_feature_request()), &[], &mut buf)
                 .map(<[u8]>::to_vec);
         }
         if self.ctx.is_none() {
@@ -97,7 +97,7 @@ impl PcscSlot {
         let ctx = self.ctx.as_ref().ok_or(Error::InvalidHandle)?;
         let direct = ctx.connect(&self.reader, ShareMode::Direct, Protocols::UNDEFINED)?;
         let tlv = direct
-            .control(part10::get_feature_request().into(), &[], &mut buf)
+            .control(dword(part10::get_feature_request()), &[], &mut buf)
             .map(<[u8]>::to_vec);
         // Leave whatever card there is as it is.
         let _ = direct.disconnect(Disposition::LeaveCard);
@@ -272,7 +272,7 @@ impl SlotLink for PcscSlot {
         let (card, _) = self.card.as_ref().ok_or(TransportError::NoCard)?;
         let mut buf = [0u8; 64];
         // Blocks while the holder types (libccid waits up to max(90 s, bTimeOut + 10 s)).
-        match card.control(code.into(), &structure, &mut buf) {
+        match card.control(dword(code), &structure, &mut buf) {
             Ok(answer) => super::pinpad_answer(answer),
             Err(e) => Err(self.forget_after(e)),
         }
@@ -342,7 +342,7 @@ impl SlotLink for Held<'_> {
         let structure = part10::verify_structure(request);
         let mut buf = [0u8; 64];
         // Blocks while the holder types (libccid waits up to max(90 s, bTimeOut + 10 s)).
-        match self.tx.control(code.into(), &structure, &mut buf) {
+        match self.tx.control(dword(code), &structure, &mut buf) {
             Ok(answer) => super::pinpad_answer(answer),
             Err(e) => Err(self.fail(e)),
         }
@@ -502,4 +502,10 @@ fn report(rs: &ReaderState, w: &mut Watched, sink: &EventSink) {
             atr,
         });
     }
+}
+
+/// A control code as the platform's `DWORD` (u64 on Linux, u32 on Windows),
+/// which `pcsc` does not name.
+fn dword<T: From<u32>>(code: u32) -> T {
+    T::from(code)
 }
