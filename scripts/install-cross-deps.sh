@@ -37,13 +37,16 @@ for w in "${wanted[@]}"; do
   esac
 done
 
-installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+# (Outputs captured before matching: `grep -q` closing a pipe early would
+# fail the writer with SIGPIPE, which pipefail reports.)
+installed() { [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]; }
 missing_native=() missing_foreign=()
 for p in "${native[@]}"; do installed "$p" || missing_native+=("$p"); done
 for p in "${foreign[@]}"; do installed "$p" || missing_foreign+=("$p"); done
 missing_archs=()
+have_archs=$(dpkg --print-foreign-architectures)
 for a in "${foreign_archs[@]}"; do
-  dpkg --print-foreign-architectures | grep -qx "$a" || missing_archs+=("$a")
+  grep -qx "$a" <<<"$have_archs" || missing_archs+=("$a")
 done
 
 if [ ${#missing_native[@]} -gt 0 ] || [ ${#missing_foreign[@]} -gt 0 ] || [ ${#missing_archs[@]} -gt 0 ]; then
