@@ -2,10 +2,10 @@
 
 use crate::sign::SignOp;
 use crate::verify::VerifyOp;
-use cryptoki_sys::CK_OBJECT_HANDLE;
+use cryptoki_sys::{CK_OBJECT_HANDLE, CK_SLOT_ID};
 
 pub(crate) struct Session {
-    pub slot: u64,
+    pub slot: CK_SLOT_ID,
     /// The card insertion it was opened on.
     pub generation: u64,
     pub rw: bool,
@@ -16,7 +16,7 @@ pub(crate) struct Session {
 }
 
 impl Session {
-    pub(crate) fn new(slot: u64, generation: u64, rw: bool) -> Session {
+    pub(crate) fn new(slot: CK_SLOT_ID, generation: u64, rw: bool) -> Session {
         Session {
             slot,
             generation,

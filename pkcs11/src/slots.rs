@@ -7,6 +7,7 @@
 use crate::client::Daemon;
 use crate::error::Fail;
 use crate::objects::Objects;
+use cryptoki_sys::CK_SLOT_ID;
 use lecteur_proto::cps::CpsInfo;
 use lecteur_proto::method::ReadersList;
 use lecteur_proto::system::NoParams;
@@ -120,16 +121,16 @@ impl Slots {
         Ok(())
     }
 
-    pub(crate) fn get(&self, id: u64) -> Option<&Slot> {
+    pub(crate) fn get(&self, id: CK_SLOT_ID) -> Option<&Slot> {
         usize::try_from(id).ok().and_then(|i| self.slots.get(i))
     }
 
-    pub(crate) fn get_mut(&mut self, id: u64) -> Option<&mut Slot> {
+    pub(crate) fn get_mut(&mut self, id: CK_SLOT_ID) -> Option<&mut Slot> {
         usize::try_from(id).ok().and_then(|i| self.slots.get_mut(i))
     }
 
     /// The ids of the listed slots (with a token only, if asked).
-    pub(crate) fn ids(&self, token_present: bool) -> Vec<u64> {
+    pub(crate) fn ids(&self, token_present: bool) -> Vec<CK_SLOT_ID> {
         (0..)
             .zip(&self.slots)
             .filter(|(_, s)| s.present && (!token_present || s.card.is_some()))
