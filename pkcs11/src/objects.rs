@@ -432,7 +432,7 @@ mod tests {
         assert!(public.matches(&[
             (CKA_LABEL, b"Cle publique - Certificat de Signature CPS".to_vec()),
             (CKA_MODULUS, n.clone()),
-            (CKA_MODULUS_BITS, 2048u64.to_ne_bytes().to_vec()),
+            (CKA_MODULUS_BITS, CK_ULONG::to_ne_bytes(2048).to_vec()),
             (CKA_PUBLIC_EXPONENT, vec![1, 0, 1]),
             (CKA_VERIFY, vec![CK_TRUE]),
             (CKA_PRIVATE, vec![CK_FALSE]),
