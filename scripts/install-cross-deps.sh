@@ -59,10 +59,10 @@ if [ ${#missing_native[@]} -gt 0 ] || [ ${#missing_foreign[@]} -gt 0 ] || [ ${#m
   echo "install-cross-deps: installing ${missing_native[*]} ${missing_foreign[*]}"
   $sudo apt-get update -qq
   if [ ${#missing_native[@]} -gt 0 ]; then
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing_native[@]}"
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-remove "${missing_native[@]}"
   fi
   if [ ${#missing_foreign[@]} -gt 0 ]; then
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing_foreign[@]}"
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends --no-remove "${missing_foreign[@]}"
   fi
 fi
 
