@@ -31,8 +31,8 @@ pub(crate) async fn run(mut stream: listen::Stream, api: Arc<Api>) {
     let (read, write) = stream.split();
     let peer = match admit(conn, peer, &api.access) {
         Ok(peer) => peer,
-        Err(message) => {
-            let err = rpc::RpcError::new(rpc::ErrorKind::NotAllowed, message);
+        Err(refusal) => {
+            let err = rpc::RpcError::new(rpc::ErrorKind::NotAllowed, refusal.to_string());
             let mut line = rpc::failure(&Value::Null, &err);
             line.push('\n');
             write_all(&write, line.as_bytes()).await;
@@ -103,7 +103,7 @@ pub(crate) async fn run(mut stream: listen::Stream, api: Arc<Api>) {
 /// The peer if it may be served, else the message it is refused with. A
 /// client that cannot be identified is refused: it is never served as
 /// lecteurd's own user.
-fn admit(conn: u64, peer: std::io::Result<listen::Peer>, access: &Access) -> Result<listen::Peer, String> {
+fn admit(conn: u64, peer: std::io::Result<listen::Peer>, access: &Access) -> Result<listen::Peer, Refusal> {
     let peer = peer.map_err(|e| {
         if e.kind() == std::io::ErrorKind::UnexpectedEof {
             // Gone before its first request (a probe, as another lecteurd's).
@@ -111,17 +111,23 @@ fn admit(conn: u64, peer: std::io::Result<listen::Peer>, access: &Access) -> Res
         } else {
             tracing::warn!(conn, "client refused: cannot tell who it is: {e}");
         }
-        "lecteurd cannot tell who this client is".to_string()
+        Refusal::Unidentified
     })?;
     tracing::info!(conn, %peer, "client connected");
     if !peer.allowed_by(access) {
         tracing::warn!(conn, %peer, "client refused: {} not in the allow-list", listen::WHO);
-        return Err(format!(
-            "this user may not use lecteurd (see {})",
-            listen::ALLOW_HINT
-        ));
+        return Err(Refusal::NotAllowed);
     }
     Ok(peer)
+}
+
+/// Why a client is not served, as it is told (`not_allowed`).
+#[derive(Debug, thiserror::Error)]
+enum Refusal {
+    #[error("lecteurd cannot tell who this client is")]
+    Unidentified,
+    #[error("this user may not use lecteurd (see {})", listen::ALLOW_HINT)]
+    NotAllowed,
 }
 
 /// Writes all of `bytes`, waiting for the client (a refusal, before any outbox).

@@ -77,7 +77,11 @@ mod tests {
     fn feature_request_code() {
         // pcsc-lite: SCARD_CTL_CODE(code) = 0x42000000 + code; WinSCard:
         // 0x00310000 | code << 2 (the `pcsc` crate follows its target).
-        let expected = if cfg!(windows) { 0x0031_0000 | (3400 << 2) } else { 0x4200_0000 + 3400 };
+        let expected = if cfg!(windows) {
+            0x0031_0000 | (3400 << 2)
+        } else {
+            0x4200_0000 + 3400
+        };
         assert_eq!(get_feature_request(), expected);
     }
 
