@@ -320,10 +320,10 @@ fn attributes_and_signatures_through_the_c_abi() {
         .contains(&rv),
         "{rv:#x}"
     );
-    assert_eq!(t[0].ulValueLen, CK_UNAVAILABLE_INFORMATION);
-    assert_eq!(t[1].ulValueLen, CK_UNAVAILABLE_INFORMATION);
-    assert_eq!(t[2].ulValueLen, 1);
-    assert_eq!(t[3].ulValueLen, CK_UNAVAILABLE_INFORMATION);
+    assert_eq!({ t[0].ulValueLen }, CK_UNAVAILABLE_INFORMATION);
+    assert_eq!({ t[1].ulValueLen }, CK_UNAVAILABLE_INFORMATION);
+    assert_eq!({ t[2].ulValueLen }, 1);
+    assert_eq!({ t[3].ulValueLen }, CK_UNAVAILABLE_INFORMATION);
     assert_eq!(attr(h, key, CKA_MODULUS).unwrap(), n);
     assert_eq!(attr(h, key, CKA_SENSITIVE).unwrap(), [CK_TRUE]);
     assert_eq!(attr(h, key, CKA_EXTRACTABLE).unwrap(), [CK_FALSE]);
@@ -424,7 +424,7 @@ fn public_keys_verify_in_the_module() {
         let mut info = CK_MECHANISM_INFO::default();
         assert_eq!(unsafe { C_GetMechanismInfo(slot, m, &mut info) }, CKR_OK);
         assert_eq!((info.ulMinKeySize, info.ulMaxKeySize), (2048, 2048));
-        assert_eq!(info.flags, CKF_HW | CKF_SIGN | CKF_VERIFY);
+        assert_eq!({ info.flags }, CKF_HW | CKF_SIGN | CKF_VERIFY);
     }
     let mut info = CK_MECHANISM_INFO::default();
     assert_eq!(
@@ -554,7 +554,7 @@ fn a_pulled_card_ends_the_sessions() {
     assert!(wait_until(Duration::from_secs(10), || slots(true) == [slot]));
     let h = open(slot);
     assert_eq!(unsafe { C_GetSessionInfo(h, &mut s) }, CKR_OK);
-    assert_eq!(s.state, CKS_RO_PUBLIC_SESSION);
+    assert_eq!({ s.state }, CKS_RO_PUBLIC_SESSION);
     assert!(find(h, CKO_PRIVATE_KEY, "CPS_PRIV_AUT").is_empty());
 
     // Pulled and put back between two calls: the session is still dead.
@@ -606,7 +606,7 @@ fn cps4_signs_with_pss() {
         assert!(list.contains(&CKM_SHA256_RSA_PKCS_PSS) && list.contains(&CKM_RSA_PKCS_PSS));
         let mut info = CK_MECHANISM_INFO::default();
         assert_eq!(C_GetMechanismInfo(slot, CKM_RSA_PKCS_PSS, &mut info), CKR_OK);
-        assert_eq!(info.flags, CKF_HW | CKF_SIGN | CKF_VERIFY);
+        assert_eq!({ info.flags }, CKF_HW | CKF_SIGN | CKF_VERIFY);
     }
     // Read before logging in: another connection's operation on the card
     // closes this one's verification (lecteurd's policy).

@@ -55,7 +55,11 @@ impl Daemon {
 
     fn assemble(cards: &[&str], pinpad: bool) -> Daemon {
         let dir = tempfile::tempdir().expect("temp dir");
-        let socket = dir.path().join("lecteur.sock");
+        // A file in `dir` on Unix, a pipe name of this test's own on Windows.
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tag = format!("pkcs11-test-{}-{n}", std::process::id());
+        let socket = lecteur_proto::socket::private(dir.path(), &tag);
         let reader = lecteur_sim::reader_with(cards).expect("simulated cards");
         let stop = Arc::new(AtomicBool::new(false));
         let mut keypad = None;
