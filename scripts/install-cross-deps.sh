@@ -32,7 +32,7 @@ for w in "${wanted[@]}"; do
       foreign+=(libpcsclite-dev:armhf libudev-dev:armhf)
       targets+=(armv7-unknown-linux-gnueabihf) ;;
     windows)
-      native+=(gcc-mingw-w64-x86-64 wine64 wine)
+      native+=(gcc-mingw-w64-x86-64 wine64 wine zip)
       targets+=(x86_64-pc-windows-gnu) ;;
   esac
 done
